@@ -1,0 +1,94 @@
+/* The D-Bus side: libdbus on the GLib main loop and a small
+ * table-driven object layer. Only bus*.c include <dbus/dbus.h>.
+ *
+ * Handlers never see libdbus: the layer checks the incoming signature
+ * against the table, converts the body to a GVariant tuple, checks the
+ * caller's role, and calls the handler. A handler answers now or later
+ * with bus_call_return() / bus_call_return_error(); every BusCall is
+ * answered exactly once. Introspection XML is generated from the
+ * tables; signals not declared in a table are refused. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct _Bus Bus;
+typedef struct _BusCall BusCall;
+
+typedef enum {
+	BUS_ROLE_NONE = 0,
+	BUS_ROLE_READ = 1 << 0,
+	BUS_ROLE_BOOK = 1 << 1,
+	BUS_ROLE_ADMIN = 1 << 2,
+} BusRole;
+
+typedef void (*BusMethodHandler)(BusCall *call, GVariant *args,
+				 gpointer user_data);
+
+typedef struct {
+	const char *name;
+	const char *in_signature;  /* body signature, "" for none */
+	const char *in_names;	   /* "service,query" */
+	const char *out_signature;
+	const char *out_names;
+	BusMethodHandler handler;
+	BusRole role;		   /* the role a caller needs */
+	const char *const *errors; /* error names it may return (docs) */
+	const char *doc;	   /* one line, into introspection */
+} BusMethod;
+
+typedef struct {
+	const char *name;
+	const char *signature;
+	const char *arg_names;
+	const char *doc;
+} BusSignal;
+
+typedef struct {
+	const char *name;	   /* "org.slotd.Scheduler1" */
+	const BusMethod *methods;  /* ends with { NULL } */
+	const BusSignal *signals;  /* ends with { NULL }, may be NULL */
+} BusInterface;
+
+/* Maps the caller's uid and groups to the roles it has. */
+typedef BusRole (*BusRoleFunc)(guint32 uid, const guint32 *gids,
+			       guint n_gids, gpointer user_data);
+
+typedef enum {
+	BUS_TYPE_SYSTEM,
+	BUS_TYPE_SESSION,
+	BUS_TYPE_ADDRESS,
+} BusType;
+
+/* Connects on the default GMainContext and requests `name` (fails if
+ * another owner has it). */
+Bus *bus_new(BusType type, const char *address, const char *name,
+	     GError **error);
+/* Releases the name, flushes pending replies, closes and frees. */
+void bus_free(Bus *bus);
+void bus_set_role_func(Bus *bus, BusRoleFunc func, gpointer user_data,
+		       GDestroyNotify destroy);
+/* Called once when the bus connection is lost. */
+void bus_set_disconnect_func(Bus *bus, GCallback func, gpointer user_data);
+gboolean bus_register_object(Bus *bus, const char *path,
+			     const BusInterface *const *interfaces,
+			     gpointer user_data, GError **error);
+/* The introspection XML the object answers with. */
+char *bus_introspect_xml(const BusInterface *const *interfaces);
+
+/* `reply` is a tuple of the out signature, or NULL for "()". Floating
+ * references are sunk. Frees the call. */
+void bus_call_return(BusCall *call, GVariant *reply);
+/* Maps the GError (domain, code) to its D-Bus error name. Frees the
+ * call. */
+void bus_call_return_error(BusCall *call, const GError *error);
+guint32 bus_call_uid(const BusCall *call);
+const char *bus_call_sender(const BusCall *call);
+const char *bus_call_member(const BusCall *call);
+/* Number of calls received but not answered yet. */
+guint bus_pending_calls(Bus *bus);
+
+gboolean bus_emit_signal(Bus *bus, const char *path, const char *interface,
+			 const char *name, GVariant *args);
+
+/* The D-Bus error name of a GError ("org.slotd.Error.SlotFull"). */
+const char *bus_error_name(const GError *error);

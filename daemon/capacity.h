@@ -1,0 +1,118 @@
+/* The capacity engine: slots materialised from offerings over a rolling
+ * horizon, search and ranking across municipalities, holds, bookings,
+ * series, cancellation, rescheduling and status changes. Every change
+ * is one transaction that re-checks every rule (core and plugin) and
+ * writes its audit row; callers are answered only after COMMIT.
+ *
+ * Text ids: slots "s-<n>", bookings "b-<n>", holds "h-<n>". */
+#pragma once
+
+#include <glib.h>
+#include "region.h"
+#include "store.h"
+#include "plugin-host.h"
+
+typedef struct _Capacity Capacity;
+
+/* Who asks; written to the audit log. */
+typedef struct {
+	guint32 uid;
+	const char *name; /* unique bus name, "slotctl", "internal" ... */
+} Caller;
+
+/* Told after every commit that changed something. */
+typedef struct {
+	void (*booking_changed)(const char *booking_id, const char *status,
+				const char *unit, const char *service,
+				gpointer user_data);
+	void (*slots_changed)(const char *service, const char *unit,
+			      gint64 from, gint64 to, gpointer user_data);
+	gpointer user_data;
+} CapacityListener;
+
+typedef struct {
+	char *slot_id;
+	char *unit;
+	char *offering;
+	char *kind;
+	gint64 start;
+	gint64 end;
+	guint free;		/* bookings of this request that still fit */
+	char *municipality;	/* the unit's municipality code */
+	gint travel_minutes;	/* from the client's municipality, -1 n/a */
+	char **languages;
+	char *modality;
+} FoundSlot;
+
+void found_slot_free(FoundSlot *slot);
+
+Capacity *capacity_new(Region *region, Store *store, PluginHost *plugins);
+void capacity_free(Capacity *capacity);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Capacity, capacity_free)
+
+Region *capacity_region(Capacity *capacity);
+Store *capacity_store(Capacity *capacity);
+PluginHost *capacity_plugins(Capacity *capacity);
+void capacity_add_listener(Capacity *capacity,
+			   const CapacityListener *listener);
+void capacity_remove_listener(Capacity *capacity, gpointer user_data);
+/* Tests and the benchmark move the clock. NULL: real time. */
+void capacity_set_clock(Capacity *capacity, gint64 (*now)(gpointer),
+			gpointer user_data);
+gint64 capacity_now(Capacity *capacity);
+
+/* Materialises slots up to now + horizon for every available offering,
+ * at most `max_slots` upserts per call; *ret_done when nothing is left.
+ * The daemon calls it from an idle source so the loop never stalls. */
+gboolean capacity_extend(Capacity *capacity, guint max_slots,
+			 gboolean *ret_done, GError **error);
+/* Swaps in a new region snapshot: offerings whose configuration
+ * changed are reshaped over the horizon; slots that disappeared become
+ * busy-unavailable and their bookings are returned (text ids) for
+ * rebooking. Nothing is deleted. */
+gboolean capacity_set_region(Capacity *capacity, Region *region,
+			     GPtrArray **ret_rebook, GError **error);
+
+/* query a{sv}: municipality s, language s, modality s, from x, to x,
+ * limit u, max-travel-minutes u, plus the kind's option keys. */
+gboolean capacity_find(Capacity *capacity, const char *service,
+		       GVariant *query, GPtrArray **ret_slots /* FoundSlot */,
+		       GError **error);
+gboolean capacity_hold(Capacity *capacity, const Caller *caller,
+		       const char *slot_id, guint seconds, char **ret_hold_id,
+		       GError **error);
+/* options a{sv}: municipality s, hold s, language s, modality s,
+ * urgency s, referral-time x, idempotency-key s, plus kind keys. */
+gboolean capacity_book(Capacity *capacity, const Caller *caller,
+		       const char *slot_id, const char *client_ref,
+		       GVariant *options, char **ret_booking_id,
+		       GError **error);
+gboolean capacity_book_series(Capacity *capacity, const Caller *caller,
+			      const char *const *slot_ids,
+			      const char *client_ref, GVariant *options,
+			      GPtrArray **ret_booking_ids, GError **error);
+gboolean capacity_cancel(Capacity *capacity, const Caller *caller,
+			 const char *booking_id, const char *reason,
+			 GError **error);
+/* Moves the booking; the id stays the same (its calendar UID too). */
+gboolean capacity_reschedule(Capacity *capacity, const Caller *caller,
+			     const char *booking_id, const char *new_slot_id,
+			     char **ret_booking_id, GError **error);
+gboolean capacity_set_status(Capacity *capacity, const Caller *caller,
+			     const char *booking_id, const char *status,
+			     GError **error);
+/* a{sv}: id, slot, unit, service, start, end, client-ref, status,
+ * created, modified, sequence, seats, and the optional and plugin keys. */
+gboolean capacity_get_booking(Capacity *capacity, const char *booking_id,
+			      GVariant **ret_booking, GError **error);
+/* filter a{sv}: unit s, service s, status s, client-ref s, from x, to x,
+ * limit u, needs-rebooking b. Appends StoreBooking*. */
+gboolean capacity_list_bookings(Capacity *capacity, GVariant *filter,
+				GPtrArray **ret_bookings, GError **error);
+/* Gives back the seats of expired holds; returns the next expiry (0). */
+gint64 capacity_expire_holds(Capacity *capacity);
+
+/* Text id helpers: "b-12" <-> 12. */
+char *capacity_booking_id(gint64 id);
+gboolean capacity_parse_id(const char *text, char prefix, gint64 *ret_id,
+			   SlotdErrorCode not_found, GError **error);

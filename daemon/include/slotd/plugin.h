@@ -1,0 +1,337 @@
+/* slotd plugin SDK: the only header a service plugin includes.
+ *
+ * A plugin is a shared module that exports one function,
+ * slotd_plugin_describe(), returning a constant SlotdPluginDescriptor.
+ * In setup() the plugin registers one or more service kinds with
+ * slotd_host_register_kind(). Each kind is a table of hooks the daemon
+ * calls: configure (validate the kind's keys of an offering), shape
+ * (turn an opening window into slots), cost (what one booking takes),
+ * admit (booking rules, run inside the booking transaction), and the
+ * optional describe, rank and plan hooks.
+ *
+ * ABI rules: SLOTD_PLUGIN_ABI_MAJOR changes when anything existing
+ * changes meaning; structs carrying a `size` field only ever grow at the
+ * end, and the daemon reads no field past the size a plugin was built
+ * with.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SLOTD_PLUGIN_ABI_MAJOR 1
+#define SLOTD_PLUGIN_ENTRY "slotd_plugin_describe"
+
+#if defined(__GNUC__)
+#define SLOTD_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define SLOTD_PLUGIN_EXPORT
+#endif
+
+/* ---- errors ----------------------------------------------------------
+ * The request errors a hook may return. Each maps to one D-Bus error
+ * name (org.slotd.Error.<Name>); the message is shown to a person and
+ * says what to do. */
+#define SLOTD_ERROR (slotd_error_quark())
+GQuark slotd_error_quark(void);
+
+typedef enum {
+	SLOTD_ERROR_FAILED,		   /* org.slotd.Error.Failed (bug) */
+	SLOTD_ERROR_INVALID_ARGS,	   /* o.fd.DBus.Error.InvalidArgs */
+	SLOTD_ERROR_ACCESS_DENIED,	   /* o.fd.DBus.Error.AccessDenied */
+	SLOTD_ERROR_NO_SUCH_SERVICE,	   /* NoSuchService */
+	SLOTD_ERROR_NO_SUCH_UNIT,	   /* NoSuchUnit */
+	SLOTD_ERROR_NO_SUCH_SLOT,	   /* NoSuchSlot */
+	SLOTD_ERROR_NO_SUCH_BOOKING,	   /* NoSuchBooking */
+	SLOTD_ERROR_NO_SUCH_HOLD,	   /* NoSuchHold (unknown or expired) */
+	SLOTD_ERROR_SLOT_FULL,		   /* SlotFull */
+	SLOTD_ERROR_INVALID_CLIENT_REF,	   /* InvalidClientRef */
+	SLOTD_ERROR_POLICY_VIOLATION,	   /* PolicyViolation */
+	SLOTD_ERROR_DEADLINE_UNREACHABLE,  /* DeadlineUnreachable */
+	SLOTD_ERROR_CONFLICT,		   /* Conflict */
+	SLOTD_ERROR_SERVICE_UNAVAILABLE,   /* ServiceUnavailable (plugin) */
+	SLOTD_ERROR_STORAGE_UNAVAILABLE,   /* StorageUnavailable */
+	SLOTD_ERROR_INVALID_CONFIG,	   /* InvalidConfig */
+	SLOTD_ERROR_NO_SUCH_TOKEN,	   /* NoSuchToken */
+} SlotdErrorCode;
+
+/* ---- opaque handles owned by the daemon ---------------------------- */
+typedef struct _SlotdHost SlotdHost;	     /* registration, setup only */
+typedef struct _SlotdOffering SlotdOffering; /* a service at a unit */
+typedef struct _SlotdContext SlotdContext;   /* store access in a hook */
+typedef struct _SlotdPlan SlotdPlan;	     /* one planning request */
+
+/* One occurrence of an opening window, in UTC seconds. `name` is the
+ * window's name from the configuration ("day", "session", ...). */
+typedef struct {
+	const char *name;
+	gint64 start;
+	gint64 end;
+	guint capacity; /* capacity-<name>, else the offering's seats */
+} SlotdWindow;
+
+/* A slot a shape hook produces. `kind` must be a static string or one
+ * returned by g_intern_string(): "slot", "session", "referral" ... */
+typedef struct {
+	gint64 start;
+	gint64 end;
+	guint capacity;
+	const char *kind;
+} SlotdSlotSpec;
+
+/* A stored slot as a hook sees it. */
+typedef struct {
+	const char *id;
+	const char *kind;
+	gint64 start;
+	gint64 end;
+	guint capacity;
+	guint booked;
+	guint held;
+} SlotdSlotInfo;
+
+/* A booking request, as the caller gave it (already validated). */
+typedef struct {
+	const char *client_ref;	  /* "" for an anonymous visit */
+	const char *municipality; /* client's home: code, or NULL */
+	const char *language;	  /* "fi", "sv", "en" or NULL */
+	const char *modality;	  /* "onsite", "home", "phone", "video", NULL */
+	const char *urgency;	  /* "routine", "urgent", "immediate" */
+	gint64 referral_time;	  /* 0 when not given */
+	gint64 now;		  /* the daemon's clock, UTC seconds */
+	guint series_index;	  /* position in BookSeries, 0 for Book */
+	guint series_length;	  /* 1 for Book */
+	GVariant *options;	  /* a{sv}: the plugin keys of the call */
+} SlotdRequest;
+
+/* What one booking takes: `seats` capacity units in every slot of the
+ * offering from the chosen slot's start for `minutes` (0: just the
+ * chosen slot). The core takes them in one transaction or not at all. */
+typedef struct {
+	guint seats;
+	guint minutes;
+} SlotdCost;
+
+/* A booking as a hook sees it. */
+typedef struct {
+	const char *id;
+	const char *slot_id;
+	const char *client_ref;
+	const char *status; /* FHIR AppointmentStatus code */
+	gint64 start;
+	gint64 end;
+	gint64 created;
+	guint seats;
+	GVariant *extras; /* a{sv} the plugin attached at admission */
+} SlotdBookingInfo;
+
+/* A plugin key a caller may put in Book/BookSeries options or a
+ * FindSlots query (e.g. "episode", "contact"). Keys that neither the
+ * core nor the kind declares are refused with InvalidArgs, and so are
+ * values of another type. Arrays end with a { NULL } entry. */
+typedef struct {
+	const char *name;
+	const char *type;	 /* GVariant type string: "s", "u", "x" ... */
+	const char *description; /* for introspection docs and --help */
+} SlotdOptionSpec;
+
+/* ---- the hooks of a service kind ----------------------------------- */
+typedef struct {
+	guint32 size; /* sizeof(SlotdKindOps) the plugin was built with */
+
+	/* Read and validate this kind's own keys of the offering's config
+	 * group with the slotd_offering_get_*() functions. Keys nobody reads
+	 * are refused by the daemon as unknown. May attach private data
+	 * with slotd_offering_set_data(). Required. */
+	gboolean (*configure)(SlotdOffering *offering, GError **error);
+
+	/* Append the slots of one window occurrence to `ret_slots`
+	 * (GArray of SlotdSlotSpec). NULL: fixed-length slots of the
+	 * offering's slot-minutes with the window's capacity. */
+	gboolean (*shape)(const SlotdOffering *offering,
+			  const SlotdWindow *window, GArray *ret_slots,
+			  GError **error);
+
+	/* What one booking of `request` takes when it starts in `slot`.
+	 * Used both to list free places and to book. NULL: 1 seat, the
+	 * slot's own length. An error means the request cannot be served
+	 * here at all (e.g. municipality not covered). */
+	gboolean (*cost)(const SlotdOffering *offering,
+			 const SlotdSlotInfo *slot, const SlotdRequest *request,
+			 SlotdCost *ret_cost, GError **error);
+
+	/* Booking rules, called inside the booking transaction before any
+	 * seat is taken; may attach extras with
+	 * slotd_context_set_extra(). NULL: no rules beyond capacity. */
+	gboolean (*admit)(const SlotdOffering *offering, SlotdContext *ctx,
+			  const SlotdSlotInfo *slot, const SlotdRequest *request,
+			  GError **error);
+
+	/* Add live keys to a booking shown by GetBooking (e.g. a queue
+	 * position). Optional. */
+	void (*describe)(const SlotdOffering *offering, SlotdContext *ctx,
+			 const SlotdBookingInfo *booking, GVariantDict *ret_keys);
+
+	/* Ranking adjustment in minutes added to the travel time when
+	 * results are ordered (lower first). Optional. */
+	gint (*rank)(const SlotdOffering *offering, const SlotdSlotInfo *slot,
+		     const SlotdRequest *request);
+
+	/* Staffing rows for the planner (Planner1.Staffing). Optional. */
+	gboolean (*plan)(SlotdPlan *plan, GError **error);
+
+	/* The plugin keys this kind accepts in calls. Optional. */
+	const SlotdOptionSpec *options;
+} SlotdKindOps;
+
+/* ---- the descriptor a plugin exports ------------------------------- */
+typedef struct {
+	guint32 abi_major; /* SLOTD_PLUGIN_ABI_MAJOR */
+	guint32 size;	   /* sizeof(SlotdPluginDescriptor) */
+	const char *id;
+	const char *version;
+	const char *summary;
+	gboolean (*setup)(SlotdHost *host, GError **error);
+	void (*teardown)(void);
+} SlotdPluginDescriptor;
+
+/* Every plugin defines exactly this function. */
+typedef const SlotdPluginDescriptor *(*SlotdPluginDescribeFunc)(void);
+
+/* Registers a service kind; `kind` is what `plugin=` names in a
+ * [service ...] group. `ops` must stay valid until teardown. */
+gboolean slotd_host_register_kind(SlotdHost *host, const char *kind,
+				  const SlotdKindOps *ops, GError **error);
+
+/* ---- offerings ------------------------------------------------------ */
+const char *slotd_offering_id(const SlotdOffering *offering);
+const char *slotd_offering_unit(const SlotdOffering *offering);
+const char *slotd_offering_service(const SlotdOffering *offering);
+const char *slotd_offering_kind(const SlotdOffering *offering);
+/* Statistics Finland code of the unit's municipality. */
+const char *slotd_offering_municipality(const SlotdOffering *offering);
+/* NULL-terminated; owned by the offering. */
+const char *const *slotd_offering_languages(const SlotdOffering *offering);
+gboolean slotd_offering_has_language(const SlotdOffering *offering,
+				     const char *language);
+const char *slotd_offering_modality(const SlotdOffering *offering);
+guint slotd_offering_slot_minutes(const SlotdOffering *offering);
+guint slotd_offering_seats(const SlotdOffering *offering);
+/* 0 when no limit is configured. */
+guint slotd_offering_max_travel_minutes(const SlotdOffering *offering);
+/* Names of the configured windows, NULL-terminated. */
+const char *const *slotd_offering_windows(const SlotdOffering *offering);
+
+/* The offering's config keys. Absent keys give `fallback` and TRUE; a
+ * present key that does not parse or is out of range gives FALSE and
+ * an InvalidConfig error naming the file, the group and the key. */
+gboolean slotd_offering_get_string(SlotdOffering *offering, const char *key,
+				   const char *fallback, char **ret_value,
+				   GError **error);
+gboolean slotd_offering_get_int(SlotdOffering *offering, const char *key,
+				gint64 fallback, gint64 min, gint64 max,
+				gint64 *ret_value, GError **error);
+gboolean slotd_offering_get_double(SlotdOffering *offering, const char *key,
+				   double fallback, double min, double max,
+				   double *ret_value, GError **error);
+gboolean slotd_offering_get_bool(SlotdOffering *offering, const char *key,
+				 gboolean fallback, gboolean *ret_value,
+				 GError **error);
+/* `ret_value` is NULL when the key is absent. */
+gboolean slotd_offering_get_string_list(SlotdOffering *offering,
+					const char *key, char ***ret_value,
+					GError **error);
+gboolean slotd_offering_has_key(SlotdOffering *offering, const char *key);
+/* An InvalidConfig error for `key` of this offering's group. */
+void slotd_offering_config_error(const SlotdOffering *offering,
+				 const char *key, GError **error,
+				 const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+void slotd_offering_set_data(SlotdOffering *offering, gpointer data,
+			     GDestroyNotify destroy);
+gpointer slotd_offering_get_data(const SlotdOffering *offering);
+
+/* ---- the region ----------------------------------------------------- */
+/* Car minutes one way between two municipalities (codes), -1 if either
+ * is unknown. From a municipality to itself: its internal travel. */
+gint slotd_offering_travel_minutes(const SlotdOffering *offering,
+				   const char *from_municipality,
+				   const char *to_municipality);
+/* Finnish ("fi") or Swedish ("sv") name of a municipality code. */
+const char *slotd_offering_municipality_name(const SlotdOffering *offering,
+					     const char *code,
+					     const char *language);
+/* Every offering of the same service (including this one). */
+GPtrArray *slotd_offering_siblings(const SlotdOffering *offering);
+
+/* ---- inside a hook: the store -------------------------------------- */
+/* Bookings of one client (any offering of this service) that are not
+ * cancelled or entered in error and start in [from, to). */
+guint slotd_context_count_client_bookings(SlotdContext *ctx,
+					  const char *client_ref, gint64 from,
+					  gint64 to);
+/* Live bookings (not cancelled, not entered-in-error) of a slot,
+ * ordered by creation; GPtrArray of SlotdBookingInfo, free with
+ * g_ptr_array_unref. */
+GPtrArray *slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id);
+/* Attach a key to the booking being admitted (shown by GetBooking and
+ * given back to describe). Floating references are sunk. */
+void slotd_context_set_extra(SlotdContext *ctx, const char *key,
+			     GVariant *value);
+/* Slots of the offering in [from, to), ordered by start; GArray of
+ * SlotdSlotInfo valid until the hook returns. */
+GArray *slotd_context_offering_slots(SlotdContext *ctx,
+				     const SlotdOffering *offering,
+				     gint64 from, gint64 to);
+
+/* ---- time ----------------------------------------------------------- */
+/* "2026-12-07 14:00" in Europe/Helsinki; free with g_free. */
+char *slotd_format_local(gint64 utc);
+/* UTC seconds of a Europe/Helsinki wall-clock time. */
+gint64 slotd_local_to_utc(int year, int month, int day, int hour, int minute);
+
+/* ---- queueing ------------------------------------------------------- */
+/* An M/M/c queue (Erlang C). `arrivals_per_hour` λ, mean `service_minutes`
+ * 1/μ, `servers` c. When the load λ/μ reaches c the queue is unstable:
+ * probability of waiting 1, waits and queue length infinite. */
+typedef struct {
+	double offered_load;	  /* λ/μ in Erlangs */
+	double utilisation;	  /* ρ = load / c */
+	double p_wait;		  /* Erlang C: P(a caller waits) */
+	double mean_wait_minutes; /* Wq */
+	double mean_queue_length; /* Lq */
+} SlotdQueueFigures;
+
+void slotd_queue_mmc(double arrivals_per_hour, double service_minutes,
+		     guint servers, SlotdQueueFigures *ret);
+/* P(wait <= target_seconds) for an M/M/c queue. */
+double slotd_queue_service_level(double arrivals_per_hour,
+				 double service_minutes, guint servers,
+				 double target_seconds);
+/* The fewest servers reaching `service_level` within `target_seconds`. */
+guint slotd_queue_servers_needed(double arrivals_per_hour,
+				 double service_minutes, double target_seconds,
+				 double service_level);
+
+/* ---- planning ------------------------------------------------------- */
+/* The offerings of the service being planned. */
+guint slotd_plan_n_offerings(SlotdPlan *plan);
+const SlotdOffering *slotd_plan_offering(SlotdPlan *plan, guint index);
+void slotd_plan_range(SlotdPlan *plan, gint64 *ret_from, gint64 *ret_to);
+/* An option of the Staffing call, or NULL. Reading it marks it used;
+ * options no hook reads are refused as unknown. The type is checked:
+ * a wrong type gives NULL and an InvalidArgs error at the end. */
+GVariant *slotd_plan_option(SlotdPlan *plan, const char *key,
+			    const GVariantType *type);
+/* Past bookings of an offering that started in [from, to), by status
+ * (NULL: every status but entered-in-error). */
+GPtrArray *slotd_plan_history(SlotdPlan *plan, const SlotdOffering *offering,
+			      gint64 from, gint64 to);
+/* Slots of an offering in [from, to); GArray of SlotdSlotInfo. */
+GArray *slotd_plan_slots(SlotdPlan *plan, const SlotdOffering *offering,
+			 gint64 from, gint64 to);
+/* Appends one row (an a{sv} dictionary; floating refs are sunk). */
+void slotd_plan_add_row(SlotdPlan *plan, GVariant *row);
+
+G_END_DECLS

@@ -1,0 +1,20 @@
+/* Parsing a{sv} options against a table of known keys: unknown keys and
+ * values of the wrong type are refused with InvalidArgs, so typos are
+ * never silently ignored. */
+#pragma once
+
+#include <glib.h>
+#include <slotd/plugin.h>
+
+/* Checks every key of `dict` (a{sv}) against the NULL-terminated specs
+ * (core keys first, then the kind's). */
+gboolean options_check(GVariant *dict, const SlotdOptionSpec *core,
+		       const SlotdOptionSpec *kind, const char *what,
+		       GError **error);
+/* Typed lookups after options_check(); absent keys give the fallback. */
+const char *options_string(GVariant *dict, const char *key,
+			   const char *fallback);
+gint64 options_int64(GVariant *dict, const char *key, gint64 fallback);
+guint32 options_uint32(GVariant *dict, const char *key, guint32 fallback);
+gboolean options_bool(GVariant *dict, const char *key, gboolean fallback);
+double options_double(GVariant *dict, const char *key, double fallback);

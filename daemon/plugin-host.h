@@ -1,0 +1,47 @@
+/* Plugin loading (GModule) and the registry of service kinds. */
+#pragma once
+
+#include <glib.h>
+#include <slotd/plugin.h>
+#include "region.h"
+
+typedef struct _PluginHost PluginHost;
+
+typedef struct {
+	char *path;
+	char *id;		/* NULL when it never got that far */
+	char *version;
+	char *summary;
+	guint abi_major;
+	char **kinds;		/* kinds it registered */
+	gboolean loaded;
+	char *error;		/* why it was refused, or NULL */
+} PluginInfo;
+
+PluginHost *plugin_host_new(void);
+void plugin_host_free(PluginHost *host);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PluginHost, plugin_host_free)
+
+/* Registers a kind built into the daemon ("fixed"). */
+void plugin_host_add_builtin(PluginHost *host, const char *kind,
+			     const SlotdKindOps *ops);
+/* Loads every "*.so" in `dir` not loaded yet. A plugin that fails is
+ * logged with the reason, recorded in the list and skipped. With
+ * `system_checks`, files not owned by root or writable by group or
+ * others are refused. FALSE only when the directory cannot be read. */
+gboolean plugin_host_load_dir(PluginHost *host, const char *dir,
+			      gboolean system_checks, GError **error);
+/* Loads one module by absolute path. */
+gboolean plugin_host_load_file(PluginHost *host, const char *path,
+			       gboolean system_checks, GError **error);
+const SlotdKindOps *plugin_host_kind(PluginHost *host, const char *kind);
+/* PluginInfo*, owned by the host. */
+GPtrArray *plugin_host_list(PluginHost *host);
+
+/* Runs each offering's configure hook; offerings whose kind is missing
+ * are marked unavailable with the reason. An error from a configure
+ * hook fails the whole configuration. */
+gboolean plugin_host_configure(PluginHost *host, Region *region,
+			       GError **error);
+/* Tears down every plugin (reverse load order). */
+void plugin_host_shutdown(PluginHost *host);

@@ -1,0 +1,171 @@
+/* The region model: an immutable, reference-counted snapshot of the
+ * configuration (municipalities, travel matrix, units, services,
+ * offerings). A reload builds a new snapshot and swaps it in. */
+#pragma once
+
+#include <glib.h>
+#include <slotd/plugin.h>
+
+typedef enum {
+	LANGUAGE_STATUS_FINNISH,	   /* unilingual Finnish */
+	LANGUAGE_STATUS_BILINGUAL_FI,  /* bilingual, Finnish majority */
+	LANGUAGE_STATUS_BILINGUAL_SV,  /* bilingual, Swedish majority */
+	LANGUAGE_STATUS_SWEDISH,	   /* unilingual Swedish */
+} LanguageStatus;
+
+typedef struct {
+	char *code;	/* Statistics Finland code, "444" */
+	char *name_fi;	/* "Lohja" */
+	char *name_sv;	/* "Lojo"; equals name_fi where there is none */
+	char *area;	/* "west", "east" (wellbeing services county) */
+	LanguageStatus language_status;
+	guint internal_travel_minutes;
+	guint index;	/* row/column in the travel matrix */
+} Municipality;
+
+typedef struct {
+	int year, month, day;	/* first closed day, local */
+	int end_year, end_month, end_day; /* last closed day, inclusive */
+} Closure;
+
+typedef struct {
+	char *id;		/* "W-HH-LOH" */
+	char *municipality;	/* code */
+	char *title_fi;
+	char *title_sv;
+	char **languages;	/* NULL-terminated: "fi", "sv", "en" */
+	GArray *closures;	/* of Closure */
+	char *source_file;
+	char *group;
+} Unit;
+
+/* A deadline rule of a service, versioned by date and age band. */
+typedef enum {
+	DEADLINE_UNIT_CALENDAR_DAYS,
+	DEADLINE_UNIT_WORKING_DAYS,
+	DEADLINE_UNIT_MONTHS,
+} DeadlineUnit;
+
+typedef struct {
+	char *id;		/* "care-guarantee-under-23" */
+	DeadlineUnit unit;
+	guint amount;
+	gint64 valid_from;	/* UTC, 0 = always */
+	gint64 valid_to;	/* UTC, 0 = open */
+	int min_age;		/* -1: no lower bound */
+	int max_age;		/* -1: no upper bound (inclusive) */
+	char *reference;	/* legal reference, "SHL 36 §" */
+} DeadlineRule;
+
+typedef struct {
+	char *id;		/* "home-hospital-west" */
+	char *kind;		/* plugin kind: "home-hospital" */
+	char *title_fi;
+	char *title_sv;
+	GPtrArray *deadlines;	/* of DeadlineRule */
+	char *source_file;
+	char *group;
+} Service;
+
+typedef struct {
+	char *name;		/* "day" */
+	char *rrule;		/* "FREQ=DAILY" */
+	int start_minute;	/* minutes after local midnight */
+	int end_minute;		/* <= start_minute: ends the next day */
+	guint capacity;
+	GDate valid_from;	/* first local date the window applies */
+	GDate valid_until;	/* last local date, or invalid = open */
+} Window;
+
+typedef enum {
+	MODALITY_ONSITE = 1 << 0,
+	MODALITY_HOME = 1 << 1,
+	MODALITY_PHONE = 1 << 2,
+	MODALITY_VIDEO = 1 << 3,
+} Modality;
+
+struct _SlotdOffering {
+	char *id;		/* "<unit>/<service>" */
+	Unit *unit;		/* borrowed from the region */
+	Service *service;	/* borrowed from the region */
+	char **languages;	/* defaults to the unit's */
+	char **window_names;
+	char *modality;		/* "onsite", "home", "phone", "video" */
+	guint slot_minutes;
+	guint seats;
+	guint max_travel_minutes; /* 0 = no limit */
+	gboolean closed_on_holidays;
+	gboolean public_freebusy;
+	GPtrArray *windows;	/* of Window */
+	char *config_digest;	/* SHA-256 of the group's keys and values */
+
+	/* plugin-facing */
+	GKeyFile *keyfile;	/* borrowed: the file the group lives in */
+	char *source_file;
+	char *group;
+	GHashTable *read_keys;	/* keys consumed by the core or plugin */
+	gpointer plugin_data;
+	GDestroyNotify plugin_data_destroy;
+	struct _Region *region;	/* back pointer, not a reference */
+	gboolean available;	/* its kind is registered */
+	char *unavailable_reason;
+};
+
+typedef struct {
+	char *groups_read;	/* comma list of Unix groups per role */
+	char **read_groups;
+	char **book_groups;
+	char **admin_groups;
+} AccessConfig;
+
+typedef struct {
+	char *config_file;	/* the entry point */
+	char *state_dir;
+	char *plugin_dir;
+	guint horizon_days;	/* default 120 */
+	guint hold_max_seconds;	/* default 900 */
+	char *http_address;	/* "127.0.0.1:8470", "" = off */
+	char *feed_export_dir;	/* NULL = off */
+	guint feed_refresh_minutes;
+	guint cancelled_feed_days; /* cancelled bookings stay in feeds */
+	char *region_id;
+	char *region_name_fi;
+	char *region_name_sv;
+	AccessConfig access;
+} DaemonConfig;
+
+typedef struct _Region {
+	gint ref_count;
+	DaemonConfig daemon;
+	GPtrArray *municipalities;	/* of Municipality, by index */
+	GHashTable *municipality_by_code;
+	GHashTable *municipality_by_name; /* casefolded fi and sv names */
+	guint *travel;			/* n*n minutes, G_MAXUINT = none */
+	GPtrArray *units;		/* of Unit */
+	GHashTable *unit_by_id;
+	GPtrArray *services;		/* of Service */
+	GHashTable *service_by_id;
+	GPtrArray *offerings;		/* of SlotdOffering */
+	GHashTable *offering_by_id;
+	GPtrArray *keyfiles;		/* owned GKeyFiles */
+} Region;
+
+Region *region_ref(Region *region);
+void region_unref(Region *region);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Region, region_unref)
+
+/* The code, Finnish or Swedish name, case-insensitively ("444",
+ * "Lohja", "lojo"); NULL when unknown. */
+const Municipality *region_find_municipality(const Region *region,
+					     const char *code_or_name);
+const Unit *region_find_unit(const Region *region, const char *id);
+const Service *region_find_service(const Region *region, const char *id);
+SlotdOffering *region_find_offering(const Region *region, const char *id);
+/* Offerings of one service, in configuration order. */
+GPtrArray *region_service_offerings(const Region *region,
+				    const char *service_id);
+/* -1 when unknown. */
+gint region_travel_minutes(const Region *region, const char *from_code,
+			   const char *to_code);
+gboolean region_unit_closed_on(const Unit *unit, const GDate *local_date);
+const char *language_status_to_string(LanguageStatus status);

@@ -1,0 +1,208 @@
+/* The durable store (SQLite). Only store*.c include <sqlite3.h>.
+ *
+ * One connection on the main thread, WAL, synchronous=FULL, foreign
+ * keys on, statements prepared once, write transactions BEGIN
+ * IMMEDIATE, migrations keyed on PRAGMA user_version. Storage faults
+ * (full disk, read-only file, I/O error) are reported as
+ * SLOTD_ERROR_STORAGE_UNAVAILABLE; nothing half-written remains.
+ *
+ * Ids inside the store are integers; the text ids callers see
+ * ("s-12", "b-7", "h-3") are made by capacity.c. Booking ids come from
+ * AUTOINCREMENT and are never reused. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct _Store Store;
+
+typedef enum {
+	SLOT_STATUS_FREE,		/* bookable */
+	SLOT_STATUS_BUSY_UNAVAILABLE,	/* capacity withdrawn by config */
+} SlotStatus;
+
+typedef struct {
+	gint64 id;
+	char *offering;
+	char *kind;
+	gint64 start;
+	gint64 end;
+	guint capacity;
+	guint booked;
+	guint held;
+	SlotStatus status;
+} StoreSlot;
+
+typedef struct {
+	gint64 id;
+	gint64 slot;		/* the slot it starts in */
+	char *offering;
+	char *unit;
+	char *service;
+	gint64 start;
+	gint64 end;
+	char *client_ref;	/* "" anonymous */
+	char *status;		/* FHIR AppointmentStatus code */
+	guint seats;
+	char *municipality;	/* NULL when not given */
+	char *language;
+	char *modality;
+	char *urgency;
+	gint64 referral_time;	/* 0 none */
+	char *idempotency_key;	/* NULL none */
+	GVariant *extras;	/* a{sv}, never NULL */
+	gint64 sequence;	/* grows with every change */
+	gint64 created;
+	gint64 modified;
+	guint32 created_by;	/* uid */
+	gboolean needs_rebooking;
+	char *cancel_reason;
+} StoreBooking;
+
+typedef struct {
+	gint64 id;
+	gint64 slot;
+	guint seats;
+	gint64 expires;
+	guint32 uid;
+} StoreHold;
+
+typedef struct {
+	const char *unit;	/* NULL: any */
+	const char *service;	/* NULL: any */
+	const char *offering;	/* NULL: any */
+	const char *status;	/* NULL: any */
+	const char *client_ref; /* NULL: any */
+	gint64 from;		/* start >= from; 0 = no bound */
+	gint64 to;		/* start < to; 0 = no bound */
+	gint64 modified_since;	/* 0 = no bound */
+	gboolean needs_rebooking_only;
+	guint limit;		/* 0 = no limit */
+} StoreBookingFilter;
+
+void store_slot_free(StoreSlot *slot);
+void store_slot_clear(StoreSlot *slot);
+void store_booking_free(StoreBooking *booking);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreSlot, store_slot_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreBooking, store_booking_free)
+
+/* Opens (creating and migrating) the database file. */
+Store *store_open(const char *path, GError **error);
+/* Finishes: checkpoints the WAL and closes the connection. */
+void store_close(Store *store);
+const char *store_path(Store *store);
+
+/* ---- transactions --------------------------------------------------- */
+gboolean store_begin(Store *store, GError **error);	/* BEGIN IMMEDIATE */
+gboolean store_commit(Store *store, GError **error);
+void store_rollback(Store *store);
+gboolean store_in_transaction(Store *store);
+/* Nested units of work inside a transaction (one per request when
+ * several requests share a commit). */
+gboolean store_savepoint(Store *store, const char *name, GError **error);
+gboolean store_release(Store *store, const char *name, GError **error);
+void store_rollback_to(Store *store, const char *name);
+
+/* ---- slots ---------------------------------------------------------- */
+/* Inserts the slot, or updates the capacity of the existing
+ * (offering, start, kind) slot. If the new capacity is below what is
+ * booked and held, the slot becomes busy-unavailable (capacity kept)
+ * and its bookings are flagged needs_rebooking. Marks the slot as seen
+ * in `generation`. */
+gboolean store_upsert_slot(Store *store, const char *offering,
+			   const char *kind, gint64 start, gint64 end,
+			   guint capacity, gint64 generation,
+			   gint64 *ret_slot_id, GError **error);
+/* Slots of the offering starting in [from, to) not seen in
+ * `generation` become busy-unavailable; their live bookings are
+ * flagged needs_rebooking and appended to ret_bookings (ids). */
+gboolean store_withdraw_unseen(Store *store, const char *offering,
+			       gint64 from, gint64 to, gint64 generation,
+			       GArray *ret_booking_ids, GError **error);
+gboolean store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
+			GError **error);
+/* Slots of an offering with start in [from, to), ordered by start;
+ * appends StoreSlot values (clear each with store_slot_clear). */
+gboolean store_list_slots(Store *store, const char *offering, gint64 from,
+			  gint64 to, GArray *ret_slots, GError **error);
+/* Takes `seats` in a slot: fails with SLOT_FULL unless the slot is free
+ * and booked + held + seats <= capacity. */
+gboolean store_take_seats(Store *store, gint64 booking_id, gint64 slot_id,
+			  guint seats, GError **error);
+/* Gives back every seat the booking holds. */
+gboolean store_release_seats(Store *store, gint64 booking_id, GError **error);
+/* Slot ids a booking holds seats in. */
+gboolean store_booking_slots(Store *store, gint64 booking_id,
+			     GArray *ret_slot_ids, GError **error);
+
+/* ---- horizon bookkeeping -------------------------------------------- */
+/* How far an offering is materialised and from which config digest. */
+gboolean store_get_horizon(Store *store, const char *offering,
+			   gint64 *ret_until, char **ret_digest,
+			   GError **error);
+gboolean store_set_horizon(Store *store, const char *offering, gint64 until,
+			   const char *digest, GError **error);
+gint64 store_next_generation(Store *store);
+
+/* ---- holds ---------------------------------------------------------- */
+gboolean store_insert_hold(Store *store, gint64 slot_id, guint seats,
+			   gint64 expires, guint32 uid, gint64 *ret_hold_id,
+			   GError **error);
+/* NO_SUCH_HOLD when unknown or already expired at `now`. */
+gboolean store_get_hold(Store *store, gint64 hold_id, gint64 now,
+			StoreHold *ret_hold, GError **error);
+gboolean store_delete_hold(Store *store, gint64 hold_id, GError **error);
+/* Deletes holds expired at `now`, giving their seats back; appends the
+ * slot ids that changed. */
+gboolean store_expire_holds(Store *store, gint64 now, GArray *ret_slot_ids,
+			    GError **error);
+/* The earliest expiry of any hold, or 0. */
+gint64 store_next_hold_expiry(Store *store);
+
+/* ---- bookings ------------------------------------------------------- */
+/* Inserts the booking; sets booking->id. */
+gboolean store_insert_booking(Store *store, StoreBooking *booking,
+			      GError **error);
+gboolean store_get_booking(Store *store, gint64 booking_id,
+			   StoreBooking **ret_booking, GError **error);
+/* NULL result (and TRUE) when no booking carries the key. */
+gboolean store_find_idempotent(Store *store, const char *key,
+			       StoreBooking **ret_booking, GError **error);
+/* Sets status (and a reason), bumps sequence and modified. */
+gboolean store_update_booking_status(Store *store, gint64 booking_id,
+				     const char *status, const char *reason,
+				     gint64 now, GError **error);
+/* Moves a booking to another slot/time, bumps sequence and modified. */
+gboolean store_move_booking(Store *store, gint64 booking_id, gint64 slot_id,
+			    const char *offering, const char *unit,
+			    gint64 start, gint64 end, GVariant *extras,
+			    gint64 now, GError **error);
+/* Appends StoreBooking* (free with store_booking_free). */
+gboolean store_list_bookings(Store *store, const StoreBookingFilter *filter,
+			     GPtrArray *ret_bookings, GError **error);
+/* Live bookings of one client starting in [from, to), any offering of
+ * the listed ones (NULL: all). */
+gboolean store_count_client_bookings(Store *store, const char *client_ref,
+				     const char *service, gint64 from,
+				     gint64 to, guint *ret_count,
+				     GError **error);
+/* Live bookings that hold seats in a slot, by creation. */
+gboolean store_slot_bookings(Store *store, gint64 slot_id,
+			     GPtrArray *ret_bookings, GError **error);
+
+/* ---- audit ---------------------------------------------------------- */
+/* Appends one row. The table refuses UPDATE and DELETE (triggers). */
+gboolean store_audit(Store *store, gint64 at, guint32 uid, const char *caller,
+		     const char *action, gint64 booking_id, const char *detail,
+		     GError **error);
+
+/* ---- kv: daemon state that is not bookings -------------------------- */
+gboolean store_get_meta(Store *store, const char *key, char **ret_value,
+			GError **error);
+gboolean store_set_meta(Store *store, const char *key, const char *value,
+			GError **error);
+
+/* PRAGMA integrity_check == "ok". */
+gboolean store_integrity_check(Store *store, GError **error);
+/* Online backup to `path` (SQLite backup API) without blocking writers
+ * for long. */
+gboolean store_backup(Store *store, const char *path, GError **error);
