@@ -51,7 +51,8 @@ typedef struct {
 	DeadlineUnit unit;
 	guint amount;
 	gint64 valid_from;	/* UTC, 0 = always */
-	gint64 valid_to;	/* UTC, 0 = open */
+	gint64 valid_to;	/* UTC, exclusive: local midnight after the
+				 * -until date; 0 = open */
 	int min_age;		/* -1: no lower bound */
 	int max_age;		/* -1: no upper bound (inclusive) */
 	char *reference;	/* legal reference, "SHL 36 §" */
@@ -154,6 +155,40 @@ Region *region_ref(Region *region);
 void region_unref(Region *region);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Region, region_unref)
 
+/* Building a snapshot (config.c). An empty region with one reference;
+ * each region_add_*() takes ownership and indexes the item. */
+Region *region_new(void);
+void region_add_municipality(Region *region, Municipality *municipality);
+void region_add_unit(Region *region, Unit *unit);
+void region_add_service(Region *region, Service *service);
+void region_add_offering(Region *region, SlotdOffering *offering);
+
+/* Fills region->travel from the pairs given in [travel] (n*n minutes,
+ * both directions set, G_MAXUINT where not given): a missing pair is
+ * the shortest path over the given ones, the diagonal each
+ * municipality's internal travel. FALSE when some pair has no path at
+ * all; *ret_from and *ret_to are then the indexes of one such pair. */
+gboolean region_set_travel(Region *region, const guint *given,
+			   guint *ret_from, guint *ret_to);
+
+void municipality_free(Municipality *municipality);
+void unit_free(Unit *unit);
+void service_free(Service *service);
+void deadline_rule_free(DeadlineRule *rule);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Municipality, municipality_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Unit, unit_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Service, service_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DeadlineRule, deadline_rule_free)
+
+/* offering.c: an offering with no core keys read yet; `keyfile` is
+ * borrowed from region->keyfiles. Freeing calls the plugin's
+ * destroy notify for its data. */
+SlotdOffering *offering_new(Region *region, Unit *unit, Service *service,
+			    GKeyFile *keyfile, const char *source_file,
+			    const char *group);
+void offering_free(SlotdOffering *offering);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SlotdOffering, offering_free)
+
 /* The code, Finnish or Swedish name, case-insensitively ("444",
  * "Lohja", "lojo"); NULL when unknown. */
 const Municipality *region_find_municipality(const Region *region,
@@ -161,7 +196,8 @@ const Municipality *region_find_municipality(const Region *region,
 const Unit *region_find_unit(const Region *region, const char *id);
 const Service *region_find_service(const Region *region, const char *id);
 SlotdOffering *region_find_offering(const Region *region, const char *id);
-/* Offerings of one service, in configuration order. */
+/* Offerings of one service, in configuration order. A new array the
+ * caller frees with g_ptr_array_unref(); the offerings are borrowed. */
 GPtrArray *region_service_offerings(const Region *region,
 				    const char *service_id);
 /* -1 when unknown. */
