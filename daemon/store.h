@@ -83,21 +83,31 @@ void store_slot_free(StoreSlot *slot);
 void store_slot_clear(StoreSlot *slot);
 void store_booking_free(StoreBooking *booking);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreSlot, store_slot_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(StoreSlot, store_slot_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreBooking, store_booking_free)
 
-/* Opens (creating and migrating) the database file. */
+/* Opens (creating and migrating) the database file. A file written by
+ * a newer schema than this code knows is refused (STORAGE_UNAVAILABLE).
+ * Store functions that change more than one row are each atomic on
+ * their own: on an error nothing of that call remains. */
 Store *store_open(const char *path, GError **error);
 /* Finishes: checkpoints the WAL and closes the connection. */
 void store_close(Store *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_close)
 const char *store_path(Store *store);
 
 /* ---- transactions --------------------------------------------------- */
 gboolean store_begin(Store *store, GError **error);	/* BEGIN IMMEDIATE */
+/* On failure nothing of the transaction remains (it is rolled back). */
 gboolean store_commit(Store *store, GError **error);
+/* Safe after any failure, also when SQLite rolled back by itself. After
+ * a storage fault every call in the transaction fails until this. */
 void store_rollback(Store *store);
 gboolean store_in_transaction(Store *store);
 /* Nested units of work inside a transaction (one per request when
- * several requests share a commit). */
+ * several requests share a commit), at most 4 deep. As in SQL,
+ * store_rollback_to undoes the work but keeps the savepoint open until
+ * store_release or the end of the transaction. */
 gboolean store_savepoint(Store *store, const char *name, GError **error);
 gboolean store_release(Store *store, const char *name, GError **error);
 void store_rollback_to(Store *store, const char *name);
@@ -106,15 +116,17 @@ void store_rollback_to(Store *store, const char *name);
 /* Inserts the slot, or updates the capacity of the existing
  * (offering, start, kind) slot. If the new capacity is below what is
  * booked and held, the slot becomes busy-unavailable (capacity kept)
- * and its bookings are flagged needs_rebooking. Marks the slot as seen
- * in `generation`. */
+ * and its bookings still to come (proposed, pending, booked) are
+ * flagged needs_rebooking. Marks the slot as seen in `generation`. */
 gboolean store_upsert_slot(Store *store, const char *offering,
 			   const char *kind, gint64 start, gint64 end,
 			   guint capacity, gint64 generation,
 			   gint64 *ret_slot_id, GError **error);
 /* Slots of the offering starting in [from, to) not seen in
- * `generation` become busy-unavailable; their live bookings are
- * flagged needs_rebooking and appended to ret_bookings (ids). */
+ * `generation` become busy-unavailable. Bookings still to come that
+ * hold seats in any busy-unavailable slot of the range (withdrawn now,
+ * earlier, or by a capacity cut in store_upsert_slot) are flagged
+ * needs_rebooking and appended to ret_booking_ids in ascending order. */
 gboolean store_withdraw_unseen(Store *store, const char *offering,
 			       gint64 from, gint64 to, gint64 generation,
 			       GArray *ret_booking_ids, GError **error);
@@ -128,14 +140,15 @@ gboolean store_list_slots(Store *store, const char *offering, gint64 from,
  * and booked + held + seats <= capacity. */
 gboolean store_take_seats(Store *store, gint64 booking_id, gint64 slot_id,
 			  guint seats, GError **error);
-/* Gives back every seat the booking holds. */
+/* Gives back every seat the booking holds (none: no-op). */
 gboolean store_release_seats(Store *store, gint64 booking_id, GError **error);
-/* Slot ids a booking holds seats in. */
+/* Slot ids a booking holds seats in, by start; none once released. */
 gboolean store_booking_slots(Store *store, gint64 booking_id,
 			     GArray *ret_slot_ids, GError **error);
 
 /* ---- horizon bookkeeping -------------------------------------------- */
-/* How far an offering is materialised and from which config digest. */
+/* How far an offering is materialised and from which config digest;
+ * 0 and NULL for an offering never materialised. */
 gboolean store_get_horizon(Store *store, const char *offering,
 			   gint64 *ret_until, char **ret_digest,
 			   GError **error);
@@ -176,11 +189,11 @@ gboolean store_move_booking(Store *store, gint64 booking_id, gint64 slot_id,
 			    const char *offering, const char *unit,
 			    gint64 start, gint64 end, GVariant *extras,
 			    gint64 now, GError **error);
-/* Appends StoreBooking* (free with store_booking_free). */
+/* Appends StoreBooking* (free with store_booking_free), by start. */
 gboolean store_list_bookings(Store *store, const StoreBookingFilter *filter,
 			     GPtrArray *ret_bookings, GError **error);
-/* Live bookings of one client starting in [from, to), any offering of
- * the listed ones (NULL: all). */
+/* Live bookings of one client starting in [from, to) of the service
+ * (NULL: any service). */
 gboolean store_count_client_bookings(Store *store, const char *client_ref,
 				     const char *service, gint64 from,
 				     gint64 to, guint *ret_count,
@@ -196,13 +209,22 @@ gboolean store_audit(Store *store, gint64 at, guint32 uid, const char *caller,
 		     GError **error);
 
 /* ---- kv: daemon state that is not bookings -------------------------- */
+/* *ret_value is NULL when the key was never set. */
 gboolean store_get_meta(Store *store, const char *key, char **ret_value,
 			GError **error);
 gboolean store_set_meta(Store *store, const char *key, const char *value,
 			GError **error);
 
-/* PRAGMA integrity_check == "ok". */
+/* PRAGMA integrity_check == "ok", no dangling references, and every
+ * slot's booked and held counts match its bookings' and holds' seats. */
 gboolean store_integrity_check(Store *store, GError **error);
 /* Online backup to `path` (SQLite backup API) without blocking writers
- * for long. */
+ * for long: a copy of the last commit, written beside `path` and renamed
+ * over it. It reads through connections of its own (the Store gives
+ * only its path), so a worker thread may run it. */
 gboolean store_backup(Store *store, const char *path, GError **error);
+
+/* For tests: caps the database at `max_pages` pages (at least its
+ * current size) so that growing it fails as on a full disk; 0 lifts
+ * the cap. */
+void store_test_set_max_pages(Store *store, guint max_pages);

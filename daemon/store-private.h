@@ -1,0 +1,142 @@
+/* Internals shared by store.c (connection, schema, changes) and
+ * store-report.c (reads, checks, copies): the only files that speak
+ * SQL. Nothing else includes this header. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "slotd/plugin.h"
+
+/* Long enough for `slotctl backup` or an auditor's sqlite3 session to
+ * finish a step; short enough that a stuck lock surfaces as an error. */
+#define BUSY_TIMEOUT_MS 5000
+/* Caller savepoints map to fixed names by depth, so their SQL is
+ * static like every other statement's. */
+#define MAX_SAVEPOINTS 4
+
+/* A booking that holds its seats. */
+#define LIVE "status NOT IN ('cancelled', 'entered-in-error')"
+
+/* Every statement the store runs. Those before Q_REPORT_FIRST have
+ * their SQL in store.c, the others in store-report.c. */
+typedef enum {
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_OP_SAVEPOINT,
+	Q_OP_RELEASE,
+	Q_OP_ROLLBACK,
+	Q_SAVEPOINT,
+	Q_RELEASE = Q_SAVEPOINT + MAX_SAVEPOINTS,
+	Q_ROLLBACK_TO = Q_RELEASE + MAX_SAVEPOINTS,
+	Q_USER_VERSION = Q_ROLLBACK_TO + MAX_SAVEPOINTS,
+	Q_JOURNAL_MODE,
+	Q_CHECKPOINT,
+	Q_MAX_GENERATION,
+	Q_SLOT_UPSERT,
+	Q_SLOT_FLAG,
+	Q_SLOT_WITHDRAW,
+	Q_SLOT_WITHDRAW_FLAG,
+	Q_SLOT_STATUS,
+	Q_SEATS_TAKE,
+	Q_SEATS_USE,
+	Q_SEATS_RELEASE,
+	Q_SEATS_FORGET,
+	Q_HORIZON_GET,
+	Q_HORIZON_SET,
+	Q_HOLD_TAKE,
+	Q_HOLD_INSERT,
+	Q_HOLD_DELETE,
+	Q_HOLD_GIVE_BACK,
+	Q_HOLDS_GIVE_BACK,
+	Q_HOLDS_EXPIRE,
+	Q_BOOKING_INSERT,
+	Q_BOOKING_EXISTS,
+	Q_BOOKING_STATUS,
+	Q_BOOKING_MOVE,
+	Q_AUDIT,
+	Q_META_GET,
+	Q_META_SET,
+
+	Q_REPORT_FIRST,
+	Q_SLOT_GET = Q_REPORT_FIRST,
+	Q_SLOT_LIST,
+	Q_BOOKING_SLOTS,
+	Q_HOLD_GET,
+	Q_HOLD_NEXT,
+	Q_BOOKING_GET,
+	Q_BOOKING_BY_KEY,
+	Q_LIST_BY_CLIENT,
+	Q_LIST_BY_UNIT,
+	Q_LIST_BY_SERVICE,
+	Q_LIST_BY_OFFERING,
+	Q_LIST_BY_MODIFIED,
+	Q_LIST_ALL,
+	Q_CLIENT_COUNT,
+	Q_SLOT_BOOKINGS,
+	Q_INTEGRITY,
+	Q_FOREIGN_KEYS,
+	Q_SEAT_COUNTS,
+	N_QUERIES
+} QueryId;
+
+/* Indexed by QueryId; only the ids from Q_REPORT_FIRST on are set. */
+extern const char *const store_report_sql[N_QUERIES];
+
+struct _Store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *queries[N_QUERIES];
+	GPtrArray *savepoints;	/* the caller's names, outermost first */
+	gboolean in_transaction; /* between store_begin and commit/rollback */
+	gboolean op_began;	/* the running op savepoint began a txn */
+	gint64 generation;
+};
+
+/* A prepared statement on loan from the Store: reset and unbound when
+ * the variable goes out of scope, never finalized. */
+typedef sqlite3_stmt *Query;
+
+static inline void
+query_return(Query *query)
+{
+	if (*query == NULL)
+		return;
+	sqlite3_reset(*query);
+	sqlite3_clear_bindings(*query);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Query, query_return)
+
+static inline void
+store_bind_text(Query q, int index, const char *text)
+{
+	/* Bindings are cleared before `text` can go away (query_return). */
+	sqlite3_bind_text(q, index, text, -1, SQLITE_STATIC);
+}
+
+static inline char *
+store_column_dup(Query q, int column)
+{
+	return g_strdup((const char *)sqlite3_column_text(q, column));
+}
+
+/* The statement for `id`, prepared on first use and kept. */
+Query store_query(Store *store, QueryId id, GError **error);
+/* Turns an SQLite result into a SLOTD_ERROR; always FALSE. */
+gboolean store_fail(Store *store, int rc, const char *what, GError **error);
+gboolean store_fail_query(Store *store, int rc, Query q, GError **error);
+/* NO_SUCH_SLOT, NO_SUCH_BOOKING or NO_SUCH_HOLD; always FALSE. */
+gboolean store_not_found(GError **error, SlotdErrorCode code);
+/* Steps a statement whose rows, if any, are not needed. */
+gboolean store_run(Store *store, Query q, GError **error);
+/* One integer from the first row; `fallback` when there is no row. */
+gboolean store_query_int(Store *store, Query q, gint64 fallback,
+			 gint64 *ret_value, GError **error);
+/* Steps through a statement appending its first column; on an error
+ * appends nothing. `ret_ids` may be NULL. */
+gboolean store_collect_ids(Store *store, Query q, GArray *ret_ids,
+			   GError **error);
+/* NO_SUCH_BOOKING unless the booking exists. */
+gboolean store_booking_exists(Store *store, gint64 booking_id,
+			      GError **error);

@@ -1,0 +1,654 @@
+/* Reading the store: slots, holds and bookings as the engine and the
+ * planner see them, the integrity check, and online backups. */
+#define G_LOG_DOMAIN "slotd-store"
+
+#include "store-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BACKUP_PAGES_PER_STEP 256
+
+/* ---- statements ----------------------------------------------------- */
+
+#define SLOT_COLUMNS \
+	"id, offering, kind, start, \"end\", capacity, booked, held, status"
+
+#define BOOKING_COLUMNS \
+	"id, slot, offering, unit, service, start, \"end\", client_ref," \
+	" status, seats, municipality, language, modality, urgency," \
+	" referral_time, idempotency_key, extras, sequence, created," \
+	" modified, created_by, needs_rebooking, cancel_reason"
+
+/* The list filter: ?1 unit, ?2 service, ?3 offering, ?4 status,
+ * ?5 client_ref, ?6 from, ?7 to, ?8 modified since, ?9 needs rebooking
+ * only, ?10 limit. Each variant leads with the column that has an
+ * index, so SQLite can use it. */
+#define LIST_BOOKINGS(lead) \
+	"SELECT " BOOKING_COLUMNS " FROM booking WHERE " lead \
+	" AND start >= ?6 AND start < ?7" \
+	" AND (?1 IS NULL OR unit = ?1)" \
+	" AND (?2 IS NULL OR service = ?2)" \
+	" AND (?3 IS NULL OR offering = ?3)" \
+	" AND (?4 IS NULL OR status = ?4)" \
+	" AND (?5 IS NULL OR client_ref = ?5)" \
+	" AND modified >= ?8 AND (?9 = 0 OR needs_rebooking = 1)" \
+	" ORDER BY start, id LIMIT ?10"
+
+const char *const store_report_sql[N_QUERIES] = {
+	[Q_SLOT_GET] = "SELECT " SLOT_COLUMNS " FROM slot WHERE id = ?1",
+	[Q_SLOT_LIST] =
+		"SELECT " SLOT_COLUMNS " FROM slot WHERE offering = ?1"
+		" AND start >= ?2 AND start < ?3 ORDER BY start, id",
+	[Q_BOOKING_SLOTS] =
+		"SELECT u.slot FROM booking_use u JOIN slot s ON s.id = u.slot"
+		" WHERE u.booking = ?1 ORDER BY s.start, s.id",
+	[Q_HOLD_GET] =
+		"SELECT id, slot, seats, expires, uid FROM hold"
+		" WHERE id = ?1 AND expires > ?2",
+	[Q_HOLD_NEXT] = "SELECT coalesce(min(expires), 0) FROM hold",
+	[Q_BOOKING_GET] =
+		"SELECT " BOOKING_COLUMNS " FROM booking WHERE id = ?1",
+	[Q_BOOKING_BY_KEY] =
+		"SELECT " BOOKING_COLUMNS " FROM booking"
+		" WHERE idempotency_key = ?1",
+	[Q_LIST_BY_CLIENT] = LIST_BOOKINGS("client_ref = ?5"),
+	[Q_LIST_BY_UNIT] = LIST_BOOKINGS("unit = ?1"),
+	[Q_LIST_BY_SERVICE] = LIST_BOOKINGS("service = ?2"),
+	[Q_LIST_BY_OFFERING] = LIST_BOOKINGS("offering = ?3"),
+	[Q_LIST_BY_MODIFIED] = LIST_BOOKINGS("modified >= ?8"),
+	[Q_LIST_ALL] = LIST_BOOKINGS("1"),
+	[Q_CLIENT_COUNT] =
+		"SELECT count(*) FROM booking WHERE client_ref = ?1"
+		" AND start >= ?3 AND start < ?4"
+		" AND (?2 IS NULL OR service = ?2) AND " LIVE,
+	[Q_SLOT_BOOKINGS] =
+		"SELECT " BOOKING_COLUMNS " FROM booking WHERE " LIVE
+		" AND id IN (SELECT booking FROM booking_use WHERE slot = ?1)"
+		" ORDER BY created, id",
+	[Q_INTEGRITY] = "PRAGMA integrity_check",
+	[Q_FOREIGN_KEYS] = "PRAGMA foreign_key_check",
+	/* Slots whose counters disagree with the rows that explain them. */
+	[Q_SEAT_COUNTS] =
+		"SELECT count(*) FROM slot s"
+		" LEFT JOIN (SELECT slot, sum(seats) AS n FROM booking_use"
+		"  GROUP BY slot) u ON u.slot = s.id"
+		" LEFT JOIN (SELECT slot, sum(seats) AS n FROM hold"
+		"  GROUP BY slot) h ON h.slot = s.id"
+		" WHERE s.booked <> coalesce(u.n, 0)"
+		" OR s.held <> coalesce(h.n, 0)",
+};
+
+/* Column order of BOOKING_COLUMNS. */
+enum {
+	BC_ID,
+	BC_SLOT,
+	BC_OFFERING,
+	BC_UNIT,
+	BC_SERVICE,
+	BC_START,
+	BC_END,
+	BC_CLIENT_REF,
+	BC_STATUS,
+	BC_SEATS,
+	BC_MUNICIPALITY,
+	BC_LANGUAGE,
+	BC_MODALITY,
+	BC_URGENCY,
+	BC_REFERRAL_TIME,
+	BC_IDEMPOTENCY_KEY,
+	BC_EXTRAS,
+	BC_SEQUENCE,
+	BC_CREATED,
+	BC_MODIFIED,
+	BC_CREATED_BY,
+	BC_NEEDS_REBOOKING,
+	BC_CANCEL_REASON,
+};
+
+/* ---- slots ---------------------------------------------------------- */
+
+void
+store_slot_clear(StoreSlot *slot)
+{
+	g_clear_pointer(&slot->offering, g_free);
+	g_clear_pointer(&slot->kind, g_free);
+}
+
+void
+store_slot_free(StoreSlot *slot)
+{
+	if (slot == NULL)
+		return;
+	store_slot_clear(slot);
+	g_free(slot);
+}
+
+static void
+slot_from_row(Query q, StoreSlot *ret_slot)
+{
+	const char *status = (const char *)sqlite3_column_text(q, 8);
+
+	ret_slot->id = sqlite3_column_int64(q, 0);
+	ret_slot->offering = store_column_dup(q, 1);
+	ret_slot->kind = store_column_dup(q, 2);
+	ret_slot->start = sqlite3_column_int64(q, 3);
+	ret_slot->end = sqlite3_column_int64(q, 4);
+	ret_slot->capacity = sqlite3_column_int64(q, 5);
+	ret_slot->booked = sqlite3_column_int64(q, 6);
+	ret_slot->held = sqlite3_column_int64(q, 7);
+	ret_slot->status = g_strcmp0(status, "free") == 0
+				   ? SLOT_STATUS_FREE
+				   : SLOT_STATUS_BUSY_UNAVAILABLE;
+}
+
+gboolean
+store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
+	       GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_GET, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, slot_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return store_not_found(error, SLOTD_ERROR_NO_SUCH_SLOT);
+	if (rc != SQLITE_ROW)
+		return store_fail_query(store, rc, q, error);
+	slot_from_row(q, ret_slot);
+	return TRUE;
+}
+
+gboolean
+store_list_slots(Store *store, const char *offering, gint64 from, gint64 to,
+		 GArray *ret_slots, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_LIST, error);
+	g_autoptr(GArray) found = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	g_array_set_clear_func(found, (GDestroyNotify)store_slot_clear);
+	store_bind_text(q, 1, offering);
+	sqlite3_bind_int64(q, 2, from);
+	sqlite3_bind_int64(q, 3, to);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		StoreSlot slot = { 0 };
+
+		slot_from_row(q, &slot);
+		g_array_append_val(found, slot);
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail_query(store, rc, q, error);
+	/* The caller owns the strings now. */
+	g_array_append_vals(ret_slots, found->data, found->len);
+	g_array_set_clear_func(found, NULL);
+	return TRUE;
+}
+
+gboolean
+store_booking_slots(Store *store, gint64 booking_id, GArray *ret_slot_ids,
+		    GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_BOOKING_SLOTS, error);
+	guint old_len = ret_slot_ids->len;
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, booking_id);
+	if (!store_collect_ids(store, q, ret_slot_ids, error))
+		return FALSE;
+	return ret_slot_ids->len > old_len ||
+	       store_booking_exists(store, booking_id, error);
+}
+
+/* ---- holds ---------------------------------------------------------- */
+
+gboolean
+store_get_hold(Store *store, gint64 hold_id, gint64 now, StoreHold *ret_hold,
+	       GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_HOLD_GET, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, hold_id);
+	sqlite3_bind_int64(q, 2, now);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return store_not_found(error, SLOTD_ERROR_NO_SUCH_HOLD);
+	if (rc != SQLITE_ROW)
+		return store_fail_query(store, rc, q, error);
+	ret_hold->id = sqlite3_column_int64(q, 0);
+	ret_hold->slot = sqlite3_column_int64(q, 1);
+	ret_hold->seats = sqlite3_column_int64(q, 2);
+	ret_hold->expires = sqlite3_column_int64(q, 3);
+	ret_hold->uid = sqlite3_column_int64(q, 4);
+	return TRUE;
+}
+
+gint64
+store_next_hold_expiry(Store *store)
+{
+	g_auto(Query) q = store_query(store, Q_HOLD_NEXT, NULL);
+	gint64 expiry = 0;
+
+	if (q != NULL)
+		store_query_int(store, q, 0, &expiry, NULL);
+	return expiry;
+}
+
+/* ---- bookings ------------------------------------------------------- */
+
+void
+store_booking_free(StoreBooking *booking)
+{
+	if (booking == NULL)
+		return;
+	g_free(booking->offering);
+	g_free(booking->unit);
+	g_free(booking->service);
+	g_free(booking->client_ref);
+	g_free(booking->status);
+	g_free(booking->municipality);
+	g_free(booking->language);
+	g_free(booking->modality);
+	g_free(booking->urgency);
+	g_free(booking->idempotency_key);
+	g_clear_pointer(&booking->extras, g_variant_unref);
+	g_free(booking->cancel_reason);
+	g_free(booking);
+}
+
+static GVariant *
+extras_parse(gint64 booking_id, const char *text)
+{
+	g_autoptr(GError) error = NULL;
+	GVariant *extras;
+
+	extras = g_variant_parse(G_VARIANT_TYPE_VARDICT, text ? text : "",
+				 NULL, NULL, &error);
+	if (extras != NULL)
+		return extras;
+	/* Someone edited the row by hand; show the booking anyway. */
+	g_warning("booking %" G_GINT64_FORMAT ": its extras do not parse "
+		  "(%s); showing none", booking_id, error->message);
+	return g_variant_ref_sink(g_variant_new("a{sv}", NULL));
+}
+
+static StoreBooking *
+booking_from_row(Query q)
+{
+	StoreBooking *b = g_new0(StoreBooking, 1);
+
+	b->id = sqlite3_column_int64(q, BC_ID);
+	b->slot = sqlite3_column_int64(q, BC_SLOT);
+	b->offering = store_column_dup(q, BC_OFFERING);
+	b->unit = store_column_dup(q, BC_UNIT);
+	b->service = store_column_dup(q, BC_SERVICE);
+	b->start = sqlite3_column_int64(q, BC_START);
+	b->end = sqlite3_column_int64(q, BC_END);
+	b->client_ref = store_column_dup(q, BC_CLIENT_REF);
+	b->status = store_column_dup(q, BC_STATUS);
+	b->seats = sqlite3_column_int64(q, BC_SEATS);
+	b->municipality = store_column_dup(q, BC_MUNICIPALITY);
+	b->language = store_column_dup(q, BC_LANGUAGE);
+	b->modality = store_column_dup(q, BC_MODALITY);
+	b->urgency = store_column_dup(q, BC_URGENCY);
+	b->referral_time = sqlite3_column_int64(q, BC_REFERRAL_TIME);
+	b->idempotency_key = store_column_dup(q, BC_IDEMPOTENCY_KEY);
+	b->extras = extras_parse(b->id, (const char *)sqlite3_column_text(
+						q, BC_EXTRAS));
+	b->sequence = sqlite3_column_int64(q, BC_SEQUENCE);
+	b->created = sqlite3_column_int64(q, BC_CREATED);
+	b->modified = sqlite3_column_int64(q, BC_MODIFIED);
+	b->created_by = sqlite3_column_int64(q, BC_CREATED_BY);
+	b->needs_rebooking = sqlite3_column_int(q, BC_NEEDS_REBOOKING) != 0;
+	b->cancel_reason = store_column_dup(q, BC_CANCEL_REASON);
+	return b;
+}
+
+/* The booking of the first row, or NULL when there is none. */
+static gboolean
+fetch_booking(Store *store, Query q, StoreBooking **ret_booking,
+	      GError **error)
+{
+	int rc = sqlite3_step(q);
+
+	*ret_booking = NULL;
+	if (rc == SQLITE_ROW)
+		*ret_booking = booking_from_row(q);
+	else if (rc != SQLITE_DONE)
+		return store_fail_query(store, rc, q, error);
+	return TRUE;
+}
+
+gboolean
+store_get_booking(Store *store, gint64 booking_id,
+		  StoreBooking **ret_booking, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_BOOKING_GET, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, booking_id);
+	if (!fetch_booking(store, q, ret_booking, error))
+		return FALSE;
+	return *ret_booking != NULL ||
+	       store_not_found(error, SLOTD_ERROR_NO_SUCH_BOOKING);
+}
+
+gboolean
+store_find_idempotent(Store *store, const char *key,
+		      StoreBooking **ret_booking, GError **error)
+{
+	g_auto(Query) q = NULL;
+
+	g_return_val_if_fail(key != NULL, FALSE);
+	q = store_query(store, Q_BOOKING_BY_KEY, error);
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, key);
+	return fetch_booking(store, q, ret_booking, error);
+}
+
+/* Appends every row's booking, or nothing at all on an error. */
+static gboolean
+collect_bookings(Store *store, Query q, GPtrArray *ret_bookings,
+		 GError **error)
+{
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		g_ptr_array_add(found, booking_from_row(q));
+	if (rc != SQLITE_DONE)
+		return store_fail_query(store, rc, q, error);
+	g_ptr_array_extend_and_steal(ret_bookings, g_steal_pointer(&found));
+	return TRUE;
+}
+
+/* The variant whose leading column narrows the search most. */
+static QueryId
+list_query(const StoreBookingFilter *filter)
+{
+	if (filter->client_ref != NULL)
+		return Q_LIST_BY_CLIENT;
+	if (filter->unit != NULL)
+		return Q_LIST_BY_UNIT;
+	if (filter->offering != NULL)
+		return Q_LIST_BY_OFFERING;
+	if (filter->service != NULL)
+		return Q_LIST_BY_SERVICE;
+	if (filter->modified_since != 0)
+		return Q_LIST_BY_MODIFIED;
+	return Q_LIST_ALL;
+}
+
+gboolean
+store_list_bookings(Store *store, const StoreBookingFilter *filter,
+		    GPtrArray *ret_bookings, GError **error)
+{
+	g_auto(Query) q = store_query(store, list_query(filter), error);
+
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, filter->unit);
+	store_bind_text(q, 2, filter->service);
+	store_bind_text(q, 3, filter->offering);
+	store_bind_text(q, 4, filter->status);
+	store_bind_text(q, 5, filter->client_ref);
+	sqlite3_bind_int64(q, 6, filter->from ? filter->from : G_MININT64);
+	sqlite3_bind_int64(q, 7, filter->to ? filter->to : G_MAXINT64);
+	sqlite3_bind_int64(q, 8, filter->modified_since);
+	sqlite3_bind_int(q, 9, filter->needs_rebooking_only ? 1 : 0);
+	sqlite3_bind_int64(q, 10, filter->limit ? (gint64)filter->limit : -1);
+	return collect_bookings(store, q, ret_bookings, error);
+}
+
+gboolean
+store_count_client_bookings(Store *store, const char *client_ref,
+			    const char *service, gint64 from, gint64 to,
+			    guint *ret_count, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_CLIENT_COUNT, error);
+	gint64 count;
+
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, client_ref);
+	store_bind_text(q, 2, service);
+	sqlite3_bind_int64(q, 3, from);
+	sqlite3_bind_int64(q, 4, to);
+	if (!store_query_int(store, q, 0, &count, error))
+		return FALSE;
+	*ret_count = count;
+	return TRUE;
+}
+
+gboolean
+store_slot_bookings(Store *store, gint64 slot_id, GPtrArray *ret_bookings,
+		    GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_BOOKINGS, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, slot_id);
+	return collect_bookings(store, q, ret_bookings, error);
+}
+
+/* ---- checks --------------------------------------------------------- */
+
+static gboolean
+damaged(const char *problem, GError **error)
+{
+	g_warning("integrity check: %s", problem);
+	g_set_error_literal(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE,
+			    "the booking database is damaged — ask an "
+			    "administrator to restore it from a backup");
+	return FALSE;
+}
+
+static gboolean
+check_pages(Store *store, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_INTEGRITY, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW)
+		return store_fail_query(store, rc, q, error);
+	if (g_strcmp0((const char *)sqlite3_column_text(q, 0), "ok") != 0)
+		return damaged((const char *)sqlite3_column_text(q, 0), error);
+	return TRUE;
+}
+
+static gboolean
+check_references(Store *store, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_FOREIGN_KEYS, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return damaged("rows refer to rows that do not exist", error);
+	return rc == SQLITE_DONE || store_fail_query(store, rc, q, error);
+}
+
+static gboolean
+check_seats(Store *store, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SEAT_COUNTS, error);
+	gint64 wrong;
+
+	if (q == NULL || !store_query_int(store, q, 0, &wrong, error))
+		return FALSE;
+	if (wrong == 0)
+		return TRUE;
+	g_warning("integrity check: %" G_GINT64_FORMAT " slots count seats "
+		  "that no booking or hold explains", wrong);
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+		    "%" G_GINT64_FORMAT " slots' seat counts disagree with "
+		    "their bookings and holds (a bug in slotd); please report "
+		    "it", wrong);
+	return FALSE;
+}
+
+gboolean
+store_integrity_check(Store *store, GError **error)
+{
+	return check_pages(store, error) && check_references(store, error) &&
+	       check_seats(store, error);
+}
+
+/* ---- copies --------------------------------------------------------- */
+
+static void
+handle_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3, handle_close)
+
+static gboolean
+backup_failed(const char *what, const char *detail, GError **error)
+{
+	g_warning("backup: %s: %s", what, detail);
+	g_set_error_literal(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE,
+			    "the backup could not be written (does the target "
+			    "directory exist, is it writable, is there "
+			    "space?); the booking database is unchanged");
+	return FALSE;
+}
+
+static sqlite3 *
+open_handle(const char *path, int flags, GError **error)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+		return db;
+	}
+	backup_failed(path, sqlite3_errstr(rc), error);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* Copies page by page from a connection of its own: it reads the last
+ * commit even while this Store's transaction is open, and one read
+ * transaction across all steps keeps the copy a single snapshot. */
+static gboolean
+copy_pages(sqlite3 *source, sqlite3 *target, GError **error)
+{
+	sqlite3_backup *backup;
+	int rc;
+
+	rc = sqlite3_exec(source, "BEGIN; SELECT count(*) FROM sqlite_schema",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return backup_failed("reading", sqlite3_errmsg(source), error);
+	backup = sqlite3_backup_init(target, "main", source, "main");
+	if (backup == NULL)
+		return backup_failed("starting", sqlite3_errmsg(target), error);
+	do
+		rc = sqlite3_backup_step(backup, BACKUP_PAGES_PER_STEP);
+	while (rc == SQLITE_OK);
+	sqlite3_backup_finish(backup);
+	sqlite3_exec(source, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_DONE)
+		return backup_failed("copying", sqlite3_errstr(rc), error);
+	/* A backup is one file; no WAL beside it. */
+	rc = sqlite3_exec(target, "PRAGMA journal_mode = DELETE", NULL, NULL,
+			  NULL);
+	if (rc != SQLITE_OK)
+		return backup_failed("finishing", sqlite3_errmsg(target),
+				     error);
+	return TRUE;
+}
+
+static gboolean
+write_copy(Store *store, const char *temp_path, GError **error)
+{
+	g_autoptr(sqlite3) source = NULL;
+	g_autoptr(sqlite3) target = NULL;
+
+	source = open_handle(store->path, SQLITE_OPEN_READONLY, error);
+	if (source == NULL)
+		return FALSE;
+	target = open_handle(temp_path, SQLITE_OPEN_READWRITE, error);
+	if (target == NULL)
+		return FALSE;
+	return copy_pages(source, target, error);
+}
+
+static void
+sync_directory(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fsync(fd) != 0)
+		g_warning("backup: syncing %s: %s", dir, g_strerror(errno));
+	close(fd);
+}
+
+static gboolean
+same_file(const char *a, const char *b)
+{
+	GStatBuf sa, sb;
+
+	return g_stat(a, &sa) == 0 && g_stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+gboolean
+store_backup(Store *store, const char *path, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *base = g_path_get_basename(path);
+	g_autofree char *temp_path = NULL;
+	int fd;
+
+	if (same_file(path, store->path)) {
+		g_set_error_literal(error, SLOTD_ERROR,
+				    SLOTD_ERROR_INVALID_ARGS,
+				    "a backup cannot replace the booking "
+				    "database itself; choose another file");
+		return FALSE;
+	}
+	/* Written beside the target and renamed, so the target is always
+	 * either the old backup or the whole new one. */
+	temp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+	fd = g_mkstemp_full(temp_path, O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return backup_failed(temp_path, g_strerror(errno), error);
+	close(fd);
+	if (!write_copy(store, temp_path, error)) {
+		g_unlink(temp_path);
+		return FALSE;
+	}
+	if (g_rename(temp_path, path) != 0) {
+		int saved = errno;
+
+		g_unlink(temp_path);
+		return backup_failed(path, g_strerror(saved), error);
+	}
+	sync_directory(dir);
+	return TRUE;
+}
