@@ -10,6 +10,7 @@
 #pragma once
 
 #include <glib.h>
+#include <glib-object.h> /* GCallback; a typedef only, no link */
 
 typedef struct _Bus Bus;
 typedef struct _BusCall BusCall;
@@ -21,6 +22,8 @@ typedef enum {
 	BUS_ROLE_ADMIN = 1 << 2,
 } BusRole;
 
+/* `args` is the body, a tuple of in_signature; it belongs to the call
+ * and stays valid until the call is answered. */
 typedef void (*BusMethodHandler)(BusCall *call, GVariant *args,
 				 gpointer user_data);
 
@@ -67,8 +70,12 @@ Bus *bus_new(BusType type, const char *address, const char *name,
 void bus_free(Bus *bus);
 void bus_set_role_func(Bus *bus, BusRoleFunc func, gpointer user_data,
 		       GDestroyNotify destroy);
-/* Called once when the bus connection is lost. */
+/* Called once when the bus connection is lost, as
+ * void func(gpointer user_data). */
 void bus_set_disconnect_func(Bus *bus, GCallback func, gpointer user_data);
+/* Names the group that grants `role`, for the AccessDenied message
+ * ("needs the admin role (group slotd-admin)"). */
+void bus_set_role_group(Bus *bus, BusRole role, const char *group);
 gboolean bus_register_object(Bus *bus, const char *path,
 			     const BusInterface *const *interfaces,
 			     gpointer user_data, GError **error);
@@ -81,14 +88,41 @@ void bus_call_return(BusCall *call, GVariant *reply);
 /* Maps the GError (domain, code) to its D-Bus error name. Frees the
  * call. */
 void bus_call_return_error(BusCall *call, const GError *error);
+/* BUS_UID_UNKNOWN for a BUS_ROLE_NONE call whose caller was never
+ * looked up. */
+#define BUS_UID_UNKNOWN G_MAXUINT32
 guint32 bus_call_uid(const BusCall *call);
 const char *bus_call_sender(const BusCall *call);
 const char *bus_call_member(const BusCall *call);
 /* Number of calls received but not answered yet. */
 guint bus_pending_calls(Bus *bus);
+/* Blocks until every queued outgoing message is written. */
+void bus_flush(Bus *bus);
+/* Callers whose credentials are cached (diagnostics and tests). */
+guint bus_cached_callers(Bus *bus);
 
 gboolean bus_emit_signal(Bus *bus, const char *path, const char *interface,
 			 const char *name, GVariant *args);
 
 /* The D-Bus error name of a GError ("org.slotd.Error.SlotFull"). */
 const char *bus_error_name(const GError *error);
+
+/* One row of the SLOTD_ERROR -> D-Bus error name table. */
+typedef struct {
+	gint code;	     /* a SlotdErrorCode */
+	const char *name;    /* "org.slotd.Error.SlotFull" */
+	const char *summary; /* one line, for the documentation */
+} BusErrorName;
+
+/* The whole table, in SlotdErrorCode order, for generating docs. */
+const BusErrorName *bus_error_names(guint *ret_n);
+
+/* Errors of the bus layer itself (connecting, tables). */
+#define BUS_ERROR (bus_error_quark())
+GQuark bus_error_quark(void);
+
+typedef enum {
+	BUS_ERROR_FAILED,	 /* no bus, or the bus refused us */
+	BUS_ERROR_NAME_TAKEN,	 /* another process owns the name */
+	BUS_ERROR_INVALID_TABLE, /* a bad path, name or signature */
+} BusErrorCode;

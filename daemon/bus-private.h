@@ -1,0 +1,74 @@
+/* Shared between bus.c (connection, loop glue, credentials) and
+ * bus-object.c (tables, conversion, introspection, replies). */
+#pragma once
+
+#include <dbus/dbus.h>
+
+#include "bus.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DBusMessage, dbus_message_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DBusPendingCall, dbus_pending_call_unref)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(DBusError, dbus_error_free)
+
+/* Nesting of containers we accept in a body, and produce in a reply. */
+#define BUS_MAX_DEPTH 32
+
+#define BUS_NAME_INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
+#define BUS_NAME_ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
+#define BUS_NAME_FAILED "org.slotd.Error.Failed"
+
+/* One object path and the interfaces it carries. */
+typedef struct {
+	char *path;
+	const BusInterface *const *interfaces;
+	gpointer user_data;
+} BusObject;
+
+struct _Bus {
+	DBusConnection *connection;
+	GMainContext *context;
+	GSource *dispatch_source;
+	GHashTable *watches;	 /* DBusWatch -> GSource */
+	GHashTable *timeouts;	 /* DBusTimeout -> GSource */
+	GHashTable *objects;	 /* path -> BusObject */
+	GHashTable *calls;	 /* BusCall set: received, not answered */
+	GHashTable *credentials; /* unique name -> BusCredentials */
+	GHashTable *lookups;	 /* unique name -> BusLookup in flight */
+	char *name;
+	char *role_groups[3];	 /* by bit of BusRole, for messages */
+	gboolean disconnected;
+
+	BusRoleFunc role_func;
+	gpointer role_data;
+	GDestroyNotify role_destroy;
+	GCallback disconnect_func;
+	gpointer disconnect_data;
+};
+
+struct _BusCall {
+	Bus *bus; /* NULL once the bus is freed under an open call */
+	DBusConnection *connection;
+	DBusMessage *message;
+	const BusInterface *interface;
+	const BusMethod *method;
+	gpointer user_data;
+	GVariant *args;
+	guint32 uid;
+};
+
+/* bus-object.c */
+void bus_object_free(gpointer object);
+/* Answers or starts every method call that reaches us. */
+void bus_object_dispatch(Bus *bus, DBusMessage *message);
+/* The role check passed: run the handler. */
+void bus_call_run(BusCall *call);
+/* Answers with an error name and message, and frees the call. */
+void bus_call_refuse(BusCall *call, const char *name, const char *message);
+/* Frees a call: after its answer, or without one when the bus goes. */
+void bus_call_drop(BusCall *call);
+
+/* bus.c */
+/* Looks the caller up (maybe asynchronously), then runs or refuses. */
+void bus_authorize(BusCall *call);
+/* The cached uid of a unique name, or BUS_UID_UNKNOWN. */
+guint32 bus_cached_uid(Bus *bus, const char *sender);
