@@ -34,6 +34,12 @@ gboolean plugin_host_load_dir(PluginHost *host, const char *dir,
 /* Loads one module by absolute path. */
 gboolean plugin_host_load_file(PluginHost *host, const char *path,
 			       gboolean system_checks, GError **error);
+/* The built-in "fixed" kind (fixed.c). */
+void fixed_register(PluginHost *host);
+/* Runs the setup of a plugin linked into the program (tests). */
+gboolean plugin_host_add_static(PluginHost *host,
+				const SlotdPluginDescriptor *descriptor,
+				GError **error);
 const SlotdKindOps *plugin_host_kind(PluginHost *host, const char *kind);
 /* PluginInfo*, owned by the host. */
 GPtrArray *plugin_host_list(PluginHost *host);

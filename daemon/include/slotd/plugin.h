@@ -183,7 +183,14 @@ typedef struct {
 
 	/* The plugin keys this kind accepts in calls. Optional. */
 	const SlotdOptionSpec *options;
+
+	/* SLOTD_KIND_* flags. */
+	guint32 flags;
 } SlotdKindOps;
+
+/* The kind accepts an empty client reference (an anonymous visit); its
+ * admit hook decides where. Without it the core refuses empty ones. */
+#define SLOTD_KIND_ANONYMOUS_VISITS (1u << 0)
 
 /* ---- the descriptor a plugin exports ------------------------------- */
 typedef struct {
@@ -262,7 +269,8 @@ gint slotd_offering_travel_minutes(const SlotdOffering *offering,
 const char *slotd_offering_municipality_name(const SlotdOffering *offering,
 					     const char *code,
 					     const char *language);
-/* Every offering of the same service (including this one). */
+/* Every offering of the same service (including this one); a new array,
+ * free it with g_ptr_array_unref. */
 GPtrArray *slotd_offering_siblings(const SlotdOffering *offering);
 
 /* ---- inside a hook: the store -------------------------------------- */
@@ -319,16 +327,19 @@ guint slotd_queue_servers_needed(double arrivals_per_hour,
 guint slotd_plan_n_offerings(SlotdPlan *plan);
 const SlotdOffering *slotd_plan_offering(SlotdPlan *plan, guint index);
 void slotd_plan_range(SlotdPlan *plan, gint64 *ret_from, gint64 *ret_to);
-/* An option of the Staffing call, or NULL. Reading it marks it used;
- * options no hook reads are refused as unknown. The type is checked:
- * a wrong type gives NULL and an InvalidArgs error at the end. */
+/* An option of the Staffing call (a new reference: unref it), or NULL.
+ * Reading it marks it used; options no hook reads are refused as
+ * unknown. The type is checked: a wrong type gives NULL and an
+ * InvalidArgs error at the end. */
 GVariant *slotd_plan_option(SlotdPlan *plan, const char *key,
 			    const GVariantType *type);
-/* Past bookings of an offering that started in [from, to), by status
- * (NULL: every status but entered-in-error). */
+/* Bookings of an offering that start in [from, to), every status but
+ * entered-in-error, without client references; GPtrArray of
+ * SlotdBookingInfo owned by the caller (g_ptr_array_unref). */
 GPtrArray *slotd_plan_history(SlotdPlan *plan, const SlotdOffering *offering,
 			      gint64 from, gint64 to);
-/* Slots of an offering in [from, to); GArray of SlotdSlotInfo. */
+/* Slots of an offering in [from, to); GArray of SlotdSlotInfo owned by
+ * the caller (g_array_unref); the strings live until the hook returns. */
 GArray *slotd_plan_slots(SlotdPlan *plan, const SlotdOffering *offering,
 			 gint64 from, gint64 to);
 /* Appends one row (an a{sv} dictionary; floating refs are sunk). */

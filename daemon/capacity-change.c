@@ -1,0 +1,308 @@
+/* Cancelling, status changes, and reading bookings back. */
+#include "capacity-private.h"
+
+#include <string.h>
+
+#include "options.h"
+#include "validate.h"
+
+static const SlotdOptionSpec list_keys[] = {
+	{ "unit", "s", "only this unit" },
+	{ "service", "s", "only this service" },
+	{ "status", "s", "only this status" },
+	{ "client-ref", "s", "only this client" },
+	{ "from", "x", "start at or after, UTC seconds" },
+	{ "to", "x", "start before, UTC seconds" },
+	{ "limit", "u", "most bookings returned (default 1000)" },
+	{ "needs-rebooking", "b", "only bookings whose slot was withdrawn" },
+	{ NULL }
+};
+
+/* FHIR AppointmentStatus transitions a caller may make. */
+static const struct {
+	const char *from;
+	const char *to;
+} transitions[] = {
+	{ "booked", "arrived" },	  { "booked", "checked-in" },
+	{ "booked", "fulfilled" },	  { "booked", "noshow" },
+	{ "booked", "entered-in-error" }, { "checked-in", "arrived" },
+	{ "checked-in", "fulfilled" },	  { "checked-in", "noshow" },
+	{ "checked-in", "entered-in-error" },
+	{ "arrived", "fulfilled" },	  { "arrived", "entered-in-error" },
+	{ "fulfilled", "entered-in-error" },
+	{ "noshow", "entered-in-error" }, { "cancelled", "entered-in-error" },
+};
+
+static gboolean
+status_known(const char *status)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(transitions); i++)
+		if (g_str_equal(transitions[i].to, status))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+transition_allowed(const char *from, const char *to)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(transitions); i++)
+		if (g_str_equal(transitions[i].from, from) &&
+		    g_str_equal(transitions[i].to, to))
+			return TRUE;
+	return FALSE;
+}
+
+/* Statuses that give the seats back. */
+static gboolean
+releases_seats(const char *status)
+{
+	return g_str_equal(status, "cancelled") ||
+	       g_str_equal(status, "entered-in-error");
+}
+
+typedef struct {
+	const Caller *caller;
+	gint64 booking_id;
+	const char *status;
+	const char *reason;
+	StoreBooking *booking;	/* after the change */
+	gboolean changed;
+} StatusCall;
+
+static gboolean
+apply_status(Capacity *capacity, StatusCall *s, const StoreBooking *b,
+	     GError **error)
+{
+	gint64 now = capacity_now(capacity);
+	g_autofree char *detail = NULL;
+
+	if (releases_seats(s->status) && !releases_seats(b->status) &&
+	    !store_release_seats(capacity->store, s->booking_id, error))
+		return FALSE;
+	if (!store_update_booking_status(capacity->store, s->booking_id,
+					 s->status, s->reason, now, error))
+		return FALSE;
+	detail = g_strdup_printf("%s -> %s", b->status, s->status);
+	s->changed = TRUE;
+	return store_audit(capacity->store, now, s->caller->uid,
+			   s->caller->name,
+			   g_str_equal(s->status, "cancelled") ? "cancel"
+							       : "status",
+			   s->booking_id, detail, error);
+}
+
+static gboolean
+do_status(Capacity *capacity, gpointer data, GError **error)
+{
+	StatusCall *s = data;
+	g_autoptr(StoreBooking) b = NULL;
+
+	if (!store_get_booking(capacity->store, s->booking_id, &b, error))
+		return FALSE;
+	if (g_str_equal(b->status, s->status))
+		goto done; /* a retry: nothing to change */
+	if (g_str_equal(s->status, "cancelled") &&
+	    !g_str_equal(b->status, "booked") &&
+	    !g_str_equal(b->status, "checked-in")) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
+			    "a booking in status '%s' cannot be cancelled; "
+			    "use SetStatus entered-in-error for a mistake",
+			    b->status);
+		return FALSE;
+	}
+	if (!g_str_equal(s->status, "cancelled") &&
+	    !transition_allowed(b->status, s->status)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
+			    "a booking cannot go from '%s' to '%s'",
+			    b->status, s->status);
+		return FALSE;
+	}
+	if (!apply_status(capacity, s, b, error))
+		return FALSE;
+done:
+	return store_get_booking(capacity->store, s->booking_id, &s->booking,
+				 error);
+}
+
+static gboolean
+change_status(Capacity *capacity, StatusCall *s, const char *booking_id,
+	      GError **error)
+{
+	if (!capacity_parse_id(booking_id, 'b', &s->booking_id,
+			       SLOTD_ERROR_NO_SUCH_BOOKING, error))
+		return FALSE;
+	if (!capacity_transaction(capacity, do_status, s, error))
+		return FALSE;
+	if (s->changed) {
+		capacity_notify_booking(capacity, s->booking);
+		capacity_notify_slots(capacity, s->booking->offering,
+				      s->booking->start, s->booking->end);
+	}
+	store_booking_free(s->booking);
+	return TRUE;
+}
+
+gboolean
+capacity_cancel(Capacity *capacity, const Caller *caller,
+		const char *booking_id, const char *reason, GError **error)
+{
+	StatusCall s = { caller, 0, "cancelled", reason, NULL, FALSE };
+
+	if (!validate_text(reason, "reason", VALIDATE_TEXT_MAX, error))
+		return FALSE;
+	if (validate_looks_like_hetu(reason)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "the reason looks like it contains a personal "
+			    "identity code; leave personal data out");
+		return FALSE;
+	}
+	return change_status(capacity, &s, booking_id, error);
+}
+
+gboolean
+capacity_set_status(Capacity *capacity, const Caller *caller,
+		    const char *booking_id, const char *status, GError **error)
+{
+	StatusCall s = { caller, 0, status, NULL, NULL, FALSE };
+
+	if (!validate_id(status, "status", error))
+		return FALSE;
+	if (!status_known(status)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "unknown status '%s'; use arrived, checked-in, "
+			    "fulfilled, noshow or entered-in-error (Cancel "
+			    "cancels)",
+			    status);
+		return FALSE;
+	}
+	return change_status(capacity, &s, booking_id, error);
+}
+
+/* ---- reading -------------------------------------------------------- */
+
+static void
+insert_optional(GVariantDict *d, const char *key, const char *value)
+{
+	if (value && *value)
+		g_variant_dict_insert(d, key, "s", value);
+}
+
+static void
+describe_core(const StoreBooking *b, GVariantDict *d)
+{
+	g_autofree char *id = capacity_booking_id(b->id);
+	g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+
+	g_variant_dict_insert(d, "id", "s", id);
+	g_variant_dict_insert(d, "slot", "s", slot);
+	g_variant_dict_insert(d, "unit", "s", b->unit);
+	g_variant_dict_insert(d, "service", "s", b->service);
+	g_variant_dict_insert(d, "start", "x", b->start);
+	g_variant_dict_insert(d, "end", "x", b->end);
+	g_variant_dict_insert(d, "client-ref", "s", b->client_ref);
+	g_variant_dict_insert(d, "status", "s", b->status);
+	g_variant_dict_insert(d, "created", "x", b->created);
+	g_variant_dict_insert(d, "modified", "x", b->modified);
+	g_variant_dict_insert(d, "sequence", "x", b->sequence);
+	g_variant_dict_insert(d, "seats", "u", b->seats);
+	g_variant_dict_insert(d, "needs-rebooking", "b", b->needs_rebooking);
+	insert_optional(d, "municipality", b->municipality);
+	insert_optional(d, "language", b->language);
+	insert_optional(d, "modality", b->modality);
+	insert_optional(d, "urgency", b->urgency);
+	insert_optional(d, "cancel-reason", b->cancel_reason);
+	if (b->referral_time)
+		g_variant_dict_insert(d, "referral-time", "x",
+				      b->referral_time);
+}
+
+static void
+describe_plugin(Capacity *capacity, const StoreBooking *b, GVariantDict *d)
+{
+	const SlotdOffering *off = region_find_offering(capacity->region,
+							b->offering);
+	const SlotdKindOps *ops = off ? capacity_kind(capacity, off) : NULL;
+	g_autofree char *id = capacity_booking_id(b->id);
+	g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+	SlotdBookingInfo info = { id, slot, b->client_ref, b->status,
+				  b->start, b->end, b->created, b->seats,
+				  b->extras };
+	SlotdContext ctx;
+
+	if (!ops || !ops->describe)
+		return;
+	capacity_context_init(&ctx, capacity, off);
+	ops->describe(off, &ctx, &info, d);
+	capacity_context_clear(&ctx);
+}
+
+gboolean
+capacity_get_booking(Capacity *capacity, const char *booking_id,
+		     GVariant **ret_booking, GError **error)
+{
+	g_autoptr(StoreBooking) b = NULL;
+	GVariantDict d;
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+	gint64 id;
+
+	if (!capacity_parse_id(booking_id, 'b', &id,
+			       SLOTD_ERROR_NO_SUCH_BOOKING, error) ||
+	    !store_get_booking(capacity->store, id, &b, error))
+		return FALSE;
+	g_variant_dict_init(&d, NULL);
+	/* Plugin keys first, so they can never shadow the core's. */
+	g_variant_iter_init(&iter, b->extras);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value))
+		g_variant_dict_insert_value(&d, key, value);
+	describe_plugin(capacity, b, &d);
+	describe_core(b, &d);
+	*ret_booking = g_variant_ref_sink(g_variant_dict_end(&d));
+	return TRUE;
+}
+
+static gboolean
+check_filter_ids(GVariant *filter, GError **error)
+{
+	const char *keys[] = { "unit", "service", "status", "client-ref" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const char *v = options_string(filter, keys[i], NULL);
+
+		if (v && !validate_id(v, keys[i], error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+capacity_list_bookings(Capacity *capacity, GVariant *filter,
+		       GPtrArray **ret_bookings, GError **error)
+{
+	StoreBookingFilter f = { 0 };
+	g_autoptr(GPtrArray) list = NULL;
+
+	if (!options_check(filter, list_keys, NULL, "filter", error) ||
+	    !check_filter_ids(filter, error))
+		return FALSE;
+	f.unit = options_string(filter, "unit", NULL);
+	f.service = options_string(filter, "service", NULL);
+	f.status = options_string(filter, "status", NULL);
+	f.client_ref = options_string(filter, "client-ref", NULL);
+	f.from = options_int64(filter, "from", 0);
+	f.to = options_int64(filter, "to", 0);
+	f.limit = options_uint32(filter, "limit", 1000);
+	f.needs_rebooking_only = options_bool(filter, "needs-rebooking", FALSE);
+	if (f.limit == 0 || f.limit > 100000 || f.from < 0 || f.to < 0) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "limit must be 1..100000 and times positive");
+		return FALSE;
+	}
+	list = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	if (!store_list_bookings(capacity->store, &f, list, error))
+		return FALSE;
+	*ret_bookings = g_steal_pointer(&list);
+	return TRUE;
+}

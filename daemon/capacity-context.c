@@ -1,0 +1,154 @@
+/* What a plugin hook sees of the store: the slotd_context_* functions
+ * of the SDK. Memory handed to a hook lives until the hook returns. */
+#include "capacity-private.h"
+
+#include <string.h>
+
+void
+capacity_context_init(SlotdContext *ctx, Capacity *capacity,
+		      const SlotdOffering *offering)
+{
+	ctx->capacity = capacity;
+	ctx->offering = offering;
+	ctx->extras = g_variant_dict_new(NULL);
+	ctx->keep = g_ptr_array_new_with_free_func(g_free);
+	ctx->arrays = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_array_unref);
+}
+
+void
+capacity_context_clear(SlotdContext *ctx)
+{
+	g_variant_dict_unref(ctx->extras);
+	g_ptr_array_unref(ctx->keep);
+	g_ptr_array_unref(ctx->arrays);
+}
+
+void
+capacity_slot_info(const StoreSlot *slot, SlotdSlotInfo *ret_info,
+		   GPtrArray *keep)
+{
+	char *id = g_strdup_printf("s-%" G_GINT64_FORMAT, slot->id);
+
+	g_ptr_array_add(keep, id);
+	ret_info->id = id;
+	ret_info->kind = g_intern_string(slot->kind);
+	ret_info->start = slot->start;
+	ret_info->end = slot->end;
+	ret_info->capacity = slot->capacity;
+	ret_info->booked = slot->booked;
+	ret_info->held = slot->held;
+}
+
+guint
+slotd_context_count_client_bookings(SlotdContext *ctx, const char *client_ref,
+				    gint64 from, gint64 to)
+{
+	g_autoptr(GError) error = NULL;
+	guint count = 0;
+
+	g_return_val_if_fail(ctx && client_ref, 0);
+	if (!*client_ref)
+		return 0; /* anonymous visits are not one person */
+	if (!store_count_client_bookings(ctx->capacity->store, client_ref,
+					 ctx->offering->service->id, from, to,
+					 &count, &error))
+		g_warning("cannot count bookings: %s", error->message);
+	return count;
+}
+
+/* A booking as a hook sees it, with the strings it points at. */
+typedef struct {
+	SlotdBookingInfo info;
+	StoreBooking *booking;
+	char *id;
+	char *slot_id;
+} HookBooking;
+
+static void
+hook_booking_free(gpointer data)
+{
+	HookBooking *h = data;
+
+	store_booking_free(h->booking);
+	g_free(h->id);
+	g_free(h->slot_id);
+	g_free(h);
+}
+
+static HookBooking *
+hook_booking_new(StoreBooking *b)
+{
+	HookBooking *h = g_new0(HookBooking, 1);
+
+	h->booking = b;
+	h->id = capacity_booking_id(b->id);
+	h->slot_id = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+	h->info.id = h->id;
+	h->info.slot_id = h->slot_id;
+	h->info.client_ref = b->client_ref;
+	h->info.status = b->status;
+	h->info.start = b->start;
+	h->info.end = b->end;
+	h->info.created = b->created;
+	h->info.seats = b->seats;
+	h->info.extras = b->extras;
+	return h;
+}
+
+GPtrArray *
+slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id)
+{
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(hook_booking_free);
+	g_autoptr(GError) error = NULL;
+	gint64 id;
+
+	g_return_val_if_fail(ctx && slot_id, out);
+	if (!capacity_parse_id(slot_id, 's', &id, SLOTD_ERROR_NO_SUCH_SLOT,
+			       &error) ||
+	    !store_slot_bookings(ctx->capacity->store, id, rows, &error)) {
+		g_warning("cannot list bookings of a slot: %s",
+			  error->message);
+		return out;
+	}
+	/* HookBooking starts with its SlotdBookingInfo, so the array's
+	 * elements can be used as SlotdBookingInfo pointers. */
+	for (guint i = 0; i < rows->len; i++)
+		g_ptr_array_add(out, hook_booking_new(g_steal_pointer(
+					     &rows->pdata[i])));
+	return out;
+}
+
+void
+slotd_context_set_extra(SlotdContext *ctx, const char *key, GVariant *value)
+{
+	g_return_if_fail(ctx && key && value);
+	g_variant_dict_insert_value(ctx->extras, key, value);
+}
+
+GArray *
+slotd_context_offering_slots(SlotdContext *ctx, const SlotdOffering *offering,
+			     gint64 from, gint64 to)
+{
+	g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	GArray *out = g_array_new(FALSE, TRUE, sizeof(SlotdSlotInfo));
+	g_autoptr(GError) error = NULL;
+
+	g_array_set_clear_func(rows, (GDestroyNotify)store_slot_clear);
+	g_return_val_if_fail(ctx && offering, out);
+	if (!store_list_slots(ctx->capacity->store, offering->id, from, to,
+			      rows, &error))
+		g_warning("cannot list slots: %s", error->message);
+	for (guint i = 0; i < rows->len; i++) {
+		SlotdSlotInfo info;
+
+		capacity_slot_info(&g_array_index(rows, StoreSlot, i), &info,
+				   ctx->keep);
+		g_array_append_val(out, info);
+	}
+	/* The hook does not free it; the context does. */
+	g_ptr_array_add(ctx->arrays, out);
+	return out;
+}

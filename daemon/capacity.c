@@ -1,0 +1,629 @@
+/* The capacity engine: lifetime, listeners, text ids, slot runs and
+ * the search for free slots across the units of a service. */
+#include "capacity-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "options.h"
+#include "validate.h"
+
+#define FIND_DEFAULT_DAYS 14
+#define FIND_DEFAULT_LIMIT 50
+#define FIND_MAX_LIMIT 2000
+/* 1970 .. 2200: anything else is a caller's mistake. */
+#define TIME_MIN 0
+#define TIME_MAX G_GINT64_CONSTANT(7258118400)
+
+static const SlotdOptionSpec find_keys[] = {
+	{ "municipality", "s", "client's home municipality (code or name)" },
+	{ "language", "s", "service language: fi, sv or en" },
+	{ "modality", "s", "onsite, home, phone or video" },
+	{ "from", "x", "earliest start, UTC seconds" },
+	{ "to", "x", "latest start (exclusive), UTC seconds" },
+	{ "limit", "u", "most slots returned" },
+	{ "max-travel-minutes", "u", "farthest unit from the client's home" },
+	{ NULL }
+};
+
+Capacity *
+capacity_new(Region *region, Store *store, PluginHost *plugins)
+{
+	Capacity *capacity = g_new0(Capacity, 1);
+
+	capacity->region = region_ref(region);
+	capacity->store = store;
+	capacity->plugins = plugins;
+	capacity->listeners = g_array_new(FALSE, FALSE,
+					  sizeof(CapacityListener));
+	g_queue_init(&capacity->jobs);
+	return capacity;
+}
+
+void
+capacity_free(Capacity *capacity)
+{
+	if (!capacity)
+		return;
+	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
+	g_array_unref(capacity->listeners);
+	region_unref(capacity->region);
+	g_free(capacity);
+}
+
+Region *
+capacity_region(Capacity *capacity)
+{
+	return capacity->region;
+}
+
+Store *
+capacity_store(Capacity *capacity)
+{
+	return capacity->store;
+}
+
+PluginHost *
+capacity_plugins(Capacity *capacity)
+{
+	return capacity->plugins;
+}
+
+void
+capacity_add_listener(Capacity *capacity, const CapacityListener *listener)
+{
+	g_array_append_val(capacity->listeners, *listener);
+}
+
+void
+capacity_remove_listener(Capacity *capacity, gpointer user_data)
+{
+	for (guint i = capacity->listeners->len; i > 0; i--) {
+		CapacityListener *l = &g_array_index(capacity->listeners,
+						     CapacityListener, i - 1);
+
+		if (l->user_data == user_data)
+			g_array_remove_index(capacity->listeners, i - 1);
+	}
+}
+
+void
+capacity_set_clock(Capacity *capacity, gint64 (*now)(gpointer),
+		   gpointer user_data)
+{
+	capacity->clock.func = now;
+	capacity->clock.data = user_data;
+}
+
+gint64
+capacity_now(Capacity *capacity)
+{
+	if (capacity->clock.func)
+		return capacity->clock.func(capacity->clock.data);
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+void
+capacity_notify_booking(Capacity *capacity, const StoreBooking *booking)
+{
+	g_autofree char *id = capacity_booking_id(booking->id);
+
+	for (guint i = 0; i < capacity->listeners->len; i++) {
+		CapacityListener *l = &g_array_index(capacity->listeners,
+						     CapacityListener, i);
+
+		if (l->booking_changed)
+			l->booking_changed(id, booking->status, booking->unit,
+					   booking->service, l->user_data);
+	}
+}
+
+void
+capacity_notify_slots(Capacity *capacity, const char *offering_id,
+		      gint64 from, gint64 to)
+{
+	SlotdOffering *off = region_find_offering(capacity->region,
+						  offering_id);
+
+	if (!off)
+		return;
+	for (guint i = 0; i < capacity->listeners->len; i++) {
+		CapacityListener *l = &g_array_index(capacity->listeners,
+						     CapacityListener, i);
+
+		if (l->slots_changed)
+			l->slots_changed(off->service->id, off->unit->id, from,
+					 to, l->user_data);
+	}
+}
+
+gboolean
+capacity_transaction(Capacity *capacity,
+		     gboolean (*func)(Capacity *, gpointer, GError **),
+		     gpointer data, GError **error)
+{
+	if (!store_begin(capacity->store, error))
+		return FALSE;
+	if (!func(capacity, data, error)) {
+		store_rollback(capacity->store);
+		return FALSE;
+	}
+	if (!store_commit(capacity->store, error)) {
+		store_rollback(capacity->store);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- text ids ------------------------------------------------------- */
+
+char *
+capacity_booking_id(gint64 id)
+{
+	return g_strdup_printf("b-%" G_GINT64_FORMAT, id);
+}
+
+gboolean
+capacity_parse_id(const char *text, char prefix, gint64 *ret_id,
+		  SlotdErrorCode not_found, GError **error)
+{
+	const char *what = prefix == 's' ? "slot id" :
+			   prefix == 'b' ? "booking id" : "hold id";
+	char *end = NULL;
+	guint64 value;
+
+	if (!validate_id(text, what, error))
+		return FALSE;
+	if (text[0] != prefix || text[1] != '-' || !g_ascii_isdigit(text[2]))
+		goto unknown;
+	value = g_ascii_strtoull(text + 2, &end, 10);
+	if (*end != '\0' || value == 0 || value > G_MAXINT64)
+		goto unknown;
+	*ret_id = (gint64)value;
+	return TRUE;
+unknown:
+	g_set_error(error, SLOTD_ERROR, not_found,
+		    "there is no %s '%s'; ids look like '%c-123'", what, text,
+		    prefix);
+	return FALSE;
+}
+
+void
+found_slot_free(FoundSlot *slot)
+{
+	if (!slot)
+		return;
+	g_free(slot->slot_id);
+	g_free(slot->unit);
+	g_free(slot->offering);
+	g_free(slot->kind);
+	g_free(slot->municipality);
+	g_strfreev(slot->languages);
+	g_free(slot->modality);
+	g_free(slot);
+}
+
+/* ---- cost and runs -------------------------------------------------- */
+
+const SlotdKindOps *
+capacity_kind(Capacity *capacity, const SlotdOffering *offering)
+{
+	if (!offering->available)
+		return NULL;
+	return plugin_host_kind(capacity->plugins, offering->service->kind);
+}
+
+gboolean
+capacity_cost(const SlotdKindOps *ops, const SlotdOffering *offering,
+	      const StoreSlot *slot, const SlotdRequest *request,
+	      SlotdCost *ret_cost, GError **error)
+{
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+	SlotdSlotInfo info;
+
+	ret_cost->seats = 1;
+	ret_cost->minutes = 0;
+	if (!ops->cost)
+		return TRUE;
+	capacity_slot_info(slot, &info, keep);
+	if (!ops->cost(offering, &info, request, ret_cost, error))
+		return FALSE;
+	if (ret_cost->seats == 0)
+		ret_cost->seats = 1;
+	return TRUE;
+}
+
+void
+slot_run_clear(SlotRun *run)
+{
+	if (run->slots)
+		g_array_unref(run->slots);
+	run->slots = NULL;
+}
+
+static guint
+slot_room(const StoreSlot *slot)
+{
+	if (slot->status != SLOT_STATUS_FREE)
+		return 0;
+	return slot->capacity - MIN(slot->capacity, slot->booked + slot->held);
+}
+
+/* Free places of a run already listed: no store access. */
+static gboolean
+run_from_list(GArray *slots, guint first, const SlotdCost *cost,
+	      guint *ret_free, gint64 *ret_end)
+{
+	const StoreSlot *s0 = &g_array_index(slots, StoreSlot, first);
+	gint64 until = s0->start + (gint64)cost->minutes * 60;
+	gint64 reached = s0->start;
+	guint free = G_MAXUINT;
+
+	for (guint i = first; i < slots->len; i++) {
+		const StoreSlot *s = &g_array_index(slots, StoreSlot, i);
+
+		if (i > first && s->start >= until)
+			break;
+		if (!g_str_equal(s->kind, s0->kind))
+			continue;
+		if (s->start != reached && i > first)
+			return FALSE; /* a gap: not one continuous stretch */
+		free = MIN(free, slot_room(s) / cost->seats);
+		reached = s->end;
+	}
+	if (reached < until)
+		return FALSE;
+	*ret_free = free;
+	*ret_end = MAX(reached, s0->end);
+	if (cost->minutes)
+		*ret_end = MAX(s0->end, until);
+	return TRUE;
+}
+
+gboolean
+capacity_slot_run(Capacity *capacity, const StoreSlot *first,
+		  const SlotdCost *cost, SlotRun *ret_run, GError **error)
+{
+	gint64 until = first->start + (gint64)cost->minutes * 60;
+	g_autoptr(GArray) all = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	guint first_index = 0;
+
+	g_array_set_clear_func(all, (GDestroyNotify)store_slot_clear);
+	if (!store_list_slots(capacity->store, first->offering, first->start,
+			      MAX(until, first->end), all, error))
+		return FALSE;
+	ret_run->slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	g_array_set_clear_func(ret_run->slots,
+			       (GDestroyNotify)store_slot_clear);
+	for (guint i = 0; i < all->len; i++) {
+		StoreSlot *s = &g_array_index(all, StoreSlot, i);
+
+		if (s->id == first->id)
+			first_index = i;
+	}
+	if (!run_from_list(all, first_index, cost, &ret_run->free,
+			   &ret_run->end)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL,
+			    "the visit does not fit before the opening hours "
+			    "end; choose an earlier slot");
+		slot_run_clear(ret_run);
+		return FALSE;
+	}
+	for (guint i = first_index; i < all->len; i++) {
+		StoreSlot *s = &g_array_index(all, StoreSlot, i);
+
+		if (i > first_index && s->start >= until)
+			break;
+		if (!g_str_equal(s->kind, first->kind))
+			continue;
+		g_array_append_val(ret_run->slots, *s);
+		memset(s, 0, sizeof(*s)); /* moved */
+	}
+	return TRUE;
+}
+
+/* ---- FindSlots ------------------------------------------------------ */
+
+typedef struct {
+	const Municipality *home;
+	const char *language;
+	const char *modality;
+	gint64 from;
+	gint64 to;
+	guint limit;
+	guint max_travel;	/* 0: none */
+	GVariant *query;
+} FindQuery;
+
+static gboolean
+check_time(gint64 t, const char *what, GError **error)
+{
+	if (t >= TIME_MIN && t <= TIME_MAX)
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "%s is out of range; give UTC seconds since 1970", what);
+	return FALSE;
+}
+
+gboolean
+capacity_check_modality(const char *modality, GError **error)
+{
+	const char *known[] = { "onsite", "home", "phone", "video" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(known); i++)
+		if (g_strcmp0(modality, known[i]) == 0)
+			return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "unknown modality; use onsite, home, phone or video");
+	return FALSE;
+}
+
+const Municipality *
+capacity_resolve_municipality(Capacity *capacity, const char *text,
+			      GError **error)
+{
+	const Municipality *m;
+
+	if (!validate_text(text, "municipality", 64, error))
+		return NULL;
+	m = region_find_municipality(capacity->region, text);
+	if (!m)
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "unknown municipality '%s'; give its code or its "
+			    "Finnish or Swedish name (e.g. 444, Lohja, Lojo)",
+			    text);
+	return m;
+}
+
+static gboolean
+parse_find_query(Capacity *capacity, GVariant *query,
+		 const SlotdKindOps *ops, FindQuery *q, GError **error)
+{
+	const char *home = options_string(query, "municipality", NULL);
+	gint64 now = capacity_now(capacity);
+
+	if (!options_check(query, find_keys, ops ? ops->options : NULL,
+			   "query", error))
+		return FALSE;
+	q->query = query;
+	q->home = NULL;
+	if (home && !(q->home = capacity_resolve_municipality(capacity, home,
+							       error)))
+		return FALSE;
+	q->language = options_string(query, "language", NULL);
+	if (q->language && !validate_language(q->language, error))
+		return FALSE;
+	q->modality = options_string(query, "modality", NULL);
+	if (q->modality && !capacity_check_modality(q->modality, error))
+		return FALSE;
+	q->from = options_int64(query, "from", now);
+	q->to = options_int64(query, "to", q->from + FIND_DEFAULT_DAYS * 86400);
+	if (!check_time(q->from, "from", error) ||
+	    !check_time(q->to, "to", error))
+		return FALSE;
+	if (q->to <= q->from) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "'to' must be after 'from'");
+		return FALSE;
+	}
+	q->from = MAX(q->from, now);
+	q->limit = options_uint32(query, "limit", FIND_DEFAULT_LIMIT);
+	if (q->limit == 0 || q->limit > FIND_MAX_LIMIT) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "'limit' must be between 1 and %d", FIND_MAX_LIMIT);
+		return FALSE;
+	}
+	q->max_travel = options_uint32(query, "max-travel-minutes", 0);
+	return TRUE;
+}
+
+static void
+fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
+{
+	memset(request, 0, sizeof(*request));
+	request->client_ref = "";
+	request->municipality = q->home ? q->home->code : NULL;
+	request->language = q->language;
+	request->modality = q->modality;
+	request->urgency = "routine";
+	request->now = now;
+	request->series_length = 1;
+	request->options = q->query;
+}
+
+/* Whether the offering can serve the query at all, and the travel. */
+static gboolean
+offering_matches(Capacity *capacity, const SlotdOffering *off,
+		 const FindQuery *q, gint *ret_travel)
+{
+	*ret_travel = -1;
+	if (q->language && !slotd_offering_has_language(off, q->language))
+		return FALSE;
+	if (q->modality && g_strcmp0(q->modality, off->modality) != 0)
+		return FALSE;
+	if (!q->home)
+		return TRUE;
+	*ret_travel = region_travel_minutes(capacity->region, q->home->code,
+					    off->unit->municipality);
+	if (g_strcmp0(off->modality, "phone") == 0 ||
+	    g_strcmp0(off->modality, "video") == 0)
+		return TRUE; /* remote: distance does not limit it */
+	if (q->max_travel && *ret_travel > (gint)q->max_travel)
+		return FALSE;
+	if (off->max_travel_minutes &&
+	    *ret_travel > (gint)off->max_travel_minutes)
+		return FALSE;
+	return TRUE;
+}
+
+static FoundSlot *
+found_slot_new(const SlotdOffering *off, const StoreSlot *s, guint free,
+	       gint travel)
+{
+	FoundSlot *f = g_new0(FoundSlot, 1);
+
+	f->slot_id = g_strdup_printf("s-%" G_GINT64_FORMAT, s->id);
+	f->unit = g_strdup(off->unit->id);
+	f->offering = g_strdup(off->id);
+	f->kind = g_strdup(s->kind);
+	f->start = s->start;
+	f->end = s->end;
+	f->free = free;
+	f->municipality = g_strdup(off->unit->municipality);
+	f->travel_minutes = travel;
+	f->languages = g_strdupv(off->languages);
+	f->modality = g_strdup(off->modality);
+	return f;
+}
+
+typedef struct {
+	FoundSlot *slot;
+	gint rank;		/* travel + plugin adjustment */
+} Ranked;
+
+static gboolean
+slot_open_for(const SlotdKindOps *ops, const StoreSlot *s, gint64 now)
+{
+	if (s->status != SLOT_STATUS_FREE || s->end <= now)
+		return FALSE;
+	/* Kinds with their own admission rules decide about slots in
+	 * progress (a walk-in session, the current crisis hour). */
+	return ops->admit || s->start >= now;
+}
+
+static gboolean
+find_in_offering(Capacity *capacity, const SlotdOffering *off,
+		 const SlotdKindOps *ops, const FindQuery *q, gint travel,
+		 GArray *ret_ranked, GError **error)
+{
+	g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	gint64 now = capacity_now(capacity);
+	SlotdRequest request;
+	guint found = 0;
+
+	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
+	fill_request(q, now, &request);
+	/* A day more than asked so long visits can be measured. */
+	if (!store_list_slots(capacity->store, off->id, q->from - 86400,
+			      q->to + 86400, slots, error))
+		return FALSE;
+	for (guint i = 0; i < slots->len && found < q->limit; i++) {
+		const StoreSlot *s = &g_array_index(slots, StoreSlot, i);
+		SlotdCost cost;
+		guint free;
+		gint64 end;
+
+		if (s->start >= q->to || s->end <= q->from ||
+		    !slot_open_for(ops, s, now))
+			continue;
+		if (!capacity_cost(ops, off, s, &request, &cost, NULL))
+			return TRUE; /* this unit cannot serve the request */
+		if (!run_from_list(slots, i, &cost, &free, &end) || free == 0)
+			continue;
+		{
+			g_autoptr(GPtrArray) keep =
+				g_ptr_array_new_with_free_func(g_free);
+			SlotdSlotInfo info;
+			Ranked r = { found_slot_new(off, s, free, travel),
+				     MAX(travel, 0) };
+
+			capacity_slot_info(s, &info, keep);
+			if (ops->rank)
+				r.rank += ops->rank(off, &info, &request);
+			g_array_append_val(ret_ranked, r);
+		}
+		found++;
+	}
+	return TRUE;
+}
+
+static gint
+compare_ranked(gconstpointer a, gconstpointer b)
+{
+	const Ranked *x = a, *y = b;
+
+	if (x->slot->start != y->slot->start)
+		return x->slot->start < y->slot->start ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return strcmp(x->slot->unit, y->slot->unit);
+}
+
+static const Service *
+lookup_service(Capacity *capacity, const char *service_id, GError **error)
+{
+	const Service *service;
+
+	if (!validate_id(service_id, "service id", error))
+		return NULL;
+	service = region_find_service(capacity->region, service_id);
+	if (!service)
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_NO_SUCH_SERVICE,
+			    "there is no service '%s'; ListServices shows "
+			    "them",
+			    service_id);
+	return service;
+}
+
+const SlotdKindOps *
+capacity_service_kind(Capacity *capacity, const char *service_id,
+		      GError **error)
+{
+	const Service *service = lookup_service(capacity, service_id, error);
+	const SlotdKindOps *ops;
+
+	if (!service)
+		return NULL;
+	ops = plugin_host_kind(capacity->plugins, service->kind);
+	if (!ops)
+		g_set_error(error, SLOTD_ERROR,
+			    SLOTD_ERROR_SERVICE_UNAVAILABLE,
+			    "the service '%s' is unavailable: no plugin "
+			    "provides its kind '%s'; ask the administrator",
+			    service_id, service->kind);
+	return ops;
+}
+
+gboolean
+capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
+	      GPtrArray **ret_slots, GError **error)
+{
+	const SlotdKindOps *ops = capacity_service_kind(capacity, service_id,
+							error);
+	g_autoptr(GPtrArray) offerings = NULL;
+	g_autoptr(GArray) ranked = NULL;
+	FindQuery q;
+
+	if (!ops || !parse_find_query(capacity, query, ops, &q, error))
+		return FALSE;
+	offerings = region_service_offerings(capacity->region, service_id);
+	ranked = g_array_new(FALSE, FALSE, sizeof(Ranked));
+	for (guint i = 0; i < offerings->len; i++) {
+		const SlotdOffering *off = offerings->pdata[i];
+		gint travel;
+
+		if (!off->available ||
+		    !offering_matches(capacity, off, &q, &travel))
+			continue;
+		if (!find_in_offering(capacity, off, ops, &q, travel, ranked,
+				      error))
+			goto fail;
+	}
+	g_array_sort(ranked, compare_ranked);
+	*ret_slots = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)found_slot_free);
+	for (guint i = 0; i < ranked->len; i++) {
+		Ranked *r = &g_array_index(ranked, Ranked, i);
+
+		if (i < q.limit)
+			g_ptr_array_add(*ret_slots, r->slot);
+		else
+			found_slot_free(r->slot);
+	}
+	return TRUE;
+fail:
+	for (guint i = 0; i < ranked->len; i++)
+		found_slot_free(g_array_index(ranked, Ranked, i).slot);
+	return FALSE;
+}

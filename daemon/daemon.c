@@ -1,0 +1,270 @@
+/* Start-up order, reload, background work and shutdown of the daemon. */
+#include "daemon.h"
+
+#include <grp.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "slotd-config.h"
+
+/* Slots upserted per idle step while materialising the horizon. */
+#define EXTEND_CHUNK 400
+
+static const BusInterface *const object_interfaces[] = {
+	&scheduler_interface, &planner_interface, &admin_interface, NULL
+};
+
+/* ---- access --------------------------------------------------------- */
+
+static gboolean
+member_of(char **groups, const guint32 *gids, guint n_gids)
+{
+	for (char **g = groups; g && *g; g++) {
+		struct group *gr = getgrnam(*g);
+
+		if (!gr)
+			continue;
+		for (guint i = 0; i < n_gids; i++)
+			if (gids[i] == gr->gr_gid)
+				return TRUE;
+	}
+	return FALSE;
+}
+
+BusRole
+daemon_roles(guint32 uid, const guint32 *gids, guint n_gids,
+	     gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	AccessConfig *access = &daemon->region->daemon.access;
+	BusRole roles = BUS_ROLE_NONE;
+
+	/* root, and on a private bus the daemon's own user, may do all. */
+	if (uid == 0 || (daemon->options.bus_type != BUS_TYPE_SYSTEM &&
+			 uid == getuid()))
+		return BUS_ROLE_READ | BUS_ROLE_BOOK | BUS_ROLE_ADMIN;
+	if (member_of(access->admin_groups, gids, n_gids))
+		roles |= BUS_ROLE_READ | BUS_ROLE_BOOK | BUS_ROLE_ADMIN;
+	if (member_of(access->book_groups, gids, n_gids))
+		roles |= BUS_ROLE_READ | BUS_ROLE_BOOK;
+	if (member_of(access->read_groups, gids, n_gids))
+		roles |= BUS_ROLE_READ;
+	return roles;
+}
+
+/* ---- background work ------------------------------------------------ */
+
+static gboolean
+extend_step(gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	gboolean done = FALSE;
+
+	if (!capacity_extend(daemon->capacity, EXTEND_CHUNK, &done, &error)) {
+		g_warning("cannot materialise slots: %s; retrying in a minute",
+			  error->message);
+		g_source_set_ready_time(daemon->extend_source,
+					g_get_monotonic_time() +
+						60 * G_USEC_PER_SEC);
+		return G_SOURCE_CONTINUE;
+	}
+	if (!done)
+		return G_SOURCE_CONTINUE;
+	g_debug("slot horizon is complete");
+	g_clear_pointer(&daemon->extend_source, g_source_unref);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_extend(Daemon *daemon)
+{
+	if (daemon->extend_source)
+		return;
+	daemon->extend_source = g_idle_source_new();
+	g_source_set_priority(daemon->extend_source, G_PRIORITY_LOW);
+	g_source_set_callback(daemon->extend_source, extend_step, daemon,
+			      NULL);
+	g_source_attach(daemon->extend_source, NULL);
+}
+
+static gboolean
+daily_check(gpointer user_data)
+{
+	schedule_extend(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+expire_holds(gpointer user_data)
+{
+	Daemon *daemon = user_data;
+
+	g_clear_pointer(&daemon->hold_source, g_source_unref);
+	daemon->hold_due = 0;
+	daemon->hold_due = capacity_expire_holds(daemon->capacity);
+	if (daemon->hold_due)
+		daemon_holds_changed(daemon);
+	return G_SOURCE_REMOVE;
+}
+
+void
+daemon_holds_changed(Daemon *daemon)
+{
+	gint64 due = store_next_hold_expiry(daemon->store);
+	gint64 now = capacity_now(daemon->capacity);
+
+	if (!due || (daemon->hold_source && daemon->hold_due <= due))
+		return;
+	if (daemon->hold_source) {
+		g_source_destroy(daemon->hold_source);
+		g_source_unref(daemon->hold_source);
+	}
+	daemon->hold_due = due;
+	daemon->hold_source = g_timeout_source_new_seconds(
+		(guint)CLAMP(due - now + 1, 1, 3600));
+	g_source_set_callback(daemon->hold_source, expire_holds, daemon, NULL);
+	g_source_attach(daemon->hold_source, NULL);
+}
+
+/* ---- configuration -------------------------------------------------- */
+
+static Region *
+load_region(Daemon *daemon, GError **error)
+{
+	ConfigOptions opts = { daemon->options.config_file,
+			       daemon->options.state_dir,
+			       daemon->options.plugin_dir };
+	g_autoptr(Region) region = config_load(&opts, error);
+
+	if (!region)
+		return NULL;
+	if (!plugin_host_load_dir(daemon->plugins, region->daemon.plugin_dir,
+				  daemon->options.system_plugin_checks,
+				  error)) {
+		g_prefix_error(error, "plugin directory: ");
+		return NULL;
+	}
+	if (!plugin_host_configure(daemon->plugins, region, error) ||
+	    !config_check_unread_keys(region, error))
+		return NULL;
+	for (guint i = 0; i < region->offerings->len; i++) {
+		SlotdOffering *off = region->offerings->pdata[i];
+
+		if (!off->available)
+			g_warning("offering %s is unavailable: %s", off->id,
+				  off->unavailable_reason);
+	}
+	return g_steal_pointer(&region);
+}
+
+static gboolean
+open_store(Daemon *daemon, GError **error)
+{
+	const char *dir = daemon->region->daemon.state_dir;
+	g_autofree char *path = g_build_filename(dir, "slotd.db", NULL);
+
+	if (g_mkdir_with_parents(dir, 0750) < 0) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE,
+			    "cannot create the state directory %s", dir);
+		return FALSE;
+	}
+	daemon->store = store_open(path, error);
+	return daemon->store != NULL;
+}
+
+static gboolean
+connect_bus(Daemon *daemon, GError **error)
+{
+	daemon->bus = bus_new(daemon->options.bus_type,
+			      daemon->options.bus_address, SLOTD_BUS_NAME,
+			      error);
+	if (!daemon->bus)
+		return FALSE;
+	bus_set_role_func(daemon->bus, daemon_roles, daemon, NULL);
+	if (daemon->bus_lost)
+		bus_set_disconnect_func(daemon->bus, daemon->bus_lost, daemon);
+	return bus_register_object(daemon->bus, SLOTD_OBJECT_PATH,
+				   object_interfaces, daemon, error);
+}
+
+gboolean
+daemon_start(Daemon *daemon, GError **error)
+{
+	calendar_init();
+	daemon->plugins = plugin_host_new();
+	fixed_register(daemon->plugins);
+	daemon->region = load_region(daemon, error);
+	if (!daemon->region || !open_store(daemon, error))
+		return FALSE;
+	daemon->capacity = capacity_new(daemon->region, daemon->store,
+					daemon->plugins);
+	if (daemon->clock_func)
+		capacity_set_clock(daemon->capacity, daemon->clock_func, NULL);
+	scheduler_connect_signals(daemon);
+	/* The name comes before the horizon: callers can connect while
+	 * slots are still being materialised in the background. */
+	if (!connect_bus(daemon, error))
+		return FALSE;
+	schedule_extend(daemon);
+	daemon->daily_source = g_timeout_source_new_seconds(3600);
+	g_source_set_callback(daemon->daily_source, daily_check, daemon, NULL);
+	g_source_attach(daemon->daily_source, NULL);
+	expire_holds(daemon);
+	g_message("slotd %s serving %u offerings of %u services on the %s bus",
+		  SLOTD_VERSION, daemon->region->offerings->len,
+		  daemon->region->services->len,
+		  daemon->options.bus_type == BUS_TYPE_SYSTEM ? "system"
+							      : "private");
+	return TRUE;
+}
+
+gboolean
+daemon_reload(Daemon *daemon, GPtrArray **ret_rebook, GError **error)
+{
+	g_autoptr(Region) region = load_region(daemon, error);
+
+	if (!region) {
+		g_warning("reload refused, the running configuration stays: %s",
+			  (*error)->message);
+		return FALSE;
+	}
+	if (!capacity_set_region(daemon->capacity, region, ret_rebook, error))
+		return FALSE;
+	region_unref(daemon->region);
+	daemon->region = g_steal_pointer(&region);
+	schedule_extend(daemon);
+	g_message("configuration reloaded: %u offerings",
+		  daemon->region->offerings->len);
+	return TRUE;
+}
+
+void
+daemon_stop(Daemon *daemon)
+{
+	daemon->stopping = TRUE;
+	if (daemon->loop)
+		g_main_loop_quit(daemon->loop);
+}
+
+static void
+destroy_source(GSource **source)
+{
+	if (*source) {
+		g_source_destroy(*source);
+		g_clear_pointer(source, g_source_unref);
+	}
+}
+
+void
+daemon_finish(Daemon *daemon)
+{
+	destroy_source(&daemon->extend_source);
+	destroy_source(&daemon->daily_source);
+	destroy_source(&daemon->hold_source);
+	g_clear_pointer(&daemon->bus, bus_free);
+	g_clear_pointer(&daemon->capacity, capacity_free);
+	g_clear_pointer(&daemon->store, store_close);
+	g_clear_pointer(&daemon->region, region_unref);
+	g_clear_pointer(&daemon->plugins, plugin_host_free);
+}

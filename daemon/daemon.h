@@ -1,0 +1,62 @@
+/* The daemon: owns the region snapshot, the store, the plugins, the
+ * capacity engine, the bus and the feed server, in that start order. */
+#pragma once
+
+#include <glib.h>
+
+#include "bus.h"
+#include "capacity.h"
+#include "config.h"
+
+typedef struct _Http Http;
+
+typedef struct {
+	char *config_file;
+	char *state_dir;
+	char *plugin_dir;
+	BusType bus_type;
+	char *bus_address;
+	gboolean debug;
+	gboolean system_plugin_checks;
+} DaemonOptions;
+
+typedef struct {
+	DaemonOptions options;
+	Region *region;
+	Store *store;
+	PluginHost *plugins;
+	Capacity *capacity;
+	Bus *bus;
+	Http *http;
+	GMainLoop *loop;
+	GSource *extend_source;	/* materialising the horizon */
+	GSource *daily_source;	/* re-checks the horizon every hour */
+	GSource *hold_source;	/* next hold expiry */
+	gint64 hold_due;
+	gboolean stopping;
+	gint64 (*clock_func)(gpointer); /* NULL: real time */
+	GCallback bus_lost;
+	int exit_status;
+} Daemon;
+
+gboolean daemon_start(Daemon *daemon, GError **error);
+/* Re-reads configuration and plugins; on any error the running state
+ * stays and the error says why. Bookings needing rebooking are
+ * returned (text ids). */
+gboolean daemon_reload(Daemon *daemon, GPtrArray **ret_rebook,
+		       GError **error);
+void daemon_stop(Daemon *daemon);
+void daemon_finish(Daemon *daemon);
+/* Re-arms the hold expiry timer after a hold was taken. */
+void daemon_holds_changed(Daemon *daemon);
+/* Roles of a caller, from the [access] groups. */
+BusRole daemon_roles(guint32 uid, const guint32 *gids, guint n_gids,
+		     gpointer user_data);
+
+/* One D-Bus interface each. */
+extern const BusInterface scheduler_interface;
+extern const BusInterface admin_interface;
+extern const BusInterface planner_interface;
+void scheduler_connect_signals(Daemon *daemon);
+/* Fills a Caller from a bus call. */
+void daemon_caller(BusCall *call, Caller *ret_caller);

@@ -1,0 +1,115 @@
+/* a{sv} options checked against tables of known keys. */
+#include "options.h"
+
+static const SlotdOptionSpec *
+find_spec(const SlotdOptionSpec *specs, const char *key)
+{
+	for (; specs && specs->name; specs++)
+		if (g_str_equal(specs->name, key))
+			return specs;
+	return NULL;
+}
+
+static GString *
+known_keys(const SlotdOptionSpec *core, const SlotdOptionSpec *kind)
+{
+	GString *keys = g_string_new(NULL);
+	const SlotdOptionSpec *tables[] = { core, kind };
+
+	for (guint t = 0; t < G_N_ELEMENTS(tables); t++)
+		for (const SlotdOptionSpec *s = tables[t]; s && s->name; s++)
+			g_string_append_printf(keys, "%s%s",
+					       keys->len ? ", " : "", s->name);
+	return keys;
+}
+
+gboolean
+options_check(GVariant *dict, const SlotdOptionSpec *core,
+	      const SlotdOptionSpec *kind, const char *what, GError **error)
+{
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_return_val_if_fail(g_variant_is_of_type(dict, G_VARIANT_TYPE_VARDICT),
+			     FALSE);
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		const SlotdOptionSpec *spec = find_spec(core, key);
+
+		if (!spec)
+			spec = find_spec(kind, key);
+		if (!spec) {
+			g_autoptr(GString) keys = known_keys(core, kind);
+
+			g_set_error(error, SLOTD_ERROR,
+				    SLOTD_ERROR_INVALID_ARGS,
+				    "unknown %s key '%s'; known keys: %s", what,
+				    key, keys->str);
+			g_variant_unref(value);
+			return FALSE;
+		}
+		if (!g_variant_is_of_type(value,
+					  G_VARIANT_TYPE(spec->type))) {
+			g_set_error(error, SLOTD_ERROR,
+				    SLOTD_ERROR_INVALID_ARGS,
+				    "%s key '%s' must be of type '%s', not "
+				    "'%s'",
+				    what, key, spec->type,
+				    g_variant_get_type_string(value));
+			g_variant_unref(value);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static GVariant *
+lookup(GVariant *dict, const char *key, const GVariantType *type)
+{
+	if (!dict)
+		return NULL;
+	return g_variant_lookup_value(dict, key, type);
+}
+
+const char *
+options_string(GVariant *dict, const char *key, const char *fallback)
+{
+	const char *value = fallback;
+
+	if (dict)
+		g_variant_lookup(dict, key, "&s", &value);
+	return value;
+}
+
+gint64
+options_int64(GVariant *dict, const char *key, gint64 fallback)
+{
+	g_autoptr(GVariant) v = lookup(dict, key, G_VARIANT_TYPE_INT64);
+
+	return v ? g_variant_get_int64(v) : fallback;
+}
+
+guint32
+options_uint32(GVariant *dict, const char *key, guint32 fallback)
+{
+	g_autoptr(GVariant) v = lookup(dict, key, G_VARIANT_TYPE_UINT32);
+
+	return v ? g_variant_get_uint32(v) : fallback;
+}
+
+gboolean
+options_bool(GVariant *dict, const char *key, gboolean fallback)
+{
+	g_autoptr(GVariant) v = lookup(dict, key, G_VARIANT_TYPE_BOOLEAN);
+
+	return v ? g_variant_get_boolean(v) : fallback;
+}
+
+double
+options_double(GVariant *dict, const char *key, double fallback)
+{
+	g_autoptr(GVariant) v = lookup(dict, key, G_VARIANT_TYPE_DOUBLE);
+
+	return v ? g_variant_get_double(v) : fallback;
+}

@@ -1,0 +1,225 @@
+/* The planning engine: a SlotdPlan carries one Staffing request to a
+ * plugin's plan hook, with read access to the service's offerings, its
+ * slots and its booking history. */
+#include "planner-engine.h"
+
+#include "capacity-private.h"
+
+struct _SlotdPlan {
+	Capacity *capacity;
+	GPtrArray *offerings;	/* SlotdOffering*, available ones */
+	gint64 from;
+	gint64 to;
+	GVariant *options;	/* a{sv} */
+	GHashTable *used;	/* option keys the hook read */
+	char *type_error;	/* first option of the wrong type */
+	GPtrArray *rows;	/* GVariant a{sv} */
+	GPtrArray *keep;	/* strings slot infos point at */
+};
+
+guint
+slotd_plan_n_offerings(SlotdPlan *plan)
+{
+	return plan->offerings->len;
+}
+
+const SlotdOffering *
+slotd_plan_offering(SlotdPlan *plan, guint index)
+{
+	g_return_val_if_fail(index < plan->offerings->len, NULL);
+	return plan->offerings->pdata[index];
+}
+
+void
+slotd_plan_range(SlotdPlan *plan, gint64 *ret_from, gint64 *ret_to)
+{
+	*ret_from = plan->from;
+	*ret_to = plan->to;
+}
+
+GVariant *
+slotd_plan_option(SlotdPlan *plan, const char *key, const GVariantType *type)
+{
+	g_autoptr(GVariant) value = g_variant_lookup_value(plan->options, key,
+							   NULL);
+
+	g_hash_table_add(plan->used, g_strdup(key));
+	if (!value)
+		return NULL;
+	if (!g_variant_is_of_type(value, type)) {
+		if (!plan->type_error)
+			plan->type_error = g_strdup_printf(
+				"option '%s' must be of type '%.*s', not '%s'",
+				key, (int)g_variant_type_get_string_length(type),
+				g_variant_type_peek_string(type),
+				g_variant_get_type_string(value));
+		return NULL;
+	}
+	return g_steal_pointer(&value);
+}
+
+/* A booking of the history with the strings it owns. */
+typedef struct {
+	SlotdBookingInfo info;
+	char *id;
+	char *slot_id;
+} PastBooking;
+
+static void
+past_booking_free(gpointer data)
+{
+	PastBooking *p = data;
+
+	g_free(p->id);
+	g_free(p->slot_id);
+	g_variant_unref(p->info.extras);
+	g_free(p);
+}
+
+GPtrArray *
+slotd_plan_history(SlotdPlan *plan, const SlotdOffering *offering,
+		   gint64 from, gint64 to)
+{
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(past_booking_free);
+	StoreBookingFilter f = { .offering = offering->id,
+				 .from = from,
+				 .to = to };
+	g_autoptr(GError) error = NULL;
+
+	if (!store_list_bookings(plan->capacity->store, &f, rows, &error))
+		g_warning("cannot read booking history: %s", error->message);
+	for (guint i = 0; i < rows->len; i++) {
+		StoreBooking *b = rows->pdata[i];
+		PastBooking *p;
+
+		if (g_strcmp0(b->status, "entered-in-error") == 0)
+			continue;
+		p = g_new0(PastBooking, 1);
+		p->id = g_strdup_printf("b-%" G_GINT64_FORMAT, b->id);
+		p->slot_id = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+		p->info.id = p->id;
+		p->info.slot_id = p->slot_id;
+		p->info.client_ref = ""; /* planning needs no identities */
+		p->info.status = g_intern_string(b->status);
+		p->info.start = b->start;
+		p->info.end = b->end;
+		p->info.created = b->created;
+		p->info.seats = b->seats;
+		p->info.extras = g_variant_ref(b->extras);
+		g_ptr_array_add(out, p);
+	}
+	return out;
+}
+
+GArray *
+slotd_plan_slots(SlotdPlan *plan, const SlotdOffering *offering, gint64 from,
+		 gint64 to)
+{
+	g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	GArray *out = g_array_new(FALSE, TRUE, sizeof(SlotdSlotInfo));
+	g_autoptr(GError) error = NULL;
+
+	g_array_set_clear_func(rows, (GDestroyNotify)store_slot_clear);
+	if (!store_list_slots(plan->capacity->store, offering->id, from, to,
+			      rows, &error))
+		g_warning("cannot read slots: %s", error->message);
+	for (guint i = 0; i < rows->len; i++) {
+		SlotdSlotInfo info;
+
+		capacity_slot_info(&g_array_index(rows, StoreSlot, i), &info,
+				   plan->keep);
+		g_array_append_val(out, info);
+	}
+	return out;
+}
+
+void
+slotd_plan_add_row(SlotdPlan *plan, GVariant *row)
+{
+	g_return_if_fail(g_variant_is_of_type(row, G_VARIANT_TYPE_VARDICT));
+	g_ptr_array_add(plan->rows, g_variant_ref_sink(row));
+}
+
+static gboolean
+check_unread_options(SlotdPlan *plan, GError **error)
+{
+	GVariantIter iter;
+	const char *key;
+
+	if (plan->type_error) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "%s", plan->type_error);
+		return FALSE;
+	}
+	g_variant_iter_init(&iter, plan->options);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, NULL)) {
+		if (!g_hash_table_contains(plan->used, key)) {
+			g_set_error(error, SLOTD_ERROR,
+				    SLOTD_ERROR_INVALID_ARGS,
+				    "unknown staffing option '%s' for this "
+				    "service",
+				    key);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void
+plan_clear(SlotdPlan *plan)
+{
+	g_ptr_array_unref(plan->offerings);
+	g_hash_table_unref(plan->used);
+	g_free(plan->type_error);
+	g_ptr_array_unref(plan->rows);
+	g_ptr_array_unref(plan->keep);
+}
+
+gboolean
+planner_staffing(Capacity *capacity, const char *service_id,
+		 GVariant *options, gint64 from, gint64 to,
+		 GPtrArray **ret_rows, GError **error)
+{
+	const SlotdKindOps *ops = capacity_service_kind(capacity, service_id,
+							error);
+	g_autoptr(GPtrArray) all = NULL;
+	SlotdPlan plan = { capacity };
+	gboolean ok;
+
+	if (!ops)
+		return FALSE;
+	if (!ops->plan) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "the service '%s' (kind %s) has no staffing "
+			    "model",
+			    service_id, capacity_region(capacity)
+						 ->service_by_id
+					? ((Service *)g_hash_table_lookup(
+						   capacity_region(capacity)
+							   ->service_by_id,
+						   service_id))
+						  ->kind
+					: "?");
+		return FALSE;
+	}
+	all = region_service_offerings(capacity_region(capacity), service_id);
+	plan.offerings = g_ptr_array_new();
+	for (guint i = 0; i < all->len; i++)
+		if (((SlotdOffering *)all->pdata[i])->available)
+			g_ptr_array_add(plan.offerings, all->pdata[i]);
+	plan.from = from;
+	plan.to = to;
+	plan.options = options;
+	plan.used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  NULL);
+	plan.rows = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_variant_unref);
+	plan.keep = g_ptr_array_new_with_free_func(g_free);
+	ok = ops->plan(&plan, error) && check_unread_options(&plan, error);
+	if (ok)
+		*ret_rows = g_ptr_array_ref(plan.rows);
+	plan_clear(&plan);
+	return ok;
+}

@@ -1,0 +1,400 @@
+/* Plugin loading with GModule, ABI checks, and the registry of service
+ * kinds. A plugin that cannot be used is recorded with the reason and
+ * skipped; the offerings that need its kind are reported unavailable. */
+#include "plugin-host.h"
+
+#include <errno.h>
+#include <gmodule.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+	SlotdKindOps ops;	/* zero-extended copy of the plugin's table */
+	char *plugin_id;
+} KindEntry;
+
+struct _SlotdHost {
+	PluginHost *owner;
+	PluginInfo *current;	/* the plugin whose setup is running */
+};
+
+struct _PluginHost {
+	GHashTable *kinds;	/* kind -> KindEntry */
+	GPtrArray *plugins;	/* PluginInfo, load order */
+	GPtrArray *descriptors; /* const SlotdPluginDescriptor*, set up */
+};
+
+static void
+kind_entry_free(gpointer data)
+{
+	KindEntry *entry = data;
+
+	g_free(entry->plugin_id);
+	g_free(entry);
+}
+
+static void
+plugin_info_free(gpointer data)
+{
+	PluginInfo *info = data;
+
+	g_free(info->path);
+	g_free(info->id);
+	g_free(info->version);
+	g_free(info->summary);
+	g_strfreev(info->kinds);
+	g_free(info->error);
+	g_free(info);
+}
+
+PluginHost *
+plugin_host_new(void)
+{
+	PluginHost *host = g_new0(PluginHost, 1);
+
+	host->kinds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    kind_entry_free);
+	host->plugins = g_ptr_array_new_with_free_func(plugin_info_free);
+	host->descriptors = g_ptr_array_new();
+	return host;
+}
+
+void
+plugin_host_shutdown(PluginHost *host)
+{
+	for (guint i = host->descriptors->len; i > 0; i--) {
+		const SlotdPluginDescriptor *d =
+			host->descriptors->pdata[i - 1];
+
+		if (d->teardown)
+			d->teardown();
+	}
+	g_ptr_array_set_size(host->descriptors, 0);
+}
+
+void
+plugin_host_free(PluginHost *host)
+{
+	if (!host)
+		return;
+	plugin_host_shutdown(host);
+	g_hash_table_destroy(host->kinds);
+	g_ptr_array_unref(host->plugins);
+	g_ptr_array_unref(host->descriptors);
+	g_free(host);
+}
+
+static void
+add_kind(PluginHost *host, const char *kind, const SlotdKindOps *ops,
+	 const char *plugin_id)
+{
+	KindEntry *entry = g_new0(KindEntry, 1);
+	gsize size = MIN((gsize)ops->size, sizeof(SlotdKindOps));
+
+	memcpy(&entry->ops, ops, size);
+	entry->ops.size = sizeof(SlotdKindOps);
+	entry->plugin_id = g_strdup(plugin_id);
+	g_hash_table_insert(host->kinds, g_strdup(kind), entry);
+}
+
+void
+plugin_host_add_builtin(PluginHost *host, const char *kind,
+			const SlotdKindOps *ops)
+{
+	add_kind(host, kind, ops, "builtin");
+}
+
+gboolean
+slotd_host_register_kind(SlotdHost *host, const char *kind,
+			 const SlotdKindOps *ops, GError **error)
+{
+	g_return_val_if_fail(host && kind && ops, FALSE);
+
+	if (ops->size < G_STRUCT_OFFSET(SlotdKindOps, shape) ||
+	    !ops->configure) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "kind '%s' has no configure hook", kind);
+		return FALSE;
+	}
+	if (g_hash_table_contains(host->owner->kinds, kind)) {
+		KindEntry *other = g_hash_table_lookup(host->owner->kinds, kind);
+
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "kind '%s' is already provided by plugin '%s'",
+			    kind, other->plugin_id);
+		return FALSE;
+	}
+	add_kind(host->owner, kind, ops, host->current->id);
+	{
+		GStrvBuilder *b = g_strv_builder_new();
+
+		if (host->current->kinds)
+			g_strv_builder_addv(b, (const char **)host->current->kinds);
+		g_strv_builder_add(b, kind);
+		g_strfreev(host->current->kinds);
+		host->current->kinds = g_strv_builder_end(b);
+		g_strv_builder_unref(b);
+	}
+	return TRUE;
+}
+
+static gboolean
+check_descriptor(const SlotdPluginDescriptor *d, GError **error)
+{
+	if (!d) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "its describe function returned nothing");
+		return FALSE;
+	}
+	if (d->abi_major != SLOTD_PLUGIN_ABI_MAJOR) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "built for plugin ABI %u, this slotd has ABI %u; "
+			    "rebuild it against the installed slotd-plugin",
+			    d->abi_major, SLOTD_PLUGIN_ABI_MAJOR);
+		return FALSE;
+	}
+	if (d->size < G_STRUCT_OFFSET(SlotdPluginDescriptor, teardown) +
+			      sizeof(d->teardown) ||
+	    !d->id || !d->setup) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "its descriptor is incomplete (no id or setup)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+plugin_id_taken(PluginHost *host, const char *id)
+{
+	for (guint i = 0; i < host->plugins->len; i++) {
+		PluginInfo *info = host->plugins->pdata[i];
+
+		if (info->loaded && g_strcmp0(info->id, id) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Runs setup; on failure the kinds it registered are removed again. */
+static gboolean
+setup_plugin(PluginHost *host, PluginInfo *info,
+	     const SlotdPluginDescriptor *d, GError **error)
+{
+	SlotdHost reg = { .owner = host, .current = info };
+	g_autoptr(GError) local = NULL;
+
+	info->id = g_strdup(d->id);
+	info->version = g_strdup(d->version ? d->version : "");
+	info->summary = g_strdup(d->summary ? d->summary : "");
+	info->abi_major = d->abi_major;
+	if (plugin_id_taken(host, d->id)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "a plugin with id '%s' is already loaded", d->id);
+		return FALSE;
+	}
+	if (!d->setup(&reg, &local)) {
+		for (char **k = info->kinds; k && *k; k++)
+			g_hash_table_remove(host->kinds, *k);
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "its setup failed: %s",
+			    local ? local->message : "no reason given");
+		return FALSE;
+	}
+	g_ptr_array_add(host->descriptors, (gpointer)d);
+	info->loaded = TRUE;
+	return TRUE;
+}
+
+gboolean
+plugin_host_add_static(PluginHost *host,
+		       const SlotdPluginDescriptor *descriptor, GError **error)
+{
+	PluginInfo *info = g_new0(PluginInfo, 1);
+
+	info->path = g_strdup("(built in)");
+	g_ptr_array_add(host->plugins, info);
+	if (!check_descriptor(descriptor, error))
+		return FALSE;
+	return setup_plugin(host, info, descriptor, error);
+}
+
+static gboolean
+check_file_safety(const char *path, GError **error)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "cannot stat it: %s", g_strerror(errno));
+		return FALSE;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "not a regular file");
+		return FALSE;
+	}
+	if (st.st_uid != 0) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "not owned by root (uid %u); only root-owned "
+			    "plugins are loaded from the system directory",
+			    (guint)st.st_uid);
+		return FALSE;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "writable by group or others (mode %04o); "
+			    "chmod go-w it",
+			    (guint)(st.st_mode & 07777));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+open_module(PluginHost *host, PluginInfo *info, GError **error)
+{
+	SlotdPluginDescribeFunc describe = NULL;
+	GModule *module;
+
+	module = g_module_open(info->path, G_MODULE_BIND_LOCAL);
+	if (!module) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "cannot load it: %s", g_module_error());
+		return FALSE;
+	}
+	if (!g_module_symbol(module, SLOTD_PLUGIN_ENTRY, (gpointer *)&describe) ||
+	    !describe) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "it does not export %s()", SLOTD_PLUGIN_ENTRY);
+		g_module_close(module);
+		return FALSE;
+	}
+	if (!check_descriptor(describe(), error) ||
+	    !setup_plugin(host, info, describe(), error)) {
+		g_module_close(module);
+		return FALSE;
+	}
+	/* Old region snapshots may still point into the module's code. */
+	g_module_make_resident(module);
+	return TRUE;
+}
+
+gboolean
+plugin_host_load_file(PluginHost *host, const char *path,
+		      gboolean system_checks, GError **error)
+{
+	PluginInfo *info;
+	g_autoptr(GError) local = NULL;
+
+	if (!g_path_is_absolute(path)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "plugin path '%s' is not absolute", path);
+		return FALSE;
+	}
+	info = g_new0(PluginInfo, 1);
+	info->path = g_strdup(path);
+	g_ptr_array_add(host->plugins, info);
+	if ((system_checks && !check_file_safety(path, &local)) ||
+	    (!local && !open_module(host, info, &local))) {
+		info->error = g_strdup(local->message);
+		g_warning("plugin %s refused: %s", path, local->message);
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	g_info("plugin %s %s loaded from %s", info->id, info->version, path);
+	return TRUE;
+}
+
+static gboolean
+already_tried(PluginHost *host, const char *path)
+{
+	for (guint i = 0; i < host->plugins->len; i++) {
+		PluginInfo *info = host->plugins->pdata[i];
+
+		if (g_strcmp0(info->path, path) == 0 && info->loaded)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+forget_failures(PluginHost *host, const char *path)
+{
+	for (guint i = host->plugins->len; i > 0; i--) {
+		PluginInfo *info = host->plugins->pdata[i - 1];
+
+		if (!info->loaded && g_strcmp0(info->path, path) == 0)
+			g_ptr_array_remove_index(host->plugins, i - 1);
+	}
+}
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+gboolean
+plugin_host_load_dir(PluginHost *host, const char *dir,
+		     gboolean system_checks, GError **error)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, error);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+
+	if (!d)
+		return FALSE;
+	while ((name = g_dir_read_name(d)))
+		if (g_str_has_suffix(name, ".so"))
+			g_ptr_array_add(names, g_strdup(name));
+	g_ptr_array_sort(names, compare_names);
+	for (guint i = 0; i < names->len; i++) {
+		g_autofree char *path = g_build_filename(dir, names->pdata[i],
+							 NULL);
+		g_autofree char *abs = g_canonicalize_filename(path, NULL);
+
+		if (already_tried(host, abs))
+			continue;
+		/* A plugin refused before may have been fixed since. */
+		forget_failures(host, abs);
+		plugin_host_load_file(host, abs, system_checks, NULL);
+	}
+	return TRUE;
+}
+
+const SlotdKindOps *
+plugin_host_kind(PluginHost *host, const char *kind)
+{
+	KindEntry *entry = g_hash_table_lookup(host->kinds, kind);
+
+	return entry ? &entry->ops : NULL;
+}
+
+GPtrArray *
+plugin_host_list(PluginHost *host)
+{
+	return host->plugins;
+}
+
+gboolean
+plugin_host_configure(PluginHost *host, Region *region, GError **error)
+{
+	for (guint i = 0; i < region->offerings->len; i++) {
+		SlotdOffering *off = region->offerings->pdata[i];
+		const SlotdKindOps *ops = plugin_host_kind(host,
+							   off->service->kind);
+
+		if (!ops) {
+			off->available = FALSE;
+			g_free(off->unavailable_reason);
+			off->unavailable_reason = g_strdup_printf(
+				"no plugin provides the service kind '%s'",
+				off->service->kind);
+			continue;
+		}
+		off->available = TRUE;
+		if (!ops->configure(off, error))
+			return FALSE;
+	}
+	return TRUE;
+}

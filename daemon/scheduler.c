@@ -1,0 +1,365 @@
+/* org.slotd.Scheduler1: finding, holding and booking slots. */
+#include "daemon.h"
+#include "slotd-config.h"
+
+#include <string.h>
+
+#define E_(name) "org.slotd.Error." name
+#define E_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
+#define E_DENIED "org.freedesktop.DBus.Error.AccessDenied"
+#define E_STORAGE E_("StorageUnavailable")
+
+static const char *const errors_read[] = { E_DENIED, NULL };
+static const char *const errors_find[] = {
+	E_ARGS, E_DENIED, E_("NoSuchService"), E_("ServiceUnavailable"),
+	E_STORAGE, NULL
+};
+static const char *const errors_hold[] = {
+	E_ARGS, E_DENIED, E_("NoSuchSlot"), E_("SlotFull"),
+	E_("PolicyViolation"), E_("ServiceUnavailable"), E_STORAGE, NULL
+};
+static const char *const errors_book[] = {
+	E_ARGS, E_DENIED, E_("NoSuchSlot"), E_("NoSuchHold"), E_("SlotFull"),
+	E_("InvalidClientRef"), E_("PolicyViolation"),
+	E_("DeadlineUnreachable"), E_("Conflict"), E_("ServiceUnavailable"),
+	E_STORAGE, NULL
+};
+static const char *const errors_booking[] = {
+	E_ARGS, E_DENIED, E_("NoSuchBooking"), E_("Conflict"), E_STORAGE, NULL
+};
+static const char *const errors_reschedule[] = {
+	E_ARGS, E_DENIED, E_("NoSuchBooking"), E_("NoSuchSlot"),
+	E_("SlotFull"), E_("PolicyViolation"), E_("DeadlineUnreachable"),
+	E_("Conflict"), E_("ServiceUnavailable"), E_STORAGE, NULL
+};
+static const char *const errors_get[] = {
+	E_ARGS, E_DENIED, E_("NoSuchBooking"), E_STORAGE, NULL
+};
+static const char *const errors_list[] = { E_ARGS, E_DENIED, E_STORAGE, NULL };
+
+void
+daemon_caller(BusCall *call, Caller *ret_caller)
+{
+	ret_caller->uid = bus_call_uid(call);
+	ret_caller->name = bus_call_sender(call);
+}
+
+static void
+reply(BusCall *call, gboolean ok, GVariant *value, GError *error)
+{
+	if (ok)
+		bus_call_return(call, value);
+	else
+		bus_call_return_error(call, error);
+}
+
+static void
+list_services(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	Region *region = capacity_region(daemon->capacity);
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(sss)"));
+	for (guint i = 0; i < region->services->len; i++) {
+		const Service *s = region->services->pdata[i];
+		const SlotdKindOps *ops = plugin_host_kind(daemon->plugins,
+							   s->kind);
+		g_autofree char *title =
+			ops ? g_strdup(s->title_fi)
+			    : g_strdup_printf("%s (unavailable: no plugin "
+					      "provides '%s')",
+					      s->title_fi, s->kind);
+
+		g_variant_builder_add(&b, "(sss)", s->id, s->kind, title);
+	}
+	bus_call_return(call, g_variant_new("(a(sss))", &b));
+}
+
+static void
+list_units(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	Region *region = capacity_region(daemon->capacity);
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(sssas)"));
+	for (guint i = 0; i < region->units->len; i++) {
+		const Unit *u = region->units->pdata[i];
+
+		g_variant_builder_add(&b, "(sss^as)", u->id, u->municipality,
+				      u->title_fi, u->languages);
+	}
+	bus_call_return(call, g_variant_new("(a(sssas))", &b));
+}
+
+static GVariant *
+found_extras(const FoundSlot *f)
+{
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "municipality", "s", f->municipality);
+	g_variant_dict_insert(&d, "travel-minutes", "i", f->travel_minutes);
+	g_variant_dict_insert_value(
+		&d, "languages",
+		g_variant_new_strv((const char *const *)f->languages, -1));
+	g_variant_dict_insert(&d, "modality", "s", f->modality);
+	g_variant_dict_insert(&d, "kind", "s", f->kind);
+	return g_variant_dict_end(&d);
+}
+
+static void
+find_slots(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GPtrArray) found = NULL;
+	g_autoptr(GVariant) query = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *service;
+	GVariantBuilder b;
+
+	g_variant_get(args, "(&s@a{sv})", &service, &query);
+	if (!capacity_find(daemon->capacity, service, query, &found, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(ssxxua{sv})"));
+	for (guint i = 0; i < found->len; i++) {
+		const FoundSlot *f = found->pdata[i];
+
+		g_variant_builder_add(&b, "(ssxxu@a{sv})", f->slot_id, f->unit,
+				      f->start, f->end, f->free,
+				      found_extras(f));
+	}
+	bus_call_return(call, g_variant_new("(a(ssxxua{sv}))", &b));
+}
+
+static void
+hold(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *hold_id = NULL;
+	const char *slot;
+	guint32 seconds;
+	Caller caller;
+	gboolean ok;
+
+	g_variant_get(args, "(&su)", &slot, &seconds);
+	daemon_caller(call, &caller);
+	ok = capacity_hold(daemon->capacity, &caller, slot, seconds, &hold_id,
+			   &error);
+	if (ok)
+		daemon_holds_changed(daemon);
+	reply(call, ok, ok ? g_variant_new("(s)", hold_id) : NULL, error);
+}
+
+static void
+book(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) options = NULL;
+	g_autofree char *booking = NULL;
+	const char *slot, *client_ref;
+	Caller caller;
+	gboolean ok;
+
+	g_variant_get(args, "(&s&s@a{sv})", &slot, &client_ref, &options);
+	daemon_caller(call, &caller);
+	ok = capacity_book(daemon->capacity, &caller, slot, client_ref,
+			   options, &booking, &error);
+	reply(call, ok, ok ? g_variant_new("(s)", booking) : NULL, error);
+}
+
+static void
+book_series(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) options = NULL;
+	g_autoptr(GPtrArray) ids = NULL;
+	g_autofree const char **slots = NULL;
+	const char *client_ref;
+	Caller caller;
+	gboolean ok;
+
+	g_variant_get(args, "(^a&s&s@a{sv})", &slots, &client_ref, &options);
+	daemon_caller(call, &caller);
+	ok = capacity_book_series(daemon->capacity, &caller, slots,
+				  client_ref, options, &ids, &error);
+	if (ok)
+		g_ptr_array_add(ids, NULL);
+	reply(call, ok,
+	      ok ? g_variant_new("(^as)", (char **)ids->pdata) : NULL, error);
+}
+
+static void
+cancel(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	const char *booking, *reason;
+	Caller caller;
+	gboolean ok;
+
+	g_variant_get(args, "(&s&s)", &booking, &reason);
+	daemon_caller(call, &caller);
+	ok = capacity_cancel(daemon->capacity, &caller, booking, reason,
+			     &error);
+	reply(call, ok, NULL, error);
+}
+
+static void
+reschedule(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *moved = NULL;
+	const char *booking, *slot;
+	Caller caller;
+	gboolean ok;
+
+	g_variant_get(args, "(&s&s)", &booking, &slot);
+	daemon_caller(call, &caller);
+	ok = capacity_reschedule(daemon->capacity, &caller, booking, slot,
+				 &moved, &error);
+	reply(call, ok, ok ? g_variant_new("(s)", moved) : NULL, error);
+}
+
+static void
+set_status(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	const char *booking, *status;
+	Caller caller;
+	gboolean ok;
+
+	g_variant_get(args, "(&s&s)", &booking, &status);
+	daemon_caller(call, &caller);
+	ok = capacity_set_status(daemon->capacity, &caller, booking, status,
+				 &error);
+	reply(call, ok, NULL, error);
+}
+
+static void
+get_booking(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) booking = NULL;
+	const char *id;
+	gboolean ok;
+
+	g_variant_get(args, "(&s)", &id);
+	ok = capacity_get_booking(daemon->capacity, id, &booking, &error);
+	reply(call, ok, ok ? g_variant_new("(@a{sv})", booking) : NULL, error);
+}
+
+static void
+list_bookings(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) filter = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+	GVariantBuilder b;
+
+	g_variant_get(args, "(@a{sv})", &filter);
+	if (!capacity_list_bookings(daemon->capacity, filter, &list, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(sssxxs)"));
+	for (guint i = 0; i < list->len; i++) {
+		const StoreBooking *bk = list->pdata[i];
+		g_autofree char *id = capacity_booking_id(bk->id);
+
+		g_variant_builder_add(&b, "(sssxxs)", id, bk->unit,
+				      bk->service, bk->start, bk->end,
+				      bk->status);
+	}
+	bus_call_return(call, g_variant_new("(a(sssxxs))", &b));
+}
+
+static const BusMethod scheduler_methods[] = {
+	{ "ListServices", "", "", "a(sss)", "services", list_services,
+	  BUS_ROLE_READ, errors_read,
+	  "Services: id, plugin kind, title (unavailable ones say why)." },
+	{ "ListUnits", "", "", "a(sssas)", "units", list_units, BUS_ROLE_READ,
+	  errors_read, "Units: id, municipality code, title, languages." },
+	{ "FindSlots", "sa{sv}", "service,query", "a(ssxxua{sv})", "slots",
+	  find_slots, BUS_ROLE_READ, errors_find,
+	  "Free slots of a service across units, earliest first, then "
+	  "nearest." },
+	{ "Hold", "su", "slot,seconds", "s", "hold", hold, BUS_ROLE_BOOK,
+	  errors_hold, "Holds one seat for a while; it expires by itself." },
+	{ "Book", "ssa{sv}", "slot,client_ref,options", "s", "booking", book,
+	  BUS_ROLE_BOOK, errors_book,
+	  "Books a slot; answered after the booking is committed." },
+	{ "BookSeries", "assa{sv}", "slots,client_ref,options", "as",
+	  "bookings", book_series, BUS_ROLE_BOOK, errors_book,
+	  "Books every slot or none." },
+	{ "Cancel", "ss", "booking,reason", "", "", cancel, BUS_ROLE_BOOK,
+	  errors_booking, "Cancels a booking; its seats are free again." },
+	{ "Reschedule", "ss", "booking,new_slot", "s", "booking", reschedule,
+	  BUS_ROLE_BOOK, errors_reschedule,
+	  "Moves a booking atomically; the id stays the same." },
+	{ "SetStatus", "ss", "booking,status", "", "", set_status,
+	  BUS_ROLE_BOOK, errors_booking,
+	  "arrived, checked-in, fulfilled, noshow or entered-in-error." },
+	{ "GetBooking", "s", "booking", "a{sv}", "booking", get_booking,
+	  BUS_ROLE_READ, errors_get, "A booking with its plugin keys." },
+	{ "ListBookings", "a{sv}", "filter", "a(sssxxs)", "bookings",
+	  list_bookings, BUS_ROLE_READ, errors_list,
+	  "Bookings: id, unit, service, start, end, status." },
+	{ NULL }
+};
+
+static const BusSignal scheduler_signals[] = {
+	{ "BookingChanged", "ss", "booking,status",
+	  "A booking was made or changed." },
+	{ "SlotsChanged", "ssxx", "service,unit,from,to",
+	  "Free places of a unit changed in [from, to)." },
+	{ NULL }
+};
+
+const BusInterface scheduler_interface = {
+	"org.slotd.Scheduler1", scheduler_methods, scheduler_signals
+};
+
+static void
+emit_booking_changed(const char *booking_id, const char *status,
+		     const char *unit, const char *service, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+
+	if (daemon->bus)
+		bus_emit_signal(daemon->bus, SLOTD_OBJECT_PATH,
+				scheduler_interface.name, "BookingChanged",
+				g_variant_new("(ss)", booking_id, status));
+}
+
+static void
+emit_slots_changed(const char *service, const char *unit, gint64 from,
+		   gint64 to, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+
+	if (daemon->bus)
+		bus_emit_signal(daemon->bus, SLOTD_OBJECT_PATH,
+				scheduler_interface.name, "SlotsChanged",
+				g_variant_new("(ssxx)", service, unit, from,
+					      to));
+}
+
+void
+scheduler_connect_signals(Daemon *daemon)
+{
+	CapacityListener l = { emit_booking_changed, emit_slots_changed,
+			       daemon };
+
+	capacity_add_listener(daemon->capacity, &l);
+}

@@ -1,0 +1,52 @@
+/* Test harness: a private dbus-daemon, the real slotd on it, and the
+ * clients (our slotctl, gdbus, dbus-send, a GDBus connection). */
+#pragma once
+
+#include <gio/gio.h>
+
+typedef struct {
+	char *tmpdir;
+	char *address;		/* of the private bus */
+	GSubprocess *bus;
+	GSubprocess *slotd;
+	char *config;		/* entry point used */
+	char *state_dir;
+	char *plugin_dir;
+	GDBusConnection *conn;
+	char *test_time;	/* SLOTD_TEST_TIME, or NULL */
+	char *log_path;		/* slotd's stderr */
+	guint horizon_days;	/* rewrites the copied example; 0: as is */
+} Harness;
+
+const char *harness_build_root(void);
+const char *harness_source_root(void);
+/* A fresh temp dir and private bus; no daemon yet. */
+void harness_init(Harness *h);
+/* Copies the example region into tmpdir/config and returns the entry
+ * point (the files can then be edited by the test). */
+char *harness_copy_example(Harness *h);
+/* Starts slotd with `config` (NULL: a copy of the example) and waits
+ * for its bus name and a complete horizon. */
+void harness_start_slotd(Harness *h, const char *config);
+/* Sends `signal`, waits for exit, returns the exit status (-1 killed). */
+int harness_stop_slotd(Harness *h, int signal);
+void harness_clear(Harness *h);
+/* Replaces `key=...` in a GKeyFile group of `path` (writes it back). */
+void harness_set_key(const char *path, const char *group, const char *key,
+		     const char *value);
+/* The first n slots of a FindSlots call (array of (ssxxua{sv})). */
+GVariant *harness_find(Harness *h, const char *service, GVariant *query);
+
+/* A synchronous call on /org/slotd/Slotd1; NULL and `error` on failure. */
+GVariant *harness_call(Harness *h, const char *interface, const char *method,
+		       GVariant *args, const char *reply_type, GError **error);
+/* Runs build/tools/slotctl --address ADDR ARGS...; returns exit code. */
+int harness_slotctl(Harness *h, char **ret_out, char **ret_err, ...)
+	G_GNUC_NULL_TERMINATED;
+/* Runs any command (argv) with DBUS_SESSION_BUS_ADDRESS set. */
+int harness_run(Harness *h, char **ret_out, char **ret_err,
+		const char *const *argv);
+/* Local Europe/Helsinki time -> UTC seconds. */
+gint64 harness_local(int year, int month, int day, int hour, int minute);
+/* Asserts a D-Bus error name. */
+void harness_assert_dbus_error(GError *error, const char *name);

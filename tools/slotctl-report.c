@@ -1,0 +1,398 @@
+/* The back-office commands. Planner1: capacity report (and its
+ * heatmap), deadline report and staffing; the daemon decides the rows
+ * and slotctl prints whatever keys they carry, so a new measure needs
+ * no new client. Admin1: plugins, reload, feed tokens, backup. */
+#include "slotctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CTL_REPORT_DAYS 28
+
+static const char *const report_leading[] = {
+	"level", "unit", "municipality", "period-start", "hour-of-week", NULL,
+};
+
+typedef struct {
+	char *from;
+	char *to;
+	gint64 from_utc;
+	gint64 to_utc;
+} Period;
+
+static void period_clear(Period *period)
+{
+	g_free(period->from);
+	g_free(period->to);
+}
+
+/* Four weeks from today unless told otherwise. */
+static gboolean period_resolve(Period *period, GError **error)
+{
+	if (period->from) {
+		if (!time_parse(period->from, FALSE, &period->from_utc, error))
+			return FALSE;
+	} else {
+		period->from_utc = time_today_start();
+	}
+	if (period->to) {
+		if (!time_parse(period->to, TRUE, &period->to_utc, error))
+			return FALSE;
+	} else {
+		period->to_utc = time_add_days(period->from_utc,
+					       CTL_REPORT_DAYS);
+	}
+	if (period->to_utc <= period->from_utc)
+		return ctl_usage_error(error, "--to must come after --from");
+	return TRUE;
+}
+
+static CtlTable *rows_table(GVariant *rows)
+{
+	CtlTable *table = table_new(report_leading);
+	gsize n = g_variant_n_children(rows);
+
+	for (gsize i = 0; i < n; i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+
+		table_set_dict(table, table_add_row(table), row);
+	}
+	return table;
+}
+
+static void print_rows(Ctl *ctl, GVariant *rows)
+{
+	g_autoptr(CtlTable) table = rows_table(rows);
+
+	if (table->rows->len == 0 && ctl_output(ctl) == CTL_OUTPUT_TEXT) {
+		fprintf(stderr, "The report has no rows.\n");
+		return;
+	}
+	table_print(table, ctl_output(ctl));
+}
+
+/* Calls a Planner1 method answering aa{sv}; returns the array. */
+static GVariant *planner_call(Ctl *ctl, const char *method, GVariant *args,
+			      GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+
+	reply = client_call(ctl, CTL_IFACE_PLANNER, method, args, "(aa{sv})",
+			    CTL_REPORT_TIMEOUT_MS, error);
+	return reply ? g_variant_get_child_value(reply, 0) : NULL;
+}
+
+/* Unit titles make the heatmap readable; without them ids will do. */
+static GHashTable *unit_titles(Ctl *ctl)
+{
+	g_autoptr(GVariant) reply = NULL;
+	GHashTable *titles;
+	GVariantIter *iter;
+	const char *unit, *title;
+
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "ListUnits", NULL,
+			    "(a(sssas))", CTL_TIMEOUT_MS, NULL);
+	if (!reply)
+		return NULL;
+	titles = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				       g_free);
+	g_variant_get(reply, "(a(sssas))", &iter);
+	while (g_variant_iter_loop(iter, "(&s&s&s@as)", &unit, NULL, &title,
+				   NULL))
+		g_hash_table_replace(titles, g_strdup(unit), g_strdup(title));
+	g_variant_iter_free(iter);
+	return titles;
+}
+
+static gboolean write_heatmap(Ctl *ctl, const char *file,
+			      const CtlHeatmap *map, GVariant *rows,
+			      GError **error)
+{
+	g_autoptr(GHashTable) titles = unit_titles(ctl);
+	g_autoptr(GError) local_error = NULL;
+	g_autofree char *svg = NULL;
+	CtlHeatmap with_titles = *map;
+
+	with_titles.unit_titles = titles;
+	svg = svg_heatmap(&with_titles, rows);
+	if (g_file_set_contents(file, svg, -1, &local_error))
+		return TRUE;
+	g_set_error(error, CTL_ERROR, CTL_ERROR_FAILED, "cannot write the "
+		    "heatmap: %s", local_error->message);
+	return FALSE;
+}
+
+typedef struct {
+	Period period;
+	char *by;
+	char *unit;
+	char *municipality;
+	char *svg;
+} ReportOptions;
+
+static void report_options_clear(ReportOptions *o)
+{
+	period_clear(&o->period);
+	g_free(o->by);
+	g_free(o->unit);
+	g_free(o->municipality);
+	g_free(o->svg);
+}
+
+static GVariant *report_dict(Ctl *ctl, ReportOptions *o, GError **error)
+{
+	static const char *const periods[] = { "day", "week", NULL };
+	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
+
+	if (o->by && !g_strv_contains(periods, o->by)) {
+		ctl_usage_error(error, "--by must be day or week, not “%s”",
+				o->by);
+		return NULL;
+	}
+	if (o->by)
+		g_variant_dict_insert(&options, "by", "s", o->by);
+	if (o->unit)
+		g_variant_dict_insert(&options, "unit", "s", o->unit);
+	if (o->municipality)
+		g_variant_dict_insert(&options, "municipality", "s",
+				      o->municipality);
+	if (!period_resolve(&o->period, error) ||
+	    !args_apply_opts(ctl, &options, error))
+		return NULL;
+	return g_variant_dict_end(&options);
+}
+
+static gboolean report_run(Ctl *ctl, const char *service, ReportOptions *o,
+			   GError **error)
+{
+	g_autoptr(GVariant) rows = NULL;
+	GVariant *options = report_dict(ctl, o, error);
+	CtlHeatmap map = { 0 };
+
+	if (!options)
+		return FALSE;
+	rows = planner_call(ctl, "CapacityReport",
+			    g_variant_new("(sxx@a{sv})", service,
+					  o->period.from_utc, o->period.to_utc,
+					  options), error);
+	if (!rows)
+		return FALSE;
+	map.service = service;
+	map.from = o->period.from_utc;
+	map.to = o->period.to_utc;
+	map.by_week = g_strcmp0(o->by, "week") == 0;
+	if (o->svg && !write_heatmap(ctl, o->svg, &map, rows, error))
+		return FALSE;
+	print_rows(ctl, rows);
+	return TRUE;
+}
+
+gboolean cmd_report(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	ReportOptions o = { 0 };
+	const GOptionEntry entries[] = {
+		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &o.period.from,
+		  "First day (default today)", "DATE" },
+		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &o.period.to,
+		  "Last day, included (default four weeks on)", "DATE" },
+		{ "by", 0, 0, G_OPTION_ARG_FILENAME, &o.by,
+		  "One row per day or per ISO week", "day|week" },
+		{ "unit", 0, 0, G_OPTION_ARG_FILENAME, &o.unit,
+		  "Only this unit", "U" },
+		{ "municipality", 0, 0, G_OPTION_ARG_FILENAME, &o.municipality,
+		  "Only units in this municipality (code or name)", "M" },
+		{ "svg", 0, 0, G_OPTION_ARG_FILENAME, &o.svg,
+		  "Also write a utilisation heatmap to FILE", "FILE" },
+		{ NULL },
+	};
+	gboolean ok;
+
+	ok = ctl_parse(ctl, entries, CTL_PARSE_OPTS | CTL_PARSE_CSV, &argc,
+		       &argv, 1, 1, error) &&
+	     report_run(ctl, argv[1], &o, error);
+	report_options_clear(&o);
+	return ok;
+}
+
+static gboolean deadlines_run(Ctl *ctl, const char *service, Period *period,
+			      GError **error)
+{
+	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
+	g_autoptr(GVariant) rows = NULL;
+
+	if (!period_resolve(period, error) ||
+	    !args_apply_opts(ctl, &options, error))
+		return FALSE;
+	rows = planner_call(ctl, "DeadlineReport",
+			    g_variant_new("(sxx@a{sv})", service,
+					  period->from_utc, period->to_utc,
+					  g_variant_dict_end(&options)),
+			    error);
+	if (!rows)
+		return FALSE;
+	print_rows(ctl, rows);
+	return TRUE;
+}
+
+gboolean cmd_deadlines(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	Period period = { 0 };
+	const GOptionEntry entries[] = {
+		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &period.from,
+		  "First day (default today)", "DATE" },
+		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &period.to,
+		  "Last day, included (default four weeks on)", "DATE" },
+		{ NULL },
+	};
+	gboolean ok;
+
+	ok = ctl_parse(ctl, entries, CTL_PARSE_OPTS | CTL_PARSE_CSV, &argc,
+		       &argv, 1, 1, error) &&
+	     deadlines_run(ctl, argv[1], &period, error);
+	period_clear(&period);
+	return ok;
+}
+
+/* What-if inputs (arrivals-per-hour, handling-minutes, target-seconds,
+ * service-level, …) come as --opt-d / --opt-u / --opt-x / --opt. */
+gboolean cmd_staffing(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
+	g_autoptr(GVariant) rows = NULL;
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_OPTS | CTL_PARSE_CSV, &argc, &argv,
+		       1, 1, error) ||
+	    !args_apply_opts(ctl, &options, error))
+		return FALSE;
+	rows = planner_call(ctl, "Staffing",
+			    g_variant_new("(s@a{sv})", argv[1],
+					  g_variant_dict_end(&options)),
+			    error);
+	if (!rows)
+		return FALSE;
+	print_rows(ctl, rows);
+	return TRUE;
+}
+
+/* --- Admin1 ------------------------------------------------------- */
+
+gboolean cmd_plugins(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	static const char *const keys[] = {
+		"plugin", "version", "summary", "abi", NULL,
+	};
+	static const char *const order[] = {
+		"plugin", "version", "abi", "summary", NULL,
+	};
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) array = NULL;
+	g_autoptr(CtlTable) table = table_new(order);
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
+		return FALSE;
+	reply = client_call(ctl, CTL_IFACE_ADMIN, "ListPlugins", NULL,
+			    "(a(sssu))", CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	array = g_variant_get_child_value(reply, 0);
+	ctl_add_structs(table, array, keys);
+	ctl_print_table(ctl, table, "No plugins loaded.");
+	return TRUE;
+}
+
+gboolean cmd_reload(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
+		return FALSE;
+	return ctl_void_call(ctl, CTL_IFACE_ADMIN, "Reload", NULL, error);
+}
+
+/* "0.0.0.0:8470" is where slotd listens, not where to connect. */
+static char *feed_base(const char *address)
+{
+	const char *colon = strrchr(address, ':');
+	g_autofree char *host = NULL;
+
+	if (!colon)
+		return g_strdup(address);
+	host = g_strndup(address, colon - address);
+	if (!*host || g_str_equal(host, "0.0.0.0") || g_str_equal(host, "[::]"))
+		return g_strconcat(g_get_host_name(), colon, NULL);
+	return g_strdup(address);
+}
+
+static void feed_row(CtlTable *table, const char *token, const char *path,
+		     const char *address)
+{
+	GHashTable *row = table_add_row(table);
+	g_autofree char *base = NULL;
+
+	table_set(table, row, "token", g_variant_new_string(token));
+	table_set(table, row, "path", g_variant_new_string(path));
+	if (!*address)
+		return;
+	base = feed_base(address);
+	table_set(table, row, "webcal", g_variant_new_take_string(
+			  g_strconcat("webcal://", base, path, NULL)));
+	table_set(table, row, "http", g_variant_new_take_string(
+			  g_strconcat("http://", base, path, NULL)));
+}
+
+gboolean cmd_feed_url(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	g_autofree char *service = NULL;
+	const GOptionEntry entries[] = {
+		{ "service", 0, 0, G_OPTION_ARG_FILENAME, &service,
+		  "Only this service's bookings", "S" },
+		{ NULL },
+	};
+	g_autoptr(GVariant) issued = NULL;
+	g_autoptr(GVariant) http = NULL;
+	g_autoptr(CtlTable) table = table_new(NULL);
+	const char *token, *path, *address;
+
+	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 1, 1,
+		       error))
+		return FALSE;
+	issued = client_call(ctl, CTL_IFACE_ADMIN, "IssueFeedToken",
+			     g_variant_new("(ss)", argv[1],
+					   service ? service : ""),
+			     "(ss)", CTL_TIMEOUT_MS, error);
+	if (!issued)
+		return FALSE;
+	http = client_call(ctl, CTL_IFACE_ADMIN, "GetHttpAddress", NULL, "(s)",
+			   CTL_TIMEOUT_MS, error);
+	if (!http)
+		return FALSE;
+	g_variant_get(issued, "(&s&s)", &token, &path);
+	g_variant_get(http, "(&s)", &address);
+	if (!*address)
+		fprintf(stderr, "slotctl: slotd serves no HTTP (no address in "
+			"its configuration); the token works once it does\n");
+	feed_row(table, token, path, address);
+	table_print_record(table, ctl_output(ctl));
+	return TRUE;
+}
+
+gboolean cmd_feed_revoke(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 1, 1, error))
+		return FALSE;
+	return ctl_void_call(ctl, CTL_IFACE_ADMIN, "RevokeFeedToken",
+			     g_variant_new("(s)", argv[1]), error);
+}
+
+gboolean cmd_backup(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	g_autofree char *path = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 1, 1, error))
+		return FALSE;
+	/* The daemon has its own working directory: send an absolute path. */
+	path = g_canonicalize_filename(argv[1], NULL);
+	reply = client_call(ctl, CTL_IFACE_ADMIN, "Backup",
+			    g_variant_new("(s)", path), "()",
+			    CTL_REPORT_TIMEOUT_MS, error);
+	return reply != NULL;
+}

@@ -1,0 +1,836 @@
+/* slotctl: find, hold and book slots, manage bookings and administer
+ * slotd from the command line. One GOptionContext per command; the
+ * global options may come before or after the command word. */
+#include "slotctl.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+/* --- parsing ------------------------------------------------------ */
+
+gboolean ctl_usage_error(GError **error, const char *format, ...)
+{
+	va_list args;
+
+	if (!error)
+		return FALSE;
+	va_start(args, format);
+	*error = g_error_new_valist(CTL_ERROR, CTL_ERROR_USAGE, format, args);
+	va_end(args);
+	return FALSE;
+}
+
+CtlOutput ctl_output(const Ctl *ctl)
+{
+	if (ctl->json)
+		return CTL_OUTPUT_JSON;
+	return ctl->csv ? CTL_OUTPUT_CSV : CTL_OUTPUT_TEXT;
+}
+
+/* Strings are FILENAME options: taken as bytes (checked for UTF-8 in
+ * main), so a C locale does not break "Mörskom". */
+static void add_shared_entries(Ctl *ctl, GArray *all, CtlParseFlags flags)
+{
+	const GOptionEntry opts[] = {
+		{ "opt", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_s,
+		  "Plugin key with a string value", "KEY=VALUE" },
+		{ "opt-u", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_u,
+		  "Plugin key with an unsigned 32-bit value", "KEY=N" },
+		{ "opt-x", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_x,
+		  "Plugin key with a signed 64-bit value", "KEY=N" },
+		{ "opt-d", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_d,
+		  "Plugin key with a floating-point value", "KEY=X" },
+		{ "opt-b", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_b,
+		  "Plugin key with a boolean value (true/false)", "KEY=B" },
+	};
+	const GOptionEntry csv = {
+		"csv", 0, 0, G_OPTION_ARG_NONE, &ctl->csv,
+		"Print CSV (RFC 4180) for spreadsheets", NULL };
+	const GOptionEntry globals[] = {
+		{ "system", 0, 0, G_OPTION_ARG_NONE, &ctl->system_bus,
+		  "Talk to slotd on the system bus (the default)", NULL },
+		{ "session", 0, 0, G_OPTION_ARG_NONE, &ctl->session_bus,
+		  "Talk to slotd on the session bus", NULL },
+		{ "address", 0, 0, G_OPTION_ARG_FILENAME, &ctl->address,
+		  "Talk to slotd on the bus at ADDRESS", "ADDRESS" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json,
+		  "Print JSON for scripts", NULL },
+	};
+
+	if (flags & CTL_PARSE_OPTS)
+		g_array_append_vals(all, opts, G_N_ELEMENTS(opts));
+	if (flags & CTL_PARSE_CSV)
+		g_array_append_vals(all, &csv, 1);
+	g_array_append_vals(all, globals, G_N_ELEMENTS(globals));
+}
+
+static gboolean check_globals(Ctl *ctl, GError **error)
+{
+	int buses = !!ctl->system_bus + !!ctl->session_bus + !!ctl->address;
+
+	if (buses > 1)
+		return ctl_usage_error(error, "choose one of --system, "
+				       "--session and --address");
+	if (ctl->json && ctl->csv)
+		return ctl_usage_error(error, "choose one of --json and --csv");
+	return TRUE;
+}
+
+/* GOption keeps a "--" that protects a "-x" argument: drop it. */
+static void drop_separator(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (g_str_equal(argv[i], "--")) {
+			memmove(argv + i, argv + i + 1,
+				(*argc - i) * sizeof(char *));
+			(*argc)--;
+			return;
+		}
+	}
+}
+
+/* Names the first missing word of the synopsis ("SERVICE"). */
+static gboolean missing_argument(const CtlCommand *command, int count,
+				 GError **error)
+{
+	g_auto(GStrv) words = g_strsplit(command->args, " ", -1);
+
+	if ((guint) count < g_strv_length(words))
+		return ctl_usage_error(error, "missing %s", words[count]);
+	return ctl_usage_error(error, "missing argument");
+}
+
+gboolean ctl_parse(Ctl *ctl, const GOptionEntry *entries,
+		   CtlParseFlags flags, int *argc, char ***argv,
+		   int min_args, int max_args, GError **error)
+{
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GArray) all = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+	g_autoptr(GError) local_error = NULL;
+	int count;
+
+	for (guint i = 0; entries && entries[i].long_name; i++)
+		g_array_append_val(all, entries[i]);
+	add_shared_entries(ctl, all, flags);
+	context = g_option_context_new(ctl->command->args);
+	g_option_context_set_summary(context, ctl->command->summary);
+	g_option_context_add_main_entries(context,
+					  (GOptionEntry *) all->data, NULL);
+	if (!g_option_context_parse(context, argc, argv, &local_error))
+		return ctl_usage_error(error, "%s", local_error->message);
+	drop_separator(argc, *argv);
+	count = *argc - 1;
+	if (count < min_args)
+		return missing_argument(ctl->command, count, error);
+	if (max_args >= 0 && count > max_args)
+		return ctl_usage_error(error, "unexpected argument “%s”",
+				       (*argv)[1 + max_args]);
+	return check_globals(ctl, error);
+}
+
+static gboolean check_choice(const char *flag, const char *value,
+			     const char *const *choices, GError **error)
+{
+	g_autofree char *list = NULL;
+
+	if (!value || g_strv_contains(choices, value))
+		return TRUE;
+	list = g_strjoinv(", ", (char **) choices);
+	return ctl_usage_error(error, "%s must be one of %s, not “%s”", flag,
+			       list, value);
+}
+
+void ctl_add_structs(CtlTable *table, GVariant *array,
+		     const char *const *keys)
+{
+	gsize n = g_variant_n_children(array);
+
+	for (gsize i = 0; i < n; i++) {
+		g_autoptr(GVariant) item = g_variant_get_child_value(array, i);
+		GHashTable *row = table_add_row(table);
+
+		for (gsize f = 0; f < g_variant_n_children(item); f++) {
+			g_autoptr(GVariant) field =
+				g_variant_get_child_value(item, f);
+
+			if (g_variant_is_of_type(field, G_VARIANT_TYPE_VARDICT))
+				table_set_dict(table, row, field);
+			else
+				table_set(table, row, keys[f], field);
+		}
+	}
+}
+
+void ctl_print_table(Ctl *ctl, CtlTable *table, const char *empty)
+{
+	if (table->rows->len == 0 && ctl_output(ctl) == CTL_OUTPUT_TEXT) {
+		fprintf(stderr, "%s\n", empty);
+		return;
+	}
+	table_print(table, ctl_output(ctl));
+}
+
+/* Calls a method whose reply is one array of structs and prints it. */
+static gboolean list_call(Ctl *ctl, const char *interface,
+			  const char *method, GVariant *args,
+			  const char *reply_type, const char *const *keys,
+			  const char *empty, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) array = NULL;
+	g_autoptr(CtlTable) table = table_new(keys);
+
+	reply = client_call(ctl, interface, method, args, reply_type,
+			    CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	array = g_variant_get_child_value(reply, 0);
+	ctl_add_structs(table, array, keys);
+	ctl_print_table(ctl, table, empty);
+	return TRUE;
+}
+
+gboolean ctl_void_call(Ctl *ctl, const char *interface, const char *method,
+		       GVariant *args, GError **error)
+{
+	g_autoptr(GVariant) reply = client_call(ctl, interface, method, args,
+						"()", CTL_TIMEOUT_MS, error);
+
+	return reply != NULL;
+}
+
+/* Bare ids one per line for people and shell scripts, or {key: id(s)}. */
+static void print_ids(CtlOutput output, const char *key,
+		      const char *const *ids, gboolean as_list)
+{
+	g_autofree char *text = NULL;
+	CtlJson json;
+
+	if (output != CTL_OUTPUT_JSON) {
+		for (guint i = 0; ids[i]; i++)
+			printf("%s\n", ids[i]);
+		return;
+	}
+	json_init(&json);
+	json_begin_object(&json);
+	json_key(&json, key);
+	if (as_list)
+		json_begin_array(&json);
+	for (guint i = 0; ids[i]; i++)
+		json_string(&json, ids[i]);
+	if (as_list)
+		json_end_array(&json);
+	json_end_object(&json);
+	text = json_finish(&json);
+	print_out(text);
+}
+
+/* A method that answers with one id: printed bare, or {key: id}. */
+static gboolean id_call(Ctl *ctl, const char *method, GVariant *args,
+			const char *key, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	const char *ids[2] = { NULL, NULL };
+
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, method, args, "(s)",
+			    CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	g_variant_get(reply, "(&s)", &ids[0]);
+	print_ids(ctl_output(ctl), key, ids, FALSE);
+	return TRUE;
+}
+
+/* --- Scheduler1 --------------------------------------------------- */
+
+static const char *const languages[] = { "fi", "sv", "en", NULL };
+static const char *const urgencies[] = {
+	"routine", "urgent", "immediate", NULL,
+};
+
+static gboolean cmd_services(Ctl *ctl, int argc, char **argv,
+			     GError **error)
+{
+	static const char *const keys[] = { "service", "kind", "title", NULL };
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
+		return FALSE;
+	return list_call(ctl, CTL_IFACE_SCHEDULER, "ListServices", NULL,
+			 "(a(sss))", keys, "No services configured.", error);
+}
+
+static gboolean cmd_units(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	static const char *const keys[] = {
+		"unit", "municipality", "title", "languages", NULL,
+	};
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
+		return FALSE;
+	return list_call(ctl, CTL_IFACE_SCHEDULER, "ListUnits", NULL,
+			 "(a(sssas))", keys, "No units configured.", error);
+}
+
+typedef struct {
+	char *municipality;
+	char *language;
+	char *from;
+	char *to;
+	char *modality;
+	int max_travel;
+	int limit;
+} FindOptions;
+
+static gboolean find_query(Ctl *ctl, FindOptions *o, GVariantDict *query,
+			   GError **error)
+{
+	if (!check_choice("--language", o->language, languages, error))
+		return FALSE;
+	args_put_string(query, "municipality", o->municipality);
+	args_put_string(query, "language", o->language);
+	args_put_string(query, "modality", o->modality);
+	return args_put_time(query, "from", o->from, FALSE, error) &&
+	       args_put_time(query, "to", o->to, TRUE, error) &&
+	       args_put_count(query, "limit", "--limit", o->limit, error) &&
+	       args_put_count(query, "max-travel-minutes", "--max-travel",
+			      o->max_travel, error) &&
+	       args_apply_opts(ctl, query, error);
+}
+
+static gboolean cmd_find(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	static const char *const keys[] = {
+		"slot", "unit", "start", "end", "free", "municipality",
+		"travel-minutes", "languages", "modality", "kind", NULL,
+	};
+	FindOptions o = { .max_travel = -1, .limit = -1 };
+	const GOptionEntry entries[] = {
+		{ "municipality", 0, 0, G_OPTION_ARG_FILENAME, &o.municipality,
+		  "The client's home municipality (code or name)", "M" },
+		{ "language", 0, 0, G_OPTION_ARG_FILENAME, &o.language,
+		  "The client's service language", "fi|sv|en" },
+		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &o.from,
+		  "Earliest start (Helsinki time)", "TIME" },
+		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &o.to,
+		  "Until TIME; a bare date means the end of that day",
+		  "TIME" },
+		{ "modality", 0, 0, G_OPTION_ARG_FILENAME, &o.modality,
+		  "Only slots of this modality", "onsite|home|phone|video" },
+		{ "max-travel", 0, 0, G_OPTION_ARG_INT, &o.max_travel,
+		  "At most N minutes of travel from home", "N" },
+		{ "limit", 0, 0, G_OPTION_ARG_INT, &o.limit,
+		  "At most N slots", "N" },
+		{ NULL },
+	};
+	g_auto(GVariantDict) query = G_VARIANT_DICT_INIT(NULL);
+	gboolean ok;
+
+	ok = ctl_parse(ctl, entries, CTL_PARSE_OPTS, &argc, &argv, 1, 1,
+		       error) && find_query(ctl, &o, &query, error);
+	if (ok)
+		ok = list_call(ctl, CTL_IFACE_SCHEDULER, "FindSlots",
+			       g_variant_new("(s@a{sv})", argv[1],
+					     g_variant_dict_end(&query)),
+			       "(a(ssxxua{sv}))", keys,
+			       "No free slots match.", error);
+	g_free(o.municipality);
+	g_free(o.language);
+	g_free(o.from);
+	g_free(o.to);
+	g_free(o.modality);
+	return ok;
+}
+
+static gboolean cmd_hold(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	int seconds = 300;
+	const GOptionEntry entries[] = {
+		{ "seconds", 0, 0, G_OPTION_ARG_INT, &seconds,
+		  "How long the seat is held (default 300)", "N" },
+		{ NULL },
+	};
+
+	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 1, 1,
+		       error))
+		return FALSE;
+	if (seconds <= 0)
+		return ctl_usage_error(error, "--seconds must be positive");
+	return id_call(ctl, "Hold", g_variant_new("(su)", argv[1],
+						  (guint32) seconds),
+		       "hold", error);
+}
+
+typedef struct {
+	char *municipality;
+	char *hold;
+	char *language;
+	char *modality;
+	char *urgency;
+	char *referral_time;
+	char *idempotency_key;
+} BookOptions;
+
+static void book_options_clear(BookOptions *o)
+{
+	g_free(o->municipality);
+	g_free(o->hold);
+	g_free(o->language);
+	g_free(o->modality);
+	g_free(o->urgency);
+	g_free(o->referral_time);
+	g_free(o->idempotency_key);
+}
+
+static gboolean book_parse(Ctl *ctl, BookOptions *o, int *argc,
+			   char ***argv, int min_args, int max_args,
+			   GError **error)
+{
+	const GOptionEntry entries[] = {
+		{ "municipality", 0, 0, G_OPTION_ARG_FILENAME, &o->municipality,
+		  "The client's home municipality (where a home visit is)",
+		  "M" },
+		{ "hold", 0, 0, G_OPTION_ARG_FILENAME, &o->hold,
+		  "Use the seat taken by this hold", "HOLD" },
+		{ "language", 0, 0, G_OPTION_ARG_FILENAME, &o->language,
+		  "The client's service language", "fi|sv|en" },
+		{ "modality", 0, 0, G_OPTION_ARG_FILENAME, &o->modality,
+		  "The modality of the visit", "onsite|home|phone|video" },
+		{ "urgency", 0, 0, G_OPTION_ARG_FILENAME, &o->urgency,
+		  "How urgent the need is", "routine|urgent|immediate" },
+		{ "referral-time", 0, 0, G_OPTION_ARG_FILENAME,
+		  &o->referral_time,
+		  "When the referral or request arrived (deadlines)", "TIME" },
+		{ "idempotency-key", 0, 0, G_OPTION_ARG_FILENAME,
+		  &o->idempotency_key,
+		  "A retry with the same key returns the same booking", "K" },
+		{ NULL },
+	};
+
+	return ctl_parse(ctl, entries, CTL_PARSE_OPTS, argc, argv, min_args,
+			 max_args, error) &&
+	       check_choice("--language", o->language, languages, error) &&
+	       check_choice("--urgency", o->urgency, urgencies, error);
+}
+
+static GVariant *book_dict(Ctl *ctl, BookOptions *o, GError **error)
+{
+	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
+
+	args_put_string(&options, "municipality", o->municipality);
+	args_put_string(&options, "hold", o->hold);
+	args_put_string(&options, "language", o->language);
+	args_put_string(&options, "modality", o->modality);
+	args_put_string(&options, "urgency", o->urgency);
+	args_put_string(&options, "idempotency-key", o->idempotency_key);
+	if (!args_put_time(&options, "referral-time", o->referral_time, FALSE,
+			   error) ||
+	    !args_apply_opts(ctl, &options, error))
+		return NULL;
+	return g_variant_dict_end(&options);
+}
+
+static gboolean cmd_book(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	BookOptions o = { 0 };
+	GVariant *options = NULL;
+	gboolean ok = FALSE;
+
+	if (book_parse(ctl, &o, &argc, &argv, 2, 2, error))
+		options = book_dict(ctl, &o, error);
+	if (options)
+		ok = id_call(ctl, "Book", g_variant_new("(ss@a{sv})", argv[1],
+							argv[2], options),
+			     "booking", error);
+	book_options_clear(&o);
+	return ok;
+}
+
+static gboolean cmd_book_series(Ctl *ctl, int argc, char **argv,
+				GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree const char **ids = NULL;
+	BookOptions o = { 0 };
+	GVariant *options = NULL;
+	GVariant *slots;
+
+	if (book_parse(ctl, &o, &argc, &argv, 2, -1, error))
+		options = book_dict(ctl, &o, error);
+	book_options_clear(&o);
+	if (!options)
+		return FALSE;
+	slots = g_variant_new_strv((const char *const *) argv + 2, argc - 2);
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "BookSeries",
+			    g_variant_new("(@ass@a{sv})", slots, argv[1],
+					  options),
+			    "(as)", CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	g_variant_get(reply, "(^a&s)", &ids);
+	print_ids(ctl_output(ctl), "bookings", ids, TRUE);
+	return TRUE;
+}
+
+static gboolean cmd_cancel(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	g_autofree char *reason = NULL;
+	const GOptionEntry entries[] = {
+		{ "reason", 0, 0, G_OPTION_ARG_FILENAME, &reason,
+		  "Why, for the audit log (no personal data)", "TEXT" },
+		{ NULL },
+	};
+
+	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 1, 1,
+		       error))
+		return FALSE;
+	return ctl_void_call(ctl, CTL_IFACE_SCHEDULER, "Cancel",
+			     g_variant_new("(ss)", argv[1],
+					   reason ? reason : ""), error);
+}
+
+static gboolean cmd_reschedule(Ctl *ctl, int argc, char **argv,
+			       GError **error)
+{
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 2, 2, error))
+		return FALSE;
+	return id_call(ctl, "Reschedule",
+		       g_variant_new("(ss)", argv[1], argv[2]), "booking",
+		       error);
+}
+
+static gboolean cmd_show(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	static const char *const keys[] = {
+		"id", "status", "service", "unit", "slot", "start", "end",
+		"client-ref", "seats", "municipality", "language", "modality",
+		"urgency", "referral-time", "needs-rebooking", "created",
+		"modified", "sequence", NULL,
+	};
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) booking = NULL;
+	g_autoptr(CtlTable) table = table_new(keys);
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 1, 1, error))
+		return FALSE;
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "GetBooking",
+			    g_variant_new("(s)", argv[1]), "(a{sv})",
+			    CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	booking = g_variant_get_child_value(reply, 0);
+	table_set_dict(table, table_add_row(table), booking);
+	table_print_record(table, ctl_output(ctl));
+	return TRUE;
+}
+
+typedef struct {
+	char *unit;
+	char *service;
+	char *status;
+	char *client_ref;
+	char *from;
+	char *to;
+	int limit;
+	gboolean needs_rebooking;
+} ListOptions;
+
+static GVariant *list_filter(Ctl *ctl, ListOptions *o, GError **error)
+{
+	g_auto(GVariantDict) filter = G_VARIANT_DICT_INIT(NULL);
+
+	args_put_string(&filter, "unit", o->unit);
+	args_put_string(&filter, "service", o->service);
+	args_put_string(&filter, "status", o->status);
+	args_put_string(&filter, "client-ref", o->client_ref);
+	if (!args_put_time(&filter, "from", o->from, FALSE, error) ||
+	    !args_put_time(&filter, "to", o->to, TRUE, error) ||
+	    !args_put_count(&filter, "limit", "--limit", o->limit, error))
+		return NULL;
+	if (o->needs_rebooking)
+		g_variant_dict_insert(&filter, "needs-rebooking", "b", TRUE);
+	return g_variant_dict_end(&filter);
+}
+
+static gboolean cmd_list(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	static const char *const keys[] = {
+		"booking", "unit", "service", "start", "end", "status", NULL,
+	};
+	ListOptions o = { .limit = -1 };
+	const GOptionEntry entries[] = {
+		{ "unit", 0, 0, G_OPTION_ARG_FILENAME, &o.unit,
+		  "Only this unit", "U" },
+		{ "service", 0, 0, G_OPTION_ARG_FILENAME, &o.service,
+		  "Only this service", "S" },
+		{ "status", 0, 0, G_OPTION_ARG_FILENAME, &o.status,
+		  "Only bookings with this status", "S" },
+		{ "client-ref", 0, 0, G_OPTION_ARG_FILENAME, &o.client_ref,
+		  "Only this client's bookings", "C" },
+		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &o.from,
+		  "Starting at or after TIME", "TIME" },
+		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &o.to,
+		  "Starting before TIME (a bare date: its end)", "TIME" },
+		{ "limit", 0, 0, G_OPTION_ARG_INT, &o.limit,
+		  "At most N bookings", "N" },
+		{ "needs-rebooking", 0, 0, G_OPTION_ARG_NONE,
+		  &o.needs_rebooking,
+		  "Only bookings whose slot was withdrawn by a config change",
+		  NULL },
+		{ NULL },
+	};
+	GVariant *filter = NULL;
+	gboolean ok = FALSE;
+
+	if (ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 0, 0,
+		      error))
+		filter = list_filter(ctl, &o, error);
+	if (filter)
+		ok = list_call(ctl, CTL_IFACE_SCHEDULER, "ListBookings",
+			       g_variant_new("(@a{sv})", filter), "(a(sssxxs))",
+			       keys, "No bookings match.", error);
+	g_free(o.unit);
+	g_free(o.service);
+	g_free(o.status);
+	g_free(o.client_ref);
+	g_free(o.from);
+	g_free(o.to);
+	return ok;
+}
+
+static gboolean cmd_status(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 2, 2, error))
+		return FALSE;
+	return ctl_void_call(ctl, CTL_IFACE_SCHEDULER, "SetStatus",
+			     g_variant_new("(ss)", argv[1], argv[2]), error);
+}
+
+/* --- the command table and main ----------------------------------- */
+
+static gboolean cmd_help(Ctl *ctl, int argc, char **argv, GError **error);
+
+static const CtlCommand commands[] = {
+	{ "services", "", "List the services and their plugin kinds",
+	  cmd_services },
+	{ "units", "", "List the units, their municipality and languages",
+	  cmd_units },
+	{ "find", "SERVICE", "Find free slots for a client", cmd_find },
+	{ "hold", "SLOT", "Hold a seat in a slot for a while", cmd_hold },
+	{ "book", "SLOT CLIENT_REF", "Book a slot for a client", cmd_book },
+	{ "book-series", "CLIENT_REF SLOT…",
+	  "Book several slots for a client, all or none", cmd_book_series },
+	{ "cancel", "BOOKING", "Cancel a booking", cmd_cancel },
+	{ "reschedule", "BOOKING NEW_SLOT",
+	  "Move a booking to another slot in one step", cmd_reschedule },
+	{ "show", "BOOKING", "Show everything about a booking", cmd_show },
+	{ "list", "", "List bookings", cmd_list },
+	{ "status", "BOOKING STATUS",
+	  "Set a booking's status (arrived, checked-in, fulfilled, noshow, "
+	  "entered-in-error)", cmd_status },
+	{ "plugins", "", "List the loaded plugins", cmd_plugins },
+	{ "reload", "", "Reload the configuration and plugins", cmd_reload },
+	{ "feed-url", "UNIT",
+	  "Issue a calendar feed token and print its URLs", cmd_feed_url },
+	{ "feed-revoke", "TOKEN", "Revoke a calendar feed token",
+	  cmd_feed_revoke },
+	{ "backup", "FILE", "Write a copy of the database to FILE",
+	  cmd_backup },
+	{ "report", "SERVICE",
+	  "Capacity report: utilisation and third-next-available",
+	  cmd_report },
+	{ "deadlines", "SERVICE",
+	  "Deadline report: met, breached and at risk", cmd_deadlines },
+	{ "staffing", "SERVICE", "Staff needed against staff rostered",
+	  cmd_staffing },
+	{ "help", "[COMMAND]", "Show the help of slotctl or of a command",
+	  cmd_help },
+	{ NULL },
+};
+
+static const CtlCommand *find_command(const char *name)
+{
+	for (guint i = 0; commands[i].name; i++)
+		if (g_str_equal(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static char *commands_help(void)
+{
+	GString *text = g_string_new("Commands:\n");
+
+	for (guint i = 0; commands[i].name; i++)
+		g_string_append_printf(text, "  %-12s %s\n", commands[i].name,
+				       commands[i].summary);
+	g_string_append(text, "\nTimes are Europe/Helsinki: 2026-12-07, "
+			"2026-12-07T14:00 or \"2026-12-07 14:00\".\n"
+			"Run “slotctl COMMAND --help” for a command's "
+			"options.\nExit status: 0 ok, 1 slotd or the bus "
+			"refused, 2 usage error.");
+	return g_string_free(text, FALSE);
+}
+
+/* slotctl with no command word: --help, --version or a usage error. */
+static int run_top_level(Ctl *ctl, int argc, char **argv, gboolean help)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *description = commands_help();
+	gboolean version = FALSE;
+	const GOptionEntry entries[] = {
+		{ "version", 0, 0, G_OPTION_ARG_NONE, &version,
+		  "Print the version", NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) context =
+		g_option_context_new("COMMAND [ARGUMENT…]");
+	g_autoptr(GArray) all = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+
+	g_set_prgname("slotctl");
+	g_array_append_vals(all, entries, 1);
+	add_shared_entries(ctl, all, CTL_PARSE_PLAIN);
+	g_option_context_set_summary(context, "Talk to slotd, the "
+				     "appointment-capacity daemon.");
+	g_option_context_set_description(context, description);
+	g_option_context_add_main_entries(context,
+					  (GOptionEntry *) all->data, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		fprintf(stderr, "slotctl: %s\n", error->message);
+	} else if (version) {
+		printf("slotctl %s\n", SLOTD_VERSION);
+		return 0;
+	} else if (help) {
+		g_autofree char *text = g_option_context_get_help(context,
+								  TRUE, NULL);
+
+		print_out(text);
+		return 0;
+	} else {
+		fprintf(stderr, "slotctl: missing COMMAND\n");
+	}
+	fprintf(stderr, "Usage: slotctl [OPTION…] COMMAND [ARGUMENT…]\n"
+		"Try “slotctl --help” for the list of commands.\n");
+	return 2;
+}
+
+/* "slotctl help find" is "slotctl find --help". */
+static gboolean cmd_help(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	char *help_argv[] = { argv[0], (char *) "--help", NULL };
+	g_autofree char *prgname = NULL;
+	const CtlCommand *command;
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 1, error))
+		return FALSE;
+	if (argc < 2)
+		return run_top_level(ctl, 1, argv, TRUE) == 0;
+	command = find_command(argv[1]);
+	if (!command || command->run == cmd_help)
+		return ctl_usage_error(error, "no command “%s”", argv[1]);
+	ctl->command = command;
+	prgname = g_strconcat("slotctl ", command->name, NULL);
+	g_set_prgname(prgname);
+	return command->run(ctl, 2, help_argv, error);
+}
+
+/* The first word that is not an option (nor --address's value). */
+static int command_index(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (g_str_equal(argv[i], "--"))
+			return i + 1 < argc ? i + 1 : -1;
+		if (argv[i][0] != '-')
+			return i;
+		if (g_str_equal(argv[i], "--address"))
+			i++;
+	}
+	return -1;
+}
+
+static gboolean check_utf8(int argc, char **argv, GError **error)
+{
+	for (int i = 1; i < argc; i++)
+		if (!g_utf8_validate(argv[i], -1, NULL))
+			return ctl_usage_error(error, "argument %d is not "
+					       "valid UTF-8", i);
+	return TRUE;
+}
+
+static int report_error(const Ctl *ctl, const GError *error)
+{
+	const CtlCommand *command = ctl->command;
+
+	if (!g_error_matches(error, CTL_ERROR, CTL_ERROR_USAGE)) {
+		fprintf(stderr, "slotctl: %s\n", error->message);
+		return 1;
+	}
+	if (!command) {
+		fprintf(stderr, "slotctl: %s\nUsage: slotctl [OPTION…] "
+			"COMMAND [ARGUMENT…]\n", error->message);
+		return 2;
+	}
+	fprintf(stderr, "slotctl %s: %s\n", command->name, error->message);
+	fprintf(stderr, "Usage: slotctl %s [OPTION…]%s%s\n"
+		"Try “slotctl %s --help”.\n", command->name,
+		*command->args ? " " : "", command->args, command->name);
+	return 2;
+}
+
+static void ctl_clear(Ctl *ctl)
+{
+	client_disconnect(ctl);
+	g_free(ctl->address);
+	g_strfreev(ctl->opt_s);
+	g_strfreev(ctl->opt_u);
+	g_strfreev(ctl->opt_x);
+	g_strfreev(ctl->opt_d);
+	g_strfreev(ctl->opt_b);
+}
+
+static int run_command(Ctl *ctl, int argc, char **argv, int index)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *prgname = NULL;
+	g_autofree char **args = g_new0(char *, argc + 1);
+	int count = 0;
+
+	ctl->command = find_command(argv[index]);
+	if (!ctl->command) {
+		fprintf(stderr, "slotctl: unknown command “%s”\n"
+			"Try “slotctl --help” for the list of commands.\n",
+			argv[index]);
+		return 2;
+	}
+	/* The usage line of --help reads "slotctl find [OPTION…] SERVICE". */
+	prgname = g_strconcat("slotctl ", ctl->command->name, NULL);
+	g_set_prgname(prgname);
+	for (int i = 0; i < argc; i++)
+		if (i != index)
+			args[count++] = argv[i];
+	if (ctl->command->run(ctl, count, args, &error))
+		return 0;
+	return report_error(ctl, error);
+}
+
+int main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	Ctl ctl = { 0 };
+	int index, status;
+
+	setlocale(LC_ALL, "");
+	if (!check_utf8(argc, argv, &error))
+		return report_error(&ctl, error);
+	index = command_index(argc, argv);
+	if (index < 0)
+		status = run_top_level(&ctl, argc, argv, FALSE);
+	else
+		status = run_command(&ctl, argc, argv, index);
+	ctl_clear(&ctl);
+	/* A full disk or a closed pipe must not look like success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "slotctl: cannot write the output\n");
+		return status ? status : 1;
+	}
+	return status;
+}
