@@ -1,0 +1,181 @@
+/* Home hospital: the booking rules, re-checked inside the booking
+ * transaction whatever FindSlots showed — coverage, the Swedish-speaking
+ * shifts, the episode rules and the daily visit cap — and the keys a
+ * booking carries. */
+#include "home-hospital.h"
+
+static char *
+format_date(const GDate *date)
+{
+	char text[16];
+
+	g_date_strftime(text, sizeof(text), "%Y-%m-%d", date);
+	return g_strdup(text);
+}
+
+static gboolean
+check_swedish(const SlotdOffering *offering, const HhShift *shift,
+	      const SlotdSlotInfo *slot, const SlotdRequest *request,
+	      GError **error)
+{
+	g_autofree char *when = NULL;
+	g_autofree char *swedish = NULL;
+
+	if (g_strcmp0(request->language, "sv") != 0 ||
+	    (shift && shift->swedish))
+		return TRUE;
+	when = slotd_format_local(slot->start);
+	swedish = hh_base_describe_swedish(hh_base(offering));
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
+		    "the %s shift of %s has no Swedish-speaking nurse (visit "
+		    "at %s); Swedish visits from this base are possible in "
+		    "the shifts %s. Choose a slot in those hours.",
+		    shift ? shift->name : "off-shift",
+		    slotd_offering_unit(offering), when,
+		    swedish[0] ? swedish : "(none)");
+	return FALSE;
+}
+
+/* LUVN bills at most three visits per client a day (domain-facts §4);
+ * the earlier visits of the same series are already stored and count. */
+static gboolean
+check_daily_cap(const SlotdOffering *offering, SlotdContext *ctx,
+		const SlotdSlotInfo *slot, const SlotdRequest *request,
+		GError **error)
+{
+	const HhBase *base = hh_base(offering);
+	gint64 from, to;
+	guint count;
+	GDate date;
+	g_autofree char *day = NULL;
+
+	hh_local_day(slot->start, &from, &to);
+	count = slotd_context_count_client_bookings(ctx, request->client_ref,
+						    from, to);
+	if (count < base->max_visits_per_day)
+		return TRUE;
+	hh_local_time(slot->start, &date, NULL);
+	day = format_date(&date);
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
+		    "the client already has %u home-hospital visits on %s and "
+		    "at most %u a day are made per client; choose a visit on "
+		    "another day or combine the care into fewer visits",
+		    count, day, base->max_visits_per_day);
+	return FALSE;
+}
+
+/* A visit already started is late for a planned round; only an urgent
+ * call sends a nurse out at once. */
+static gboolean
+check_not_started(const SlotdSlotInfo *slot, const SlotdRequest *request,
+		  GError **error)
+{
+	g_autofree char *when = NULL;
+
+	if (slot->start >= request->now ||
+	    g_strcmp0(request->urgency, "urgent") == 0 ||
+	    g_strcmp0(request->urgency, "immediate") == 0)
+		return TRUE;
+	when = slotd_format_local(slot->start);
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
+		    "this slot started at %s; book a routine visit from the "
+		    "next slot on, or pass urgency=urgent to send a nurse now",
+		    when);
+	return FALSE;
+}
+
+/* Where the visit sits in its episode. A rescheduled booking keeps the
+ * place it had; Book and BookSeries take it from the call. */
+static void
+episode_place(const SlotdRequest *request, const SlotdSlotInfo *slot,
+	      guint32 *ret_number, guint32 *ret_visits,
+	      gint64 *ret_episode_start)
+{
+	*ret_number = request->series_index + 1;
+	*ret_visits = request->series_length;
+	if (request->series_length > 1 || !request->options ||
+	    !g_variant_lookup(request->options, "episode-visits", "u",
+			      ret_visits))
+		return;
+	g_variant_lookup(request->options, "episode-visit", "u", ret_number);
+	if (*ret_number > 1)
+		g_variant_lookup(request->options, "episode-start", "x",
+				 ret_episode_start);
+	else
+		*ret_episode_start = slot->start;
+}
+
+static void
+attach_extras(SlotdContext *ctx, const HhVisit *visit, const HhShift *shift,
+	      const SlotdSlotInfo *slot, const SlotdRequest *request,
+	      gint64 episode_start)
+{
+	guint32 number, visits;
+
+	episode_place(request, slot, &number, &visits, &episode_start);
+	slotd_context_set_extra(ctx, "episode",
+				g_variant_new_string(visit->episode->name));
+	slotd_context_set_extra(ctx, "episode-visit",
+				g_variant_new_uint32(number));
+	slotd_context_set_extra(ctx, "episode-visits",
+				g_variant_new_uint32(visits));
+	slotd_context_set_extra(ctx, "episode-start",
+				g_variant_new_int64(episode_start));
+	slotd_context_set_extra(ctx, "first-visit",
+				g_variant_new_boolean(visit->first_visit));
+	slotd_context_set_extra(ctx, "on-site-minutes",
+				g_variant_new_uint32(visit->on_site_minutes));
+	slotd_context_set_extra(
+		ctx, "round-trip-minutes",
+		g_variant_new_uint32(2 * visit->travel_minutes));
+	if (shift)
+		slotd_context_set_extra(ctx, "shift",
+					g_variant_new_string(shift->name));
+}
+
+gboolean
+hh_admit(const SlotdOffering *offering, SlotdContext *ctx,
+	 const SlotdSlotInfo *slot, const SlotdRequest *request, GError **error)
+{
+	const HhBase *base = hh_base(offering);
+	const HhShift *shift;
+	gint64 episode_start;
+	HhVisit visit;
+	int minute;
+
+	if (!request->client_ref || !request->client_ref[0]) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CLIENT_REF,
+			    "a home-hospital visit needs the client's "
+			    "pseudonymous reference; anonymous visits are "
+			    "not possible at home");
+		return FALSE;
+	}
+	if (!hh_visit_resolve(offering, request, &visit, error))
+		return FALSE;
+	hh_local_time(slot->start, NULL, &minute);
+	shift = hh_shift_at(base->shifts, base->n_shifts, minute);
+	if (!check_not_started(slot, request, error) ||
+	    !check_swedish(offering, shift, slot, request, error) ||
+	    !hh_episode_admit(offering, ctx, slot, request, &visit,
+			      &episode_start, error) ||
+	    !check_daily_cap(offering, ctx, slot, request, error))
+		return FALSE;
+	attach_extras(ctx, &visit, shift, slot, request, episode_start);
+	return TRUE;
+}
+
+/* GetBooking shows how many visits the client has that day, so staff
+ * see the billing cap before they add one. */
+void
+hh_describe(const SlotdOffering *offering, SlotdContext *ctx,
+	    const SlotdBookingInfo *booking, GVariantDict *ret_keys)
+{
+	gint64 from, to;
+
+	if (!booking->client_ref || !booking->client_ref[0])
+		return;
+	hh_local_day(booking->start, &from, &to);
+	g_variant_dict_insert(ret_keys, "visits-that-day", "u",
+			      slotd_context_count_client_bookings(
+				      ctx, booking->client_ref, from, to));
+}
