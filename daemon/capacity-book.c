@@ -17,6 +17,7 @@ static const SlotdOptionSpec book_keys[] = {
 	{ "urgency", "s", "routine, urgent or immediate" },
 	{ "referral-time", "x", "when the referral or request arrived" },
 	{ "idempotency-key", "s", "retries with the same key book once" },
+	{ "age", "u", "client's age in years, for age-banded deadlines" },
 	{ NULL }
 };
 
@@ -45,18 +46,6 @@ audit(Capacity *capacity, const Caller *caller, const char *action,
 }
 
 /* ---- checks ---------------------------------------------------------- */
-
-static gboolean
-check_urgency(const char *urgency, GError **error)
-{
-	if (g_strcmp0(urgency, "routine") == 0 ||
-	    g_strcmp0(urgency, "urgent") == 0 ||
-	    g_strcmp0(urgency, "immediate") == 0)
-		return TRUE;
-	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
-		    "unknown urgency; use routine, urgent or immediate");
-	return FALSE;
-}
 
 static gboolean
 parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
@@ -91,13 +80,18 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 	if (a->modality && !capacity_check_modality(a->modality, error))
 		return FALSE;
 	a->urgency = options_string(options, "urgency", "routine");
-	if (!check_urgency(a->urgency, error))
+	if (!capacity_check_urgency(a->urgency, error))
 		return FALSE;
 	a->referral_time = options_int64(options, "referral-time", 0);
 	if (a->referral_time < 0 || a->referral_time > now + 86400) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
 			    "referral-time must be a past instant in UTC "
 			    "seconds");
+		return FALSE;
+	}
+	if (options_uint32(options, "age", 0) > 130) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "age must be 0 to 130 years");
 		return FALSE;
 	}
 	a->idempotency_key = options_string(options, "idempotency-key", NULL);
@@ -142,14 +136,15 @@ load_slot(Capacity *capacity, gint64 slot_id, StoreSlot *ret_slot,
 
 static gboolean
 check_slot_open(const SlotdKindOps *ops, const StoreSlot *slot, gint64 now,
-		GError **error)
+		const char *urgency, GError **error)
 {
 	if (slot->status != SLOT_STATUS_FREE) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL,
 			    "this slot has been withdrawn; find another");
 		return FALSE;
 	}
-	if (slot->end <= now || (!ops->admit && slot->start < now)) {
+	if (slot->end <= now ||
+	    (slot->start < now && !capacity_may_join_started(ops, urgency))) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
 			    "this slot has already %s; find a later one",
 			    slot->end <= now ? "ended" : "started");
@@ -255,6 +250,13 @@ admit(Capacity *capacity, const SlotdOffering *off, const SlotdKindOps *ops,
 	capacity_context_init(&ctx, capacity, off);
 	capacity_slot_info(slot, &info, ctx.keep);
 	copy_kind_options(ops, a->options, ctx.extras);
+	{
+		g_autoptr(GVariant) age = g_variant_lookup_value(
+			a->options, "age", G_VARIANT_TYPE_UINT32);
+
+		if (age)
+			g_variant_dict_insert_value(ctx.extras, "age", age);
+	}
 	ok = !ops->admit || ops->admit(off, &ctx, &info, &request, error);
 	if (ok)
 		*ret_extras = g_variant_ref_sink(g_variant_dict_end(ctx.extras));
@@ -338,7 +340,8 @@ book_one(Capacity *capacity, gint64 slot_id, BookArgs *a,
 
 	if (!load_slot(capacity, slot_id, &slot, &off, &ops, error) ||
 	    !use_hold(capacity, a, slot_id, error) ||
-	    !check_slot_open(ops, &slot, capacity_now(capacity), error) ||
+	    !check_slot_open(ops, &slot, capacity_now(capacity), a->urgency,
+			     error) ||
 	    !check_offering_fits(capacity, off, a, error) ||
 	    !admit(capacity, off, ops, &slot, a, &cost, &run, &extras, error))
 		return FALSE;
@@ -380,7 +383,7 @@ do_hold(Capacity *capacity, gpointer data, GError **error)
 	gint64 now = capacity_now(capacity);
 
 	if (!load_slot(capacity, h->slot_id, &slot, &off, &ops, error) ||
-	    !check_slot_open(ops, &slot, now, error) ||
+	    !check_slot_open(ops, &slot, now, "routine", error) ||
 	    !store_insert_hold(capacity->store, h->slot_id, 1,
 			       now + h->seconds, h->caller->uid, &h->hold_id,
 			       error))
@@ -679,7 +682,10 @@ do_move(Capacity *capacity, gpointer data, GError **error)
 			       error) ||
 	    !load_slot(capacity, m->new_slot_id, &slot, &off, &ops, error) ||
 	    !check_movable(m->before, off, error) ||
-	    !check_slot_open(ops, &slot, now, error))
+	    !check_slot_open(ops, &slot, now,
+			     m->before->urgency ? m->before->urgency
+						: "routine",
+			     error))
 		return FALSE;
 	args_from_booking(m->before, m->caller, &a);
 	/* The old seats go first, so the plugin's rules and the counters

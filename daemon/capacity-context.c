@@ -121,6 +121,13 @@ slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id)
 	return out;
 }
 
+gint64
+slotd_context_now(SlotdContext *ctx)
+{
+	g_return_val_if_fail(ctx, 0);
+	return capacity_now(ctx->capacity);
+}
+
 void
 slotd_context_set_extra(SlotdContext *ctx, const char *key, GVariant *value)
 {

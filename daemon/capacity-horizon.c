@@ -22,10 +22,13 @@ horizon_job_free(HorizonJob *job)
 	g_free(job);
 }
 
+/* The first day shaped: yesterday, so a window that began last evening
+ * and runs past midnight (a night shift) exists right after a start. */
 static void
 today(Capacity *capacity, GDate *ret_date)
 {
 	calendar_local_date(capacity_now(capacity), ret_date);
+	g_date_subtract_days(ret_date, 1);
 }
 
 static gint64
@@ -171,7 +174,7 @@ plan_offering(Capacity *capacity, const SlotdOffering *off, GError **error)
 
 	today(capacity, &first);
 	last = first;
-	g_date_add_days(&last, capacity->region->daemon.horizon_days);
+	g_date_add_days(&last, capacity->region->daemon.horizon_days + 1);
 	if (!store_get_horizon(capacity->store, off->id, &until, &digest,
 			       error))
 		return FALSE;
@@ -347,7 +350,7 @@ reshape_changed(Capacity *capacity, gpointer data, GError **error)
 
 	today(capacity, &first);
 	last = first;
-	g_date_add_days(&last, r->new_region->daemon.horizon_days);
+	g_date_add_days(&last, r->new_region->daemon.horizon_days + 1);
 	if (!withdraw_removed(capacity, r, capacity_now(capacity), error))
 		return FALSE;
 	for (guint i = 0; i < r->new_region->offerings->len; i++) {

@@ -66,6 +66,10 @@ void capacity_notify_slots(Capacity *capacity, const char *offering_id,
 			   gint64 from, gint64 to);
 void horizon_job_free(HorizonJob *job);
 gboolean capacity_check_modality(const char *modality, GError **error);
+gboolean capacity_check_urgency(const char *urgency, GError **error);
+/* Whether a request may take a slot that has started. */
+gboolean capacity_may_join_started(const SlotdKindOps *ops,
+				   const char *urgency);
 const Municipality *capacity_resolve_municipality(Capacity *capacity,
 						  const char *text,
 						  GError **error);

@@ -24,6 +24,7 @@ static const SlotdOptionSpec find_keys[] = {
 	{ "to", "x", "latest start (exclusive), UTC seconds" },
 	{ "limit", "u", "most slots returned" },
 	{ "max-travel-minutes", "u", "farthest unit from the client's home" },
+	{ "urgency", "s", "routine, urgent or immediate" },
 	{ NULL }
 };
 
@@ -333,7 +334,10 @@ typedef struct {
 	gint64 to;
 	guint limit;
 	guint max_travel;	/* 0: none */
+	const char *urgency;
 	GVariant *query;
+	GError *refusal;	/* first reason a slot could not serve */
+	guint offered;		/* slots that could serve the request */
 } FindQuery;
 
 static gboolean
@@ -415,6 +419,11 @@ parse_find_query(Capacity *capacity, GVariant *query,
 		return FALSE;
 	}
 	q->max_travel = options_uint32(query, "max-travel-minutes", 0);
+	q->urgency = options_string(query, "urgency", "routine");
+	if (!capacity_check_urgency(q->urgency, error))
+		return FALSE;
+	q->refusal = NULL;
+	q->offered = 0;
 	return TRUE;
 }
 
@@ -426,7 +435,7 @@ fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
 	request->municipality = q->home ? q->home->code : NULL;
 	request->language = q->language;
 	request->modality = q->modality;
-	request->urgency = "routine";
+	request->urgency = q->urgency;
 	request->now = now;
 	request->series_length = 1;
 	request->options = q->query;
@@ -482,19 +491,61 @@ typedef struct {
 	gint rank;		/* travel + plugin adjustment */
 } Ranked;
 
+gboolean
+capacity_may_join_started(const SlotdKindOps *ops, const char *urgency)
+{
+	/* A drop-in session in progress, or the current hour of an urgent
+	 * request; routine appointments start in the future. */
+	return (ops->flags & SLOTD_KIND_JOIN_STARTED) ||
+	       g_strcmp0(urgency, "routine") != 0;
+}
+
 static gboolean
-slot_open_for(const SlotdKindOps *ops, const StoreSlot *s, gint64 now)
+slot_open_for(const SlotdKindOps *ops, const StoreSlot *s, gint64 now,
+	      const char *urgency)
 {
 	if (s->status != SLOT_STATUS_FREE || s->end <= now)
 		return FALSE;
-	/* Kinds with their own admission rules decide about slots in
-	 * progress (a walk-in session, the current crisis hour). */
-	return ops->admit || s->start >= now;
+	return s->start >= now || capacity_may_join_started(ops, urgency);
+}
+
+gboolean
+capacity_check_urgency(const char *urgency, GError **error)
+{
+	if (g_strcmp0(urgency, "routine") == 0 ||
+	    g_strcmp0(urgency, "urgent") == 0 ||
+	    g_strcmp0(urgency, "immediate") == 0)
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "unknown urgency; use routine, urgent or immediate");
+	return FALSE;
+}
+
+/* The cost of a request in one slot. FALSE with `error` set only when
+ * the query itself is wrong; a slot that cannot serve is skipped and
+ * its reason kept for when nothing at all can be offered. */
+static gboolean
+slot_cost(const SlotdKindOps *ops, const SlotdOffering *off,
+	  const StoreSlot *s, const SlotdRequest *request, FindQuery *q,
+	  SlotdCost *ret_cost, gboolean *ret_usable, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	*ret_usable = capacity_cost(ops, off, s, request, ret_cost, &local);
+	if (*ret_usable)
+		return TRUE;
+	if (g_error_matches(local, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	if (!q->refusal)
+		q->refusal = g_steal_pointer(&local);
+	return TRUE;
 }
 
 static gboolean
 find_in_offering(Capacity *capacity, const SlotdOffering *off,
-		 const SlotdKindOps *ops, const FindQuery *q, gint travel,
+		 const SlotdKindOps *ops, FindQuery *q, gint travel,
 		 GArray *ret_ranked, GError **error)
 {
 	g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
@@ -511,14 +562,18 @@ find_in_offering(Capacity *capacity, const SlotdOffering *off,
 	for (guint i = 0; i < slots->len && found < q->limit; i++) {
 		const StoreSlot *s = &g_array_index(slots, StoreSlot, i);
 		SlotdCost cost;
+		gboolean usable;
 		guint free;
 		gint64 end;
 
 		if (s->start >= q->to || s->end <= q->from ||
-		    !slot_open_for(ops, s, now))
+		    !slot_open_for(ops, s, now, q->urgency))
 			continue;
-		if (!capacity_cost(ops, off, s, &request, &cost, NULL))
-			return TRUE; /* this unit cannot serve the request */
+		if (!slot_cost(ops, off, s, &request, q, &cost, &usable, error))
+			return FALSE;
+		if (!usable)
+			continue;
+		q->offered++;
 		if (!run_from_list(slots, i, &cost, &free, &end) || free == 0)
 			continue;
 		{
@@ -610,6 +665,12 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 				      error))
 			goto fail;
 	}
+	if (q.offered == 0 && q.refusal) {
+		/* Nothing could serve this client at all: say why. */
+		g_propagate_error(error, g_steal_pointer(&q.refusal));
+		goto fail;
+	}
+	g_clear_error(&q.refusal);
 	g_array_sort(ranked, compare_ranked);
 	*ret_slots = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)found_slot_free);
@@ -623,6 +684,7 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 	}
 	return TRUE;
 fail:
+	g_clear_error(&q.refusal);
 	for (guint i = 0; i < ranked->len; i++)
 		found_slot_free(g_array_index(ranked, Ranked, i).slot);
 	return FALSE;

@@ -4,24 +4,6 @@
  * the session's bookings each time. */
 #include "walk-in.h"
 
-static gint64 (*clock_now)(gpointer);
-static gpointer clock_data;
-
-void
-walk_in_set_clock(gint64 (*now)(gpointer), gpointer user_data)
-{
-	clock_now = now;
-	clock_data = user_data;
-}
-
-gint64
-walk_in_clock_now(void)
-{
-	if (clock_now != NULL)
-		return clock_now(clock_data);
-	return g_get_real_time() / G_USEC_PER_SEC;
-}
-
 static guint
 booking_ticket(const SlotdBookingInfo *booking)
 {
@@ -83,7 +65,7 @@ walk_in_describe(const SlotdOffering *offering, SlotdContext *ctx,
 	g_variant_dict_insert(ret_keys, "position", "u", position);
 	g_variant_dict_insert(ret_keys, "estimated-start", "x",
 			      walk_in_estimated_start(
-				      walk_in_clock_now(), booking->start,
+				      slotd_context_now(ctx), booking->start,
 				      position,
 				      window != NULL ? window->counsellors : 1,
 				      config->service_minutes));

@@ -104,7 +104,6 @@ fixture_start(Fixture *f, const char *units, const char *service, gint64 now)
 	f->now = now;
 	f->capacity = capacity_new(f->region, f->store, f->plugins);
 	capacity_set_clock(f->capacity, fixture_clock, f);
-	walk_in_set_clock(fixture_clock, f);
 	while (!done) {
 		g_assert_true(capacity_extend(f->capacity, 500, &done, &error));
 		g_assert_no_error(error);
@@ -131,7 +130,6 @@ remove_tree(const char *path)
 void
 fixture_stop(Fixture *f)
 {
-	walk_in_set_clock(NULL, NULL);
 	g_clear_pointer(&f->capacity, capacity_free);
 	g_clear_pointer(&f->store, store_close);
 	if (f->plugins != NULL)

@@ -27,7 +27,7 @@ static const SlotdKindOps walk_in_ops = {
 	.plan = walk_in_plan,
 	.options = walk_in_options,
 	/* Sessions take anonymous visitors; admit refuses them elsewhere. */
-	.flags = SLOTD_KIND_ANONYMOUS_VISITS,
+	.flags = SLOTD_KIND_ANONYMOUS_VISITS | SLOTD_KIND_JOIN_STARTED,
 };
 
 static gboolean
@@ -39,7 +39,6 @@ walk_in_setup(SlotdHost *host, GError **error)
 static void
 walk_in_teardown(void)
 {
-	walk_in_set_clock(NULL, NULL);
 }
 
 static const SlotdPluginDescriptor walk_in_descriptor = {

@@ -79,8 +79,6 @@ void walk_in_describe(const SlotdOffering *offering, SlotdContext *ctx,
 GArray *walk_in_queue_entries(GPtrArray *bookings);
 /* Describe has no request and so no clock of the daemon's: it reads
  * this one. Tests set their fixed clock here (NULL: real time). */
-void walk_in_set_clock(gint64 (*now)(gpointer), gpointer user_data);
-gint64 walk_in_clock_now(void);
 
 /* plan.c */
 typedef struct {

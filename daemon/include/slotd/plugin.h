@@ -174,7 +174,14 @@ typedef struct {
 			 const SlotdBookingInfo *booking, GVariantDict *ret_keys);
 
 	/* Ranking adjustment in minutes added to the travel time when
-	 * results are ordered (lower first). Optional. */
+	 * results are ordered (lower first). Optional.
+	 *
+	 * About cost errors in FindSlots: SLOTD_ERROR_INVALID_ARGS is
+	 * returned to the caller (the query is wrong); any other error
+	 * skips that slot (this slot cannot serve the request), and when
+	 * no slot of any unit could be offered the first such error is
+	 * returned, so a caller learns why (e.g. no base covers the
+	 * municipality). */
 	gint (*rank)(const SlotdOffering *offering, const SlotdSlotInfo *slot,
 		     const SlotdRequest *request);
 
@@ -191,6 +198,10 @@ typedef struct {
 /* The kind accepts an empty client reference (an anonymous visit); its
  * admit hook decides where. Without it the core refuses empty ones. */
 #define SLOTD_KIND_ANONYMOUS_VISITS (1u << 0)
+/* Routine requests may join a slot that has started but not ended (a
+ * drop-in session). Without it only urgent and immediate requests see
+ * slots in progress. */
+#define SLOTD_KIND_JOIN_STARTED (1u << 1)
 
 /* ---- the descriptor a plugin exports ------------------------------- */
 typedef struct {
@@ -287,6 +298,9 @@ GPtrArray *slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id);
  * given back to describe). Floating references are sunk. */
 void slotd_context_set_extra(SlotdContext *ctx, const char *key,
 			     GVariant *value);
+/* The daemon's clock (UTC seconds): use it instead of the system clock
+ * so tests and replays see the same time as the core. */
+gint64 slotd_context_now(SlotdContext *ctx);
 /* Slots of the offering in [from, to), ordered by start; GArray of
  * SlotdSlotInfo valid until the hook returns. */
 GArray *slotd_context_offering_slots(SlotdContext *ctx,
