@@ -26,6 +26,8 @@ struct _Capacity {
 	Clock clock;
 	GQueue jobs;		/* HorizonJob */
 	gboolean jobs_planned;
+	gboolean batch;		/* requests share one transaction */
+	GPtrArray *pending;	/* Notice: told after the batch commits */
 };
 
 /* The state a hook sees through SlotdContext. */

@@ -28,6 +28,44 @@ static const SlotdOptionSpec find_keys[] = {
 	{ NULL }
 };
 
+/* A change told to the listeners once its transaction committed. */
+typedef struct {
+	char *booking_id;	/* NULL: a slots notice */
+	char *status;
+	char *unit;
+	char *service;
+	char *offering;
+	gint64 from;
+	gint64 to;
+} Notice;
+
+static void
+notice_free(gpointer data)
+{
+	Notice *n = data;
+
+	g_free(n->booking_id);
+	g_free(n->status);
+	g_free(n->unit);
+	g_free(n->service);
+	g_free(n->offering);
+	g_free(n);
+}
+
+static void
+tell_booking(Capacity *capacity, const char *id, const char *status,
+	     const char *unit, const char *service)
+{
+	for (guint i = 0; i < capacity->listeners->len; i++) {
+		CapacityListener *l = &g_array_index(capacity->listeners,
+						     CapacityListener, i);
+
+		if (l->booking_changed)
+			l->booking_changed(id, status, unit, service,
+					   l->user_data);
+	}
+}
+
 Capacity *
 capacity_new(Region *region, Store *store, PluginHost *plugins)
 {
@@ -39,7 +77,43 @@ capacity_new(Region *region, Store *store, PluginHost *plugins)
 	capacity->listeners = g_array_new(FALSE, FALSE,
 					  sizeof(CapacityListener));
 	g_queue_init(&capacity->jobs);
+	capacity->pending = g_ptr_array_new_with_free_func(notice_free);
 	return capacity;
+}
+
+gboolean
+capacity_batch_begin(Capacity *capacity, GError **error)
+{
+	g_return_val_if_fail(!capacity->batch, FALSE);
+	if (!store_begin(capacity->store, error))
+		return FALSE;
+	capacity->batch = TRUE;
+	return TRUE;
+}
+
+gboolean
+capacity_batch_end(Capacity *capacity, GError **error)
+{
+	g_autoptr(GPtrArray) pending = capacity->pending;
+
+	g_return_val_if_fail(capacity->batch, FALSE);
+	capacity->batch = FALSE;
+	capacity->pending = g_ptr_array_new_with_free_func(notice_free);
+	if (!store_commit(capacity->store, error)) {
+		store_rollback(capacity->store);
+		return FALSE;
+	}
+	for (guint i = 0; i < pending->len; i++) {
+		Notice *n = pending->pdata[i];
+
+		if (n->booking_id)
+			tell_booking(capacity, n->booking_id, n->status,
+				     n->unit, n->service);
+		else
+			capacity_notify_slots(capacity, n->offering, n->from,
+					      n->to);
+	}
+	return TRUE;
 }
 
 void
@@ -48,6 +122,7 @@ capacity_free(Capacity *capacity)
 	if (!capacity)
 		return;
 	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
+	g_ptr_array_unref(capacity->pending);
 	g_array_unref(capacity->listeners);
 	region_unref(capacity->region);
 	g_free(capacity);
@@ -105,19 +180,24 @@ capacity_now(Capacity *capacity)
 	return g_get_real_time() / G_USEC_PER_SEC;
 }
 
+
 void
 capacity_notify_booking(Capacity *capacity, const StoreBooking *booking)
 {
 	g_autofree char *id = capacity_booking_id(booking->id);
 
-	for (guint i = 0; i < capacity->listeners->len; i++) {
-		CapacityListener *l = &g_array_index(capacity->listeners,
-						     CapacityListener, i);
+	if (capacity->batch) {
+		Notice *n = g_new0(Notice, 1);
 
-		if (l->booking_changed)
-			l->booking_changed(id, booking->status, booking->unit,
-					   booking->service, l->user_data);
+		n->booking_id = g_steal_pointer(&id);
+		n->status = g_strdup(booking->status);
+		n->unit = g_strdup(booking->unit);
+		n->service = g_strdup(booking->service);
+		g_ptr_array_add(capacity->pending, n);
+		return;
 	}
+	tell_booking(capacity, id, booking->status, booking->unit,
+		     booking->service);
 }
 
 void
@@ -129,6 +209,15 @@ capacity_notify_slots(Capacity *capacity, const char *offering_id,
 
 	if (!off)
 		return;
+	if (capacity->batch) {
+		Notice *n = g_new0(Notice, 1);
+
+		n->offering = g_strdup(offering_id);
+		n->from = from;
+		n->to = to;
+		g_ptr_array_add(capacity->pending, n);
+		return;
+	}
 	for (guint i = 0; i < capacity->listeners->len; i++) {
 		CapacityListener *l = &g_array_index(capacity->listeners,
 						     CapacityListener, i);
@@ -139,11 +228,30 @@ capacity_notify_slots(Capacity *capacity, const char *offering_id,
 	}
 }
 
+/* Inside a batch: one savepoint per request. */
+static gboolean
+batched(Capacity *capacity, gboolean (*func)(Capacity *, gpointer, GError **),
+	gpointer data, GError **error)
+{
+	guint mark = capacity->pending->len;
+
+	if (!store_savepoint(capacity->store, "request", error))
+		return FALSE;
+	if (func(capacity, data, error))
+		return store_release(capacity->store, "request", error);
+	store_rollback_to(capacity->store, "request");
+	store_release(capacity->store, "request", NULL);
+	g_ptr_array_set_size(capacity->pending, mark);
+	return FALSE;
+}
+
 gboolean
 capacity_transaction(Capacity *capacity,
 		     gboolean (*func)(Capacity *, gpointer, GError **),
 		     gpointer data, GError **error)
 {
+	if (capacity->batch)
+		return batched(capacity, func, data, error);
 	if (!store_begin(capacity->store, error))
 		return FALSE;
 	if (!func(capacity, data, error)) {

@@ -61,6 +61,14 @@ void capacity_set_clock(Capacity *capacity, gint64 (*now)(gpointer),
 			gpointer user_data);
 gint64 capacity_now(Capacity *capacity);
 
+/* Group commit: between batch_begin and batch_end every change runs in
+ * its own savepoint of one shared transaction, and listeners hear of
+ * them only after the COMMIT. A request that fails leaves nothing; if
+ * the COMMIT fails, nothing of the batch remains and batch_end says so,
+ * and the caller must not acknowledge any of its requests. */
+gboolean capacity_batch_begin(Capacity *capacity, GError **error);
+gboolean capacity_batch_end(Capacity *capacity, GError **error);
+
 /* Materialises slots up to now + horizon for every available offering,
  * at most `max_slots` upserts per call; *ret_done when nothing is left.
  * The daemon calls it from an idle source so the loop never stalls. */

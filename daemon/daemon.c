@@ -259,6 +259,8 @@ destroy_source(GSource **source)
 void
 daemon_finish(Daemon *daemon)
 {
+	if (daemon->capacity)
+		scheduler_flush(daemon);
 	destroy_source(&daemon->extend_source);
 	destroy_source(&daemon->daily_source);
 	destroy_source(&daemon->hold_source);

@@ -35,6 +35,8 @@ typedef struct {
 	gint64 hold_due;
 	gboolean stopping;
 	gint64 (*clock_func)(gpointer); /* NULL: real time */
+	GQueue batch;		/* changes waiting for the next commit */
+	GSource *batch_source;
 	GCallback bus_lost;
 	int exit_status;
 } Daemon;
@@ -58,5 +60,7 @@ extern const BusInterface scheduler_interface;
 extern const BusInterface admin_interface;
 extern const BusInterface planner_interface;
 void scheduler_connect_signals(Daemon *daemon);
+/* Commits and answers the changes waiting for a batch (at shutdown). */
+void scheduler_flush(Daemon *daemon);
 /* Fills a Caller from a bus call. */
 void daemon_caller(BusCall *call, Caller *ret_caller);

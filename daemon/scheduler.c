@@ -135,113 +135,213 @@ find_slots(BusCall *call, GVariant *args, gpointer user_data)
 	bus_call_return(call, g_variant_new("(a(ssxxua{sv}))", &b));
 }
 
-static void
-hold(BusCall *call, GVariant *args, gpointer user_data)
+/* ---- changes: run in batches that share one commit ----------------- */
+
+/* A change: returns the reply (a tuple, or NULL for "()") or FALSE. */
+typedef gboolean (*ChangeFunc)(Daemon *daemon, const Caller *caller,
+			       GVariant *args, GVariant **ret_reply,
+			       GError **error);
+
+static gboolean
+run_hold(Daemon *daemon, const Caller *caller, GVariant *args,
+	 GVariant **ret_reply, GError **error)
 {
-	Daemon *daemon = user_data;
-	g_autoptr(GError) error = NULL;
 	g_autofree char *hold_id = NULL;
 	const char *slot;
 	guint32 seconds;
-	Caller caller;
-	gboolean ok;
 
 	g_variant_get(args, "(&su)", &slot, &seconds);
-	daemon_caller(call, &caller);
-	ok = capacity_hold(daemon->capacity, &caller, slot, seconds, &hold_id,
-			   &error);
-	if (ok)
-		daemon_holds_changed(daemon);
-	reply(call, ok, ok ? g_variant_new("(s)", hold_id) : NULL, error);
+	if (!capacity_hold(daemon->capacity, caller, slot, seconds, &hold_id,
+			   error))
+		return FALSE;
+	*ret_reply = g_variant_new("(s)", hold_id);
+	return TRUE;
 }
 
-static void
-book(BusCall *call, GVariant *args, gpointer user_data)
+static gboolean
+run_book(Daemon *daemon, const Caller *caller, GVariant *args,
+	 GVariant **ret_reply, GError **error)
 {
-	Daemon *daemon = user_data;
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) options = NULL;
 	g_autofree char *booking = NULL;
 	const char *slot, *client_ref;
-	Caller caller;
-	gboolean ok;
 
 	g_variant_get(args, "(&s&s@a{sv})", &slot, &client_ref, &options);
-	daemon_caller(call, &caller);
-	ok = capacity_book(daemon->capacity, &caller, slot, client_ref,
-			   options, &booking, &error);
-	reply(call, ok, ok ? g_variant_new("(s)", booking) : NULL, error);
+	if (!capacity_book(daemon->capacity, caller, slot, client_ref, options,
+			   &booking, error))
+		return FALSE;
+	*ret_reply = g_variant_new("(s)", booking);
+	return TRUE;
 }
 
-static void
-book_series(BusCall *call, GVariant *args, gpointer user_data)
+static gboolean
+run_book_series(Daemon *daemon, const Caller *caller, GVariant *args,
+		GVariant **ret_reply, GError **error)
 {
-	Daemon *daemon = user_data;
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) options = NULL;
 	g_autoptr(GPtrArray) ids = NULL;
 	g_autofree const char **slots = NULL;
 	const char *client_ref;
-	Caller caller;
-	gboolean ok;
 
 	g_variant_get(args, "(^a&s&s@a{sv})", &slots, &client_ref, &options);
-	daemon_caller(call, &caller);
-	ok = capacity_book_series(daemon->capacity, &caller, slots,
-				  client_ref, options, &ids, &error);
-	if (ok)
-		g_ptr_array_add(ids, NULL);
-	reply(call, ok,
-	      ok ? g_variant_new("(^as)", (char **)ids->pdata) : NULL, error);
+	if (!capacity_book_series(daemon->capacity, caller, slots, client_ref,
+				  options, &ids, error))
+		return FALSE;
+	g_ptr_array_add(ids, NULL);
+	*ret_reply = g_variant_new("(^as)", (char **)ids->pdata);
+	return TRUE;
 }
 
-static void
-cancel(BusCall *call, GVariant *args, gpointer user_data)
+static gboolean
+run_cancel(Daemon *daemon, const Caller *caller, GVariant *args,
+	   GVariant **ret_reply, GError **error)
 {
-	Daemon *daemon = user_data;
-	g_autoptr(GError) error = NULL;
 	const char *booking, *reason;
-	Caller caller;
-	gboolean ok;
 
 	g_variant_get(args, "(&s&s)", &booking, &reason);
-	daemon_caller(call, &caller);
-	ok = capacity_cancel(daemon->capacity, &caller, booking, reason,
-			     &error);
-	reply(call, ok, NULL, error);
+	*ret_reply = NULL;
+	return capacity_cancel(daemon->capacity, caller, booking, reason,
+			       error);
 }
 
-static void
-reschedule(BusCall *call, GVariant *args, gpointer user_data)
+static gboolean
+run_reschedule(Daemon *daemon, const Caller *caller, GVariant *args,
+	       GVariant **ret_reply, GError **error)
 {
-	Daemon *daemon = user_data;
-	g_autoptr(GError) error = NULL;
 	g_autofree char *moved = NULL;
 	const char *booking, *slot;
-	Caller caller;
-	gboolean ok;
 
 	g_variant_get(args, "(&s&s)", &booking, &slot);
-	daemon_caller(call, &caller);
-	ok = capacity_reschedule(daemon->capacity, &caller, booking, slot,
-				 &moved, &error);
-	reply(call, ok, ok ? g_variant_new("(s)", moved) : NULL, error);
+	if (!capacity_reschedule(daemon->capacity, caller, booking, slot,
+				 &moved, error))
+		return FALSE;
+	*ret_reply = g_variant_new("(s)", moved);
+	return TRUE;
+}
+
+static gboolean
+run_set_status(Daemon *daemon, const Caller *caller, GVariant *args,
+	       GVariant **ret_reply, GError **error)
+{
+	const char *booking, *status;
+
+	g_variant_get(args, "(&s&s)", &booking, &status);
+	*ret_reply = NULL;
+	return capacity_set_status(daemon->capacity, caller, booking, status,
+				   error);
+}
+
+static const struct {
+	const char *member;
+	ChangeFunc run;
+} changes[] = {
+	{ "Hold", run_hold },	      { "Book", run_book },
+	{ "BookSeries", run_book_series }, { "Cancel", run_cancel },
+	{ "Reschedule", run_reschedule }, { "SetStatus", run_set_status },
+};
+
+/* Requests waiting for the next commit; answered only after it. */
+typedef struct {
+	BusCall *call;
+	GVariant *args;
+	ChangeFunc run;
+	GVariant *reply;
+	GError *error;
+} Change;
+
+/* More than this many waiting changes are committed at once, so a
+ * steady stream of calls cannot delay the first ones without bound. */
+#define BATCH_MAX 64
+
+static void
+change_answer(Change *c, const GError *commit_error)
+{
+	if (commit_error && !c->error)
+		bus_call_return_error(c->call, commit_error);
+	else if (c->error)
+		bus_call_return_error(c->call, c->error);
+	else
+		bus_call_return(c->call, c->reply);
+	if (c->reply && commit_error)
+		g_variant_unref(g_variant_ref_sink(c->reply));
+	g_clear_error(&c->error);
+	g_variant_unref(c->args);
+	g_free(c);
 }
 
 static void
-set_status(BusCall *call, GVariant *args, gpointer user_data)
+run_batch(Daemon *daemon)
+{
+	g_autoptr(GError) commit_error = NULL;
+	gboolean held = FALSE;
+	GQueue batch = daemon->batch;
+
+	g_queue_init(&daemon->batch);
+	if (capacity_batch_begin(daemon->capacity, &commit_error)) {
+		for (GList *l = batch.head; l; l = l->next) {
+			Change *c = l->data;
+			Caller caller;
+
+			daemon_caller(c->call, &caller);
+			c->run(daemon, &caller, c->args, &c->reply, &c->error);
+			held |= c->run == run_hold && !c->error;
+		}
+		capacity_batch_end(daemon->capacity, &commit_error);
+	}
+	while (!g_queue_is_empty(&batch))
+		change_answer(g_queue_pop_head(&batch), commit_error);
+	if (held)
+		daemon_holds_changed(daemon);
+}
+
+static gboolean
+batch_due(gpointer user_data)
 {
 	Daemon *daemon = user_data;
-	g_autoptr(GError) error = NULL;
-	const char *booking, *status;
-	Caller caller;
-	gboolean ok;
 
-	g_variant_get(args, "(&s&s)", &booking, &status);
-	daemon_caller(call, &caller);
-	ok = capacity_set_status(daemon->capacity, &caller, booking, status,
-				 &error);
-	reply(call, ok, NULL, error);
+	g_clear_pointer(&daemon->batch_source, g_source_unref);
+	run_batch(daemon);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+defer_change(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	Change *c = g_new0(Change, 1);
+
+	c->call = call;
+	c->args = g_variant_ref(args);
+	for (guint i = 0; i < G_N_ELEMENTS(changes); i++)
+		if (g_str_equal(changes[i].member, bus_call_member(call)))
+			c->run = changes[i].run;
+	g_assert(c->run);
+	g_queue_push_tail(&daemon->batch, c);
+	if (daemon->batch.length >= BATCH_MAX) {
+		if (daemon->batch_source)
+			g_source_destroy(daemon->batch_source);
+		g_clear_pointer(&daemon->batch_source, g_source_unref);
+		run_batch(daemon);
+		return;
+	}
+	if (daemon->batch_source)
+		return;
+	/* Below the bus's sources: runs once no message is waiting. */
+	daemon->batch_source = g_idle_source_new();
+	g_source_set_priority(daemon->batch_source, G_PRIORITY_DEFAULT_IDLE);
+	g_source_set_callback(daemon->batch_source, batch_due, daemon, NULL);
+	g_source_attach(daemon->batch_source, NULL);
+}
+
+void
+scheduler_flush(Daemon *daemon)
+{
+	if (daemon->batch_source) {
+		g_source_destroy(daemon->batch_source);
+		g_clear_pointer(&daemon->batch_source, g_source_unref);
+	}
+	if (!g_queue_is_empty(&daemon->batch))
+		run_batch(daemon);
 }
 
 static void
@@ -294,20 +394,23 @@ static const BusMethod scheduler_methods[] = {
 	  find_slots, BUS_ROLE_READ, errors_find,
 	  "Free slots of a service across units, earliest first, then "
 	  "nearest." },
-	{ "Hold", "su", "slot,seconds", "s", "hold", hold, BUS_ROLE_BOOK,
+	{ "Hold", "su", "slot,seconds", "s", "hold", defer_change, BUS_ROLE_BOOK,
 	  errors_hold, "Holds one seat for a while; it expires by itself." },
-	{ "Book", "ssa{sv}", "slot,client_ref,options", "s", "booking", book,
+	{ "Book", "ssa{sv}", "slot,client_ref,options", "s", "booking",
+	  defer_change,
 	  BUS_ROLE_BOOK, errors_book,
 	  "Books a slot; answered after the booking is committed." },
 	{ "BookSeries", "assa{sv}", "slots,client_ref,options", "as",
-	  "bookings", book_series, BUS_ROLE_BOOK, errors_book,
+	  "bookings", defer_change, BUS_ROLE_BOOK, errors_book,
 	  "Books every slot or none." },
-	{ "Cancel", "ss", "booking,reason", "", "", cancel, BUS_ROLE_BOOK,
+	{ "Cancel", "ss", "booking,reason", "", "", defer_change,
+	  BUS_ROLE_BOOK,
 	  errors_booking, "Cancels a booking; its seats are free again." },
-	{ "Reschedule", "ss", "booking,new_slot", "s", "booking", reschedule,
+	{ "Reschedule", "ss", "booking,new_slot", "s", "booking",
+	  defer_change,
 	  BUS_ROLE_BOOK, errors_reschedule,
 	  "Moves a booking atomically; the id stays the same." },
-	{ "SetStatus", "ss", "booking,status", "", "", set_status,
+	{ "SetStatus", "ss", "booking,status", "", "", defer_change,
 	  BUS_ROLE_BOOK, errors_booking,
 	  "arrived, checked-in, fulfilled, noshow or entered-in-error." },
 	{ "GetBooking", "s", "booking", "a{sv}", "booking", get_booking,
