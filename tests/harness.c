@@ -151,10 +151,19 @@ name_owned(Harness *h)
 	return owned;
 }
 
+/* A wrapped daemon (valgrind) starts many times slower. */
+static int
+wait_scale(void)
+{
+	const char *wrapper = g_getenv("SLOTD_TEST_WRAPPER");
+
+	return wrapper && *wrapper ? 10 : 1;
+}
+
 static void
 wait_for_name(Harness *h)
 {
-	for (int i = 0; i < 600; i++) {
+	for (int i = 0; i < 600 * wait_scale(); i++) {
 		if (name_owned(h))
 			return;
 		/* The identifier goes once the child has exited. */
@@ -175,7 +184,7 @@ wait_for_name(Harness *h)
 static void
 wait_for_horizon(Harness *h)
 {
-	for (int i = 0; i < 1200; i++) {
+	for (int i = 0; i < 1200 * wait_scale(); i++) {
 		g_autoptr(GVariant) r = harness_call(h, "org.slotd.Admin1",
 						     "GetStatus", NULL,
 						     "(a{sv})", NULL);
@@ -193,6 +202,35 @@ wait_for_horizon(Harness *h)
 	g_error("slotd did not finish materialising its slots in 60 s");
 }
 
+/* SLOTD_TEST_WRAPPER="valgrind --leak-check=full ..." (or setpriv ...)
+ * runs the daemon under that command: tests/valgrind.sh uses it. The
+ * wrapper must exec or run slotd in the same process (same pid). */
+static GPtrArray *
+daemon_argv(Harness *h, const char *exe)
+{
+	const char *wrapper = g_getenv("SLOTD_TEST_WRAPPER");
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) words = NULL;
+	const char *const args[] = { "--config", h->config, "--state-dir",
+				     h->state_dir, "--plugin-dir",
+				     h->plugin_dir, "--bus-address",
+				     h->address, "--debug" };
+
+	if (wrapper && *wrapper) {
+		g_autoptr(GError) error = NULL;
+
+		g_shell_parse_argv(wrapper, NULL, &words, &error);
+		g_assert_no_error(error);
+		for (guint i = 0; words[i]; i++)
+			g_ptr_array_add(argv, g_strdup(words[i]));
+	}
+	g_ptr_array_add(argv, g_strdup(exe));
+	for (guint i = 0; i < G_N_ELEMENTS(args); i++)
+		g_ptr_array_add(argv, g_strdup(args[i]));
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
 void
 harness_start_slotd(Harness *h, const char *config)
 {
@@ -201,6 +239,7 @@ harness_start_slotd(Harness *h, const char *config)
 	g_autofree char *exe = g_build_filename(harness_build_root(), "daemon",
 						"slotd", NULL);
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) argv = NULL;
 
 	g_free(h->config);
 	h->config = config ? g_strdup(config) : harness_copy_example(h);
@@ -210,10 +249,9 @@ harness_start_slotd(Harness *h, const char *config)
 	if (h->test_time)
 		g_subprocess_launcher_setenv(l, "SLOTD_TEST_TIME", h->test_time,
 					     TRUE);
-	h->slotd = g_subprocess_launcher_spawn(
-		l, &error, exe, "--config", h->config, "--state-dir",
-		h->state_dir, "--plugin-dir", h->plugin_dir, "--bus-address",
-		h->address, "--debug", NULL);
+	argv = daemon_argv(h, exe);
+	h->slotd = g_subprocess_launcher_spawnv(
+		l, (const char *const *)argv->pdata, &error);
 	g_assert_no_error(error);
 	wait_for_name(h);
 	wait_for_horizon(h);

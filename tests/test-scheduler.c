@@ -436,6 +436,56 @@ test_gdbus_book_and_dbus_send_cancel(void)
 	g_assert_cmpstr(s, ==, "755");
 }
 
+/* find, hold and book-series through slotctl; --json; exit codes. */
+static void
+test_slotctl_find_hold_series(void)
+{
+	g_autofree char *out = NULL, *err = NULL, *hold = NULL;
+	g_autofree char *a = slot_on(17, 8, 30, NULL);
+	g_autofree char *b = slot_on(18, 8, 30, NULL);
+	g_auto(GStrv) ids = NULL;
+
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "find", SNA,
+					"--municipality", "lojo", "--from",
+					"2026-12-17", "--to", "2026-12-17",
+					"--limit", "3", NULL),
+			==, 0);
+	/* Local times, the Lohja team first at 08:30. */
+	g_assert_nonnull(strstr(out, "2026-12-17 08:30"));
+	g_assert_nonnull(strstr(out, "W-SNA-LV"));
+	g_clear_pointer(&out, g_free);
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "--json", "find", SNA,
+					"--municipality", "444", "--limit", "2",
+					NULL),
+			==, 0);
+	g_assert_true(g_str_has_prefix(g_strstrip(out), "["));
+	g_assert_nonnull(strstr(out, "\"travel-minutes\""));
+	g_clear_pointer(&out, g_free);
+	g_assert_cmpint(harness_slotctl(&h, &hold, &err, "hold", a,
+					"--seconds", "60", NULL),
+			==, 0);
+	g_assert_true(g_str_has_prefix(g_strstrip(hold), "h-"));
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "book-series",
+					"client-ctl-series", a, b, "--hold",
+					hold, NULL),
+			==, 0);
+	ids = g_strsplit(g_strstrip(out), "\n", -1);
+	g_assert_cmpuint(g_strv_length(ids), ==, 2);
+	g_assert_true(g_str_has_prefix(ids[0], "b-"));
+	g_clear_pointer(&err, g_free);
+	/* Usage errors exit 2; D-Bus errors exit 1 with the error name. */
+	g_assert_cmpint(harness_slotctl(&h, NULL, &err, "book", NULL), ==, 2);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(harness_slotctl(&h, NULL, &err, "find", SNA,
+					"--from", "yesterday", NULL),
+			==, 2);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(harness_slotctl(&h, NULL, &err, "book", a,
+					"010190-123A", NULL),
+			==, 1);
+	g_assert_nonnull(strstr(err, "org.slotd.Error.InvalidClientRef"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -466,6 +516,8 @@ main(int argc, char **argv)
 	g_test_add_func("/scheduler/signals/subscriber-sees-them",
 			test_subscriber_sees_signals);
 	g_test_add_func("/scheduler/hold/expires", test_hold_expires);
+	g_test_add_func("/scheduler/slotctl/find-hold-series-exit-codes",
+			test_slotctl_find_hold_series);
 	g_test_add_func("/scheduler/clients/gdbus-book-dbus-send-cancel",
 			test_gdbus_book_and_dbus_send_cancel);
 	status = g_test_run();

@@ -379,6 +379,16 @@ static GVariant *opt_uint32(const char *text)
 	return g_variant_new_uint32((guint32) number);
 }
 
+static GVariant *opt_int32(const char *text)
+{
+	gint64 number;
+
+	if (!g_ascii_string_to_signed(text, 10, G_MININT32, G_MAXINT32,
+				      &number, NULL))
+		return NULL;
+	return g_variant_new_int32((gint32) number);
+}
+
 static GVariant *opt_int64(const char *text)
 {
 	gint64 number;
@@ -415,6 +425,7 @@ static const struct {
 } opt_kinds[] = {
 	{ "--opt", offsetof(Ctl, opt_s), opt_string },
 	{ "--opt-u", offsetof(Ctl, opt_u), opt_uint32 },
+	{ "--opt-i", offsetof(Ctl, opt_i), opt_int32 },
 	{ "--opt-x", offsetof(Ctl, opt_x), opt_int64 },
 	{ "--opt-d", offsetof(Ctl, opt_d), opt_double },
 	{ "--opt-b", offsetof(Ctl, opt_b), opt_boolean },

@@ -37,6 +37,8 @@ static void add_shared_entries(Ctl *ctl, GArray *all, CtlParseFlags flags)
 		  "Plugin key with a string value", "KEY=VALUE" },
 		{ "opt-u", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_u,
 		  "Plugin key with an unsigned 32-bit value", "KEY=N" },
+		{ "opt-i", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_i,
+		  "Plugin key with a signed 32-bit value", "KEY=N" },
 		{ "opt-x", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_x,
 		  "Plugin key with a signed 64-bit value", "KEY=N" },
 		{ "opt-d", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ctl->opt_d,
@@ -782,6 +784,7 @@ static void ctl_clear(Ctl *ctl)
 	g_free(ctl->address);
 	g_strfreev(ctl->opt_s);
 	g_strfreev(ctl->opt_u);
+	g_strfreev(ctl->opt_i);
 	g_strfreev(ctl->opt_x);
 	g_strfreev(ctl->opt_d);
 	g_strfreev(ctl->opt_b);

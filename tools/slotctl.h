@@ -53,6 +53,7 @@ struct _Ctl {
 	/* --opt KEY=VALUE and its typed siblings: plugin keys */
 	char **opt_s;
 	char **opt_u;
+	char **opt_i;
 	char **opt_x;
 	char **opt_d;
 	char **opt_b;
