@@ -1,0 +1,427 @@
+/* The capacity engine on a small region written by the test: slots
+ * from windows across the DST changes, capacity never exceeded, series
+ * and reschedules all or nothing, ranking by travel, and reconciliation
+ * when the configuration changes. Real SQLite files in temp dirs. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "capacity.h"
+#include "config.h"
+#include "plugin-host.h"
+
+static const char region_conf[] =
+	"[municipality 049]\nname-fi=Espoo\nname-sv=Esbo\narea=west\n"
+	"language-status=bilingual-fi\ninternal-travel-minutes=20\n"
+	"[municipality 444]\nname-fi=Lohja\nname-sv=Lojo\narea=west\n"
+	"language-status=bilingual-fi\ninternal-travel-minutes=15\n"
+	"[travel]\n049-444=35\n"
+	"[unit ESP]\nmunicipality=049\ntitle-fi=Espoo\ntitle-sv=Esbo\n"
+	"languages=fi;sv;en\n"
+	"[unit LOH]\nmunicipality=Lojo\ntitle-fi=Lohja\ntitle-sv=Lojo\n"
+	"languages=fi;sv\n";
+
+/* `day_window` lets a test change one offering's hours. */
+static char *
+service_conf(const char *day_window)
+{
+	return g_strdup_printf(
+		"[service counselling]\nplugin=fixed\ntitle-fi=Ohjaus\n"
+		"title-sv=Handledning\n"
+		"[offering ESP counselling]\nslot-minutes=30\nseats=2\n"
+		"windows=day\nwindow-day=%s FREQ=DAILY\n"
+		"[offering LOH counselling]\nslot-minutes=30\nseats=1\n"
+		"windows=day\nwindow-day=08:00-16:00 FREQ=DAILY\n"
+		"[service night]\nplugin=fixed\ntitle-fi=Yö\ntitle-sv=Natt\n"
+		"[offering ESP night]\nslot-minutes=30\nseats=3\n"
+		"windows=night\nwindow-night=22:00-07:30 FREQ=DAILY\n",
+		day_window);
+}
+
+typedef struct {
+	char *dir;
+	Region *region;
+	Store *store;
+	PluginHost *plugins;
+	Capacity *capacity;
+	gint64 now;
+} Fixture;
+
+static const Caller caller = { 1000, "test-capacity" };
+
+static gint64
+fixture_clock(gpointer data)
+{
+	return ((Fixture *)data)->now;
+}
+
+static void
+write_file(Fixture *f, const char *name, const char *text)
+{
+	g_autofree char *path = g_build_filename(f->dir, name, NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_file_set_contents(path, text, -1, &error);
+	g_assert_no_error(error);
+}
+
+static Region *
+load(Fixture *f, const char *day_window)
+{
+	g_autofree char *entry = g_build_filename(f->dir, "slotd.conf", NULL);
+	g_autofree char *services = service_conf(day_window);
+	ConfigOptions opts = { entry, f->dir, f->dir };
+	g_autoptr(GError) error = NULL;
+	Region *region;
+
+	write_file(f, "services.conf", services);
+	region = config_load(&opts, &error);
+	g_assert_no_error(error);
+	g_assert_true(plugin_host_configure(f->plugins, region, &error));
+	g_assert_true(config_check_unread_keys(region, &error));
+	return region;
+}
+
+static void
+extend_all(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean done = FALSE;
+
+	while (!done) {
+		g_assert_true(capacity_extend(f->capacity, 300, &done, &error));
+		g_assert_no_error(error);
+	}
+}
+
+static void
+fixture_start(Fixture *f, gint64 now)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *db = NULL;
+
+	f->dir = g_dir_make_tmp("test-capacity-XXXXXX", &error);
+	g_assert_no_error(error);
+	calendar_init();
+	write_file(f, "region.conf", region_conf);
+	write_file(f, "slotd.conf",
+		   "[daemon]\ninclude=region.conf;services.conf\n"
+		   "horizon-days=60\n[region]\nid=test\nname-fi=Testi\n"
+		   "name-sv=Test\n");
+	f->plugins = plugin_host_new();
+	fixed_register(f->plugins);
+	f->region = load(f, "08:00-16:00");
+	db = g_build_filename(f->dir, "slotd.db", NULL);
+	f->store = store_open(db, &error);
+	g_assert_no_error(error);
+	f->now = now;
+	f->capacity = capacity_new(f->region, f->store, f->plugins);
+	capacity_set_clock(f->capacity, fixture_clock, f);
+	extend_all(f);
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_autofree char *cmd = NULL;
+
+	g_clear_pointer(&f->capacity, capacity_free);
+	g_clear_pointer(&f->store, store_close);
+	g_clear_pointer(&f->region, region_unref);
+	g_clear_pointer(&f->plugins, plugin_host_free);
+	if (f->dir) {
+		cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+		g_assert_cmpint(system(cmd), ==, 0);
+	}
+	g_free(f->dir);
+}
+
+/* Slots of an offering whose start falls in [from, to). */
+static GArray *
+slots_between(Fixture *f, const char *offering, gint64 from, gint64 to)
+{
+	GArray *slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	g_autoptr(GError) error = NULL;
+
+	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
+	g_assert_true(store_list_slots(f->store, offering, from, to, slots,
+				       &error));
+	return slots;
+}
+
+static char *
+slot_id_at(Fixture *f, const char *offering, gint64 start)
+{
+	g_autoptr(GArray) slots = slots_between(f, offering, start, start + 1);
+
+	g_assert_cmpuint(slots->len, ==, 1);
+	return g_strdup_printf("s-%" G_GINT64_FORMAT,
+			       g_array_index(slots, StoreSlot, 0).id);
+}
+
+static guint
+booked_at(Fixture *f, const char *offering, gint64 start)
+{
+	g_autoptr(GArray) slots = slots_between(f, offering, start, start + 1);
+
+	g_assert_cmpuint(slots->len, ==, 1);
+	return g_array_index(slots, StoreSlot, 0).booked;
+}
+
+static char *
+book(Fixture *f, const char *slot, const char *client, GError **error)
+{
+	g_autoptr(GVariant) none = g_variant_ref_sink(
+		g_variant_new("a{sv}", NULL));
+	char *id = NULL;
+
+	capacity_book(f->capacity, &caller, slot, client, none, &id, error);
+	return id;
+}
+
+/* 08:00 local is 06:00Z in winter and 05:00Z in summer time. */
+static void
+test_dst_day_windows(Fixture *f, gconstpointer data)
+{
+	gint64 sat = calendar_local_to_utc(2026, 3, 28, 0, 0);
+	gint64 sun = calendar_local_to_utc(2026, 3, 29, 0, 0);
+	g_autoptr(GArray) before = NULL, after = NULL;
+
+	fixture_start(f, calendar_local_to_utc(2026, 3, 27, 12, 0));
+	before = slots_between(f, "ESP/counselling", sat, sat + 86400);
+	after = slots_between(f, "ESP/counselling", sun, sun + 82800);
+	g_assert_cmpuint(before->len, ==, 16);
+	g_assert_cmpuint(after->len, ==, 16);
+	g_assert_cmpint(g_array_index(before, StoreSlot, 0).start, ==,
+			1774677600); /* 2026-03-28T06:00:00Z */
+	g_assert_cmpint(g_array_index(after, StoreSlot, 0).start, ==,
+			1774760400); /* 2026-03-29T05:00:00Z */
+}
+
+static guint
+night_slots(Fixture *f, int month, int day)
+{
+	gint64 start = calendar_local_to_utc(2026, month, day, 22, 0);
+	g_autoptr(GArray) slots = slots_between(f, "ESP/night", start,
+						start + 12 * 3600);
+	const StoreSlot *last = &g_array_index(slots, StoreSlot,
+					       slots->len - 1);
+
+	/* The night ends at 07:30 local, whatever the offset. */
+	g_assert_cmpint(last->end, ==,
+			calendar_local_to_utc(2026, month, day + 1, 7, 30));
+	return slots->len;
+}
+
+/* 22:00-07:30 is 9.5 h on the clock: 8.5 h into summer time, 10.5 h
+ * out of it; 30-minute slots show it. */
+static void
+test_dst_night_shift_length(Fixture *f, gconstpointer data)
+{
+	fixture_start(f, calendar_local_to_utc(2026, 3, 20, 12, 0));
+	g_assert_cmpuint(night_slots(f, 3, 27), ==, 19);
+	g_assert_cmpuint(night_slots(f, 3, 28), ==, 17);
+	g_clear_pointer(&f->capacity, capacity_free);
+	f->now = calendar_local_to_utc(2026, 10, 20, 12, 0);
+	f->capacity = capacity_new(f->region, f->store, f->plugins);
+	capacity_set_clock(f->capacity, fixture_clock, f);
+	extend_all(f);
+	g_assert_cmpuint(night_slots(f, 10, 24), ==, 21);
+}
+
+static void
+test_never_over_capacity(Fixture *f, gconstpointer data)
+{
+	gint64 at = calendar_local_to_utc(2026, 12, 8, 9, 0);
+	g_autofree char *slot = NULL, *a = NULL, *b = NULL, *c = NULL;
+	g_autoptr(GError) error = NULL;
+
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	slot = slot_id_at(f, "ESP/counselling", at);
+	a = book(f, slot, "client-a", &error);
+	g_assert_no_error(error);
+	b = book(f, slot, "client-b", &error);
+	g_assert_no_error(error);
+	c = book(f, slot, "client-c", &error);
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL);
+	g_assert_null(c);
+	g_assert_cmpuint(booked_at(f, "ESP/counselling", at), ==, 2);
+	/* A personal identity code never gets in. */
+	g_clear_error(&error);
+	g_assert_null(book(f, slot, "311299A9876", &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CLIENT_REF);
+}
+
+static void
+test_series_all_or_nothing(Fixture *f, gconstpointer data)
+{
+	gint64 t1 = calendar_local_to_utc(2026, 12, 9, 9, 0);
+	gint64 t2 = calendar_local_to_utc(2026, 12, 10, 9, 0);
+	g_autofree char *s1 = NULL, *s2 = NULL, *full = NULL, *x = NULL;
+	g_autoptr(GVariant) none = g_variant_ref_sink(
+		g_variant_new("a{sv}", NULL));
+	g_autoptr(GPtrArray) ids = NULL;
+	g_autoptr(GError) error = NULL;
+
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	s1 = slot_id_at(f, "ESP/counselling", t1);
+	s2 = slot_id_at(f, "ESP/counselling", t2);
+	full = slot_id_at(f, "LOH/counselling", t2);
+	x = book(f, full, "client-first", &error);
+	g_assert_no_error(error);
+	{
+		const char *series[] = { s1, s2, full, NULL };
+
+		g_assert_false(capacity_book_series(f->capacity, &caller,
+						    series, "client-series",
+						    none, &ids, &error));
+	}
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL);
+	g_assert_cmpuint(booked_at(f, "ESP/counselling", t1), ==, 0);
+	g_assert_cmpuint(booked_at(f, "ESP/counselling", t2), ==, 0);
+	g_assert_cmpuint(booked_at(f, "LOH/counselling", t2), ==, 1);
+}
+
+static void
+test_reschedule_failure_keeps_booking(Fixture *f, gconstpointer data)
+{
+	gint64 from = calendar_local_to_utc(2026, 12, 9, 10, 0);
+	gint64 to = calendar_local_to_utc(2026, 12, 9, 11, 0);
+	g_autofree char *a = NULL, *b = NULL, *moving = NULL, *blocker = NULL;
+	g_autofree char *moved = NULL;
+	g_autoptr(GVariant) booking = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *slot;
+
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	a = slot_id_at(f, "LOH/counselling", from);
+	b = slot_id_at(f, "LOH/counselling", to);
+	moving = book(f, a, "client-moving", &error);
+	blocker = book(f, b, "client-blocker", &error);
+	g_assert_no_error(error);
+	g_assert_false(capacity_reschedule(f->capacity, &caller, moving, b,
+					   &moved, &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL);
+	g_clear_error(&error);
+	g_assert_true(capacity_get_booking(f->capacity, moving, &booking,
+					   &error));
+	g_assert_true(g_variant_lookup(booking, "slot", "&s", &slot));
+	g_assert_cmpstr(slot, ==, a);
+	g_assert_true(g_variant_lookup(booking, "status", "&s", &slot));
+	g_assert_cmpstr(slot, ==, "booked");
+	g_assert_cmpuint(booked_at(f, "LOH/counselling", from), ==, 1);
+	g_assert_cmpuint(booked_at(f, "LOH/counselling", to), ==, 1);
+}
+
+/* Same start in Lohja and Espoo: a Lohja client sees Lohja first. */
+static void
+test_ranking_own_then_nearest(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GVariant) query = NULL;
+	g_autoptr(GPtrArray) found = NULL;
+	g_autoptr(GError) error = NULL;
+	FoundSlot *first, *second;
+
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	query = g_variant_ref_sink(g_variant_new_parsed(
+		"{'municipality': <'lojo'>, 'from': <%x>, 'limit': <@u 2>}",
+		calendar_local_to_utc(2026, 12, 8, 8, 0)));
+	g_assert_true(capacity_find(f->capacity, "counselling", query, &found,
+				    &error));
+	g_assert_cmpuint(found->len, ==, 2);
+	first = found->pdata[0];
+	second = found->pdata[1];
+	g_assert_cmpint(first->start, ==, second->start);
+	g_assert_cmpstr(first->unit, ==, "LOH");
+	g_assert_cmpint(first->travel_minutes, ==, 15);
+	g_assert_cmpstr(second->unit, ==, "ESP");
+	g_assert_cmpint(second->travel_minutes, ==, 35);
+}
+
+static void
+test_ids_never_reused(Fixture *f, gconstpointer data)
+{
+	gint64 at = calendar_local_to_utc(2026, 12, 11, 9, 0);
+	g_autofree char *slot = NULL, *a = NULL, *b = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 ida, idb;
+
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	slot = slot_id_at(f, "LOH/counselling", at);
+	a = book(f, slot, "client-a", &error);
+	g_assert_true(capacity_cancel(f->capacity, &caller, a, "", &error));
+	b = book(f, slot, "client-b", &error);
+	g_assert_no_error(error);
+	g_assert_true(capacity_parse_id(a, 'b', &ida, 0, NULL));
+	g_assert_true(capacity_parse_id(b, 'b', &idb, 0, NULL));
+	g_assert_cmpint(idb, >, ida);
+}
+
+/* New hours: slots outside them are withdrawn, never deleted, and the
+ * booking on one is reported for rebooking; new hours add slots. */
+static void
+test_reconcile_flags_bookings(Fixture *f, gconstpointer data)
+{
+	gint64 late = calendar_local_to_utc(2026, 12, 9, 15, 0);
+	gint64 early = calendar_local_to_utc(2026, 12, 9, 7, 0);
+	g_autofree char *slot = NULL, *id = NULL;
+	g_autoptr(GPtrArray) rebook = NULL;
+	g_autoptr(GArray) slots = NULL;
+	g_autoptr(GVariant) booking = NULL;
+	g_autoptr(GError) error = NULL;
+	Region *changed;
+	gboolean flagged = FALSE;
+
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	slot = slot_id_at(f, "ESP/counselling", late);
+	id = book(f, slot, "client-late", &error);
+	g_assert_no_error(error);
+	changed = load(f, "07:00-12:00");
+	g_assert_true(capacity_set_region(f->capacity, changed, &rebook,
+					  &error));
+	g_assert_no_error(error);
+	region_unref(f->region);
+	f->region = changed;
+	g_assert_true(g_ptr_array_find_with_equal_func(rebook, id, g_str_equal,
+						       NULL));
+	slots = slots_between(f, "ESP/counselling", late, late + 1);
+	g_assert_cmpint(g_array_index(slots, StoreSlot, 0).status, ==,
+			SLOT_STATUS_BUSY_UNAVAILABLE);
+	g_assert_cmpuint(g_array_index(slots, StoreSlot, 0).booked, ==, 1);
+	g_assert_true(capacity_get_booking(f->capacity, id, &booking, &error));
+	g_assert_true(g_variant_lookup(booking, "needs-rebooking", "b",
+				       &flagged));
+	g_assert_true(flagged);
+	g_clear_pointer(&slots, g_array_unref);
+	slots = slots_between(f, "ESP/counselling", early, early + 1);
+	g_assert_cmpuint(slots->len, ==, 1);
+	g_assert_cmpint(g_array_index(slots, StoreSlot, 0).status, ==,
+			SLOT_STATUS_FREE);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, func)                                                   \
+	g_test_add(path, Fixture, NULL, fixture_setup, func,              \
+		   fixture_teardown)
+	ADD("/capacity/dst/day-windows-in-utc", test_dst_day_windows);
+	ADD("/capacity/dst/night-shift-length", test_dst_night_shift_length);
+	ADD("/capacity/book/never-over-capacity", test_never_over_capacity);
+	ADD("/capacity/series/all-or-nothing", test_series_all_or_nothing);
+	ADD("/capacity/reschedule/failure-keeps-booking",
+	    test_reschedule_failure_keeps_booking);
+	ADD("/capacity/find/own-municipality-then-nearest",
+	    test_ranking_own_then_nearest);
+	ADD("/capacity/ids/never-reused", test_ids_never_reused);
+	ADD("/capacity/reconcile/withdrawn-hours-flag-bookings",
+	    test_reconcile_flags_bookings);
+	return g_test_run();
+}
