@@ -120,6 +120,8 @@ gboolean
 validate_client_ref(const char *client_ref, gboolean allow_empty,
 		    GError **error)
 {
+	g_autoptr(GError) local = NULL;
+
 	if (client_ref[0] == '\0') {
 		if (allow_empty)
 			return TRUE;
@@ -128,8 +130,10 @@ validate_client_ref(const char *client_ref, gboolean allow_empty,
 			    "visits are only possible at walk-in sessions");
 		return FALSE;
 	}
-	if (!validate_id(client_ref, "client reference", error)) {
-		(*error)->code = SLOTD_ERROR_INVALID_CLIENT_REF;
+	if (!validate_id(client_ref, "client reference", &local)) {
+		g_set_error_literal(error, SLOTD_ERROR,
+				    SLOTD_ERROR_INVALID_CLIENT_REF,
+				    local->message);
 		return FALSE;
 	}
 	if (validate_looks_like_hetu(client_ref)) {
