@@ -37,12 +37,14 @@ typedef struct {
 	guint series_length;
 } BookArgs;
 
-static void
+/* A change whose audit row cannot be written does not happen. */
+static gboolean
 audit(Capacity *capacity, const Caller *caller, const char *action,
       gint64 booking, const char *detail, GError **error)
 {
-	store_audit(capacity->store, capacity_now(capacity), caller->uid,
-		    caller->name, action, booking, detail, error);
+	return store_audit(capacity->store, capacity_now(capacity),
+			   caller->uid, caller->name, action, booking, detail,
+			   error);
 }
 
 /* ---- checks ---------------------------------------------------------- */
@@ -357,7 +359,10 @@ book_one(Capacity *capacity, gint64 slot_id, BookArgs *a,
 	slot_run_clear(&run);
 	detail = g_strdup_printf("slot s-%" G_GINT64_FORMAT " seats %u",
 				 slot_id, cost.seats);
-	audit(capacity, a->caller, "book", b->id, detail, NULL);
+	if (!audit(capacity, a->caller, "book", b->id, detail, error)) {
+		store_booking_free(b);
+		return FALSE;
+	}
 	*ret_booking = b;
 	return TRUE;
 }
@@ -388,10 +393,11 @@ do_hold(Capacity *capacity, gpointer data, GError **error)
 			       now + h->seconds, h->caller->uid, &h->hold_id,
 			       error))
 		return FALSE;
+	if (!audit(capacity, h->caller, "hold", 0, "", error))
+		return FALSE;
 	h->offering = g_strdup(slot.offering);
 	h->start = slot.start;
 	h->end = slot.end;
-	audit(capacity, h->caller, "hold", 0, "", NULL);
 	return TRUE;
 }
 
@@ -410,8 +416,10 @@ capacity_hold(Capacity *capacity, const Caller *caller, const char *slot_id,
 			    "a hold lasts 1 to %u seconds", max);
 		return FALSE;
 	}
-	if (!capacity_transaction(capacity, do_hold, &h, error))
+	if (!capacity_transaction(capacity, do_hold, &h, error)) {
+		g_free(h.offering);
 		return FALSE;
+	}
 	*ret_hold_id = g_strdup_printf("h-%" G_GINT64_FORMAT, h.hold_id);
 	capacity_notify_slots(capacity, h.offering, h.start, h.end);
 	g_free(h.offering);
@@ -455,12 +463,56 @@ typedef struct {
 } BookCall;
 
 static gboolean
+key_used(Capacity *capacity, const char *key, GError **error)
+{
+	g_autoptr(StoreBooking) b = NULL;
+
+	if (!store_find_idempotent(capacity->store, key, &b, error))
+		return TRUE; /* report the storage error */
+	return b != NULL;
+}
+
+/* A key names one request: a single booking ("K") or a series of n
+ * ("K#0".."K#n-1"). The same key with another shape is a conflict. */
+static gboolean
+key_shape_conflicts(Capacity *capacity, const char *key, guint n,
+		    GError **error)
+{
+	g_autofree char *single = g_strdup(key);
+	g_autofree char *first = g_strdup_printf("%s#0", key);
+	g_autofree char *beyond = g_strdup_printf("%s#%u", key, n);
+
+	if (n > 1 ? key_used(capacity, single, error) ||
+			    key_used(capacity, beyond, error)
+		  : key_used(capacity, first, error)) {
+		if (error && !*error)
+			g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
+				    "the idempotency key was already used for "
+				    "another request; use a new key");
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+same_request(const StoreBooking *b, const char *client_ref,
+	     const char *slot_id)
+{
+	g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+
+	return g_strcmp0(b->client_ref, client_ref) == 0 &&
+	       g_strcmp0(slot, slot_id) == 0;
+}
+
+static gboolean
 replay(Capacity *capacity, BookCall *c, guint n, GError **error)
 {
 	const char *key = options_string(c->options, "idempotency-key", NULL);
 
 	if (!key)
 		return TRUE;
+	if (key_shape_conflicts(capacity, key, n, error))
+		return FALSE;
 	for (guint i = 0; i < n; i++) {
 		g_autofree char *k = n > 1 ? g_strdup_printf("%s#%u", key, i)
 					   : g_strdup(key);
@@ -477,7 +529,7 @@ replay(Capacity *capacity, BookCall *c, guint n, GError **error)
 			return FALSE;
 		}
 		g_ptr_array_add(c->bookings, b);
-		if (g_strcmp0(b->client_ref, c->client_ref) != 0) {
+		if (!same_request(b, c->client_ref, c->slot_ids[i])) {
 			g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
 				    "the idempotency key was already used for "
 				    "another booking; use a new key");
@@ -637,7 +689,7 @@ args_from_booking(const StoreBooking *b, const Caller *caller,
 	ret_args->options = b->extras;
 	ret_args->municipality = b->municipality;
 	ret_args->language = b->language;
-	ret_args->modality = NULL;
+	ret_args->modality = b->modality; /* a phone call stays a call */
 	ret_args->urgency = b->urgency ? b->urgency : "routine";
 	ret_args->referral_time = b->referral_time;
 	ret_args->series_length = 1;
@@ -710,8 +762,8 @@ do_move(Capacity *capacity, gpointer data, GError **error)
 			"slot s-%" G_GINT64_FORMAT " -> s-%" G_GINT64_FORMAT,
 			m->before->slot, slot.id);
 
-		audit(capacity, m->caller, "reschedule", m->booking_id, detail,
-		      NULL);
+		ok = audit(capacity, m->caller, "reschedule", m->booking_id,
+			   detail, error);
 	}
 	return ok;
 }

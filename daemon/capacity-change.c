@@ -131,8 +131,10 @@ change_status(Capacity *capacity, StatusCall *s, const char *booking_id,
 	if (!capacity_parse_id(booking_id, 'b', &s->booking_id,
 			       SLOTD_ERROR_NO_SUCH_BOOKING, error))
 		return FALSE;
-	if (!capacity_transaction(capacity, do_status, s, error))
+	if (!capacity_transaction(capacity, do_status, s, error)) {
+		g_clear_pointer(&s->booking, store_booking_free);
 		return FALSE;
+	}
 	if (s->changed) {
 		capacity_notify_booking(capacity, s->booking);
 		capacity_notify_slots(capacity, s->booking->offering,

@@ -194,14 +194,49 @@ plan_offering(Capacity *capacity, const SlotdOffering *off, GError **error)
 	return TRUE;
 }
 
+static void notify_rebook(Capacity *capacity, GArray *ids);
+static gboolean withdraw_removed(Capacity *capacity, Region *region,
+				 GArray *rebook, GError **error);
+
+typedef struct {
+	GArray *rebook;
+} Orphans;
+
+static gboolean
+withdraw_orphans(Capacity *capacity, gpointer data, GError **error)
+{
+	Orphans *o = data;
+
+	return withdraw_removed(capacity, capacity->region, o->rebook, error);
+}
+
+
 static gboolean
 plan_jobs(Capacity *capacity, GError **error)
 {
+	if (!capacity->orphans_checked) {
+		g_autoptr(GArray) rebook = g_array_new(FALSE, FALSE,
+						       sizeof(gint64));
+		Orphans o = { rebook };
+
+		if (!capacity_transaction(capacity, withdraw_orphans, &o,
+					  error))
+			return FALSE;
+		if (rebook->len)
+			g_message("%u bookings of offerings no longer "
+				  "configured need rebooking",
+				  rebook->len);
+		notify_rebook(capacity, rebook);
+		capacity->orphans_checked = TRUE;
+	}
 	for (guint i = 0; i < capacity->region->offerings->len; i++) {
 		SlotdOffering *off = capacity->region->offerings->pdata[i];
 
-		if (off->available && !plan_offering(capacity, off, error))
+		if (off->available && !plan_offering(capacity, off, error)) {
+			g_queue_clear_full(&capacity->jobs,
+					   (GDestroyNotify)horizon_job_free);
 			return FALSE;
+		}
 	}
 	capacity->jobs_planned = TRUE;
 	return TRUE;
@@ -223,11 +258,16 @@ finish_job(Capacity *capacity, JobStep *step, GError **error)
 	GDate after = job->to;
 
 	g_date_add_days(&after, 1);
+	/* Shaping starts yesterday for the night under way, but what has
+	 * already begun is history: it is never withdrawn or flagged. The
+	 * range runs to the end of time, so slots of a longer horizon
+	 * from before are withdrawn too. */
 	if (job->reshape &&
 	    !store_withdraw_unseen(capacity->store, job->offering,
-				   date_start_utc(&job->from),
-				   date_start_utc(&after), job->generation,
-				   step->rebook, error))
+				   MAX(capacity_now(capacity),
+				       date_start_utc(&job->from)),
+				   G_MAXINT64, job->generation, step->rebook,
+				   error))
 		return FALSE;
 	step->finished = TRUE;
 	return store_set_horizon(capacity->store, job->offering,
@@ -239,6 +279,11 @@ run_job_step(Capacity *capacity, gpointer data, GError **error)
 {
 	JobStep *step = data;
 	HorizonJob *job = step->job;
+
+	/* Half-reshaped: any later comparison must reshape again. */
+	if (job->reshape && g_date_compare(&job->cursor, &job->from) == 0 &&
+	    !store_set_horizon(capacity->store, job->offering, 0, "", error))
+		return FALSE;
 
 	while (g_date_compare(&job->cursor, &job->to) <= 0 &&
 	       step->done_slots < step->max_slots) {
@@ -320,23 +365,35 @@ typedef struct {
 	GArray *rebook;
 } Reconcile;
 
+/* An offering gone from the configuration: its future slots are
+ * withdrawn and its bookings flagged; its horizon is forgotten so that
+ * if it comes back it is shaped again from scratch. */
 static gboolean
-withdraw_removed(Capacity *capacity, Reconcile *r, gint64 now,
+withdraw_offering(Capacity *capacity, const char *offering, GArray *rebook,
+		  GError **error)
+{
+	return store_withdraw_unseen(capacity->store, offering,
+				     capacity_now(capacity), G_MAXINT64,
+				     store_next_generation(capacity->store),
+				     rebook, error) &&
+	       store_set_horizon(capacity->store, offering, 0, "", error);
+}
+
+/* Offerings the store knows that the region no longer has: removed
+ * from the configuration, possibly while the daemon was down. */
+static gboolean
+withdraw_removed(Capacity *capacity, Region *region, GArray *rebook,
 		 GError **error)
 {
-	for (guint i = 0; i < r->old_region->offerings->len; i++) {
-		SlotdOffering *old = r->old_region->offerings->pdata[i];
-		SlotdOffering *now_off = region_find_offering(r->new_region,
-							      old->id);
+	g_autoptr(GPtrArray) known = g_ptr_array_new_with_free_func(g_free);
 
-		if (now_off)
-			continue;
-		if (!store_withdraw_unseen(capacity->store, old->id, now,
-					   G_MAXINT64,
-					   store_next_generation(capacity->store),
-					   r->rebook, error))
+	if (!store_list_horizon_offerings(capacity->store, known, error))
+		return FALSE;
+	for (guint i = 0; i < known->len; i++)
+		if (!region_find_offering(region, known->pdata[i]) &&
+		    !withdraw_offering(capacity, known->pdata[i], rebook,
+				       error))
 			return FALSE;
-	}
 	return TRUE;
 }
 
@@ -351,7 +408,7 @@ reshape_changed(Capacity *capacity, gpointer data, GError **error)
 	today(capacity, &first);
 	last = first;
 	g_date_add_days(&last, r->new_region->daemon.horizon_days + 1);
-	if (!withdraw_removed(capacity, r, capacity_now(capacity), error))
+	if (!withdraw_removed(capacity, r->new_region, r->rebook, error))
 		return FALSE;
 	for (guint i = 0; i < r->new_region->offerings->len; i++) {
 		SlotdOffering *off = r->new_region->offerings->pdata[i];

@@ -26,6 +26,7 @@ struct _Capacity {
 	Clock clock;
 	GQueue jobs;		/* HorizonJob */
 	gboolean jobs_planned;
+	gboolean orphans_checked; /* removed offerings withdrawn */
 	gboolean batch;		/* requests share one transaction */
 	GPtrArray *pending;	/* Notice: told after the batch commits */
 };

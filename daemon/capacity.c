@@ -94,9 +94,10 @@ capacity_batch_begin(Capacity *capacity, GError **error)
 gboolean
 capacity_batch_end(Capacity *capacity, GError **error)
 {
-	g_autoptr(GPtrArray) pending = capacity->pending;
+	g_autoptr(GPtrArray) pending = NULL;
 
 	g_return_val_if_fail(capacity->batch, FALSE);
+	pending = capacity->pending;
 	capacity->batch = FALSE;
 	capacity->pending = g_ptr_array_new_with_free_func(notice_free);
 	if (!store_commit(capacity->store, error)) {
@@ -510,9 +511,10 @@ parse_find_query(Capacity *capacity, GVariant *query,
 	if (q->modality && !capacity_check_modality(q->modality, error))
 		return FALSE;
 	q->from = options_int64(query, "from", now);
+	if (!check_time(q->from, "from", error))
+		return FALSE;
 	q->to = options_int64(query, "to", q->from + FIND_DEFAULT_DAYS * 86400);
-	if (!check_time(q->from, "from", error) ||
-	    !check_time(q->to, "to", error))
+	if (!check_time(q->to, "to", error))
 		return FALSE;
 	if (q->to <= q->from) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,

@@ -652,3 +652,28 @@ store_backup(Store *store, const char *path, GError **error)
 	sync_directory(dir);
 	return TRUE;
 }
+
+/* ---- horizon rows ---------------------------------------------------- */
+
+gboolean
+store_list_horizon_offerings(Store *store, GPtrArray *ret_offerings,
+			     GError **error)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(store->db,
+				    "SELECT offering FROM offering_horizon "
+				    "WHERE digest != ''",
+				    -1, &q, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_fail_query(store, rc, q, error);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		g_ptr_array_add(ret_offerings, store_column_dup(q, 0));
+	if (rc != SQLITE_DONE) {
+		store_fail_query(store, rc, q, error);
+		sqlite3_finalize(q);
+		return FALSE;
+	}
+	sqlite3_finalize(q);
+	return TRUE;
+}

@@ -155,6 +155,10 @@ gboolean store_get_horizon(Store *store, const char *offering,
 gboolean store_set_horizon(Store *store, const char *offering, gint64 until,
 			   const char *digest, GError **error);
 gint64 store_next_generation(Store *store);
+/* Offerings with a materialised horizon (digest not cleared); appends
+ * owned strings. */
+gboolean store_list_horizon_offerings(Store *store, GPtrArray *ret_offerings,
+				      GError **error);
 
 /* ---- holds ---------------------------------------------------------- */
 gboolean store_insert_hold(Store *store, gint64 slot_id, guint seats,
@@ -228,3 +232,126 @@ gboolean store_backup(Store *store, const char *path, GError **error);
  * current size) so that growing it fails as on a full disk; 0 lifts
  * the cap. */
 void store_test_set_max_pages(Store *store, guint max_pages);
+
+/* ---- planning (store-plan.c) ---------------------------------------- */
+/* Aggregate reads for Planner1's reports. Instants are put into local
+ * days inside SQL: local = utc + offset, where the offset is
+ * `base_offset` before the first step and changes at each step (the
+ * DST changes of the report's range, at most STORE_LOCAL_STEPS). A
+ * local day number counts days since 1970-01-01 on the local calendar. */
+#define STORE_LOCAL_STEPS 4
+
+typedef struct {
+	int base_offset;		/* seconds east of UTC */
+	guint n_steps;
+	gint64 step_at[STORE_LOCAL_STEPS];	/* ascending */
+	int step_offset[STORE_LOCAL_STEPS];	/* from step_at on */
+} StoreLocalClock;
+
+/* What the free (not withdrawn) slots of one offering hold on one
+ * local day, in places (seats times slots). */
+typedef struct {
+	gint64 day;
+	gint64 capacity;
+	gint64 booked;
+	gint64 held;
+} StoreSlotDay;
+
+typedef void (*StoreBookingDayFunc)(const char *unit, gint64 day,
+				    gint64 bookings, gint64 noshows,
+				    gpointer user_data);
+typedef void (*StoreLeadTimeFunc)(const char *unit, gint64 day,
+				  gint64 lead_seconds, gpointer user_data);
+
+/* A live booking of a service that carries a referral time. */
+typedef struct {
+	gint64 id;
+	char *unit;
+	char *status;
+	gint64 start;
+	gint64 referral_time;
+	gint age;		/* the `age` extra, -1 when not given */
+} StoreReferral;
+
+void store_referral_free(StoreReferral *referral);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreReferral, store_referral_free)
+
+/* Appends one StoreSlotDay per local day that has free slots of the
+ * offering starting in [from, to), by day. */
+gboolean store_plan_slot_days(Store *store, const char *offering,
+			      gint64 from, gint64 to,
+			      const StoreLocalClock *clock, GArray *ret_days,
+			      GError **error);
+/* Live bookings of the service starting in [from, to), counted per
+ * unit and local day (no-shows among them too). */
+gboolean store_plan_booking_days(Store *store, const char *service,
+				 gint64 from, gint64 to,
+				 const StoreLocalClock *clock,
+				 StoreBookingDayFunc func, gpointer user_data,
+				 GError **error);
+/* The lead time (start - created, at least 0) of every live booking of
+ * the service starting in [from, to), shortest first. */
+gboolean store_plan_lead_times(Store *store, const char *service,
+			       gint64 from, gint64 to,
+			       const StoreLocalClock *clock,
+			       StoreLeadTimeFunc func, gpointer user_data,
+			       GError **error);
+/* Appends the starts of the first `n` free slots of the offering with
+ * a free place that start at or after `from`. */
+gboolean store_plan_next_free(Store *store, const char *offering,
+			      gint64 from, guint n, GArray *ret_starts,
+			      GError **error);
+/* Appends StoreReferral* of live bookings of the service with a
+ * referral time that start in [from, to), by start. */
+gboolean store_plan_referrals(Store *store, const char *service, gint64 from,
+			      gint64 to, GPtrArray *ret_referrals,
+			      GError **error);
+
+/* ---- feeds (store-feed.c) ------------------------------------------- */
+/* A booking as a calendar feed shows it, and nothing more. */
+typedef struct {
+	gint64 id;
+	char *offering;
+	char *unit;
+	char *service;
+	gint64 start;
+	gint64 end;
+	char *client_ref;	/* "" anonymous */
+	char *status;		/* FHIR AppointmentStatus code */
+	char *municipality;	/* the client's home; NULL when not given */
+	char *modality;		/* NULL when not given */
+	gint64 sequence;
+	gint64 created;
+	gint64 modified;
+} StoreFeedBooking;
+
+void store_feed_booking_free(StoreFeedBooking *booking);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreFeedBooking, store_feed_booking_free)
+
+/* Bookings of `unit` (and of `service`; NULL: every service) starting
+ * at or after `from`: those still standing, and the cancelled or
+ * entered-in-error ones changed at or after `cancelled_since`. Appends
+ * StoreFeedBooking* by start, then id. */
+gboolean store_feed_bookings(Store *store, const char *unit,
+			     const char *service, gint64 from,
+			     gint64 cancelled_since, GPtrArray *ret_bookings,
+			     GError **error);
+
+/* Feed tokens. Only a token's SHA-256 (32 bytes) is stored; `service`
+ * "" means every service of the unit. */
+#define STORE_FEED_HASH_SIZE 32
+gboolean store_feed_token_add(Store *store, const guint8 *hash,
+			      const char *unit, const char *service,
+			      gint64 now, guint32 uid, GError **error);
+/* NO_SUCH_TOKEN when unknown or revoked already; on success the scope
+ * it had (either may be NULL). */
+gboolean store_feed_token_revoke(Store *store, const guint8 *hash,
+				 gint64 now, char **ret_unit,
+				 char **ret_service, GError **error);
+/* The stored hash and scope of a live token whose hash is `hash`;
+ * *ret_found is FALSE (and TRUE returned) for an unknown or revoked
+ * one. The caller compares ret_hash with its own in constant time. */
+gboolean store_feed_token_lookup(Store *store, const guint8 *hash,
+				 guint8 *ret_hash, char **ret_unit,
+				 char **ret_service, gboolean *ret_found,
+				 GError **error);

@@ -405,6 +405,108 @@ test_reconcile_flags_bookings(Fixture *f, gconstpointer data)
 			SLOT_STATUS_FREE);
 }
 
+/* The night offering is removed while the daemon is down: at the next
+ * start its booking is flagged, and when it comes back it is bookable
+ * again over the whole horizon. */
+static void
+test_removed_while_down_then_back(Fixture *f, gconstpointer data)
+{
+	gint64 at = calendar_local_to_utc(2026, 12, 9, 23, 0);
+	g_autofree char *slot = NULL, *id = NULL;
+	g_autoptr(GVariant) booking = NULL;
+	g_autoptr(GArray) slots = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean flagged = FALSE;
+
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	slot = slot_id_at(f, "ESP/night", at);
+	id = book(f, slot, "client-night", &error);
+	g_assert_no_error(error);
+	/* "Restart" with a region without the night service. */
+	g_clear_pointer(&f->capacity, capacity_free);
+	region_unref(f->region);
+	write_file(f, "services.conf",
+		   "[service counselling]\nplugin=fixed\ntitle-fi=O\n"
+		   "title-sv=H\n[offering ESP counselling]\n"
+		   "windows=day\nwindow-day=08:00-16:00 FREQ=DAILY\n");
+	{
+		g_autofree char *entry = g_build_filename(f->dir, "slotd.conf",
+							  NULL);
+		ConfigOptions opts = { entry, f->dir, f->dir };
+
+		f->region = config_load(&opts, &error);
+		g_assert_no_error(error);
+		g_assert_true(plugin_host_configure(f->plugins, f->region,
+						    &error));
+	}
+	f->capacity = capacity_new(f->region, f->store, f->plugins);
+	capacity_set_clock(f->capacity, fixture_clock, f);
+	extend_all(f);
+	g_assert_true(capacity_get_booking(f->capacity, id, &booking, &error));
+	g_assert_true(g_variant_lookup(booking, "needs-rebooking", "b",
+				       &flagged));
+	g_assert_true(flagged);
+	slots = slots_between(f, "ESP/night", at, at + 1);
+	g_assert_cmpint(g_array_index(slots, StoreSlot, 0).status, ==,
+			SLOT_STATUS_BUSY_UNAVAILABLE);
+	g_clear_pointer(&slots, g_array_unref);
+	/* Back as it was: reshaped, free again. */
+	{
+		Region *back = load(f, "08:00-16:00");
+		g_autoptr(GPtrArray) rebook = NULL;
+
+		g_assert_true(capacity_set_region(f->capacity, back, &rebook,
+						  &error));
+		region_unref(f->region);
+		f->region = back;
+	}
+	extend_all(f);
+	slots = slots_between(f, "ESP/night",
+			      calendar_local_to_utc(2026, 12, 20, 22, 0),
+			      calendar_local_to_utc(2026, 12, 20, 22, 1));
+	g_assert_cmpuint(slots->len, ==, 1);
+	g_assert_cmpint(g_array_index(slots, StoreSlot, 0).status, ==,
+			SLOT_STATUS_FREE);
+}
+
+/* One idempotency key is one request: a series cannot replay a single
+ * booking's key, nor a longer series a shorter one's. */
+static void
+test_idempotency_key_shapes(Fixture *f, gconstpointer data)
+{
+	gint64 t1 = calendar_local_to_utc(2026, 12, 14, 9, 0);
+	gint64 t2 = calendar_local_to_utc(2026, 12, 15, 9, 0);
+	g_autofree char *s1 = NULL, *s2 = NULL, *id = NULL, *again = NULL;
+	g_autoptr(GVariant) key = g_variant_ref_sink(g_variant_new_parsed(
+		"{'idempotency-key': <'req-77'>}"));
+	g_autoptr(GPtrArray) ids = NULL;
+	g_autoptr(GError) error = NULL;
+
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	s1 = slot_id_at(f, "ESP/counselling", t1);
+	s2 = slot_id_at(f, "ESP/counselling", t2);
+	g_assert_true(capacity_book(f->capacity, &caller, s1, "client-k", key,
+				    &id, &error));
+	g_assert_true(capacity_book(f->capacity, &caller, s1, "client-k", key,
+				    &again, &error));
+	g_assert_cmpstr(id, ==, again);
+	{
+		const char *series[] = { s1, s2, NULL };
+
+		g_assert_false(capacity_book_series(f->capacity, &caller,
+						    series, "client-k", key,
+						    &ids, &error));
+	}
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT);
+	g_clear_error(&error);
+	g_clear_pointer(&again, g_free);
+	/* Same key, another slot: not the same request. */
+	g_assert_false(capacity_book(f->capacity, &caller, s2, "client-k", key,
+				     &again, &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT);
+	g_assert_cmpuint(booked_at(f, "ESP/counselling", t2), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -423,5 +525,9 @@ main(int argc, char **argv)
 	ADD("/capacity/ids/never-reused", test_ids_never_reused);
 	ADD("/capacity/reconcile/withdrawn-hours-flag-bookings",
 	    test_reconcile_flags_bookings);
+	ADD("/capacity/reconcile/removed-while-down-then-back",
+	    test_removed_while_down_then_back);
+	ADD("/capacity/book/idempotency-key-is-one-request",
+	    test_idempotency_key_shapes);
 	return g_test_run();
 }

@@ -470,7 +470,7 @@ test_schema_fresh(Fixture *f, gconstpointer data)
 	sqlite3 *db = raw_open(f->path);
 	g_autofree char *mode = raw_text(db, "PRAGMA journal_mode");
 
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 2);
 	g_assert_cmpstr(mode, ==, "wal");
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
 				" WHERE type = 'table' AND name IN ('slot',"
@@ -504,7 +504,7 @@ test_schema_reopen(Fixture *f, gconstpointer data)
 	/* New generations stay above the stored ones. */
 	g_assert_cmpint(store_next_generation(f->store), >, f->generation);
 	db = raw_open(f->path);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 2);
 	sqlite3_close(db);
 }
 
@@ -1598,7 +1598,7 @@ test_backup_during_transaction(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(mode, ==, "delete");
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM booking"), ==, 1);
 	g_assert_cmpint(raw_int(db, "SELECT booked FROM slot"), ==, 1);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 2);
 	sqlite3_close(db);
 }
 
