@@ -1,9 +1,263 @@
 /* org.slotd.Planner1: capacity, access and deadline reports and the
- * plugins' staffing plans. The reports arrive with the planning work;
- * the interface is registered from the start so clients can find it. */
+ * plugins' staffing plans. Every method only reads: a what-if option
+ * (extra-staff ...) recomputes the rows and changes nothing. */
 #include "daemon.h"
 
+#include "calendar.h"
+#include "options.h"
+#include "planner-engine.h"
+#include "report.h"
+#include "validate.h"
+
+#define E_(name) "org.slotd.Error." name
+#define E_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
+#define E_DENIED "org.freedesktop.DBus.Error.AccessDenied"
+
+#define WEEK_DAYS 7
+
+static const char *const errors_report[] = {
+	E_ARGS, E_DENIED, E_("NoSuchService"), E_("NoSuchUnit"),
+	E_("StorageUnavailable"), NULL
+};
+static const char *const errors_staffing[] = {
+	E_ARGS, E_DENIED, E_("NoSuchService"), E_("ServiceUnavailable"),
+	E_("StorageUnavailable"), NULL
+};
+
+static const SlotdOptionSpec capacity_keys[] = {
+	{ "by", "s", "day or week (ISO weeks): one row per unit and period" },
+	{ "unit", "s", "only this unit's rows" },
+	{ "municipality", "s",
+	  "only units in this municipality (code or name) and its rows" },
+	{ NULL }
+};
+
+static const SlotdOptionSpec deadline_keys[] = {
+	{ "unit", "s", "only this unit's bookings and row" },
+	{ "municipality", "s",
+	  "only units in this municipality (code or name)" },
+	{ NULL }
+};
+
+static GVariant *
+rows_reply(GPtrArray *rows)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < rows->len; i++)
+		g_variant_builder_add_value(&b, rows->pdata[i]);
+	return g_variant_new("(aa{sv})", &b);
+}
+
+static void
+reply_rows(BusCall *call, gboolean ok, GPtrArray *rows, GError *error)
+{
+	if (ok)
+		bus_call_return(call, rows_reply(rows));
+	else
+		bus_call_return_error(call, error);
+}
+
+/* The query of CapacityReport and DeadlineReport; its strings live as
+ * long as `options`. */
+static gboolean
+read_query(GVariant *args, const SlotdOptionSpec *keys, ReportQuery *ret,
+	   GVariant **ret_options, GError **error)
+{
+	const char *by;
+
+	g_variant_get(args, "(&sxx@a{sv})", &ret->service, &ret->from,
+		      &ret->to, ret_options);
+	if (!options_check(*ret_options, keys, NULL, "report option", error))
+		return FALSE;
+	by = options_string(*ret_options, "by", "day");
+	if (g_str_equal(by, "week")) {
+		ret->by = REPORT_BY_WEEK;
+	} else if (g_str_equal(by, "day")) {
+		ret->by = REPORT_BY_DAY;
+	} else {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "report option 'by' must be day or week");
+		return FALSE;
+	}
+	ret->unit = options_string(*ret_options, "unit", NULL);
+	ret->municipality = options_string(*ret_options, "municipality", NULL);
+	/* Checked at the door: these come back in error messages. */
+	return validate_id(ret->service, "service", error) &&
+	       (ret->unit == NULL || validate_id(ret->unit, "unit", error)) &&
+	       (ret->municipality == NULL ||
+		validate_text(ret->municipality, "municipality",
+			      VALIDATE_ID_MAX, error));
+}
+
+static void
+capacity_report(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GVariant) options = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	ReportQuery query = { 0 };
+	gboolean ok;
+
+	ok = read_query(args, capacity_keys, &query, &options, &error) &&
+	     report_capacity(daemon->capacity, &query, &rows, &error);
+	reply_rows(call, ok, rows, error);
+}
+
+static void
+deadline_report(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GVariant) options = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	ReportQuery query = { 0 };
+	gboolean ok;
+
+	ok = read_query(args, deadline_keys, &query, &options, &error) &&
+	     report_deadlines(daemon->capacity, &query, &rows, &error);
+	reply_rows(call, ok, rows, error);
+}
+
+/* ---- Staffing ---------------------------------------------------------- */
+
+/* The same local time `days` days later, across a DST change too. */
+static gint64
+local_days_later(gint64 utc, int days)
+{
+	gint64 day = report_local_day(utc);
+
+	return report_day_start(day + days) + (utc - report_day_start(day));
+}
+
+/* This week, Monday 00:00 to Monday 00:00 local: the plugins plan by
+ * week (crisis duty: 168 hours from Monday) or by the week's sessions
+ * and shifts. */
+static void
+current_week(gint64 now, gint64 *ret_from, gint64 *ret_to)
+{
+	GDate monday;
+
+	calendar_local_date(now, &monday);
+	g_date_subtract_days(&monday, g_date_get_weekday(&monday) -
+					      G_DATE_MONDAY);
+	*ret_from = calendar_local_to_utc(g_date_get_year(&monday),
+					  g_date_get_month(&monday),
+					  g_date_get_day(&monday), 0, 0);
+	*ret_to = local_days_later(*ret_from, WEEK_DAYS);
+}
+
+static gboolean
+range_option(GVariant *options, const char *key, gboolean *ret_given,
+	     gint64 *ret_value, GError **error)
+{
+	g_autoptr(GVariant) value = g_variant_lookup_value(options, key, NULL);
+
+	*ret_given = value != NULL;
+	if (value == NULL)
+		return TRUE;
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT64)) {
+		*ret_value = g_variant_get_int64(value);
+		return TRUE;
+	}
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "staffing option '%s' must be of type 'x' (UTC seconds), "
+		    "not '%s'",
+		    key, g_variant_get_type_string(value));
+	return FALSE;
+}
+
+static gboolean
+range_ok(gint64 from, gint64 to)
+{
+	return from >= 0 && to <= REPORT_TIME_MAX && from < to &&
+	       to - from <= (gint64)REPORT_MAX_DAYS * 86400;
+}
+
+/* `from` and `to` are the planner's own keys; the rest go to the
+ * plugin, which refuses what it does not know. A start alone plans
+ * the week from it. */
+static gboolean
+staffing_range(Capacity *capacity, GVariant *options, gint64 *ret_from,
+	       gint64 *ret_to, GError **error)
+{
+	gboolean from_given, to_given;
+
+	current_week(capacity_now(capacity), ret_from, ret_to);
+	if (!range_option(options, "from", &from_given, ret_from, error) ||
+	    !range_option(options, "to", &to_given, ret_to, error))
+		return FALSE;
+	if (from_given && !to_given && *ret_from >= 0 &&
+	    *ret_from < REPORT_TIME_MAX)
+		*ret_to = local_days_later(*ret_from, WEEK_DAYS);
+	if (range_ok(*ret_from, *ret_to))
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "staffing needs from before to (UTC seconds), at most %d "
+		    "days apart",
+		    REPORT_MAX_DAYS);
+	return FALSE;
+}
+
+static GVariant *
+plugin_options(GVariant *options)
+{
+	GVariantBuilder b;
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value))
+		if (!g_str_equal(key, "from") && !g_str_equal(key, "to"))
+			g_variant_builder_add(&b, "{sv}", key, value);
+	return g_variant_ref_sink(g_variant_builder_end(&b));
+}
+
+static void
+staffing(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GVariant) options = NULL;
+	g_autoptr(GVariant) passed = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *service;
+	gint64 from = 0, to = 0;
+	gboolean ok;
+
+	g_variant_get(args, "(&s@a{sv})", &service, &options);
+	ok = validate_id(service, "service", &error) &&
+	     staffing_range(daemon->capacity, options, &from, &to, &error);
+	if (ok) {
+		passed = plugin_options(options);
+		ok = planner_staffing(daemon->capacity, service, passed, from,
+				      to, &rows, &error);
+	}
+	reply_rows(call, ok, rows, error);
+}
+
 static const BusMethod planner_methods[] = {
+	{ "CapacityReport", "sxxa{sv}", "service,from,to,options", "aa{sv}",
+	  "rows", capacity_report, BUS_ROLE_READ, errors_report,
+	  "Capacity, booked, held, free, utilisation, no-shows, "
+	  "third-next-available and median lead time per unit, "
+	  "municipality and region, by day or ISO week (options: by, unit, "
+	  "municipality)." },
+	{ "DeadlineReport", "sxxa{sv}", "service,from,to,options", "aa{sv}",
+	  "rows", deadline_report, BUS_ROLE_READ, errors_report,
+	  "Bookings with a referral time starting in [from, to) against "
+	  "the service's deadline rules (met, breached, pending), and per "
+	  "unit whether a referral received now is at risk (options: unit, "
+	  "municipality)." },
+	{ "Staffing", "sa{sv}", "service,options", "aa{sv}", "rows", staffing,
+	  BUS_ROLE_READ, errors_staffing,
+	  "Staff needed against staff rostered from the service plugin's "
+	  "model; options from, to (default this week) and the plugin's "
+	  "own, what-ifs included; nothing is changed." },
 	{ NULL }
 };
 

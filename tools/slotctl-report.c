@@ -253,15 +253,44 @@ gboolean cmd_deadlines(Ctl *ctl, int argc, char **argv, GError **error)
 	return ok;
 }
 
+/* The plan's range is slotd's own choice (this week) unless given. */
+static gboolean staffing_range(GVariantDict *options, const char *from,
+			       const char *to, GError **error)
+{
+	gint64 utc;
+
+	if (from) {
+		if (!time_parse(from, FALSE, &utc, error))
+			return FALSE;
+		g_variant_dict_insert(options, "from", "x", utc);
+	}
+	if (to) {
+		if (!time_parse(to, TRUE, &utc, error))
+			return FALSE;
+		g_variant_dict_insert(options, "to", "x", utc);
+	}
+	return TRUE;
+}
+
 /* What-if inputs (arrivals-per-hour, handling-minutes, target-seconds,
- * service-level, …) come as --opt-d / --opt-u / --opt-x / --opt. */
+ * service-level, extra-staff, …) come as --opt-d / --opt-u / --opt-x /
+ * --opt-i / --opt. */
 gboolean cmd_staffing(Ctl *ctl, int argc, char **argv, GError **error)
 {
 	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
 	g_autoptr(GVariant) rows = NULL;
+	g_autofree char *from = NULL, *to = NULL;
+	const GOptionEntry entries[] = {
+		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &from,
+		  "Start of the plan (default this week's Monday)", "DATE" },
+		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &to,
+		  "Last day, included (default a week on)", "DATE" },
+		{ NULL },
+	};
 
-	if (!ctl_parse(ctl, NULL, CTL_PARSE_OPTS | CTL_PARSE_CSV, &argc, &argv,
-		       1, 1, error) ||
+	if (!ctl_parse(ctl, entries, CTL_PARSE_OPTS | CTL_PARSE_CSV, &argc,
+		       &argv, 1, 1, error) ||
+	    !staffing_range(&options, from, to, error) ||
 	    !args_apply_opts(ctl, &options, error))
 		return FALSE;
 	rows = planner_call(ctl, "Staffing",

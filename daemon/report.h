@@ -1,0 +1,77 @@
+/* Planning reports of the core: capacity and access per unit,
+ * municipality and region (report.c), and care-guarantee deadlines
+ * (report-deadline.c). Rows are a{sv} dictionaries, the shape
+ * Planner1 answers with; nothing here changes the store. */
+#pragma once
+
+#include "capacity.h"
+
+/* The longest range a report covers: a year and a month of days keeps
+ * one report to a few thousand rows and milliseconds of SQL. */
+#define REPORT_MAX_DAYS 400
+/* A capacity report answers at most this many rows (groups times
+ * periods): a whole large region by day for a year asks for weeks. */
+#define REPORT_MAX_ROWS 20000
+/* Instants a report or plan accepts: 1970 to 2200, as FindSlots. */
+#define REPORT_TIME_MAX G_GINT64_CONSTANT(7258118400)
+
+typedef enum {
+	REPORT_BY_DAY,
+	REPORT_BY_WEEK,	/* ISO weeks, Monday to Sunday, local time */
+} ReportBy;
+
+typedef struct {
+	const char *service;
+	gint64 from;		/* UTC, inclusive */
+	gint64 to;		/* UTC, exclusive */
+	ReportBy by;
+	const char *unit;	/* only this unit's rows, or NULL */
+	const char *municipality; /* code or name: only its units, or NULL */
+} ReportQuery;
+
+/* CapacityReport rows (GVariant a{sv}, by unit, then municipality, then
+ * the region; each by period): level, unit, municipality, period-start,
+ * period-end, capacity, booked, held, free (places), utilisation
+ * (booked / capacity; absent without capacity), bookings, no-shows,
+ * third-next-available (seconds from now, -1 when fewer than three
+ * free slots), median-lead-time (seconds, -1 without bookings). A unit
+ * filter gives unit rows only; a municipality filter its units and
+ * its own rows. */
+gboolean report_capacity(Capacity *capacity, const ReportQuery *query,
+			 GPtrArray **ret_rows, GError **error);
+
+/* DeadlineReport rows: one per live booking with a referral time that
+ * starts in the range and falls under a deadline rule (level
+ * "booking"), then one per unit and one for the region (counts and
+ * at-risk). See report-deadline.c for how rules are chosen. */
+gboolean report_deadlines(Capacity *capacity, const ReportQuery *query,
+			  GPtrArray **ret_rows, GError **error);
+
+/* The rule of `service` for a referral received at `referral_time` of
+ * a client aged `age` (REPORT_AGE_UNKNOWN when not known); NULL when
+ * none applies. */
+#define REPORT_AGE_UNKNOWN (-1)
+const DeadlineRule *report_deadline_rule(const Service *service,
+					 gint64 referral_time, int age);
+/* The last local day that meets `rule` for a referral received at
+ * `referral_time` (the day of receipt does not count). */
+void report_deadline_day(const DeadlineRule *rule, gint64 referral_time,
+			 GDate *ret_last_day);
+
+/* ---- shared by report.c and report-deadline.c ----------------------- */
+
+/* Checks the service, the range and the filters; `ret_offerings` gets
+ * the service's offerings in scope (borrowed), in configuration order.
+ * NoSuchService, NoSuchUnit or InvalidArgs. */
+gboolean report_scope(Capacity *capacity, const ReportQuery *query,
+		      GPtrArray **ret_offerings, GError **error);
+/* Days since 1970-01-01 on the Europe/Helsinki calendar, and back to
+ * the UTC instant of that day's local midnight. */
+gint64 report_local_day(gint64 utc);
+gint64 report_day_start(gint64 day);
+/* Adds key → value (floating references are sunk) to an a{sv}
+ * builder; rows keep their keys in the order written, and tables show
+ * them so. */
+void report_row_put(GVariantBuilder *row, const char *key, GVariant *value);
+void report_row_text(GVariantBuilder *row, const char *key, const char *text);
+void report_row_int(GVariantBuilder *row, const char *key, gint64 value);
