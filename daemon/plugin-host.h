@@ -31,6 +31,14 @@ void plugin_host_add_builtin(PluginHost *host, const char *kind,
  * others are refused. FALSE only when the directory cannot be read. */
 gboolean plugin_host_load_dir(PluginHost *host, const char *dir,
 			      gboolean system_checks, GError **error);
+/* FALSE and an InvalidConfig error naming each module the last
+ * plugin_host_load_dir() refused, and why, unless it was refused just
+ * the same (unchanged file) when the running state was accepted: a
+ * reload does not go ahead past a new broken plugin. */
+gboolean plugin_host_check_refusals(PluginHost *host, GError **error);
+/* The running state is accepted with the current refusals (start-up
+ * serves what it can; later passes are checked against this). */
+void plugin_host_accept_refusals(PluginHost *host);
 /* Loads one module by absolute path. */
 gboolean plugin_host_load_file(PluginHost *host, const char *path,
 			       gboolean system_checks, GError **error);

@@ -3,8 +3,11 @@
  * skipped; the offerings that need its kind are reported unavailable. */
 #include "plugin-host.h"
 
+#include "elf-check.h"
+
 #include <errno.h>
 #include <gmodule.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -22,6 +25,11 @@ struct _PluginHost {
 	GHashTable *kinds;	/* kind -> KindEntry */
 	GPtrArray *plugins;	/* PluginInfo, load order */
 	GPtrArray *descriptors; /* const SlotdPluginDescriptor*, set up */
+	/* path -> file identity, of the modules refused by the last
+	 * plugin_host_load_dir(), and of those refused when the running
+	 * state was accepted (start-up, last good reload). */
+	GHashTable *pass_refusals;
+	GHashTable *accepted_refusals;
 };
 
 static void
@@ -56,6 +64,10 @@ plugin_host_new(void)
 					    kind_entry_free);
 	host->plugins = g_ptr_array_new_with_free_func(plugin_info_free);
 	host->descriptors = g_ptr_array_new();
+	host->pass_refusals = g_hash_table_new_full(g_str_hash, g_str_equal,
+						    g_free, g_free);
+	host->accepted_refusals = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free, g_free);
 	return host;
 }
 
@@ -81,6 +93,8 @@ plugin_host_free(PluginHost *host)
 	g_hash_table_destroy(host->kinds);
 	g_ptr_array_unref(host->plugins);
 	g_ptr_array_unref(host->descriptors);
+	g_hash_table_destroy(host->pass_refusals);
+	g_hash_table_destroy(host->accepted_refusals);
 	g_free(host);
 }
 
@@ -195,6 +209,7 @@ setup_plugin(PluginHost *host, PluginInfo *info,
 	if (!d->setup(&reg, &local)) {
 		for (char **k = info->kinds; k && *k; k++)
 			g_hash_table_remove(host->kinds, *k);
+		g_clear_pointer(&info->kinds, g_strfreev);
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
 			    "its setup failed: %s",
 			    local ? local->message : "no reason given");
@@ -294,7 +309,10 @@ plugin_host_load_file(PluginHost *host, const char *path,
 	info = g_new0(PluginInfo, 1);
 	info->path = g_strdup(path);
 	g_ptr_array_add(host->plugins, info);
+	/* The ELF check comes before g_module_open: mapping is already
+	 * too late to refuse a module MemoryDenyWriteExecute breaks. */
 	if ((system_checks && !check_file_safety(path, &local)) ||
+	    (!local && !elf_check_plugin(path, &local)) ||
 	    (!local && !open_module(host, info, &local))) {
 		info->error = g_strdup(local->message);
 		g_warning("plugin %s refused: %s", path, local->message);
@@ -306,7 +324,7 @@ plugin_host_load_file(PluginHost *host, const char *path,
 }
 
 static gboolean
-already_tried(PluginHost *host, const char *path)
+already_loaded(PluginHost *host, const char *path)
 {
 	for (guint i = 0; i < host->plugins->len; i++) {
 		PluginInfo *info = host->plugins->pdata[i];
@@ -317,15 +335,34 @@ already_tried(PluginHost *host, const char *path)
 	return FALSE;
 }
 
+/* Refused modules of `dir` are tried again at every pass (they may have
+ * been fixed), and ListPlugins stops listing the ones removed. */
 static void
-forget_failures(PluginHost *host, const char *path)
+forget_failures_in(PluginHost *host, const char *dir)
 {
 	for (guint i = host->plugins->len; i > 0; i--) {
 		PluginInfo *info = host->plugins->pdata[i - 1];
+		g_autofree char *parent = g_path_get_dirname(info->path);
 
-		if (!info->loaded && g_strcmp0(info->path, path) == 0)
+		if (!info->loaded && g_str_equal(parent, dir))
 			g_ptr_array_remove_index(host->plugins, i - 1);
 	}
+}
+
+/* Tells a module file from the one refused before: a fixed build is a
+ * new or rewritten file, a permission fix changes its ctime. */
+static char *
+file_identity(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return g_strdup("");
+	return g_strdup_printf("%ju:%ju:%jd:%jd.%09ld:%jd.%09ld",
+			       (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+			       (intmax_t)st.st_size,
+			       (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			       (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 }
 
 static gint
@@ -334,32 +371,92 @@ compare_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-gboolean
-plugin_host_load_dir(PluginHost *host, const char *dir,
-		     gboolean system_checks, GError **error)
+/* The "*.so" files of `dir`, by name. */
+static GPtrArray *
+module_names(const char *dir, GError **error)
 {
 	g_autoptr(GDir) d = g_dir_open(dir, 0, error);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *names;
 	const char *name;
 
 	if (!d)
-		return FALSE;
+		return NULL;
+	names = g_ptr_array_new_with_free_func(g_free);
 	while ((name = g_dir_read_name(d)))
 		if (g_str_has_suffix(name, ".so"))
 			g_ptr_array_add(names, g_strdup(name));
 	g_ptr_array_sort(names, compare_names);
-	for (guint i = 0; i < names->len; i++) {
-		g_autofree char *path = g_build_filename(dir, names->pdata[i],
-							 NULL);
-		g_autofree char *abs = g_canonicalize_filename(path, NULL);
+	return names;
+}
 
-		if (already_tried(host, abs))
+gboolean
+plugin_host_load_dir(PluginHost *host, const char *dir,
+		     gboolean system_checks, GError **error)
+{
+	g_autofree char *abs_dir = g_canonicalize_filename(dir, NULL);
+	g_autoptr(GPtrArray) names = module_names(abs_dir, error);
+
+	if (!names)
+		return FALSE;
+	g_hash_table_remove_all(host->pass_refusals);
+	forget_failures_in(host, abs_dir);
+	for (guint i = 0; i < names->len; i++) {
+		char *path = g_build_filename(abs_dir, names->pdata[i], NULL);
+		char *identity;
+
+		if (already_loaded(host, path)) {
+			g_free(path);
 			continue;
-		/* A plugin refused before may have been fixed since. */
-		forget_failures(host, abs);
-		plugin_host_load_file(host, abs, system_checks, NULL);
+		}
+		identity = file_identity(path);
+		if (plugin_host_load_file(host, path, system_checks, NULL)) {
+			g_free(path);
+			g_free(identity);
+			continue;
+		}
+		g_hash_table_insert(host->pass_refusals, path, identity);
 	}
 	return TRUE;
+}
+
+gboolean
+plugin_host_check_refusals(PluginHost *host, GError **error)
+{
+	g_autoptr(GString) why = g_string_new(NULL);
+
+	/* In load order, so the message reads the same every time. */
+	for (guint i = 0; i < host->plugins->len; i++) {
+		const PluginInfo *info = host->plugins->pdata[i];
+		const char *identity = g_hash_table_lookup(host->pass_refusals,
+							   info->path);
+
+		if (info->loaded || !identity ||
+		    g_strcmp0(identity, g_hash_table_lookup(
+						host->accepted_refusals,
+						info->path)) == 0)
+			continue;
+		g_string_append_printf(why, "%splugin %s was refused: %s",
+				       why->len ? "; " : "", info->path,
+				       info->error);
+	}
+	if (why->len == 0)
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CONFIG,
+		    "%s; fix or remove it and reload again", why->str);
+	return FALSE;
+}
+
+void
+plugin_host_accept_refusals(PluginHost *host)
+{
+	GHashTableIter iter;
+	gpointer path, identity;
+
+	g_hash_table_remove_all(host->accepted_refusals);
+	g_hash_table_iter_init(&iter, host->pass_refusals);
+	while (g_hash_table_iter_next(&iter, &path, &identity))
+		g_hash_table_insert(host->accepted_refusals, g_strdup(path),
+				    g_strdup(identity));
 }
 
 const SlotdKindOps *
