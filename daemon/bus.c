@@ -749,6 +749,55 @@ bus_flush(Bus *bus)
 		dbus_connection_flush(bus->connection);
 }
 
+/* ---- stopping -------------------------------------------------------- */
+
+/* Long enough for a loaded bus, short enough for systemd's stop. */
+#define BUS_RELEASE_TIMEOUT_MS 2000
+
+/* The bus answers a connection's messages in order: once the reply to
+ * ReleaseName is read, everything routed to us before it is queued. */
+static void
+bus_release_name_sync(Bus *bus)
+{
+	g_autoptr(DBusMessage) request = NULL;
+	g_autoptr(DBusMessage) reply = NULL;
+	g_auto(DBusError) err = DBUS_ERROR_INIT;
+
+	request = dbus_message_new_method_call(DBUS_SERVICE_DBUS,
+					       DBUS_PATH_DBUS,
+					       DBUS_INTERFACE_DBUS,
+					       "ReleaseName");
+	if (!request ||
+	    !dbus_message_append_args(request, DBUS_TYPE_STRING, &bus->name,
+				      DBUS_TYPE_INVALID))
+		g_error("out of memory");
+	reply = dbus_connection_send_with_reply_and_block(
+		bus->connection, request, BUS_RELEASE_TIMEOUT_MS, &err);
+	if (!reply)
+		g_warning("Could not give up the name %s: %s", bus->name,
+			  err.message);
+	g_clear_pointer(&bus->name, g_free);
+}
+
+guint
+bus_drain(Bus *bus)
+{
+	DBusConnection *connection;
+
+	g_return_val_if_fail(bus != NULL, 0);
+	connection = bus->connection;
+	if (!dbus_connection_get_is_connected(connection))
+		return 0; /* nobody is left to hear an answer */
+	if (bus->name)
+		bus_release_name_sync(bus);
+	dbus_connection_ref(connection);
+	while (dbus_connection_get_dispatch_status(connection) ==
+	       DBUS_DISPATCH_DATA_REMAINS)
+		dbus_connection_dispatch(connection);
+	dbus_connection_unref(connection);
+	return g_hash_table_size(bus->calls);
+}
+
 /* ---- settings -------------------------------------------------------- */
 
 void

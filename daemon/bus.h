@@ -98,6 +98,11 @@ const char *bus_call_member(const BusCall *call);
 guint bus_pending_calls(Bus *bus);
 /* Blocks until every queued outgoing message is written. */
 void bus_flush(Bus *bus);
+/* Stopping: the first call gives up the well-known name and waits for
+ * the bus to confirm, so that every call routed to us before is queued
+ * here; each call dispatches what is queued. Returns the number of
+ * calls received but not answered yet (0 once the bus is gone). */
+guint bus_drain(Bus *bus);
 /* Callers whose credentials are cached (diagnostics and tests). */
 guint bus_cached_callers(Bus *bus);
 

@@ -5,10 +5,16 @@
 #include <unistd.h>
 
 #include "calendar.h"
+#include "http.h"
+#include "log.h"
 #include "slotd-config.h"
 
 /* Slots upserted per idle step while materialising the horizon. */
 #define EXTEND_CHUNK 400
+/* On stop, how long calls already received may take to be answered. */
+#define DRAIN_SECONDS 5
+/* Bookings needing rebooking named one by one in the log, at most. */
+#define REBOOK_LOG_MAX 100
 
 static const BusInterface *const object_interfaces[] = {
 	&scheduler_interface, &planner_interface, &admin_interface, NULL
@@ -50,6 +56,52 @@ daemon_roles(guint32 uid, const guint32 *gids, guint n_gids,
 	if (member_of(access->read_groups, gids, n_gids))
 		roles |= BUS_ROLE_READ;
 	return roles;
+}
+
+/* An AccessDenied message names the group that grants the role. */
+static void
+name_role_groups(Daemon *daemon)
+{
+	AccessConfig *access = &daemon->region->daemon.access;
+
+	if (!daemon->bus)
+		return;
+	bus_set_role_group(daemon->bus, BUS_ROLE_READ,
+			   access->read_groups ? access->read_groups[0] : NULL);
+	bus_set_role_group(daemon->bus, BUS_ROLE_BOOK,
+			   access->book_groups ? access->book_groups[0] : NULL);
+	bus_set_role_group(daemon->bus, BUS_ROLE_ADMIN,
+			   access->admin_groups ? access->admin_groups[0] :
+						  NULL);
+}
+
+/* ---- logging ---------------------------------------------------------- */
+
+/* With --debug, every booking change, to be found in the journal by
+ * SLOTD_BOOKING=; the client reference stays in the database. */
+static void
+log_booking_changed(const char *booking_id, const char *status,
+		    const char *unit, const char *service, gpointer user_data)
+{
+	g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_INFO, "SLOTD_BOOKING",
+			 booking_id, "SLOTD_STATUS", status, "SLOTD_UNIT", unit,
+			 "SLOTD_SERVICE", service, "MESSAGE", "booking %s",
+			 status);
+}
+
+static void
+log_rebooking(GPtrArray *rebook)
+{
+	for (guint i = 0; i < rebook->len && i < REBOOK_LOG_MAX; i++)
+		g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID",
+				 LOG_ID_NEEDS_REBOOKING, "SLOTD_BOOKING",
+				 (const char *)rebook->pdata[i], "MESSAGE",
+				 "booking %s needs rebooking after the "
+				 "configuration change",
+				 (const char *)rebook->pdata[i]);
+	g_warning("%u bookings need rebooking after the change "
+		  "(slotctl list --needs-rebooking)",
+		  rebook->len);
 }
 
 /* ---- background work ------------------------------------------------ */
@@ -136,24 +188,34 @@ load_region(Daemon *daemon, GError **error)
 			       daemon->options.state_dir,
 			       daemon->options.plugin_dir };
 	g_autoptr(Region) region = config_load(&opts, error);
+	g_autoptr(GError) local = NULL;
 
 	if (!region)
 		return NULL;
 	if (!plugin_host_load_dir(daemon->plugins, region->daemon.plugin_dir,
 				  daemon->options.system_plugin_checks,
-				  error)) {
-		g_prefix_error(error, "plugin directory: ");
+				  &local)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CONFIG,
+			    "plugin directory: %s", local->message);
 		return NULL;
 	}
+	/* Start-up serves what it can; a reload (a region is running)
+	 * does not go ahead past a plugin broken since. */
+	if (daemon->region &&
+	    !plugin_host_check_refusals(daemon->plugins, error))
+		return NULL;
 	if (!plugin_host_configure(daemon->plugins, region, error) ||
 	    !config_check_unread_keys(region, error))
 		return NULL;
+	plugin_host_accept_refusals(daemon->plugins);
 	for (guint i = 0; i < region->offerings->len; i++) {
 		SlotdOffering *off = region->offerings->pdata[i];
 
 		if (!off->available)
-			g_warning("offering %s is unavailable: %s", off->id,
-				  off->unavailable_reason);
+			g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+					 "SLOTD_OFFERING", off->id, "MESSAGE",
+					 "offering %s is unavailable: %s",
+					 off->id, off->unavailable_reason);
 	}
 	return g_steal_pointer(&region);
 }
@@ -182,6 +244,7 @@ connect_bus(Daemon *daemon, GError **error)
 	if (!daemon->bus)
 		return FALSE;
 	bus_set_role_func(daemon->bus, daemon_roles, daemon, NULL);
+	name_role_groups(daemon);
 	if (daemon->bus_lost)
 		bus_set_disconnect_func(daemon->bus, daemon->bus_lost, daemon);
 	return bus_register_object(daemon->bus, SLOTD_OBJECT_PATH,
@@ -202,20 +265,32 @@ daemon_start(Daemon *daemon, GError **error)
 	if (daemon->clock_func)
 		capacity_set_clock(daemon->capacity, daemon->clock_func, NULL);
 	scheduler_connect_signals(daemon);
+	capacity_add_listener(daemon->capacity,
+			      &(CapacityListener){ log_booking_changed, NULL,
+						   daemon });
 	/* The name comes before the horizon: callers can connect while
 	 * slots are still being materialised in the background. */
 	if (!connect_bus(daemon, error))
+		return FALSE;
+	/* Feeds after the name: a second daemon stops at the name. */
+	daemon->http = http_new(daemon->capacity, error);
+	if (!daemon->http)
 		return FALSE;
 	schedule_extend(daemon);
 	daemon->daily_source = g_timeout_source_new_seconds(3600);
 	g_source_set_callback(daemon->daily_source, daily_check, daemon, NULL);
 	g_source_attach(daemon->daily_source, NULL);
 	expire_holds(daemon);
-	g_message("slotd %s serving %u offerings of %u services on the %s bus",
-		  SLOTD_VERSION, daemon->region->offerings->len,
-		  daemon->region->services->len,
-		  daemon->options.bus_type == BUS_TYPE_SYSTEM ? "system"
-							      : "private");
+	g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID",
+			 LOG_ID_STARTED, "SLOTD_REGION",
+			 daemon->region->daemon.region_id, "MESSAGE",
+			 "slotd %s serving %u offerings of %u services on the "
+			 "%s bus",
+			 SLOTD_VERSION, daemon->region->offerings->len,
+			 daemon->region->services->len,
+			 daemon->options.bus_type == BUS_TYPE_SYSTEM ?
+				 "system" :
+				 "private");
 	return TRUE;
 }
 
@@ -224,27 +299,26 @@ daemon_reload(Daemon *daemon, GPtrArray **ret_rebook, GError **error)
 {
 	g_autoptr(Region) region = load_region(daemon, error);
 
-	if (!region) {
-		g_warning("reload refused, the running configuration stays: %s",
-			  (*error)->message);
+	if (!region || !capacity_set_region(daemon->capacity, region,
+					    ret_rebook, error)) {
+		g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID",
+				 LOG_ID_RELOAD_REFUSED, "MESSAGE",
+				 "reload refused, the running configuration "
+				 "stays: %s",
+				 (*error)->message);
 		return FALSE;
 	}
-	if (!capacity_set_region(daemon->capacity, region, ret_rebook, error))
-		return FALSE;
 	region_unref(daemon->region);
 	daemon->region = g_steal_pointer(&region);
+	name_role_groups(daemon);
 	schedule_extend(daemon);
-	g_message("configuration reloaded: %u offerings",
-		  daemon->region->offerings->len);
+	g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID",
+			 LOG_ID_RELOADED, "MESSAGE",
+			 "configuration reloaded: %u offerings",
+			 daemon->region->offerings->len);
+	if (ret_rebook && *ret_rebook && (*ret_rebook)->len)
+		log_rebooking(*ret_rebook);
 	return TRUE;
-}
-
-void
-daemon_stop(Daemon *daemon)
-{
-	daemon->stopping = TRUE;
-	if (daemon->loop)
-		g_main_loop_quit(daemon->loop);
 }
 
 static void
@@ -256,6 +330,40 @@ destroy_source(GSource **source)
 	}
 }
 
+static gboolean
+drain_step(gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	guint unanswered = daemon->bus ? bus_drain(daemon->bus) : 0;
+
+	if (unanswered && g_get_monotonic_time() < daemon->drain_until)
+		return G_SOURCE_CONTINUE;
+	if (unanswered)
+		g_warning("stopping with %u calls unanswered after %d s",
+			  unanswered, DRAIN_SECONDS);
+	if (daemon->loop)
+		g_main_loop_quit(daemon->loop);
+	return G_SOURCE_CONTINUE; /* daemon_finish() removes it */
+}
+
+void
+daemon_stop(Daemon *daemon)
+{
+	if (daemon->stopping)
+		return;
+	daemon->stopping = TRUE;
+	/* No new work of our own; the loop keeps running so that calls
+	 * waiting for a caller's credentials can still be answered. */
+	destroy_source(&daemon->extend_source);
+	destroy_source(&daemon->daily_source);
+	destroy_source(&daemon->hold_source);
+	daemon->drain_until = g_get_monotonic_time() +
+			      DRAIN_SECONDS * G_USEC_PER_SEC;
+	daemon->drain_source = g_timeout_source_new(10);
+	g_source_set_callback(daemon->drain_source, drain_step, daemon, NULL);
+	g_source_attach(daemon->drain_source, NULL);
+}
+
 void
 daemon_finish(Daemon *daemon)
 {
@@ -264,6 +372,8 @@ daemon_finish(Daemon *daemon)
 	destroy_source(&daemon->extend_source);
 	destroy_source(&daemon->daily_source);
 	destroy_source(&daemon->hold_source);
+	destroy_source(&daemon->drain_source);
+	g_clear_pointer(&daemon->http, http_free);
 	g_clear_pointer(&daemon->bus, bus_free);
 	g_clear_pointer(&daemon->capacity, capacity_free);
 	g_clear_pointer(&daemon->store, store_close);

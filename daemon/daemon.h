@@ -34,6 +34,8 @@ typedef struct {
 	GSource *hold_source;	/* next hold expiry */
 	gint64 hold_due;
 	gboolean stopping;
+	GSource *drain_source;	/* stopping: answering calls received */
+	gint64 drain_until;	/* monotonic; then stop regardless */
 	gint64 (*clock_func)(gpointer); /* NULL: real time */
 	GQueue batch;		/* changes waiting for the next commit */
 	GSource *batch_source;
@@ -47,6 +49,8 @@ gboolean daemon_start(Daemon *daemon, GError **error);
  * returned (text ids). */
 gboolean daemon_reload(Daemon *daemon, GPtrArray **ret_rebook,
 		       GError **error);
+/* Stops taking work, answers the calls already received (for at most
+ * a few seconds), then quits the loop; daemon_finish() closes. */
 void daemon_stop(Daemon *daemon);
 void daemon_finish(Daemon *daemon);
 /* Re-arms the hold expiry timer after a hold was taken. */

@@ -8,18 +8,29 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "slotd-config.h"
 
+/* TERM and INT: stop taking calls, answer the ones received, close the
+ * database, exit. A second one while that runs stops at once. */
 static gboolean
 on_stop(gpointer user_data)
 {
 	Daemon *daemon = user_data;
 
-	g_message("stopping");
+	if (daemon->stopping) {
+		g_warning("stopping at once on a second signal");
+		g_main_loop_quit(daemon->loop);
+		return G_SOURCE_CONTINUE;
+	}
+	g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID",
+			 LOG_ID_STOPPING, "MESSAGE",
+			 "stopping: answering the calls already received");
 	daemon_stop(daemon);
 	return G_SOURCE_CONTINUE;
 }
 
+/* HUP: re-read configuration and plugins between two calls. */
 static gboolean
 on_reload(gpointer user_data)
 {
@@ -27,17 +38,14 @@ on_reload(gpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) rebook = NULL;
 
+	if (daemon->stopping)
+		return G_SOURCE_CONTINUE;
 	g_message("reloading on SIGHUP");
-	if (!daemon_reload(daemon, &rebook, &error))
-		return G_SOURCE_CONTINUE; /* logged; old state stays */
-	if (rebook && rebook->len)
-		g_warning("%u bookings need rebooking after the change "
-			  "(slotctl list --needs-rebooking)",
-			  rebook->len);
+	/* Logged by daemon_reload, with the bookings that need rebooking;
+	 * on an error the old state stays. */
+	daemon_reload(daemon, &rebook, &error);
 	return G_SOURCE_CONTINUE;
 }
-
-static gboolean debug_logging;
 
 /* SLOTD_TEST_TIME=<UTC seconds> starts the daemon's clock at that
  * instant (it then runs normally): tests and demos of dates such as the
@@ -72,22 +80,6 @@ on_bus_lost(gpointer user_data)
 	g_warning("lost the bus connection; exiting");
 	daemon->exit_status = 1;
 	daemon_stop(daemon);
-}
-
-static GLogWriterOutput
-write_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
-	  gpointer user_data)
-{
-	if (!debug_logging && (level & G_LOG_LEVEL_DEBUG))
-		return G_LOG_WRITER_HANDLED;
-	if (!debug_logging && (level & G_LOG_LEVEL_INFO))
-		return G_LOG_WRITER_HANDLED;
-	if (g_log_writer_is_journald(fileno(stderr)) &&
-	    g_log_writer_journald(level, fields, n_fields, user_data) ==
-		    G_LOG_WRITER_HANDLED)
-		return G_LOG_WRITER_HANDLED;
-	return g_log_writer_standard_streams(level, fields, n_fields,
-					     user_data);
 }
 
 static gboolean
@@ -134,6 +126,15 @@ parse_options(int *argc, char ***argv, DaemonOptions *o, GError **error)
 	return TRUE;
 }
 
+static void
+clear_options(DaemonOptions *o)
+{
+	g_clear_pointer(&o->config_file, g_free);
+	g_clear_pointer(&o->state_dir, g_free);
+	g_clear_pointer(&o->plugin_dir, g_free);
+	g_clear_pointer(&o->bus_address, g_free);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -141,12 +142,11 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 
 	setlocale(LC_ALL, "");
-	g_log_set_writer_func(write_log, NULL, NULL);
 	if (!parse_options(&argc, &argv, &daemon.options, &error)) {
 		fprintf(stderr, "slotd: %s (try --help)\n", error->message);
 		return 2;
 	}
-	debug_logging = daemon.options.debug;
+	log_setup(daemon.options.debug);
 	signal(SIGPIPE, SIG_IGN);
 	setup_clock(&daemon);
 	daemon.bus_lost = G_CALLBACK(on_bus_lost);
@@ -157,11 +157,16 @@ main(int argc, char **argv)
 	if (!daemon_start(&daemon, &error)) {
 		g_printerr("slotd: %s\n", error->message);
 		daemon_finish(&daemon);
+		clear_options(&daemon.options);
+		g_main_loop_unref(daemon.loop);
 		return 1;
 	}
 	g_main_loop_run(daemon.loop);
 	daemon_finish(&daemon);
+	clear_options(&daemon.options);
 	g_main_loop_unref(daemon.loop);
-	g_message("stopped");
+	g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID",
+			 LOG_ID_STOPPED, "MESSAGE", "stopped (exit status %d)",
+			 daemon.exit_status);
 	return daemon.exit_status;
 }

@@ -332,10 +332,15 @@ harness_run(Harness *h, char **ret_out, char **ret_err,
 	g_assert_no_error(error);
 	g_subprocess_wait(p, NULL, &error);
 	g_assert_no_error(error);
-	if (ret_out)
+	/* Callers reuse their out/err strings from call to call. */
+	if (ret_out) {
+		g_free(*ret_out);
 		*ret_out = g_steal_pointer(&out);
-	if (ret_err)
+	}
+	if (ret_err) {
+		g_free(*ret_err);
 		*ret_err = g_steal_pointer(&err);
+	}
 	return g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p)
 					     : -1;
 }

@@ -40,7 +40,9 @@ GVariant *harness_find(Harness *h, const char *service, GVariant *query);
 /* A synchronous call on /org/slotd/Slotd1; NULL and `error` on failure. */
 GVariant *harness_call(Harness *h, const char *interface, const char *method,
 		       GVariant *args, const char *reply_type, GError **error);
-/* Runs build/tools/slotctl --address ADDR ARGS...; returns exit code. */
+/* Runs build/tools/slotctl --address ADDR ARGS...; returns exit code.
+ * *ret_out / *ret_err (NULL or a string from an earlier call) are
+ * replaced. */
 int harness_slotctl(Harness *h, char **ret_out, char **ret_err, ...)
 	G_GNUC_NULL_TERMINATED;
 /* Runs any command (argv) with DBUS_SESSION_BUS_ADDRESS set. */

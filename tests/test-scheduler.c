@@ -92,13 +92,16 @@ test_services_through_every_client(void)
 			0);
 	g_assert_nonnull(strstr(out, SNA));
 	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(harness_run(&h, &out, &err, gdbus), ==, 0);
 	g_assert_nonnull(strstr(out, "'needs-assessment-west', 'fixed'"));
 	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(harness_run(&h, &out, &err, send), ==, 0);
 	g_assert_nonnull(strstr(out, "W-SO-LOH"));
 	g_assert_nonnull(strstr(out, "444"));
 	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(harness_slotctl(&h, &out, &err, "units", "--json",
 					NULL),
 			==, 0);
@@ -221,6 +224,7 @@ test_hold_book_show_list(void)
 	g_assert_nonnull(strstr(out, "W-SNA-LV"));
 	g_assert_nonnull(strstr(out, "2026-12-08 08:30"));
 	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(harness_slotctl(&h, &out, NULL, "list", "--unit",
 					"W-SNA-LV", NULL),
 			==, 0);
@@ -271,6 +275,7 @@ test_cancel_reschedule_status_through_slotctl(void)
 	g_assert_true(g_variant_lookup(b, "sequence", "x", &seq0));
 	g_clear_pointer(&b, g_variant_unref);
 	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(harness_slotctl(&h, &out, &err, "reschedule", id, to,
 					NULL),
 			==, 0);
@@ -454,6 +459,7 @@ test_slotctl_find_hold_series(void)
 	g_assert_nonnull(strstr(out, "2026-12-17 08:30"));
 	g_assert_nonnull(strstr(out, "W-SNA-LV"));
 	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(harness_slotctl(&h, &out, &err, "--json", "find", SNA,
 					"--municipality", "444", "--limit", "2",
 					NULL),
@@ -461,6 +467,7 @@ test_slotctl_find_hold_series(void)
 	g_assert_true(g_str_has_prefix(g_strstrip(out), "["));
 	g_assert_nonnull(strstr(out, "\"travel-minutes\""));
 	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(harness_slotctl(&h, &hold, &err, "hold", a,
 					"--seconds", "60", NULL),
 			==, 0);
