@@ -1,7 +1,13 @@
 /* org.slotd.Admin1: plugins, reload, backups. */
 #include "daemon.h"
 
+#include <string.h>
+
+#include "feed.h"
+#include "feed-token.h"
+#include "http.h"
 #include "slotd-config.h"
+#include "validate.h"
 
 #define E_DENIED "org.freedesktop.DBus.Error.AccessDenied"
 #define E_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
@@ -106,6 +112,140 @@ get_status(BusCall *call, GVariant *args, gpointer user_data)
 	bus_call_return(call, g_variant_new("(@a{sv})", g_variant_dict_end(&d)));
 }
 
+/* ---- feed tokens ---------------------------------------------------- */
+
+static const char *const errors_issue_token[] = {
+	E_ARGS, E_DENIED, "org.slotd.Error.NoSuchUnit",
+	"org.slotd.Error.NoSuchService", "org.slotd.Error.StorageUnavailable",
+	NULL
+};
+static const char *const errors_revoke_token[] = {
+	E_DENIED, "org.slotd.Error.NoSuchToken",
+	"org.slotd.Error.StorageUnavailable", NULL
+};
+
+/* The audit log names a token by the start of its hash, never by the
+ * token itself. */
+static char *
+token_detail(const guint8 *hash, const char *unit, const char *service)
+{
+	return g_strdup_printf("unit=%s service=%s token-sha256=%02x%02x%02x"
+			       "%02x…", unit, service && *service ? service
+								: "*",
+			       hash[0], hash[1], hash[2], hash[3]);
+}
+
+/* Stores the token's hash and the audit row in one transaction. */
+static gboolean
+store_token(Daemon *daemon, const Caller *caller, const guint8 *hash,
+	    const char *unit, const char *service, GError **error)
+{
+	Store *store = daemon->store;
+	gint64 now = capacity_now(daemon->capacity);
+	g_autofree char *detail = token_detail(hash, unit, service);
+
+	if (!store_begin(store, error))
+		return FALSE;
+	if (store_feed_token_add(store, hash, unit, service, now, caller->uid,
+				 error) &&
+	    store_audit(store, now, caller->uid, caller->name,
+			"feed-token-issued", 0, detail, error) &&
+	    store_commit(store, error))
+		return TRUE;
+	store_rollback(store);
+	return FALSE;
+}
+
+static void
+issue_feed_token(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	char token[FEED_TOKEN_LENGTH + 1];
+	guint8 hash[FEED_HASH_SIZE];
+	const char *unit, *service;
+	Caller caller;
+
+	g_variant_get(args, "(&s&s)", &unit, &service);
+	daemon_caller(call, &caller);
+	if (!validate_id(unit, "unit", &error) ||
+	    (*service && !validate_id(service, "service", &error)) ||
+	    !feed_scope_check(capacity_region(daemon->capacity), unit,
+			      service, &error) ||
+	    !feed_token_generate(token, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	feed_token_hash(token, hash);
+	if (!store_token(daemon, &caller, hash, unit, service, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	path = feed_path_format(FEED_KIND_STAFF, token, unit, service);
+	bus_call_return(call, g_variant_new("(ss)", token, path));
+	memset(token, 0, sizeof(token));
+}
+
+static gboolean
+revoke_token(Daemon *daemon, const Caller *caller, const guint8 *hash,
+	     GError **error)
+{
+	Store *store = daemon->store;
+	gint64 now = capacity_now(daemon->capacity);
+	g_autofree char *unit = NULL, *service = NULL, *detail = NULL;
+
+	if (!store_begin(store, error))
+		return FALSE;
+	if (store_feed_token_revoke(store, hash, now, &unit, &service,
+				    error)) {
+		detail = token_detail(hash, unit, service);
+		if (store_audit(store, now, caller->uid, caller->name,
+				"feed-token-revoked", 0, detail, error) &&
+		    store_commit(store, error))
+			return TRUE;
+	}
+	store_rollback(store);
+	return FALSE;
+}
+
+static void
+revoke_feed_token(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	guint8 hash[FEED_HASH_SIZE];
+	const char *token;
+	Caller caller;
+
+	g_variant_get(args, "(&s)", &token);
+	daemon_caller(call, &caller);
+	/* The message never repeats what was sent: it may be a token. */
+	if (!feed_token_is_well_formed(token)) {
+		g_set_error_literal(&error, SLOTD_ERROR,
+				    SLOTD_ERROR_NO_SUCH_TOKEN,
+				    "no such feed token; a token is 32 "
+				    "letters a-z and digits 2-7");
+		bus_call_return_error(call, error);
+		return;
+	}
+	feed_token_hash(token, hash);
+	if (!revoke_token(daemon, &caller, hash, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	bus_call_return(call, NULL);
+}
+
+static void
+get_http_address(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+
+	bus_call_return(call,
+			g_variant_new("(s)", http_address(daemon->http)));
+}
+
 static const BusMethod admin_methods[] = {
 	{ "GetStatus", "", "", "a{sv}", "status", get_status, BUS_ROLE_READ,
 	  errors_read,
@@ -120,6 +260,17 @@ static const BusMethod admin_methods[] = {
 	{ "Backup", "s", "path", "", "", backup, BUS_ROLE_ADMIN,
 	  errors_backup,
 	  "Writes a consistent copy of the database to an absolute path." },
+	{ "IssueFeedToken", "ss", "unit,service", "ss", "token,path",
+	  issue_feed_token, BUS_ROLE_ADMIN, errors_issue_token,
+	  "A new token for the unit's staff and free/busy feeds (service "
+	  "\"\": every service), and the staff feed's URL path." },
+	{ "RevokeFeedToken", "s", "token", "", "", revoke_feed_token,
+	  BUS_ROLE_ADMIN, errors_revoke_token,
+	  "Revokes a feed token: its URLs answer 404 from now on." },
+	{ "GetHttpAddress", "", "", "s", "address", get_http_address,
+	  BUS_ROLE_READ, errors_read,
+	  "HOST:PORT the feed server listens on; \"\" when it serves "
+	  "none." },
 	{ NULL }
 };
 

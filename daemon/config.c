@@ -313,7 +313,7 @@ http_address_is_valid(const char *address)
 		return TRUE;
 	if (colon == NULL || colon == address)
 		return FALSE;
-	return g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port,
+	return g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port,
 					  NULL);
 }
 

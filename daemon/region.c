@@ -284,7 +284,9 @@ region_set_travel(Region *region, const guint *given, guint *ret_from,
 	guint n = region->municipalities->len;
 	g_autofree guint *dist = g_new(guint, (gsize)n * n + 1);
 
-	memcpy(dist, given, sizeof(guint) * n * n);
+	/* A region without municipalities has no matrix (given NULL). */
+	if (n > 0)
+		memcpy(dist, given, sizeof(guint) * n * n);
 	for (guint i = 0; i < n; i++)
 		dist[i * n + i] = 0;
 	shortest_paths(dist, n);

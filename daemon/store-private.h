@@ -78,6 +78,14 @@ typedef enum {
 	Q_INTEGRITY,
 	Q_FOREIGN_KEYS,
 	Q_SEAT_COUNTS,
+
+	/* Feeds: store-feed.c holds their SQL and prepares them itself. */
+	Q_FEED_FIRST,
+	Q_FEED_BOOKINGS = Q_FEED_FIRST,
+	Q_FEED_TOKEN_ADD,
+	Q_FEED_TOKEN_REVOKE,
+	Q_FEED_TOKEN_LOOKUP,
+	Q_FEED_LAST = Q_FEED_TOKEN_LOOKUP,
 	N_QUERIES
 } QueryId;
 

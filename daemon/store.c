@@ -98,8 +98,21 @@ static const char schema_v1[] =
 	" key TEXT PRIMARY KEY,"
 	" value TEXT NOT NULL) WITHOUT ROWID;";
 
+/* Version 2: feed tokens (store-feed.c). Only a token's SHA-256 is
+ * kept; a revoked token keeps its row for the audit trail. */
+static const char schema_v2[] =
+	"CREATE TABLE feed_token ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	" unit TEXT NOT NULL,"
+	" service TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL,"
+	" created_by INTEGER NOT NULL,"
+	" revoked INTEGER);";
+
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 /* ---- statements ----------------------------------------------------- */

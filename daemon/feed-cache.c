@@ -1,0 +1,467 @@
+/* The cache of rendered feeds, invalidated by the capacity engine's
+ * listener, and the stepwise rendering of long staff feeds. */
+#define G_LOG_DOMAIN "slotd-feed"
+
+#include "feed-cache.h"
+
+#include "calendar.h"
+
+/* One render step stops after this long; the loop runs in between. */
+#define STEP_BUDGET_US 5000
+/* Events between two looks at the clock. */
+#define STEP_CHECK_EVERY 32
+
+typedef struct {
+	FeedReadyFunc ready;
+	gpointer user_data;
+	GDestroyNotify destroy;
+} Waiter;
+
+/* The VEVENT text of one booking as last rendered. */
+typedef struct {
+	gint64 sequence;
+	gint64 modified;
+	char *text;
+} EventText;
+
+typedef struct {
+	FeedCache *cache;
+	FeedKind kind;
+	char *unit;
+	char *service;		/* "": the whole unit */
+	FeedDocument document;	/* body NULL until the first render */
+	Region *region;		/* the snapshot it was rendered from */
+	gint64 day;		/* local midnight of that render */
+	gboolean stale;		/* its unit changed since */
+	GHashTable *events;	/* booking id -> EventText, last render */
+	GQueue waiters;		/* for the render running, or at once */
+	GQueue later;		/* came after a change the running render
+				 * does not show: for the next one */
+	/* while a staff render runs */
+	GSource *step;
+	FeedWriter *writer;
+	GPtrArray *bookings;	/* StoreFeedBooking */
+	guint next;
+	GHashTable *new_events;
+	Region *render_region;	/* the snapshot the render reads */
+	gint64 render_day;
+	gint64 render_began;	/* monotonic, for the debug log */
+} Entry;
+
+struct _FeedCache {
+	Capacity *capacity;
+	GHashTable *entries;	/* "kind unit service" -> Entry */
+	guint renders;
+};
+
+/* ---- entries -------------------------------------------------------- */
+
+static void
+event_text_free(EventText *event)
+{
+	g_free(event->text);
+	g_free(event);
+}
+
+static GHashTable *
+new_event_table(void)
+{
+	return g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+				     (GDestroyNotify)event_text_free);
+}
+
+static void
+waiters_answer(GQueue *waiters, const FeedDocument *document,
+	       const GError *error)
+{
+	Waiter *waiter;
+
+	while ((waiter = g_queue_pop_head(waiters))) {
+		waiter->ready(document, error, waiter->user_data);
+		if (waiter->destroy)
+			waiter->destroy(waiter->user_data);
+		g_free(waiter);
+	}
+}
+
+static void
+render_clear(Entry *entry)
+{
+	if (entry->step) {
+		g_source_destroy(entry->step);
+		g_clear_pointer(&entry->step, g_source_unref);
+	}
+	g_clear_pointer(&entry->writer, feed_writer_free);
+	g_clear_pointer(&entry->bookings, g_ptr_array_unref);
+	g_clear_pointer(&entry->new_events, g_hash_table_unref);
+	g_clear_pointer(&entry->render_region, region_unref);
+}
+
+static void
+entry_free(Entry *entry)
+{
+	g_autoptr(GError) error = g_error_new_literal(
+		SLOTD_ERROR, SLOTD_ERROR_SERVICE_UNAVAILABLE,
+		"slotd is stopping");
+
+	render_clear(entry);
+	waiters_answer(&entry->waiters, NULL, error);
+	waiters_answer(&entry->later, NULL, error);
+	g_clear_pointer(&entry->document.body, g_bytes_unref);
+	g_free(entry->document.etag);
+	g_clear_pointer(&entry->region, region_unref);
+	g_clear_pointer(&entry->events, g_hash_table_unref);
+	g_free(entry->unit);
+	g_free(entry->service);
+	g_free(entry);
+}
+
+static Entry *
+entry_get(FeedCache *cache, FeedKind kind, const char *unit,
+	  const char *service)
+{
+	g_autofree char *key = g_strdup_printf("%d %s %s", kind, unit,
+					       service ? service : "");
+	Entry *entry = g_hash_table_lookup(cache->entries, key);
+
+	if (entry != NULL)
+		return entry;
+	entry = g_new0(Entry, 1);
+	entry->cache = cache;
+	entry->kind = kind;
+	entry->unit = g_strdup(unit);
+	entry->service = g_strdup(service ? service : "");
+	entry->events = new_event_table();
+	g_queue_init(&entry->waiters);
+	g_queue_init(&entry->later);
+	g_hash_table_insert(cache->entries, g_steal_pointer(&key), entry);
+	return entry;
+}
+
+static gboolean
+entry_is_fresh(Entry *entry, gint64 now)
+{
+	Capacity *capacity = entry->cache->capacity;
+
+	return entry->document.body != NULL && !entry->stale &&
+	       entry->region == capacity_region(capacity) &&
+	       entry->day == calendar_local_day_start(now);
+}
+
+/* ---- finishing a render --------------------------------------------- */
+
+static void render(Entry *entry);
+
+/* Callers who came after a change get a render that shows it (one
+ * may have begun already, from a caller answered just now). */
+static void
+render_for_later(Entry *entry)
+{
+	gpointer waiter;
+
+	if (g_queue_is_empty(&entry->later))
+		return;
+	while ((waiter = g_queue_pop_head(&entry->later)))
+		g_queue_push_tail(&entry->waiters, waiter);
+	if (entry->writer == NULL)
+		render(entry);
+}
+
+/* The text changed: it is "modified" now; the same text keeps its
+ * time, so a render caused by an unrelated change costs clients
+ * nothing. */
+static void
+entry_store(Entry *entry, GBytes *body, const char *digest, gint64 day)
+{
+	Capacity *capacity = entry->cache->capacity;
+	g_autofree char *etag = g_strdup_printf("\"%s\"", digest);
+
+	if (g_strcmp0(etag, entry->document.etag) != 0) {
+		g_free(entry->document.etag);
+		entry->document.etag = g_steal_pointer(&etag);
+		entry->document.last_modified = capacity_now(capacity);
+	}
+	g_clear_pointer(&entry->document.body, g_bytes_unref);
+	entry->document.body = body;
+	/* A reload while it rendered leaves it stale, as it should. */
+	g_clear_pointer(&entry->region, region_unref);
+	entry->region = g_steal_pointer(&entry->render_region);
+	entry->day = day;
+	entry->cache->renders++;
+	g_debug("rendered the %s feed of unit %s%s%s: %zu bytes in %"
+		G_GINT64_FORMAT " ms",
+		entry->kind == FEED_KIND_STAFF ? "staff" : "free/busy",
+		entry->unit, *entry->service ? ", service " : "",
+		entry->service, g_bytes_get_size(body),
+		(g_get_monotonic_time() - entry->render_began) / 1000);
+	waiters_answer(&entry->waiters, &entry->document, NULL);
+	render_for_later(entry);
+}
+
+static void
+entry_fail(Entry *entry, const GError *error)
+{
+	g_warning("feed of unit %s could not be read: %s", entry->unit,
+		  error->message);
+	render_clear(entry);
+	waiters_answer(&entry->waiters, NULL, error);
+	waiters_answer(&entry->later, NULL, error);
+}
+
+/* ---- free/busy: small, rendered at once ----------------------------- */
+
+static gboolean
+read_slots(Capacity *capacity, Entry *entry, gint64 from, gint64 to,
+	   GArray *ret_slots, GError **error)
+{
+	Region *region = capacity_region(capacity);
+	g_autoptr(GPtrArray) offerings =
+		feed_scope_offerings(region, entry->unit, entry->service);
+
+	for (guint i = 0; i < offerings->len; i++) {
+		const SlotdOffering *off = offerings->pdata[i];
+
+		if (!store_list_slots(capacity_store(capacity), off->id, from,
+				      to, ret_slots, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+render_freebusy(Entry *entry, gint64 now)
+{
+	Capacity *capacity = entry->cache->capacity;
+	FeedScope scope = { capacity_region(capacity), entry->unit,
+			    entry->service, now };
+	g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	g_autoptr(GError) error = NULL;
+	g_autofree char *digest = NULL;
+	gint64 from, to;
+	GBytes *body;
+
+	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
+	feed_freebusy_window(scope.region, now, &from, &to);
+	if (!read_slots(capacity, entry, from, to, slots, &error)) {
+		entry_fail(entry, error);
+		return;
+	}
+	body = feed_render_freebusy(&scope, from, to, slots);
+	digest = feed_digest(body);
+	entry_store(entry, body, digest, calendar_local_day_start(now));
+}
+
+/* ---- staff feeds: in steps ------------------------------------------ */
+
+/* The booking's text from the last render while it has not changed,
+ * else a new one; either way it moves to the new table. */
+static const char *
+event_text(Entry *entry, const StoreFeedBooking *booking)
+{
+	EventText *event = NULL;
+	gint64 *key = NULL;
+
+	if (g_hash_table_steal_extended(entry->events, &booking->id,
+					(gpointer *)&key, (gpointer *)&event) &&
+	    (event->sequence != booking->sequence ||
+	     event->modified != booking->modified)) {
+		g_clear_pointer(&event, event_text_free);
+	}
+	if (event == NULL) {
+		event = g_new0(EventText, 1);
+		event->sequence = booking->sequence;
+		event->modified = booking->modified;
+		event->text = feed_writer_event(entry->writer, booking);
+	}
+	if (key == NULL)
+		key = g_memdup2(&booking->id, sizeof(booking->id));
+	g_hash_table_insert(entry->new_events, key, event);
+	return event->text;
+}
+
+static void
+finish_staff(Entry *entry)
+{
+	g_autofree char *digest = NULL;
+	GBytes *body = feed_writer_finish(g_steal_pointer(&entry->writer),
+					  &digest);
+	Region *region = g_steal_pointer(&entry->render_region);
+
+	g_hash_table_unref(entry->events);
+	entry->events = g_steal_pointer(&entry->new_events);
+	render_clear(entry);
+	entry->render_region = region;
+	entry_store(entry, body, digest, entry->render_day);
+}
+
+static gboolean
+staff_step(gpointer user_data)
+{
+	Entry *entry = user_data;
+	gint64 began = g_get_monotonic_time();
+
+	while (entry->next < entry->bookings->len) {
+		feed_writer_append(entry->writer,
+				   event_text(entry, entry->bookings->pdata
+							     [entry->next]));
+		entry->next++;
+		if (entry->next % STEP_CHECK_EVERY == 0 &&
+		    g_get_monotonic_time() - began > STEP_BUDGET_US)
+			return G_SOURCE_CONTINUE;
+	}
+	/* finish_staff destroys the source: its ref goes, not this call. */
+	finish_staff(entry);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+read_bookings(Capacity *capacity, Entry *entry, gint64 now,
+	      GPtrArray *ret_bookings, GError **error)
+{
+	gint64 from, cancelled_since;
+
+	feed_staff_window(capacity_region(capacity), now, &from,
+			  &cancelled_since);
+	return store_feed_bookings(capacity_store(capacity), entry->unit,
+				   *entry->service ? entry->service : NULL,
+				   from, cancelled_since, ret_bookings, error);
+}
+
+static void
+render_staff(Entry *entry, gint64 now)
+{
+	Capacity *capacity = entry->cache->capacity;
+	FeedScope scope = { capacity_region(capacity), entry->unit,
+			    entry->service, now };
+	g_autoptr(GError) error = NULL;
+
+	entry->bookings = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_feed_booking_free);
+	if (!read_bookings(capacity, entry, now, entry->bookings, &error)) {
+		entry_fail(entry, error);
+		return;
+	}
+	entry->writer = feed_writer_new_staff(&scope,
+					      entry->bookings->len * 512);
+	entry->new_events = new_event_table();
+	entry->next = 0;
+	entry->render_day = calendar_local_day_start(now);
+	/* Most feeds are done in the first step, before this returns. */
+	if (staff_step(entry) == G_SOURCE_REMOVE)
+		return;
+	entry->step = g_idle_source_new();
+	g_source_set_callback(entry->step, staff_step, entry, NULL);
+	g_source_attach(entry->step, NULL);
+}
+
+static void
+render(Entry *entry)
+{
+	Capacity *capacity = entry->cache->capacity;
+	gint64 now = capacity_now(capacity);
+
+	/* Titles and names may have changed with the configuration. */
+	if (entry->region != capacity_region(capacity))
+		g_hash_table_remove_all(entry->events);
+	/* A change from here on marks it stale again. */
+	entry->stale = FALSE;
+	entry->render_began = g_get_monotonic_time();
+	g_clear_pointer(&entry->render_region, region_unref);
+	entry->render_region = region_ref(capacity_region(capacity));
+	if (entry->kind == FEED_KIND_FREEBUSY)
+		render_freebusy(entry, now);
+	else
+		render_staff(entry, now);
+}
+
+void
+feed_cache_get(FeedCache *cache, FeedKind kind, const char *unit,
+	       const char *service, FeedReadyFunc ready, gpointer user_data,
+	       GDestroyNotify destroy)
+{
+	Entry *entry = entry_get(cache, kind, unit, service);
+	gboolean rendering = entry->writer != NULL;
+	Waiter *waiter;
+
+	if (!rendering && entry_is_fresh(entry, capacity_now(cache->capacity))) {
+		ready(&entry->document, NULL, user_data);
+		if (destroy)
+			destroy(user_data);
+		return;
+	}
+	waiter = g_new0(Waiter, 1);
+	waiter->ready = ready;
+	waiter->user_data = user_data;
+	waiter->destroy = destroy;
+	/* A render that began before the latest change is not for it. */
+	if (rendering && entry->stale)
+		g_queue_push_tail(&entry->later, waiter);
+	else
+		g_queue_push_tail(&entry->waiters, waiter);
+	if (!rendering)
+		render(entry);
+}
+
+/* ---- invalidation --------------------------------------------------- */
+
+static void
+unit_changed(FeedCache *cache, const char *unit)
+{
+	GHashTableIter iter;
+	Entry *entry;
+
+	g_hash_table_iter_init(&iter, cache->entries);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry))
+		if (g_str_equal(entry->unit, unit))
+			entry->stale = TRUE;
+}
+
+static void
+on_booking_changed(const char *booking_id, const char *status,
+		   const char *unit, const char *service, gpointer user_data)
+{
+	unit_changed(user_data, unit);
+}
+
+/* Slots change with bookings and holds; a booking moved to another
+ * unit is told to the old unit only this way. */
+static void
+on_slots_changed(const char *service, const char *unit, gint64 from,
+		 gint64 to, gpointer user_data)
+{
+	unit_changed(user_data, unit);
+}
+
+FeedCache *
+feed_cache_new(Capacity *capacity)
+{
+	FeedCache *cache = g_new0(FeedCache, 1);
+	CapacityListener listener = {
+		.booking_changed = on_booking_changed,
+		.slots_changed = on_slots_changed,
+		.user_data = cache,
+	};
+
+	cache->capacity = capacity;
+	cache->entries = g_hash_table_new_full(g_str_hash, g_str_equal,
+					       g_free,
+					       (GDestroyNotify)entry_free);
+	capacity_add_listener(capacity, &listener);
+	return cache;
+}
+
+void
+feed_cache_free(FeedCache *cache)
+{
+	if (cache == NULL)
+		return;
+	capacity_remove_listener(cache->capacity, cache);
+	g_hash_table_unref(cache->entries);
+	g_free(cache);
+}
+
+guint
+feed_cache_renders(FeedCache *cache)
+{
+	return cache->renders;
+}

@@ -1,0 +1,43 @@
+/* Rendered feeds, kept per (kind, unit, service) until the capacity
+ * engine says that unit's bookings or slots changed, the day turns or
+ * the configuration is reloaded. A fresh feed costs a hash lookup, so
+ * answering a conditional request with 304 costs next to nothing.
+ *
+ * A staff feed keeps the VEVENT text of every booking from its last
+ * render and reuses it while the booking's sequence and modification
+ * time stay the same; a long render runs in steps of a few milliseconds
+ * from an idle source, so the main loop never stalls on a big unit. */
+#pragma once
+
+#include <glib.h>
+
+#include "capacity.h"
+#include "feed.h"
+
+typedef struct _FeedCache FeedCache;
+
+typedef struct {
+	GBytes *body;
+	char *etag;		/* strong, quoted: "\"0123…\"" */
+	gint64 last_modified;	/* when the text last changed (UTC s) */
+} FeedDocument;
+
+/* `document` is borrowed for the call; NULL with `error` when the feed
+ * could not be read (storage trouble, shutting down). */
+typedef void (*FeedReadyFunc)(const FeedDocument *document,
+			      const GError *error, gpointer user_data);
+
+FeedCache *feed_cache_new(Capacity *capacity);
+/* Callers still waiting get an error first. */
+void feed_cache_free(FeedCache *cache);
+
+/* Calls `ready` with the feed's current text: at once when it is
+ * fresh, else when rendered (possibly before this returns). The scope
+ * must have been checked with feed_scope_check(). `service` NULL or ""
+ * is the whole unit. `destroy` frees user_data after `ready`. */
+void feed_cache_get(FeedCache *cache, FeedKind kind, const char *unit,
+		    const char *service, FeedReadyFunc ready,
+		    gpointer user_data, GDestroyNotify destroy);
+
+/* How many times feeds were rendered (tests and diagnostics). */
+guint feed_cache_renders(FeedCache *cache);

@@ -1,0 +1,772 @@
+/* Building and serialising the calendar feeds with libical. */
+#define G_LOG_DOMAIN "slotd-feed"
+
+#include "feed.h"
+
+#include <libical/ical.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calendar.h"
+#include "slotd-config.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(icalcomponent, icalcomponent_free)
+
+#define PRODID "-//slotd//slotd " SLOTD_VERSION "//EN"
+#define CALENDAR_END "END:VCALENDAR\r\n"
+/* Observances before this year are history no feed needs. */
+#define VTIMEZONE_FIRST_YEAR 2000
+
+/* ---- text ----------------------------------------------------------- */
+
+static gboolean
+is_control(gunichar c)
+{
+	return c < 0x20 || (c >= 0x7f && c < 0xa0);
+}
+
+char *
+feed_clean_text(const char *text)
+{
+	g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
+	GString *out = g_string_sized_new(strlen(valid));
+
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c == '\r' && p[1] == '\n')
+			continue; /* CR LF is one line break */
+		if (c == '\r' || c == '\n' || c == 0x2028 || c == 0x2029)
+			g_string_append_c(out, '\n');
+		else if (c == '\t')
+			g_string_append_c(out, ' ');
+		else if (!is_control(c))
+			g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* "Finnish / Swedish", the unit's stronger language first; one name
+ * when both are the same. */
+static char *
+bilingual(const char *fi, const char *sv, gboolean swedish_first)
+{
+	const char *first = swedish_first ? sv : fi;
+	const char *second = swedish_first ? fi : sv;
+
+	if (first == NULL || *first == '\0')
+		return feed_clean_text(second);
+	if (second == NULL || *second == '\0' || g_str_equal(first, second))
+		return feed_clean_text(first);
+	{
+		g_autofree char *joined = g_strconcat(first, " / ", second,
+						      NULL);
+
+		return feed_clean_text(joined);
+	}
+}
+
+static gboolean
+unit_swedish_first(const Unit *unit)
+{
+	return unit && unit->languages && unit->languages[0] &&
+	       g_str_equal(unit->languages[0], "sv");
+}
+
+static char *
+unit_title(const Region *region, const char *unit_id)
+{
+	const Unit *unit = region_find_unit(region, unit_id);
+
+	if (unit == NULL)
+		return g_strdup(unit_id);
+	return bilingual(unit->title_fi, unit->title_sv,
+			 unit_swedish_first(unit));
+}
+
+static char *
+service_title(const Region *region, const char *service_id,
+	      gboolean swedish_first)
+{
+	const Service *service = region_find_service(region, service_id);
+
+	if (service == NULL)
+		return g_strdup(service_id);
+	return bilingual(service->title_fi, service->title_sv,
+			 swedish_first);
+}
+
+/* ---- scopes and windows --------------------------------------------- */
+
+GPtrArray *
+feed_scope_offerings(const Region *region, const char *unit,
+		     const char *service)
+{
+	GPtrArray *found = g_ptr_array_new();
+
+	for (guint i = 0; i < region->offerings->len; i++) {
+		SlotdOffering *off = region->offerings->pdata[i];
+
+		if (!g_str_equal(off->unit->id, unit))
+			continue;
+		if (service && *service &&
+		    !g_str_equal(off->service->id, service))
+			continue;
+		g_ptr_array_add(found, off);
+	}
+	return found;
+}
+
+gboolean
+feed_scope_check(const Region *region, const char *unit,
+		 const char *service, GError **error)
+{
+	g_autoptr(GPtrArray) offerings = NULL;
+
+	if (region_find_unit(region, unit) == NULL) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_NO_SUCH_UNIT,
+			    "there is no unit '%s'; slotctl units lists them",
+			    unit);
+		return FALSE;
+	}
+	if (service == NULL || *service == '\0')
+		return TRUE;
+	offerings = feed_scope_offerings(region, unit, service);
+	if (region_find_service(region, service) == NULL ||
+	    offerings->len == 0) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_NO_SUCH_SERVICE,
+			    "unit '%s' offers no service '%s'; slotctl "
+			    "services lists them", unit, service);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+feed_scope_is_public(const Region *region, const char *unit,
+		     const char *service)
+{
+	g_autoptr(GPtrArray) offerings =
+		feed_scope_offerings(region, unit, service);
+
+	for (guint i = 0; i < offerings->len; i++) {
+		const SlotdOffering *off = offerings->pdata[i];
+
+		if (!off->public_freebusy)
+			return FALSE;
+	}
+	return offerings->len > 0;
+}
+
+void
+feed_staff_window(const Region *region, gint64 now, gint64 *ret_from,
+		  gint64 *ret_cancelled_since)
+{
+	gint64 today = calendar_local_day_start(now);
+	GDate date;
+
+	calendar_local_date(today, &date);
+	g_date_subtract_days(&date, FEED_PAST_DAYS);
+	*ret_from = calendar_local_to_utc(g_date_get_year(&date),
+					  g_date_get_month(&date),
+					  g_date_get_day(&date), 0, 0);
+	calendar_local_date(today, &date);
+	g_date_subtract_days(&date, region->daemon.cancelled_feed_days);
+	*ret_cancelled_since = calendar_local_to_utc(
+		g_date_get_year(&date), g_date_get_month(&date),
+		g_date_get_day(&date), 0, 0);
+}
+
+void
+feed_freebusy_window(const Region *region, gint64 now, gint64 *ret_from,
+		     gint64 *ret_to)
+{
+	GDate date;
+
+	*ret_from = calendar_local_day_start(now);
+	calendar_local_date(*ret_from, &date);
+	g_date_add_days(&date, region->daemon.horizon_days);
+	*ret_to = calendar_local_to_utc(g_date_get_year(&date),
+					g_date_get_month(&date),
+					g_date_get_day(&date), 0, 0);
+}
+
+/* ---- times ---------------------------------------------------------- */
+
+static struct icaltimetype
+utc_time(gint64 utc)
+{
+	return icaltime_from_timet_with_zone((time_t)utc, 0,
+					     icaltimezone_get_utc_timezone());
+}
+
+/* ---- the calendar --------------------------------------------------- */
+
+/* The builtin Europe/Helsinki zone under the plain TZID clients know,
+ * trimmed to this century. Built once; callers clone it. */
+static icalcomponent *
+helsinki_vtimezone(void)
+{
+	static icalcomponent *vtimezone;
+
+	if (g_once_init_enter(&vtimezone)) {
+		icaltimezone *zone;
+		icalcomponent *copy;
+		icalproperty *tzid, *location;
+		struct icaltimetype start = icaltime_null_time();
+
+		calendar_init();
+		zone = icaltimezone_get_builtin_timezone(FEED_TZID);
+		copy = icalcomponent_new_clone(icaltimezone_get_component(zone));
+		tzid = icalcomponent_get_first_property(copy,
+							ICAL_TZID_PROPERTY);
+		icalproperty_set_tzid(tzid, FEED_TZID);
+		/* libical's own X-LIC-LOCATION trips up other readers. */
+		while ((location = icalcomponent_get_first_property(
+				copy, ICAL_X_PROPERTY))) {
+			icalcomponent_remove_property(copy, location);
+			icalproperty_free(location);
+		}
+		start.year = VTIMEZONE_FIRST_YEAR;
+		start.month = 1;
+		start.day = 1;
+		icaltimezone_truncate_vtimezone(copy, start,
+						icaltime_null_time(), 1);
+		g_once_init_leave(&vtimezone, copy);
+	}
+	return vtimezone;
+}
+
+void
+feed_init(void)
+{
+	helsinki_vtimezone();
+}
+
+static icalproperty *
+x_property(const char *name, const char *value)
+{
+	icalproperty *property = icalproperty_new_x(value);
+
+	icalproperty_set_x_name(property, name);
+	return property;
+}
+
+static icalcomponent *
+new_calendar(const FeedScope *scope, const char *name)
+{
+	icalcomponent *calendar = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+	guint refresh = scope->region->daemon.feed_refresh_minutes;
+	g_autofree char *ttl = g_strdup_printf("PT%uM", refresh);
+
+	icalcomponent_add_property(calendar, icalproperty_new_prodid(PRODID));
+	icalcomponent_add_property(calendar, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(calendar,
+				   icalproperty_new_calscale("GREGORIAN"));
+	icalcomponent_add_property(
+		calendar, icalproperty_new_method(ICAL_METHOD_PUBLISH));
+	icalcomponent_add_property(calendar, icalproperty_new_name(name));
+	icalcomponent_add_property(calendar, x_property("X-WR-CALNAME", name));
+	icalcomponent_add_property(calendar,
+				   x_property("X-WR-TIMEZONE", FEED_TZID));
+	icalcomponent_add_property(
+		calendar, icalproperty_new_refreshinterval(
+				  icaldurationtype_from_int((int)refresh * 60)));
+	icalcomponent_add_property(calendar,
+				   x_property("X-PUBLISHED-TTL", ttl));
+	return calendar;
+}
+
+/* "Unit" or "Unit – Service", in the unit's stronger language first. */
+static char *
+calendar_name(const FeedScope *scope, const char *suffix)
+{
+	const Unit *unit = region_find_unit(scope->region, scope->unit);
+	g_autofree char *title = unit_title(scope->region, scope->unit);
+	g_autofree char *service = NULL;
+
+	if (scope->service && *scope->service)
+		service = service_title(scope->region, scope->service,
+					unit_swedish_first(unit));
+	return g_strconcat(title, service ? " – " : "", service ? service : "",
+			   suffix ? suffix : "", NULL);
+}
+
+/* The text of a calendar whose END line is left off, so that events
+ * serialised one by one can follow. */
+static GString *
+open_calendar_text(icalcomponent *calendar, gsize expected)
+{
+	char *text = icalcomponent_as_ical_string_r(calendar);
+	gsize length = strlen(text);
+	GString *out;
+
+	g_assert(g_str_has_suffix(text, CALENDAR_END));
+	length -= strlen(CALENDAR_END);
+	out = g_string_sized_new(length + expected);
+	g_string_append_len(out, text, length);
+	free(text);
+	return out;
+}
+
+static GBytes *
+close_calendar_text(GString *out)
+{
+	g_string_append(out, CALENDAR_END);
+	return g_string_free_to_bytes(out);
+}
+
+/* ---- staff feed ----------------------------------------------------- */
+
+/* Offsets by UTC hour, remembered for one render: the zone changes at
+ * most once in an hour, and bookings come in order of time. */
+#define OFFSET_CACHE 4
+
+typedef struct {
+	gint64 hour;		/* utc / 3600 */
+	gboolean uniform;	/* one offset for the whole hour */
+	int offset;		/* seconds east of UTC */
+} HourOffset;
+
+struct _FeedWriter {
+	Region *region;
+	char *unit;
+	gboolean swedish_first;
+	char *location;		/* the unit's title */
+	GHashTable *summaries;	/* service id -> title */
+	GString *text;
+	guint64 digest[2];	/* of the pieces appended so far */
+	HourOffset offsets[OFFSET_CACHE];
+};
+
+static int
+offset_at(FeedWriter *writer, gint64 utc)
+{
+	gint64 hour = utc >= 0 ? utc / 3600 : (utc - 3599) / 3600;
+	HourOffset *cached = &writer->offsets[(guint64)hour % OFFSET_CACHE];
+
+	if (cached->hour != hour) {
+		cached->hour = hour;
+		cached->offset = calendar_utc_offset(hour * 3600);
+		cached->uniform = cached->offset ==
+				  calendar_utc_offset(hour * 3600 + 3599);
+	}
+	return cached->uniform ? cached->offset : calendar_utc_offset(utc);
+}
+
+/* In the hour repeated when summer time ends a wall-clock reading
+ * names two instants, and clients disagree on which one a TZID time
+ * means (RFC 5545: the first; pytz: the second). */
+static gboolean
+is_ambiguous_local(FeedWriter *writer, gint64 utc)
+{
+	int offset = offset_at(writer, utc);
+
+	return offset > offset_at(writer, utc + 3600) ||
+	       offset_at(writer, utc - 3600) > offset;
+}
+
+/* The wall-clock reading in Helsinki; the TZID parameter names the
+ * zone, the VTIMEZONE defines it. */
+static struct icaltimetype
+helsinki_time(FeedWriter *writer, gint64 utc)
+{
+	time_t local = (time_t)(utc + offset_at(writer, utc));
+	struct icaltimetype t = icaltime_null_time();
+	struct tm tm;
+
+	gmtime_r(&local, &tm);
+	t.year = tm.tm_year + 1900;
+	t.month = tm.tm_mon + 1;
+	t.day = tm.tm_mday;
+	t.hour = tm.tm_hour;
+	t.minute = tm.tm_min;
+	t.second = tm.tm_sec;
+	return t;
+}
+
+/* DTSTART or DTEND: Helsinki wall-clock time with its TZID, or UTC
+ * where the wall clock would be ambiguous. */
+static icalproperty *
+event_time(FeedWriter *writer, icalproperty_kind kind, gint64 utc)
+{
+	gboolean ambiguous = is_ambiguous_local(writer, utc);
+	struct icaltimetype t = ambiguous ? utc_time(utc)
+					  : helsinki_time(writer, utc);
+	icalproperty *property = kind == ICAL_DTSTART_PROPERTY
+					 ? icalproperty_new_dtstart(t)
+					 : icalproperty_new_dtend(t);
+
+	if (!ambiguous)
+		icalproperty_add_parameter(property,
+					   icalparameter_new_tzid(FEED_TZID));
+	return property;
+}
+
+/* A digest for ETags: it has to change with the text, not to resist
+ * forgery, and hashing a 4 MB calendar with SHA-256 took longer than
+ * joining it. Two 64-bit multiply-xor lanes over 8-byte words. */
+static guint64
+mix64(guint64 h)
+{
+	h ^= h >> 33;
+	h *= G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= G_GUINT64_CONSTANT(0xc4ceb9fe1a85ec53);
+	return h ^ (h >> 33);
+}
+
+static void
+digest_update(guint64 *digest, const char *text, gsize length)
+{
+	guint64 a = digest[0] ^ length, b = digest[1] + length;
+	gsize i = 0;
+
+	for (; i + 8 <= length; i += 8) {
+		guint64 word;
+
+		memcpy(&word, text + i, 8);
+		a = (a ^ word) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
+		b = (b + word) * G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f);
+		b ^= b >> 29;
+	}
+	for (; i < length; i++) {
+		a = (a ^ (guchar)text[i]) * G_GUINT64_CONSTANT(0x100000001b3);
+		b = (b + (guchar)text[i]) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
+	}
+	digest[0] = mix64(a);
+	digest[1] = mix64(b ^ digest[0]);
+}
+
+static const char *
+summary_title(FeedWriter *writer, const char *service_id)
+{
+	char *title = g_hash_table_lookup(writer->summaries, service_id);
+
+	if (title == NULL) {
+		title = service_title(writer->region, service_id,
+				      writer->swedish_first);
+		g_hash_table_insert(writer->summaries, g_strdup(service_id),
+				    title);
+	}
+	return title;
+}
+
+static char *
+event_summary(FeedWriter *writer, const StoreFeedBooking *b)
+{
+	const char *title = summary_title(writer, b->service);
+	g_autofree char *ref = NULL;
+
+	if (b->client_ref == NULL || *b->client_ref == '\0')
+		return g_strconcat(title, " – anonymous", NULL);
+	ref = feed_clean_text(b->client_ref);
+	return g_strconcat(title, " – ref ", ref, NULL);
+}
+
+/* Home visits happen at the client's home: only its municipality is
+ * named, never more. */
+static char *
+event_location(FeedWriter *writer, const StoreFeedBooking *b)
+{
+	const Municipality *m = NULL;
+
+	if (g_strcmp0(b->modality, "home") == 0 && b->municipality)
+		m = region_find_municipality(writer->region, b->municipality);
+	if (m == NULL)
+		return g_strdup(writer->location);
+	return bilingual(m->name_fi, m->name_sv, writer->swedish_first);
+}
+
+static enum icalproperty_status
+event_status(const char *status)
+{
+	if (g_strcmp0(status, "cancelled") == 0 ||
+	    g_strcmp0(status, "entered-in-error") == 0)
+		return ICAL_STATUS_CANCELLED;
+	if (g_strcmp0(status, "proposed") == 0 ||
+	    g_strcmp0(status, "pending") == 0 ||
+	    g_strcmp0(status, "waitlist") == 0)
+		return ICAL_STATUS_TENTATIVE;
+	return ICAL_STATUS_CONFIRMED;
+}
+
+static icalcomponent *
+new_event(FeedWriter *writer, const StoreFeedBooking *b)
+{
+	icalcomponent *event = icalcomponent_new(ICAL_VEVENT_COMPONENT);
+	g_autofree char *uid = g_strdup_printf(
+		"b-%" G_GINT64_FORMAT "@%s.slotd", b->id,
+		writer->region->daemon.region_id);
+	g_autofree char *summary = event_summary(writer, b);
+	g_autofree char *location = event_location(writer, b);
+
+	icalcomponent_add_property(event, icalproperty_new_uid(uid));
+	icalcomponent_add_property(
+		event, icalproperty_new_dtstamp(utc_time(b->modified)));
+	icalcomponent_add_property(
+		event, event_time(writer, ICAL_DTSTART_PROPERTY, b->start));
+	icalcomponent_add_property(
+		event, event_time(writer, ICAL_DTEND_PROPERTY, b->end));
+	icalcomponent_add_property(event, icalproperty_new_summary(summary));
+	icalcomponent_add_property(event, icalproperty_new_location(location));
+	icalcomponent_add_property(
+		event, icalproperty_new_status(event_status(b->status)));
+	icalcomponent_add_property(
+		event, icalproperty_new_sequence((int)CLAMP(b->sequence, 0,
+							    G_MAXINT)));
+	icalcomponent_add_property(
+		event, icalproperty_new_created(utc_time(b->created)));
+	icalcomponent_add_property(
+		event, icalproperty_new_lastmodified(utc_time(b->modified)));
+	return event;
+}
+
+FeedWriter *
+feed_writer_new_staff(const FeedScope *scope, gsize size_hint)
+{
+	FeedWriter *writer = g_new0(FeedWriter, 1);
+	g_autofree char *name = calendar_name(scope, NULL);
+	g_autoptr(icalcomponent) calendar = new_calendar(scope, name);
+
+	writer->region = region_ref((Region *)scope->region);
+	writer->unit = g_strdup(scope->unit);
+	writer->swedish_first = unit_swedish_first(
+		region_find_unit(scope->region, scope->unit));
+	writer->location = unit_title(scope->region, scope->unit);
+	writer->summaries = g_hash_table_new_full(g_str_hash, g_str_equal,
+						  g_free, g_free);
+	icalcomponent_add_component(
+		calendar, icalcomponent_new_clone(helsinki_vtimezone()));
+	writer->text = open_calendar_text(calendar, size_hint);
+	digest_update(writer->digest, writer->text->str, writer->text->len);
+	for (guint i = 0; i < OFFSET_CACHE; i++)
+		writer->offsets[i].hour = G_MININT64;
+	return writer;
+}
+
+char *
+feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking)
+{
+	g_autoptr(icalcomponent) event = new_event(writer, booking);
+	char *text = icalcomponent_as_ical_string_r(event);
+	char *copy = g_strdup(text);
+
+	/* libical's buffers go back to libical's allocator. */
+	icalmemory_free_buffer(text);
+	return copy;
+}
+
+void
+feed_writer_append(FeedWriter *writer, const char *text)
+{
+	gsize length = strlen(text);
+
+	g_string_append_len(writer->text, text, length);
+	digest_update(writer->digest, text, length);
+}
+
+static char *
+digest_text(const guint64 *digest)
+{
+	return g_strdup_printf("%016" G_GINT64_MODIFIER "x%016"
+			       G_GINT64_MODIFIER "x", digest[0], digest[1]);
+}
+
+char *
+feed_digest(GBytes *text)
+{
+	guint64 digest[2] = { 0 };
+	gsize size;
+	const char *data = g_bytes_get_data(text, &size);
+
+	digest_update(digest, data, size);
+	return digest_text(digest);
+}
+
+GBytes *
+feed_writer_finish(FeedWriter *writer, char **ret_digest)
+{
+	GBytes *text;
+
+	feed_writer_append(writer, CALENDAR_END);
+	if (ret_digest != NULL)
+		*ret_digest = digest_text(writer->digest);
+	text = g_string_free_to_bytes(g_steal_pointer(&writer->text));
+	feed_writer_free(writer);
+	return text;
+}
+
+void
+feed_writer_free(FeedWriter *writer)
+{
+	if (writer == NULL)
+		return;
+	if (writer->text != NULL)
+		g_string_free(writer->text, TRUE);
+	g_hash_table_unref(writer->summaries);
+	g_free(writer->location);
+	g_free(writer->unit);
+	region_unref(writer->region);
+	g_free(writer);
+}
+
+GBytes *
+feed_render_staff(const FeedScope *scope, GPtrArray *bookings)
+{
+	/* A VEVENT is about 450 bytes. */
+	FeedWriter *writer = feed_writer_new_staff(scope,
+						   bookings->len * 512);
+
+	for (guint i = 0; i < bookings->len; i++) {
+		g_autofree char *event =
+			feed_writer_event(writer, bookings->pdata[i]);
+
+		feed_writer_append(writer, event);
+	}
+	return feed_writer_finish(writer, NULL);
+}
+
+/* ---- free/busy ------------------------------------------------------ */
+
+/* Ranks: where offerings overlap, the best state of any wins. */
+typedef enum {
+	FB_UNAVAILABLE,	/* closed, or capacity withdrawn */
+	FB_BUSY,	/* open, every place taken */
+	FB_FREE,	/* open with a place */
+	N_FB,
+} FbState;
+
+typedef struct {
+	gint64 at;
+	FbState state;
+	int delta;	/* +1 a slot begins, -1 it ends */
+} FbEdge;
+
+static int
+compare_edges(gconstpointer a, gconstpointer b)
+{
+	const FbEdge *x = a, *y = b;
+
+	return (x->at > y->at) - (x->at < y->at);
+}
+
+static FbState
+slot_state(const StoreSlot *slot)
+{
+	if (slot->status != SLOT_STATUS_FREE)
+		return FB_UNAVAILABLE;
+	return slot->booked + slot->held >= slot->capacity ? FB_BUSY : FB_FREE;
+}
+
+/* Slot starts and ends clipped to [from, to), sorted by time. */
+static GArray *
+slot_edges(GArray *slots, gint64 from, gint64 to)
+{
+	GArray *edges = g_array_sized_new(FALSE, FALSE, sizeof(FbEdge),
+					  slots->len * 2);
+
+	for (guint i = 0; i < slots->len; i++) {
+		const StoreSlot *s = &g_array_index(slots, StoreSlot, i);
+		FbEdge begin = { MAX(s->start, from), slot_state(s), 1 };
+		FbEdge end = { MIN(s->end, to), slot_state(s), -1 };
+
+		if (begin.at >= end.at)
+			continue;
+		g_array_append_val(edges, begin);
+		g_array_append_val(edges, end);
+	}
+	g_array_sort(edges, compare_edges);
+	return edges;
+}
+
+static FbState
+best_state(const int *open)
+{
+	if (open[FB_FREE] > 0)
+		return FB_FREE;
+	return open[FB_BUSY] > 0 ? FB_BUSY : FB_UNAVAILABLE;
+}
+
+static void
+add_period(icalcomponent *freebusy, gint64 start, gint64 end, FbState state)
+{
+	static const icalparameter_fbtype types[N_FB] = {
+		[FB_UNAVAILABLE] = ICAL_FBTYPE_BUSYUNAVAILABLE,
+		[FB_BUSY] = ICAL_FBTYPE_BUSY,
+		[FB_FREE] = ICAL_FBTYPE_FREE,
+	};
+	struct icalperiodtype period = icalperiodtype_null_period();
+	icalproperty *property;
+
+	period.start = utc_time(start);
+	period.end = utc_time(end);
+	property = icalproperty_new_freebusy(period);
+	icalproperty_add_parameter(property,
+				   icalparameter_new_fbtype(types[state]));
+	icalcomponent_add_property(freebusy, property);
+}
+
+/* Sweeps the edges: every moment of [from, to) gets one state, and
+ * neighbouring moments of the same state make one period. */
+static void
+add_periods(icalcomponent *freebusy, GArray *edges, gint64 from, gint64 to)
+{
+	int open[N_FB] = { 0 };
+	FbState state = FB_UNAVAILABLE;
+	gint64 since = from;
+	guint i = 0;
+
+	while (i < edges->len) {
+		gint64 at = g_array_index(edges, FbEdge, i).at;
+		FbState next;
+
+		for (; i < edges->len &&
+		       g_array_index(edges, FbEdge, i).at == at; i++) {
+			const FbEdge *e = &g_array_index(edges, FbEdge, i);
+
+			open[e->state] += e->delta;
+		}
+		next = best_state(open);
+		if (next == state)
+			continue;
+		if (at > since)
+			add_period(freebusy, since, at, state);
+		state = next;
+		since = at;
+	}
+	if (to > since)
+		add_period(freebusy, since, to, state);
+}
+
+GBytes *
+feed_render_freebusy(const FeedScope *scope, gint64 from, gint64 to,
+		     GArray *slots)
+{
+	g_autofree char *name = calendar_name(scope, " – vapaa/varattu · "
+					      "ledig/upptagen");
+	g_autofree char *uid = g_strdup_printf(
+		"freebusy-%s%s%s@%s.slotd", scope->unit,
+		scope->service && *scope->service ? "-" : "",
+		scope->service ? scope->service : "",
+		scope->region->daemon.region_id);
+	g_autoptr(icalcomponent) calendar = new_calendar(scope, name);
+	g_autoptr(GArray) edges = slot_edges(slots, from, to);
+	icalcomponent *freebusy = icalcomponent_new(ICAL_VFREEBUSY_COMPONENT);
+	GString *out;
+
+	icalcomponent_add_property(freebusy, icalproperty_new_uid(uid));
+	/* Stamped with the window's start, so the text changes with the
+	 * slots and the day only. */
+	icalcomponent_add_property(freebusy,
+				   icalproperty_new_dtstamp(utc_time(from)));
+	icalcomponent_add_property(freebusy,
+				   icalproperty_new_dtstart(utc_time(from)));
+	icalcomponent_add_property(freebusy,
+				   icalproperty_new_dtend(utc_time(to)));
+	add_periods(freebusy, edges, from, to);
+	icalcomponent_add_component(calendar, freebusy);
+	out = open_calendar_text(calendar, 0);
+	return close_calendar_text(out);
+}

@@ -1,0 +1,79 @@
+/* The calendar feeds: the only code that builds and serialises
+ * iCalendar (libical). A staff feed is a unit's bookings, optionally
+ * narrowed to one service; a free/busy feed is a VFREEBUSY of the
+ * unit's (or one service's) slots and holds no client reference.
+ *
+ * Rendering is pure: it reads the region snapshot and what the caller
+ * fetched from the store, and returns the text. */
+#pragma once
+
+#include <glib.h>
+
+#include "feed-token.h"
+#include "region.h"
+#include "store.h"
+
+/* A staff feed keeps the bookings of this many past days. */
+#define FEED_PAST_DAYS 31
+#define FEED_TZID "Europe/Helsinki"
+
+/* Prepares what every feed shares (the VTIMEZONE) while the daemon
+ * starts, before any thread could be using libical's zones. */
+void feed_init(void);
+
+typedef struct {
+	const Region *region;
+	const char *unit;	/* a unit of `region` */
+	const char *service;	/* NULL or "": every service of the unit */
+	gint64 now;		/* the daemon's clock, UTC seconds */
+} FeedScope;
+
+/* NO_SUCH_UNIT unless the unit exists; NO_SUCH_SERVICE unless
+ * `service` (when given) exists and is offered at the unit. */
+gboolean feed_scope_check(const Region *region, const char *unit,
+			  const char *service, GError **error);
+/* The offerings a scope covers, in configuration order (borrowed). */
+GPtrArray *feed_scope_offerings(const Region *region, const char *unit,
+				const char *service);
+/* TRUE when the scope has offerings and every one of them is marked
+ * public-freebusy: its free/busy feed needs no token. */
+gboolean feed_scope_is_public(const Region *region, const char *unit,
+			      const char *service);
+
+/* What a feed rendered at `now` shows. Both windows begin at a local
+ * midnight, so a feed's text changes only with its data or the day. */
+void feed_staff_window(const Region *region, gint64 now, gint64 *ret_from,
+		       gint64 *ret_cancelled_since);
+void feed_freebusy_window(const Region *region, gint64 now,
+			  gint64 *ret_from, gint64 *ret_to);
+
+/* The VCALENDAR of the bookings (StoreFeedBooking*, by start), one
+ * VEVENT each. */
+GBytes *feed_render_staff(const FeedScope *scope, GPtrArray *bookings);
+
+/* The same piece by piece, for callers that keep the VEVENT texts of
+ * unchanged bookings and render a long calendar in steps. The writer
+ * copies the scope and holds a reference to its region. */
+typedef struct _FeedWriter FeedWriter;
+
+FeedWriter *feed_writer_new_staff(const FeedScope *scope, gsize size_hint);
+/* The VEVENT text of one booking (ends in CR LF). */
+char *feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking);
+void feed_writer_append(FeedWriter *writer, const char *text);
+/* Ends the calendar: its text, and a 128-bit digest of the text in hex
+ * (for ETags; not cryptographic). Frees the writer. */
+GBytes *feed_writer_finish(FeedWriter *writer, char **ret_digest);
+void feed_writer_free(FeedWriter *writer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FeedWriter, feed_writer_free)
+/* The VCALENDAR with one VFREEBUSY over [from, to) from the slots
+ * (StoreSlot) of the scope's offerings, in any order. */
+GBytes *feed_render_freebusy(const FeedScope *scope, gint64 from, gint64 to,
+			     GArray *slots);
+
+/* A 128-bit digest of a feed's text in hex, for ETags: it changes with
+ * the text but is not cryptographic. */
+char *feed_digest(GBytes *text);
+
+/* Text for a feed: valid UTF-8, line breaks as "\n", no other control
+ * characters (tabs become spaces). */
+char *feed_clean_text(const char *text);

@@ -1,0 +1,450 @@
+/* The HTTP side of the feeds: libsoup 3 on the main loop, the paths,
+ * tokens, conditional requests and the responses. */
+#define G_LOG_DOMAIN "slotd-http"
+
+#include "http.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "feed.h"
+#include "feed-cache.h"
+#include "feed-export.h"
+#include "feed-token.h"
+
+#define TEXT_CALENDAR "text/calendar; charset=utf-8"
+#define ALLOWED_METHODS "GET, HEAD"
+
+struct _Http {
+	Capacity *capacity;
+	FeedCache *cache;
+	FeedExport *export;
+	SoupServer *server;	/* NULL: no HTTP */
+	char *address;		/* bound, "" when none */
+	GHashTable *replies;	/* Reply: requests waiting for the cache */
+};
+
+/* A request waiting for its feed; `http` is NULL once the server is
+ * gone, `finished` once libsoup is done with the message. */
+typedef struct {
+	Http *http;
+	SoupServerMessage *msg;
+	gulong finished_handler;
+	gboolean finished;
+	gboolean paused;
+	gboolean answered;
+} Reply;
+
+/* ---- plain responses ------------------------------------------------ */
+
+static void
+respond_plain(SoupServerMessage *msg, guint status)
+{
+	g_autofree char *body = g_strdup_printf(
+		"%u %s\n", status, soup_status_get_phrase(status));
+	SoupMessageHeaders *headers =
+		soup_server_message_get_response_headers(msg);
+
+	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_response(msg, "text/plain; charset=utf-8",
+					 SOUP_MEMORY_COPY, body,
+					 strlen(body));
+	soup_message_headers_replace(headers, "X-Content-Type-Options",
+				     "nosniff");
+	if (status == SOUP_STATUS_METHOD_NOT_ALLOWED)
+		soup_message_headers_replace(headers, "Allow", ALLOWED_METHODS);
+}
+
+static gboolean
+is_read_method(const char *method)
+{
+	return method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD ||
+	       g_strcmp0(method, "GET") == 0 || g_strcmp0(method, "HEAD") == 0;
+}
+
+/* Runs once the request headers are in, before any body is read:
+ * nothing but a bodiless GET or HEAD of a short path goes further. */
+static void
+screen_request(SoupServer *server, SoupServerMessage *msg, const char *path,
+	       GHashTable *query, gpointer user_data)
+{
+	SoupMessageHeaders *request =
+		soup_server_message_get_request_headers(msg);
+	goffset length = soup_message_headers_get_content_length(request);
+
+	if (!is_read_method(soup_server_message_get_method(msg))) {
+		respond_plain(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+	} else if (length > 0 || soup_message_headers_get_encoding(request) ==
+					 SOUP_ENCODING_CHUNKED) {
+		respond_plain(msg, SOUP_STATUS_BAD_REQUEST);
+	} else if (path == NULL || strlen(path) > FEED_PATH_MAX) {
+		respond_plain(msg, SOUP_STATUS_REQUEST_URI_TOO_LONG);
+	} else {
+		return;
+	}
+	/* Whatever body follows is not read. */
+	soup_message_headers_replace(
+		soup_server_message_get_response_headers(msg), "Connection",
+		"close");
+}
+
+/* ---- who may read what ---------------------------------------------- */
+
+static gboolean
+token_opens(Http *http, const FeedPath *path)
+{
+	Store *store = capacity_store(http->capacity);
+	g_autofree char *unit = NULL, *service = NULL;
+	g_autoptr(GError) error = NULL;
+	guint8 hash[FEED_HASH_SIZE], stored[FEED_HASH_SIZE];
+	gboolean found = FALSE, same;
+
+	feed_token_hash(path->token, hash);
+	if (!store_feed_token_lookup(store, hash, stored, &unit, &service,
+				     &found, &error) || !found)
+		return FALSE;
+	same = feed_hash_equal(hash, stored);
+	memset(hash, 0, sizeof(hash));
+	return same && g_str_equal(unit, path->unit) &&
+	       (*service == '\0' || g_str_equal(service, path->service));
+}
+
+static gboolean
+may_read(Http *http, const FeedPath *path)
+{
+	Region *region = capacity_region(http->capacity);
+
+	if (!feed_scope_check(region, path->unit, path->service, NULL))
+		return FALSE;
+	if (!path->has_token)
+		return feed_scope_is_public(region, path->unit, path->service);
+	return token_opens(http, path);
+}
+
+/* ---- conditional requests ------------------------------------------- */
+
+/* If-None-Match: "*", or any listed tag equal to ours (weak compare). */
+static gboolean
+etag_matches(const char *header, const char *etag)
+{
+	g_autoptr(GSList) tags = NULL;
+	gboolean match = FALSE;
+
+	if (header == NULL)
+		return FALSE;
+	tags = soup_header_parse_list(header);
+	for (GSList *l = tags; l && !match; l = l->next) {
+		const char *tag = l->data;
+
+		if (g_str_has_prefix(tag, "W/"))
+			tag += 2;
+		match = g_str_equal(tag, "*") || g_str_equal(tag, etag);
+	}
+	g_slist_free_full(g_steal_pointer(&tags), g_free);
+	return match;
+}
+
+/* If-Modified-Since counts only without If-None-Match, and only for a
+ * text older than the current second: a change later within the same
+ * second would carry the same date. */
+static gboolean
+not_modified(SoupMessageHeaders *request, const FeedDocument *document,
+	     gint64 now)
+{
+	const char *since;
+	g_autoptr(GDateTime) date = NULL;
+
+	if (soup_message_headers_get_one(request, "If-None-Match"))
+		return etag_matches(soup_message_headers_get_one(
+					    request, "If-None-Match"),
+				    document->etag);
+	since = soup_message_headers_get_one(request, "If-Modified-Since");
+	if (since == NULL || document->last_modified >= now)
+		return FALSE;
+	date = soup_date_time_new_from_http_string(since);
+	return date != NULL &&
+	       document->last_modified <= g_date_time_to_unix(date);
+}
+
+/* ---- answering ------------------------------------------------------ */
+
+static void
+set_validators(SoupMessageHeaders *headers, const FeedDocument *document)
+{
+	g_autoptr(GDateTime) date =
+		g_date_time_new_from_unix_utc(document->last_modified);
+	g_autofree char *modified = soup_date_time_to_string(date,
+							      SOUP_DATE_HTTP);
+
+	soup_message_headers_replace(headers, "ETag", document->etag);
+	soup_message_headers_replace(headers, "Last-Modified", modified);
+	/* Revalidate every time: a 304 is cheap, and feeds are private. */
+	soup_message_headers_replace(headers, "Cache-Control",
+				     "private, no-cache");
+	soup_message_headers_replace(headers, "X-Content-Type-Options",
+				     "nosniff");
+	/* The token is in the URL: no Referer may carry it on. */
+	soup_message_headers_replace(headers, "Referrer-Policy",
+				     "no-referrer");
+}
+
+static void
+answer(Http *http, SoupServerMessage *msg, const FeedDocument *document,
+       const GError *error)
+{
+	SoupMessageHeaders *request =
+		soup_server_message_get_request_headers(msg);
+	SoupMessageHeaders *response =
+		soup_server_message_get_response_headers(msg);
+	gsize size;
+	gconstpointer body;
+
+	if (document == NULL) {
+		respond_plain(msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
+		soup_message_headers_replace(response, "Retry-After", "60");
+		return;
+	}
+	set_validators(response, document);
+	if (not_modified(request, document, capacity_now(http->capacity))) {
+		soup_server_message_set_status(msg, SOUP_STATUS_NOT_MODIFIED,
+					       NULL);
+		return;
+	}
+	body = g_bytes_get_data(document->body, &size);
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	/* libsoup leaves the body out of a HEAD response. */
+	soup_server_message_set_response(msg, TEXT_CALENDAR, SOUP_MEMORY_COPY,
+					 body, size);
+}
+
+static void
+reply_free(Reply *reply)
+{
+	if (reply->http)
+		g_hash_table_remove(reply->http->replies, reply);
+	g_signal_handler_disconnect(reply->msg, reply->finished_handler);
+	g_object_unref(reply->msg);
+	g_free(reply);
+}
+
+static void
+on_finished(SoupServerMessage *msg, gpointer user_data)
+{
+	Reply *reply = user_data;
+
+	reply->finished = TRUE;
+}
+
+static void
+feed_ready(const FeedDocument *document, const GError *error,
+	   gpointer user_data)
+{
+	Reply *reply = user_data;
+
+	if (reply->http == NULL || reply->finished)
+		return;
+	answer(reply->http, reply->msg, document, error);
+	reply->answered = TRUE;
+	g_debug("feed answered: %u",
+		soup_server_message_get_status(reply->msg));
+	if (reply->paused)
+		soup_server_message_unpause(reply->msg);
+}
+
+static void
+serve_feed(Http *http, SoupServerMessage *msg, const FeedPath *path)
+{
+	Reply *reply = g_new0(Reply, 1);
+
+	reply->http = http;
+	reply->msg = g_object_ref(msg);
+	reply->finished_handler = g_signal_connect(msg, "finished",
+						   G_CALLBACK(on_finished),
+						   reply);
+	g_hash_table_add(http->replies, reply);
+	/* `reply` may be answered and freed before this returns. */
+	g_debug("%s feed of unit %s%s%s", path->kind == FEED_KIND_STAFF
+						  ? "staff"
+						  : "free/busy",
+		path->unit, *path->service ? ", service " : "", path->service);
+	soup_server_message_pause(msg);
+	reply->paused = TRUE;
+	feed_cache_get(http->cache, path->kind, path->unit, path->service,
+		       feed_ready, reply, (GDestroyNotify)reply_free);
+}
+
+static void
+handle_request(SoupServer *server, SoupServerMessage *msg, const char *path,
+	       GHashTable *query, gpointer user_data)
+{
+	Http *http = user_data;
+	FeedPath feed;
+
+	/* The path is not logged: it may hold a token, right or wrong. */
+	if (path == NULL || !feed_path_parse(path, strlen(path), &feed) ||
+	    !may_read(http, &feed)) {
+		g_debug("%s of no feed: 404",
+			soup_server_message_get_method(msg));
+		respond_plain(msg, SOUP_STATUS_NOT_FOUND);
+		return;
+	}
+	serve_feed(http, msg, &feed);
+}
+
+/* ---- the server ----------------------------------------------------- */
+
+/* "host:port" or "[v6]:port"; the port may be 0 (any free one). */
+static gboolean
+split_address(const char *text, char **ret_host, guint16 *ret_port)
+{
+	const char *colon = strrchr(text, ':');
+	guint64 port;
+	g_autofree char *host = NULL;
+
+	if (colon == NULL || colon == text ||
+	    !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port, NULL))
+		return FALSE;
+	host = g_strndup(text, colon - text);
+	if (host[0] == '[' && g_str_has_suffix(host, "]")) {
+		char *inner = g_strndup(host + 1, strlen(host) - 2);
+
+		g_free(host);
+		host = inner;
+	}
+	*ret_host = g_steal_pointer(&host);
+	*ret_port = (guint16)port;
+	return TRUE;
+}
+
+static GInetAddress *
+resolve(const char *host, GError **error)
+{
+	GInetAddress *address = g_inet_address_new_from_string(host);
+	g_autoptr(GResolver) resolver = NULL;
+	GList *found;
+
+	if (address != NULL)
+		return address;
+	/* Once, at start-up, before anyone waits on the loop. */
+	resolver = g_resolver_get_default();
+	found = g_resolver_lookup_by_name(resolver, host, NULL, error);
+	if (found == NULL)
+		return NULL;
+	address = g_object_ref(found->data);
+	g_resolver_free_addresses(found);
+	return address;
+}
+
+static char *
+bound_address(SoupServer *server)
+{
+	GSList *listeners = soup_server_get_listeners(server);
+	g_autoptr(GSocketAddress) local = NULL;
+	g_autofree char *host = NULL;
+	GInetSocketAddress *inet;
+
+	if (listeners == NULL)
+		return g_strdup("");
+	local = g_socket_get_local_address(listeners->data, NULL);
+	g_slist_free(listeners);
+	if (local == NULL || !G_IS_INET_SOCKET_ADDRESS(local))
+		return g_strdup("");
+	inet = G_INET_SOCKET_ADDRESS(local);
+	host = g_inet_address_to_string(g_inet_socket_address_get_address(inet));
+	if (strchr(host, ':'))
+		return g_strdup_printf("[%s]:%u", host,
+				       g_inet_socket_address_get_port(inet));
+	return g_strdup_printf("%s:%u", host,
+			       g_inet_socket_address_get_port(inet));
+}
+
+static gboolean
+start_server(Http *http, const char *address, GError **error)
+{
+	g_autofree char *host = NULL;
+	g_autoptr(GInetAddress) inet = NULL;
+	g_autoptr(GSocketAddress) socket_address = NULL;
+	guint16 port;
+
+	if (!split_address(address, &host, &port)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CONFIG,
+			    "http-address \"%s\" is not HOST:PORT", address);
+		return FALSE;
+	}
+	inet = resolve(host, error);
+	if (inet == NULL)
+		return FALSE;
+	socket_address = g_inet_socket_address_new(inet, port);
+	/* No version in the Server header; paths exactly as sent. */
+	http->server = soup_server_new("server-header", "slotd", "raw-paths",
+				       TRUE, NULL);
+	soup_server_add_early_handler(http->server, NULL, screen_request, http,
+				      NULL);
+	soup_server_add_handler(http->server, NULL, handle_request, http,
+				NULL);
+	if (!soup_server_listen(http->server, socket_address, 0, error)) {
+		g_prefix_error(error, "cannot serve feeds at %s: ", address);
+		return FALSE;
+	}
+	http->address = bound_address(http->server);
+	g_message("serving feeds at http://%s/", http->address);
+	return TRUE;
+}
+
+Http *
+http_new(Capacity *capacity, GError **error)
+{
+	const DaemonConfig *config = &capacity_region(capacity)->daemon;
+	Http *http = g_new0(Http, 1);
+
+	feed_init();
+	http->capacity = capacity;
+	http->cache = feed_cache_new(capacity);
+	http->replies = g_hash_table_new(NULL, NULL);
+	http->address = NULL;
+	if (config->http_address && *config->http_address &&
+	    !start_server(http, config->http_address, error)) {
+		http_free(http);
+		return NULL;
+	}
+	if (http->address == NULL)
+		http->address = g_strdup("");
+	if (config->feed_export_dir) {
+		http->export = feed_export_new(capacity, http->cache,
+					       config->feed_export_dir, error);
+		if (http->export == NULL) {
+			http_free(http);
+			return NULL;
+		}
+	}
+	return http;
+}
+
+void
+http_free(Http *http)
+{
+	GHashTableIter iter;
+	Reply *reply;
+
+	if (http == NULL)
+		return;
+	g_clear_pointer(&http->export, feed_export_free);
+	/* Requests still waiting are dropped with their connections. */
+	g_hash_table_iter_init(&iter, http->replies);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&reply, NULL))
+		reply->http = NULL;
+	g_hash_table_unref(http->replies);
+	if (http->server) {
+		soup_server_disconnect(http->server);
+		g_clear_object(&http->server);
+	}
+	g_clear_pointer(&http->cache, feed_cache_free);
+	g_free(http->address);
+	g_free(http);
+}
+
+const char *
+http_address(Http *http)
+{
+	return http && http->address ? http->address : "";
+}

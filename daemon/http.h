@@ -1,0 +1,30 @@
+/* The feed front of the daemon: the cache of rendered feeds, the HTTP
+ * server (libsoup 3, on the default GMainContext) at [daemon]
+ * http-address, and the export to [daemon] feed-export-dir. Either may
+ * be off; the cache is always there.
+ *
+ * HTTP, GET and HEAD only:
+ *   /feeds/TOKEN/UNIT.ics, /feeds/TOKEN/UNIT/SERVICE.ics    staff feeds
+ *   /freebusy/TOKEN/UNIT[/SERVICE].ics                      free/busy
+ *   /freebusy/public/UNIT[/SERVICE].ics      when every offering it
+ *                                            covers is public-freebusy
+ * A token opens the feeds of its unit (and service, if it was issued
+ * for one), staff and free/busy alike. An unknown, revoked or
+ * mismatched token, an unknown unit or any other path is the same
+ * plain 404. ETag and Last-Modified; If-None-Match and
+ * If-Modified-Since give 304. Tokens never reach a log. */
+#pragma once
+
+#include <glib.h>
+
+#include "capacity.h"
+
+typedef struct _Http Http;
+
+/* Starts what the region's [daemon] group asks for. */
+Http *http_new(Capacity *capacity, GError **error);
+/* Stops serving; waits for exported files being written. */
+void http_free(Http *http);
+/* Where the server listens ("127.0.0.1:8470", "[::1]:8470"), with the
+ * real port when the configuration said 0; "" when it does not. */
+const char *http_address(Http *http);

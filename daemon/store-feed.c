@@ -1,0 +1,245 @@
+/* What the calendar feeds read from the store, and the feed-token table
+ * (schema version 2). Feeds are rendered rarely and cached, so this
+ * reads only the columns a calendar shows. */
+#define G_LOG_DOMAIN "slotd-store"
+
+#include "store-private.h"
+
+#include <string.h>
+
+#define FEED_BOOKING_COLUMNS \
+	"id, offering, unit, service, start, \"end\", client_ref, status," \
+	" municipality, modality, sequence, created, modified"
+
+/* Indexed by QueryId - Q_FEED_FIRST. */
+static const char *const feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
+	/* Leads with unit and start: the booking_by_unit index. */
+	[Q_FEED_BOOKINGS - Q_FEED_FIRST] =
+		"SELECT " FEED_BOOKING_COLUMNS " FROM booking"
+		" WHERE unit = ?1 AND start >= ?3"
+		" AND (?2 IS NULL OR service = ?2)"
+		" AND (status NOT IN ('cancelled', 'entered-in-error')"
+		"  OR modified >= ?4)"
+		" ORDER BY start, id",
+	[Q_FEED_TOKEN_ADD - Q_FEED_FIRST] =
+		"INSERT INTO feed_token (hash, unit, service, created,"
+		" created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_FEED_TOKEN_REVOKE - Q_FEED_FIRST] =
+		"UPDATE feed_token SET revoked = ?2"
+		" WHERE hash = ?1 AND revoked IS NULL RETURNING unit, service",
+	[Q_FEED_TOKEN_LOOKUP - Q_FEED_FIRST] =
+		"SELECT hash, unit, service FROM feed_token"
+		" WHERE hash = ?1 AND revoked IS NULL",
+};
+
+enum {
+	FB_ID,
+	FB_OFFERING,
+	FB_UNIT,
+	FB_SERVICE,
+	FB_START,
+	FB_END,
+	FB_CLIENT_REF,
+	FB_STATUS,
+	FB_MUNICIPALITY,
+	FB_MODALITY,
+	FB_SEQUENCE,
+	FB_CREATED,
+	FB_MODIFIED,
+};
+
+/* Prepares a feed statement on first use into the Store's table, where
+ * it is kept and finalized with the others. */
+static Query
+feed_query(Store *store, QueryId id, GError **error)
+{
+	int rc;
+
+	g_assert(id >= Q_FEED_FIRST && id <= Q_FEED_LAST);
+	if (store->queries[id] == NULL) {
+		const char *sql = feed_sql[id - Q_FEED_FIRST];
+
+		rc = sqlite3_prepare_v3(store->db, sql, -1,
+					SQLITE_PREPARE_PERSISTENT,
+					&store->queries[id], NULL);
+		if (rc != SQLITE_OK) {
+			store_fail(store, rc, sql, error);
+			return NULL;
+		}
+	}
+	return store_query(store, id, error);
+}
+
+static void
+bind_hash(Query q, int index, const guint8 *hash)
+{
+	sqlite3_bind_blob(q, index, hash, STORE_FEED_HASH_SIZE, SQLITE_STATIC);
+}
+
+/* NULL for an SQL NULL, unlike store_column_dup's "" for nothing. */
+static char *
+column_or_null(Query q, int column)
+{
+	if (sqlite3_column_type(q, column) == SQLITE_NULL)
+		return NULL;
+	return store_column_dup(q, column);
+}
+
+/* ---- bookings ------------------------------------------------------- */
+
+void
+store_feed_booking_free(StoreFeedBooking *booking)
+{
+	if (booking == NULL)
+		return;
+	g_free(booking->offering);
+	g_free(booking->unit);
+	g_free(booking->service);
+	g_free(booking->client_ref);
+	g_free(booking->status);
+	g_free(booking->municipality);
+	g_free(booking->modality);
+	g_free(booking);
+}
+
+static StoreFeedBooking *
+feed_booking_from_row(Query q)
+{
+	StoreFeedBooking *b = g_new0(StoreFeedBooking, 1);
+
+	b->id = sqlite3_column_int64(q, FB_ID);
+	b->offering = store_column_dup(q, FB_OFFERING);
+	b->unit = store_column_dup(q, FB_UNIT);
+	b->service = store_column_dup(q, FB_SERVICE);
+	b->start = sqlite3_column_int64(q, FB_START);
+	b->end = sqlite3_column_int64(q, FB_END);
+	b->client_ref = store_column_dup(q, FB_CLIENT_REF);
+	b->status = store_column_dup(q, FB_STATUS);
+	b->municipality = column_or_null(q, FB_MUNICIPALITY);
+	b->modality = column_or_null(q, FB_MODALITY);
+	b->sequence = sqlite3_column_int64(q, FB_SEQUENCE);
+	b->created = sqlite3_column_int64(q, FB_CREATED);
+	b->modified = sqlite3_column_int64(q, FB_MODIFIED);
+	return b;
+}
+
+gboolean
+store_feed_bookings(Store *store, const char *unit, const char *service,
+		    gint64 from, gint64 cancelled_since,
+		    GPtrArray *ret_bookings, GError **error)
+{
+	g_auto(Query) q = NULL;
+	guint old_len = ret_bookings->len;
+	int rc;
+
+	g_return_val_if_fail(unit != NULL, FALSE);
+	q = feed_query(store, Q_FEED_BOOKINGS, error);
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, unit);
+	store_bind_text(q, 2, service);
+	sqlite3_bind_int64(q, 3, from);
+	sqlite3_bind_int64(q, 4, cancelled_since);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		g_ptr_array_add(ret_bookings, feed_booking_from_row(q));
+	if (rc == SQLITE_DONE)
+		return TRUE;
+	/* Nothing half-read reaches the caller. */
+	while (ret_bookings->len > old_len)
+		store_feed_booking_free(
+			g_ptr_array_steal_index(ret_bookings,
+						ret_bookings->len - 1));
+	return store_fail_query(store, rc, q, error);
+}
+
+/* ---- tokens --------------------------------------------------------- */
+
+gboolean
+store_feed_token_add(Store *store, const guint8 *hash, const char *unit,
+		     const char *service, gint64 now, guint32 uid,
+		     GError **error)
+{
+	g_auto(Query) q = NULL;
+
+	g_return_val_if_fail(hash != NULL && unit != NULL, FALSE);
+	q = feed_query(store, Q_FEED_TOKEN_ADD, error);
+	if (q == NULL)
+		return FALSE;
+	bind_hash(q, 1, hash);
+	store_bind_text(q, 2, unit);
+	store_bind_text(q, 3, service ? service : "");
+	sqlite3_bind_int64(q, 4, now);
+	sqlite3_bind_int64(q, 5, uid);
+	return store_run(store, q, error);
+}
+
+static gboolean
+no_such_token(GError **error)
+{
+	g_set_error_literal(error, SLOTD_ERROR, SLOTD_ERROR_NO_SUCH_TOKEN,
+			    "no such feed token (or it was revoked already); "
+			    "check the token you were given");
+	return FALSE;
+}
+
+gboolean
+store_feed_token_revoke(Store *store, const guint8 *hash, gint64 now,
+			char **ret_unit, char **ret_service, GError **error)
+{
+	g_auto(Query) q = NULL;
+	int rc;
+
+	g_return_val_if_fail(hash != NULL, FALSE);
+	q = feed_query(store, Q_FEED_TOKEN_REVOKE, error);
+	if (q == NULL)
+		return FALSE;
+	bind_hash(q, 1, hash);
+	sqlite3_bind_int64(q, 2, now);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return no_such_token(error);
+	if (rc != SQLITE_ROW)
+		return store_fail_query(store, rc, q, error);
+	if (ret_unit != NULL)
+		*ret_unit = store_column_dup(q, 0);
+	if (ret_service != NULL)
+		*ret_service = store_column_dup(q, 1);
+	/* RETURNING: the change is complete only once stepped to the end. */
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		;
+	if (rc == SQLITE_DONE)
+		return TRUE;
+	if (ret_unit != NULL)
+		g_clear_pointer(ret_unit, g_free);
+	if (ret_service != NULL)
+		g_clear_pointer(ret_service, g_free);
+	return store_fail_query(store, rc, q, error);
+}
+
+gboolean
+store_feed_token_lookup(Store *store, const guint8 *hash, guint8 *ret_hash,
+			char **ret_unit, char **ret_service,
+			gboolean *ret_found, GError **error)
+{
+	g_auto(Query) q = NULL;
+	int rc;
+
+	g_return_val_if_fail(hash != NULL && ret_found != NULL, FALSE);
+	*ret_found = FALSE;
+	q = feed_query(store, Q_FEED_TOKEN_LOOKUP, error);
+	if (q == NULL)
+		return FALSE;
+	bind_hash(q, 1, hash);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return TRUE;
+	if (rc != SQLITE_ROW)
+		return store_fail_query(store, rc, q, error);
+	if (sqlite3_column_bytes(q, 0) != STORE_FEED_HASH_SIZE)
+		return TRUE;
+	memcpy(ret_hash, sqlite3_column_blob(q, 0), STORE_FEED_HASH_SIZE);
+	*ret_unit = store_column_dup(q, 1);
+	*ret_service = store_column_dup(q, 2);
+	*ret_found = TRUE;
+	return TRUE;
+}
