@@ -1,0 +1,285 @@
+#!/bin/sh
+# slotd against the physical limits of its building blocks, as ratios.
+#
+# One run starts a private dbus-daemon and the bare echo server, writes a
+# large region (all 17 municipalities, about 300 units, 120 days), has
+# slotd materialise it, loads 1,000,000 bookings through the store API,
+# and then measures slotd and the bare baselines in the same run,
+# interleaved: see docs/performance.md for what each figure means.
+#
+#   bench/bench.sh            the full run (under ten minutes)
+#   bench/bench.sh --quick    about a minute: fewer rounds; the full-size
+#                             database of the last full run when it is
+#                             still fresh, else a smaller region
+#   bench/bench.sh --smoke    seconds: proves the programs work (tests)
+#
+# Options: --build DIR uses an existing build directory as it is (no
+# meson, no ninja); by default build/bench is configured (debugoptimized)
+# and built. --keep keeps the work directory. The table goes to stdout,
+# the JSON to bench/results/latest.json (smoke: into the work directory).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+mode=full
+build=
+keep=0
+
+usage() {
+	sed -n '2,20s/^# \{0,1\}//p' "$0"
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) mode=quick ;;
+	--smoke) mode=smoke ;;
+	--full) mode=full ;;
+	--build) build=$2; shift ;;
+	--keep) keep=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+say() {
+	printf '%s\n' "== $*" >&2
+}
+
+# ---- build -------------------------------------------------------------
+
+if [ -z "$build" ]; then
+	build=$root/build/bench
+	if [ ! -f "$build/build.ninja" ]; then
+		mkdir -p "$root/build"
+		meson setup "$build" "$root" \
+			--buildtype=debugoptimized >/dev/null
+	fi
+	# Only what the benchmark runs: a half-written test elsewhere in
+	# the tree does not stop it.
+	targets="daemon/slotd bench/slotd-bench bench/slotd-bench-echo
+		bench/slotd-bench-gen bench/slotd-bench-fill $(ninja -C "$build" \
+		-t targets all | sed -n 's|^\(plugins/[^/ ]*\.so\): .*|\1|p')"
+	# shellcheck disable=SC2086
+	if ! ninja -C "$build" $targets >"$build/bench-build.log" 2>&1; then
+		cat "$build/bench-build.log" >&2
+		echo "bench.sh: the build failed" >&2
+		exit 1
+	fi
+fi
+build=$(cd "$build" && pwd)
+if [ "$mode" != smoke ] &&
+	grep -q '^#define SLOTD_SANITIZED 1' "$build/slotd-config.h"; then
+	echo "bench.sh: $build is a sanitizer build; its figures would" \
+		"mean nothing (use --smoke, or another build)" >&2
+	exit 2
+fi
+bench=$build/bench/slotd-bench
+slotd=$build/daemon/slotd
+
+# ---- the run's parameters ----------------------------------------------
+
+# scale (units), horizon days, bookings, feed bookings, startup runs,
+# latency rounds/calls/find calls, rate rounds/seconds, feed rounds/304s.
+set_params() {
+	case $1 in
+	full) scale=1 horizon=120 bookings=1000000 feed_bookings=10000
+	      starts=5 lat_rounds=15 calls=200 find_calls=20
+	      rate_rounds=5 rate_seconds=2 feed_rounds=7 not_modified=200 ;;
+	quick) scale=1 horizon=120 bookings=1000000 feed_bookings=10000
+	      starts=3 lat_rounds=5 calls=100 find_calls=8
+	      rate_rounds=3 rate_seconds=1 feed_rounds=3 not_modified=100 ;;
+	quick-small) scale=0.25 horizon=30 bookings=100000
+	      feed_bookings=10000 ;;
+	smoke) scale=0.25 horizon=7 bookings=2000 feed_bookings=100
+	      starts=1 lat_rounds=1 calls=20 find_calls=2
+	      rate_rounds=1 rate_seconds=0.3 feed_rounds=1 not_modified=10 ;;
+	esac
+}
+set_params "$mode"
+
+# ---- processes and clean-up --------------------------------------------
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/slotd-bench.XXXXXX")
+bus_pid= echo_pid= slotd_pid=
+
+# Stops a process we started and waits (at most 20 s) until it is gone.
+# The last slotd is started by `slotd-bench startup`, so it is not this
+# shell's child: then only its state in /proc tells that it has exited.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	wait "$1" 2>/dev/null || true
+	i=0
+	while [ $i -lt 400 ] && kill -0 "$1" 2>/dev/null &&
+		! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+cleanup() {
+	stop_pid "$slotd_pid"
+	stop_pid "$echo_pid"
+	stop_pid "$bus_pid"
+	if [ "$keep" = 1 ]; then
+		echo "bench.sh: kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+figures=$work/figures.txt
+: >"$figures"
+info() {
+	echo "info $*" >>"$figures"
+}
+
+start_bus() {
+	out=$(dbus-daemon --session --fork --address="unix:dir=$work" \
+		--print-address=1 --print-pid=1 2>/dev/null)
+	address=$(echo "$out" | sed -n 1p)
+	bus_pid=$(echo "$out" | sed -n 2p)
+}
+
+slotd_args() {
+	echo "$slotd --config $work/region/slotd.conf --state-dir $work/state" \
+		"--plugin-dir $build/plugins --bus-address $address"
+}
+
+# slotd materialises the generated region once, alone, then stops.
+materialise() {
+	say "slotd materialises the region's slots"
+	t0=$(date +%s)
+	# shellcheck disable=SC2046
+	$(slotd_args) 2>>"$work/slotd.log" &
+	slotd_pid=$!
+	"$bench" wait-horizon "$address" 900
+	stop_pid "$slotd_pid"
+	slotd_pid=
+	echo "figure materialise-s $(($(date +%s) - t0))" >>"$figures"
+}
+
+# The database: from the cache of an earlier run when it is the same
+# region, load and loader and still fresh (two days: slotd extends the
+# horizon by the days that passed), else materialised and loaded now.
+cache_key() {
+	cat "$work"/region/*.conf "$work"/region/services.d/*.conf \
+		"$here/fill.c" | sha256sum | cut -c1-16
+}
+
+prepare_database() {
+	mkdir -p "$work/state"
+	cache=$build/bench-cache/$(cache_key)-$bookings
+	if [ "$mode" = quick ] && [ -n "$(find "$cache.db" -mtime -2 \
+		2>/dev/null)" ]; then
+		say "using the database of an earlier full run ($cache.db)"
+		cp "$cache.db" "$work/state/slotd.db"
+		cat "$cache.info" >>"$figures"
+		return
+	fi
+	materialise
+	say "loading $bookings bookings through the store API"
+	"$build/bench/slotd-bench-fill" --db "$work/state/slotd.db" \
+		--meta "$work/region/bench.ini" --bookings "$bookings" \
+		--feed-units $((feed_rounds + 1)) \
+		--feed-bookings "$feed_bookings" \
+		$([ "$mode" = smoke ] && echo --check) >"$work/fill.txt"
+	cat "$work/fill.txt" >>"$figures"
+	if [ "$mode" = full ]; then
+		rm -rf "$build/bench-cache"
+		mkdir -p "$build/bench-cache"
+		cp "$work/state/slotd.db" "$cache.db"
+		grep '^info feed-units' "$work/fill.txt" >"$cache.info"
+	fi
+}
+
+generate() {
+	rm -rf "$work/region"
+	"$build/bench/slotd-bench-gen" --example "$root/config/example" \
+		--out "$work/region" --scale "$1" --horizon-days "$2" \
+		--http-address 127.0.0.1:0 >&2
+}
+
+meta() {
+	sed -n "s/^$1=//p" "$work/region/bench.ini"
+}
+
+# ---- the run -------------------------------------------------------------
+
+say "slotd benchmark, $mode run, work directory $work"
+info run "$mode"
+info machine "$(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' \
+	/proc/cpuinfo | head -n 1), $(uname -sr)"
+say "disk: fdatasync latency of $work"
+"$bench" fsync "$work" $([ "$mode" = smoke ] && echo 20 || echo 200) \
+	>>"$figures"
+
+start_bus
+generate "$scale" "$horizon"
+if [ "$mode" = quick ] && [ -z "$(find \
+	"$build/bench-cache/$(cache_key)-$bookings.db" -mtime -2 \
+	2>/dev/null)" ]; then
+	say "no fresh full-size database from a full run: a smaller region"
+	set_params quick-small
+	generate "$scale" "$horizon"
+fi
+info region "$(meta units) units, $(meta offering-count) offerings," \
+	"$horizon-day horizon, $bookings bookings loaded"
+prepare_database
+feed_units=$(sed -n 's/^info feed-units //p' "$figures" | tail -n 1)
+
+say "the bare echo server"
+"$build/bench/slotd-bench-echo" "$address" 2>>"$work/echo.log" &
+echo_pid=$!
+"$bench" wait-name "$address" org.slotd.BenchEcho 10
+
+say "start-up with the bookings: $starts start(s)"
+# shellcheck disable=SC2046
+"$bench" startup --address "$address" --runs "$starts" \
+	--pidfile "$work/slotd.pid" --log "$work/slotd.log" \
+	-- $(slotd_args) >>"$figures"
+slotd_pid=$(cat "$work/slotd.pid")
+"$bench" wait-horizon "$address" 300
+# Memory before any work, beside the peak after all of it.
+"$bench" rss "$slotd_pid" | sed 's/^figure rss-/figure start-rss-/' \
+	>>"$figures"
+
+say "latency: trivial call and FindSlots against the echo"
+"$bench" latency --address "$address" --rounds "$lat_rounds" \
+	--calls "$calls" --find-calls "$find_calls" \
+	--find-service "$(meta find-service)" \
+	--find-municipality "$(meta find-municipality)" \
+	--find-language "$(meta find-language)" \
+	--find-days "$([ "$horizon" -lt 15 ] && echo $((horizon - 1)) ||
+		echo 14)" \
+	>>"$figures"
+
+say "staff feeds of $feed_bookings bookings against libical"
+# shellcheck disable=SC2046
+"$bench" feed --address "$address" \
+	$(echo "$feed_units" | tr ';' '\n' | sed 's/^/--unit /') \
+	--rounds "$feed_rounds" --not-modified "$not_modified" >>"$figures"
+
+say "durable booking rates against bare SQLite"
+"$bench" rates --address "$address" --dir "$work" --rounds "$rate_rounds" \
+	--seconds "$rate_seconds" --service "$(meta book-service)" \
+	--language fi --pool-days "$horizon" >>"$figures"
+
+"$bench" rss "$slotd_pid" >>"$figures"
+stop_pid "$slotd_pid"
+slotd_pid=
+
+if [ "$mode" = smoke ]; then
+	json=$work/latest.json
+else
+	mkdir -p "$here/results"
+	json=$here/results/latest.json
+	cp "$figures" "$here/results/latest-figures.txt"
+fi
+echo
+"$bench" report "$figures" "$json"
+echo
+echo "JSON: $json"

@@ -1,0 +1,277 @@
+/* slotd-bench: the bus client shared by the subcommands, the small
+ * subcommands (wait-name, wait-horizon, fsync) and main. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+DBusConnection *
+bench_connect(const char *address, GError **error)
+{
+	DBusError derror = DBUS_ERROR_INIT;
+	DBusConnection *connection =
+		dbus_connection_open_private(address, &derror);
+
+	if (connection && dbus_bus_register(connection, &derror)) {
+		dbus_connection_set_exit_on_disconnect(connection, FALSE);
+		return connection;
+	}
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+		    "cannot connect to %s: %s", address, derror.message);
+	dbus_error_free(&derror);
+	if (connection)
+		bench_disconnect(connection);
+	return NULL;
+}
+
+void
+bench_disconnect(DBusConnection *connection)
+{
+	if (!connection)
+		return;
+	dbus_connection_close(connection);
+	dbus_connection_unref(connection);
+}
+
+DBusMessage *
+bench_new_call(const char *dest, const char *path, const char *iface,
+	       const char *method)
+{
+	return dbus_message_new_method_call(dest, path, iface, method);
+}
+
+DBusMessage *
+bench_call(DBusConnection *connection, DBusMessage *call, GError **error)
+{
+	DBusError derror = DBUS_ERROR_INIT;
+	DBusMessage *reply = dbus_connection_send_with_reply_and_block(
+		connection, call, BENCH_CALL_TIMEOUT_MS, &derror);
+
+	if (reply)
+		return reply;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s.%s: %s: %s",
+		    dbus_message_get_interface(call),
+		    dbus_message_get_member(call), derror.name,
+		    derror.message);
+	dbus_error_free(&derror);
+	return NULL;
+}
+
+void
+bench_dict_string(DBusMessageIter *dict, const char *key, const char *value)
+{
+	DBusMessageIter entry, variant;
+
+	dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL,
+					 &entry);
+	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key);
+	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "s",
+					 &variant);
+	dbus_message_iter_append_basic(&variant, DBUS_TYPE_STRING, &value);
+	dbus_message_iter_close_container(&entry, &variant);
+	dbus_message_iter_close_container(dict, &entry);
+}
+
+void
+bench_dict_uint32(DBusMessageIter *dict, const char *key,
+		  dbus_uint32_t value)
+{
+	DBusMessageIter entry, variant;
+
+	dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL,
+					 &entry);
+	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key);
+	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "u",
+					 &variant);
+	dbus_message_iter_append_basic(&variant, DBUS_TYPE_UINT32, &value);
+	dbus_message_iter_close_container(&entry, &variant);
+	dbus_message_iter_close_container(dict, &entry);
+}
+
+gboolean
+bench_wait_name(DBusConnection *connection, const char *name,
+		double seconds)
+{
+	double until = bench_now_us() + seconds * 1e6;
+
+	do {
+		if (dbus_bus_name_has_owner(connection, name, NULL))
+			return TRUE;
+		g_usleep(2000);
+	} while (bench_now_us() < until);
+	return FALSE;
+}
+
+/* Looks "horizon-complete" up in the a{sv} of GetStatus. */
+static gboolean
+status_horizon_complete(DBusMessage *reply)
+{
+	DBusMessageIter iter, dict;
+
+	if (!dbus_message_iter_init(reply, &iter) ||
+	    dbus_message_iter_get_arg_type(&iter) != DBUS_TYPE_ARRAY)
+		return FALSE;
+	dbus_message_iter_recurse(&iter, &dict);
+	for (; dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
+	     dbus_message_iter_next(&dict)) {
+		DBusMessageIter entry, value;
+		const char *key;
+		dbus_bool_t done = FALSE;
+
+		dbus_message_iter_recurse(&dict, &entry);
+		dbus_message_iter_get_basic(&entry, &key);
+		if (strcmp(key, "horizon-complete") != 0)
+			continue;
+		dbus_message_iter_next(&entry);
+		dbus_message_iter_recurse(&entry, &value);
+		if (dbus_message_iter_get_arg_type(&value) == DBUS_TYPE_BOOLEAN)
+			dbus_message_iter_get_basic(&value, &done);
+		return done;
+	}
+	return FALSE;
+}
+
+gboolean
+bench_wait_horizon(DBusConnection *connection, double seconds,
+		   GError **error)
+{
+	double until = bench_now_us() + seconds * 1e6;
+
+	while (bench_now_us() < until) {
+		g_autoptr(DBusMessage) call = bench_new_call(
+			SLOTD_NAME, SLOTD_PATH, ADMIN_IFACE, "GetStatus");
+		g_autoptr(DBusMessage) reply = bench_call(connection, call,
+							  NULL);
+
+		if (reply && status_horizon_complete(reply))
+			return TRUE;
+		g_usleep(100000);
+	}
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+		    "slotd did not complete its slot horizon in %.0f s",
+		    seconds);
+	return FALSE;
+}
+
+/* ---- small subcommands ----------------------------------------------- */
+
+static int
+cmd_wait(int argc, char **argv, gboolean horizon)
+{
+	g_autoptr(GError) error = NULL;
+	DBusConnection *connection;
+	double seconds;
+	gboolean ok;
+
+	if (argc != (horizon ? 3 : 4)) {
+		fprintf(stderr, "usage: slotd-bench %s ADDRESS %sSECONDS\n",
+			argv[0], horizon ? "" : "NAME ");
+		return 2;
+	}
+	connection = bench_connect(argv[1], &error);
+	if (!connection) {
+		fprintf(stderr, "slotd-bench: %s\n", error->message);
+		return 1;
+	}
+	seconds = g_ascii_strtod(argv[horizon ? 2 : 3], NULL);
+	if (horizon)
+		ok = bench_wait_name(connection, SLOTD_NAME, seconds) &&
+		     bench_wait_horizon(connection, seconds, &error);
+	else
+		ok = bench_wait_name(connection, argv[2], seconds);
+	if (!ok)
+		fprintf(stderr, "slotd-bench: %s\n",
+			error ? error->message : "the name did not appear");
+	bench_disconnect(connection);
+	return ok ? 0 : 1;
+}
+
+static int
+cmd_fsync(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	double median, p90;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: slotd-bench fsync DIR COUNT\n");
+		return 2;
+	}
+	if (!bare_fsync_latency(argv[1], (guint)atoi(argv[2]), &median, &p90,
+				&error)) {
+		fprintf(stderr, "slotd-bench: %s\n", error->message);
+		return 1;
+	}
+	bench_figure("disk-fdatasync-ms", median);
+	bench_figure("disk-fdatasync-p90-ms", p90);
+	return 0;
+}
+
+/* The bare baselines alone: for a look at a machine, and the smoke
+ * test. */
+int
+cmd_bare(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	BareStore *store, *wide = NULL;
+	double seconds, txn, commit, wide_txn = -1, ms;
+	gsize length;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: slotd-bench bare DIR SECONDS\n");
+		return 2;
+	}
+	seconds = g_ascii_strtod(argv[2], NULL);
+	store = bare_store_open(argv[1], FALSE, &error);
+	txn = store ? bare_store_booking_rate(store, seconds, &error) : -1;
+	commit = txn >= 0 ? bare_store_commit_rate(store, seconds, &error) : -1;
+	if (commit >= 0 && (wide = bare_store_open(argv[1], TRUE, &error)))
+		wide_txn = bare_store_booking_rate(wide, seconds, &error);
+	bare_store_close(store);
+	bare_store_close(wide);
+	if (wide_txn < 0) {
+		fprintf(stderr, "slotd-bench bare: %s\n", error->message);
+		return 1;
+	}
+	ms = bare_ical_build(BENCH_FEED_EVENTS, &length);
+	bench_figure("bare-booking-txn-per-s", txn);
+	bench_figure("bare-one-row-commit-per-s", commit);
+	bench_figure("bare-booking-txn-wide-per-s", wide_txn);
+	bench_figure("bare-ical-10k-ms", ms);
+	bench_figure("bare-ical-10k-bytes", (double)length);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "latency", cmd_latency, "trivial call and FindSlots vs echo" },
+	{ "rates", cmd_rates, "Book rates vs bare SQLite transactions" },
+	{ "feed", cmd_feed, "staff feed and 304 vs libical and echo" },
+	{ "bare", cmd_bare, "the bare baselines alone (no bus)" },
+	{ "startup", cmd_startup, "start slotd, time to its bus name" },
+	{ "rss", cmd_rss, "resident memory of a process" },
+	{ "fsync", cmd_fsync, "fdatasync latency of a directory's disk" },
+	{ "report", cmd_report, "figures -> table and JSON" },
+};
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "wait-name") == 0)
+		return cmd_wait(argc - 1, argv + 1, FALSE);
+	if (argc >= 2 && strcmp(argv[1], "wait-horizon") == 0)
+		return cmd_wait(argc - 1, argv + 1, TRUE);
+	for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "usage: slotd-bench COMMAND ...\n"
+			"  wait-name ADDRESS NAME SECONDS\n"
+			"  wait-horizon ADDRESS SECONDS\n");
+	for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+		fprintf(stderr, "  %-10s %s\n", commands[i].name,
+			commands[i].help);
+	return 2;
+}

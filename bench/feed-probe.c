@@ -1,0 +1,387 @@
+/* Feed figures: a staff feed of 10,000 bookings rendered cold against
+ * the bare libical build and serialisation of 10,000 events, and a 304
+ * against the bare echo.
+ *
+ * slotd keeps the text of each booking's event from a feed's last
+ * render, so a feed is only cold the first time it is asked for. The
+ * loader gives several units exactly 10,000 bookings; each round asks
+ * for a new one (the first unit only warms up, uncounted). A round then
+ * alternates 304s with echo calls, and finally cancels one booking of
+ * the unit over D-Bus and times the render after that one change (an
+ * information figure). The feed server is optional: without
+ * Admin1.GetHttpAddress the feed figures are null and only the libical
+ * baseline is measured. */
+#include "bench.h"
+#include "http-client.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+	char *address;
+	char **units;		/* feed units; one more than rounds */
+	int rounds;
+	int not_modified;
+} FeedOptions;
+
+typedef struct {
+	char *http;		/* host:port */
+	GArray *bare_ms, *cold_ms, *rerender_ms, *not_modified_p50,
+		*echo_p50;
+	guint events;
+	gsize bytes;
+} FeedRun;
+
+static DBusMessage *
+admin_call(DBusConnection *connection, const char *method, const char *unit,
+	   GError **error)
+{
+	g_autoptr(DBusMessage) call = bench_new_call(SLOTD_NAME, SLOTD_PATH,
+						     ADMIN_IFACE, method);
+	const char *service = "";
+
+	if (unit)
+		dbus_message_append_args(call, DBUS_TYPE_STRING, &unit,
+					 DBUS_TYPE_STRING, &service,
+					 DBUS_TYPE_INVALID);
+	return bench_call(connection, call, error);
+}
+
+static gboolean
+feed_locate(DBusConnection *connection, FeedRun *run, GError **error)
+{
+	g_autoptr(DBusMessage) http = admin_call(connection, "GetHttpAddress",
+						 NULL, error);
+	const char *address;
+
+	if (!http || !dbus_message_get_args(http, NULL, DBUS_TYPE_STRING,
+					    &address, DBUS_TYPE_INVALID))
+		return FALSE;
+	if (!*address) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "slotd serves no HTTP (empty http-address)");
+		return FALSE;
+	}
+	run->http = g_strdup(address);
+	return TRUE;
+}
+
+/* The path of the unit's staff feed, under a token issued for it. */
+static char *
+feed_path(DBusConnection *connection, const char *unit, GError **error)
+{
+	g_autoptr(DBusMessage) token = admin_call(connection, "IssueFeedToken",
+						  unit, error);
+	const char *secret, *path;
+
+	if (!token || !dbus_message_get_args(token, NULL, DBUS_TYPE_STRING,
+					     &secret, DBUS_TYPE_STRING, &path,
+					     DBUS_TYPE_INVALID))
+		return NULL;
+	return g_strdup(path);
+}
+
+/* One booked booking of the unit, to cancel. */
+static char *
+first_booking(DBusConnection *connection, const char *unit, GError **error)
+{
+	g_autoptr(DBusMessage) call = bench_new_call(
+		SLOTD_NAME, SLOTD_PATH, SCHEDULER_IFACE, "ListBookings");
+	g_autoptr(DBusMessage) reply = NULL;
+	DBusMessageIter iter, dict, array, entry;
+	const char *id;
+
+	dbus_message_iter_init_append(call, &iter);
+	dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
+	bench_dict_string(&dict, "unit", unit);
+	bench_dict_string(&dict, "status", "booked");
+	bench_dict_uint32(&dict, "limit", 1);
+	dbus_message_iter_close_container(&iter, &dict);
+	reply = bench_call(connection, call, error);
+	if (!reply)
+		return NULL;
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	if (dbus_message_iter_get_arg_type(&array) != DBUS_TYPE_STRUCT) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "unit %s has no booking to cancel", unit);
+		return NULL;
+	}
+	dbus_message_iter_recurse(&array, &entry);
+	dbus_message_iter_get_basic(&entry, &id);
+	return g_strdup(id);
+}
+
+static gboolean
+cancel_booking(DBusConnection *connection, const char *id, GError **error)
+{
+	g_autoptr(DBusMessage) call = bench_new_call(
+		SLOTD_NAME, SLOTD_PATH, SCHEDULER_IFACE, "Cancel");
+	g_autoptr(DBusMessage) reply = NULL;
+	const char *reason = "benchmark: one change to the feed";
+
+	dbus_message_append_args(call, DBUS_TYPE_STRING, &id, DBUS_TYPE_STRING,
+				 &reason, DBUS_TYPE_INVALID);
+	reply = bench_call(connection, call, error);
+	return reply != NULL;
+}
+
+static guint
+count_events(const char *text)
+{
+	guint n = 0;
+
+	for (const char *p = text; (p = strstr(p, "BEGIN:VEVENT")); p += 12)
+		n++;
+	return n;
+}
+
+/* Times one GET that has to render; returns the ETag for the 304s. */
+static char *
+time_render(FeedRun *run, const char *path, GArray *samples, GError **error)
+{
+	HttpResponse response = { 0 };
+	double t0 = bench_now_us(), ms;
+	char *etag;
+
+	if (!http_get_cold(run->http, path, &response, error)) {
+		http_response_clear(&response);
+		return NULL;
+	}
+	ms = (bench_now_us() - t0) / 1000;
+	if (response.status != 200 || !response.etag) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "feed GET: status %d%s", response.status,
+			    response.etag ? "" : ", no ETag");
+		http_response_clear(&response);
+		return NULL;
+	}
+	g_array_append_val(samples, ms);
+	run->events = count_events(response.text->str);
+	run->bytes = response.text->len;
+	etag = g_steal_pointer(&response.etag);
+	http_response_clear(&response);
+	return etag;
+}
+
+static gboolean
+time_echo(DBusConnection *connection, GArray *samples, GError **error)
+{
+	g_autoptr(DBusMessage) call = bench_new_call(ECHO_NAME, ECHO_PATH,
+						     ECHO_IFACE, "Echo");
+	g_autoptr(DBusMessage) reply = NULL;
+	DBusMessageIter iter, item;
+	const char *text = "s-123456";
+	dbus_int64_t start = 1780000000, end = 1780001800;
+	dbus_int32_t seats = 2;
+	double t0;
+
+	dbus_message_iter_init_append(call, &iter);
+	dbus_message_iter_open_container(&iter, DBUS_TYPE_STRUCT, NULL, &item);
+	dbus_message_iter_append_basic(&item, DBUS_TYPE_STRING, &text);
+	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT64, &start);
+	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT64, &end);
+	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT32, &seats);
+	dbus_message_iter_close_container(&iter, &item);
+	t0 = bench_now_us();
+	reply = bench_call(connection, call, error);
+	t0 = bench_now_us() - t0;
+	g_array_append_val(samples, t0);
+	return reply != NULL;
+}
+
+/* 304s on one kept-alive connection, alternating with echo calls. */
+static gboolean
+time_not_modified(DBusConnection *connection, const FeedOptions *o,
+		  FeedRun *run, const char *path, const char *etag,
+		  GError **error)
+{
+	g_autoptr(GArray) nm = g_array_new(FALSE, FALSE, sizeof(double));
+	g_autoptr(GArray) echo = g_array_new(FALSE, FALSE, sizeof(double));
+	int fd = http_connect(run->http, error);
+	gboolean ok = fd >= 0;
+	double p50;
+
+	for (int i = 0; ok && i < o->not_modified; i++) {
+		HttpResponse response = { 0 };
+		double t0 = bench_now_us();
+
+		ok = http_get_not_modified(fd, path, etag, &response, error);
+		t0 = bench_now_us() - t0;
+		http_response_clear(&response);
+		g_array_append_val(nm, t0);
+		ok = ok && time_echo(connection, echo, error);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return FALSE;
+	p50 = bench_quantile(nm, 0.5);
+	g_array_append_val(run->not_modified_p50, p50);
+	p50 = bench_quantile(echo, 0.5);
+	g_array_append_val(run->echo_p50, p50);
+	return TRUE;
+}
+
+/* After one booking changed: the render that reuses the others. */
+static gboolean
+time_rerender(DBusConnection *connection, FeedRun *run, const char *unit,
+	      const char *path, GError **error)
+{
+	g_autofree char *booking = first_booking(connection, unit, error);
+	g_autofree char *etag = NULL;
+
+	if (!booking || !cancel_booking(connection, booking, error))
+		return FALSE;
+	etag = time_render(run, path, run->rerender_ms, error);
+	return etag != NULL;
+}
+
+static gboolean
+feed_round(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
+	   int round, GError **error)
+{
+	const char *unit = o->units[round + 1];
+	g_autofree char *path = NULL;
+	g_autofree char *etag = NULL;
+	gsize length;
+	double ms = bare_ical_build(BENCH_FEED_EVENTS, &length);
+
+	g_array_append_val(run->bare_ms, ms);
+	path = feed_path(connection, unit, error);
+	etag = path ? time_render(run, path, run->cold_ms, error) : NULL;
+	return etag &&
+	       time_not_modified(connection, o, run, path, etag, error) &&
+	       time_rerender(connection, run, unit, path, error);
+}
+
+static void
+feed_report(FeedRun *run, gboolean served)
+{
+	bench_figure("bare-ical-10k-ms", bench_median(run->bare_ms));
+	if (!served) {
+		bench_figure_null("feed-10k-cold-ms");
+		bench_figure_null("feed-10k-rerender-ms");
+		bench_figure_null("feed-304-p50-us");
+		bench_figure_null("echo-small-feed-p50-us");
+		return;
+	}
+	bench_figure("feed-10k-cold-ms", bench_median(run->cold_ms));
+	bench_figure("feed-10k-rerender-ms", bench_median(run->rerender_ms));
+	bench_figure("feed-events", run->events);
+	bench_figure("feed-bytes", (double)run->bytes);
+	bench_figure("feed-304-p50-us", bench_median(run->not_modified_p50));
+	bench_figure("echo-small-feed-p50-us", bench_median(run->echo_p50));
+}
+
+static gboolean
+run_feed(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
+	 GError **error)
+{
+	g_autoptr(GArray) warm = g_array_new(FALSE, FALSE, sizeof(double));
+	g_autofree char *path = feed_path(connection, o->units[0], error);
+	g_autofree char *etag = NULL;
+
+	/* Warm-up, not counted: the first render may load zone data. */
+	if (!path || !(etag = time_render(run, path, warm, error)))
+		return FALSE;
+	for (int r = 0; r < o->rounds; r++) {
+		if (!feed_round(connection, o, run, r, error))
+			return FALSE;
+		bench_note("feed round %d/%d: %u events, %.1f ms cold, "
+			   "%.1f ms after one change", r + 1, o->rounds,
+			   run->events, g_array_index(run->cold_ms, double, r),
+			   g_array_index(run->rerender_ms, double, r));
+	}
+	return TRUE;
+}
+
+/* Only the libical baseline, when slotd has no feed server. */
+static void
+bare_only(const FeedOptions *o, FeedRun *run)
+{
+	for (int r = 0; r < o->rounds; r++) {
+		gsize length;
+		double ms = bare_ical_build(BENCH_FEED_EVENTS, &length);
+
+		g_array_append_val(run->bare_ms, ms);
+	}
+}
+
+static gboolean
+parse_feed_options(int argc, char **argv, FeedOptions *o)
+{
+	GOptionEntry entries[] = {
+		{ "address", 0, 0, G_OPTION_ARG_STRING, &o->address,
+		  "Bus address", "ADDRESS" },
+		{ "unit", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->units,
+		  "A unit whose staff feed is fetched (rounds + 1 of them)",
+		  "ID" },
+		{ "rounds", 0, 0, G_OPTION_ARG_INT, &o->rounds, "Rounds", "N" },
+		{ "not-modified", 0, 0, G_OPTION_ARG_INT, &o->not_modified,
+		  "304s per round", "N" },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) context =
+		g_option_context_new("- staff feed against libical");
+	g_autoptr(GError) error = NULL;
+
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error) ||
+	    !o->address || o->rounds < 1 || !o->units ||
+	    g_strv_length(o->units) < (guint)o->rounds + 1) {
+		fprintf(stderr, "slotd-bench feed: %s\n",
+			error ? error->message
+			      : "--address and rounds + 1 --unit are needed");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+feed_run_clear(FeedRun *run)
+{
+	g_free(run->http);
+	g_array_unref(run->bare_ms);
+	g_array_unref(run->cold_ms);
+	g_array_unref(run->rerender_ms);
+	g_array_unref(run->not_modified_p50);
+	g_array_unref(run->echo_p50);
+}
+
+int
+cmd_feed(int argc, char **argv)
+{
+	FeedOptions o = { NULL, NULL, 5, 200 };
+	FeedRun run = { 0 };
+	g_autoptr(GError) error = NULL;
+	DBusConnection *connection = NULL;
+	gboolean served = FALSE, ok = TRUE;
+
+	if (!parse_feed_options(argc, argv, &o))
+		return 2;
+	run.bare_ms = g_array_new(FALSE, FALSE, sizeof(double));
+	run.cold_ms = g_array_new(FALSE, FALSE, sizeof(double));
+	run.rerender_ms = g_array_new(FALSE, FALSE, sizeof(double));
+	run.not_modified_p50 = g_array_new(FALSE, FALSE, sizeof(double));
+	run.echo_p50 = g_array_new(FALSE, FALSE, sizeof(double));
+	connection = bench_connect(o.address, &error);
+	served = connection && feed_locate(connection, &run, &error);
+	if (served) {
+		ok = run_feed(connection, &o, &run, &error);
+	} else {
+		/* No feed server: say so, and measure the baseline. */
+		bench_note("no staff feed measured: %s", error->message);
+		bare_only(&o, &run);
+	}
+	if (ok)
+		feed_report(&run, served);
+	else
+		fprintf(stderr, "slotd-bench feed: %s\n", error->message);
+	feed_run_clear(&run);
+	bench_disconnect(connection);
+	g_free(o.address);
+	g_strfreev(o.units);
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,331 @@
+/* Latency figures: slotd's trivial call (Scheduler1.ListServices)
+ * against the bare echo of a small struct, and FindSlots returning 200
+ * slots against the bare reply of 200 (sxxi) structs. The calls
+ * alternate one by one (which one goes first flips every round), each
+ * round gives its p50/p90/p99, and the figure is the median of those
+ * over the rounds. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+	char *address;
+	int rounds;
+	int calls;
+	int find_calls;
+	char *find_service;
+	char *find_municipality;
+	char *find_language;
+	int find_days;
+} LatencyOptions;
+
+/* One kind of call: how to make it, and its samples. */
+typedef struct {
+	const char *name;
+	DBusMessage *(*make)(const LatencyOptions *o);
+	guint expect;		/* array length the reply must have; 0 any */
+	GArray *round;		/* this round's microseconds */
+	GArray *p50, *p90, *p99; /* per round */
+	gsize reply_bytes;
+} CallKind;
+
+static DBusMessage *
+make_echo(const LatencyOptions *o)
+{
+	DBusMessage *m = bench_new_call(ECHO_NAME, ECHO_PATH, ECHO_IFACE,
+					"Echo");
+	DBusMessageIter iter, item;
+	const char *text = "s-123456";
+	dbus_int64_t start = 1780000000, end = 1780001800;
+	dbus_int32_t seats = 2;
+
+	dbus_message_iter_init_append(m, &iter);
+	dbus_message_iter_open_container(&iter, DBUS_TYPE_STRUCT, NULL, &item);
+	dbus_message_iter_append_basic(&item, DBUS_TYPE_STRING, &text);
+	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT64, &start);
+	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT64, &end);
+	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT32, &seats);
+	dbus_message_iter_close_container(&iter, &item);
+	return m;
+}
+
+static DBusMessage *
+make_list_services(const LatencyOptions *o)
+{
+	return bench_new_call(SLOTD_NAME, SLOTD_PATH, SCHEDULER_IFACE,
+			      "ListServices");
+}
+
+static DBusMessage *
+make_echo_slots(const LatencyOptions *o)
+{
+	DBusMessage *m = bench_new_call(ECHO_NAME, ECHO_PATH, ECHO_IFACE,
+					"Slots");
+	dbus_uint32_t count = BENCH_FIND_SLOTS;
+
+	dbus_message_append_args(m, DBUS_TYPE_UINT32, &count,
+				 DBUS_TYPE_INVALID);
+	return m;
+}
+
+static DBusMessage *
+make_find(const LatencyOptions *o)
+{
+	DBusMessage *m = bench_new_call(SLOTD_NAME, SLOTD_PATH,
+					SCHEDULER_IFACE, "FindSlots");
+	DBusMessageIter iter, dict;
+	const char *service = o->find_service;
+	dbus_int64_t from = g_get_real_time() / G_USEC_PER_SEC + 3600;
+	dbus_int64_t to = from + (dbus_int64_t)o->find_days * 86400;
+	DBusMessageIter entry, variant;
+	const char *keys[] = { "from", "to" };
+	dbus_int64_t values[] = { from, to };
+
+	dbus_message_iter_init_append(m, &iter);
+	dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &service);
+	dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
+	bench_dict_string(&dict, "municipality", o->find_municipality);
+	bench_dict_string(&dict, "language", o->find_language);
+	bench_dict_uint32(&dict, "limit", BENCH_FIND_SLOTS);
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+		dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY,
+						 NULL, &entry);
+		dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING,
+					       &keys[i]);
+		dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "x",
+						 &variant);
+		dbus_message_iter_append_basic(&variant, DBUS_TYPE_INT64,
+					       &values[i]);
+		dbus_message_iter_close_container(&entry, &variant);
+		dbus_message_iter_close_container(&dict, &entry);
+	}
+	dbus_message_iter_close_container(&iter, &dict);
+	return m;
+}
+
+static guint
+reply_array_length(DBusMessage *reply)
+{
+	DBusMessageIter iter, array;
+	guint n = 0;
+
+	if (!dbus_message_iter_init(reply, &iter) ||
+	    dbus_message_iter_get_arg_type(&iter) != DBUS_TYPE_ARRAY)
+		return 0;
+	dbus_message_iter_recurse(&iter, &array);
+	while (dbus_message_iter_get_arg_type(&array) != DBUS_TYPE_INVALID) {
+		n++;
+		dbus_message_iter_next(&array);
+	}
+	return n;
+}
+
+static gsize
+message_bytes(DBusMessage *m)
+{
+	char *bytes = NULL;
+	int length = 0;
+
+	if (!dbus_message_marshal(m, &bytes, &length))
+		return 0;
+	dbus_free(bytes);
+	return (gsize)length;
+}
+
+/* One timed call; the message is built before the clock starts. */
+static gboolean
+time_call(DBusConnection *connection, const LatencyOptions *o, CallKind *k,
+	  GError **error)
+{
+	g_autoptr(DBusMessage) call = k->make(o);
+	g_autoptr(DBusMessage) reply = NULL;
+	double t0 = bench_now_us(), dt;
+
+	reply = bench_call(connection, call, error);
+	dt = bench_now_us() - t0;
+	if (!reply)
+		return FALSE;
+	if (k->expect && reply_array_length(reply) != k->expect) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "%s returned %u entries, not %u; the generated "
+			    "region has too few free slots for the query",
+			    k->name, reply_array_length(reply), k->expect);
+		return FALSE;
+	}
+	if (!k->reply_bytes)
+		k->reply_bytes = message_bytes(reply);
+	g_array_append_val(k->round, dt);
+	return TRUE;
+}
+
+static void
+kind_init(CallKind *k)
+{
+	k->round = g_array_new(FALSE, FALSE, sizeof(double));
+	k->p50 = g_array_new(FALSE, FALSE, sizeof(double));
+	k->p90 = g_array_new(FALSE, FALSE, sizeof(double));
+	k->p99 = g_array_new(FALSE, FALSE, sizeof(double));
+}
+
+static void
+kind_end_round(CallKind *k)
+{
+	double p50 = bench_quantile(k->round, 0.5);
+	double p90 = bench_quantile(k->round, 0.9);
+	double p99 = bench_quantile(k->round, 0.99);
+
+	g_array_append_val(k->p50, p50);
+	g_array_append_val(k->p90, p90);
+	g_array_append_val(k->p99, p99);
+	g_array_set_size(k->round, 0);
+}
+
+static void
+kind_report(CallKind *k, const char *figure)
+{
+	g_autofree char *p50 = g_strdup_printf("%s-p50-us", figure);
+	g_autofree char *p90 = g_strdup_printf("%s-p90-us", figure);
+	g_autofree char *p99 = g_strdup_printf("%s-p99-us", figure);
+	g_autofree char *bytes = g_strdup_printf("%s-reply-bytes", figure);
+
+	bench_figure(p50, bench_median(k->p50));
+	bench_figure(p90, bench_median(k->p90));
+	bench_figure(p99, bench_median(k->p99));
+	bench_figure(bytes, (double)k->reply_bytes);
+}
+
+static void
+kind_clear(CallKind *k)
+{
+	g_array_unref(k->round);
+	g_array_unref(k->p50);
+	g_array_unref(k->p90);
+	g_array_unref(k->p99);
+}
+
+/* `n` alternating pairs of calls a and b; b first on odd rounds. */
+static gboolean
+run_pairs(DBusConnection *connection, const LatencyOptions *o, CallKind *a,
+	  CallKind *b, int n, int round, GError **error)
+{
+	CallKind *first = round % 2 ? b : a, *second = round % 2 ? a : b;
+
+	for (int i = 0; i < n; i++)
+		if (!time_call(connection, o, first, error) ||
+		    !time_call(connection, o, second, error))
+			return FALSE;
+	kind_end_round(a);
+	kind_end_round(b);
+	return TRUE;
+}
+
+static gboolean
+parse_latency_options(int argc, char **argv, LatencyOptions *o)
+{
+	GOptionEntry entries[] = {
+		{ "address", 0, 0, G_OPTION_ARG_STRING, &o->address,
+		  "Bus address", "ADDRESS" },
+		{ "rounds", 0, 0, G_OPTION_ARG_INT, &o->rounds, "Rounds", "N" },
+		{ "calls", 0, 0, G_OPTION_ARG_INT, &o->calls,
+		  "Trivial call pairs per round", "N" },
+		{ "find-calls", 0, 0, G_OPTION_ARG_INT, &o->find_calls,
+		  "FindSlots pairs per round", "N" },
+		{ "find-service", 0, 0, G_OPTION_ARG_STRING, &o->find_service,
+		  "Service searched", "ID" },
+		{ "find-municipality", 0, 0, G_OPTION_ARG_STRING,
+		  &o->find_municipality, "Client's home", "CODE" },
+		{ "find-language", 0, 0, G_OPTION_ARG_STRING, &o->find_language,
+		  "Service language", "LANG" },
+		{ "find-days", 0, 0, G_OPTION_ARG_INT, &o->find_days,
+		  "Days searched", "N" },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) context =
+		g_option_context_new("- latency of slotd against the echo");
+	g_autoptr(GError) error = NULL;
+
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error) ||
+	    !o->address || !o->find_service || !o->find_municipality) {
+		fprintf(stderr, "slotd-bench latency: %s\n",
+			error ? error->message
+			      : "--address, --find-service and "
+				"--find-municipality are needed");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Forgets the rounds so far (the warm-up). */
+static void
+kind_reset(CallKind *k)
+{
+	g_array_set_size(k->p50, 0);
+	g_array_set_size(k->p90, 0);
+	g_array_set_size(k->p99, 0);
+}
+
+static gboolean
+run_latency(DBusConnection *connection, const LatencyOptions *o,
+	    CallKind *kinds, GError **error)
+{
+	/* A warm-up round that is not counted: caches, first statements. */
+	if (!run_pairs(connection, o, &kinds[0], &kinds[1], 20, 0, error) ||
+	    !run_pairs(connection, o, &kinds[2], &kinds[3],
+		       MIN(o->find_calls, 3), 0, error))
+		return FALSE;
+	for (guint i = 0; i < 4; i++)
+		kind_reset(&kinds[i]);
+	for (int r = 0; r < o->rounds; r++) {
+		if (!run_pairs(connection, o, &kinds[0], &kinds[1], o->calls,
+			       r, error) ||
+		    !run_pairs(connection, o, &kinds[2], &kinds[3],
+			       o->find_calls, r, error))
+			return FALSE;
+		bench_note("latency round %d/%d", r + 1, o->rounds);
+	}
+	kind_report(&kinds[0], "echo-small");
+	kind_report(&kinds[1], "trivial-call");
+	kind_report(&kinds[2], "echo-200");
+	kind_report(&kinds[3], "find-200");
+	return TRUE;
+}
+
+int
+cmd_latency(int argc, char **argv)
+{
+	LatencyOptions o = { NULL, 10, 200, 20, NULL, NULL, NULL, 14 };
+	CallKind kinds[] = {
+		{ "Echo", make_echo, 0 },
+		{ "ListServices", make_list_services, 0 },
+		{ "Slots", make_echo_slots, BENCH_FIND_SLOTS },
+		{ "FindSlots", make_find, BENCH_FIND_SLOTS },
+	};
+	g_autoptr(GError) error = NULL;
+	DBusConnection *connection;
+	gboolean ok;
+
+	if (!parse_latency_options(argc, argv, &o))
+		return 2;
+	if (!o.find_language)
+		o.find_language = g_strdup("fi");
+	connection = bench_connect(o.address, &error);
+	if (!connection) {
+		fprintf(stderr, "slotd-bench: %s\n", error->message);
+		return 1;
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
+		kind_init(&kinds[i]);
+	ok = run_latency(connection, &o, kinds, &error);
+	if (!ok)
+		fprintf(stderr, "slotd-bench latency: %s\n", error->message);
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
+		kind_clear(&kinds[i]);
+	bench_disconnect(connection);
+	g_free(o.address);
+	g_free(o.find_service);
+	g_free(o.find_municipality);
+	g_free(o.find_language);
+	return ok ? 0 : 1;
+}
