@@ -224,7 +224,6 @@ test_hold_book_show_list(void)
 	g_assert_nonnull(strstr(out, "W-SNA-LV"));
 	g_assert_nonnull(strstr(out, "2026-12-08 08:30"));
 	g_clear_pointer(&out, g_free);
-	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(harness_slotctl(&h, &out, NULL, "list", "--unit",
 					"W-SNA-LV", NULL),
 			==, 0);
