@@ -101,7 +101,7 @@ set_params "$mode"
 # ---- processes and clean-up --------------------------------------------
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/slotd-bench.XXXXXX")
-bus_pid= echo_pid= slotd_pid=
+bus_pid='' echo_pid='' slotd_pid=''
 
 # Stops a process we started and waits (at most 20 s) until it is gone.
 # The last slotd is started by `slotd-bench startup`, so it is not this
@@ -153,7 +153,7 @@ slotd_args() {
 materialise() {
 	say "slotd materialises the region's slots"
 	t0=$(date +%s)
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046,SC2091
 	$(slotd_args) 2>>"$work/slotd.log" &
 	slotd_pid=$!
 	"$bench" wait-horizon "$address" 900
@@ -167,7 +167,7 @@ materialise() {
 # horizon by the days that passed), else materialised and loaded now.
 cache_key() {
 	cat "$work"/region/*.conf "$work"/region/services.d/*.conf \
-		"$here/fill.c" | sha256sum | cut -c1-16
+		"$work/region/bench.ini" "$here/fill.c" | sha256sum | cut -c1-16
 }
 
 prepare_database() {
@@ -182,11 +182,13 @@ prepare_database() {
 	fi
 	materialise
 	say "loading $bookings bookings through the store API"
-	"$build/bench/slotd-bench-fill" --db "$work/state/slotd.db" \
+	check=
+	[ "$mode" = smoke ] && check=--check
+	# shellcheck disable=SC2086
+	"$build/bench/slotd-bench-fill" --db "$work/state/slotd.db" $check \
 		--meta "$work/region/bench.ini" --bookings "$bookings" \
 		--feed-units $((feed_rounds + 1)) \
-		--feed-bookings "$feed_bookings" \
-		$([ "$mode" = smoke ] && echo --check) >"$work/fill.txt"
+		--feed-bookings "$feed_bookings" >"$work/fill.txt"
 	cat "$work/fill.txt" >>"$figures"
 	if [ "$mode" = full ]; then
 		rm -rf "$build/bench-cache"
@@ -214,8 +216,9 @@ info run "$mode"
 info machine "$(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' \
 	/proc/cpuinfo | head -n 1), $(uname -sr)"
 say "disk: fdatasync latency of $work"
-"$bench" fsync "$work" $([ "$mode" = smoke ] && echo 20 || echo 200) \
-	>>"$figures"
+probes=200
+[ "$mode" = smoke ] && probes=20
+"$bench" fsync "$work" "$probes" >>"$figures"
 
 start_bus
 generate "$scale" "$horizon"
@@ -266,7 +269,8 @@ say "staff feeds of $feed_bookings bookings against libical"
 say "durable booking rates against bare SQLite"
 "$bench" rates --address "$address" --dir "$work" --rounds "$rate_rounds" \
 	--seconds "$rate_seconds" --service "$(meta book-service)" \
-	--language fi --pool-days "$horizon" >>"$figures"
+	--language "$(meta book-language)" --pool-days "$horizon" \
+	>>"$figures"
 
 "$bench" rss "$slotd_pid" >>"$figures"
 stop_pid "$slotd_pid"

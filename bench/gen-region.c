@@ -402,7 +402,7 @@ write_meta(Generator *g, guint units, GError **error)
 		"[bench]\nunits=%u\noffering-count=%u\nhorizon-days=%d\n"
 		"find-service=social-counselling-walk-in\n"
 		"find-municipality=049\nfind-language=fi\n"
-		"book-service=remote-counselling\n"
+		"book-service=remote-counselling\nbook-language=fi\n"
 		"keep-free-services=remote-counselling\n"
 		"keep-one-seat-services=social-counselling-walk-in\n"
 		"feed-candidates=%s\nofferings=%s\n",

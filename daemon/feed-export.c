@@ -31,7 +31,7 @@ struct _FeedExport {
 	GSource *flush_source;
 	gint64 first_change;	/* monotonic, while a flush waits */
 	GSource *refresh_source;
-	GHashTable *written;	/* relative path -> ETag handed to the writer */
+	GHashTable *written;	/* relative path -> ETag last written */
 	GHashTable *requests;	/* Request, waiting for the cache */
 	GThreadPool *writer;
 };

@@ -329,15 +329,25 @@ typedef struct {
 	int offset;		/* seconds east of UTC */
 } HourOffset;
 
+/* One VEVENT whose values are replaced for each booking: building and
+ * freeing ten properties an event was a third of a render. */
+typedef struct {
+	icalcomponent *event;	/* NULL until the first event */
+	icalproperty *uid, *dtstamp, *dtstart, *dtend, *summary, *location;
+	icalproperty *status, *sequence, *created, *modified;
+} EventTemplate;
+
 struct _FeedWriter {
 	Region *region;
 	char *unit;
 	gboolean swedish_first;
 	char *location;		/* the unit's title */
 	GHashTable *summaries;	/* service id -> title */
+	GHashTable *places;	/* municipality code -> name */
 	GString *text;
 	guint64 digest[2];	/* of the pieces appended so far */
 	HourOffset offsets[OFFSET_CACHE];
+	EventTemplate template;
 };
 
 static int
@@ -432,8 +442,10 @@ digest_update(guint64 *digest, const char *text, gsize length)
 		b ^= b >> 29;
 	}
 	for (; i < length; i++) {
-		a = (a ^ (guchar)text[i]) * G_GUINT64_CONSTANT(0x100000001b3);
-		b = (b + (guchar)text[i]) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
+		guint64 byte = (guchar)text[i];
+
+		a = (a ^ byte) * G_GUINT64_CONSTANT(0x100000001b3);
+		b = (b + byte) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
 	}
 	digest[0] = mix64(a);
 	digest[1] = mix64(b ^ digest[0]);
@@ -453,6 +465,17 @@ summary_title(FeedWriter *writer, const char *service_id)
 	return title;
 }
 
+/* Client references were checked at the door: plain ones (all of
+ * them, in practice) need no cleaning. */
+static char *
+clean_reference(const char *ref)
+{
+	for (const char *p = ref; *p; p++)
+		if ((guchar)*p < 0x20 || (guchar)*p > 0x7e)
+			return feed_clean_text(ref);
+	return g_strdup(ref);
+}
+
 static char *
 event_summary(FeedWriter *writer, const StoreFeedBooking *b)
 {
@@ -461,22 +484,35 @@ event_summary(FeedWriter *writer, const StoreFeedBooking *b)
 
 	if (b->client_ref == NULL || *b->client_ref == '\0')
 		return g_strconcat(title, " – anonymous", NULL);
-	ref = feed_clean_text(b->client_ref);
+	ref = clean_reference(b->client_ref);
 	return g_strconcat(title, " – ref ", ref, NULL);
 }
 
 /* Home visits happen at the client's home: only its municipality is
  * named, never more. */
-static char *
+static const char *
 event_location(FeedWriter *writer, const StoreFeedBooking *b)
 {
 	const Municipality *m = NULL;
+	char *name;
 
 	if (g_strcmp0(b->modality, "home") == 0 && b->municipality)
 		m = region_find_municipality(writer->region, b->municipality);
 	if (m == NULL)
-		return g_strdup(writer->location);
-	return bilingual(m->name_fi, m->name_sv, writer->swedish_first);
+		return writer->location;
+	name = g_hash_table_lookup(writer->places, m->code);
+	if (name == NULL) {
+		name = bilingual(m->name_fi, m->name_sv, writer->swedish_first);
+		g_hash_table_insert(writer->places, g_strdup(m->code), name);
+	}
+	return name;
+}
+
+static void
+event_uid(FeedWriter *writer, gint64 id, char *buffer, gsize size)
+{
+	g_snprintf(buffer, size, "b-%" G_GINT64_FORMAT "@%s.slotd", id,
+		   writer->region->daemon.region_id);
 }
 
 static enum icalproperty_status
@@ -496,12 +532,10 @@ static icalcomponent *
 new_event(FeedWriter *writer, const StoreFeedBooking *b)
 {
 	icalcomponent *event = icalcomponent_new(ICAL_VEVENT_COMPONENT);
-	g_autofree char *uid = g_strdup_printf(
-		"b-%" G_GINT64_FORMAT "@%s.slotd", b->id,
-		writer->region->daemon.region_id);
 	g_autofree char *summary = event_summary(writer, b);
-	g_autofree char *location = event_location(writer, b);
+	char uid[128];
 
+	event_uid(writer, b->id, uid, sizeof(uid));
 	icalcomponent_add_property(event, icalproperty_new_uid(uid));
 	icalcomponent_add_property(
 		event, icalproperty_new_dtstamp(utc_time(b->modified)));
@@ -510,7 +544,8 @@ new_event(FeedWriter *writer, const StoreFeedBooking *b)
 	icalcomponent_add_property(
 		event, event_time(writer, ICAL_DTEND_PROPERTY, b->end));
 	icalcomponent_add_property(event, icalproperty_new_summary(summary));
-	icalcomponent_add_property(event, icalproperty_new_location(location));
+	icalcomponent_add_property(
+		event, icalproperty_new_location(event_location(writer, b)));
 	icalcomponent_add_property(
 		event, icalproperty_new_status(event_status(b->status)));
 	icalcomponent_add_property(
@@ -521,6 +556,48 @@ new_event(FeedWriter *writer, const StoreFeedBooking *b)
 	icalcomponent_add_property(
 		event, icalproperty_new_lastmodified(utc_time(b->modified)));
 	return event;
+}
+
+/* Adopts a VEVENT made by new_event() as the template. */
+static void
+template_adopt(EventTemplate *t, icalcomponent *event)
+{
+	t->event = event;
+#define FIND(kind) icalcomponent_get_first_property(event, kind)
+	t->uid = FIND(ICAL_UID_PROPERTY);
+	t->dtstamp = FIND(ICAL_DTSTAMP_PROPERTY);
+	t->dtstart = FIND(ICAL_DTSTART_PROPERTY);
+	t->dtend = FIND(ICAL_DTEND_PROPERTY);
+	t->summary = FIND(ICAL_SUMMARY_PROPERTY);
+	t->location = FIND(ICAL_LOCATION_PROPERTY);
+	t->status = FIND(ICAL_STATUS_PROPERTY);
+	t->sequence = FIND(ICAL_SEQUENCE_PROPERTY);
+	t->created = FIND(ICAL_CREATED_PROPERTY);
+	t->modified = FIND(ICAL_LASTMODIFIED_PROPERTY);
+#undef FIND
+}
+
+/* The template with this booking's values: the same text new_event()
+ * gives, for bookings whose times carry the TZID. */
+static void
+template_fill(FeedWriter *writer, const StoreFeedBooking *b)
+{
+	EventTemplate *t = &writer->template;
+	g_autofree char *summary = event_summary(writer, b);
+	char uid[128];
+
+	event_uid(writer, b->id, uid, sizeof(uid));
+	icalproperty_set_uid(t->uid, uid);
+	icalproperty_set_dtstamp(t->dtstamp, utc_time(b->modified));
+	icalproperty_set_dtstart(t->dtstart, helsinki_time(writer, b->start));
+	icalproperty_set_dtend(t->dtend, helsinki_time(writer, b->end));
+	icalproperty_set_summary(t->summary, summary);
+	icalproperty_set_location(t->location, event_location(writer, b));
+	icalproperty_set_status(t->status, event_status(b->status));
+	icalproperty_set_sequence(t->sequence,
+				  (int)CLAMP(b->sequence, 0, G_MAXINT));
+	icalproperty_set_created(t->created, utc_time(b->created));
+	icalproperty_set_lastmodified(t->modified, utc_time(b->modified));
 }
 
 FeedWriter *
@@ -537,6 +614,8 @@ feed_writer_new_staff(const FeedScope *scope, gsize size_hint)
 	writer->location = unit_title(scope->region, scope->unit);
 	writer->summaries = g_hash_table_new_full(g_str_hash, g_str_equal,
 						  g_free, g_free);
+	writer->places = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       g_free);
 	icalcomponent_add_component(
 		calendar, icalcomponent_new_clone(helsinki_vtimezone()));
 	writer->text = open_calendar_text(calendar, size_hint);
@@ -546,16 +625,33 @@ feed_writer_new_staff(const FeedScope *scope, gsize size_hint)
 	return writer;
 }
 
-char *
-feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking)
+static char *
+serialise(icalcomponent *event)
 {
-	g_autoptr(icalcomponent) event = new_event(writer, booking);
 	char *text = icalcomponent_as_ical_string_r(event);
 	char *copy = g_strdup(text);
 
 	/* libical's buffers go back to libical's allocator. */
 	icalmemory_free_buffer(text);
 	return copy;
+}
+
+char *
+feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking)
+{
+	g_autoptr(icalcomponent) event = NULL;
+
+	/* Times written in UTC change the properties' shape. */
+	if (is_ambiguous_local(writer, booking->start) ||
+	    is_ambiguous_local(writer, booking->end)) {
+		event = new_event(writer, booking);
+		return serialise(event);
+	}
+	if (writer->template.event == NULL)
+		template_adopt(&writer->template, new_event(writer, booking));
+	else
+		template_fill(writer, booking);
+	return serialise(writer->template.event);
 }
 
 void
@@ -605,7 +701,9 @@ feed_writer_free(FeedWriter *writer)
 		return;
 	if (writer->text != NULL)
 		g_string_free(writer->text, TRUE);
+	g_clear_pointer(&writer->template.event, icalcomponent_free);
 	g_hash_table_unref(writer->summaries);
+	g_hash_table_unref(writer->places);
 	g_free(writer->location);
 	g_free(writer->unit);
 	region_unref(writer->region);

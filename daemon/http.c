@@ -31,8 +31,6 @@ typedef struct {
 	SoupServerMessage *msg;
 	gulong finished_handler;
 	gboolean finished;
-	gboolean paused;
-	gboolean answered;
 } Reply;
 
 /* ---- plain responses ------------------------------------------------ */
@@ -53,6 +51,17 @@ respond_plain(SoupServerMessage *msg, guint status)
 				     "nosniff");
 	if (status == SOUP_STATUS_METHOD_NOT_ALLOWED)
 		soup_message_headers_replace(headers, "Allow", ALLOWED_METHODS);
+}
+
+/* The store could not be read: a calendar should try again, not drop
+ * the subscription as it might on a 404. */
+static void
+respond_unavailable(SoupServerMessage *msg)
+{
+	respond_plain(msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
+	soup_message_headers_replace(
+		soup_server_message_get_response_headers(msg), "Retry-After",
+		"60");
 }
 
 static gboolean
@@ -90,7 +99,13 @@ screen_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 
 /* ---- who may read what ---------------------------------------------- */
 
-static gboolean
+typedef enum {
+	ACCESS_DENIED,		/* no such feed for this caller: 404 */
+	ACCESS_GRANTED,
+	ACCESS_UNKNOWN,		/* the store failed: 503, try later */
+} Access;
+
+static Access
 token_opens(Http *http, const FeedPath *path)
 {
 	Store *store = capacity_store(http->capacity);
@@ -101,23 +116,30 @@ token_opens(Http *http, const FeedPath *path)
 
 	feed_token_hash(path->token, hash);
 	if (!store_feed_token_lookup(store, hash, stored, &unit, &service,
-				     &found, &error) || !found)
-		return FALSE;
+				     &found, &error))
+		return ACCESS_UNKNOWN;
+	if (!found)
+		return ACCESS_DENIED;
 	same = feed_hash_equal(hash, stored);
 	memset(hash, 0, sizeof(hash));
 	return same && g_str_equal(unit, path->unit) &&
-	       (*service == '\0' || g_str_equal(service, path->service));
+			       (*service == '\0' ||
+				g_str_equal(service, path->service))
+		       ? ACCESS_GRANTED
+		       : ACCESS_DENIED;
 }
 
-static gboolean
+static Access
 may_read(Http *http, const FeedPath *path)
 {
 	Region *region = capacity_region(http->capacity);
 
 	if (!feed_scope_check(region, path->unit, path->service, NULL))
-		return FALSE;
+		return ACCESS_DENIED;
 	if (!path->has_token)
-		return feed_scope_is_public(region, path->unit, path->service);
+		return feed_scope_is_public(region, path->unit, path->service)
+			       ? ACCESS_GRANTED
+			       : ACCESS_DENIED;
 	return token_opens(http, path);
 }
 
@@ -196,12 +218,9 @@ answer(Http *http, SoupServerMessage *msg, const FeedDocument *document,
 		soup_server_message_get_request_headers(msg);
 	SoupMessageHeaders *response =
 		soup_server_message_get_response_headers(msg);
-	gsize size;
-	gconstpointer body;
 
 	if (document == NULL) {
-		respond_plain(msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
-		soup_message_headers_replace(response, "Retry-After", "60");
+		respond_unavailable(msg);
 		return;
 	}
 	set_validators(response, document);
@@ -210,11 +229,12 @@ answer(Http *http, SoupServerMessage *msg, const FeedDocument *document,
 					       NULL);
 		return;
 	}
-	body = g_bytes_get_data(document->body, &size);
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	/* libsoup leaves the body out of a HEAD response. */
-	soup_server_message_set_response(msg, TEXT_CALENDAR, SOUP_MEMORY_COPY,
-					 body, size);
+	soup_message_headers_replace(response, "Content-Type", TEXT_CALENDAR);
+	/* The cached text itself, not a copy; libsoup leaves it out of a
+	 * HEAD response. */
+	soup_message_body_append_bytes(
+		soup_server_message_get_response_body(msg), document->body);
 }
 
 static void
@@ -244,11 +264,9 @@ feed_ready(const FeedDocument *document, const GError *error,
 	if (reply->http == NULL || reply->finished)
 		return;
 	answer(reply->http, reply->msg, document, error);
-	reply->answered = TRUE;
 	g_debug("feed answered: %u",
 		soup_server_message_get_status(reply->msg));
-	if (reply->paused)
-		soup_server_message_unpause(reply->msg);
+	soup_server_message_unpause(reply->msg);
 }
 
 static void
@@ -268,7 +286,6 @@ serve_feed(Http *http, SoupServerMessage *msg, const FeedPath *path)
 						  : "free/busy",
 		path->unit, *path->service ? ", service " : "", path->service);
 	soup_server_message_pause(msg);
-	reply->paused = TRUE;
 	feed_cache_get(http->cache, path->kind, path->unit, path->service,
 		       feed_ready, reply, (GDestroyNotify)reply_free);
 }
@@ -278,17 +295,22 @@ handle_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 	       GHashTable *query, gpointer user_data)
 {
 	Http *http = user_data;
+	Access access = ACCESS_DENIED;
 	FeedPath feed;
 
-	/* The path is not logged: it may hold a token, right or wrong. */
-	if (path == NULL || !feed_path_parse(path, strlen(path), &feed) ||
-	    !may_read(http, &feed)) {
-		g_debug("%s of no feed: 404",
-			soup_server_message_get_method(msg));
-		respond_plain(msg, SOUP_STATUS_NOT_FOUND);
+	if (path != NULL && feed_path_parse(path, strlen(path), &feed))
+		access = may_read(http, &feed);
+	if (access == ACCESS_GRANTED) {
+		serve_feed(http, msg, &feed);
 		return;
 	}
-	serve_feed(http, msg, &feed);
+	/* The path is not logged: it may hold a token, right or wrong. */
+	g_debug("%s of no feed: %s", soup_server_message_get_method(msg),
+		access == ACCESS_UNKNOWN ? "503" : "404");
+	if (access == ACCESS_UNKNOWN)
+		respond_unavailable(msg);
+	else
+		respond_plain(msg, SOUP_STATUS_NOT_FOUND);
 }
 
 /* ---- the server ----------------------------------------------------- */

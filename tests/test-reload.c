@@ -252,13 +252,14 @@ static const char loader_service[] =
 static void
 test_slotctl_reload_adds_plugin_and_service(void)
 {
-	g_autofree char *out = NULL, *err = NULL, *id = NULL;
+	g_autofree char *out = NULL, *err = NULL, *id = NULL, *title = NULL;
 
 	install_plugin("tests/loader-good.so", "loader-good.so");
 	install_config("loader.conf", loader_service);
 	g_assert_cmpint(harness_slotctl(&h, &out, &err, "reload", NULL), ==,
 			0);
-	g_assert_nonnull(service_title("loader-visits"));
+	title = service_title("loader-visits");
+	g_assert_nonnull(title);
 	id = book_first("loader-visits", "W-LOADER", "client-reload-2");
 	assert_booking(id, "booked", FALSE);
 	assert_nothing_lost();
