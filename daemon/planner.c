@@ -132,17 +132,17 @@ local_days_later(gint64 utc, int days)
 	return report_day_start(day + days) + (utc - report_day_start(day));
 }
 
-/* This week, Monday 00:00 to Monday 00:00 local: the plugins plan by
- * week (crisis duty: 168 hours from Monday) or by the week's sessions
- * and shifts. */
+/* The coming week, Monday 00:00 to Monday 00:00 local: staffing is
+ * planned ahead, and the rostered staff come from slots, which exist
+ * from yesterday on. The plugins plan by week (crisis duty: 168 hours
+ * from Monday) or by the week's sessions and shifts. */
 static void
 current_week(gint64 now, gint64 *ret_from, gint64 *ret_to)
 {
 	GDate monday;
 
 	calendar_local_date(now, &monday);
-	g_date_subtract_days(&monday, g_date_get_weekday(&monday) -
-					      G_DATE_MONDAY);
+	g_date_add_days(&monday, 8 - g_date_get_weekday(&monday));
 	*ret_from = calendar_local_to_utc(g_date_get_year(&monday),
 					  g_date_get_month(&monday),
 					  g_date_get_day(&monday), 0, 0);
@@ -256,7 +256,7 @@ static const BusMethod planner_methods[] = {
 	{ "Staffing", "sa{sv}", "service,options", "aa{sv}", "rows", staffing,
 	  BUS_ROLE_READ, errors_staffing,
 	  "Staff needed against staff rostered from the service plugin's "
-	  "model; options from, to (default this week) and the plugin's "
+	  "model; options from, to (default the coming week) and the plugin's "
 	  "own, what-ifs included; nothing is changed." },
 	{ NULL }
 };

@@ -253,7 +253,7 @@ gboolean cmd_deadlines(Ctl *ctl, int argc, char **argv, GError **error)
 	return ok;
 }
 
-/* The plan's range is slotd's own choice (this week) unless given. */
+/* The plan's range is slotd's own choice (the coming week) unless given. */
 static gboolean staffing_range(GVariantDict *options, const char *from,
 			       const char *to, GError **error)
 {
@@ -282,7 +282,7 @@ gboolean cmd_staffing(Ctl *ctl, int argc, char **argv, GError **error)
 	g_autofree char *from = NULL, *to = NULL;
 	const GOptionEntry entries[] = {
 		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &from,
-		  "Start of the plan (default this week's Monday)", "DATE" },
+		  "Start of the plan (default next Monday)", "DATE" },
 		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &to,
 		  "Last day, included (default a week on)", "DATE" },
 		{ NULL },
