@@ -493,6 +493,40 @@ run_clients(Client *clients, guint seconds, guint *ret_rss_first)
 }
 
 static void
+clients_start(Client *clients)
+{
+	n_clients = CLAMP(env_uint("SLOTD_LOAD_CLIENTS", CLIENTS), 1, CLIENTS);
+	for (guint i = 0; i < n_clients; i++) {
+		clients[i].conn = connect_client();
+		clients[i].rand = g_rand_new_with_seed(g_test_rand_int());
+		clients[i].index = i;
+		clients[i].live = g_ptr_array_new_with_free_func(g_free);
+	}
+}
+
+static void
+clients_free(Client *clients)
+{
+	for (guint i = 0; i < n_clients; i++) {
+		g_object_unref(clients[i].conn);
+		g_rand_free(clients[i].rand);
+		g_ptr_array_unref(clients[i].live);
+		g_free(clients[i].slot);
+		g_free(clients[i].booking);
+	}
+}
+
+static void
+pinger_stop(Pinger *pinger, GThread *thread)
+{
+	g_mutex_lock(&pinger->lock);
+	pinger->stop = TRUE;
+	g_mutex_unlock(&pinger->lock);
+	g_thread_join(thread);
+	g_mutex_clear(&pinger->lock);
+}
+
+static void
 test_mixed_load(void)
 {
 	guint seconds = env_uint("SLOTD_LOAD_SECONDS", 15);
@@ -508,24 +542,14 @@ test_mixed_load(void)
 					      (GDestroyNotify)expected_free);
 	load.errors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    NULL);
-	n_clients = CLAMP(env_uint("SLOTD_LOAD_CLIENTS", CLIENTS), 1, CLIENTS);
 	collect_slots();
-	for (guint i = 0; i < n_clients; i++) {
-		clients[i].conn = connect_client();
-		clients[i].rand = g_rand_new_with_seed(g_test_rand_int());
-		clients[i].index = i;
-		clients[i].live = g_ptr_array_new_with_free_func(g_free);
-	}
+	clients_start(clients);
 	g_mutex_init(&pinger.lock);
 	thread = g_thread_new("ping", ping_thread, &pinger);
 	run_clients(clients, seconds, &rss_first);
 	rss_second = slotd_rss_kb();
-	g_mutex_lock(&pinger.lock);
-	pinger.stop = TRUE;
-	g_mutex_unlock(&pinger.lock);
-	g_thread_join(thread);
+	pinger_stop(&pinger, thread);
 	elapsed = (g_get_monotonic_time() - started) / 1e6;
-
 	g_print("load: %u clients, %.1f s: %u calls (%.0f/s); longest time "
 		"without an answer %.1f ms; worst ping %.1f ms over %u pings "
 		"(%u failed); slotd VmRSS %u kB at half time, %u kB at the "
@@ -547,14 +571,7 @@ test_mixed_load(void)
 		g_assert_cmpuint(rss_second, <=,
 				 rss_first + MAX(rss_first / 10, 2048));
 	}
-	for (guint i = 0; i < n_clients; i++) {
-		g_object_unref(clients[i].conn);
-		g_rand_free(clients[i].rand);
-		g_ptr_array_unref(clients[i].live);
-		g_free(clients[i].slot);
-		g_free(clients[i].booking);
-	}
-	g_mutex_clear(&pinger.lock);
+	clients_free(clients);
 	g_hash_table_unref(load.expected);
 	g_hash_table_unref(load.errors);
 	g_ptr_array_unref(load.slots);
