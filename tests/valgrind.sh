@@ -28,9 +28,10 @@ build=$(cd "$build" && pwd)
 logs=$build/valgrind
 rm -rf "$logs"
 mkdir -p "$logs"
-supp=""
+# GLib's own, and libsoup's lost sockets (tests/valgrind.supp says why).
+supp="--suppressions=$root/tests/valgrind.supp"
 [ -f /usr/share/glib-2.0/valgrind/glib.supp ] &&
-	supp="--suppressions=/usr/share/glib-2.0/valgrind/glib.supp"
+	supp="$supp --suppressions=/usr/share/glib-2.0/valgrind/glib.supp"
 vg="valgrind --leak-check=full --errors-for-leak-kinds=definite"
 vg="$vg --error-exitcode=97 --num-callers=30 $supp"
 export SLOTD_TEST_WRAPPER="$vg --log-file=$logs/%q{VALGRIND_TEST}-%p.log"

@@ -347,11 +347,12 @@ def main():
             raise CheckFailed("slotd did not stop cleanly after the run")
     except CheckFailed as e:
         print("crash: FAILED: %s (seed %d, files in %s)" % (e, seed, tmp))
+        return 1
+    finally:
+        # Whatever happened, nothing started here outlives the run.
         if slotd.proc and slotd.proc.poll() is None:
             slotd.kill()
         bus.stop()
-        return 1
-    bus.stop()
     live = sum(1 for b in model.bookings.values() if b["status"] == "booked")
     print("crash: %d rounds passed; %d acknowledged changes checked, %d "
           "bookings (%d live)" % (rounds, model.acks, len(model.bookings),
