@@ -386,3 +386,21 @@ harness_assert_dbus_error(GError *error, const char *name)
 		g_error("expected D-Bus error %s, got %s: %s", name,
 			remote ? remote : "(local)", error->message);
 }
+
+void
+harness_start_example(Harness *h, guint horizon_days)
+{
+	harness_init(h);
+	h->horizon_days = horizon_days;
+	h->test_time = g_strdup_printf("%" G_GINT64_FORMAT,
+				       harness_local(2026, 12, 7, 7, 0));
+	harness_start_slotd(h, NULL);
+}
+
+int
+harness_finish(Harness *h, int status)
+{
+	g_assert_cmpint(harness_stop_slotd(h, SIGTERM), ==, 0);
+	harness_clear(h);
+	return status;
+}

@@ -31,6 +31,13 @@ void harness_start_slotd(Harness *h, const char *config);
 /* Sends `signal`, waits for exit, returns the exit status (-1 killed). */
 int harness_stop_slotd(Harness *h, int signal);
 void harness_clear(Harness *h);
+/* The usual start of a daemon test: a fresh bus, a copy of the example
+ * region with `horizon_days`, and slotd's clock at Monday 2026-12-07
+ * 07:00 Helsinki time. */
+void harness_start_example(Harness *h, guint horizon_days);
+/* The usual end: slotd must stop cleanly on SIGTERM (exit 0); clears
+ * the harness and returns `status` (g_test_run()'s). */
+int harness_finish(Harness *h, int status);
 /* Replaces `key=...` in a GKeyFile group of `path` (writes it back). */
 void harness_set_key(const char *path, const char *group, const char *key,
 		     const char *value);

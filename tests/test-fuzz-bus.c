@@ -644,19 +644,10 @@ test_fuzz_every_method(void)
 int
 main(int argc, char **argv)
 {
-	int status;
-
 	g_test_init(&argc, &argv, NULL);
-	harness_init(&h);
-	h.horizon_days = 21;
-	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
-				      harness_local(2026, 12, 7, 7, 0));
-	harness_start_slotd(&h, NULL);
+	harness_start_example(&h, 21);
 	g_test_add_func("/fuzz-bus/every-method/named-errors-no-change",
 			test_fuzz_every_method);
-	status = g_test_run();
 	/* Still alive and still stops cleanly after all that. */
-	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
-	harness_clear(&h);
-	return status;
+	return harness_finish(&h, g_test_run());
 }

@@ -580,18 +580,9 @@ test_mixed_load(void)
 int
 main(int argc, char **argv)
 {
-	int status;
-
 	g_test_init(&argc, &argv, NULL);
-	harness_init(&h);
-	h.horizon_days = 28;
-	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
-				      harness_local(2026, 12, 7, 7, 0));
-	harness_start_slotd(&h, NULL);
+	harness_start_example(&h, 28);
 	g_test_add_func("/load/64-clients/invariants-errors-stalls-memory",
 			test_mixed_load);
-	status = g_test_run();
-	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
-	harness_clear(&h);
-	return status;
+	return harness_finish(&h, g_test_run());
 }

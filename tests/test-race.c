@@ -211,19 +211,10 @@ test_reschedule_never_both_nor_neither(void)
 int
 main(int argc, char **argv)
 {
-	int status;
-
 	g_test_init(&argc, &argv, NULL);
-	harness_init(&h);
-	h.horizon_days = 21;
-	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
-				      harness_local(2026, 12, 7, 7, 0));
-	harness_start_slotd(&h, NULL);
+	harness_start_example(&h, 21);
 	g_test_add_func("/race/book/32-clients-3-seats", test_last_seats_race);
 	g_test_add_func("/race/reschedule/never-both-nor-neither",
 			test_reschedule_never_both_nor_neither);
-	status = g_test_run();
-	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
-	harness_clear(&h);
-	return status;
+	return harness_finish(&h, g_test_run());
 }

@@ -495,14 +495,8 @@ test_slotctl_find_hold_series(void)
 int
 main(int argc, char **argv)
 {
-	int status;
-
 	g_test_init(&argc, &argv, NULL);
-	harness_init(&h);
-	h.horizon_days = 30;
-	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
-				      harness_local(2026, 12, 7, 7, 0));
-	harness_start_slotd(&h, NULL);
+	harness_start_example(&h, 30);
 	g_test_add_func("/scheduler/services/through-every-client",
 			test_services_through_every_client);
 	g_test_add_func("/scheduler/find/municipality-by-code-or-name",
@@ -526,8 +520,5 @@ main(int argc, char **argv)
 			test_slotctl_find_hold_series);
 	g_test_add_func("/scheduler/clients/gdbus-book-dbus-send-cancel",
 			test_gdbus_book_and_dbus_send_cancel);
-	status = g_test_run();
-	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
-	harness_clear(&h);
-	return status;
+	return harness_finish(&h, g_test_run());
 }
