@@ -26,9 +26,12 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-dbus-daemon --session --nofork --print-address=3 3>"$run/bus-address" &
+# A file left by an earlier run must not be read as this bus's address.
+rm -f "$run/bus-address" "$run/bus-address.tmp"
+dbus-daemon --session --nofork --print-address=3 3>"$run/bus-address.tmp" &
 bus_pid=$!
-while [ ! -s "$run/bus-address" ]; do sleep 0.1; done
+while [ ! -s "$run/bus-address.tmp" ]; do sleep 0.1; done
+mv "$run/bus-address.tmp" "$run/bus-address"
 address=$(head -n 1 "$run/bus-address")
 
 "$build/daemon/slotd" --config config/example/slotd.conf \
