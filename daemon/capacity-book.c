@@ -1,7 +1,7 @@
-/* Holds, bookings, series, cancellation, rescheduling and status
- * changes. Each is one BEGIN IMMEDIATE transaction that re-checks every
- * rule (the core's and the plugin's) and writes its audit row; the
- * listeners hear of it only after COMMIT. */
+/* Holds, bookings, series and rescheduling. Each is one BEGIN
+ * IMMEDIATE transaction that asks the admission rule (capacity_admit,
+ * the same one FindSlots asks), takes exactly what it answered and
+ * writes its audit row; the listeners hear of it only after COMMIT. */
 #include "capacity-private.h"
 
 #include <string.h>
@@ -35,6 +35,8 @@ typedef struct {
 	gint64 hold_id;			/* 0: none */
 	guint series_index;
 	guint series_length;
+	gint64 series;			/* first booking's id; 0: none */
+	gint64 except;			/* booking being moved */
 } BookArgs;
 
 /* A change whose audit row cannot be written does not happen. */
@@ -60,7 +62,9 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 
 	if (!options_check(options, book_keys, ops->options, "option", error))
 		return FALSE;
-	if (!validate_client_ref(client_ref,
+	/* NULL: a hold for a client not named yet. */
+	if (client_ref &&
+	    !validate_client_ref(client_ref,
 				 ops->flags & SLOTD_KIND_ANONYMOUS_VISITS,
 				 error))
 		return FALSE;
@@ -85,7 +89,7 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 	if (!capacity_check_urgency(a->urgency, error))
 		return FALSE;
 	a->referral_time = options_int64(options, "referral-time", 0);
-	if (a->referral_time < 0 || a->referral_time > now + 86400) {
+	if (a->referral_time < 0 || a->referral_time > now) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
 			    "referral-time must be a past instant in UTC "
 			    "seconds");
@@ -136,58 +140,6 @@ load_slot(Capacity *capacity, gint64 slot_id, StoreSlot *ret_slot,
 	return TRUE;
 }
 
-static gboolean
-check_slot_open(const SlotdKindOps *ops, const StoreSlot *slot, gint64 now,
-		const char *urgency, GError **error)
-{
-	if (slot->status != SLOT_STATUS_FREE) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL,
-			    "this slot has been withdrawn; find another");
-		return FALSE;
-	}
-	if (slot->end <= now ||
-	    (slot->start < now && !capacity_may_join_started(ops, urgency))) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
-			    "this slot has already %s; find a later one",
-			    slot->end <= now ? "ended" : "started");
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-check_offering_fits(Capacity *capacity, const SlotdOffering *off,
-		    const BookArgs *a, GError **error)
-{
-	gint travel;
-
-	if (a->language && !slotd_offering_has_language(off, a->language)) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
-			    "%s does not serve in the language '%s'; find a "
-			    "slot with that language",
-			    off->unit->id, a->language);
-		return FALSE;
-	}
-	if (a->modality && g_strcmp0(a->modality, off->modality) != 0) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
-			    "this slot is a %s appointment, not %s",
-			    off->modality, a->modality);
-		return FALSE;
-	}
-	if (!a->municipality || !off->max_travel_minutes)
-		return TRUE;
-	travel = region_travel_minutes(capacity->region, a->municipality,
-				       off->unit->municipality);
-	if (travel > (gint)off->max_travel_minutes) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
-			    "%s is %d minutes from the client's home, more "
-			    "than its limit of %u; find a nearer unit",
-			    off->unit->id, travel, off->max_travel_minutes);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 static void
 fill_request(Capacity *capacity, const BookArgs *a, SlotdRequest *r)
 {
@@ -201,71 +153,37 @@ fill_request(Capacity *capacity, const BookArgs *a, SlotdRequest *r)
 	r->now = capacity_now(capacity);
 	r->series_index = a->series_index;
 	r->series_length = a->series_length;
+	r->series = a->series;
 	r->options = a->options;
 }
 
-/* The plugin keys of the call, kept with the booking so a reschedule
- * can ask the plugin again. */
-static void
-copy_kind_options(const SlotdKindOps *ops, GVariant *options,
-		  GVariantDict *extras)
+/* Asks the admission rule about `slot` for the request in `a`. */
+static gboolean
+admit_request(Capacity *capacity, const SlotdOffering *off,
+	      const SlotdKindOps *ops, const StoreSlot *slot,
+	      const BookArgs *a, Admission *ret, GError **error)
 {
-	for (const SlotdOptionSpec *s = ops->options; s && s->name; s++) {
-		g_autoptr(GVariant) v = g_variant_lookup_value(
-			options, s->name, G_VARIANT_TYPE(s->type));
-
-		if (v)
-			g_variant_dict_insert_value(extras, s->name, v);
-	}
+	memset(ret, 0, sizeof(*ret));
+	ret->offering = off;
+	ret->ops = ops;
+	ret->slot = slot;
+	ret->except = a->except;
+	fill_request(capacity, a, &ret->request);
+	return capacity_admit(capacity, ret, NULL, error);
 }
 
 static gboolean
-take_run(Capacity *capacity, gint64 booking_id, const SlotRun *run,
-	 guint seats, GError **error)
+take_run(Capacity *capacity, gint64 booking_id, const Admission *adm,
+	 GError **error)
 {
-	for (guint i = 0; i < run->slots->len; i++) {
-		StoreSlot *s = &g_array_index(run->slots, StoreSlot, i);
+	for (guint i = 0; i < adm->run.slots->len; i++) {
+		StoreSlot *s = &g_array_index(adm->run.slots, StoreSlot, i);
 
 		if (!store_take_seats(capacity->store, booking_id, s->id,
-				      seats, error))
+				      adm->cost.seats, error))
 			return FALSE;
 	}
 	return TRUE;
-}
-
-/* Admission and seats for a booking row that already exists or is
- * about to: runs the plugin's cost and admit, and checks the run. */
-static gboolean
-admit(Capacity *capacity, const SlotdOffering *off, const SlotdKindOps *ops,
-      const StoreSlot *slot, const BookArgs *a, SlotdCost *ret_cost,
-      SlotRun *ret_run, GVariant **ret_extras, GError **error)
-{
-	SlotdContext ctx;
-	SlotdRequest request;
-	SlotdSlotInfo info;
-	gboolean ok;
-
-	fill_request(capacity, a, &request);
-	if (!capacity_cost(ops, off, slot, &request, ret_cost, error) ||
-	    !capacity_slot_run(capacity, slot, ret_cost, ret_run, error))
-		return FALSE;
-	capacity_context_init(&ctx, capacity, off);
-	capacity_slot_info(slot, &info, ctx.keep);
-	copy_kind_options(ops, a->options, ctx.extras);
-	{
-		g_autoptr(GVariant) age = g_variant_lookup_value(
-			a->options, "age", G_VARIANT_TYPE_UINT32);
-
-		if (age)
-			g_variant_dict_insert_value(ctx.extras, "age", age);
-	}
-	ok = !ops->admit || ops->admit(off, &ctx, &info, &request, error);
-	if (ok)
-		*ret_extras = g_variant_ref_sink(g_variant_dict_end(ctx.extras));
-	else
-		slot_run_clear(ret_run);
-	capacity_context_clear(&ctx);
-	return ok;
 }
 
 static gboolean
@@ -288,31 +206,43 @@ use_hold(Capacity *capacity, const BookArgs *a, gint64 slot_id,
 	return store_delete_hold(capacity->store, a->hold_id, error);
 }
 
-static StoreBooking *
-booking_row(const SlotdOffering *off, const StoreSlot *slot,
-	    const BookArgs *a, const SlotdCost *cost, const SlotRun *run,
-	    GVariant *extras, gint64 now)
+static const char *
+stored_modality(const Admission *adm)
 {
+	if (adm->modality)
+		return adm->modality;
+	if (adm->request.modality)
+		return adm->request.modality;
+	return adm->offering->modality;
+}
+
+static StoreBooking *
+booking_row(const Admission *adm, const BookArgs *a, gint64 now)
+{
+	const SlotdOffering *off = adm->offering;
 	StoreBooking *b = g_new0(StoreBooking, 1);
 
-	b->slot = slot->id;
+	b->slot = adm->slot->id;
 	b->offering = g_strdup(off->id);
 	b->unit = g_strdup(off->unit->id);
 	b->service = g_strdup(off->service->id);
-	b->start = slot->start;
-	b->end = run->end;
+	b->start = adm->slot->start;
+	b->end = admission_end(adm);
 	b->client_ref = g_strdup(a->client_ref);
 	b->status = g_strdup("booked");
-	b->seats = cost->seats;
+	b->seats = adm->cost.seats;
 	b->municipality = g_strdup(a->municipality);
 	b->language = g_strdup(a->language);
-	b->modality = g_strdup(a->modality ? a->modality : off->modality);
+	b->modality = g_strdup(stored_modality(adm));
 	b->urgency = g_strdup(a->urgency);
 	b->referral_time = a->referral_time;
-	b->extras = g_variant_ref(extras);
+	b->extras = g_variant_ref(adm->extras);
 	b->created = now;
 	b->modified = now;
 	b->created_by = a->caller->uid;
+	b->series = a->series;
+	b->series_index = a->series_index;
+	b->series_length = a->series_length;
 	return b;
 }
 
@@ -326,6 +256,40 @@ series_key(const BookArgs *a)
 	return g_strdup_printf("%s#%u", a->idempotency_key, a->series_index);
 }
 
+/* The first booking of a series names it: its own id. */
+static gboolean
+start_series(Capacity *capacity, StoreBooking *b, BookArgs *a,
+	     GError **error)
+{
+	if (a->series_length <= 1 || a->series_index > 0)
+		return TRUE;
+	a->series = b->id;
+	b->series = b->id;
+	return store_set_booking_series(capacity->store, b->id, b->id, error);
+}
+
+static gboolean
+store_new_booking(Capacity *capacity, const Admission *adm, BookArgs *a,
+		  StoreBooking **ret_booking, GError **error)
+{
+	g_autoptr(StoreBooking) b = booking_row(adm, a, capacity_now(capacity));
+	g_autofree char *detail = NULL;
+
+	b->idempotency_key = series_key(a);
+	if (!store_insert_booking(capacity->store, b, error) ||
+	    !start_series(capacity, b, a, error) ||
+	    !take_run(capacity, b->id, adm, error))
+		return FALSE;
+	detail = g_strdup_printf("slot s-%" G_GINT64_FORMAT " seats %u "
+				 "slots %u",
+				 adm->slot->id, adm->cost.seats,
+				 adm->run.slots->len);
+	if (!audit(capacity, a->caller, "book", b->id, detail, error))
+		return FALSE;
+	*ret_booking = g_steal_pointer(&b);
+	return TRUE;
+}
+
 /* One booking inside the caller's transaction. */
 static gboolean
 book_one(Capacity *capacity, gint64 slot_id, BookArgs *a,
@@ -334,37 +298,18 @@ book_one(Capacity *capacity, gint64 slot_id, BookArgs *a,
 	const SlotdOffering *off;
 	const SlotdKindOps *ops;
 	g_auto(StoreSlot) slot = { 0 };
-	g_autoptr(GVariant) extras = NULL;
-	SlotRun run = { 0 };
-	SlotdCost cost;
-	StoreBooking *b;
-	g_autofree char *detail = NULL;
+	Admission adm;
+	gboolean ok;
 
-	if (!load_slot(capacity, slot_id, &slot, &off, &ops, error) ||
-	    !use_hold(capacity, a, slot_id, error) ||
-	    !check_slot_open(ops, &slot, capacity_now(capacity), a->urgency,
-			     error) ||
-	    !check_offering_fits(capacity, off, a, error) ||
-	    !admit(capacity, off, ops, &slot, a, &cost, &run, &extras, error))
+	/* A hold's places go back first, so that the rule sees the room
+	 * the hold kept for exactly this booking. */
+	if (!use_hold(capacity, a, slot_id, error) ||
+	    !load_slot(capacity, slot_id, &slot, &off, &ops, error) ||
+	    !admit_request(capacity, off, ops, &slot, a, &adm, error))
 		return FALSE;
-	b = booking_row(off, &slot, a, &cost, &run, extras,
-			capacity_now(capacity));
-	b->idempotency_key = series_key(a);
-	if (!store_insert_booking(capacity->store, b, error) ||
-	    !take_run(capacity, b->id, &run, cost.seats, error)) {
-		slot_run_clear(&run);
-		store_booking_free(b);
-		return FALSE;
-	}
-	slot_run_clear(&run);
-	detail = g_strdup_printf("slot s-%" G_GINT64_FORMAT " seats %u",
-				 slot_id, cost.seats);
-	if (!audit(capacity, a->caller, "book", b->id, detail, error)) {
-		store_booking_free(b);
-		return FALSE;
-	}
-	*ret_booking = b;
-	return TRUE;
+	ok = store_new_booking(capacity, &adm, a, ret_booking, error);
+	admission_clear(&adm);
+	return ok;
 }
 
 /* ---- Hold ----------------------------------------------------------- */
@@ -372,11 +317,60 @@ book_one(Capacity *capacity, gint64 slot_id, BookArgs *a,
 typedef struct {
 	const Caller *caller;
 	gint64 slot_id;
+	const char *client_ref;	/* NULL: not known yet */
+	GVariant *options;
 	guint seconds;
 	gint64 hold_id;
+	gint64 expires;
 	char *offering;
 	gint64 start, end;
 } HoldCall;
+
+static gboolean
+hold_args(Capacity *capacity, const SlotdKindOps *ops, HoldCall *h,
+	  BookArgs *a, GError **error)
+{
+	if (!parse_book_args(capacity, ops, h->client_ref, h->options, a,
+			     error))
+		return FALSE;
+	if (a->hold_id || a->idempotency_key) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "a hold takes neither 'hold' nor "
+			    "'idempotency-key'; give them to Book");
+		return FALSE;
+	}
+	a->caller = h->caller;
+	a->client_ref = h->client_ref;
+	a->series_length = 1;
+	return TRUE;
+}
+
+static gboolean
+reserve(Capacity *capacity, HoldCall *h, const Admission *adm,
+	GError **error)
+{
+	g_autoptr(GArray) slots = g_array_new(FALSE, FALSE, sizeof(gint64));
+	gint64 now = capacity_now(capacity);
+	StoreHoldRequest r = {
+		.offering = adm->offering->id,
+		.service = adm->offering->service->id,
+		.start = adm->slot->start,
+		.end = admission_end(adm),
+		.client_ref = h->client_ref,
+		.extras = adm->extras,
+		.seats = adm->cost.seats,
+		.slots = slots,
+		.expires = now + h->seconds,
+		.uid = h->caller->uid,
+		.created = now,
+	};
+
+	for (guint i = 0; i < adm->run.slots->len; i++)
+		g_array_append_val(slots, g_array_index(adm->run.slots,
+							StoreSlot, i).id);
+	h->expires = r.expires;
+	return store_insert_hold(capacity->store, &r, &h->hold_id, error);
+}
 
 static gboolean
 do_hold(Capacity *capacity, gpointer data, GError **error)
@@ -385,27 +379,35 @@ do_hold(Capacity *capacity, gpointer data, GError **error)
 	g_auto(StoreSlot) slot = { 0 };
 	const SlotdOffering *off;
 	const SlotdKindOps *ops;
-	gint64 now = capacity_now(capacity);
+	BookArgs a = { 0 };
+	Admission adm;
+	gboolean ok;
 
 	if (!load_slot(capacity, h->slot_id, &slot, &off, &ops, error) ||
-	    !check_slot_open(ops, &slot, now, "routine", error) ||
-	    !store_insert_hold(capacity->store, h->slot_id, 1,
-			       now + h->seconds, h->caller->uid, &h->hold_id,
-			       error))
+	    !hold_args(capacity, ops, h, &a, error) ||
+	    !admit_request(capacity, off, ops, &slot, &a, &adm, error))
 		return FALSE;
-	if (!audit(capacity, h->caller, "hold", 0, "", error))
-		return FALSE;
-	h->offering = g_strdup(slot.offering);
-	h->start = slot.start;
-	h->end = slot.end;
-	return TRUE;
+	ok = reserve(capacity, h, &adm, error) &&
+	     audit(capacity, h->caller, "hold", 0,
+		   "", error);
+	if (ok) {
+		h->offering = g_strdup(slot.offering);
+		h->start = slot.start;
+		h->end = admission_end(&adm);
+	}
+	admission_clear(&adm);
+	return ok;
 }
 
 gboolean
 capacity_hold(Capacity *capacity, const Caller *caller, const char *slot_id,
-	      guint seconds, char **ret_hold_id, GError **error)
+	      const char *client_ref, GVariant *options, guint seconds,
+	      char **ret_hold_id, gint64 *ret_expires, GError **error)
 {
-	HoldCall h = { caller, 0, seconds, 0, NULL, 0, 0 };
+	g_autoptr(GVariant) none = g_variant_ref_sink(
+		g_variant_new("a{sv}", NULL));
+	HoldCall h = { caller, 0, client_ref, options ? options : none,
+		       seconds };
 	guint max = capacity->region->daemon.hold_max_seconds;
 
 	if (!capacity_parse_id(slot_id, 's', &h.slot_id,
@@ -421,8 +423,50 @@ capacity_hold(Capacity *capacity, const Caller *caller, const char *slot_id,
 		return FALSE;
 	}
 	*ret_hold_id = g_strdup_printf("h-%" G_GINT64_FORMAT, h.hold_id);
+	if (ret_expires)
+		*ret_expires = h.expires;
 	capacity_notify_slots(capacity, h.offering, h.start, h.end);
 	g_free(h.offering);
+	return TRUE;
+}
+
+typedef struct {
+	const Caller *caller;
+	gint64 hold_id;
+	StoreHold hold;
+} ReleaseCall;
+
+static gboolean
+do_release(Capacity *capacity, gpointer data, GError **error)
+{
+	ReleaseCall *r = data;
+
+	if (!store_get_hold(capacity->store, r->hold_id,
+			    capacity_now(capacity), &r->hold, error))
+		return FALSE;
+	if (r->hold.uid != r->caller->uid) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
+			    "the hold belongs to another caller");
+		return FALSE;
+	}
+	return store_delete_hold(capacity->store, r->hold_id, error) &&
+	       audit(capacity, r->caller, "release-hold", 0, "", error);
+}
+
+gboolean
+capacity_release_hold(Capacity *capacity, const Caller *caller,
+		      const char *hold_id, GError **error)
+{
+	ReleaseCall r = { caller, 0 };
+	g_auto(StoreSlot) slot = { 0 };
+
+	if (!capacity_parse_id(hold_id, 'h', &r.hold_id,
+			       SLOTD_ERROR_NO_SUCH_HOLD, error) ||
+	    !capacity_transaction(capacity, do_release, &r, error))
+		return FALSE;
+	if (store_get_slot(capacity->store, r.hold.slot, &slot, NULL))
+		capacity_notify_slots(capacity, slot.offering, slot.start,
+				      slot.end);
 	return TRUE;
 }
 
@@ -460,6 +504,7 @@ typedef struct {
 	GVariant *options;
 	GPtrArray *bookings;	/* StoreBooking*, made or found */
 	gboolean replayed;	/* idempotent retry: nothing new */
+	gint64 series;		/* set by the first booking of a series */
 } BookCall;
 
 static gboolean
@@ -560,7 +605,11 @@ book_nth(Capacity *capacity, BookCall *c, guint i, guint n,
 		return FALSE;
 	if (i > 0)
 		a.hold_id = 0; /* a hold in a series is on its first slot */
-	return book_one(capacity, id, &a, ret_booking, error);
+	a.series = c->series;
+	if (!book_one(capacity, id, &a, ret_booking, error))
+		return FALSE;
+	c->series = a.series;
+	return TRUE;
 }
 
 static gboolean
@@ -692,7 +741,10 @@ args_from_booking(const StoreBooking *b, const Caller *caller,
 	ret_args->modality = b->modality; /* a phone call stays a call */
 	ret_args->urgency = b->urgency ? b->urgency : "routine";
 	ret_args->referral_time = b->referral_time;
-	ret_args->series_length = 1;
+	ret_args->series = b->series;
+	ret_args->series_index = b->series_index;
+	ret_args->series_length = MAX(b->series_length, 1);
+	ret_args->except = b->id;
 }
 
 static gboolean
@@ -717,54 +769,61 @@ check_movable(const StoreBooking *b, const SlotdOffering *new_off,
 }
 
 static gboolean
+move_to(Capacity *capacity, MoveCall *m, const Admission *adm,
+	GError **error)
+{
+	StoreMove move = {
+		.slot = adm->slot->id,
+		.offering = adm->offering->id,
+		.unit = adm->offering->unit->id,
+		.start = adm->slot->start,
+		.end = admission_end(adm),
+		.seats = adm->cost.seats,
+		.modality = adm->modality,
+		.extras = adm->extras,
+	};
+	g_autofree char *detail = g_strdup_printf(
+		"slot s-%" G_GINT64_FORMAT " -> s-%" G_GINT64_FORMAT
+		" seats %u slots %u",
+		m->before->slot, adm->slot->id, adm->cost.seats,
+		adm->run.slots->len);
+
+	return take_run(capacity, m->booking_id, adm, error) &&
+	       store_move_booking(capacity->store, m->booking_id, &move,
+				  capacity_now(capacity), error) &&
+	       store_get_booking(capacity->store, m->booking_id, &m->after,
+				 error) &&
+	       audit(capacity, m->caller, "reschedule", m->booking_id, detail,
+		     error);
+}
+
+static gboolean
 do_move(Capacity *capacity, gpointer data, GError **error)
 {
 	MoveCall *m = data;
 	const SlotdOffering *off;
 	const SlotdKindOps *ops;
 	g_auto(StoreSlot) slot = { 0 };
-	g_autoptr(GVariant) extras = NULL;
-	SlotRun run = { 0 };
-	SlotdCost cost;
+	Admission adm;
 	BookArgs a;
-	gint64 now = capacity_now(capacity);
 	gboolean ok;
 
 	if (!store_get_booking(capacity->store, m->booking_id, &m->before,
 			       error) ||
 	    !load_slot(capacity, m->new_slot_id, &slot, &off, &ops, error) ||
-	    !check_movable(m->before, off, error) ||
-	    !check_slot_open(ops, &slot, now,
-			     m->before->urgency ? m->before->urgency
-						: "routine",
-			     error))
+	    !check_movable(m->before, off, error))
 		return FALSE;
 	args_from_booking(m->before, m->caller, &a);
-	/* The old seats go first, so the plugin's rules and the counters
-	 * see the client without this booking; all in one transaction. */
-	if (!check_offering_fits(capacity, off, &a, error) ||
-	    !store_release_seats(capacity->store, m->booking_id, error) ||
-	    !store_update_booking_status(capacity->store, m->booking_id,
-					 "cancelled", NULL, now, error) ||
-	    !admit(capacity, off, ops, &slot, &a, &cost, &run, &extras, error))
+	/* The old places go first, so that the rule and the counters see
+	 * the client without this booking (it is also left out of the
+	 * client's counts); all in one transaction. */
+	store_slot_clear(&slot);
+	if (!store_release_seats(capacity->store, m->booking_id, error) ||
+	    !store_get_slot(capacity->store, m->new_slot_id, &slot, error) ||
+	    !admit_request(capacity, off, ops, &slot, &a, &adm, error))
 		return FALSE;
-	ok = take_run(capacity, m->booking_id, &run, cost.seats, error) &&
-	     store_update_booking_status(capacity->store, m->booking_id,
-					 "booked", NULL, now, error) &&
-	     store_move_booking(capacity->store, m->booking_id, slot.id,
-				off->id, off->unit->id, slot.start, run.end,
-				extras, now, error) &&
-	     store_get_booking(capacity->store, m->booking_id, &m->after,
-			       error);
-	slot_run_clear(&run);
-	if (ok) {
-		g_autofree char *detail = g_strdup_printf(
-			"slot s-%" G_GINT64_FORMAT " -> s-%" G_GINT64_FORMAT,
-			m->before->slot, slot.id);
-
-		ok = audit(capacity, m->caller, "reschedule", m->booking_id,
-			   detail, error);
-	}
+	ok = move_to(capacity, m, &adm, error);
+	admission_clear(&adm);
 	return ok;
 }
 

@@ -10,6 +10,8 @@ capacity_context_init(SlotdContext *ctx, Capacity *capacity,
 {
 	ctx->capacity = capacity;
 	ctx->offering = offering;
+	ctx->admission = NULL;
+	ctx->except = 0;
 	ctx->extras = g_variant_dict_new(NULL);
 	ctx->keep = g_ptr_array_new_with_free_func(g_free);
 	ctx->arrays = g_ptr_array_new_with_free_func(
@@ -47,12 +49,13 @@ slotd_context_count_client_bookings(SlotdContext *ctx, const char *client_ref,
 	g_autoptr(GError) error = NULL;
 	guint count = 0;
 
-	g_return_val_if_fail(ctx && client_ref, 0);
-	if (!*client_ref)
-		return 0; /* anonymous visits are not one person */
+	g_return_val_if_fail(ctx, 0);
+	/* Anonymous visits are not one person; NULL: not known yet. */
+	if (!client_ref || !*client_ref)
+		return 0;
 	if (!store_count_client_bookings(ctx->capacity->store, client_ref,
 					 ctx->offering->service->id, from, to,
-					 &count, &error))
+					 ctx->except, &count, &error))
 		g_warning("cannot count bookings: %s", error->message);
 	return count;
 }
@@ -82,7 +85,9 @@ hook_booking_new(StoreBooking *b)
 	HookBooking *h = g_new0(HookBooking, 1);
 
 	h->booking = b;
-	h->id = capacity_booking_id(b->id);
+	/* A hold comes as a booking in progress with its id negated. */
+	h->id = b->id < 0 ? g_strdup_printf("h-%" G_GINT64_FORMAT, -b->id)
+			  : capacity_booking_id(b->id);
 	h->slot_id = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
 	h->info.id = h->id;
 	h->info.slot_id = h->slot_id;
@@ -93,7 +98,20 @@ hook_booking_new(StoreBooking *b)
 	h->info.created = b->created;
 	h->info.seats = b->seats;
 	h->info.extras = b->extras;
+	h->info.series_index = b->series_index;
+	h->info.unit = b->unit;
 	return h;
+}
+
+/* HookBooking starts with its SlotdBookingInfo, so the array's
+ * elements can be used as SlotdBookingInfo pointers. */
+static GPtrArray *
+hook_bookings(GPtrArray *out, GPtrArray *rows)
+{
+	for (guint i = 0; i < rows->len; i++)
+		g_ptr_array_add(out, hook_booking_new(g_steal_pointer(
+					     &rows->pdata[i])));
+	return out;
 }
 
 GPtrArray *
@@ -108,17 +126,58 @@ slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id)
 	g_return_val_if_fail(ctx && slot_id, out);
 	if (!capacity_parse_id(slot_id, 's', &id, SLOTD_ERROR_NO_SUCH_SLOT,
 			       &error) ||
-	    !store_slot_bookings(ctx->capacity->store, id, rows, &error)) {
+	    !store_slot_bookings(ctx->capacity->store, id, rows, &error) ||
+	    !store_slot_holds(ctx->capacity->store, id, rows, &error)) {
 		g_warning("cannot list bookings of a slot: %s",
 			  error->message);
 		return out;
 	}
-	/* HookBooking starts with its SlotdBookingInfo, so the array's
-	 * elements can be used as SlotdBookingInfo pointers. */
-	for (guint i = 0; i < rows->len; i++)
-		g_ptr_array_add(out, hook_booking_new(g_steal_pointer(
-					     &rows->pdata[i])));
-	return out;
+	return hook_bookings(out, rows);
+}
+
+GPtrArray *
+slotd_context_slot_history(SlotdContext *ctx, const char *slot_id)
+{
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(hook_booking_free);
+	g_autoptr(GError) error = NULL;
+	gint64 id;
+
+	g_return_val_if_fail(ctx && slot_id, out);
+	if (!capacity_parse_id(slot_id, 's', &id, SLOTD_ERROR_NO_SUCH_SLOT,
+			       &error) ||
+	    !store_slot_history(ctx->capacity->store, id, rows, &error)) {
+		g_warning("cannot list the history of a slot: %s",
+			  error->message);
+		return out;
+	}
+	return hook_bookings(out, rows);
+}
+
+GPtrArray *
+slotd_context_series_bookings(SlotdContext *ctx)
+{
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(hook_booking_free);
+	g_autoptr(GError) error = NULL;
+	gint64 series;
+
+	g_return_val_if_fail(ctx, out);
+	series = ctx->admission ? ctx->admission->request.series : 0;
+	if (series == 0)
+		return out;
+	if (!store_series_bookings(ctx->capacity->store, series, rows,
+				   &error)) {
+		g_warning("cannot list the bookings of a series: %s",
+			  error->message);
+		return out;
+	}
+	for (guint i = rows->len; i > 0; i--)
+		if (((StoreBooking *)rows->pdata[i - 1])->id == ctx->except)
+			g_ptr_array_remove_index(rows, i - 1);
+	return hook_bookings(out, rows);
 }
 
 gint64

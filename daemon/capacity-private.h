@@ -31,21 +31,45 @@ struct _Capacity {
 	GPtrArray *pending;	/* Notice: told after the batch commits */
 };
 
-/* The state a hook sees through SlotdContext. */
-struct _SlotdContext {
-	Capacity *capacity;
-	const SlotdOffering *offering;
-	GVariantDict *extras;	/* keys for the booking being admitted */
-	GPtrArray *keep;	/* strings handed to the hook */
-	GPtrArray *arrays;	/* GArrays handed to the hook */
-};
-
 /* A run of slots a booking would take. */
 typedef struct {
 	GArray *slots;		/* StoreSlot, the run in start order */
 	guint free;		/* bookings of this cost that still fit */
 	gint64 end;		/* end of the booking */
 } SlotRun;
+
+/* One question to the admission rule, and its answer. The same
+ * question is asked by FindSlots (probe), Hold, Book, BookSeries and
+ * Reschedule; capacity_admit() is the only place that asks it. */
+typedef struct {
+	/* the question */
+	const SlotdOffering *offering;
+	const SlotdKindOps *ops;
+	const StoreSlot *slot;
+	SlotdRequest request;
+	gint64 except;		/* booking being moved: not counted */
+	/* the answer */
+	gboolean consumed;	/* the cost is declared and checked */
+	SlotdCost cost;
+	SlotRun run;		/* the slots it takes */
+	guint free;		/* bookings of this request that still fit */
+	gint64 bookable_from;	/* 0, or when it would be admitted */
+	gint64 end;		/* the booking's end, if not the run's */
+	gboolean whole_offering; /* the refusal holds for every slot */
+	char *modality;		/* set by the plugin, or NULL */
+	GVariant *extras;	/* a{sv}, not in probes */
+} Admission;
+
+/* The state a hook sees through SlotdContext. */
+struct _SlotdContext {
+	Capacity *capacity;
+	const SlotdOffering *offering;
+	Admission *admission;	/* NULL outside admit */
+	gint64 except;		/* booking left out of counts */
+	GVariantDict *extras;	/* keys for the booking being admitted */
+	GPtrArray *keep;	/* strings handed to the hook */
+	GPtrArray *arrays;	/* GArrays handed to the hook */
+};
 
 const SlotdKindOps *capacity_kind(Capacity *capacity,
 				  const SlotdOffering *offering);
@@ -60,15 +84,35 @@ gboolean capacity_slot_run(Capacity *capacity, const StoreSlot *first,
 			   const SlotdCost *cost, SlotRun *ret_run,
 			   GError **error);
 void slot_run_clear(SlotRun *run);
-/* Calls the kind's cost hook (or the default: 1 seat, the slot). */
-gboolean capacity_cost(const SlotdKindOps *ops, const SlotdOffering *offering,
-		       const StoreSlot *slot, const SlotdRequest *request,
-		       SlotdCost *ret_cost, GError **error);
+/* Asks the admission rule (core checks, then the plugin's admit). On
+ * success the answer is in `a`; clear it with admission_clear(). A
+ * refusal whose error came from the capacity check sets
+ * *ret_capacity (may be NULL). */
+gboolean capacity_admit(Capacity *capacity, Admission *a,
+			gboolean *ret_capacity, GError **error);
+void admission_clear(Admission *a);
+/* The end of the booking it admitted. */
+gint64 admission_end(const Admission *a);
+/* The earliest admitted start of `request` at any offering of the
+ * service of `offering` in [request->now, until). */
+gboolean capacity_find_earliest(Capacity *capacity,
+				const SlotdOffering *offering,
+				const SlotdRequest *request, gint64 until,
+				const SlotdOffering **ret_offering,
+				gint64 *ret_start);
 void capacity_notify_booking(Capacity *capacity, const StoreBooking *booking);
 void capacity_notify_slots(Capacity *capacity, const char *offering_id,
 			   gint64 from, gint64 to);
 void horizon_job_free(HorizonJob *job);
 gboolean capacity_check_modality(const char *modality, GError **error);
+gboolean capacity_offering_has_modality(const SlotdOffering *offering,
+					const char *modality);
+/* Is the client's home within the offering's travel limit (remote
+ * offerings and a request without municipality always are)? The
+ * travel in minutes, -1 unknown, goes to ret_travel (may be NULL). */
+gboolean capacity_offering_reaches(Capacity *capacity,
+				   const SlotdOffering *offering,
+				   const char *municipality, gint *ret_travel);
 gboolean capacity_check_urgency(const char *urgency, GError **error);
 /* Whether a request may take a slot that has started. */
 gboolean capacity_may_join_started(const SlotdKindOps *ops,

@@ -1,32 +1,12 @@
 /* The capacity engine: lifetime, listeners, text ids, slot runs and
- * the search for free slots across the units of a service. */
+ * the checks the search and the changes share. The search itself is in
+ * capacity-find.c, the admission rule in capacity-admit.c. */
 #include "capacity-private.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
-#include "options.h"
 #include "validate.h"
-
-#define FIND_DEFAULT_DAYS 14
-#define FIND_DEFAULT_LIMIT 50
-#define FIND_MAX_LIMIT 2000
-/* 1970 .. 2200: anything else is a caller's mistake. */
-#define TIME_MIN 0
-#define TIME_MAX G_GINT64_CONSTANT(7258118400)
-
-static const SlotdOptionSpec find_keys[] = {
-	{ "municipality", "s", "client's home municipality (code or name)" },
-	{ "language", "s", "service language: fi, sv or en" },
-	{ "modality", "s", "onsite, home, phone or video" },
-	{ "from", "x", "earliest start, UTC seconds" },
-	{ "to", "x", "latest start (exclusive), UTC seconds" },
-	{ "limit", "u", "most slots returned" },
-	{ "max-travel-minutes", "u", "farthest unit from the client's home" },
-	{ "urgency", "s", "routine, urgent or immediate" },
-	{ NULL }
-};
 
 /* A change told to the listeners once its transaction committed. */
 typedef struct {
@@ -285,7 +265,9 @@ capacity_parse_id(const char *text, char prefix, gint64 *ret_id,
 
 	if (!validate_id(text, what, error))
 		return FALSE;
-	if (text[0] != prefix || text[1] != '-' || !g_ascii_isdigit(text[2]))
+	/* One spelling per id: "s-0001" is not "s-1". */
+	if (text[0] != prefix || text[1] != '-' || !g_ascii_isdigit(text[2]) ||
+	    text[2] == '0')
 		goto unknown;
 	value = g_ascii_strtoull(text + 2, &end, 10);
 	if (*end != '\0' || value == 0 || value > G_MAXINT64)
@@ -311,6 +293,7 @@ found_slot_free(FoundSlot *slot)
 	g_free(slot->municipality);
 	g_strfreev(slot->languages);
 	g_free(slot->modality);
+	g_strfreev(slot->modalities);
 	g_free(slot);
 }
 
@@ -322,26 +305,6 @@ capacity_kind(Capacity *capacity, const SlotdOffering *offering)
 	if (!offering->available)
 		return NULL;
 	return plugin_host_kind(capacity->plugins, offering->service->kind);
-}
-
-gboolean
-capacity_cost(const SlotdKindOps *ops, const SlotdOffering *offering,
-	      const StoreSlot *slot, const SlotdRequest *request,
-	      SlotdCost *ret_cost, GError **error)
-{
-	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
-	SlotdSlotInfo info;
-
-	ret_cost->seats = 1;
-	ret_cost->minutes = 0;
-	if (!ops->cost)
-		return TRUE;
-	capacity_slot_info(slot, &info, keep);
-	if (!ops->cost(offering, &info, request, ret_cost, error))
-		return FALSE;
-	if (ret_cost->seats == 0)
-		ret_cost->seats = 1;
-	return TRUE;
 }
 
 void
@@ -433,31 +396,7 @@ capacity_slot_run(Capacity *capacity, const StoreSlot *first,
 	return TRUE;
 }
 
-/* ---- FindSlots ------------------------------------------------------ */
-
-typedef struct {
-	const Municipality *home;
-	const char *language;
-	const char *modality;
-	gint64 from;
-	gint64 to;
-	guint limit;
-	guint max_travel;	/* 0: none */
-	const char *urgency;
-	GVariant *query;
-	GError *refusal;	/* first reason a slot could not serve */
-	guint offered;		/* slots that could serve the request */
-} FindQuery;
-
-static gboolean
-check_time(gint64 t, const char *what, GError **error)
-{
-	if (t >= TIME_MIN && t <= TIME_MAX)
-		return TRUE;
-	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
-		    "%s is out of range; give UTC seconds since 1970", what);
-	return FALSE;
-}
+/* ---- checks shared by the search and the changes ------------------- */
 
 gboolean
 capacity_check_modality(const char *modality, GError **error)
@@ -489,118 +428,6 @@ capacity_resolve_municipality(Capacity *capacity, const char *text,
 	return m;
 }
 
-static gboolean
-parse_find_query(Capacity *capacity, GVariant *query,
-		 const SlotdKindOps *ops, FindQuery *q, GError **error)
-{
-	const char *home = options_string(query, "municipality", NULL);
-	gint64 now = capacity_now(capacity);
-
-	if (!options_check(query, find_keys, ops ? ops->options : NULL,
-			   "query", error))
-		return FALSE;
-	q->query = query;
-	q->home = NULL;
-	if (home && !(q->home = capacity_resolve_municipality(capacity, home,
-							       error)))
-		return FALSE;
-	q->language = options_string(query, "language", NULL);
-	if (q->language && !validate_language(q->language, error))
-		return FALSE;
-	q->modality = options_string(query, "modality", NULL);
-	if (q->modality && !capacity_check_modality(q->modality, error))
-		return FALSE;
-	q->from = options_int64(query, "from", now);
-	if (!check_time(q->from, "from", error))
-		return FALSE;
-	q->to = options_int64(query, "to", q->from + FIND_DEFAULT_DAYS * 86400);
-	if (!check_time(q->to, "to", error))
-		return FALSE;
-	if (q->to <= q->from) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
-			    "'to' must be after 'from'");
-		return FALSE;
-	}
-	q->from = MAX(q->from, now);
-	q->limit = options_uint32(query, "limit", FIND_DEFAULT_LIMIT);
-	if (q->limit == 0 || q->limit > FIND_MAX_LIMIT) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
-			    "'limit' must be between 1 and %d", FIND_MAX_LIMIT);
-		return FALSE;
-	}
-	q->max_travel = options_uint32(query, "max-travel-minutes", 0);
-	q->urgency = options_string(query, "urgency", "routine");
-	if (!capacity_check_urgency(q->urgency, error))
-		return FALSE;
-	q->refusal = NULL;
-	q->offered = 0;
-	return TRUE;
-}
-
-static void
-fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
-{
-	memset(request, 0, sizeof(*request));
-	request->client_ref = "";
-	request->municipality = q->home ? q->home->code : NULL;
-	request->language = q->language;
-	request->modality = q->modality;
-	request->urgency = q->urgency;
-	request->now = now;
-	request->series_length = 1;
-	request->options = q->query;
-}
-
-/* Whether the offering can serve the query at all, and the travel. */
-static gboolean
-offering_matches(Capacity *capacity, const SlotdOffering *off,
-		 const FindQuery *q, gint *ret_travel)
-{
-	*ret_travel = -1;
-	if (q->language && !slotd_offering_has_language(off, q->language))
-		return FALSE;
-	if (q->modality && g_strcmp0(q->modality, off->modality) != 0)
-		return FALSE;
-	if (!q->home)
-		return TRUE;
-	*ret_travel = region_travel_minutes(capacity->region, q->home->code,
-					    off->unit->municipality);
-	if (g_strcmp0(off->modality, "phone") == 0 ||
-	    g_strcmp0(off->modality, "video") == 0)
-		return TRUE; /* remote: distance does not limit it */
-	if (q->max_travel && *ret_travel > (gint)q->max_travel)
-		return FALSE;
-	if (off->max_travel_minutes &&
-	    *ret_travel > (gint)off->max_travel_minutes)
-		return FALSE;
-	return TRUE;
-}
-
-static FoundSlot *
-found_slot_new(const SlotdOffering *off, const StoreSlot *s, guint free,
-	       gint travel)
-{
-	FoundSlot *f = g_new0(FoundSlot, 1);
-
-	f->slot_id = g_strdup_printf("s-%" G_GINT64_FORMAT, s->id);
-	f->unit = g_strdup(off->unit->id);
-	f->offering = g_strdup(off->id);
-	f->kind = g_strdup(s->kind);
-	f->start = s->start;
-	f->end = s->end;
-	f->free = free;
-	f->municipality = g_strdup(off->unit->municipality);
-	f->travel_minutes = travel;
-	f->languages = g_strdupv(off->languages);
-	f->modality = g_strdup(off->modality);
-	return f;
-}
-
-typedef struct {
-	FoundSlot *slot;
-	gint rank;		/* travel + plugin adjustment */
-} Ranked;
-
 gboolean
 capacity_may_join_started(const SlotdKindOps *ops, const char *urgency)
 {
@@ -608,15 +435,6 @@ capacity_may_join_started(const SlotdKindOps *ops, const char *urgency)
 	 * request; routine appointments start in the future. */
 	return (ops->flags & SLOTD_KIND_JOIN_STARTED) ||
 	       g_strcmp0(urgency, "routine") != 0;
-}
-
-static gboolean
-slot_open_for(const SlotdKindOps *ops, const StoreSlot *s, gint64 now,
-	      const char *urgency)
-{
-	if (s->status != SLOT_STATUS_FREE || s->end <= now)
-		return FALSE;
-	return s->start >= now || capacity_may_join_started(ops, urgency);
 }
 
 gboolean
@@ -629,90 +447,6 @@ capacity_check_urgency(const char *urgency, GError **error)
 	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
 		    "unknown urgency; use routine, urgent or immediate");
 	return FALSE;
-}
-
-/* The cost of a request in one slot. FALSE with `error` set only when
- * the query itself is wrong; a slot that cannot serve is skipped and
- * its reason kept for when nothing at all can be offered. */
-static gboolean
-slot_cost(const SlotdKindOps *ops, const SlotdOffering *off,
-	  const StoreSlot *s, const SlotdRequest *request, FindQuery *q,
-	  SlotdCost *ret_cost, gboolean *ret_usable, GError **error)
-{
-	g_autoptr(GError) local = NULL;
-
-	*ret_usable = capacity_cost(ops, off, s, request, ret_cost, &local);
-	if (*ret_usable)
-		return TRUE;
-	if (g_error_matches(local, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS)) {
-		g_propagate_error(error, g_steal_pointer(&local));
-		return FALSE;
-	}
-	if (!q->refusal)
-		q->refusal = g_steal_pointer(&local);
-	return TRUE;
-}
-
-static gboolean
-find_in_offering(Capacity *capacity, const SlotdOffering *off,
-		 const SlotdKindOps *ops, FindQuery *q, gint travel,
-		 GArray *ret_ranked, GError **error)
-{
-	g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
-	gint64 now = capacity_now(capacity);
-	SlotdRequest request;
-	guint found = 0;
-
-	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
-	fill_request(q, now, &request);
-	/* A day more than asked so long visits can be measured. */
-	if (!store_list_slots(capacity->store, off->id, q->from - 86400,
-			      q->to + 86400, slots, error))
-		return FALSE;
-	for (guint i = 0; i < slots->len && found < q->limit; i++) {
-		const StoreSlot *s = &g_array_index(slots, StoreSlot, i);
-		SlotdCost cost;
-		gboolean usable;
-		guint free;
-		gint64 end;
-
-		if (s->start >= q->to || s->end <= q->from ||
-		    !slot_open_for(ops, s, now, q->urgency))
-			continue;
-		if (!slot_cost(ops, off, s, &request, q, &cost, &usable, error))
-			return FALSE;
-		if (!usable)
-			continue;
-		q->offered++;
-		if (!run_from_list(slots, i, &cost, &free, &end) || free == 0)
-			continue;
-		{
-			g_autoptr(GPtrArray) keep =
-				g_ptr_array_new_with_free_func(g_free);
-			SlotdSlotInfo info;
-			Ranked r = { found_slot_new(off, s, free, travel),
-				     MAX(travel, 0) };
-
-			capacity_slot_info(s, &info, keep);
-			if (ops->rank)
-				r.rank += ops->rank(off, &info, &request);
-			g_array_append_val(ret_ranked, r);
-		}
-		found++;
-	}
-	return TRUE;
-}
-
-static gint
-compare_ranked(gconstpointer a, gconstpointer b)
-{
-	const Ranked *x = a, *y = b;
-
-	if (x->slot->start != y->slot->start)
-		return x->slot->start < y->slot->start ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	return strcmp(x->slot->unit, y->slot->unit);
 }
 
 static const Service *
@@ -748,54 +482,4 @@ capacity_service_kind(Capacity *capacity, const char *service_id,
 			    "provides its kind '%s'; ask the administrator",
 			    service_id, service->kind);
 	return ops;
-}
-
-gboolean
-capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
-	      GPtrArray **ret_slots, GError **error)
-{
-	const SlotdKindOps *ops = capacity_service_kind(capacity, service_id,
-							error);
-	g_autoptr(GPtrArray) offerings = NULL;
-	g_autoptr(GArray) ranked = NULL;
-	FindQuery q;
-
-	if (!ops || !parse_find_query(capacity, query, ops, &q, error))
-		return FALSE;
-	offerings = region_service_offerings(capacity->region, service_id);
-	ranked = g_array_new(FALSE, FALSE, sizeof(Ranked));
-	for (guint i = 0; i < offerings->len; i++) {
-		const SlotdOffering *off = offerings->pdata[i];
-		gint travel;
-
-		if (!off->available ||
-		    !offering_matches(capacity, off, &q, &travel))
-			continue;
-		if (!find_in_offering(capacity, off, ops, &q, travel, ranked,
-				      error))
-			goto fail;
-	}
-	if (q.offered == 0 && q.refusal) {
-		/* Nothing could serve this client at all: say why. */
-		g_propagate_error(error, g_steal_pointer(&q.refusal));
-		goto fail;
-	}
-	g_clear_error(&q.refusal);
-	g_array_sort(ranked, compare_ranked);
-	*ret_slots = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)found_slot_free);
-	for (guint i = 0; i < ranked->len; i++) {
-		Ranked *r = &g_array_index(ranked, Ranked, i);
-
-		if (i < q.limit)
-			g_ptr_array_add(*ret_slots, r->slot);
-		else
-			found_slot_free(r->slot);
-	}
-	return TRUE;
-fail:
-	g_clear_error(&q.refusal);
-	for (guint i = 0; i < ranked->len; i++)
-		found_slot_free(g_array_index(ranked, Ranked, i).slot);
-	return FALSE;
 }

@@ -41,7 +41,9 @@ typedef struct {
 	char *municipality;	/* the unit's municipality code */
 	gint travel_minutes;	/* from the client's municipality, -1 n/a */
 	char **languages;
-	char *modality;
+	char *modality;		/* the booking's: asked, or the usual one */
+	char **modalities;	/* every modality the offering serves */
+	gint64 bookable_from;	/* 0: bookable now */
 } FoundSlot;
 
 void found_slot_free(FoundSlot *slot);
@@ -82,13 +84,22 @@ gboolean capacity_set_region(Capacity *capacity, Region *region,
 			     GPtrArray **ret_rebook, GError **error);
 
 /* query a{sv}: municipality s, language s, modality s, from x, to x,
- * limit u, max-travel-minutes u, plus the kind's option keys. */
+ * limit u, max-travel-minutes u, urgency s, client-ref s, plus the
+ * kind's option keys. Every slot returned is one the admission rule
+ * admits for this query now (or, with bookable_from, from then on). */
 gboolean capacity_find(Capacity *capacity, const char *service,
 		       GVariant *query, GPtrArray **ret_slots /* FoundSlot */,
 		       GError **error);
+/* Reserves for `seconds` exactly what Book of this request would take
+ * (client_ref NULL: the client is not named yet; options as Book's,
+ * or NULL). */
 gboolean capacity_hold(Capacity *capacity, const Caller *caller,
-		       const char *slot_id, guint seconds, char **ret_hold_id,
-		       GError **error);
+		       const char *slot_id, const char *client_ref,
+		       GVariant *options, guint seconds, char **ret_hold_id,
+		       gint64 *ret_expires, GError **error);
+/* Gives a hold's places back; only its own caller may. */
+gboolean capacity_release_hold(Capacity *capacity, const Caller *caller,
+			       const char *hold_id, GError **error);
 /* options a{sv}: municipality s, hold s, language s, modality s,
  * urgency s, referral-time x, idempotency-key s, plus kind keys. */
 gboolean capacity_book(Capacity *capacity, const Caller *caller,

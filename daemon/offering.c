@@ -365,6 +365,7 @@ offering_free(SlotdOffering *offering)
 	g_strfreev(offering->languages);
 	g_strfreev(offering->window_names);
 	g_free(offering->modality);
+	g_strfreev(offering->modalities);
 	g_ptr_array_unref(offering->windows);
 	g_free(offering->config_digest);
 	g_free(offering->source_file);
@@ -523,22 +524,33 @@ read_windows(SlotdOffering *offering, GError **error)
 	return TRUE;
 }
 
+/* `modality` is one modality or a list; the first is the usual one. */
 static gboolean
 read_modality(SlotdOffering *offering, GError **error)
 {
 	static const char *const modalities[] = {
 		"onsite", "home", "phone", "video", NULL,
 	};
+	g_auto(GStrv) list = NULL;
 
-	if (!slotd_offering_get_string(offering, "modality", "onsite",
-				       &offering->modality, error))
+	if (!slotd_offering_get_string_list(offering, "modality", &list,
+					    error))
 		return FALSE;
-	if (g_strv_contains(modalities, offering->modality))
-		return TRUE;
-	return config_set_error(error, offering->source_file, offering->group,
+	if (!list || !list[0]) {
+		g_strfreev(g_steal_pointer(&list));
+		list = g_strsplit("onsite", ";", -1);
+	}
+	for (guint i = 0; list[i]; i++)
+		if (!g_strv_contains(modalities, list[i]))
+			return config_set_error(
+				error, offering->source_file, offering->group,
 				"modality", "unknown modality \"%s\"; use "
-				"onsite, home, phone or video",
-				offering->modality);
+				"onsite, home, phone or video (a list with ; "
+				"for more than one)",
+				list[i]);
+	offering->modality = g_strdup(list[0]);
+	offering->modalities = g_steal_pointer(&list);
+	return TRUE;
 }
 
 static gboolean
@@ -792,6 +804,12 @@ const char *
 slotd_offering_modality(const SlotdOffering *offering)
 {
 	return offering->modality;
+}
+
+const char *const *
+slotd_offering_modalities(const SlotdOffering *offering)
+{
+	return (const char *const *)offering->modalities;
 }
 
 guint

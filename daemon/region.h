@@ -91,7 +91,8 @@ struct _SlotdOffering {
 	Service *service;	/* borrowed from the region */
 	char **languages;	/* defaults to the unit's */
 	char **window_names;
-	char *modality;		/* "onsite", "home", "phone", "video" */
+	char *modality;		/* the first of modalities */
+	char **modalities;	/* "onsite", "home", "phone", "video" */
 	guint slot_minutes;
 	guint seats;
 	guint max_travel_minutes; /* 0 = no limit */

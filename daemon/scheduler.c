@@ -16,7 +16,16 @@ static const char *const errors_find[] = {
 };
 static const char *const errors_hold[] = {
 	E_ARGS, E_DENIED, E_("NoSuchSlot"), E_("SlotFull"),
-	E_("PolicyViolation"), E_("ServiceUnavailable"), E_STORAGE, NULL
+	E_("PolicyViolation"), E_("DeadlineUnreachable"),
+	E_("ServiceUnavailable"), E_STORAGE, NULL
+};
+static const char *const errors_hold_for[] = {
+	E_ARGS, E_DENIED, E_("NoSuchSlot"), E_("SlotFull"),
+	E_("InvalidClientRef"), E_("PolicyViolation"),
+	E_("DeadlineUnreachable"), E_("ServiceUnavailable"), E_STORAGE, NULL
+};
+static const char *const errors_release[] = {
+	E_ARGS, E_DENIED, E_("NoSuchHold"), E_("Conflict"), E_STORAGE, NULL
 };
 static const char *const errors_book[] = {
 	E_ARGS, E_DENIED, E_("NoSuchSlot"), E_("NoSuchHold"), E_("SlotFull"),
@@ -105,7 +114,13 @@ found_extras(const FoundSlot *f)
 		&d, "languages",
 		g_variant_new_strv((const char *const *)f->languages, -1));
 	g_variant_dict_insert(&d, "modality", "s", f->modality);
+	g_variant_dict_insert_value(
+		&d, "modalities",
+		g_variant_new_strv((const char *const *)f->modalities, -1));
 	g_variant_dict_insert(&d, "kind", "s", f->kind);
+	if (f->bookable_from)
+		g_variant_dict_insert(&d, "bookable-from", "x",
+				      f->bookable_from);
 	return g_variant_dict_end(&d);
 }
 
@@ -151,11 +166,41 @@ run_hold(Daemon *daemon, const Caller *caller, GVariant *args,
 	guint32 seconds;
 
 	g_variant_get(args, "(&su)", &slot, &seconds);
-	if (!capacity_hold(daemon->capacity, caller, slot, seconds, &hold_id,
-			   error))
+	if (!capacity_hold(daemon->capacity, caller, slot, NULL, NULL,
+			   seconds, &hold_id, NULL, error))
 		return FALSE;
 	*ret_reply = g_variant_new("(s)", hold_id);
 	return TRUE;
+}
+
+static gboolean
+run_hold_for(Daemon *daemon, const Caller *caller, GVariant *args,
+	     GVariant **ret_reply, GError **error)
+{
+	g_autoptr(GVariant) options = NULL;
+	g_autofree char *hold_id = NULL;
+	const char *slot, *client_ref;
+	guint32 seconds;
+	gint64 expires = 0;
+
+	g_variant_get(args, "(&s&s@a{sv}u)", &slot, &client_ref, &options,
+		      &seconds);
+	if (!capacity_hold(daemon->capacity, caller, slot, client_ref,
+			   options, seconds, &hold_id, &expires, error))
+		return FALSE;
+	*ret_reply = g_variant_new("(sx)", hold_id, expires);
+	return TRUE;
+}
+
+static gboolean
+run_release_hold(Daemon *daemon, const Caller *caller, GVariant *args,
+		 GVariant **ret_reply, GError **error)
+{
+	const char *hold;
+
+	g_variant_get(args, "(&s)", &hold);
+	*ret_reply = NULL;
+	return capacity_release_hold(daemon->capacity, caller, hold, error);
 }
 
 static gboolean
@@ -235,7 +280,9 @@ static const struct {
 	const char *member;
 	ChangeFunc run;
 } changes[] = {
-	{ "Hold", run_hold },	      { "Book", run_book },
+	{ "Hold", run_hold },	      { "HoldFor", run_hold_for },
+	{ "ReleaseHold", run_release_hold },
+	{ "Book", run_book },
 	{ "BookSeries", run_book_series }, { "Cancel", run_cancel },
 	{ "Reschedule", run_reschedule }, { "SetStatus", run_set_status },
 };
@@ -284,7 +331,8 @@ run_batch(Daemon *daemon)
 
 			daemon_caller(c->call, &caller);
 			c->run(daemon, &caller, c->args, &c->reply, &c->error);
-			held |= c->run == run_hold && !c->error;
+			held |= (c->run == run_hold ||
+				 c->run == run_hold_for) && !c->error;
 		}
 		capacity_batch_end(daemon->capacity, &commit_error);
 	}
@@ -395,7 +443,16 @@ static const BusMethod scheduler_methods[] = {
 	  "Free slots of a service across units, earliest first, then "
 	  "nearest." },
 	{ "Hold", "su", "slot,seconds", "s", "hold", defer_change, BUS_ROLE_BOOK,
-	  errors_hold, "Holds one seat for a while; it expires by itself." },
+	  errors_hold,
+	  "Holds for a client not named yet what a booking without options "
+	  "would take; it expires by itself." },
+	{ "HoldFor", "ssa{sv}u", "slot,client_ref,options,seconds", "sx",
+	  "hold,expires", defer_change, BUS_ROLE_BOOK, errors_hold_for,
+	  "Holds exactly what Book of this request would take, until "
+	  "expires (UTC seconds); Book with option hold then succeeds." },
+	{ "ReleaseHold", "s", "hold", "", "", defer_change, BUS_ROLE_BOOK,
+	  errors_release,
+	  "Gives a hold's places back before it expires." },
 	{ "Book", "ssa{sv}", "slot,client_ref,options", "s", "booking",
 	  defer_change,
 	  BUS_ROLE_BOOK, errors_book,

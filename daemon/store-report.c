@@ -21,7 +21,15 @@
 	"id, slot, offering, unit, service, start, \"end\", client_ref," \
 	" status, seats, municipality, language, modality, urgency," \
 	" referral_time, idempotency_key, extras, sequence, created," \
-	" modified, created_by, needs_rebooking, cancel_reason"
+	" modified, created_by, needs_rebooking, cancel_reason, series," \
+	" series_index, series_length"
+
+/* A hold as plugins see it: a booking in progress, its id negated. */
+#define HOLD_AS_BOOKING \
+	"-h.id, h.slot, h.offering, '', h.service, h.start, h.\"end\"," \
+	" coalesce(h.client_ref, ''), 'pending', h.seats, NULL, NULL, NULL," \
+	" NULL, 0, NULL, h.extras, 0, h.created, h.created, h.uid, 0, NULL," \
+	" NULL, 0, 1"
 
 /* The list filter: ?1 unit, ?2 service, ?3 offering, ?4 status,
  * ?5 client_ref, ?6 from, ?7 to, ?8 modified since, ?9 needs rebooking
@@ -43,6 +51,10 @@ const char *const store_report_sql[N_QUERIES] = {
 	[Q_SLOT_LIST] =
 		"SELECT " SLOT_COLUMNS " FROM slot WHERE offering = ?1"
 		" AND start >= ?2 AND start < ?3 ORDER BY start, id",
+	[Q_SLOT_PAGE] =
+		"SELECT " SLOT_COLUMNS " FROM slot WHERE offering = ?1"
+		" AND (start > ?2 OR (start = ?2 AND id > ?3)) AND start < ?4"
+		" ORDER BY start, id LIMIT ?5",
 	[Q_BOOKING_SLOTS] =
 		"SELECT u.slot FROM booking_use u JOIN slot s ON s.id = u.slot"
 		" WHERE u.booking = ?1 ORDER BY s.start, s.id",
@@ -62,13 +74,27 @@ const char *const store_report_sql[N_QUERIES] = {
 	[Q_LIST_BY_MODIFIED] = LIST_BOOKINGS("modified >= ?8"),
 	[Q_LIST_ALL] = LIST_BOOKINGS("1"),
 	[Q_CLIENT_COUNT] =
-		"SELECT count(*) FROM booking WHERE client_ref = ?1"
+		"SELECT (SELECT count(*) FROM booking WHERE client_ref = ?1"
+		" AND start >= ?3 AND start < ?4 AND id <> ?5"
+		" AND (?2 IS NULL OR service = ?2) AND " LIVE ")"
+		" + (SELECT count(*) FROM hold WHERE client_ref = ?1"
 		" AND start >= ?3 AND start < ?4"
-		" AND (?2 IS NULL OR service = ?2) AND " LIVE,
+		" AND (?2 IS NULL OR service = ?2))",
 	[Q_SLOT_BOOKINGS] =
 		"SELECT " BOOKING_COLUMNS " FROM booking WHERE " LIVE
 		" AND id IN (SELECT booking FROM booking_use WHERE slot = ?1)"
 		" ORDER BY created, id",
+	[Q_SLOT_HOLDS] =
+		"SELECT " HOLD_AS_BOOKING " FROM hold h WHERE h.id IN"
+		" (SELECT hold FROM hold_use WHERE slot = ?1) ORDER BY h.id",
+	[Q_SLOT_HISTORY] =
+		"SELECT " BOOKING_COLUMNS " FROM booking"
+		" WHERE offering = (SELECT offering FROM slot WHERE id = ?1)"
+		" AND start = (SELECT start FROM slot WHERE id = ?1)"
+		" AND slot = ?1 ORDER BY created, id",
+	[Q_SERIES_BOOKINGS] =
+		"SELECT " BOOKING_COLUMNS " FROM booking WHERE series = ?1"
+		" AND " LIVE " ORDER BY series_index, id",
 	[Q_INTEGRITY] = "PRAGMA integrity_check",
 	[Q_FOREIGN_KEYS] = "PRAGMA foreign_key_check",
 	/* Slots whose counters disagree with the rows that explain them. */
@@ -76,7 +102,7 @@ const char *const store_report_sql[N_QUERIES] = {
 		"SELECT count(*) FROM slot s"
 		" LEFT JOIN (SELECT slot, sum(seats) AS n FROM booking_use"
 		"  GROUP BY slot) u ON u.slot = s.id"
-		" LEFT JOIN (SELECT slot, sum(seats) AS n FROM hold"
+		" LEFT JOIN (SELECT slot, sum(seats) AS n FROM hold_use"
 		"  GROUP BY slot) h ON h.slot = s.id"
 		" WHERE s.booked <> coalesce(u.n, 0)"
 		" OR s.held <> coalesce(h.n, 0)",
@@ -107,6 +133,9 @@ enum {
 	BC_CREATED_BY,
 	BC_NEEDS_REBOOKING,
 	BC_CANCEL_REASON,
+	BC_SERIES,
+	BC_SERIES_INDEX,
+	BC_SERIES_LENGTH,
 };
 
 /* ---- slots ---------------------------------------------------------- */
@@ -164,20 +193,13 @@ store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
 	return TRUE;
 }
 
-gboolean
-store_list_slots(Store *store, const char *offering, gint64 from, gint64 to,
-		 GArray *ret_slots, GError **error)
+static gboolean
+collect_slots(Store *store, Query q, GArray *ret_slots, GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_SLOT_LIST, error);
 	g_autoptr(GArray) found = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
 	int rc;
 
-	if (q == NULL)
-		return FALSE;
 	g_array_set_clear_func(found, (GDestroyNotify)store_slot_clear);
-	store_bind_text(q, 1, offering);
-	sqlite3_bind_int64(q, 2, from);
-	sqlite3_bind_int64(q, 3, to);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		StoreSlot slot = { 0 };
 
@@ -186,10 +208,41 @@ store_list_slots(Store *store, const char *offering, gint64 from, gint64 to,
 	}
 	if (rc != SQLITE_DONE)
 		return store_fail_query(store, rc, q, error);
-	/* The caller owns the strings now. */
+	/* Moved into the caller's array, which owns the strings now. */
 	g_array_append_vals(ret_slots, found->data, found->len);
 	g_array_set_clear_func(found, NULL);
 	return TRUE;
+}
+
+gboolean
+store_list_slots(Store *store, const char *offering, gint64 from, gint64 to,
+		 GArray *ret_slots, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_LIST, error);
+
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, offering);
+	sqlite3_bind_int64(q, 2, from);
+	sqlite3_bind_int64(q, 3, to);
+	return collect_slots(store, q, ret_slots, error);
+}
+
+gboolean
+store_list_slots_after(Store *store, const char *offering, gint64 start,
+		       gint64 id, gint64 to, guint limit, GArray *ret_slots,
+		       GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_PAGE, error);
+
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, offering);
+	sqlite3_bind_int64(q, 2, start);
+	sqlite3_bind_int64(q, 3, id);
+	sqlite3_bind_int64(q, 4, to);
+	sqlite3_bind_int64(q, 5, limit);
+	return collect_slots(store, q, ret_slots, error);
 }
 
 gboolean
@@ -312,6 +365,9 @@ booking_from_row(Query q)
 	b->created_by = sqlite3_column_int64(q, BC_CREATED_BY);
 	b->needs_rebooking = sqlite3_column_int(q, BC_NEEDS_REBOOKING) != 0;
 	b->cancel_reason = store_column_dup(q, BC_CANCEL_REASON);
+	b->series = sqlite3_column_int64(q, BC_SERIES);
+	b->series_index = sqlite3_column_int64(q, BC_SERIES_INDEX);
+	b->series_length = sqlite3_column_int64(q, BC_SERIES_LENGTH);
 	return b;
 }
 
@@ -417,7 +473,7 @@ store_list_bookings(Store *store, const StoreBookingFilter *filter,
 gboolean
 store_count_client_bookings(Store *store, const char *client_ref,
 			    const char *service, gint64 from, gint64 to,
-			    guint *ret_count, GError **error)
+			    gint64 except, guint *ret_count, GError **error)
 {
 	g_auto(Query) q = store_query(store, Q_CLIENT_COUNT, error);
 	gint64 count;
@@ -428,6 +484,7 @@ store_count_client_bookings(Store *store, const char *client_ref,
 	store_bind_text(q, 2, service);
 	sqlite3_bind_int64(q, 3, from);
 	sqlite3_bind_int64(q, 4, to);
+	sqlite3_bind_int64(q, 5, except);
 	if (!store_query_int(store, q, 0, &count, error))
 		return FALSE;
 	*ret_count = count;
@@ -443,6 +500,42 @@ store_slot_bookings(Store *store, gint64 slot_id, GPtrArray *ret_bookings,
 	if (q == NULL)
 		return FALSE;
 	sqlite3_bind_int64(q, 1, slot_id);
+	return collect_bookings(store, q, ret_bookings, error);
+}
+
+gboolean
+store_slot_holds(Store *store, gint64 slot_id, GPtrArray *ret_holds,
+		 GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_HOLDS, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, slot_id);
+	return collect_bookings(store, q, ret_holds, error);
+}
+
+gboolean
+store_slot_history(Store *store, gint64 slot_id, GPtrArray *ret_bookings,
+		   GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_HISTORY, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, slot_id);
+	return collect_bookings(store, q, ret_bookings, error);
+}
+
+gboolean
+store_series_bookings(Store *store, gint64 series, GPtrArray *ret_bookings,
+		      GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SERIES_BOOKINGS, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, series);
 	return collect_bookings(store, q, ret_bookings, error);
 }
 

@@ -110,9 +110,43 @@ static const char schema_v2[] =
 	" created_by INTEGER NOT NULL,"
 	" revoked INTEGER);";
 
+/* Version 3: one admission rule for find, hold and book. A hold
+ * reserves what the booking would take — seats in a run of slots — and
+ * carries the request it was taken for, so plugins see it as a
+ * booking in progress; bookings of a series know their series. */
+static const char schema_v3[] =
+	"CREATE TABLE hold_use ("
+	" hold INTEGER NOT NULL REFERENCES hold (id),"
+	" slot INTEGER NOT NULL REFERENCES slot (id),"
+	" seats INTEGER NOT NULL CHECK (seats >= 1),"
+	" PRIMARY KEY (hold, slot)) WITHOUT ROWID;"
+	"CREATE INDEX hold_use_by_slot ON hold_use (slot);"
+	"INSERT INTO hold_use (hold, slot, seats)"
+	" SELECT id, slot, seats FROM hold;"
+	"ALTER TABLE hold ADD COLUMN offering TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hold ADD COLUMN service TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hold ADD COLUMN start INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hold ADD COLUMN \"end\" INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hold ADD COLUMN client_ref TEXT;"
+	"ALTER TABLE hold ADD COLUMN extras TEXT NOT NULL DEFAULT '@a{sv} {}';"
+	"ALTER TABLE hold ADD COLUMN created INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE hold SET offering = (SELECT offering FROM slot"
+	" WHERE slot.id = hold.slot), start = (SELECT start FROM slot"
+	" WHERE slot.id = hold.slot), \"end\" = (SELECT \"end\" FROM slot"
+	" WHERE slot.id = hold.slot);"
+	"CREATE INDEX hold_by_client ON hold (client_ref, start);"
+	"ALTER TABLE booking ADD COLUMN series INTEGER;"
+	"ALTER TABLE booking ADD COLUMN series_index INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE booking ADD COLUMN series_length INTEGER NOT NULL"
+	" DEFAULT 1;"
+	"CREATE INDEX booking_by_series ON booking (series)"
+	" WHERE series IS NOT NULL;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 /* ---- statements ----------------------------------------------------- */
@@ -195,25 +229,37 @@ static const char *const core_sql[N_QUERIES] = {
 		"UPDATE slot SET held = held + ?2 WHERE id = ?1"
 		" AND status = 'free' AND booked + held + ?2 <= capacity",
 	[Q_HOLD_INSERT] =
-		"INSERT INTO hold (slot, seats, expires, uid)"
-		" VALUES (?1, ?2, ?3, ?4)",
-	[Q_HOLD_DELETE] =
-		"DELETE FROM hold WHERE id = ?1 RETURNING slot, seats",
-	[Q_HOLD_GIVE_BACK] = "UPDATE slot SET held = held - ?2 WHERE id = ?1",
+		"INSERT INTO hold (slot, seats, expires, uid, offering,"
+		" service, start, \"end\", client_ref, extras, created)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[Q_HOLD_USE] =
+		"INSERT INTO hold_use (hold, slot, seats) VALUES (?1, ?2, ?3)",
+	[Q_HOLD_GIVE_BACK] =
+		"UPDATE slot SET held = held - (SELECT u.seats FROM hold_use u"
+		" WHERE u.hold = ?1 AND u.slot = slot.id)"
+		" WHERE id IN (SELECT slot FROM hold_use WHERE hold = ?1)",
+	[Q_HOLD_FORGET] = "DELETE FROM hold_use WHERE hold = ?1",
+	[Q_HOLD_DELETE] = "DELETE FROM hold WHERE id = ?1",
 	[Q_HOLDS_GIVE_BACK] =
-		"UPDATE slot SET held = held - (SELECT sum(h.seats) FROM hold h"
-		" WHERE h.slot = slot.id AND h.expires <= ?1)"
-		" WHERE id IN (SELECT slot FROM hold WHERE expires <= ?1)"
+		"UPDATE slot SET held = held - (SELECT sum(u.seats)"
+		" FROM hold_use u JOIN hold h ON h.id = u.hold"
+		" WHERE u.slot = slot.id AND h.expires <= ?1)"
+		" WHERE id IN (SELECT u.slot FROM hold_use u JOIN hold h"
+		" ON h.id = u.hold WHERE h.expires <= ?1)"
 		" RETURNING id",
+	[Q_HOLDS_FORGET] =
+		"DELETE FROM hold_use WHERE hold IN"
+		" (SELECT id FROM hold WHERE expires <= ?1)",
 	[Q_HOLDS_EXPIRE] = "DELETE FROM hold WHERE expires <= ?1",
 	[Q_BOOKING_INSERT] =
 		"INSERT INTO booking (slot, offering, unit, service, start,"
 		" \"end\", client_ref, status, seats, municipality, language,"
 		" modality, urgency, referral_time, idempotency_key, extras,"
 		" sequence, created, modified, created_by, needs_rebooking,"
-		" cancel_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		" cancel_reason, series, series_index, series_length)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 		" ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
-		" ?22)",
+		" ?22, ?23, ?24, ?25)",
 	[Q_BOOKING_EXISTS] = "SELECT 1 FROM booking WHERE id = ?1",
 	[Q_BOOKING_STATUS] =
 		"UPDATE booking SET status = ?2, cancel_reason = ?3,"
@@ -221,8 +267,11 @@ static const char *const core_sql[N_QUERIES] = {
 	[Q_BOOKING_MOVE] =
 		"UPDATE booking SET slot = ?2, offering = ?3, unit = ?4,"
 		" start = ?5, \"end\" = ?6, extras = coalesce(?7, extras),"
+		" seats = ?9, modality = coalesce(?10, modality),"
 		" needs_rebooking = 0, sequence = sequence + 1, modified = ?8"
 		" WHERE id = ?1",
+	[Q_BOOKING_SERIES] =
+		"UPDATE booking SET series = ?2 WHERE id = ?1",
 	[Q_AUDIT] =
 		"INSERT INTO audit (at, uid, caller, action, booking, detail)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -974,65 +1023,90 @@ store_next_generation(Store *store)
 
 /* ---- holds ---------------------------------------------------------- */
 
+static char *extras_print(GVariant *extras);
+
 static gboolean
-insert_hold(Store *store, gint64 slot_id, guint seats, gint64 expires,
-	    guint32 uid, gint64 *ret_hold_id, GError **error)
+insert_hold(Store *store, const StoreHoldRequest *h, gint64 *ret_hold_id,
+	    GError **error)
 {
 	g_auto(Query) q = store_query(store, Q_HOLD_INSERT, error);
+	g_autofree char *extras = NULL;
 
 	if (q == NULL)
 		return FALSE;
-	sqlite3_bind_int64(q, 1, slot_id);
-	sqlite3_bind_int64(q, 2, seats);
-	sqlite3_bind_int64(q, 3, expires);
-	sqlite3_bind_int64(q, 4, uid);
+	extras = extras_print(h->extras);
+	sqlite3_bind_int64(q, 1, g_array_index(h->slots, gint64, 0));
+	sqlite3_bind_int64(q, 2, h->seats);
+	sqlite3_bind_int64(q, 3, h->expires);
+	sqlite3_bind_int64(q, 4, h->uid);
+	store_bind_text(q, 5, h->offering);
+	store_bind_text(q, 6, h->service);
+	sqlite3_bind_int64(q, 7, h->start);
+	sqlite3_bind_int64(q, 8, h->end);
+	store_bind_text(q, 9, h->client_ref);
+	store_bind_text(q, 10, extras);
+	sqlite3_bind_int64(q, 11, h->created);
 	if (!store_run(store, q, error))
 		return FALSE;
+	*ret_hold_id = sqlite3_last_insert_rowid(store->db);
+	return TRUE;
+}
+
+static gboolean
+record_hold_use(Store *store, gint64 hold_id, gint64 slot_id, guint seats,
+		GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_HOLD_USE, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, hold_id);
+	sqlite3_bind_int64(q, 2, slot_id);
+	sqlite3_bind_int64(q, 3, seats);
+	return store_run(store, q, error);
+}
+
+static gboolean
+hold_run(Store *store, const StoreHoldRequest *h, gint64 *ret_hold_id,
+	 GError **error)
+{
+	gint64 id = 0;
+
+	if (!insert_hold(store, h, &id, error))
+		return FALSE;
+	for (guint i = 0; i < h->slots->len; i++) {
+		gint64 slot = g_array_index(h->slots, gint64, i);
+
+		if (!take_guarded(store, Q_HOLD_TAKE, slot, h->seats, error) ||
+		    !record_hold_use(store, id, slot, h->seats, error))
+			return FALSE;
+	}
 	if (ret_hold_id != NULL)
-		*ret_hold_id = sqlite3_last_insert_rowid(store->db);
+		*ret_hold_id = id;
 	return TRUE;
 }
 
 gboolean
-store_insert_hold(Store *store, gint64 slot_id, guint seats, gint64 expires,
-		  guint32 uid, gint64 *ret_hold_id, GError **error)
+store_insert_hold(Store *store, const StoreHoldRequest *hold,
+		  gint64 *ret_hold_id, GError **error)
 {
-	gboolean ok;
-
-	g_return_val_if_fail(seats > 0, FALSE);
+	g_return_val_if_fail(hold->seats > 0, FALSE);
+	g_return_val_if_fail(hold->slots && hold->slots->len > 0, FALSE);
 	if (!op_begin(store, error))
 		return FALSE;
-	ok = take_guarded(store, Q_HOLD_TAKE, slot_id, seats, error) &&
-	     insert_hold(store, slot_id, seats, expires, uid, ret_hold_id,
-			 error);
-	return op_end(store, ok, error);
+	return op_end(store, hold_run(store, hold, ret_hold_id, error),
+		      error);
 }
 
 static gboolean
 delete_hold(Store *store, gint64 hold_id, GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_HOLD_DELETE, error);
-	g_auto(Query) give_back = NULL;
-	gint64 slot_id, seats;
-	int rc;
-
-	if (q == NULL)
+	if (!run_id(store, Q_HOLD_GIVE_BACK, hold_id, error) ||
+	    !run_id(store, Q_HOLD_FORGET, hold_id, error) ||
+	    !run_id(store, Q_HOLD_DELETE, hold_id, error))
 		return FALSE;
-	sqlite3_bind_int64(q, 1, hold_id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE)
-		return store_not_found(error, SLOTD_ERROR_NO_SUCH_HOLD);
-	if (rc != SQLITE_ROW)
-		return store_fail_query(store, rc, q, error);
-	slot_id = sqlite3_column_int64(q, 0);
-	seats = sqlite3_column_int64(q, 1);
-	query_return(&q);
-	give_back = store_query(store, Q_HOLD_GIVE_BACK, error);
-	if (give_back == NULL)
-		return FALSE;
-	sqlite3_bind_int64(give_back, 1, slot_id);
-	sqlite3_bind_int64(give_back, 2, seats);
-	return store_run(store, give_back, error);
+	return sqlite3_changes(store->db) > 0 ||
+	       store_not_found(error, SLOTD_ERROR_NO_SUCH_HOLD);
 }
 
 gboolean
@@ -1052,6 +1126,7 @@ expire_holds(Store *store, gint64 now, GArray *ret_slot_ids, GError **error)
 		return FALSE;
 	sqlite3_bind_int64(q, 1, now);
 	return store_collect_ids(store, q, ret_slot_ids, error) &&
+	       run_id(store, Q_HOLDS_FORGET, now, error) &&
 	       run_id(store, Q_HOLDS_EXPIRE, now, error);
 }
 
@@ -1108,6 +1183,10 @@ bind_booking(Query q, const StoreBooking *b, const char *extras)
 	sqlite3_bind_int64(q, 20, b->created_by);
 	sqlite3_bind_int(q, 21, b->needs_rebooking ? 1 : 0);
 	store_bind_text(q, 22, b->cancel_reason);
+	if (b->series)
+		sqlite3_bind_int64(q, 23, b->series);
+	sqlite3_bind_int64(q, 24, b->series_index);
+	sqlite3_bind_int64(q, 25, MAX(b->series_length, 1));
 }
 
 gboolean
@@ -1165,24 +1244,26 @@ store_update_booking_status(Store *store, gint64 booking_id,
 }
 
 gboolean
-store_move_booking(Store *store, gint64 booking_id, gint64 slot_id,
-		   const char *offering, const char *unit, gint64 start,
-		   gint64 end, GVariant *extras, gint64 now, GError **error)
+store_move_booking(Store *store, gint64 booking_id, const StoreMove *move,
+		   gint64 now, GError **error)
 {
 	g_auto(Query) q = store_query(store, Q_BOOKING_MOVE, error);
-	g_autofree char *text = extras ? extras_print(extras) : NULL;
+	g_autofree char *text =
+		move->extras ? extras_print(move->extras) : NULL;
 	int rc;
 
 	if (q == NULL)
 		return FALSE;
 	sqlite3_bind_int64(q, 1, booking_id);
-	sqlite3_bind_int64(q, 2, slot_id);
-	store_bind_text(q, 3, offering);
-	store_bind_text(q, 4, unit);
-	sqlite3_bind_int64(q, 5, start);
-	sqlite3_bind_int64(q, 6, end);
+	sqlite3_bind_int64(q, 2, move->slot);
+	store_bind_text(q, 3, move->offering);
+	store_bind_text(q, 4, move->unit);
+	sqlite3_bind_int64(q, 5, move->start);
+	sqlite3_bind_int64(q, 6, move->end);
 	store_bind_text(q, 7, text);
 	sqlite3_bind_int64(q, 8, now);
+	sqlite3_bind_int64(q, 9, move->seats);
+	store_bind_text(q, 10, move->modality);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return store_not_found(error, SLOTD_ERROR_NO_SUCH_SLOT);
@@ -1190,6 +1271,19 @@ store_move_booking(Store *store, gint64 booking_id, gint64 slot_id,
 		return store_fail_query(store, rc, q, error);
 	return sqlite3_changes(store->db) > 0 ||
 	       store_not_found(error, SLOTD_ERROR_NO_SUCH_BOOKING);
+}
+
+gboolean
+store_set_booking_series(Store *store, gint64 booking_id, gint64 series,
+			 GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_BOOKING_SERIES, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, booking_id);
+	sqlite3_bind_int64(q, 2, series);
+	return store_run(store, q, error);
 }
 
 /* ---- audit ---------------------------------------------------------- */

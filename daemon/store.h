@@ -56,15 +56,47 @@ typedef struct {
 	guint32 created_by;	/* uid */
 	gboolean needs_rebooking;
 	char *cancel_reason;
+	gint64 series;		/* id of its series' first booking; 0 none */
+	guint series_index;	/* 0-based place in the series */
+	guint series_length;	/* 1 for a single booking */
 } StoreBooking;
 
 typedef struct {
 	gint64 id;
-	gint64 slot;
-	guint seats;
+	gint64 slot;		/* the slot the held booking would start in */
+	guint seats;		/* in every slot of the run */
 	gint64 expires;
 	guint32 uid;
 } StoreHold;
+
+/* What a new hold reserves: `seats` in each of `slots` (the run the
+ * booking would take), and the request it was taken for, which plugins
+ * see as a booking in progress (status "pending"). */
+typedef struct {
+	const char *offering;
+	const char *service;
+	gint64 start;
+	gint64 end;
+	const char *client_ref;	/* NULL: not known yet */
+	GVariant *extras;	/* a{sv} from admission */
+	guint seats;
+	GArray *slots;		/* gint64 slot ids, the first one first */
+	gint64 expires;
+	guint32 uid;
+	gint64 created;
+} StoreHoldRequest;
+
+/* Where Reschedule moves a booking, and what it takes there. */
+typedef struct {
+	gint64 slot;
+	const char *offering;
+	const char *unit;
+	gint64 start;
+	gint64 end;
+	guint seats;
+	const char *modality;	/* NULL: keep */
+	GVariant *extras;	/* NULL: keep */
+} StoreMove;
 
 typedef struct {
 	const char *unit;	/* NULL: any */
@@ -136,6 +168,12 @@ gboolean store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
  * appends StoreSlot values (clear each with store_slot_clear). */
 gboolean store_list_slots(Store *store, const char *offering, gint64 from,
 			  gint64 to, GArray *ret_slots, GError **error);
+/* Up to `limit` slots of an offering after (start, id) in (start, id)
+ * order that start before `to`: one page of a search. */
+gboolean store_list_slots_after(Store *store, const char *offering,
+				gint64 start, gint64 id, gint64 to,
+				guint limit, GArray *ret_slots,
+				GError **error);
 /* Takes `seats` in a slot: fails with SLOT_FULL unless the slot is free
  * and booked + held + seats <= capacity. */
 gboolean store_take_seats(Store *store, gint64 booking_id, gint64 slot_id,
@@ -161,13 +199,22 @@ gboolean store_list_horizon_offerings(Store *store, GPtrArray *ret_offerings,
 				      GError **error);
 
 /* ---- holds ---------------------------------------------------------- */
-gboolean store_insert_hold(Store *store, gint64 slot_id, guint seats,
-			   gint64 expires, guint32 uid, gint64 *ret_hold_id,
-			   GError **error);
+/* Takes the seats of every slot of the run (SLOT_FULL unless each has
+ * room) and records the hold; all or nothing. */
+gboolean store_insert_hold(Store *store, const StoreHoldRequest *hold,
+			   gint64 *ret_hold_id, GError **error);
 /* NO_SUCH_HOLD when unknown or already expired at `now`. */
 gboolean store_get_hold(Store *store, gint64 hold_id, gint64 now,
 			StoreHold *ret_hold, GError **error);
 gboolean store_delete_hold(Store *store, gint64 hold_id, GError **error);
+/* Every booking that starts in a slot, whatever its status, by
+ * creation. */
+gboolean store_slot_history(Store *store, gint64 slot_id,
+			    GPtrArray *ret_bookings, GError **error);
+/* Live holds reserving seats in a slot, as bookings in status
+ * "pending" whose id is the hold id negated. */
+gboolean store_slot_holds(Store *store, gint64 slot_id,
+			  GPtrArray *ret_holds, GError **error);
 /* Deletes holds expired at `now`, giving their seats back; appends the
  * slot ids that changed. */
 gboolean store_expire_holds(Store *store, gint64 now, GArray *ret_slot_ids,
@@ -188,20 +235,25 @@ gboolean store_find_idempotent(Store *store, const char *key,
 gboolean store_update_booking_status(Store *store, gint64 booking_id,
 				     const char *status, const char *reason,
 				     gint64 now, GError **error);
-/* Moves a booking to another slot/time, bumps sequence and modified. */
-gboolean store_move_booking(Store *store, gint64 booking_id, gint64 slot_id,
-			    const char *offering, const char *unit,
-			    gint64 start, gint64 end, GVariant *extras,
-			    gint64 now, GError **error);
+/* Moves a booking to another slot/time with the seats it takes there;
+ * bumps sequence once and sets modified. */
+gboolean store_move_booking(Store *store, gint64 booking_id,
+			    const StoreMove *move, gint64 now, GError **error);
+/* Marks a booking as part of the series that starts with `series`. */
+gboolean store_set_booking_series(Store *store, gint64 booking_id,
+				  gint64 series, GError **error);
+/* Live bookings of a series, by place in it. */
+gboolean store_series_bookings(Store *store, gint64 series,
+			       GPtrArray *ret_bookings, GError **error);
 /* Appends StoreBooking* (free with store_booking_free), by start. */
 gboolean store_list_bookings(Store *store, const StoreBookingFilter *filter,
 			     GPtrArray *ret_bookings, GError **error);
-/* Live bookings of one client starting in [from, to) of the service
- * (NULL: any service). */
+/* Live bookings and holds of one client starting in [from, to) of the
+ * service (NULL: any service), leaving out booking `except` (0: none). */
 gboolean store_count_client_bookings(Store *store, const char *client_ref,
 				     const char *service, gint64 from,
-				     gint64 to, guint *ret_count,
-				     GError **error);
+				     gint64 to, gint64 except,
+				     guint *ret_count, GError **error);
 /* Live bookings that hold seats in a slot, by creation. */
 gboolean store_slot_bookings(Store *store, gint64 slot_id,
 			     GPtrArray *ret_bookings, GError **error);

@@ -330,7 +330,7 @@ digest_setup(Fuzzer *f)
 {
 	g_autofree char *tables = sqlite_ask(
 		f, "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-		   "name NOT IN ('hold', 'sqlite_sequence') ORDER BY name;");
+		   "name NOT IN ('hold', 'hold_use', 'sqlite_sequence') ORDER BY name;");
 	g_auto(GStrv) names = g_strsplit(g_strstrip(tables), "\n", -1);
 	GString *q = g_string_new(
 		"SELECT (SELECT group_concat(name || '=' || seq) FROM "

@@ -295,7 +295,7 @@ test_daemon_lists_the_plugin(void)
 		g_assert_cmpstr(version, ==, "1.0");
 		g_assert_cmpstr(summary, ==, "Example: nurse consultations, "
 					     "at most N a client a week");
-		g_assert_cmpuint(abi, ==, 1);
+		g_assert_cmpuint(abi, ==, 2);
 		seen = TRUE;
 	}
 	g_assert_true(seen);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "schema-undo-v3.h"
 #include "store.h"
 #include "slotd/plugin.h"
 
@@ -318,6 +319,26 @@ add_slot(Fixture *f, const char *offering, gint64 start, guint capacity)
 	return id;
 }
 
+/* A hold of `seats` in one slot, the way the engine asks for one. */
+static gboolean
+hold_slot(Fixture *f, gint64 slot, guint seats, gint64 expires, guint32 uid,
+	  gint64 *ret_id, GError **error)
+{
+	g_autoptr(GArray) slots = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GVariant) extras = g_variant_ref_sink(
+		g_variant_new("a{sv}", NULL));
+	StoreHoldRequest r = { "lohja-hs.walk-in", "walk-in", T0, T0 + HOUR,
+			       NULL, extras, seats, slots, expires, uid, T0 };
+	gint64 id = 0;
+
+	g_array_append_val(slots, slot);
+	if (!store_insert_hold(f->store, &r, &id, error))
+		return FALSE;
+	if (ret_id)
+		*ret_id = id;
+	return TRUE;
+}
+
 static StoreSlot
 get_slot(Fixture *f, gint64 id)
 {
@@ -470,7 +491,7 @@ test_schema_fresh(Fixture *f, gconstpointer data)
 	sqlite3 *db = raw_open(f->path);
 	g_autofree char *mode = raw_text(db, "PRAGMA journal_mode");
 
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
 	g_assert_cmpstr(mode, ==, "wal");
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
 				" WHERE type = 'table' AND name IN ('slot',"
@@ -504,7 +525,51 @@ test_schema_reopen(Fixture *f, gconstpointer data)
 	/* New generations stay above the stored ones. */
 	g_assert_cmpint(store_next_generation(f->store), >, f->generation);
 	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	sqlite3_close(db);
+}
+
+/* A database made by the previous release (schema 2) with bookings
+ * and a hold: every booking and the hold's seat survive the upgrade. */
+static void
+test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(StoreBooking) b = NULL;
+	gint64 slot = add_slot(f, "lohja-hs.walk-in", T0, 3);
+	gint64 first = book(f, slot, "b1", "client-a");
+	gint64 second = book(f, slot, "b2", "client-b");
+	gint64 hold = 0;
+	sqlite3 *db;
+
+	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
+	fixture_close(f);
+	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v3, NULL, NULL, NULL), ==,
+			SQLITE_OK);
 	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 2);
+	sqlite3_close(db);
+
+	fixture_open(f);
+	g_assert_true(store_integrity_check(f->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(store_get_booking(f->store, first, &b, &error));
+	g_assert_cmpstr(b->client_ref, ==, "client-a");
+	g_assert_cmpstr(b->status, ==, "booked");
+	g_assert_cmpint(b->series, ==, 0);
+	g_assert_cmpuint(b->series_length, ==, 1);
+	g_clear_pointer(&b, store_booking_free);
+	g_assert_true(store_get_booking(f->store, second, &b, &error));
+	g_assert_cmpstr(b->client_ref, ==, "client-b");
+	g_assert_cmpuint(booked(f, slot), ==, 2);
+	g_assert_cmpuint(held(f, slot), ==, 1);
+	/* The hold still gives its seat back. */
+	g_assert_true(store_delete_hold(f->store, hold, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(held(f, slot), ==, 0);
+	g_assert_true(store_integrity_check(f->store, &error));
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
 	sqlite3_close(db);
 }
 
@@ -651,8 +716,7 @@ test_seats_withdrawn(Fixture *f, gconstpointer data)
 	g_assert_false(store_take_seats(f->store, b->id, slot, 1, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL);
 	g_clear_error(&error);
-	g_assert_false(store_insert_hold(f->store, slot, 1, T0, 1000, NULL,
-					 &error));
+	g_assert_false(hold_slot(f, slot, 1, T0, 1000, NULL, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL);
 }
 
@@ -724,15 +788,13 @@ test_holds_take_and_expire(Fixture *f, gconstpointer data)
 	StoreHold hold;
 	gint64 hold_id = 0;
 
-	g_assert_true(store_insert_hold(f->store, slot, 1, T0 + 100, 1000,
-					&hold_id, &error));
+	g_assert_true(hold_slot(f, slot, 1, T0 + 100, 1000, &hold_id, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(held(f, slot), ==, 1);
 	g_assert_cmpint(store_next_hold_expiry(f->store), ==, T0 + 100);
 	book(f, slot, "b1", "client-a");
 	/* The held seat is not free for anyone else. */
-	g_assert_false(store_insert_hold(f->store, slot, 1, T0 + 100, 1001,
-					 NULL, &error));
+	g_assert_false(hold_slot(f, slot, 1, T0 + 100, 1001, NULL, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL);
 	g_clear_error(&error);
 
@@ -766,10 +828,8 @@ test_holds_delete(Fixture *f, gconstpointer data)
 	gint64 slot = add_slot(f, "lohja-hs.walk-in", T0, 3);
 	gint64 first = 0, second = 0;
 
-	g_assert_true(store_insert_hold(f->store, slot, 2, T0 + 60, 1000,
-					&first, &error));
-	g_assert_true(store_insert_hold(f->store, slot, 1, T0 + 60, 1000,
-					&second, &error));
+	g_assert_true(hold_slot(f, slot, 2, T0 + 60, 1000, &first, &error));
+	g_assert_true(hold_slot(f, slot, 1, T0 + 60, 1000, &second, &error));
 	g_assert_no_error(error);
 	g_assert_cmpint(second, >, first);
 	g_assert_cmpuint(held(f, slot), ==, 3);
@@ -1011,9 +1071,10 @@ test_bookings_status_and_move(Fixture *f, gconstpointer data)
 
 	g_assert_true(store_update_booking_status(f->store, id, "arrived",
 						  NULL, T0 + 10, &error));
-	g_assert_true(store_move_booking(f->store, id, to, "porvoo-hs.walk-in",
-					 "porvoo-hs", T0 + HOUR,
-					 T0 + 2 * HOUR, extras, T0 + 20,
+	StoreMove move = { to, "porvoo-hs.walk-in", "porvoo-hs", T0 + HOUR,
+			   T0 + 2 * HOUR, 2, NULL, extras };
+
+	g_assert_true(store_move_booking(f->store, id, &move, T0 + 20,
 					 &error));
 	g_assert_no_error(error);
 	g_assert_true(store_get_booking(f->store, id, &got, &error));
@@ -1023,6 +1084,7 @@ test_bookings_status_and_move(Fixture *f, gconstpointer data)
 	g_assert_cmpint(got->slot, ==, to);
 	g_assert_cmpstr(got->unit, ==, "porvoo-hs");
 	g_assert_cmpint(got->end, ==, T0 + 2 * HOUR);
+	g_assert_cmpuint(got->seats, ==, 2);
 	g_assert_true(g_variant_equal(got->extras, extras));
 	g_clear_pointer(&got, store_booking_free);
 
@@ -1037,8 +1099,8 @@ test_bookings_status_and_move(Fixture *f, gconstpointer data)
 						   NULL, T0, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_NO_SUCH_BOOKING);
 	g_clear_error(&error);
-	g_assert_false(store_move_booking(f->store, id, 9999, "x", "y", T0,
-					  T0 + HOUR, NULL, T0, &error));
+	move = (StoreMove){ 9999, "x", "y", T0, T0 + HOUR, 1, NULL, NULL };
+	g_assert_false(store_move_booking(f->store, id, &move, T0, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_NO_SUCH_SLOT);
 }
 
@@ -1140,17 +1202,17 @@ test_bookings_client_count(Fixture *f, gconstpointer data)
 	add_listing_bookings(f);
 	/* b3 is cancelled and does not count. */
 	g_assert_true(store_count_client_bookings(f->store, "client-a", NULL,
-						  T0, T0 + 86400, &count,
+						  T0, T0 + 86400, 0, &count,
 						  &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(count, ==, 1);
 	g_assert_true(store_count_client_bookings(f->store, "client-a",
-						  "crisis", T0, T0 + 86400,
+						  "crisis", T0, T0 + 86400, 0,
 						  &count, &error));
 	g_assert_cmpuint(count, ==, 0);
 	g_assert_true(store_count_client_bookings(f->store, "client-a",
 						  "walk-in", T0 + 2 * HOUR,
-						  T0 + 86400, &count, &error));
+						  T0 + 86400, 0, &count, &error));
 	g_assert_cmpuint(count, ==, 0);
 }
 
@@ -1539,8 +1601,7 @@ test_faults_read_only(Fixture *f, gconstpointer data)
 	assert_plain_message(f, error);
 	assert_warned_without("client-secret");
 	g_clear_error(&error);
-	g_assert_false(store_insert_hold(f->store, slot, 1, T0, 1000, NULL,
-					 &error));
+	g_assert_false(hold_slot(f, slot, 1, T0, 1000, NULL, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE);
 	g_clear_error(&error);
 	assert_unchanged(f, slot, 1);
@@ -1598,7 +1659,7 @@ test_backup_during_transaction(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(mode, ==, "delete");
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM booking"), ==, 1);
 	g_assert_cmpint(raw_int(db, "SELECT booked FROM slot"), ==, 1);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
 	sqlite3_close(db);
 }
 
@@ -1630,6 +1691,8 @@ main(int argc, char **argv)
 	TEST("/store/schema/fresh-file-gets-the-current-version",
 	     test_schema_fresh);
 	TEST("/store/schema/reopening-keeps-the-data", test_schema_reopen);
+	TEST("/store/schema/upgrade-from-v2-keeps-bookings-and-holds",
+	     test_schema_upgrade_from_v2);
 	TEST("/store/schema/newer-version-is-refused", test_schema_newer);
 	TEST("/store/schema/not-a-database-is-refused",
 	     test_schema_not_a_database);

@@ -1,9 +1,10 @@
-/* crisis-duty: admission, inside the booking transaction. Everything
- * FindSlots showed is checked again here: the slot is still open for
- * the urgency, it starts within the urgency's limit, the staff of the
- * shift have room for the whole contact, and a Swedish speaker of the
- * shift is free for an sv contact. When the chosen slot fails an urgent
- * request, the error names the earliest start any base can give. */
+/* crisis-duty: the admission rule, asked by FindSlots and inside the
+ * booking transaction alike: the slot is open for the urgency, it
+ * starts within the urgency's limit, the staff of the shift have room
+ * for the whole contact (the core's consume), and a Swedish speaker of
+ * the shift is free for an sv contact. When the chosen slot fails an
+ * urgent request, the error names the earliest start any base can give,
+ * found by asking this same rule about the other slots. */
 #include "crisis-duty.h"
 
 typedef enum {
@@ -47,25 +48,14 @@ static gboolean check_open(const Admission *a, GError **error)
 	return FALSE;
 }
 
-static guint slot_index(const GArray *slots, const SlotdSlotInfo *slot)
-{
-	for (guint i = 0; i < slots->len; i++) {
-		const SlotdSlotInfo *s =
-			&g_array_index(slots, SlotdSlotInfo, i);
-
-		if (g_strcmp0(s->id, slot->id) == 0)
-			return i;
-	}
-	return G_MAXUINT;
-}
-
 static Verdict check_swedish(Admission *a)
 {
 	g_autoptr(GArray) spans = NULL;
 	GArray *around;
-	guint speakers;
+	guint speakers, busy;
 
-	/* Every contact busy during the run holds a seat in its slots. */
+	/* Every contact or hold busy during the run holds a place in its
+	 * slots. */
 	around = slotd_context_offering_slots(a->ctx, a->offering,
 					      a->slot->start, a->run_end);
 	if (around == NULL)
@@ -74,9 +64,12 @@ static Verdict check_swedish(Admission *a)
 				     around->len);
 	speakers = crisis_swedish_speakers(crisis_base(a->offering),
 					   a->slot->kind);
-	if (crisis_peak_overlap((CrisisSpan *)spans->data, spans->len,
-				a->slot->start, a->run_end) < speakers)
+	busy = crisis_peak_overlap((CrisisSpan *)spans->data, spans->len,
+				   a->slot->start, a->run_end);
+	if (busy < speakers) {
+		slotd_context_limit_free(a->ctx, speakers - busy);
 		return VERDICT_FITS;
+	}
 	a->swedish_free_at = crisis_next_free((CrisisSpan *)spans->data,
 					      spans->len, speakers,
 					      a->slot->start,
@@ -84,29 +77,17 @@ static Verdict check_swedish(Admission *a)
 	return VERDICT_NO_SWEDISH;
 }
 
-static Verdict check_slot(Admission *a)
+/* What the contact takes, checked by the core: a full run is SlotFull,
+ * a run the shift's slots do not cover is the shift ending. */
+static Verdict check_slot(Admission *a, GError **ret_refusal)
 {
-	GArray *run;
-	guint first;
-
-	if (a->slot->start > a->respond_by)
+	if (a->slot->start > a->respond_by && !a->request->searching)
 		return VERDICT_LATE;
-	run = slotd_context_offering_slots(a->ctx, a->offering,
-					   a->slot->start, a->run_end);
-	first = run ? slot_index(run, a->slot) : G_MAXUINT;
-	if (first == G_MAXUINT)
-		return VERDICT_SHIFT_ENDS;
-	/* Held seats may be this caller's own hold: the core counts them
-	 * when it takes the seats. */
-	switch (crisis_run_fit((SlotdSlotInfo *)run->data, run->len, first,
-			       &a->job.cost, FALSE)) {
-	case CRISIS_RUN_UNCOVERED:
-		return VERDICT_SHIFT_ENDS;
-	case CRISIS_RUN_FULL:
-		return VERDICT_FULL;
-	default:
-		break;
-	}
+	if (!slotd_context_consume(a->ctx, &a->job.cost, ret_refusal))
+		return g_error_matches(*ret_refusal, SLOTD_ERROR,
+				       SLOTD_ERROR_SLOT_FULL)
+			       ? VERDICT_FULL
+			       : VERDICT_SHIFT_ENDS;
 	return crisis_is_swedish(a->request) ? check_swedish(a)
 					     : VERDICT_FITS;
 }
@@ -212,14 +193,22 @@ static SlotdErrorCode verdict_code(Verdict verdict)
 	}
 }
 
-static void unreachable(const Admission *a, const CrisisEarliest *earliest,
+/* "2026-12-07 14:00 at W-SKP (the slot in progress)" */
+static char *describe_start(const SlotdOffering *offering, gint64 start,
+			    gint64 now)
+{
+	g_autofree char *when = slotd_format_local(start);
+
+	return g_strdup_printf("%s at %s%s", when,
+			       slotd_offering_unit(offering),
+			       start < now ? " (the slot in progress)" : "");
+}
+
+static void unreachable(const Admission *a, const char *alternative,
 			GError **error)
 {
 	g_autofree char *limit = slotd_format_local(a->respond_by);
-	g_autofree char *alternative = NULL;
 
-	if (earliest->found)
-		alternative = crisis_describe_earliest(earliest);
 	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_DEADLINE_UNREACHABLE,
 		    "no base of %s can start this %s %s contact by %s; %s%s. "
 		    "Escalate (the emergency department, the police, "
@@ -227,29 +216,36 @@ static void unreachable(const Admission *a, const CrisisEarliest *earliest,
 		    slotd_offering_service(a->offering),
 		    crisis_urgency_name(a->urgency),
 		    crisis_contact_name(a->job.contact), limit,
-		    earliest->found ? "the earliest possible start is "
-				    : "no base has room within the next 72 "
-				      "hours",
-		    earliest->found ? alternative : "");
+		    alternative ? "the earliest possible start is "
+				: "no base has room within the next 72 hours",
+		    alternative ? alternative : "");
 }
 
-/* Refuses the chosen slot, naming what can be booked instead. */
+/* Refuses the chosen slot, naming what can be booked instead. FindSlots
+ * (a probe) only needs the verdict, not the search for a better slot. */
 static gboolean refuse(const Admission *a, Verdict verdict, GError **error)
 {
 	g_autofree char *reason = verdict_reason(a, verdict);
 	g_autofree char *alternative = NULL;
-	CrisisEarliest earliest;
+	const SlotdOffering *where = NULL;
+	gint64 start = 0;
+	gboolean found;
 
-	crisis_find_earliest(a->ctx, a->offering, a->request, a->urgency,
-			     a->request->now + CRISIS_SEARCH_HOURS * 3600,
-			     &earliest);
-	if (a->urgency != CRISIS_URGENCY_ROUTINE &&
-	    (!earliest.found || earliest.start > a->respond_by)) {
-		unreachable(a, &earliest, error);
+	if (a->request->probe) {
+		g_set_error_literal(error, SLOTD_ERROR, verdict_code(verdict),
+				    reason);
 		return FALSE;
 	}
-	if (earliest.found)
-		alternative = crisis_describe_earliest(&earliest);
+	found = slotd_context_find_earliest(
+		a->ctx, a->request, a->request->now + CRISIS_SEARCH_HOURS * 3600,
+		&where, &start);
+	if (found)
+		alternative = describe_start(where, start, a->request->now);
+	if (a->urgency != CRISIS_URGENCY_ROUTINE &&
+	    (!found || start > a->respond_by)) {
+		unreachable(a, alternative, error);
+		return FALSE;
+	}
 	g_set_error(error, SLOTD_ERROR, verdict_code(verdict),
 		    "%s. The earliest start that can take it is %s",
 		    reason, alternative ? alternative
@@ -263,10 +259,26 @@ gboolean crisis_admit(const SlotdOffering *offering, SlotdContext *ctx,
 {
 	const CrisisBase *base = crisis_base(offering);
 	Admission a = { offering, ctx, slot, request };
+	g_autoptr(GError) refusal = NULL;
 	Verdict verdict;
 
-	if (!crisis_job_for(offering, request, &a.job, error))
+	if (!crisis_job_for(offering, request, &a.job, error)) {
+		/* The base's contacts and area, whatever the slot. */
+		slotd_context_refuse_offering(ctx);
 		return FALSE;
+	}
+	if (request->modality != NULL &&
+	    g_strcmp0(request->modality,
+		      crisis_contact_modality(a.job.contact)) != 0) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "a %s contact is a %s contact, but modality says "
+			    "%s; give one of them, or both alike",
+			    crisis_contact_name(a.job.contact),
+			    crisis_contact_modality(a.job.contact),
+			    request->modality);
+		return FALSE;
+	}
+	slotd_context_set_modality(ctx, crisis_contact_modality(a.job.contact));
 	/* In a series only the first contact answers the urgency; the
 	 * rest are follow-ups booked ahead. */
 	a.urgency = request->series_index == 0
@@ -278,11 +290,14 @@ gboolean crisis_admit(const SlotdOffering *offering, SlotdContext *ctx,
 	a.run_end = crisis_run_end(slot, &a.job.cost);
 	if (!check_open(&a, error))
 		return FALSE;
-	verdict = check_slot(&a);
+	verdict = check_slot(&a, &refusal);
 	/* A full slot of a routine contact is the core's SlotFull, the
 	 * same answer as for any other kind. */
-	if (verdict != VERDICT_FITS &&
-	    !(verdict == VERDICT_FULL && a.urgency == CRISIS_URGENCY_ROUTINE))
+	if (verdict == VERDICT_FULL && a.urgency == CRISIS_URGENCY_ROUTINE) {
+		g_propagate_error(error, g_steal_pointer(&refusal));
+		return FALSE;
+	}
+	if (verdict != VERDICT_FITS)
 		return refuse(&a, verdict, error);
 	attach_extras(&a);
 	return TRUE;

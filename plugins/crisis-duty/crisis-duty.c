@@ -51,24 +51,10 @@ static gboolean crisis_shape(const SlotdOffering *offering,
 	return TRUE;
 }
 
-static gboolean crisis_cost(const SlotdOffering *offering,
-			    const SlotdSlotInfo *slot,
-			    const SlotdRequest *request, SlotdCost *ret_cost,
-			    GError **error)
-{
-	CrisisJob job;
-
-	if (!crisis_job_for(offering, request, &job, error))
-		return FALSE;
-	*ret_cost = job.cost;
-	return TRUE;
-}
-
 static const SlotdKindOps crisis_ops = {
 	.size = sizeof(SlotdKindOps),
 	.configure = crisis_configure,
 	.shape = crisis_shape,
-	.cost = crisis_cost,
 	.admit = crisis_admit,
 	.plan = crisis_plan,
 	.options = crisis_options,

@@ -49,14 +49,6 @@ typedef struct {
 	SlotdCost cost;
 } CrisisJob;
 
-/* The earliest start found for a request over the bases. */
-typedef struct {
-	gboolean found;
-	const SlotdOffering *offering;
-	gint64 start;
-	gboolean in_progress; /* the slot had started at `now` */
-} CrisisEarliest;
-
 /* crisis-duty.c: the module's one exported symbol. */
 SLOTD_PLUGIN_EXPORT const SlotdPluginDescriptor *slotd_plugin_describe(void);
 
@@ -65,7 +57,7 @@ gboolean crisis_configure(SlotdOffering *offering, GError **error);
 const CrisisBase *crisis_base(const SlotdOffering *offering);
 guint crisis_swedish_speakers(const CrisisBase *base, const char *shift);
 
-/* job.c: the cost hook's work; also re-run by admit. */
+/* job.c: what a request asks of a base (admit's first step). */
 gboolean crisis_job_for(const SlotdOffering *offering,
 			const SlotdRequest *request, CrisisJob *ret_job,
 			GError **error);
@@ -78,13 +70,6 @@ char *crisis_municipality_label(const SlotdOffering *offering,
 /* Busy spans of sv contacts among the bookings of `slots`. */
 GArray *crisis_swedish_spans(SlotdContext *ctx, const SlotdSlotInfo *slots,
 			     guint n_slots);
-/* The earliest start for `request` at any base of the service from the
- * slots open at request->now up to `until`. */
-void crisis_find_earliest(SlotdContext *ctx, const SlotdOffering *self,
-			  const SlotdRequest *request, CrisisUrgency urgency,
-			  gint64 until, CrisisEarliest *ret_earliest);
-char *crisis_describe_earliest(const CrisisEarliest *earliest);
-
 /* admit.c */
 gboolean crisis_admit(const SlotdOffering *offering, SlotdContext *ctx,
 		      const SlotdSlotInfo *slot, const SlotdRequest *request,

@@ -35,6 +35,18 @@ CrisisContact crisis_contact_for_modality(const char *modality)
 	return CRISIS_CONTACT_PHONE;
 }
 
+const char *crisis_contact_modality(CrisisContact contact)
+{
+	switch (contact) {
+	case CRISIS_CONTACT_FIELD:
+		return "home";
+	case CRISIS_CONTACT_OFFICE:
+		return "onsite";
+	default:
+		return "phone";
+	}
+}
+
 CrisisUrgency crisis_urgency_parse(const char *text)
 {
 	if (g_strcmp0(text, "immediate") == 0)
@@ -93,42 +105,6 @@ gint64 crisis_run_end(const SlotdSlotInfo *slot, const SlotdCost *cost)
 	if (cost->minutes == 0)
 		return slot->end;
 	return slot->start + (gint64)cost->minutes * 60;
-}
-
-static gboolean slot_has_room(const SlotdSlotInfo *slot, guint seats,
-			      gboolean count_held)
-{
-	gint64 free = (gint64)slot->capacity - slot->booked;
-
-	if (count_held)
-		free -= slot->held;
-	return free >= (gint64)seats;
-}
-
-CrisisRunFit crisis_run_fit(const SlotdSlotInfo *slots, guint n_slots,
-			    guint first, const SlotdCost *cost,
-			    gboolean count_held)
-{
-	const SlotdSlotInfo *head = &slots[first];
-	gint64 run_end = crisis_run_end(head, cost);
-	gint64 covered = head->start;
-	gboolean full = FALSE;
-
-	for (guint i = first; i < n_slots && slots[i].start < run_end; i++) {
-		const SlotdSlotInfo *slot = &slots[i];
-
-		if (g_strcmp0(slot->kind, head->kind) != 0)
-			continue;
-		/* A gap means the shift ended: staff finish within it. */
-		if (slot->start != covered)
-			return CRISIS_RUN_UNCOVERED;
-		if (!slot_has_room(slot, cost->seats, count_held))
-			full = TRUE;
-		covered = slot->end;
-	}
-	if (covered < run_end)
-		return CRISIS_RUN_UNCOVERED;
-	return full ? CRISIS_RUN_FULL : CRISIS_RUN_FITS;
 }
 
 static guint overlap_at(const CrisisSpan *spans, guint n_spans, gint64 t)

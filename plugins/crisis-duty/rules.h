@@ -30,6 +30,8 @@ const char *crisis_contact_name(CrisisContact contact);
 /* The contact a core `modality` implies when no `contact` is given:
  * home -> field, onsite -> office, anything else -> phone. */
 CrisisContact crisis_contact_for_modality(const char *modality);
+/* The modality a contact is: phone, home (field) or onsite (office). */
+const char *crisis_contact_modality(CrisisContact contact);
 /* NULL and unknown texts are routine (the core validates the key). */
 CrisisUrgency crisis_urgency_parse(const char *text);
 const char *crisis_urgency_name(CrisisUrgency urgency);
@@ -53,21 +55,6 @@ gboolean crisis_slot_open(CrisisUrgency urgency, gint64 start, gint64 end,
 
 /* ---- runs of slots --------------------------------------------------- */
 
-typedef enum {
-	CRISIS_RUN_FITS,
-	CRISIS_RUN_UNCOVERED, /* the shift ends (or a slot is missing) */
-	CRISIS_RUN_FULL,      /* a slot of the run lacks free staff */
-} CrisisRunFit;
-
-/* Does a contact costing `cost` fit when it starts in slots[first]?
- * `slots` are sorted by start and may hold other shifts (kinds); only
- * slots of the first slot's kind count, and they must follow one
- * another without a gap up to the end of the contact. Held seats count
- * as taken only with `count_held` (a caller's own hold must not
- * refuse its own booking). */
-CrisisRunFit crisis_run_fit(const SlotdSlotInfo *slots, guint n_slots,
-			    guint first, const SlotdCost *cost,
-			    gboolean count_held);
 /* End of the contact that starts in `slot`. */
 gint64 crisis_run_end(const SlotdSlotInfo *slot, const SlotdCost *cost);
 

@@ -108,36 +108,8 @@ static void test_run_within_shift(void)
 	g_assert_cmpuint(slots->len, ==, 36);
 	/* 15:00 + 270 min = 19:30: 18 evening slots. */
 	g_assert_cmpint(crisis_run_end(&s[0], &visit), ==, T(19, 30));
-	g_assert_cmpint(crisis_run_fit(s, slots->len, 0, &visit, TRUE), ==,
-			CRISIS_RUN_FITS);
-	/* 18:30 + 270 min = 23:00: the last start that ends in time. */
-	g_assert_cmpint(crisis_run_fit(s, slots->len, 14, &visit, TRUE), ==,
-			CRISIS_RUN_FITS);
-	/* 18:45 would run into the night shift's slots. */
-	g_assert_cmpint(crisis_run_fit(s, slots->len, 15, &visit, TRUE), ==,
-			CRISIS_RUN_UNCOVERED);
-}
-
-static void test_run_full_and_held(void)
-{
-	g_autoptr(GArray) slots = evening_and_night();
-	SlotdSlotInfo *s = (SlotdSlotInfo *)slots->data;
-	SlotdCost visit = { 2, 60 }, call = { 1, 30 };
-
-	/* 17:30: 4 booked and 1 held of 6 staff. */
-	s[10].booked = 4;
-	s[10].held = 1;
-	g_assert_cmpint(crisis_run_fit(s, slots->len, 10, &call, TRUE), ==,
-			CRISIS_RUN_FITS);
-	g_assert_cmpint(crisis_run_fit(s, slots->len, 10, &visit, FALSE), ==,
-			CRISIS_RUN_FITS);
-	g_assert_cmpint(crisis_run_fit(s, slots->len, 10, &visit, TRUE), ==,
-			CRISIS_RUN_FULL);
-	/* A visit from 17:00 passes through 17:30 too. */
-	g_assert_cmpint(crisis_run_fit(s, slots->len, 8, &visit, TRUE), ==,
-			CRISIS_RUN_FULL);
-	g_assert_cmpint(crisis_run_fit(s, slots->len, 11, &visit, TRUE), ==,
-			CRISIS_RUN_FITS);
+	/* 18:30 + 270 min = 23:00, when the night shift begins. */
+	g_assert_cmpint(crisis_run_end(&s[14], &visit), ==, T(23, 0));
 }
 
 static void test_swedish_overlap(void)
@@ -253,8 +225,6 @@ void crisis_test_add_rules(void)
 			"slot-in-progress", test_slot_in_progress);
 	g_test_add_func("/crisis-duty/rules/a-contact-ends-within-its-shift",
 			test_run_within_shift);
-	g_test_add_func("/crisis-duty/rules/held-seats-count-only-when-"
-			"asked", test_run_full_and_held);
 	g_test_add_func("/crisis-duty/rules/swedish-speakers-free-when-"
 			"their-contacts-end", test_swedish_overlap);
 	g_test_add_func("/crisis-duty/rules/profile-keeps-the-weekly-mean",

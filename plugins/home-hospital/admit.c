@@ -1,7 +1,8 @@
-/* Home hospital: the booking rules, re-checked inside the booking
- * transaction whatever FindSlots showed — coverage, the Swedish-speaking
- * shifts, the episode rules and the daily visit cap — and the keys a
- * booking carries. */
+/* Home hospital: the admission rule — what a visit takes (a nurse for
+ * the visit and the drive both ways), coverage, the shift the visit
+ * belongs to, the Swedish-speaking shifts, the episode rules and the
+ * daily visit cap — and the keys a booking carries. FindSlots asks the
+ * same rule, so what it offers is what Book accepts. */
 #include "home-hospital.h"
 
 static char *
@@ -49,6 +50,8 @@ check_daily_cap(const SlotdOffering *offering, SlotdContext *ctx,
 	GDate date;
 	g_autofree char *day = NULL;
 
+	if (!request->client_ref)
+		return TRUE; /* not named yet: Book checks */
 	hh_local_day(slot->start, &from, &to);
 	count = slotd_context_count_client_bookings(ctx, request->client_ref,
 						    from, to);
@@ -61,6 +64,63 @@ check_daily_cap(const SlotdOffering *offering, SlotdContext *ctx,
 		    "at most %u a day are made per client; choose a visit on "
 		    "another day or combine the care into fewer visits",
 		    count, day, base->max_visits_per_day);
+	return FALSE;
+}
+
+/* UTC instant of the wall-clock time `minute` (may pass midnight)
+ * after the local midnight of `date`. */
+static gint64
+local_instant(const GDate *date, int minute)
+{
+	GDate day = *date;
+
+	g_date_add_days(&day, minute / HH_MINUTES_PER_DAY);
+	minute %= HH_MINUTES_PER_DAY;
+	return slotd_local_to_utc(g_date_get_year(&day), g_date_get_month(&day),
+				  g_date_get_day(&day), minute / 60,
+				  minute % 60);
+}
+
+/* A visit is made by the nurse of the shift it starts in, who is back
+ * at the base before that shift ends (its handover included). It takes
+ * capacity only in the slots its own shift owns: in the handover the
+ * next shift's nurses stay free for the next shift's visits. Shifts
+ * are wall-clock times, so this holds on the nights the clocks change.
+ * Sets the minutes the visit takes of its shift's slots. */
+static gboolean
+check_within_shift(const HhShift *shift, const SlotdSlotInfo *slot,
+		   const HhVisit *visit, guint *ret_minutes, GError **error)
+{
+	g_autofree char *when = NULL;
+	g_autofree char *ends = NULL;
+	gint64 owned_end, shift_end, visit_end;
+	GDate date;
+	int minute;
+
+	*ret_minutes = visit->run_minutes;
+	if (!shift)
+		return TRUE;
+	hh_local_time(slot->start, &date, &minute);
+	if (minute < shift->start_minute)
+		g_date_subtract_days(&date, 1); /* began the evening before */
+	owned_end = local_instant(&date, shift->start_minute +
+						 shift->owned_minutes);
+	shift_end = local_instant(&date, shift->start_minute +
+						 shift->length_minutes);
+	visit_end = slot->start + (gint64)visit->run_minutes * 60;
+	if (visit_end <= shift_end) {
+		*ret_minutes = (guint)(MIN(visit_end, owned_end) -
+				       slot->start) / 60;
+		return TRUE;
+	}
+	when = slotd_format_local(slot->start);
+	ends = slotd_format_local(shift_end);
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
+		    "a visit from %s takes %u minutes with the drive both "
+		    "ways and the %s shift ends at %s; its nurse is back at "
+		    "the base by then. Choose an earlier slot, or one in the "
+		    "next shift",
+		    when, visit->run_minutes, shift->name, ends + 11);
 	return FALSE;
 }
 
@@ -93,6 +153,8 @@ episode_place(const SlotdRequest *request, const SlotdSlotInfo *slot,
 {
 	*ret_number = request->series_index + 1;
 	*ret_visits = request->series_length;
+	/* Bookings made before series were stored keep their place in
+	 * their own keys. */
 	if (request->series_length > 1 || !request->options ||
 	    !g_variant_lookup(request->options, "episode-visits", "u",
 			      ret_visits))
@@ -141,25 +203,34 @@ hh_admit(const SlotdOffering *offering, SlotdContext *ctx,
 	const HhShift *shift;
 	gint64 episode_start;
 	HhVisit visit;
+	SlotdCost cost = { 1, 0 };
 	int minute;
 
-	if (!request->client_ref || !request->client_ref[0]) {
+	if (request->client_ref && !request->client_ref[0]) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CLIENT_REF,
 			    "a home-hospital visit needs the client's "
 			    "pseudonymous reference; anonymous visits are "
 			    "not possible at home");
 		return FALSE;
 	}
-	if (!hh_visit_resolve(offering, request, &visit, error))
+	if (!hh_visit_resolve(offering, request, &visit, error)) {
+		/* Coverage and the request's keys do not depend on the
+		 * slot. */
+		slotd_context_refuse_offering(ctx);
 		return FALSE;
+	}
 	hh_local_time(slot->start, NULL, &minute);
 	shift = hh_shift_at(base->shifts, base->n_shifts, minute);
 	if (!check_not_started(slot, request, error) ||
 	    !check_swedish(offering, shift, slot, request, error) ||
+	    !check_within_shift(shift, slot, &visit, &cost.minutes, error) ||
+	    !slotd_context_consume(ctx, &cost, error) ||
 	    !hh_episode_admit(offering, ctx, slot, request, &visit,
 			      &episode_start, error) ||
 	    !check_daily_cap(offering, ctx, slot, request, error))
 		return FALSE;
+	slotd_context_set_end(ctx, slot->start +
+					   (gint64)visit.run_minutes * 60);
 	attach_extras(ctx, &visit, shift, slot, request, episode_start);
 	return TRUE;
 }

@@ -20,7 +20,6 @@ static const SlotdKindOps hh_ops = {
 	.size = sizeof(SlotdKindOps),
 	.configure = hh_configure,
 	.shape = hh_shape,
-	.cost = hh_cost,
 	.admit = hh_admit,
 	.describe = hh_describe,
 	.plan = hh_plan,

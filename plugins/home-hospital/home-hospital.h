@@ -51,12 +51,9 @@ char *hh_municipality_label(const SlotdOffering *offering, const char *code);
 void hh_coverage_error(const SlotdOffering *offering, const char *municipality,
 		       GError **error);
 
-/* visit.c: slots and the cost of a visit */
+/* visit.c: slots, and the nurse time a visit takes */
 gboolean hh_shape(const SlotdOffering *offering, const SlotdWindow *window,
 		  GArray *ret_slots, GError **error);
-gboolean hh_cost(const SlotdOffering *offering, const SlotdSlotInfo *slot,
-		 const SlotdRequest *request, SlotdCost *ret_cost,
-		 GError **error);
 gboolean hh_visit_resolve(const SlotdOffering *offering,
 			  const SlotdRequest *request, HhVisit *ret_visit,
 			  GError **error);

@@ -109,12 +109,14 @@ test_porvoo_refused_by_west(HhFixture *f, gconstpointer data)
 }
 
 /* At 12:30 a first q24h visit in Lohja takes 60 + 2 x 25 -> 120 min,
- * inside the day shift (3 nurses); one in Karkkila, 35 min away, takes
- * 60 + 70 -> 150 min and reaches the evening's 14:30 slot (2 nurses).
- * With one evening nurse out from 14:30, one Karkkila visit still fits
- * and the Lohja figure does not move. */
+ * inside the day shift's own slots (3 nurses); one in Karkkila, 35 min
+ * away, takes 60 + 70 -> 150 min and returns at 15:00, in the day
+ * shift's handover (it ends 15:30). It takes only the day shift's
+ * slots, so the evening's nurses stay free: booking the evening changes
+ * nothing for it. From 13:30 a Karkkila visit would run past 15:30 and
+ * is not offered at all. */
 static void
-test_karkkila_fewer_than_lohja(HhFixture *f, gconstpointer data)
+test_karkkila_stays_in_its_shift(HhFixture *f, gconstpointer data)
 {
 	gint64 at = hh_local(2026, 3, 2, 12, 30);
 	g_autoptr(GError) error = NULL;
@@ -125,17 +127,27 @@ test_karkkila_fewer_than_lohja(HhFixture *f, gconstpointer data)
 			 ==, 3);
 	g_assert_cmpuint(hh_free_at(f, HH_WEST, "W-HH-LOH", at,
 				    hh_options("Karkkila", NULL, NULL)),
-			 ==, 2);
+			 ==, 3);
 	g_assert_true(book(f, "W-HH-LOH", hh_local(2026, 3, 2, 14, 30),
 			   "client-lohja-9", hh_options("Lohja", "fi", NULL),
 			   &error));
 	g_assert_no_error(error);
+	g_assert_true(book(f, "W-HH-LOH", hh_local(2026, 3, 2, 14, 30),
+			   "client-lohja-10", hh_options("Lohja", "fi", NULL),
+			   &error));
+	g_assert_no_error(error);
 	g_assert_cmpuint(hh_free_at(f, HH_WEST, "W-HH-LOH", at,
 				    hh_options("Karkkila", NULL, NULL)),
-			 ==, 1);
-	g_assert_cmpuint(hh_free_at(f, HH_WEST, "W-HH-LOH", at,
-				    hh_options("Lohja", NULL, NULL)),
 			 ==, 3);
+	g_assert_cmpuint(hh_free_at(f, HH_WEST, "W-HH-LOH",
+				    hh_local(2026, 3, 2, 13, 30),
+				    hh_options("Karkkila", NULL, NULL)),
+			 ==, 0);
+	g_assert_false(book(f, "W-HH-LOH", hh_local(2026, 3, 2, 13, 30),
+			    "client-karkkila-1",
+			    hh_options("Karkkila", "fi", NULL), &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION);
+	g_assert_nonnull(strstr(error->message, "day shift ends at 15:30"));
 }
 
 /* Lohja's night nurse speaks Finnish only (swedish-shifts=day;evening):
@@ -373,8 +385,8 @@ hh_test_add_coverage(void)
 	    test_hanko_finds_only_raasepori);
 	add("/home-hospital/coverage/porvoo-client-refused-by-west-bases",
 	    test_porvoo_refused_by_west);
-	add("/home-hospital/find/karkkila-fewer-visits-than-lohja",
-	    test_karkkila_fewer_than_lohja);
+	add("/home-hospital/find/a-visit-takes-only-its-own-shifts-nurses",
+	    test_karkkila_stays_in_its_shift);
 	add("/home-hospital/language/swedish-at-night-refused-in-lohja",
 	    test_swedish_at_night);
 	add("/home-hospital/request/municipality-and-episode-checked",

@@ -163,18 +163,3 @@ hh_visit_resolve(const SlotdOffering *offering, const SlotdRequest *request,
 		slotd_offering_slot_minutes(offering));
 	return TRUE;
 }
-
-/* One nurse for the whole run: FindSlots then shows how many visits to
- * this municipality still fit from a slot on. */
-gboolean
-hh_cost(const SlotdOffering *offering, const SlotdSlotInfo *slot,
-	const SlotdRequest *request, SlotdCost *ret_cost, GError **error)
-{
-	HhVisit visit;
-
-	if (!hh_visit_resolve(offering, request, &visit, error))
-		return FALSE;
-	ret_cost->seats = 1;
-	ret_cost->minutes = visit.run_minutes;
-	return TRUE;
-}

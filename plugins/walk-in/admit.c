@@ -6,11 +6,6 @@
 
 #include "walk-in.h"
 
-typedef struct {
-	guint ticket;
-	gint64 session_end;
-} TicketMark;
-
 static gboolean
 refuse(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
@@ -28,10 +23,12 @@ refuse(GError **error, const char *format, ...)
 	return FALSE;
 }
 
+/* "" is an anonymous visitor; NULL a client not named yet (FindSlots
+ * or a Hold before the name): rules about the client wait for Book. */
 static gboolean
 is_anonymous(const SlotdRequest *request)
 {
-	return request->client_ref == NULL || request->client_ref[0] == '\0';
+	return request->client_ref != NULL && request->client_ref[0] == '\0';
 }
 
 static const char *
@@ -80,39 +77,18 @@ attach_extras(SlotdContext *ctx, const SlotdRequest *request,
 					g_variant_new_string(reason));
 }
 
-/* Cancelled check-ins are not visible to a plugin, so the highest
- * ticket handed out is also remembered here. The limit: a restart or a
- * reload forgets it, and then a cancelled highest ticket of a session
- * can be handed out again (a lower one never is). */
+/* Tickets are never handed out twice in a session: the next one is
+ * above every ticket its check-ins ever carried, cancelled ones too,
+ * read from the store (so a restart or a reload changes nothing). */
 static guint
-issued_ticket(const WalkInConfig *config, const char *slot_id)
+next_ticket(SlotdContext *ctx, const SlotdSlotInfo *slot)
 {
-	const TicketMark *mark = g_hash_table_lookup(config->tickets_issued,
-						     slot_id);
+	g_autoptr(GPtrArray) history = slotd_context_slot_history(ctx,
+								  slot->id);
+	g_autoptr(GArray) entries = walk_in_queue_entries(history);
 
-	return mark != NULL ? mark->ticket : 0;
-}
-
-static gboolean
-mark_is_old(gpointer key, gpointer value, gpointer user_data)
-{
-	const TicketMark *mark = value;
-
-	return mark->session_end < *(const gint64 *)user_data;
-}
-
-static void
-remember_ticket(const WalkInConfig *config, const SlotdSlotInfo *slot,
-		guint ticket, gint64 now)
-{
-	TicketMark *mark = g_new0(TicketMark, 1);
-	gint64 a_day_ago = now - 86400;
-
-	g_hash_table_foreach_remove(config->tickets_issued, mark_is_old,
-				    &a_day_ago);
-	mark->ticket = ticket;
-	mark->session_end = slot->end;
-	g_hash_table_replace(config->tickets_issued, g_strdup(slot->id), mark);
+	return walk_in_next_ticket((WalkInQueueEntry *)entries->data,
+				   entries->len, 0);
 }
 
 static gboolean
@@ -155,6 +131,10 @@ check_checkin_time(const SlotdOffering *offering, SlotdContext *ctx,
 	case WALK_IN_CHECKIN_OPEN:
 		return TRUE;
 	case WALK_IN_CHECKIN_TOO_EARLY:
+		/* FindSlots offers the session with bookable-from. */
+		slotd_context_bookable_from(
+			ctx, walk_in_checkin_opens(slot->start,
+						   config->checkin_opens_minutes));
 		opens = slotd_format_local(walk_in_checkin_opens(
 			slot->start, config->checkin_opens_minutes));
 		starts = slotd_format_local(slot->start);
@@ -196,28 +176,26 @@ admit_checkin(const SlotdOffering *offering, SlotdContext *ctx,
 {
 	const WalkInConfig *config = walk_in_config(offering);
 	g_autoptr(GPtrArray) bookings = NULL;
-	g_autoptr(GArray) entries = NULL;
+	SlotdCost one_place = { 1, 0 };
 	guint ticket;
 
 	if (!check_checkin_request(offering, config, request, error) ||
+	    !check_reason(config, request, error) ||
 	    !check_checkin_time(offering, ctx, config, slot, request->now,
 				error) ||
-	    !check_reason(config, request, error))
+	    !slotd_context_consume(ctx, &one_place, error))
 		return FALSE;
-	bookings = slotd_context_slot_bookings(ctx, slot->id);
-	if (!is_anonymous(request)) {
+	if (request->client_ref && !is_anonymous(request)) {
+		bookings = slotd_context_slot_bookings(ctx, slot->id);
 		ticket = client_waiting_ticket(bookings, request->client_ref);
 		if (ticket > 0)
 			return refuse(error, "This client is already in the "
 				      "queue of this session with ticket %u.",
 				      ticket);
 	}
-	entries = walk_in_queue_entries(bookings);
-	ticket = walk_in_next_ticket((WalkInQueueEntry *)entries->data,
-				     entries->len,
-				     issued_ticket(config, slot->id));
-	remember_ticket(config, slot, ticket, request->now);
-	attach_extras(ctx, request, WALK_IN_SESSION, ticket);
+	if (!request->probe)
+		attach_extras(ctx, request, WALK_IN_SESSION,
+			      next_ticket(ctx, slot));
 	return TRUE;
 }
 
@@ -248,6 +226,9 @@ admit_referral(const SlotdOffering *offering, SlotdContext *ctx,
 	gint64 day_from, day_to;
 
 	if (is_anonymous(request)) {
+		if (request->probe)
+			return refuse(error, "A referral slot is booked for a "
+				      "named client.");
 		next = walk_in_next_session_text(offering, ctx, request->now);
 		return refuse(error, "A referral slot is booked for a named "
 			      "client: give the client's pseudonymous "
@@ -262,7 +243,8 @@ admit_referral(const SlotdOffering *offering, SlotdContext *ctx,
 	if (!check_reason(config, request, error))
 		return FALSE;
 	local_day_bounds(slot->start, &day_from, &day_to);
-	if (slotd_context_count_client_bookings(ctx, request->client_ref,
+	if (request->client_ref &&
+	    slotd_context_count_client_bookings(ctx, request->client_ref,
 						day_from, day_to) > 0) {
 		starts = slotd_format_local(day_from);
 		if (strlen(starts) > 10)

@@ -34,7 +34,6 @@ walk_in_config_free(WalkInConfig *config)
 		return;
 	g_ptr_array_unref(config->windows);
 	g_strfreev(config->reasons);
-	g_hash_table_unref(config->tickets_issued);
 	g_free(config);
 }
 
@@ -46,8 +45,6 @@ config_new(void)
 	WalkInConfig *config = g_new0(WalkInConfig, 1);
 
 	config->windows = g_ptr_array_new_with_free_func(window_free);
-	config->tickets_issued = g_hash_table_new_full(g_str_hash, g_str_equal,
-						       g_free, g_free);
 	return config;
 }
 

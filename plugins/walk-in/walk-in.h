@@ -32,8 +32,6 @@ typedef struct {
 	gboolean anonymous_visits;	/* sessions take "" client refs */
 	char **reasons;			/* codes the `reason` option takes */
 	double expected_arrivals;	/* per hour, when there is no history */
-	/* slot id -> highest ticket handed out while the daemon runs */
-	GHashTable *tickets_issued;
 } WalkInConfig;
 
 /* walk-in.c: the module's one export, also called by the tests. */

@@ -5,9 +5,14 @@
  * In setup() the plugin registers one or more service kinds with
  * slotd_host_register_kind(). Each kind is a table of hooks the daemon
  * calls: configure (validate the kind's keys of an offering), shape
- * (turn an opening window into slots), cost (what one booking takes),
- * admit (booking rules, run inside the booking transaction), and the
- * optional describe, rank and plan hooks.
+ * (turn an opening window into slots), admit (the one admission rule:
+ * whether a request is admitted in a slot now, and what it takes), and
+ * the optional describe, rank and plan hooks.
+ *
+ * The admission rule is asked by FindSlots for every slot it offers
+ * (with request->probe set), by Hold, and by Book, BookSeries and
+ * Reschedule inside the booking transaction. It is the only place a
+ * booking rule lives, so what FindSlots offers is what Book accepts.
  *
  * ABI rules: SLOTD_PLUGIN_ABI_MAJOR changes when anything existing
  * changes meaning; structs carrying a `size` field only ever grow at the
@@ -20,7 +25,7 @@
 
 G_BEGIN_DECLS
 
-#define SLOTD_PLUGIN_ABI_MAJOR 1
+#define SLOTD_PLUGIN_ABI_MAJOR 2
 #define SLOTD_PLUGIN_ENTRY "slotd_plugin_describe"
 
 #if defined(__GNUC__)
@@ -93,21 +98,38 @@ typedef struct {
 
 /* A booking request, as the caller gave it (already validated). */
 typedef struct {
-	const char *client_ref;	  /* "" for an anonymous visit */
+	/* "" for an anonymous visit; NULL when the client is not known
+	 * yet (FindSlots without client-ref, a Hold taken before the
+	 * client is named): rules about the client do not apply then,
+	 * and Book checks them. */
+	const char *client_ref;
 	const char *municipality; /* client's home: code, or NULL */
 	const char *language;	  /* "fi", "sv", "en" or NULL */
 	const char *modality;	  /* "onsite", "home", "phone", "video", NULL */
 	const char *urgency;	  /* "routine", "urgent", "immediate" */
 	gint64 referral_time;	  /* 0 when not given */
 	gint64 now;		  /* the daemon's clock, UTC seconds */
-	guint series_index;	  /* position in BookSeries, 0 for Book */
-	guint series_length;	  /* 1 for Book */
+	guint series_index;	  /* position in its series, 0 for Book */
+	guint series_length;	  /* 1 for a single booking */
 	GVariant *options;	  /* a{sv}: the plugin keys of the call */
+	/* FindSlots asks whether to offer the slot: decide exactly as for
+	 * a booking, but skip work that only improves the message (the
+	 * error is not shown to anyone). */
+	gboolean probe;
+	/* Set with probe by slotd_context_find_earliest(): the earliest
+	 * slot that can take the request is sought, so a limit that only
+	 * says this start is too late (an urgency's deadline) does not
+	 * refuse; every other rule does. */
+	gboolean searching;
+	/* The series being booked or moved (the first booking's number);
+	 * 0 for a single booking. slotd_context_series_bookings() lists
+	 * its other bookings. */
+	gint64 series;
 } SlotdRequest;
 
 /* What one booking takes: `seats` capacity units in every slot of the
- * offering from the chosen slot's start for `minutes` (0: just the
- * chosen slot). The core takes them in one transaction or not at all. */
+ * chosen slot's kind from its start for `minutes` (0: just the chosen
+ * slot). The core takes them in one transaction or not at all. */
 typedef struct {
 	guint seats;
 	guint minutes;
@@ -124,6 +146,8 @@ typedef struct {
 	gint64 created;
 	guint seats;
 	GVariant *extras; /* a{sv} the plugin attached at admission */
+	guint series_index; /* place in its series (0 for a single one) */
+	const char *unit;   /* the unit it is booked at */
 } SlotdBookingInfo;
 
 /* A plugin key a caller may put in Book/BookSeries options or a
@@ -153,17 +177,17 @@ typedef struct {
 			  const SlotdWindow *window, GArray *ret_slots,
 			  GError **error);
 
-	/* What one booking of `request` takes when it starts in `slot`.
-	 * Used both to list free places and to book. NULL: 1 seat, the
-	 * slot's own length. An error means the request cannot be served
-	 * here at all (e.g. municipality not covered). */
-	gboolean (*cost)(const SlotdOffering *offering,
-			 const SlotdSlotInfo *slot, const SlotdRequest *request,
-			 SlotdCost *ret_cost, GError **error);
-
-	/* Booking rules, called inside the booking transaction before any
-	 * seat is taken; may attach extras with
-	 * slotd_context_set_extra(). NULL: no rules beyond capacity. */
+	/* The admission rule: is `request` admitted in `slot` now, and
+	 * what does it take? Declare what it takes with
+	 * slotd_context_consume() before the rules that depend on other
+	 * bookings (without it: one seat of the slot). On refusal set a
+	 * SLOTD_ERROR: SlotFull, PolicyViolation, DeadlineUnreachable,
+	 * InvalidArgs (the request itself is wrong: FindSlots returns it)
+	 * ... May attach extras with slotd_context_set_extra(). Called
+	 * inside the booking transaction, and by FindSlots with
+	 * request->probe. It must not keep state between calls that
+	 * decides a later answer (the store is the state). NULL: one
+	 * seat of the slot and no other rule. */
 	gboolean (*admit)(const SlotdOffering *offering, SlotdContext *ctx,
 			  const SlotdSlotInfo *slot, const SlotdRequest *request,
 			  GError **error);
@@ -176,12 +200,13 @@ typedef struct {
 	/* Ranking adjustment in minutes added to the travel time when
 	 * results are ordered (lower first). Optional.
 	 *
-	 * About cost errors in FindSlots: SLOTD_ERROR_INVALID_ARGS is
-	 * returned to the caller (the query is wrong); any other error
-	 * skips that slot (this slot cannot serve the request), and when
-	 * no slot of any unit could be offered the first such error is
-	 * returned, so a caller learns why (e.g. no base covers the
-	 * municipality). */
+	 * About refusals in FindSlots: SLOTD_ERROR_INVALID_ARGS is
+	 * returned to the caller (the query is wrong); any other refusal
+	 * leaves that slot out. A refusal marked with
+	 * slotd_context_refuse_offering() leaves the whole offering out,
+	 * and when every offering was left out that way the first such
+	 * reason is returned, so a caller learns why (e.g. no base covers
+	 * the municipality). */
 	gint (*rank)(const SlotdOffering *offering, const SlotdSlotInfo *slot,
 		     const SlotdRequest *request);
 
@@ -198,9 +223,10 @@ typedef struct {
 /* The kind accepts an empty client reference (an anonymous visit); its
  * admit hook decides where. Without it the core refuses empty ones. */
 #define SLOTD_KIND_ANONYMOUS_VISITS (1u << 0)
-/* Routine requests may join a slot that has started but not ended (a
- * drop-in session). Without it only urgent and immediate requests see
- * slots in progress. */
+/* Routine requests may be admitted in a slot that has started but not
+ * ended (a drop-in session); admit decides which slots. Without it
+ * only urgent and immediate requests reach admit for slots in
+ * progress. */
 #define SLOTD_KIND_JOIN_STARTED (1u << 1)
 
 /* ---- the descriptor a plugin exports ------------------------------- */
@@ -233,7 +259,10 @@ const char *slotd_offering_municipality(const SlotdOffering *offering);
 const char *const *slotd_offering_languages(const SlotdOffering *offering);
 gboolean slotd_offering_has_language(const SlotdOffering *offering,
 				     const char *language);
+/* The first of the offering's modalities (its usual one). */
 const char *slotd_offering_modality(const SlotdOffering *offering);
+/* Every modality it serves, NULL-terminated; owned by the offering. */
+const char *const *slotd_offering_modalities(const SlotdOffering *offering);
 guint slotd_offering_slot_minutes(const SlotdOffering *offering);
 guint slotd_offering_seats(const SlotdOffering *offering);
 /* 0 when no limit is configured. */
@@ -284,16 +313,64 @@ const char *slotd_offering_municipality_name(const SlotdOffering *offering,
  * free it with g_ptr_array_unref. */
 GPtrArray *slotd_offering_siblings(const SlotdOffering *offering);
 
+/* ---- inside admit: what the booking takes ------------------------- */
+/* Declares what the booking takes (see SlotdCost) and checks that the
+ * seats are free in every slot of the run: FALSE with SlotFull when
+ * they are not (a caller's own hold is already given back), or with
+ * PolicyViolation when the slots of the chosen kind end before the
+ * booking does. Call it once. */
+gboolean slotd_context_consume(SlotdContext *ctx, const SlotdCost *cost,
+			       GError **error);
+/* After consume: the end of the booking, and how many bookings of that
+ * cost still fit in the run. */
+gint64 slotd_context_run_end(SlotdContext *ctx);
+guint slotd_context_free(SlotdContext *ctx);
+/* Lowers what FindSlots shows as free for this request (e.g. the
+ * Swedish speakers still free), when a rule limits it below the seats. */
+void slotd_context_limit_free(SlotdContext *ctx, guint most);
+/* The request would be admitted from `when` on (e.g. check-in opens):
+ * admit still refuses now, and FindSlots offers the slot with the
+ * extra `bookable-from` instead of leaving it out. */
+void slotd_context_bookable_from(SlotdContext *ctx, gint64 when);
+/* The refusal admit is about to return holds for every slot of this
+ * offering for this request (e.g. the base does not cover the client's
+ * municipality): FindSlots skips the offering's other slots, and when
+ * no offering can serve the request it returns this reason rather than
+ * an empty list. */
+void slotd_context_refuse_offering(SlotdContext *ctx);
+/* The booking's end when it is not the end of what it takes (a visit
+ * that ends in a shift's handover takes only its own shift's slots). */
+void slotd_context_set_end(SlotdContext *ctx, gint64 end);
+/* The modality the booking is stored with, when the request implies
+ * one the caller did not name (a field contact is a home visit). */
+void slotd_context_set_modality(SlotdContext *ctx, const char *modality);
+
 /* ---- inside a hook: the store -------------------------------------- */
-/* Bookings of one client (any offering of this service) that are not
- * cancelled or entered in error and start in [from, to). */
+/* Bookings and holds of one client (any offering of this service) that
+ * are not cancelled or entered in error and start in [from, to); the
+ * booking being rescheduled is not counted. */
 guint slotd_context_count_client_bookings(SlotdContext *ctx,
 					  const char *client_ref, gint64 from,
 					  gint64 to);
 /* Live bookings (not cancelled, not entered-in-error) of a slot,
- * ordered by creation; GPtrArray of SlotdBookingInfo, free with
- * g_ptr_array_unref. */
+ * ordered by creation, then the live holds on it (status "pending",
+ * id "h-N"), which reserve what their booking would take; GPtrArray of
+ * SlotdBookingInfo, free with g_ptr_array_unref. */
 GPtrArray *slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id);
+/* Every booking ever made that starts in the slot, cancelled ones too,
+ * by creation (e.g. the tickets a session has handed out). */
+GPtrArray *slotd_context_slot_history(SlotdContext *ctx, const char *slot_id);
+/* The other live bookings of request->series (none for 0), by their
+ * place in it; the booking being rescheduled is left out. GPtrArray of
+ * SlotdBookingInfo, free with g_ptr_array_unref. */
+GPtrArray *slotd_context_series_bookings(SlotdContext *ctx);
+/* The earliest start from request->now up to `until` at any offering
+ * of this service where `request` would be admitted, asking the same
+ * admission rule (in probe mode). FALSE when there is none. */
+gboolean slotd_context_find_earliest(SlotdContext *ctx,
+				     const SlotdRequest *request, gint64 until,
+				     const SlotdOffering **ret_offering,
+				     gint64 *ret_start);
 /* Attach a key to the booking being admitted (shown by GetBooking and
  * given back to describe). Floating references are sunk. */
 void slotd_context_set_extra(SlotdContext *ctx, const char *key,

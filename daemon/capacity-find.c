@@ -1,0 +1,531 @@
+/* FindSlots: the matching offerings' slots are walked together in start
+ * order, a page at a time, and each candidate is put to the admission
+ * rule (capacity_admit, in probe mode) exactly as Book would put it.
+ * The walk stops as soon as `limit` slots are found, so the rule is
+ * asked only about candidates that can still make the answer. */
+#include "capacity-private.h"
+
+#include <string.h>
+
+#include "options.h"
+#include "validate.h"
+
+#define FIND_DEFAULT_DAYS 14
+#define FIND_DEFAULT_LIMIT 50
+#define FIND_MAX_LIMIT 2000
+#define FIND_PAGE 64
+/* 1970 .. 2200: anything else is a caller's mistake. */
+#define TIME_MIN 0
+#define TIME_MAX G_GINT64_CONSTANT(7258118400)
+
+static const SlotdOptionSpec find_keys[] = {
+	{ "municipality", "s", "client's home municipality (code or name)" },
+	{ "language", "s", "service language: fi, sv or en" },
+	{ "modality", "s", "onsite, home, phone or video" },
+	{ "from", "x", "earliest start, UTC seconds" },
+	{ "to", "x", "latest start (exclusive), UTC seconds" },
+	{ "limit", "u", "most slots returned" },
+	{ "max-travel-minutes", "u", "farthest unit from the client's home" },
+	{ "urgency", "s", "routine, urgent or immediate" },
+	{ "client-ref", "s", "the client, so that rules about them apply" },
+	{ NULL }
+};
+
+typedef struct {
+	const Municipality *home;
+	const char *client_ref;	/* NULL: not known */
+	const char *language;
+	const char *modality;
+	gint64 from;
+	gboolean from_given;	/* earliest start; else slots in progress */
+	gint64 to;
+	guint limit;
+	guint max_travel;	/* 0: none */
+	const char *urgency;
+	GVariant *query;
+	GError *refusal;	/* first reason an offering could not serve */
+	guint offered;
+} FindQuery;
+
+/* One matching offering's walk through its slots. */
+typedef struct {
+	const SlotdOffering *offering;
+	gint travel;
+	GArray *page;		/* StoreSlot */
+	guint next;
+	gint64 after_start;
+	gint64 after_id;
+	gboolean exhausted;
+	gboolean refused;	/* the rule refused the whole offering */
+} Cursor;
+
+typedef struct {
+	FoundSlot *slot;
+	gint rank;		/* travel + plugin adjustment */
+} Ranked;
+
+static gboolean
+check_time(gint64 t, const char *what, GError **error)
+{
+	if (t >= TIME_MIN && t <= TIME_MAX)
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "%s is out of range; give UTC seconds since 1970", what);
+	return FALSE;
+}
+
+static gboolean
+parse_window(Capacity *capacity, GVariant *query, FindQuery *q,
+	     GError **error)
+{
+	gint64 now = capacity_now(capacity);
+
+	q->from_given = g_variant_lookup(query, "from", "x", &q->from);
+	if (!q->from_given)
+		q->from = now;
+	if (!check_time(q->from, "from", error))
+		return FALSE;
+	q->to = options_int64(query, "to", q->from + FIND_DEFAULT_DAYS * 86400);
+	if (!check_time(q->to, "to", error))
+		return FALSE;
+	if (q->to <= q->from) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "'to' must be after 'from'");
+		return FALSE;
+	}
+	q->from = MAX(q->from, now);
+	q->limit = options_uint32(query, "limit", FIND_DEFAULT_LIMIT);
+	if (q->limit == 0 || q->limit > FIND_MAX_LIMIT) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "'limit' must be between 1 and %d", FIND_MAX_LIMIT);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+parse_find_query(Capacity *capacity, GVariant *query,
+		 const SlotdKindOps *ops, FindQuery *q, GError **error)
+{
+	const char *home = options_string(query, "municipality", NULL);
+
+	memset(q, 0, sizeof(*q));
+	if (!options_check(query, find_keys, ops->options, "query", error))
+		return FALSE;
+	q->query = query;
+	if (home && !(q->home = capacity_resolve_municipality(capacity, home,
+							       error)))
+		return FALSE;
+	q->client_ref = options_string(query, "client-ref", NULL);
+	if (q->client_ref &&
+	    !validate_client_ref(q->client_ref,
+				 ops->flags & SLOTD_KIND_ANONYMOUS_VISITS,
+				 error))
+		return FALSE;
+	q->language = options_string(query, "language", NULL);
+	if (q->language && !validate_language(q->language, error))
+		return FALSE;
+	q->modality = options_string(query, "modality", NULL);
+	if (q->modality && !capacity_check_modality(q->modality, error))
+		return FALSE;
+	q->max_travel = options_uint32(query, "max-travel-minutes", 0);
+	q->urgency = options_string(query, "urgency", "routine");
+	return capacity_check_urgency(q->urgency, error) &&
+	       parse_window(capacity, query, q, error);
+}
+
+static void
+fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
+{
+	memset(request, 0, sizeof(*request));
+	request->client_ref = q->client_ref;
+	request->municipality = q->home ? q->home->code : NULL;
+	request->language = q->language;
+	request->modality = q->modality;
+	request->urgency = q->urgency;
+	request->now = now;
+	request->series_length = 1;
+	request->options = q->query;
+	request->probe = TRUE;
+}
+
+/* The query's own filters (the caller's max-travel-minutes, and
+ * language and modality to skip whole offerings early); travel too. */
+static gboolean
+offering_matches(Capacity *capacity, const SlotdOffering *off,
+		 const FindQuery *q, gint *ret_travel)
+{
+	*ret_travel = -1;
+	if (!off->available)
+		return FALSE;
+	if (q->language && !slotd_offering_has_language(off, q->language))
+		return FALSE;
+	if (q->modality && !capacity_offering_has_modality(off, q->modality))
+		return FALSE;
+	if (!q->home)
+		return TRUE;
+	/* The offering's own limit is the admission rule's; asked here
+	 * too only to skip the offering's slots at once. */
+	if (!capacity_offering_reaches(capacity, off, q->home->code,
+				       ret_travel))
+		return FALSE;
+	if (capacity_offering_has_modality(off, "phone") ||
+	    capacity_offering_has_modality(off, "video"))
+		return TRUE; /* remote: distance does not limit it */
+	return !q->max_travel || *ret_travel <= (gint)q->max_travel;
+}
+
+/* ---- cursors -------------------------------------------------------- */
+
+static void
+cursor_clear(Cursor *c)
+{
+	g_clear_pointer(&c->page, g_array_unref);
+}
+
+static gboolean
+cursor_fill(Capacity *capacity, Cursor *c, gint64 to, GError **error)
+{
+	if (c->exhausted || (c->page && c->next < c->page->len))
+		return TRUE;
+	g_clear_pointer(&c->page, g_array_unref);
+	c->page = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	g_array_set_clear_func(c->page, (GDestroyNotify)store_slot_clear);
+	c->next = 0;
+	if (!store_list_slots_after(capacity->store, c->offering->id,
+				    c->after_start, c->after_id, to, FIND_PAGE,
+				    c->page, error))
+		return FALSE;
+	c->exhausted = c->page->len < FIND_PAGE;
+	if (c->page->len > 0) {
+		StoreSlot *last = &g_array_index(c->page, StoreSlot,
+						 c->page->len - 1);
+
+		c->after_start = last->start;
+		c->after_id = last->id;
+	}
+	return TRUE;
+}
+
+static const StoreSlot *
+cursor_peek(Cursor *c)
+{
+	if (!c->page || c->next >= c->page->len)
+		return NULL;
+	return &g_array_index(c->page, StoreSlot, c->next);
+}
+
+/* The earliest start any cursor has next; FALSE when all are done. */
+static gboolean
+next_start(Capacity *capacity, GArray *cursors, gint64 to,
+	   gint64 *ret_start, GError **error)
+{
+	gboolean any = FALSE;
+
+	for (guint i = 0; i < cursors->len; i++) {
+		Cursor *c = &g_array_index(cursors, Cursor, i);
+		const StoreSlot *s;
+
+		if (!cursor_fill(capacity, c, to, error))
+			return FALSE;
+		s = cursor_peek(c);
+		if (s && (!any || s->start < *ret_start)) {
+			*ret_start = s->start;
+			any = TRUE;
+		}
+	}
+	if (!any)
+		*ret_start = G_MAXINT64;
+	return TRUE;
+}
+
+/* ---- candidates ----------------------------------------------------- */
+
+/* Cheap reasons a slot cannot be a candidate, before the rule is asked:
+ * the query's window, and a first slot without a free place (every
+ * booking takes a place in the slot it starts in). A slot in progress
+ * is a candidate only where capacity_admit would consider it. */
+static gboolean
+is_candidate(const SlotdKindOps *ops, const StoreSlot *s, const FindQuery *q,
+	     gint64 now)
+{
+	if (s->status != SLOT_STATUS_FREE || s->end <= now ||
+	    s->booked + s->held >= s->capacity)
+		return FALSE;
+	if (s->start >= q->from)
+		return TRUE;
+	return !q->from_given && capacity_may_join_started(ops, q->urgency);
+}
+
+static FoundSlot *
+found_slot_new(const Cursor *c, const StoreSlot *s, const Admission *a)
+{
+	const SlotdOffering *off = c->offering;
+	FoundSlot *f = g_new0(FoundSlot, 1);
+
+	f->slot_id = g_strdup_printf("s-%" G_GINT64_FORMAT, s->id);
+	f->unit = g_strdup(off->unit->id);
+	f->offering = g_strdup(off->id);
+	f->kind = g_strdup(s->kind);
+	f->start = s->start;
+	f->end = s->end;
+	f->free = a->free;
+	f->bookable_from = a->bookable_from;
+	f->municipality = g_strdup(off->unit->municipality);
+	f->travel_minutes = c->travel;
+	f->languages = g_strdupv(off->languages);
+	f->modality = g_strdup(a->request.modality ? a->request.modality
+						   : off->modality);
+	f->modalities = g_strdupv(off->modalities);
+	return f;
+}
+
+/* A refusal for the whole offering ends its walk and is kept as the
+ * answer for when nothing at all can be offered. */
+static void
+note_refusal(FindQuery *q, Cursor *c, const Admission *a, GError *refusal)
+{
+	if (a->whole_offering) {
+		c->refused = TRUE;
+		c->exhausted = TRUE;
+		c->next = c->page ? c->page->len : 0;
+		if (!q->refusal) {
+			q->refusal = refusal;
+			return;
+		}
+	}
+	g_error_free(refusal);
+}
+
+/* Asks the rule about one slot; appends it to `group` when offered. */
+static gboolean
+consider(Capacity *capacity, const SlotdKindOps *ops, Cursor *c,
+	 const StoreSlot *s, FindQuery *q, GArray *group, GError **error)
+{
+	Admission a = { .offering = c->offering, .ops = ops, .slot = s };
+	GError *refusal = NULL;
+	gboolean ok;
+
+	fill_request(q, capacity_now(capacity), &a.request);
+	ok = capacity_admit(capacity, &a, NULL, &refusal);
+	if (!ok && g_error_matches(refusal, SLOTD_ERROR,
+				   SLOTD_ERROR_INVALID_ARGS)) {
+		g_propagate_error(error, refusal);
+		admission_clear(&a);
+		return FALSE;
+	}
+	if (!ok && a.bookable_from && !a.consumed)
+		a.free = s->capacity - MIN(s->capacity, s->booked + s->held);
+	if (ok || a.bookable_from) {
+		g_autoptr(GPtrArray) keep =
+			g_ptr_array_new_with_free_func(g_free);
+		SlotdSlotInfo info;
+		Ranked r = { found_slot_new(c, s, &a), MAX(c->travel, 0) };
+
+		capacity_slot_info(s, &info, keep);
+		if (ops->rank)
+			r.rank += ops->rank(c->offering, &info, &a.request);
+		g_array_append_val(group, r);
+		q->offered++;
+		g_clear_error(&refusal);
+	} else {
+		note_refusal(q, c, &a, refusal);
+	}
+	admission_clear(&a);
+	return TRUE;
+}
+
+static gint
+compare_ranked(gconstpointer a, gconstpointer b)
+{
+	const Ranked *x = a, *y = b;
+
+	if (x->slot->start != y->slot->start)
+		return x->slot->start < y->slot->start ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return strcmp(x->slot->unit, y->slot->unit);
+}
+
+/* Every cursor's slots that start at `start` go to `group`. */
+static gboolean
+take_group(Capacity *capacity, const SlotdKindOps *ops, GArray *cursors,
+	   gint64 start, FindQuery *q, GArray *group, GError **error)
+{
+	gint64 now = capacity_now(capacity);
+
+	for (guint i = 0; i < cursors->len; i++) {
+		Cursor *c = &g_array_index(cursors, Cursor, i);
+		const StoreSlot *s;
+
+		while ((s = cursor_peek(c)) && s->start == start) {
+			if (is_candidate(ops, s, q, now) &&
+			    !consider(capacity, ops, c, s, q, group, error))
+				return FALSE;
+			if (c->exhausted && !cursor_peek(c))
+				break; /* refused for the whole offering */
+			c->next++;
+			if (!cursor_fill(capacity, c, q->to, error))
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void
+ranked_free(gpointer data)
+{
+	found_slot_free(((Ranked *)data)->slot);
+}
+
+static gboolean
+walk(Capacity *capacity, const SlotdKindOps *ops, GArray *cursors,
+     FindQuery *q, GPtrArray *ret_slots, GError **error)
+{
+	while (ret_slots->len < q->limit) {
+		g_autoptr(GArray) group = g_array_new(FALSE, FALSE,
+						      sizeof(Ranked));
+		gint64 start = G_MAXINT64;
+
+		g_array_set_clear_func(group, ranked_free);
+		if (!next_start(capacity, cursors, q->to, &start, error))
+			return FALSE;
+		if (start == G_MAXINT64)
+			break;
+		if (!take_group(capacity, ops, cursors, start, q, group,
+				error))
+			return FALSE;
+		g_array_sort(group, compare_ranked);
+		for (guint i = 0; i < group->len; i++) {
+			Ranked *r = &g_array_index(group, Ranked, i);
+
+			if (ret_slots->len < q->limit)
+				g_ptr_array_add(ret_slots,
+						g_steal_pointer(&r->slot));
+		}
+	}
+	return TRUE;
+}
+
+/* Cursors over the matching offerings, starting a day before `from`
+ * so that slots in progress are seen. */
+static GArray *
+open_cursors(Capacity *capacity, const char *service_id, const FindQuery *q)
+{
+	g_autoptr(GPtrArray) offerings =
+		region_service_offerings(capacity->region, service_id);
+	GArray *cursors = g_array_new(FALSE, TRUE, sizeof(Cursor));
+
+	g_array_set_clear_func(cursors, (GDestroyNotify)cursor_clear);
+	for (guint i = 0; i < offerings->len; i++) {
+		Cursor c = { .offering = offerings->pdata[i] };
+
+		if (!offering_matches(capacity, c.offering, q, &c.travel))
+			continue;
+		c.after_start = (q->from_given ? q->from : q->from - 86400) - 1;
+		c.after_id = G_MAXINT64;
+		g_array_append_val(cursors, c);
+	}
+	return cursors;
+}
+
+static gboolean
+all_refused(GArray *cursors)
+{
+	for (guint i = 0; i < cursors->len; i++)
+		if (!g_array_index(cursors, Cursor, i).refused)
+			return FALSE;
+	return cursors->len > 0;
+}
+
+gboolean
+capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
+	      GPtrArray **ret_slots, GError **error)
+{
+	const SlotdKindOps *ops = capacity_service_kind(capacity, service_id,
+							error);
+	g_autoptr(GPtrArray) found = NULL;
+	g_autoptr(GArray) cursors = NULL;
+	FindQuery q;
+	gboolean ok;
+
+	if (!ops || !parse_find_query(capacity, query, ops, &q, error))
+		return FALSE;
+	cursors = open_cursors(capacity, service_id, &q);
+	found = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)found_slot_free);
+	ok = walk(capacity, ops, cursors, &q, found, error);
+	if (ok && q.offered == 0 && q.refusal && all_refused(cursors)) {
+		/* Nothing could serve this client at all: say why. */
+		g_propagate_error(error, g_steal_pointer(&q.refusal));
+		ok = FALSE;
+	}
+	g_clear_error(&q.refusal);
+	if (ok)
+		*ret_slots = g_steal_pointer(&found);
+	return ok;
+}
+
+/* ---- the earliest start, for a plugin's refusal message ------------- */
+
+static gboolean
+earliest_at(Capacity *capacity, const SlotdKindOps *ops,
+	    const SlotdOffering *off, const SlotdRequest *request,
+	    gint64 until, gint64 *ret_start)
+{
+	g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	g_autoptr(GError) error = NULL;
+
+	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
+	if (!store_list_slots(capacity->store, off->id, request->now - 86400,
+			      MIN(until, *ret_start), slots, &error))
+		return FALSE;
+	for (guint i = 0; i < slots->len; i++) {
+		const StoreSlot *s = &g_array_index(slots, StoreSlot, i);
+		Admission a = { .offering = off, .ops = ops, .slot = s,
+				.request = *request };
+		gboolean ok;
+
+		if (s->end <= request->now ||
+		    s->booked + s->held >= s->capacity)
+			continue;
+		a.request.probe = TRUE;
+		a.request.searching = TRUE;
+		ok = capacity_admit(capacity, &a, NULL, NULL);
+		admission_clear(&a);
+		if (ok) {
+			*ret_start = s->start;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+gboolean
+capacity_find_earliest(Capacity *capacity, const SlotdOffering *offering,
+		       const SlotdRequest *request, gint64 until,
+		       const SlotdOffering **ret_offering, gint64 *ret_start)
+{
+	g_autoptr(GPtrArray) siblings =
+		region_service_offerings(capacity->region,
+					 offering->service->id);
+	gint64 best = G_MAXINT64;
+	const SlotdOffering *where = NULL;
+
+	/* This offering first, so that it wins a tie. */
+	g_ptr_array_remove(siblings, (gpointer)offering);
+	g_ptr_array_insert(siblings, 0, (gpointer)offering);
+	for (guint i = 0; i < siblings->len; i++) {
+		const SlotdOffering *off = siblings->pdata[i];
+		const SlotdKindOps *ops = capacity_kind(capacity, off);
+
+		if (ops && earliest_at(capacity, ops, off, request, until,
+				       &best))
+			where = off;
+	}
+	if (!where)
+		return FALSE;
+	*ret_offering = where;
+	*ret_start = best;
+	return TRUE;
+}
