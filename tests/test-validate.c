@@ -301,6 +301,67 @@ test_options(void)
 	g_assert_false(options_check(good, core, NULL, "query", &error));
 }
 
+static GVariant *
+one_option(const char *key, GVariant *value)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&b, "{sv}", key, value);
+	return g_variant_ref_sink(g_variant_builder_end(&b));
+}
+
+/* A caller's key is shown capped and escaped, never whole. */
+static void
+test_options_echo_capped(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *huge = g_strnfill(1024 * 1024, 'k');
+	g_autoptr(GVariant) big = one_option(huge, g_variant_new_string("x"));
+	g_autoptr(GVariant) quote = one_option("\"x\" \xc3\xa4\x7f",
+					       g_variant_new_string("x"));
+	g_autoptr(GVariant) code = one_option("hetu 131052-308T",
+					      g_variant_new_string("x"));
+
+	g_assert_false(options_check(big, core, kind, "option", &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS);
+	g_assert_cmpuint(strlen(error->message), <, 400);
+	g_assert_nonnull(strstr(error->message, "1048576 bytes"));
+	g_clear_error(&error);
+	g_assert_false(options_check(quote, core, kind, "option", &error));
+	g_assert_nonnull(strstr(error->message,
+				"'\\\"x\\\" \\303\\244\\177'"));
+	g_clear_error(&error);
+	g_assert_false(options_check(code, core, kind, "option", &error));
+	g_assert_null(strstr(error->message, "131052"));
+	g_assert_nonnull(strstr(error->message, "not shown"));
+}
+
+/* Every string value of an option, nested ones too, is checked for
+ * identity codes; the message names the key. */
+static void
+test_options_identity_codes(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) flat = one_option(
+		"municipality", g_variant_new_string("Lohja 131052 308T"));
+	g_autoptr(GVariant) nested = one_option(
+		"episode",
+		g_variant_new_variant(g_variant_new_strv(
+			(const char *[]){ "a", "FI131052-308T", NULL }, -1)));
+	static const SlotdOptionSpec any[] = { { "episode", "v", "" },
+					       { NULL } };
+
+	g_assert_false(options_check(flat, core, kind, "query", &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS);
+	g_assert_nonnull(strstr(error->message, "'municipality'"));
+	g_assert_null(strstr(error->message, "131052"));
+	g_clear_error(&error);
+	g_assert_false(options_check(nested, core, any, "option", &error));
+	g_assert_nonnull(strstr(error->message, "'episode'"));
+	g_assert_null(strstr(error->message, "131052"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -316,5 +377,8 @@ main(int argc, char **argv)
 	g_test_add_func("/validate/languages", test_languages);
 	g_test_add_func("/options/unknown-keys-and-types-refused",
 			test_options);
+	g_test_add_func("/options/echo-capped", test_options_echo_capped);
+	g_test_add_func("/options/identity-codes-refused",
+			test_options_identity_codes);
 	return g_test_run();
 }
