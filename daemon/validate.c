@@ -100,9 +100,11 @@ validate_text(const char *text, const char *what, gsize max, GError **error)
  *     but an ASCII letter or digit (space . _ - / : + ..., and every
  *     byte of a non-ASCII character such as a dash). The first gap may
  *     hold one century letter (A-F, U-Y, any case).
- * (b) DDMMYY, a century sign other than '-' (so '+', A-F or U-Y), NNN,
- *     written together: the check character after them may be missing
- *     or mistyped; a century letter is evidence enough.
+ * (b) DDMMYY, a century sign, NNN, written together, where the check
+ *     character may be mistyped: after '+', A-F or U-Y anything or
+ *     nothing may follow (the sign is evidence enough); after '-' a
+ *     letter must (DDMMYY-NNNN is also a date and a sequence number,
+ *     so a digit there has to be the correct check, as in (a)).
  *
  * In both, DDMMYY is a real day of a real month (29.2 allowed, any
  * year) and is not preceded by a digit (so 20240115 holds no date), and
@@ -111,11 +113,12 @@ validate_text(const char *text, const char *what, gsize max, GError **error)
  *
  * The check character in (a) is what keeps pseudonyms out: a date
  * followed by a number passes 30 times out of 31. One exemption is for
- * hashes and UUIDs: a match with no separator made only of hex digits
- * ("131052a308c") does not count when a hex digit is glued to it on
- * either side; it is then a piece of a longer hex run. The bare 10- and
- * 11-character forms are still refused. tests/identity-codes.py
- * measures what the rule costs pseudonyms (docs/privacy.md). */
+ * hashes and UUIDs: a match made only of hex digits ("131052a308c"), or
+ * for (b) of hex digits and its '-' ("010190-123a"), does not count
+ * when a hex digit is glued to it on either side; it is then a piece of
+ * a longer hex run or of a UUID. The bare 10- and 11-character forms
+ * are still refused. tests/identity-codes.py measures what the rule
+ * costs pseudonyms (docs/privacy.md). */
 
 #define HETU_CHECK_CHARS "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
@@ -180,35 +183,38 @@ runs_on(const char *check)
 	return g_ascii_isdigit(check[0]) && g_ascii_isdigit(check[1]);
 }
 
-/* The match [start, end) has no separator and only hex digits, and a
- * hex digit touches it on either side: a piece of a hash or UUID. */
+/* The match [start, end) has only hex digits (and '-' if `dash`), and
+ * a hex digit touches it on either side: a piece of a hash or UUID. */
 static gboolean
-inside_hex_run(const char *text, const char *start, const char *end)
+inside_hex_run(const char *text, const char *start, const char *end,
+	       gboolean dash)
 {
 	for (const char *q = start; q < end; q++)
-		if (!g_ascii_isxdigit(*q))
+		if (!g_ascii_isxdigit(*q) && !(dash && *q == '-'))
 			return FALSE;
 	return (start > text && g_ascii_isxdigit(start[-1])) ||
 	       g_ascii_isxdigit(*end);
 }
 
-/* Shape (b) after the date at `p`: DDMMYY+NNN or DDMMYYLNNN, any
- * check character or none. */
+/* Shape (b) after the date at `p`: DDMMYY+NNN or DDMMYYLNNN with any
+ * check character or none, DDMMYY-NNN with any letter. */
 static gboolean
 century_form_at(const char *text, const char *p)
 {
 	const char *end = p + 10;
 	guint number;
 
-	if ((p[6] != '+' && !is_century_letter(p[6])) ||
+	if ((p[6] != '+' && p[6] != '-' && !is_century_letter(p[6])) ||
 	    !read_digits(p + 7, 3, &number))
+		return FALSE;
+	if (p[6] == '-' && !g_ascii_isalpha(*end))
 		return FALSE;
 	if (g_ascii_isalnum(*end)) {
 		if (runs_on(end))
 			return FALSE;
 		end++;
 	}
-	return !inside_hex_run(text, p, end);
+	return !inside_hex_run(text, p, end, TRUE);
 }
 
 /* Shape (a) after the date at `p`: gaps and the correct check
@@ -228,7 +234,7 @@ checked_form_at(const char *text, const char *p, guint date)
 	if (g_ascii_toupper(*check) !=
 	    HETU_CHECK_CHARS[(date * 1000 + number) % 31] || runs_on(check))
 		return FALSE;
-	return !inside_hex_run(text, p, check + 1);
+	return !inside_hex_run(text, p, check + 1, FALSE);
 }
 
 static gboolean

@@ -230,7 +230,7 @@ def check_false_positives(checker, rng, scale, report):
 SEP = rb"[^0-9A-Za-z]"
 SHAPE_A = re.compile(rb"(\d{6})(%s*)([A-FU-Ya-fu-y]?)(%s*)(\d{3})(%s*)"
                      rb"([0-9A-Za-z]?)" % (SEP, SEP, SEP))
-SHAPE_B = re.compile(rb"(\d{6})([+A-FU-Ya-fu-y])(\d{3})")
+SHAPE_B = re.compile(rb"(\d{6})([-+A-FU-Ya-fu-y])(\d{3})")
 DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 
@@ -239,8 +239,8 @@ def real_day(ddmmyy):
     return 1 <= month <= 12 and 1 <= day <= DAYS[month - 1]
 
 
-def hex_piece(b, start, end):
-    if not all(c in HEX for c in b[start:end]):
+def hex_piece(b, start, end, also=b""):
+    if not all(c in HEX or c in also for c in b[start:end]):
         return False
     return (start > 0 and b[start - 1] in HEX) or \
         (end < len(b) and b[end] in HEX)
@@ -258,9 +258,12 @@ def oracle(text):
         m = SHAPE_B.match(b, i)
         if m and real_day(m[1]):
             end = m.end()
-            if end < len(b) and b[end:end + 1].isalnum():
+            after = b[end:end + 1]
+            if m[2] == b"-" and not after.isalpha():
+                end = None
+            elif after.isalnum():
                 end = None if digit_runs_on(b, end) else end + 1
-            if end is not None and not hex_piece(b, i, end):
+            if end is not None and not hex_piece(b, i, end, b"-"):
                 return True
         m = SHAPE_A.match(b, i)
         if not m or not real_day(m[1]) or not m[7]:

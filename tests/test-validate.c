@@ -50,17 +50,19 @@ test_identity_codes_refused(void)
 		"131052308T", "131052.308T", "131052_308T", "131052--308T",
 		"131052 308t", "hetu:131052-308T", "FI131052-308T",
 		"asiakas 131052 308T",
-		/* A century letter is evidence enough: the check character
-		 * may be mistyped or missing. */
+		/* A century sign written together with the date and the
+		 * number is evidence enough: the check character may be
+		 * mistyped, or missing after + and a letter. */
 		"311299A9876", "010101B123C", "010594Y9021", "131052A308",
-		"010101+123A",
+		"010101+123A", "010190-123A", "131052-308a",
 	};
 	const char *pseudonyms[] = {
 		"client-4711", "c-1", "123456-7890", "991352A308T",
 		"ref.2026.12.07", "A1B2C3D4", "131052-30", "hh-loh-n07",
 		"b-123", "W-HH-LOH", "visit-20240115-0042",
-		/* A wrong check character without a century letter. */
-		"131052-308A", "131052308U",
+		/* A wrong check character where it is a digit after '-',
+		 * or with no century sign: a date and a number. */
+		"131052-3081", "131052-308", "131052308U", "150124-0042",
 		/* 30.2. is no date; 20240115 holds none. */
 		"300252-308T", "20240115-3081",
 		"3f2504e0-4f89-41d3-9a0c-0305e82c3301",

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const guint8 *data, size_t size);
 
 typedef struct {
 	GRegex *checked;	/* (a) DDMMYY gap NNN gap K */
-	GRegex *century;	/* (b) DDMMYY[+A-FU-Y]NNN */
+	GRegex *century;	/* (b) DDMMYY[-+A-FU-Y]NNN */
 } Oracle;
 
 static const Oracle *
@@ -28,7 +28,7 @@ oracle_get(void)
 			"([0-9]{6})" SEP "*(?:[A-FU-Ya-fu-y]" SEP "*)?"
 			"([0-9]{3})" SEP "*([0-9A-Za-z]?)",
 			G_REGEX_RAW | G_REGEX_OPTIMIZE, 0, NULL);
-		o.century = g_regex_new("[0-9]{6}[+A-FU-Ya-fu-y][0-9]{3}",
+		o.century = g_regex_new("[0-9]{6}[-+A-FU-Ya-fu-y][0-9]{3}",
 					G_REGEX_RAW | G_REGEX_OPTIMIZE, 0,
 					NULL);
 	}
@@ -53,10 +53,11 @@ real_day(const char *ddmmyy)
 }
 
 static gboolean
-hex_piece(const char *text, gssize len, gssize start, gssize end)
+hex_piece(const char *text, gssize len, gssize start, gssize end,
+	  const char *also)
 {
 	for (gssize i = start; i < end; i++)
-		if (!g_ascii_isxdigit(text[i]))
+		if (!g_ascii_isxdigit(text[i]) && !strchr(also, text[i]))
 			return FALSE;
 	return (start > 0 && g_ascii_isxdigit(text[start - 1])) ||
 	       (end < len && g_ascii_isxdigit(text[end]));
@@ -86,12 +87,15 @@ century_at(const char *text, gssize len, gssize i)
 				G_REGEX_MATCH_ANCHORED, &m, NULL) ||
 	    !real_day(text + i))
 		return FALSE;
+	/* After '-' a letter: DDMMYY-NNNN may be a date and a number. */
+	if (text[i + 6] == '-' && (end >= len || !g_ascii_isalpha(text[end])))
+		return FALSE;
 	if (end < len && g_ascii_isalnum(text[end])) {
 		if (digit(text, end, len) && digit(text, end + 1, len))
 			return FALSE;
 		end++;
 	}
-	return !hex_piece(text, len, i, end);
+	return !hex_piece(text, len, i, end, "-");
 }
 
 static gboolean
@@ -111,7 +115,7 @@ checked_at(const char *text, gssize len, gssize i)
 		    check_char(text + i, text + n_start) ||
 	    (digit(text, k_start, len) && digit(text, k_end, len)))
 		return FALSE;
-	return !hex_piece(text, len, i, k_end);
+	return !hex_piece(text, len, i, k_end, "");
 }
 
 static gboolean
