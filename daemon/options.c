@@ -1,6 +1,13 @@
 /* a{sv} options checked against tables of known keys. */
 #include "options.h"
 
+#include <string.h>
+
+#include "validate.h"
+
+/* At most this many bytes of a caller's text go into a message. */
+#define OPTIONS_ECHO_MAX 64
+
 static const SlotdOptionSpec *
 find_spec(const SlotdOptionSpec *specs, const char *key)
 {
@@ -23,6 +30,71 @@ known_keys(const SlotdOptionSpec *core, const SlotdOptionSpec *kind)
 	return keys;
 }
 
+/* Caller text as a message may show it: quoted, the first
+ * OPTIONS_ECHO_MAX bytes, escaped; never a personal identity code. */
+static char *
+echo(const char *text)
+{
+	gsize len = strlen(text);
+	g_autofree char *head = g_strndup(text, MIN(len, OPTIONS_ECHO_MAX));
+	g_autofree char *escaped = NULL;
+
+	if (validate_looks_like_hetu(text))
+		return g_strdup("(not shown: it looks like a personal identity "
+				"code)");
+	escaped = g_strescape(head, NULL);
+	if (len > OPTIONS_ECHO_MAX)
+		return g_strdup_printf("'%s...' (%" G_GSIZE_FORMAT " bytes)",
+				       escaped, len);
+	return g_strdup_printf("'%s'", escaped);
+}
+
+/* Every string in `value`, at any depth, is free of identity codes. */
+static gboolean
+strings_clean(GVariant *value)
+{
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+	    g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH))
+		return !validate_looks_like_hetu(
+			g_variant_get_string(value, NULL));
+	if (g_variant_is_container(value)) {
+		gsize n = g_variant_n_children(value);
+
+		for (gsize i = 0; i < n; i++) {
+			g_autoptr(GVariant) child =
+				g_variant_get_child_value(value, i);
+
+			if (!strings_clean(child))
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+check_value(const SlotdOptionSpec *spec, GVariant *value, const char *what,
+	    GError **error)
+{
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type))) {
+		g_autofree char *type =
+			echo(g_variant_get_type_string(value));
+
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "%s key '%s' must be of type '%s', not %s", what,
+			    spec->name, spec->type, type);
+		return FALSE;
+	}
+	if (!strings_clean(value)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "%s '%s' looks like it holds a personal identity "
+			    "code; slotd takes pseudonymous references only, "
+			    "leave personal data out",
+			    what, spec->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 options_check(GVariant *dict, const SlotdOptionSpec *core,
 	      const SlotdOptionSpec *kind, const char *what, GError **error)
@@ -41,22 +113,16 @@ options_check(GVariant *dict, const SlotdOptionSpec *core,
 			spec = find_spec(kind, key);
 		if (!spec) {
 			g_autoptr(GString) keys = known_keys(core, kind);
+			g_autofree char *shown = echo(key);
 
 			g_set_error(error, SLOTD_ERROR,
 				    SLOTD_ERROR_INVALID_ARGS,
-				    "unknown %s key '%s'; known keys: %s", what,
-				    key, keys->str);
+				    "unknown %s key %s; known keys: %s", what,
+				    shown, keys->str);
 			g_variant_unref(value);
 			return FALSE;
 		}
-		if (!g_variant_is_of_type(value,
-					  G_VARIANT_TYPE(spec->type))) {
-			g_set_error(error, SLOTD_ERROR,
-				    SLOTD_ERROR_INVALID_ARGS,
-				    "%s key '%s' must be of type '%s', not "
-				    "'%s'",
-				    what, key, spec->type,
-				    g_variant_get_type_string(value));
+		if (!check_value(spec, value, what, error)) {
 			g_variant_unref(value);
 			return FALSE;
 		}

@@ -7,7 +7,9 @@
 #include <slotd/plugin.h>
 
 /* Checks every key of `dict` (a{sv}) against the NULL-terminated specs
- * (core keys first, then the kind's). */
+ * (core keys first, then the kind's), and every string in its values,
+ * at any depth, for personal identity codes. Messages show a caller's
+ * text at most 64 bytes long, escaped, and never a code. */
 gboolean options_check(GVariant *dict, const SlotdOptionSpec *core,
 		       const SlotdOptionSpec *kind, const char *what,
 		       GError **error);

@@ -9,6 +9,21 @@ is_id_char(char c)
 	return g_ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
 }
 
+/* Never echoes `text`: the message is the field's name only. */
+gboolean
+validate_no_identity_code(const char *text, const char *what,
+			  GError **error)
+{
+	if (!validate_looks_like_hetu(text))
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "%s looks like it holds a personal identity code; slotd "
+		    "takes pseudonymous references only, leave personal data "
+		    "out",
+		    what);
+	return FALSE;
+}
+
 gboolean
 validate_id(const char *id, const char *what, GError **error)
 {
@@ -19,6 +34,8 @@ validate_id(const char *id, const char *what, GError **error)
 			    "%s is empty; give an id", what);
 		return FALSE;
 	}
+	if (!validate_no_identity_code(id, what, error))
+		return FALSE;
 	if (len > VALIDATE_ID_MAX) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
 			    "%s is longer than %d characters", what,
@@ -67,51 +84,173 @@ validate_text(const char *text, const char *what, gsize max, GError **error)
 			return FALSE;
 		}
 	}
+	return validate_no_identity_code(text, what, error);
+}
+
+/* ---- Finnish personal identity codes (henkilötunnus) -----------------
+ *
+ * A code is DDMMYY, a century sign, NNN and a check character: the
+ * character of "0123456789ABCDEFHJKLMNPRSTUVWXY" at DDMMYYNNN mod 31.
+ * People and systems spell it in many ways, so slotd looks for it
+ * anywhere in a string (docs/privacy.md has the table of spellings).
+ * Two shapes are refused:
+ *
+ * (a) DDMMYY gap NNN gap K, K the correct check character in any case.
+ *     A gap is any run of separators or none; a separator is anything
+ *     but an ASCII letter or digit (space . _ - / : + ..., and every
+ *     byte of a non-ASCII character such as a dash). The first gap may
+ *     hold one century letter (A-F, U-Y, any case).
+ * (b) DDMMYY, a century sign, NNN, written together, where the check
+ *     character may be mistyped: after '+', A-F or U-Y anything or
+ *     nothing may follow (the sign is evidence enough); after '-' a
+ *     letter must (DDMMYY-NNNN is also a date and a sequence number,
+ *     so a digit there has to be the correct check, as in (a)).
+ *
+ * In both, DDMMYY is a real day of a real month (29.2 allowed, any
+ * year) and is not preceded by a digit (so 20240115 holds no date), and
+ * a digit in the place of the check character must not run on into
+ * another digit (so 150124-12345 is a sequence number, not a code).
+ *
+ * The check character in (a) is what keeps pseudonyms out: a date
+ * followed by a number passes 30 times out of 31. One exemption is for
+ * hashes and UUIDs: a match made only of hex digits ("131052a308c"), or
+ * for (b) of hex digits and its '-' ("010190-123a"), does not count
+ * when a hex digit is glued to it on either side; it is then a piece of
+ * a longer hex run or of a UUID. The bare 10- and 11-character forms
+ * are still refused. tests/identity-codes.py measures what the rule
+ * costs pseudonyms (docs/privacy.md). */
+
+#define HETU_CHECK_CHARS "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+static gboolean
+is_separator(char c)
+{
+	return c != '\0' && !g_ascii_isalnum(c);
+}
+
+static const char *
+skip_separators(const char *p)
+{
+	while (is_separator(*p))
+		p++;
+	return p;
+}
+
+/* U-Y 1900s, A-F 2000s (added in 2023). */
+static gboolean
+is_century_letter(char c)
+{
+	c = g_ascii_toupper(c);
+	return (c >= 'A' && c <= 'F') || (c >= 'U' && c <= 'Y');
+}
+
+/* `n` digits at `p` as a number; FALSE if any is not a digit (the end
+ * of the string included). */
+static gboolean
+read_digits(const char *p, int n, guint *ret)
+{
+	guint value = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!g_ascii_isdigit(p[i]))
+			return FALSE;
+		value = value * 10 + (guint)(p[i] - '0');
+	}
+	*ret = value;
 	return TRUE;
 }
 
+/* DDMMYY at `p`, not the tail of a longer number. */
 static gboolean
-is_century_sign(char c)
+read_date(const char *text, const char *p, guint *ret_date)
 {
-	/* '+' 1800s; '-' and U-Y 1900s; A-F 2000s (signs added in 2023). */
-	c = g_ascii_toupper(c);
-	return c == '+' || c == '-' || (c >= 'A' && c <= 'F') ||
-	       (c >= 'U' && c <= 'Y');
+	static const guint days[] = { 31, 29, 31, 30, 31, 30,
+				      31, 31, 30, 31, 30, 31 };
+	guint day, month;
+
+	if ((p > text && g_ascii_isdigit(p[-1])) ||
+	    !read_digits(p, 6, ret_date))
+		return FALSE;
+	day = *ret_date / 10000;
+	month = *ret_date / 100 % 100;
+	return month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1];
 }
 
-static int
-two_digits(const char *p)
+/* A digit check character followed by a digit is part of a number. */
+static gboolean
+runs_on(const char *check)
 {
-	return (p[0] - '0') * 10 + (p[1] - '0');
+	return g_ascii_isdigit(check[0]) && g_ascii_isdigit(check[1]);
+}
+
+/* The match [start, end) has only hex digits (and '-' if `dash`), and
+ * a hex digit touches it on either side: a piece of a hash or UUID. */
+static gboolean
+inside_hex_run(const char *text, const char *start, const char *end,
+	       gboolean dash)
+{
+	for (const char *q = start; q < end; q++)
+		if (!g_ascii_isxdigit(*q) && !(dash && *q == '-'))
+			return FALSE;
+	return (start > text && g_ascii_isxdigit(start[-1])) ||
+	       g_ascii_isxdigit(*end);
+}
+
+/* Shape (b) after the date at `p`: DDMMYY+NNN or DDMMYYLNNN with any
+ * check character or none, DDMMYY-NNN with any letter. */
+static gboolean
+century_form_at(const char *text, const char *p)
+{
+	const char *end = p + 10;
+	guint number;
+
+	if ((p[6] != '+' && p[6] != '-' && !is_century_letter(p[6])) ||
+	    !read_digits(p + 7, 3, &number))
+		return FALSE;
+	if (p[6] == '-' && !g_ascii_isalpha(*end))
+		return FALSE;
+	if (g_ascii_isalnum(*end)) {
+		if (runs_on(end))
+			return FALSE;
+		end++;
+	}
+	return !inside_hex_run(text, p, end, TRUE);
+}
+
+/* Shape (a) after the date at `p`: gaps and the correct check
+ * character. */
+static gboolean
+checked_form_at(const char *text, const char *p, guint date)
+{
+	const char *q = skip_separators(p + 6);
+	const char *check;
+	guint number;
+
+	if (is_century_letter(*q))
+		q = skip_separators(q + 1);
+	if (!read_digits(q, 3, &number))
+		return FALSE;
+	check = skip_separators(q + 3);
+	if (g_ascii_toupper(*check) !=
+	    HETU_CHECK_CHARS[(date * 1000 + number) % 31] || runs_on(check))
+		return FALSE;
+	return !inside_hex_run(text, p, check + 1, FALSE);
 }
 
 static gboolean
-hetu_at(const char *p, gsize left)
+identity_code_at(const char *text, const char *p)
 {
-	if (left < 11)
-		return FALSE;
-	for (int i = 0; i < 6; i++)
-		if (!g_ascii_isdigit(p[i]))
-			return FALSE;
-	if (!is_century_sign(p[6]))
-		return FALSE;
-	for (int i = 7; i < 10; i++)
-		if (!g_ascii_isdigit(p[i]))
-			return FALSE;
-	if (!g_ascii_isalnum(p[10]))
-		return FALSE;
-	/* A plausible day and month: "123456-7890" is an id, not a code. */
-	return two_digits(p) >= 1 && two_digits(p) <= 31 &&
-	       two_digits(p + 2) >= 1 && two_digits(p + 2) <= 12;
+	guint date;
+
+	return read_date(text, p, &date) &&
+	       (century_form_at(text, p) || checked_form_at(text, p, date));
 }
 
 gboolean
 validate_looks_like_hetu(const char *text)
 {
-	gsize len = strlen(text);
-
-	for (gsize i = 0; i + 11 <= len; i++)
-		if (hetu_at(text + i, len - i))
+	for (const char *p = text; *p; p++)
+		if (g_ascii_isdigit(*p) && identity_code_at(text, p))
 			return TRUE;
 	return FALSE;
 }
@@ -130,17 +269,17 @@ validate_client_ref(const char *client_ref, gboolean allow_empty,
 			    "visits are only possible at walk-in sessions");
 		return FALSE;
 	}
+	if (validate_looks_like_hetu(client_ref)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CLIENT_REF,
+			    "the client reference looks like it holds a "
+			    "personal identity code; slotd only takes the "
+			    "pseudonymous reference of the calling system");
+		return FALSE;
+	}
 	if (!validate_id(client_ref, "client reference", &local)) {
 		g_set_error_literal(error, SLOTD_ERROR,
 				    SLOTD_ERROR_INVALID_CLIENT_REF,
 				    local->message);
-		return FALSE;
-	}
-	if (validate_looks_like_hetu(client_ref)) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CLIENT_REF,
-			    "the client reference looks like a personal "
-			    "identity code; slotd only takes the pseudonymous "
-			    "reference of the calling system");
 		return FALSE;
 	}
 	return TRUE;
