@@ -226,7 +226,8 @@ open_store(Daemon *daemon, GError **error)
 	const char *dir = daemon->region->daemon.state_dir;
 	g_autofree char *path = g_build_filename(dir, "slotd.db", NULL);
 
-	if (g_mkdir_with_parents(dir, 0750) < 0) {
+	/* Only slotd reads its database (the unit sets its own mode). */
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE,
 			    "cannot create the state directory %s", dir);
 		return FALSE;

@@ -8,7 +8,8 @@
  * message, writes nothing and leaves the database and its WAL byte for
  * byte as they were; bookings then made survive a SIGKILL. A good
  * backup is a new private file that passes integrity_check, and it has
- * its audit row. */
+ * its audit row. The state directory and the database's files are
+ * private (0700, 0600) even under umask 022. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,32 @@ longest_log_line(void)
 	return longest;
 }
 
+/* ---- the state directory's files ------------------------------------ */
+
+static void
+assert_mode(const char *path, guint mode)
+{
+	struct stat st;
+
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 07777, ==, mode);
+}
+
+/* slotd was started under umask 022 (main()). */
+static void
+test_state_files_are_private(void)
+{
+	static const char *const files[] = { "slotd.db", "slotd.db-wal",
+					     "slotd.db-shm" };
+
+	assert_mode(h.state_dir, 0700);
+	for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *path = state_file(files[i]);
+
+		assert_mode(path, 0600);
+	}
+}
+
 /* ---- refusals ------------------------------------------------------- */
 
 static void
@@ -244,15 +271,13 @@ test_good_backup_is_new_whole_and_audited(void)
 	g_autofree char *path = temp_file("good-copy.db");
 	g_autofree char *check = NULL, *count = NULL, *live = NULL;
 	g_autofree char *digest = NULL, *again = NULL, *row = NULL;
-	struct stat st;
 	g_autofree char *expect = g_strdup_printf(
 		"%u|%s|file=good-copy.db path-sha256=", (guint)getuid(),
 		g_dbus_connection_get_unique_name(h.conn));
 	g_autoptr(GError) error = backup(path);
 
 	g_assert_no_error(error);
-	g_assert_cmpint(stat(path, &st), ==, 0);
-	g_assert_cmpuint(st.st_mode & 07777, ==, 0600);
+	assert_mode(path, 0600);
 	check = sqlite(path, "PRAGMA integrity_check;");
 	g_assert_cmpstr(check, ==, "ok");
 	count = sqlite(path, "SELECT count(*) FROM booking;");
@@ -356,7 +381,11 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	/* The files must be private by slotd's doing, not the umask's. */
+	umask(022);
 	harness_start_example(&h, 14);
+	g_test_add_func("/backup/state-files-are-private",
+			test_state_files_are_private);
 	g_test_add_func("/backup/refuses-the-database-and-its-files",
 			test_refuses_the_database_and_its_files);
 	g_test_add_func("/backup/refuses-below-the-state-dir",
