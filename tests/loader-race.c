@@ -66,6 +66,15 @@ race_init(Race *race, const char *tmp)
 		g_error("link: %s", g_strerror(errno));
 }
 
+static void
+race_clear(Race *race)
+{
+	g_free(race->plugins);
+	g_free(race->target);
+	g_free(race->keep[0]);
+	g_free(race->keep[1]);
+}
+
 /* The attacker: puts each module at the target in turn, atomically. */
 static G_GNUC_NORETURN void
 swap_forever(const Race *race, guint32 seed)
@@ -162,6 +171,7 @@ main(int argc, char **argv)
 		g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH,
 			     NULL, NULL, NULL, NULL, NULL, NULL);
 	}
+	race_clear(&race);
 	if (count[ROUND_FOREIGN] || count[ROUND_OTHER])
 		return 1;
 	return count[ROUND_GOOD] && count[ROUND_REFUSED] ? 0 : 77;
