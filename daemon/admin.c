@@ -1,8 +1,11 @@
 /* org.slotd.Admin1: plugins, reload, backups. */
 #include "daemon.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "backup.h"
 #include "feed.h"
 #include "feed-token.h"
 #include "http.h"
@@ -63,21 +66,58 @@ reload(BusCall *call, GVariant *args, gpointer user_data)
 	bus_call_return(call, NULL);
 }
 
+/* One row for every backup written or tried past the path checks. */
+static gboolean
+audit_backup(Daemon *daemon, const Caller *caller, const char *path,
+	     gboolean written, GError **error)
+{
+	g_autofree char *about = backup_describe(path);
+	g_autofree char *detail = g_strdup_printf(
+		"%s result=%s", about, written ? "ok" : "failed");
+
+	return store_audit(daemon->store, capacity_now(daemon->capacity),
+			   caller->uid, caller->name, "backup", 0, detail,
+			   error);
+}
+
+/* A copy whose audit row cannot be written is removed again. */
+static gboolean
+write_backup(Daemon *daemon, const Caller *caller, const char *path,
+	     const BackupTarget *target, GError **error)
+{
+	g_autoptr(GError) audit_error = NULL;
+	gboolean written = store_backup_at(daemon->store, target->dir_fd,
+					   target->dir, target->name, error);
+
+	if (audit_backup(daemon, caller, path, written, &audit_error))
+		return written;
+	if (!written)
+		return FALSE;
+	unlinkat(target->dir_fd, target->name, 0);
+	g_propagate_error(error, g_steal_pointer(&audit_error));
+	return FALSE;
+}
+
 static void
 backup(BusCall *call, GVariant *args, gpointer user_data)
 {
 	Daemon *daemon = user_data;
 	g_autoptr(GError) error = NULL;
+	g_auto(BackupTarget) target = BACKUP_TARGET_INIT;
 	const char *path;
+	Caller caller;
 
 	g_variant_get(args, "(&s)", &path);
-	if (!g_path_is_absolute(path) || !g_utf8_validate(path, -1, NULL)) {
-		g_set_error(&error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
-			    "give the backup file as an absolute path");
+	daemon_caller(call, &caller);
+	if (!backup_target_check(path, store_path(daemon->store), &target,
+				 &error)) {
+		g_autofree char *about = backup_describe(path);
+
+		g_message("backup refused: %s (%s)", error->message, about);
 		bus_call_return_error(call, error);
 		return;
 	}
-	if (!store_backup(daemon->store, path, &error)) {
+	if (!write_backup(daemon, &caller, path, &target, &error)) {
 		bus_call_return_error(call, error);
 		return;
 	}
@@ -259,7 +299,9 @@ static const BusMethod admin_methods[] = {
 	  "nothing." },
 	{ "Backup", "s", "path", "", "", backup, BUS_ROLE_ADMIN,
 	  errors_backup,
-	  "Writes a consistent copy of the database to an absolute path." },
+	  "Writes a consistent copy of the database to a new file (an "
+	  "absolute path outside the state directory; never replaces a "
+	  "file)." },
 	{ "IssueFeedToken", "ss", "unit,service", "ss", "token,path",
 	  issue_feed_token, BUS_ROLE_ADMIN, errors_issue_token,
 	  "A new token for the unit's staff and free/busy feeds (service "

@@ -181,6 +181,20 @@ daemon_holds_changed(Daemon *daemon)
 
 /* ---- configuration -------------------------------------------------- */
 
+/* The one rule: the ownership and mode checks apply to the plugin
+ * directory of the configuration (or the built-in default) in a build
+ * with -Dsystem_plugin_checks=true, the default; a directory given with
+ * --plugin-dir is a developer's own (tests load what they build from
+ * there) and is not checked, and neither is any in a build with
+ * -Dsystem_plugin_checks=false. Symbolic links and the ELF check apply
+ * everywhere. */
+static gboolean
+plugin_checks(const Daemon *daemon)
+{
+	return SLOTD_SYSTEM_PLUGIN_CHECKS &&
+	       daemon->options.system_plugin_checks;
+}
+
 static Region *
 load_region(Daemon *daemon, GError **error)
 {
@@ -193,8 +207,7 @@ load_region(Daemon *daemon, GError **error)
 	if (!region)
 		return NULL;
 	if (!plugin_host_load_dir(daemon->plugins, region->daemon.plugin_dir,
-				  daemon->options.system_plugin_checks,
-				  &local)) {
+				  plugin_checks(daemon), &local)) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_CONFIG,
 			    "plugin directory: %s", local->message);
 		return NULL;
@@ -226,7 +239,8 @@ open_store(Daemon *daemon, GError **error)
 	const char *dir = daemon->region->daemon.state_dir;
 	g_autofree char *path = g_build_filename(dir, "slotd.db", NULL);
 
-	if (g_mkdir_with_parents(dir, 0750) < 0) {
+	/* Only slotd reads its database (the unit sets its own mode). */
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE,
 			    "cannot create the state directory %s", dir);
 		return FALSE;

@@ -38,7 +38,7 @@ typedef Elf32_Dyn ElfDynamic;
 #define MAX_DYNAMIC_BYTES (1024 * 1024)
 
 typedef struct {
-	int fd;
+	int fd;			/* not owned */
 	guint64 size;
 	ElfHeader header;
 	ElfProgramHeader *phdrs;
@@ -48,8 +48,6 @@ typedef struct {
 static void
 elf_file_clear(ElfFile *file)
 {
-	if (file->fd >= 0)
-		close(file->fd);
 	g_free(file->phdrs);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ElfFile, elf_file_clear)
@@ -77,13 +75,12 @@ read_at(const ElfFile *file, guint64 offset, void *buffer, gsize length)
 
 /* FALSE when the file is not something this check can judge. */
 static gboolean
-read_headers(ElfFile *file, const char *path)
+read_headers(ElfFile *file)
 {
 	const ElfHeader *h = &file->header;
 	struct stat st;
 
-	file->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (file->fd < 0 || fstat(file->fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fstat(file->fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return FALSE;
 	file->size = (guint64)st.st_size;
 	if (!read_at(file, 0, &file->header, sizeof(file->header)) ||
@@ -177,13 +174,29 @@ check_dynamic(const ElfFile *file, GError **error)
 }
 
 gboolean
+elf_check_plugin_fd(int fd, GError **error)
+{
+	g_auto(ElfFile) file = { .fd = fd };
+
+	g_return_val_if_fail(fd >= 0, FALSE);
+
+	if (!read_headers(&file))
+		return TRUE;
+	return check_segments(&file, error) && check_dynamic(&file, error);
+}
+
+gboolean
 elf_check_plugin(const char *path, GError **error)
 {
-	g_auto(ElfFile) file = { .fd = -1 };
+	int fd;
+	gboolean ok;
 
 	g_return_val_if_fail(path != NULL, FALSE);
 
-	if (!read_headers(&file, path))
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return TRUE;
-	return check_segments(&file, error) && check_dynamic(&file, error);
+	ok = elf_check_plugin_fd(fd, error);
+	close(fd);
+	return ok;
 }

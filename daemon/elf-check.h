@@ -18,8 +18,13 @@ typedef enum {
 	ELF_CHECK_ERROR_WRITABLE_CODE,	  /* a PT_LOAD with PF_W and PF_X */
 } ElfCheckErrorCode;
 
-/* FALSE, with the reason and how to rebuild, when the shared object at
- * `path` has one of the hazards above. A file that is not a native ELF
- * object of this machine passes: the dynamic loader refuses it with its
- * own message, and this check only judges what it can read. */
+/* FALSE, with the reason and how to rebuild, when the shared object open
+ * as `fd` has one of the hazards above. It reads with pread(), so the
+ * descriptor's offset stays; the plugin loader then maps that same open
+ * file, never the path again. A file that is not a native ELF object of
+ * this machine passes: the dynamic loader refuses it with its own
+ * message, and this check only judges what it can read. */
+gboolean elf_check_plugin_fd(int fd, GError **error);
+/* elf_check_plugin_fd() on the file at `path` (tests and tools; a file
+ * that cannot be opened passes). The loader never checks by path. */
 gboolean elf_check_plugin(const char *path, GError **error);

@@ -5,11 +5,15 @@
 
 #include "elf-check.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gmodule.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
 	SlotdKindOps ops;	/* zero-extended copy of the plugin's table */
@@ -233,12 +237,69 @@ plugin_host_add_static(PluginHost *host,
 	return setup_plugin(host, info, descriptor, error);
 }
 
+/* ---- checking and loading a module by descriptor -------------------- */
+
+static PluginLoadHook load_hook;
+static gpointer load_hook_data;
+
+void
+plugin_host_test_set_load_hook(PluginLoadHook hook, gpointer user_data)
+{
+	load_hook = hook;
+	load_hook_data = user_data;
+}
+
+/* Root's and not writable by group or others. `what` names the file or
+ * the directory in the message. */
 static gboolean
-check_file_safety(const char *path, GError **error)
+check_owner_and_mode(const struct stat *st, const char *what,
+		     GError **error)
+{
+	if (st->st_uid != 0) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "%snot owned by root (uid %u); only root-owned "
+			    "plugins are loaded from the system directory",
+			    what, (guint)st->st_uid);
+		return FALSE;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "%swritable by group or others (mode %04o); "
+			    "chmod go-w it", what,
+			    (guint)(st->st_mode & 07777));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The module itself, never a symbolic link; O_NONBLOCK so that a FIFO
+ * put in its place cannot stall the daemon. */
+static int
+open_module_file(int dir_fd, const char *name, GError **error)
+{
+	int fd = openat(dir_fd, name,
+			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+				O_NOCTTY);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP)
+		g_set_error_literal(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+				    "it is a symbolic link; install the "
+				    "module file itself");
+	else
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "cannot open it: %s", g_strerror(errno));
+	return -1;
+}
+
+/* Every check reads the open file, which is what will be mapped. */
+static gboolean
+check_module_file(int fd, gboolean system_checks, GError **error)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0) {
+	if (fstat(fd, &st) < 0) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
 			    "cannot stat it: %s", g_strerror(errno));
 		return FALSE;
@@ -248,72 +309,161 @@ check_file_safety(const char *path, GError **error)
 			    "not a regular file");
 		return FALSE;
 	}
-	if (st.st_uid != 0) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
-			    "not owned by root (uid %u); only root-owned "
-			    "plugins are loaded from the system directory",
-			    (guint)st.st_uid);
+	if (system_checks && !check_owner_and_mode(&st, "", error))
 		return FALSE;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
-			    "writable by group or others (mode %04o); "
-			    "chmod go-w it",
-			    (guint)(st.st_mode & 07777));
-		return FALSE;
-	}
-	return TRUE;
+	/* Before g_module_open: mapping is already too late to refuse a
+	 * module MemoryDenyWriteExecute breaks. */
+	return elf_check_plugin_fd(fd, error);
+}
+
+/* Modules are mapped through the name "/proc/self/fd/N", and GModule
+ * and the dynamic loader know a module by every name it was opened
+ * under: were N reused for another file while the module is mapped,
+ * they would hand back the old module. So the descriptor behind a name
+ * stays open while its module may be mapped (for good, once resident),
+ * and a file already resident is taken from this table, by identity,
+ * instead of being opened under one more name. */
+static GHashTable *resident_modules; /* "dev:ino" -> GModule */
+
+static char *
+module_key(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	return g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev,
+			       (uintmax_t)st.st_ino);
+}
+
+static GModule *
+resident_module(const char *key)
+{
+	if (!resident_modules || !key)
+		return NULL;
+	return g_hash_table_lookup(resident_modules, key);
+}
+
+static void
+add_resident(char *key, GModule *module)
+{
+	if (!resident_modules)
+		resident_modules = g_hash_table_new_full(g_str_hash,
+							 g_str_equal, g_free,
+							 NULL);
+	if (key)
+		g_hash_table_insert(resident_modules, key, module);
 }
 
 static gboolean
-open_module(PluginHost *host, PluginInfo *info, GError **error)
+still_mapped(const char *name)
+{
+	void *handle = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+
+	if (handle)
+		dlclose(handle);
+	return handle != NULL;
+}
+
+/* dlerror() names the module by its /proc path; the log has the real
+ * one already. */
+static const char *
+strip_name(const char *message, const char *name)
+{
+	gsize n = strlen(name);
+
+	if (message && strncmp(message, name, n) == 0 &&
+	    strncmp(message + n, ": ", 2) == 0)
+		return message + n + 2;
+	return message ? message : "unknown error";
+}
+
+static gboolean
+describe_module(PluginHost *host, PluginInfo *info, GModule *module,
+		GError **error)
 {
 	SlotdPluginDescribeFunc describe = NULL;
-	GModule *module;
 
-	module = g_module_open(info->path, G_MODULE_BIND_LOCAL);
-	if (!module) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
-			    "cannot load it: %s", g_module_error());
-		return FALSE;
-	}
-	if (!g_module_symbol(module, SLOTD_PLUGIN_ENTRY, (gpointer *)&describe) ||
+	if (!g_module_symbol(module, SLOTD_PLUGIN_ENTRY,
+			     (gpointer *)&describe) ||
 	    !describe) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
 			    "it does not export %s()", SLOTD_PLUGIN_ENTRY);
-		g_module_close(module);
 		return FALSE;
 	}
 	if (!check_descriptor(describe(), error) ||
-	    !setup_plugin(host, info, describe(), error)) {
-		g_module_close(module);
+	    !setup_plugin(host, info, describe(), error))
 		return FALSE;
-	}
 	/* Old region snapshots may still point into the module's code. */
 	g_module_make_resident(module);
 	return TRUE;
 }
 
-gboolean
-plugin_host_load_file(PluginHost *host, const char *path,
-		      gboolean system_checks, GError **error)
+/* Maps the file open as `fd`, the one checked, through its /proc name:
+ * the path may point elsewhere by now. Takes the descriptor. */
+static gboolean
+open_module(PluginHost *host, PluginInfo *info, int fd, GError **error)
 {
-	PluginInfo *info;
-	g_autoptr(GError) local = NULL;
+	g_autofree char *key = module_key(fd);
+	g_autofree char *name = NULL;
+	GModule *module = resident_module(key);
 
-	if (!g_path_is_absolute(path)) {
+	if (module) {
+		close(fd);
+		return describe_module(host, info, module, error);
+	}
+	name = g_strdup_printf("/proc/self/fd/%d", fd);
+	module = g_module_open(name, G_MODULE_BIND_LOCAL);
+	if (!module) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
-			    "plugin path '%s' is not absolute", path);
+			    "cannot load it: %s",
+			    strip_name(g_module_error(), name));
+		close(fd);
 		return FALSE;
 	}
-	info = g_new0(PluginInfo, 1);
+	if (describe_module(host, info, module, error)) {
+		add_resident(g_steal_pointer(&key), module);
+		return TRUE;	/* fd stays open: see resident_modules */
+	}
+	g_module_close(module);
+	if (!still_mapped(name))
+		close(fd);
+	return FALSE;
+}
+
+/* The module open and checked, or -1 and why. */
+static int
+open_checked(int dir_fd, const char *name, gboolean system_checks,
+	     GError **error)
+{
+	int fd = open_module_file(dir_fd, name, error);
+
+	if (fd >= 0 && !check_module_file(fd, system_checks, error)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* `name` is opened relative to `dir_fd`; `path` is what the list and
+ * the log say. */
+static gboolean
+load_module(PluginHost *host, int dir_fd, const char *name,
+	    const char *path, gboolean system_checks, GError **error)
+{
+	PluginInfo *info = g_new0(PluginInfo, 1);
+	g_autoptr(GError) local = NULL;
+	int fd;
+
 	info->path = g_strdup(path);
 	g_ptr_array_add(host->plugins, info);
-	/* The ELF check comes before g_module_open: mapping is already
-	 * too late to refuse a module MemoryDenyWriteExecute breaks. */
-	if ((system_checks && !check_file_safety(path, &local)) ||
-	    (!local && !elf_check_plugin(path, &local)) ||
-	    (!local && !open_module(host, info, &local))) {
+	fd = open_checked(dir_fd, name, system_checks, &local);
+	if (fd >= 0) {
+		if (load_hook)
+			load_hook(path, load_hook_data);
+		open_module(host, info, fd, &local);
+	}
+	if (local) {
 		info->error = g_strdup(local->message);
 		g_warning("plugin %s refused: %s", path, local->message);
 		g_propagate_error(error, g_steal_pointer(&local));
@@ -322,6 +472,20 @@ plugin_host_load_file(PluginHost *host, const char *path,
 	g_info("plugin %s %s loaded from %s", info->id, info->version, path);
 	return TRUE;
 }
+
+gboolean
+plugin_host_load_file(PluginHost *host, const char *path,
+		      gboolean system_checks, GError **error)
+{
+	if (!g_path_is_absolute(path)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "plugin path '%s' is not absolute", path);
+		return FALSE;
+	}
+	return load_module(host, AT_FDCWD, path, path, system_checks, error);
+}
+
+/* ---- directory passes ------------------------------------------------ */
 
 static gboolean
 already_loaded(PluginHost *host, const char *path)
@@ -335,8 +499,9 @@ already_loaded(PluginHost *host, const char *path)
 	return FALSE;
 }
 
-/* Refused modules of `dir` are tried again at every pass (they may have
- * been fixed), and ListPlugins stops listing the ones removed. */
+/* Refused modules of `dir`, and the refusal of `dir` itself, are tried
+ * again at every pass (they may have been fixed), and ListPlugins stops
+ * listing the ones removed. */
 static void
 forget_failures_in(PluginHost *host, const char *dir)
 {
@@ -344,19 +509,21 @@ forget_failures_in(PluginHost *host, const char *dir)
 		PluginInfo *info = host->plugins->pdata[i - 1];
 		g_autofree char *parent = g_path_get_dirname(info->path);
 
-		if (!info->loaded && g_str_equal(parent, dir))
+		if (!info->loaded && (g_str_equal(parent, dir) ||
+				      g_str_equal(info->path, dir)))
 			g_ptr_array_remove_index(host->plugins, i - 1);
 	}
 }
 
 /* Tells a module file from the one refused before: a fixed build is a
- * new or rewritten file, a permission fix changes its ctime. */
+ * new or rewritten file, a permission fix changes its ctime. A symbolic
+ * link is judged as itself. */
 static char *
-file_identity(const char *path)
+file_identity(int dir_fd, const char *name)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return g_strdup("");
 	return g_strdup_printf("%ju:%ju:%jd:%jd.%09ld:%jd.%09ld",
 			       (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
@@ -371,22 +538,110 @@ compare_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The "*.so" files of `dir`, by name. */
+/* The "*.so" files of the directory open as `dir_fd`, by name. */
 static GPtrArray *
-module_names(const char *dir, GError **error)
+module_names(int dir_fd)
 {
-	g_autoptr(GDir) d = g_dir_open(dir, 0, error);
-	GPtrArray *names;
-	const char *name;
+	int fd = dup(dir_fd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	struct dirent *entry;
 
-	if (!d)
-		return NULL;
-	names = g_ptr_array_new_with_free_func(g_free);
-	while ((name = g_dir_read_name(d)))
-		if (g_str_has_suffix(name, ".so"))
-			g_ptr_array_add(names, g_strdup(name));
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return names;
+	}
+	while ((entry = readdir(d)))
+		if (g_str_has_suffix(entry->d_name, ".so"))
+			g_ptr_array_add(names, g_strdup(entry->d_name));
+	closedir(d);
 	g_ptr_array_sort(names, compare_names);
 	return names;
+}
+
+/* With system checks the directory must be root's, not writable by
+ * group or others, and not a symbolic link: whoever may write in it
+ * chooses the code slotd runs. */
+static gboolean
+check_dir(const char *dir, int dir_fd, gboolean system_checks,
+	  GError **error)
+{
+	struct stat st;
+
+	if (!system_checks)
+		return TRUE;
+	if (dir_fd < 0) {
+		g_set_error_literal(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+				    "the plugin directory is a symbolic link; "
+				    "name the directory itself");
+		return FALSE;
+	}
+	if (fstat(dir_fd, &st) < 0) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "the plugin directory cannot be checked: %s",
+			    g_strerror(errno));
+		return FALSE;
+	}
+	return check_owner_and_mode(&st, "the plugin directory is ", error);
+}
+
+/* -1 and `error` when the directory cannot be read at all; with system
+ * checks a symbolic link is not followed (the check refuses it). */
+static int
+open_dir(const char *dir, gboolean system_checks, GError **error)
+{
+	int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+	int fd = open(dir, flags | (system_checks ? O_NOFOLLOW : 0));
+	int saved = errno;
+
+	if (fd >= 0 || (system_checks && (saved == ELOOP ||
+					  saved == ENOTDIR) &&
+			g_file_test(dir, G_FILE_TEST_IS_SYMLINK)))
+		return fd;
+	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+		    "cannot open %s: %s", dir, g_strerror(saved));
+	return -2;
+}
+
+/* The directory refused as a whole: one entry, by its path. */
+static void
+refuse_dir(PluginHost *host, const char *dir, GError *why)
+{
+	PluginInfo *info = g_new0(PluginInfo, 1);
+
+	info->path = g_strdup(dir);
+	info->error = g_strdup(why->message);
+	g_ptr_array_add(host->plugins, info);
+	g_warning("plugin directory %s refused: %s", dir, why->message);
+	g_hash_table_insert(host->pass_refusals, g_strdup(dir),
+			    file_identity(AT_FDCWD, dir));
+}
+
+static void
+load_modules(PluginHost *host, const char *dir, int dir_fd,
+	     gboolean system_checks)
+{
+	g_autoptr(GPtrArray) names = module_names(dir_fd);
+
+	for (guint i = 0; i < names->len; i++) {
+		const char *name = names->pdata[i];
+		char *path = g_build_filename(dir, name, NULL);
+		char *identity;
+
+		if (already_loaded(host, path)) {
+			g_free(path);
+			continue;
+		}
+		identity = file_identity(dir_fd, name);
+		if (load_module(host, dir_fd, name, path, system_checks,
+				NULL)) {
+			g_free(path);
+			g_free(identity);
+			continue;
+		}
+		g_hash_table_insert(host->pass_refusals, path, identity);
+	}
 }
 
 gboolean
@@ -394,28 +649,19 @@ plugin_host_load_dir(PluginHost *host, const char *dir,
 		     gboolean system_checks, GError **error)
 {
 	g_autofree char *abs_dir = g_canonicalize_filename(dir, NULL);
-	g_autoptr(GPtrArray) names = module_names(abs_dir, error);
+	g_autoptr(GError) why = NULL;
+	int dir_fd = open_dir(abs_dir, system_checks, error);
 
-	if (!names)
+	if (dir_fd == -2)
 		return FALSE;
 	g_hash_table_remove_all(host->pass_refusals);
 	forget_failures_in(host, abs_dir);
-	for (guint i = 0; i < names->len; i++) {
-		char *path = g_build_filename(abs_dir, names->pdata[i], NULL);
-		char *identity;
-
-		if (already_loaded(host, path)) {
-			g_free(path);
-			continue;
-		}
-		identity = file_identity(path);
-		if (plugin_host_load_file(host, path, system_checks, NULL)) {
-			g_free(path);
-			g_free(identity);
-			continue;
-		}
-		g_hash_table_insert(host->pass_refusals, path, identity);
-	}
+	if (check_dir(abs_dir, dir_fd, system_checks, &why))
+		load_modules(host, abs_dir, dir_fd, system_checks);
+	else
+		refuse_dir(host, abs_dir, why);
+	if (dir_fd >= 0)
+		close(dir_fd);
 	return TRUE;
 }
 

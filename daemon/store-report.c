@@ -1,16 +1,18 @@
 /* Reading the store: slots, holds and bookings as the engine and the
  * planner see them, the integrity check, and online backups. */
 #define G_LOG_DOMAIN "slotd-store"
+#define _GNU_SOURCE /* renameat2 */
 
 #include "store-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib/gstdio.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define BACKUP_PAGES_PER_STEP 256
+#define BACKUP_TEMP_TRIES 100
 
 /* ---- statements ----------------------------------------------------- */
 
@@ -616,6 +618,7 @@ handle_close(sqlite3 *db)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3, handle_close)
 
+/* `what` says which step failed; it never holds the caller's path. */
 static gboolean
 backup_failed(const char *what, const char *detail, GError **error)
 {
@@ -627,8 +630,17 @@ backup_failed(const char *what, const char *detail, GError **error)
 	return FALSE;
 }
 
+static gboolean
+backup_exists(GError **error)
+{
+	g_set_error_literal(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "the backup file already exists; a backup never "
+			    "replaces a file, so give a new file name");
+	return FALSE;
+}
+
 static sqlite3 *
-open_handle(const char *path, int flags, GError **error)
+open_handle(const char *path, int flags, const char *what, GError **error)
 {
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
@@ -637,7 +649,7 @@ open_handle(const char *path, int flags, GError **error)
 		sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 		return db;
 	}
-	backup_failed(path, sqlite3_errstr(rc), error);
+	backup_failed(what, sqlite3_errstr(rc), error);
 	sqlite3_close(db);
 	return NULL;
 }
@@ -674,76 +686,153 @@ copy_pages(sqlite3 *source, sqlite3 *target, GError **error)
 	return TRUE;
 }
 
+/* The temporary a backup is written to, beside its target. */
+typedef struct {
+	int dir_fd;		/* the target's directory */
+	const char *dir;	/* its path, for SQLite */
+	char name[32];		/* the temporary's name in it, or "" */
+	int fd;			/* the temporary as created, or -1 */
+} BackupTemp;
+
+/* Created exclusively and never through a symbolic link, so it is a
+ * new file of our own. */
 static gboolean
-write_copy(Store *store, const char *temp_path, GError **error)
+temp_create(BackupTemp *temp, GError **error)
 {
+	for (guint i = 0; i < BACKUP_TEMP_TRIES; i++) {
+		g_snprintf(temp->name, sizeof(temp->name),
+			   ".slotd-backup-%08x", g_random_int());
+		temp->fd = openat(temp->dir_fd, temp->name,
+				  O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+					  O_CLOEXEC,
+				  0600);
+		if (temp->fd >= 0)
+			return TRUE;
+		if (errno != EEXIST)
+			break;
+	}
+	temp->name[0] = '\0';
+	return backup_failed("creating the temporary file", g_strerror(errno),
+			     error);
+}
+
+/* SQLite opens the temporary by its path: what it wrote must be the
+ * file created above, still under its name in the same directory. */
+static gboolean
+temp_is_ours(const BackupTemp *temp)
+{
+	struct stat mine, named;
+
+	return fstat(temp->fd, &mine) == 0 && mine.st_size > 0 &&
+	       fstatat(temp->dir_fd, temp->name, &named,
+		       AT_SYMLINK_NOFOLLOW) == 0 &&
+	       mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
+}
+
+/* Without SQLITE_OPEN_CREATE: SQLite writes only into the file that
+ * temp_create() made. */
+static gboolean
+temp_fill(Store *store, BackupTemp *temp, GError **error)
+{
+	g_autofree char *path = g_build_filename(temp->dir, temp->name, NULL);
 	g_autoptr(sqlite3) source = NULL;
 	g_autoptr(sqlite3) target = NULL;
 
-	source = open_handle(store->path, SQLITE_OPEN_READONLY, error);
+	source = open_handle(store->path, SQLITE_OPEN_READONLY,
+			     "opening the database", error);
 	if (source == NULL)
 		return FALSE;
-	target = open_handle(temp_path, SQLITE_OPEN_READWRITE, error);
-	if (target == NULL)
+	target = open_handle(path, SQLITE_OPEN_READWRITE,
+			     "opening the temporary file", error);
+	if (target == NULL || !copy_pages(source, target, error))
 		return FALSE;
-	return copy_pages(source, target, error);
+	g_clear_pointer(&target, handle_close);
+	if (!temp_is_ours(temp))
+		return backup_failed("checking the copy", "the temporary "
+				     "file was replaced while it was written",
+				     error);
+	if (fsync(temp->fd) != 0)
+		return backup_failed("syncing", g_strerror(errno), error);
+	return TRUE;
 }
 
-static void
-sync_directory(const char *dir)
+/* 0 or an errno. Neither way replaces an existing `name`. */
+static int
+move_noreplace(int dir_fd, const char *from, const char *to)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (fsync(fd) != 0)
-		g_warning("backup: syncing %s: %s", dir, g_strerror(errno));
-	close(fd);
+	if (renameat2(dir_fd, from, dir_fd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return errno;
+	/* A file system without RENAME_NOREPLACE (NFS): link() does not
+	 * replace either. */
+	if (linkat(dir_fd, from, dir_fd, to, 0) != 0)
+		return errno;
+	unlinkat(dir_fd, from, 0);
+	return 0;
 }
 
 static gboolean
-same_file(const char *a, const char *b)
+temp_publish(BackupTemp *temp, const char *name, GError **error)
 {
-	GStatBuf sa, sb;
+	int rc = move_noreplace(temp->dir_fd, temp->name, name);
 
-	return g_stat(a, &sa) == 0 && g_stat(b, &sb) == 0 &&
-	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (rc == EEXIST)
+		return backup_exists(error);
+	if (rc != 0)
+		return backup_failed("naming the copy", g_strerror(rc), error);
+	temp->name[0] = '\0';
+	if (fsync(temp->dir_fd) != 0)
+		g_warning("backup: syncing the directory: %s",
+			  g_strerror(errno));
+	return TRUE;
+}
+
+static void
+temp_clear(BackupTemp *temp)
+{
+	g_autofree char *journal = NULL;
+
+	if (temp->fd >= 0)
+		close(temp->fd);
+	if (temp->name[0] == '\0')
+		return;
+	journal = g_strconcat(temp->name, "-journal", NULL);
+	unlinkat(temp->dir_fd, temp->name, 0);
+	unlinkat(temp->dir_fd, journal, 0);
+}
+
+gboolean
+store_backup_at(Store *store, int dir_fd, const char *dir, const char *name,
+		GError **error)
+{
+	BackupTemp temp = { .dir_fd = dir_fd, .dir = dir, .fd = -1 };
+	struct stat st;
+	gboolean ok;
+
+	g_return_val_if_fail(dir_fd >= 0 && dir && name, FALSE);
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return backup_exists(error);
+	ok = temp_create(&temp, error) && temp_fill(store, &temp, error) &&
+	     temp_publish(&temp, name, error);
+	temp_clear(&temp);
+	return ok;
 }
 
 gboolean
 store_backup(Store *store, const char *path, GError **error)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
-	g_autofree char *base = g_path_get_basename(path);
-	g_autofree char *temp_path = NULL;
-	int fd;
+	g_autofree char *name = g_path_get_basename(path);
+	int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	gboolean ok;
 
-	if (same_file(path, store->path)) {
-		g_set_error_literal(error, SLOTD_ERROR,
-				    SLOTD_ERROR_INVALID_ARGS,
-				    "a backup cannot replace the booking "
-				    "database itself; choose another file");
-		return FALSE;
-	}
-	/* Written beside the target and renamed, so the target is always
-	 * either the old backup or the whole new one. */
-	temp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
-	fd = g_mkstemp_full(temp_path, O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return backup_failed(temp_path, g_strerror(errno), error);
-	close(fd);
-	if (!write_copy(store, temp_path, error)) {
-		g_unlink(temp_path);
-		return FALSE;
-	}
-	if (g_rename(temp_path, path) != 0) {
-		int saved = errno;
-
-		g_unlink(temp_path);
-		return backup_failed(path, g_strerror(saved), error);
-	}
-	sync_directory(dir);
-	return TRUE;
+	if (dir_fd < 0)
+		return backup_failed("opening the target directory",
+				     g_strerror(errno), error);
+	ok = store_backup_at(store, dir_fd, dir, name, error);
+	close(dir_fd);
+	return ok;
 }
 
 /* ---- horizon rows ---------------------------------------------------- */

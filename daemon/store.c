@@ -6,7 +6,9 @@
 
 #include "store-private.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- schema ---------------------------------------------------------- */
 
@@ -594,6 +596,22 @@ load_generation(Store *store, GError **error)
 	       store_query_int(store, q, 0, &store->generation, error);
 }
 
+/* A new database file is made 0600 here, whatever the umask; SQLite
+ * gives its -wal, -shm and -journal files the database file's mode. An
+ * existing file keeps its mode. What fails here (a read-only file, a
+ * full disk) fails SQLite's open too, which reports it. */
+static void
+create_private(const char *path)
+{
+	int fd;
+
+	if (g_str_equal(path, ":memory:"))
+		return;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
 Store *
 store_open(const char *path, GError **error)
 {
@@ -604,6 +622,7 @@ store_open(const char *path, GError **error)
 	store = g_new0(Store, 1);
 	store->path = g_strdup(path);
 	store->savepoints = g_ptr_array_new_with_free_func(g_free);
+	create_private(path);
 	rc = sqlite3_open_v2(path, &store->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {

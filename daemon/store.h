@@ -274,10 +274,18 @@ gboolean store_set_meta(Store *store, const char *key, const char *value,
 /* PRAGMA integrity_check == "ok", no dangling references, and every
  * slot's booked and held counts match its bookings' and holds' seats. */
 gboolean store_integrity_check(Store *store, GError **error);
-/* Online backup to `path` (SQLite backup API) without blocking writers
- * for long: a copy of the last commit, written beside `path` and renamed
- * over it. It reads through connections of its own (the Store gives
- * only its path), so a worker thread may run it. */
+/* Online backup (SQLite backup API) without blocking writers for long:
+ * a copy of the last commit, written to a temporary of its own in the
+ * directory open as `dir_fd` (whose path is `dir`), then given the new
+ * name `name` there. An existing `name` is never replaced: it is
+ * refused with InvalidArgs, before the copy and again (a file that
+ * appeared meanwhile) when the copy is named. Where a backup may go is
+ * decided by the caller (backup.c). It reads through connections of
+ * its own (the Store gives only its path), so a worker thread may run
+ * it. */
+gboolean store_backup_at(Store *store, int dir_fd, const char *dir,
+			 const char *name, GError **error);
+/* store_backup_at() in the directory of `path` (tests, tools). */
 gboolean store_backup(Store *store, const char *path, GError **error);
 
 /* For tests: caps the database at `max_pages` pages (at least its

@@ -211,10 +211,12 @@ daemon_argv(Harness *h, const char *exe)
 	const char *wrapper = g_getenv("SLOTD_TEST_WRAPPER");
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_auto(GStrv) words = NULL;
+	/* No plugin_dir: the configuration's, checked as installed. */
 	const char *const args[] = { "--config", h->config, "--state-dir",
-				     h->state_dir, "--plugin-dir",
-				     h->plugin_dir, "--bus-address",
-				     h->address, "--debug" };
+				     h->state_dir, "--bus-address",
+				     h->address, "--debug", "--plugin-dir",
+				     h->plugin_dir };
+	guint n_args = G_N_ELEMENTS(args) - (h->plugin_dir ? 0 : 2);
 
 	if (wrapper && *wrapper) {
 		g_autoptr(GError) error = NULL;
@@ -225,7 +227,7 @@ daemon_argv(Harness *h, const char *exe)
 			g_ptr_array_add(argv, g_strdup(words[i]));
 	}
 	g_ptr_array_add(argv, g_strdup(exe));
-	for (guint i = 0; i < G_N_ELEMENTS(args); i++)
+	for (guint i = 0; i < n_args; i++)
 		g_ptr_array_add(argv, g_strdup(args[i]));
 	g_ptr_array_add(argv, NULL);
 	return argv;

@@ -11,7 +11,7 @@ typedef struct {
 	GSubprocess *slotd;
 	char *config;		/* entry point used */
 	char *state_dir;
-	char *plugin_dir;
+	char *plugin_dir;	/* --plugin-dir; NULL: none given */
 	GDBusConnection *conn;
 	char *test_time;	/* SLOTD_TEST_TIME, or NULL */
 	char *log_path;		/* slotd's stderr */

@@ -545,6 +545,147 @@ test_unreadable_dir(void)
 	g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 }
 
+/* ---- symbolic links and swapped files ------------------------------- */
+
+static void
+test_symlinked_plugin_refused(void)
+{
+	g_autofree char *dir = fresh_dir("symlinked");
+	g_autofree char *good = install_module("good", dir, "a-good.so");
+	g_autofree char *link = g_build_filename(dir, "b-link.so", NULL);
+	g_autoptr(PluginHost) host = plugin_host_new();
+	g_autoptr(PluginHost) pass = plugin_host_new();
+	g_autoptr(GError) error = NULL;
+	const PluginInfo *info;
+
+	g_assert_cmpint(symlink(good, link), ==, 0);
+	error = refuse(host, link, FALSE);
+	g_assert_cmpstr(error->message, ==,
+			"it is a symbolic link; install the module file "
+			"itself");
+	assert_refused_cleanly(host, link, "symbolic link");
+	/* In a directory pass: the module loads, the link beside it not. */
+	load_pass(pass, dir);
+	g_assert_cmpuint(plugin_host_list(pass)->len, ==, 2);
+	info = plugin_host_list(pass)->pdata[1];
+	g_assert_cmpstr(info->path, ==, link);
+	g_assert_false(info->loaded);
+	g_assert_true(((PluginInfo *)plugin_host_list(pass)->pdata[0])->loaded);
+}
+
+/* Renames another module (user_data) over `path` after the checks,
+ * before the loading: what a racing attacker would do. */
+static guint swaps;
+
+static void
+swap_hook(const char *path, gpointer user_data)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *base = g_path_get_basename(path);
+
+	g_free(install_module(user_data, dir, base));
+	swaps++;
+}
+
+/* The loader maps the file it checked: a module renamed over the path
+ * between the checks and the loading is not what runs. */
+static void
+test_loads_what_was_checked(void)
+{
+	g_autofree char *dir = fresh_dir("swapped");
+	g_autofree char *path = install_module("good", dir, "clinic.so");
+	g_autofree char *now = NULL, *other = NULL;
+	g_autoptr(PluginHost) host = plugin_host_new();
+	g_autoptr(GError) error = NULL;
+	const PluginInfo *info;
+
+	swaps = 0;
+	plugin_host_test_set_load_hook(swap_hook, (gpointer) "duplicate-kind");
+	g_assert_true(plugin_host_load_file(host, path, FALSE, &error));
+	plugin_host_test_set_load_hook(NULL, NULL);
+	g_assert_no_error(error);
+	g_assert_cmpuint(swaps, ==, 1);
+	info = only_plugin(host);
+	g_assert_cmpstr(info->id, ==, "loader-good");
+	g_assert_nonnull(plugin_host_kind(host, "loader-visit"));
+	g_assert_null(plugin_host_kind(host, "loader-dup-own"));
+	/* The swap did happen: the path holds the other module now. */
+	other = module_path("duplicate-kind");
+	g_assert_true(g_file_get_contents(path, &now, NULL, NULL));
+	{
+		g_autofree char *expect = NULL;
+
+		g_assert_true(g_file_get_contents(other, &expect, NULL, NULL));
+		g_assert_cmpstr(now, ==, expect);
+	}
+}
+
+/* ---- the system plugin directory itself ----------------------------- */
+
+/* A pass over `dir` with the checks: the directory is refused as a
+ * whole, with `reason`, and nothing is loaded from it. */
+static void
+assert_dir_refused(const char *dir, const char *reason)
+{
+	g_autoptr(PluginHost) host = plugin_host_new();
+	g_autoptr(GError) error = NULL;
+	const PluginInfo *info;
+
+	g_assert_true(plugin_host_load_dir(host, dir, TRUE, &error));
+	g_assert_no_error(error);
+	info = only_plugin(host);
+	g_assert_cmpstr(info->path, ==, dir);
+	g_assert_false(info->loaded);
+	if (!strstr(info->error, reason))
+		g_error("expected '%s', got '%s'", reason, info->error);
+	g_assert_null(plugin_host_kind(host, "loader-visit"));
+	assert_check(host, dir);
+}
+
+static void
+test_writable_dir_refused(void)
+{
+	g_autofree char *dir = NULL, *path = NULL;
+	g_autoptr(PluginHost) host = plugin_host_new();
+
+	if (getuid() != 0) {
+		g_test_skip("needs root to make a root-owned directory");
+		return;
+	}
+	dir = fresh_dir("writable-dir");
+	path = install_module("good", dir, "good.so");
+	g_assert_cmpint(chown(path, 0, 0), ==, 0);
+	g_assert_cmpint(chmod(dir, 0777), ==, 0);
+	assert_dir_refused(dir, "the plugin directory is writable by group "
+				"or others (mode 0777); chmod go-w it");
+	g_assert_cmpint(chmod(dir, 0775), ==, 0);
+	assert_dir_refused(dir, "(mode 0775)");
+	g_assert_cmpint(chown(dir, 65534, 0), ==, 0);
+	g_assert_cmpint(chmod(dir, 0755), ==, 0);
+	assert_dir_refused(dir, "the plugin directory is not owned by root "
+				"(uid 65534)");
+	/* Fixed: the next pass loads from it, and the refusal is gone. */
+	g_assert_cmpint(chown(dir, 0, 0), ==, 0);
+	g_assert_true(plugin_host_load_dir(host, dir, TRUE, NULL));
+	g_assert_true(only_plugin(host)->loaded);
+	g_assert_nonnull(plugin_host_kind(host, "loader-visit"));
+}
+
+static void
+test_symlinked_dir_refused(void)
+{
+	g_autofree char *dir = fresh_dir("real-dir");
+	g_autofree char *path = install_module("good", dir, "good.so");
+	g_autofree char *link = g_build_filename(tmpdir, "linked-dir", NULL);
+	g_autoptr(PluginHost) host = plugin_host_new();
+
+	g_assert_cmpint(symlink(dir, link), ==, 0);
+	assert_dir_refused(link, "the plugin directory is a symbolic link");
+	/* Without the checks (--plugin-dir) it is followed. */
+	load_pass(host, link);
+	g_assert_true(only_plugin(host)->loaded);
+}
+
 /* ---- the test's own logging ----------------------------------------- */
 
 /* Refusals are logged as warnings, which GTest makes fatal; the tests
@@ -617,6 +758,14 @@ main(int argc, char **argv)
 	g_test_add_func("/plugin-loader/dir/new-broken-plugin-fails-each-pass",
 			test_new_broken_plugin_fails_each_pass);
 	g_test_add_func("/plugin-loader/dir/unreadable", test_unreadable_dir);
+	g_test_add_func("/plugin-loader/path/symlinked-plugin-refused",
+			test_symlinked_plugin_refused);
+	g_test_add_func("/plugin-loader/fd/loads-what-was-checked",
+			test_loads_what_was_checked);
+	g_test_add_func("/plugin-loader/system-dir/writable-dir-refused",
+			test_writable_dir_refused);
+	g_test_add_func("/plugin-loader/system-dir/symlinked-dir-refused",
+			test_symlinked_dir_refused);
 	status = g_test_run();
 	if (!g_getenv("SLOTD_KEEP_TMP"))
 		remove_tree(tmpdir);

@@ -1625,7 +1625,7 @@ assert_no_temp_files(Fixture *f)
 	const char *name;
 
 	while ((name = g_dir_read_name(dir)) != NULL)
-		g_assert_false(g_str_has_prefix(name, ".backup.db."));
+		g_assert_false(g_str_has_prefix(name, ".slotd-backup-"));
 }
 
 static void
@@ -1640,7 +1640,15 @@ test_backup_during_transaction(Fixture *f, gconstpointer data)
 	sqlite3 *db;
 
 	book(f, slot, "b1", "client-a");
+	/* A backup is always a new file: an older one stays as it was. */
 	g_assert_true(g_file_set_contents(target, "an older backup", -1, NULL));
+	g_assert_false(store_backup(f->store, target, &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS);
+	g_clear_error(&error);
+	g_assert_true(g_file_get_contents(target, &check, NULL, NULL));
+	g_assert_cmpstr(check, ==, "an older backup");
+	g_clear_pointer(&check, g_free);
+	g_assert_cmpint(g_unlink(target), ==, 0);
 	g_assert_true(store_begin(f->store, &error));
 	pending = booking_new(slot, "b2", "lohja-hs", "walk-in", T0, "c-b");
 	insert_booking(f, pending);

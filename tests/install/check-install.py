@@ -214,7 +214,7 @@ def tmpfiles_creates_the_state_directories():
     run("systemd-tmpfiles", f"--root={root}", "--create", staged(TMPFILES))
     uid = [int(l.split(":")[2]) for l in open(os.path.join(root,
            "etc/passwd")) if l.startswith("slotd:")][0]
-    for d in ["var/lib/slotd", "var/lib/slotd/backups"]:
+    for d in ["var/lib/slotd", "var/lib/slotd-backups"]:
         st = os.stat(os.path.join(root, d))
         assert st.st_uid == uid, f"{d} owned by {st.st_uid}, not {uid}"
         assert st.st_mode & 0o777 == 0o750, f"{d} mode {st.st_mode:o}"

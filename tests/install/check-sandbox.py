@@ -12,7 +12,9 @@ break it in production:
 - RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 and
   RestrictNamespaces=yes: no other socket family, no CLONE_NEW* flags;
 - ProtectSystem=strict: it creates, writes, renames and removes files
-  only in its state directory (the database, and backups/) and in the
+  only in its state directory (the database), its backup directory
+  (/var/lib/slotd-backups in the unit, here a directory beside the state
+  directory: slotd refuses backups into the state directory) and in the
   private /tmp and /var/tmp of PrivateTmp=yes (SQLite's temporary files);
 - ProtectHome=yes: it opens nothing under /home, /root or /run/user.
 
@@ -69,6 +71,7 @@ class Daemon:
     def __init__(self, tmp):
         self.tmp = tmp
         self.state = os.path.join(tmp, "state")
+        self.backups = os.path.join(tmp, "backups")
         self.trace = os.path.join(tmp, "trace")
         self.log = open(os.path.join(tmp, "slotd.log"), "w")
         self.bus = subprocess.Popen(
@@ -78,7 +81,7 @@ class Daemon:
         self.port = None
         config = self.copy_example()
         self.process = subprocess.Popen(
-            ["strace", "-f", "-qq", "-o", self.trace,
+            ["strace", "-f", "-qq", "-y", "-o", self.trace,
              os.path.join(BUILD, "daemon", "slotd"), "--config", config,
              "--state-dir", self.state, "--plugin-dir",
              os.path.join(BUILD, "plugins"), "--bus-address",
@@ -177,8 +180,8 @@ def workload(daemon):
                           "sandbox test").returncode == 0
     assert daemon.slotctl("reload").returncode == 0
     daemon.signal(signal.SIGHUP)
-    os.makedirs(os.path.join(daemon.state, "backups"), exist_ok=True)
-    copy = os.path.join(daemon.state, "backups", "copy.db")
+    os.makedirs(daemon.backups, exist_ok=True)
+    copy = os.path.join(daemon.backups, "copy.db")
     assert daemon.slotctl("backup", copy).returncode == 0
     assert os.path.getsize(copy) > 0
     # Whatever the planning commands answer, they run their code paths.
@@ -201,11 +204,20 @@ def calls(path):
             yield found.group(1), found.group(2)
 
 
+# A quoted path, after the directory descriptor it is relative to when
+# there is one (strace -y prints a descriptor as 10</its/path>).
+AT_PATH = re.compile(r'(?:\d+<([^>]*)>, )?"([^"]*)"')
+
+
 def path_args(args):
-    return re.findall(r'"([^"]*)"', args)
+    """The paths of a call; those relative to a directory descriptor (the
+    backup writes through one) made absolute."""
+    return [os.path.join(base, p) if base else p
+            for base, p in AT_PATH.findall(args)]
 
 
-def problems(trace, state_dir):
+def problems(trace, writable):
+    """`writable`: the directories slotd may write in."""
     found = []
     allowed = allowed_syscalls()
     writing = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC")
@@ -231,7 +243,8 @@ def problems(trace, state_dir):
         if (name in changing or (name.startswith("open") and
                                  any(w in args for w in writing))):
             for p in paths:
-                if not (p.startswith(state_dir + "/") or p == state_dir or
+                if not (any(p.startswith(d + "/") or p == d
+                            for d in writable) or
                         p.startswith(PRIVATE_TMP) or p == "/dev/null"):
                     found.append(f"writes outside the state dir: "
                                  f"{name}({args}")
@@ -269,7 +282,8 @@ def main():
         finally:
             code = daemon.stop()
         assert code == 0, f"slotd exited {code}"
-        found = problems(daemon.trace, os.path.realpath(daemon.state))
+        found = problems(daemon.trace, [os.path.realpath(daemon.state),
+                                        os.path.realpath(daemon.backups)])
         names = {n for n, _ in calls(daemon.trace)}
         print(f"{len(names)} distinct system calls traced: "
               f"{' '.join(sorted(names))}")
