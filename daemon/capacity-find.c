@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "calendar.h"
 #include "options.h"
 #include "validate.h"
 
@@ -429,6 +430,33 @@ open_cursors(Capacity *capacity, const char *service_id, const FindQuery *q)
 	return cursors;
 }
 
+/* While the horizon is still being built after a start or a reload, a
+ * window reaching past what is in place gets ServiceUnavailable, not
+ * "nothing free" for slots that do not exist yet. */
+static gboolean
+check_ready(Capacity *capacity, GArray *cursors, const FindQuery *q,
+	    GError **error)
+{
+	for (guint i = 0; i < cursors->len; i++) {
+		const SlotdOffering *off =
+			g_array_index(cursors, Cursor, i).offering;
+		gint64 ready = capacity_ready_until(capacity, off->id);
+		g_autofree char *when = NULL;
+
+		if (q->to <= ready)
+			continue;
+		when = calendar_format_local(ready);
+		g_set_error(error, SLOTD_ERROR,
+			    SLOTD_ERROR_SERVICE_UNAVAILABLE,
+			    "the slots of %s from %s on are still being "
+			    "prepared after a start or a reload; ask again in "
+			    "a few seconds, or search before that time",
+			    off->unit->id, when);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 all_refused(GArray *cursors)
 {
@@ -452,6 +480,8 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 	if (!ops || !parse_find_query(capacity, query, ops, &q, error))
 		return FALSE;
 	cursors = open_cursors(capacity, service_id, &q);
+	if (!check_ready(capacity, cursors, &q, error))
+		return FALSE;
 	found = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)found_slot_free);
 	ok = walk(capacity, ops, cursors, &q, found, error);

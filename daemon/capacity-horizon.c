@@ -239,6 +239,7 @@ plan_jobs(Capacity *capacity, GError **error)
 		}
 	}
 	capacity->jobs_planned = TRUE;
+	capacity->horizon_complete = g_queue_is_empty(&capacity->jobs);
 	return TRUE;
 }
 
@@ -354,6 +355,7 @@ capacity_extend(Capacity *capacity, guint max_slots, gboolean *ret_done,
 	}
 	*ret_done = TRUE;
 	capacity->jobs_planned = FALSE; /* next call plans again (daily) */
+	capacity->horizon_complete = TRUE;
 	return TRUE;
 }
 
@@ -457,6 +459,7 @@ capacity_set_region(Capacity *capacity, Region *region,
 	region_unref(old);
 	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
 	capacity->jobs_planned = FALSE;
+	capacity->horizon_complete = FALSE;
 	if (ret_rebook) {
 		*ret_rebook = g_ptr_array_new_with_free_func(g_free);
 		for (guint i = 0; i < rebook->len; i++)
@@ -466,4 +469,22 @@ capacity_set_region(Capacity *capacity, Region *region,
 	}
 	notify_rebook(capacity, rebook);
 	return TRUE;
+}
+
+gint64
+capacity_ready_until(Capacity *capacity, const char *offering_id)
+{
+	if (capacity->horizon_complete)
+		return G_MAXINT64;
+	/* Before the first step has run: plan now, so that the answer is
+	 * about the work that will be done. */
+	if (!capacity->jobs_planned && !plan_jobs(capacity, NULL))
+		return G_MAXINT64;
+	for (GList *l = capacity->jobs.head; l; l = l->next) {
+		HorizonJob *job = l->data;
+
+		if (g_str_equal(job->offering, offering_id))
+			return date_start_utc(&job->cursor);
+	}
+	return G_MAXINT64;
 }

@@ -26,6 +26,7 @@ struct _Capacity {
 	Clock clock;
 	GQueue jobs;		/* HorizonJob */
 	gboolean jobs_planned;
+	gboolean horizon_complete; /* every offering materialised */
 	gboolean orphans_checked; /* removed offerings withdrawn */
 	gboolean batch;		/* requests share one transaction */
 	GPtrArray *pending;	/* Notice: told after the batch commits */
@@ -104,6 +105,9 @@ void capacity_notify_booking(Capacity *capacity, const StoreBooking *booking);
 void capacity_notify_slots(Capacity *capacity, const char *offering_id,
 			   gint64 from, gint64 to);
 void horizon_job_free(HorizonJob *job);
+/* Slots of the offering that start before this instant are in place;
+ * G_MAXINT64 when its horizon is complete. */
+gint64 capacity_ready_until(Capacity *capacity, const char *offering_id);
 gboolean capacity_check_modality(const char *modality, GError **error);
 gboolean capacity_offering_has_modality(const SlotdOffering *offering,
 					const char *modality);

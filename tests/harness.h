@@ -16,6 +16,7 @@ typedef struct {
 	char *test_time;	/* SLOTD_TEST_TIME, or NULL */
 	char *log_path;		/* slotd's stderr */
 	guint horizon_days;	/* rewrites the copied example; 0: as is */
+	gboolean early;		/* start: wait for the name only */
 } Harness;
 
 const char *harness_build_root(void);

@@ -751,11 +751,60 @@ test_find_then_book(void)
 	g_ptr_array_unref(r.places);
 }
 
+/* Right after a start, with a year of slots still to build, FindSlots
+ * far ahead answers either slots or ServiceUnavailable (saying from
+ * when slots are still being prepared), never an empty "nothing free". */
+static void
+test_startup_is_honest(void)
+{
+	Harness h = { 0 };
+	gint64 far = harness_local(2027, 10, 4, 8, 0);
+	guint unavailable = 0, answered = 0;
+
+	harness_init(&h);
+	h.horizon_days = 365;
+	h.early = TRUE;
+	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
+				      harness_local(2026, 12, 7, 7, 0));
+	harness_start_slotd(&h, NULL);
+	while (answered == 0) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) found = harness_call(
+			&h, SCHEDULER, "FindSlots",
+			g_variant_new_parsed("('crisis-duty-west', "
+					     "{'from': <%x>, 'to': <%x>})",
+					     far, far + DAY),
+			"(a(ssxxua{sv}))", &error);
+
+		if (found) {
+			g_autoptr(GVariant) slots =
+				g_variant_get_child_value(found, 0);
+
+			g_assert_cmpuint(g_variant_n_children(slots), >, 0);
+			answered++;
+			continue;
+		}
+		harness_assert_dbus_error(
+			error, "org.slotd.Error.ServiceUnavailable");
+		g_assert_nonnull(strstr(error->message, "being prepared"));
+		unavailable++;
+		g_assert_cmpuint(unavailable, <, 6000);
+		g_usleep(10000);
+	}
+	g_test_message("startup: %u ServiceUnavailable answers before the "
+		       "slots were in place", unavailable);
+	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
+	harness_clear(&h);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/agreement/whatever-find-offers-book-accepts",
 			test_find_then_book);
+	g_test_add_func("/agreement/startup-never-answers-nothing-free-for-"
+			"slots-not-built",
+			test_startup_is_honest);
 	return g_test_run();
 }
