@@ -185,8 +185,10 @@ run_hold_for(Daemon *daemon, const Caller *caller, GVariant *args,
 
 	g_variant_get(args, "(&s&s@a{sv}u)", &slot, &client_ref, &options,
 		      &seconds);
-	if (!capacity_hold(daemon->capacity, caller, slot, client_ref,
-			   options, seconds, &hold_id, &expires, error))
+	/* "": the client is not named yet; Book checks rules about them. */
+	if (!capacity_hold(daemon->capacity, caller, slot,
+			   client_ref[0] ? client_ref : NULL, options, seconds,
+			   &hold_id, &expires, error))
 		return FALSE;
 	*ret_reply = g_variant_new("(sx)", hold_id, expires);
 	return TRUE;
@@ -449,7 +451,8 @@ static const BusMethod scheduler_methods[] = {
 	{ "HoldFor", "ssa{sv}u", "slot,client_ref,options,seconds", "sx",
 	  "hold,expires", defer_change, BUS_ROLE_BOOK, errors_hold_for,
 	  "Holds exactly what Book of this request would take, until "
-	  "expires (UTC seconds); Book with option hold then succeeds." },
+	  "expires (UTC seconds); Book with option hold then succeeds. An "
+	  "empty client_ref: the client is not named yet." },
 	{ "ReleaseHold", "s", "hold", "", "", defer_change, BUS_ROLE_BOOK,
 	  errors_release,
 	  "Gives a hold's places back before it expires." },

@@ -471,6 +471,7 @@ test_slotctl_find_hold_series(void)
 					"--seconds", "60", NULL),
 			==, 0);
 	g_assert_true(g_str_has_prefix(g_strstrip(hold), "h-"));
+	g_assert_nonnull(strstr(err, "held until 2026-12-07 07:01"));
 	g_assert_cmpint(harness_slotctl(&h, &out, &err, "book-series",
 					"client-ctl-series", a, b, "--hold",
 					hold, NULL),

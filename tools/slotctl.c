@@ -344,25 +344,6 @@ static gboolean cmd_find(Ctl *ctl, int argc, char **argv, GError **error)
 	return ok;
 }
 
-static gboolean cmd_hold(Ctl *ctl, int argc, char **argv, GError **error)
-{
-	int seconds = 300;
-	const GOptionEntry entries[] = {
-		{ "seconds", 0, 0, G_OPTION_ARG_INT, &seconds,
-		  "How long the seat is held (default 300)", "N" },
-		{ NULL },
-	};
-
-	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 1, 1,
-		       error))
-		return FALSE;
-	if (seconds <= 0)
-		return ctl_usage_error(error, "--seconds must be positive");
-	return id_call(ctl, "Hold", g_variant_new("(su)", argv[1],
-						  (guint32) seconds),
-		       "hold", error);
-}
-
 typedef struct {
 	char *municipality;
 	char *hold;
@@ -371,6 +352,7 @@ typedef struct {
 	char *urgency;
 	char *referral_time;
 	char *idempotency_key;
+	int seconds;		/* hold only; 0: not given */
 } BookOptions;
 
 static void book_options_clear(BookOptions *o)
@@ -406,6 +388,8 @@ static gboolean book_parse(Ctl *ctl, BookOptions *o, int *argc,
 		{ "idempotency-key", 0, 0, G_OPTION_ARG_FILENAME,
 		  &o->idempotency_key,
 		  "A retry with the same key returns the same booking", "K" },
+		{ "seconds", 0, 0, G_OPTION_ARG_INT, &o->seconds,
+		  "hold: how long the places are held (default 300)", "N" },
 		{ NULL },
 	};
 
@@ -432,13 +416,80 @@ static GVariant *book_dict(Ctl *ctl, BookOptions *o, GError **error)
 	return g_variant_dict_end(&options);
 }
 
+/* The hold's id, and when it expires (local time). */
+static void print_hold(Ctl *ctl, const char *hold, gint64 expires)
+{
+	g_autofree char *until = time_format_local(expires);
+	g_autofree char *text = NULL;
+	CtlJson json;
+
+	/* The id alone on stdout, for scripts; the expiry for people. */
+	if (ctl_output(ctl) != CTL_OUTPUT_JSON) {
+		printf("%s\n", hold);
+		fprintf(stderr, "held until %s\n", until);
+		return;
+	}
+	json_init(&json);
+	json_begin_object(&json);
+	json_key(&json, "hold");
+	json_string(&json, hold);
+	json_key(&json, "expires");
+	json_string(&json, until);
+	json_end_object(&json);
+	text = json_finish(&json);
+	print_out(text);
+}
+
+/* hold SLOT [CLIENT]: holds what booking this request would take. */
+static gboolean cmd_hold(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	BookOptions o = { 0 };
+	GVariant *options = NULL;
+	const char *hold;
+	gint64 expires;
+
+	if (book_parse(ctl, &o, &argc, &argv, 1, 2, error) &&
+	    (o.seconds >= 0 ||
+	     !ctl_usage_error(error, "--seconds must be positive")) &&
+	    (!o.hold || !ctl_usage_error(error, "a hold takes no --hold")))
+		options = book_dict(ctl, &o, error);
+	if (options)
+		reply = client_call(
+			ctl, CTL_IFACE_SCHEDULER, "HoldFor",
+			g_variant_new("(ss@a{sv}u)", argv[1],
+				      argc > 2 ? argv[2] : "", options,
+				      (guint32)(o.seconds ? o.seconds : 300)),
+			"(sx)", CTL_TIMEOUT_MS, error);
+	book_options_clear(&o);
+	if (!reply)
+		return FALSE;
+	g_variant_get(reply, "(&sx)", &hold, &expires);
+	print_hold(ctl, hold, expires);
+	return TRUE;
+}
+
+static gboolean cmd_release(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 1, 1, error))
+		return FALSE;
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "ReleaseHold",
+			    g_variant_new("(s)", argv[1]), "()",
+			    CTL_TIMEOUT_MS, error);
+	return reply != NULL;
+}
+
 static gboolean cmd_book(Ctl *ctl, int argc, char **argv, GError **error)
 {
 	BookOptions o = { 0 };
 	GVariant *options = NULL;
 	gboolean ok = FALSE;
 
-	if (book_parse(ctl, &o, &argc, &argv, 2, 2, error))
+	if (book_parse(ctl, &o, &argc, &argv, 2, 2, error) &&
+	    (!o.seconds ||
+	     !ctl_usage_error(error, "--seconds is for hold")))
 		options = book_dict(ctl, &o, error);
 	if (options)
 		ok = id_call(ctl, "Book", g_variant_new("(ss@a{sv})", argv[1],
@@ -618,7 +669,10 @@ static const CtlCommand commands[] = {
 	{ "units", "", "List the units, their municipality and languages",
 	  cmd_units },
 	{ "find", "SERVICE", "Find free slots for a client", cmd_find },
-	{ "hold", "SLOT", "Hold a seat in a slot for a while", cmd_hold },
+	{ "hold", "SLOT [CLIENT]",
+	  "Hold what booking this request would take, for a while",
+	  cmd_hold },
+	{ "release", "HOLD", "Give a hold's places back", cmd_release },
 	{ "book", "SLOT CLIENT_REF", "Book a slot for a client", cmd_book },
 	{ "book-series", "CLIENT_REF SLOT…",
 	  "Book several slots for a client, all or none", cmd_book_series },
