@@ -882,6 +882,13 @@ bus_call_uid(const BusCall *call)
 	return call->uid;
 }
 
+BusRole
+bus_call_roles(const BusCall *call)
+{
+	g_return_val_if_fail(call != NULL, BUS_ROLE_NONE);
+	return call->roles;
+}
+
 const char *
 bus_call_sender(const BusCall *call)
 {

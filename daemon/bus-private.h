@@ -54,6 +54,7 @@ struct _BusCall {
 	gpointer user_data;
 	GVariant *args;
 	guint32 uid;
+	BusRole roles;	/* what the caller's uid and groups grant */
 };
 
 /* bus-object.c */

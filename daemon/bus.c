@@ -360,6 +360,7 @@ authorize_with(Bus *bus, BusCall *call, const BusCredentials *creds)
 	if (bus->role_func)
 		granted = bus->role_func(creds->uid, creds->gids,
 					 creds->n_gids, bus->role_data);
+	call->roles = granted;
 	if ((granted & needed) == needed) {
 		bus_call_run(call);
 		return;

@@ -91,6 +91,9 @@ void bus_call_return_error(BusCall *call, const GError *error);
 /* BUS_UID_UNKNOWN for a BUS_ROLE_NONE call whose caller was never
  * looked up. */
 #define BUS_UID_UNKNOWN G_MAXUINT32
+/* The roles the caller's uid and groups grant (checked before the
+ * handler runs: at least the method's). */
+BusRole bus_call_roles(const BusCall *call);
 guint32 bus_call_uid(const BusCall *call);
 const char *bus_call_sender(const BusCall *call);
 const char *bus_call_member(const BusCall *call);

@@ -189,6 +189,8 @@ capacity_admit(Capacity *capacity, Admission *a, gboolean *ret_capacity,
 		a->whole_offering = TRUE;
 		return FALSE;
 	}
+	if (!capacity_check_rules(capacity, a, error))
+		return FALSE;
 	capacity_context_init(&ctx, capacity, a->offering);
 	ctx.admission = a;
 	ctx.except = a->except;

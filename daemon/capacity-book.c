@@ -18,6 +18,8 @@ static const SlotdOptionSpec book_keys[] = {
 	{ "referral-time", "x", "when the referral or request arrived" },
 	{ "idempotency-key", "s", "retries with the same key book once" },
 	{ "age", "u", "client's age in years, for age-banded deadlines" },
+	{ "override-reason", "s",
+	  "administrators: why a booking rule is overridden (audited)" },
 	{ NULL }
 };
 
@@ -37,6 +39,7 @@ typedef struct {
 	guint series_length;
 	gint64 series;			/* first booking's id; 0: none */
 	gint64 except;			/* booking being moved */
+	const char *override;		/* administrator's reason */
 } BookArgs;
 
 /* A change whose audit row cannot be written does not happen. */
@@ -50,6 +53,17 @@ audit(Capacity *capacity, const Caller *caller, const char *action,
 }
 
 /* ---- checks ---------------------------------------------------------- */
+
+static gboolean
+check_override(const Caller *caller, GError **error)
+{
+	if (caller && caller->admin)
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_ACCESS_DENIED,
+		    "override-reason needs the admin role; without it the "
+		    "booking rules apply");
+	return FALSE;
+}
 
 static gboolean
 parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
@@ -100,6 +114,11 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 			    "age must be 0 to 130 years");
 		return FALSE;
 	}
+	a->override = options_string(options, "override-reason", NULL);
+	if (a->override &&
+	    (!validate_text(a->override, "override-reason", 200, error) ||
+	     !check_override(a->caller, error)))
+		return FALSE;
 	a->idempotency_key = options_string(options, "idempotency-key", NULL);
 	if (a->idempotency_key &&
 	    !validate_id(a->idempotency_key, "idempotency-key", error))
@@ -168,6 +187,7 @@ admit_request(Capacity *capacity, const SlotdOffering *off,
 	ret->ops = ops;
 	ret->slot = slot;
 	ret->except = a->except;
+	ret->override = a->override;
 	fill_request(capacity, a, &ret->request);
 	return capacity_admit(capacity, ret, NULL, error);
 }
@@ -281,9 +301,11 @@ store_new_booking(Capacity *capacity, const Admission *adm, BookArgs *a,
 	    !take_run(capacity, b->id, adm, error))
 		return FALSE;
 	detail = g_strdup_printf("slot s-%" G_GINT64_FORMAT " seats %u "
-				 "slots %u",
+				 "slots %u%s%s",
 				 adm->slot->id, adm->cost.seats,
-				 adm->run.slots->len);
+				 adm->run.slots->len,
+				 a->override ? " override: " : "",
+				 a->override ? a->override : "");
 	if (!audit(capacity, a->caller, "book", b->id, detail, error))
 		return FALSE;
 	*ret_booking = g_steal_pointer(&b);
@@ -330,6 +352,7 @@ static gboolean
 hold_args(Capacity *capacity, const SlotdKindOps *ops, HoldCall *h,
 	  BookArgs *a, GError **error)
 {
+	a->caller = h->caller;
 	if (!parse_book_args(capacity, ops, h->client_ref, h->options, a,
 			     error))
 		return FALSE;
@@ -811,7 +834,9 @@ do_move(Capacity *capacity, gpointer data, GError **error)
 	if (!store_get_booking(capacity->store, m->booking_id, &m->before,
 			       error) ||
 	    !load_slot(capacity, m->new_slot_id, &slot, &off, &ops, error) ||
-	    !check_movable(m->before, off, error))
+	    !check_movable(m->before, off, error) ||
+	    !capacity_check_cutoff(capacity, m->before, TRUE, m->caller,
+				   error))
 		return FALSE;
 	args_from_booking(m->before, m->caller, &a);
 	/* The old places go first, so that the rule and the counters see

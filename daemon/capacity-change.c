@@ -117,6 +117,12 @@ do_status(Capacity *capacity, gpointer data, GError **error)
 			    b->status, s->status);
 		return FALSE;
 	}
+	if (g_str_equal(s->status, "cancelled") ?
+		    !capacity_check_cutoff(capacity, b, FALSE, s->caller,
+					   error) :
+		    !capacity_check_status_time(capacity, b, s->status,
+						error))
+		return FALSE;
 	if (!apply_status(capacity, s, b, error))
 		return FALSE;
 done:

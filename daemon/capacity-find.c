@@ -275,8 +275,10 @@ found_slot_new(const Cursor *c, const StoreSlot *s, const Admission *a)
 	f->municipality = g_strdup(off->unit->municipality);
 	f->travel_minutes = c->travel;
 	f->languages = g_strdupv(off->languages);
-	f->modality = g_strdup(a->request.modality ? a->request.modality
-						   : off->modality);
+	/* What Book would store: the rule's, the asked, the usual. */
+	f->modality = g_strdup(a->modality	    ? a->modality
+			       : a->request.modality ? a->request.modality
+						     : off->modality);
 	f->modalities = g_strdupv(off->modalities);
 	return f;
 }

@@ -49,6 +49,7 @@ typedef struct {
 	const StoreSlot *slot;
 	SlotdRequest request;
 	gint64 except;		/* booking being moved: not counted */
+	const char *override;	/* an administrator's reason, or NULL */
 	/* the answer */
 	gboolean consumed;	/* the cost is declared and checked */
 	SlotdCost cost;
@@ -92,6 +93,17 @@ void slot_run_clear(SlotRun *run);
 gboolean capacity_admit(Capacity *capacity, Admission *a,
 			gboolean *ret_capacity, GError **error);
 void admission_clear(Admission *a);
+/* capacity-rules.c: the booking rules of every kind. */
+void capacity_offering_rules(Capacity *capacity, const SlotdOffering *off,
+			     SlotdBookingRules *ret);
+gboolean capacity_check_rules(Capacity *capacity, const Admission *a,
+			      GError **error);
+/* Cancel (reschedule FALSE) or Reschedule of `b` now. */
+gboolean capacity_check_cutoff(Capacity *capacity, const StoreBooking *b,
+			       gboolean reschedule, const Caller *caller,
+			       GError **error);
+gboolean capacity_check_status_time(Capacity *capacity, const StoreBooking *b,
+				    const char *status, GError **error);
 /* The end of the booking it admitted. */
 gint64 admission_end(const Admission *a);
 /* The earliest admitted start of `request` at any offering of the

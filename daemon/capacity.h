@@ -18,6 +18,7 @@ typedef struct _Capacity Capacity;
 typedef struct {
 	guint32 uid;
 	const char *name; /* unique bus name, "slotctl", "internal" ... */
+	gboolean admin;	  /* may override booking rules, with a reason */
 } Caller;
 
 /* Told after every commit that changed something. */

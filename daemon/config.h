@@ -89,6 +89,8 @@ gboolean config_parse_date(const char *text, GDate *ret_date);
 /* offering.c: the core keys of an [offering UNIT SERVICE] group, read
  * with the slotd_offering_get_*() functions so each is marked read. */
 gboolean offering_read_core(SlotdOffering *offering, GError **error);
+/* Booking-rule keys of an offering, in SlotdBookingRules order. */
+extern const char *const offering_rule_keys[];
 /* SHA-256 over the group's keys and values, the unit's closures and
  * municipality, the effective languages and the service's kind. */
 void offering_compute_digest(SlotdOffering *offering);

@@ -575,6 +575,25 @@ read_numbers(SlotdOffering *offering, GError **error)
 	return TRUE;
 }
 
+/* The booking-rule keys, in SlotdBookingRules order. */
+const char *const offering_rule_keys[] = {
+	"min-notice-minutes",	     "max-advance-days",
+	"cancel-cutoff-minutes",     "reschedule-cutoff-minutes",
+	"max-per-client-day",	     "max-active-per-client",
+	"status-grace-minutes",	     NULL,
+};
+
+static gboolean
+read_rules(SlotdOffering *offering, GError **error)
+{
+	for (guint i = 0; offering_rule_keys[i]; i++)
+		if (!slotd_offering_get_int(offering, offering_rule_keys[i], -1,
+					    0, 525600, &offering->rules[i],
+					    error))
+			return FALSE;
+	return TRUE;
+}
+
 gboolean
 offering_read_core(SlotdOffering *offering, GError **error)
 {
@@ -587,7 +606,8 @@ offering_read_core(SlotdOffering *offering, GError **error)
 	if (offering->languages == NULL)
 		offering->languages = g_strdupv(offering->unit->languages);
 	return read_modality(offering, error) &&
-	       read_numbers(offering, error) && read_windows(offering, error);
+	       read_numbers(offering, error) && read_rules(offering, error) &&
+	       read_windows(offering, error);
 }
 
 static int

@@ -96,6 +96,8 @@ struct _SlotdOffering {
 	guint slot_minutes;
 	guint seats;
 	guint max_travel_minutes; /* 0 = no limit */
+	gint64 rules[7];	/* booking-rule keys in SlotdBookingRules
+				 * order; -1: not set here */
 	gboolean closed_on_holidays;
 	gboolean public_freebusy;
 	GPtrArray *windows;	/* of Window */

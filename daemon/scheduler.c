@@ -51,6 +51,7 @@ daemon_caller(BusCall *call, Caller *ret_caller)
 {
 	ret_caller->uid = bus_call_uid(call);
 	ret_caller->name = bus_call_sender(call);
+	ret_caller->admin = (bus_call_roles(call) & BUS_ROLE_ADMIN) != 0;
 }
 
 static void

@@ -254,6 +254,33 @@ test_idempotent_retry(void)
 	g_assert_null(c);
 }
 
+/* Today at 08:30 (the clock says 07:00): checked in only from 07:30,
+ * but a booking made in error is marked so at any time. */
+static void
+status_today(void)
+{
+	g_autofree char *slot = slot_on(7, 8, 30, NULL);
+	g_autofree char *out = NULL, *err = NULL, *id = NULL;
+	g_autoptr(GVariant) b = NULL;
+	const char *s;
+
+	g_assert_cmpint(harness_slotctl(&h, &out, NULL, "book", slot,
+					"client-ctl-2", "--municipality",
+					"Lohja", NULL),
+			==, 0);
+	id = g_strdup(g_strstrip(out));
+	g_assert_cmpint(harness_slotctl(&h, NULL, &err, "status", id,
+					"checked-in", NULL),
+			!=, 0);
+	g_assert_nonnull(strstr(err, "only from 2026-12-07 07:30"));
+	g_assert_cmpint(harness_slotctl(&h, NULL, NULL, "status", id,
+					"entered-in-error", NULL),
+			==, 0);
+	b = get_booking(id);
+	g_assert_true(g_variant_lookup(b, "status", "&s", &s));
+	g_assert_cmpstr(s, ==, "entered-in-error");
+}
+
 static void
 test_cancel_reschedule_status_through_slotctl(void)
 {
@@ -284,13 +311,17 @@ test_cancel_reschedule_status_through_slotctl(void)
 	g_assert_true(g_variant_lookup(b, "sequence", "x", &seq1));
 	g_assert_cmpint(seq1, >, seq0);
 	g_clear_pointer(&b, g_variant_unref);
-	g_assert_cmpint(harness_slotctl(&h, NULL, NULL, "status", id,
+	/* Three days ahead: nobody has checked in yet. */
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(harness_slotctl(&h, NULL, &err, "status", id,
 					"checked-in", NULL),
-			==, 0);
+			!=, 0);
+	g_assert_nonnull(strstr(err, "only from 2026-12-10 10:00"));
 	b = get_booking(id);
 	g_assert_true(g_variant_lookup(b, "status", "&s", &s));
-	g_assert_cmpstr(s, ==, "checked-in");
+	g_assert_cmpstr(s, ==, "booked");
 	g_clear_pointer(&b, g_variant_unref);
+	status_today();
 	g_assert_cmpint(harness_slotctl(&h, NULL, NULL, "cancel", id,
 					"--reason", "client called", NULL),
 			==, 0);

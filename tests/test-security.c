@@ -708,8 +708,8 @@ test_audit_one_row_per_change(void)
 	/* A repeated cancel changes nothing and writes nothing. */
 	call_ok(SCHEDULER, "Cancel", g_variant_new("(ss)", b2, "r"), "()");
 	call_ok(SCHEDULER, "Reschedule", g_variant_new("(ss)", b3, s0), "(s)");
-	call_ok(SCHEDULER, "SetStatus", g_variant_new("(ss)", b4, "arrived"),
-		"()");
+	call_ok(SCHEDULER, "SetStatus",
+		g_variant_new("(ss)", b4, "entered-in-error"), "()");
 	call_ok(SCHEDULER, "Hold", g_variant_new("(su)", s1, 60), "(s)");
 	call_ok(SCHEDULER, "Hold", g_variant_new("(su)", s1, 60), "(s)");
 	/* Refused: an unknown booking, a cancelled one arriving, a

@@ -166,7 +166,8 @@ assert_every_change_refused(GPtrArray *slots, const char *booking)
 			      g_variant_new("(ss)", booking,
 					    (char *)slots->pdata[13]));
 	assert_change_refused("SetStatus",
-			      g_variant_new("(ss)", booking, "arrived"));
+			      g_variant_new("(ss)", booking,
+					    "entered-in-error"));
 	assert_change_refused("Hold",
 			      g_variant_new("(su)", (char *)slots->pdata[14],
 					    60));

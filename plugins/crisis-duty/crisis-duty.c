@@ -51,12 +51,18 @@ static gboolean crisis_shape(const SlotdOffering *offering,
 	return TRUE;
 }
 
+/* A duty answers now: no notice, no cut-offs. */
+static const SlotdBookingRules crisis_rules = {
+	.status_grace_minutes = 60,
+};
+
 static const SlotdKindOps crisis_ops = {
 	.size = sizeof(SlotdKindOps),
 	.configure = crisis_configure,
 	.shape = crisis_shape,
 	.admit = crisis_admit,
 	.plan = crisis_plan,
+	.rules = &crisis_rules,
 	.options = crisis_options,
 };
 

@@ -5,15 +5,6 @@
  * same rule, so what it offers is what Book accepts. */
 #include "home-hospital.h"
 
-static char *
-format_date(const GDate *date)
-{
-	char text[16];
-
-	g_date_strftime(text, sizeof(text), "%Y-%m-%d", date);
-	return g_strdup(text);
-}
-
 static gboolean
 check_swedish(const SlotdOffering *offering, const HhShift *shift,
 	      const SlotdSlotInfo *slot, const SlotdRequest *request,
@@ -37,38 +28,6 @@ check_swedish(const SlotdOffering *offering, const HhShift *shift,
 	return FALSE;
 }
 
-/* LUVN bills at most three visits per client a day (domain-facts §4);
- * the earlier visits of the same series are already stored and count. */
-static gboolean
-check_daily_cap(const SlotdOffering *offering, SlotdContext *ctx,
-		const SlotdSlotInfo *slot, const SlotdRequest *request,
-		GError **error)
-{
-	const HhBase *base = hh_base(offering);
-	gint64 from, to;
-	guint count;
-	GDate date;
-	g_autofree char *day = NULL;
-
-	if (!request->client_ref)
-		return TRUE; /* not named yet: Book checks */
-	hh_local_day(slot->start, &from, &to);
-	count = slotd_context_count_client_bookings(ctx, request->client_ref,
-						    from, to);
-	if (count < base->max_visits_per_day)
-		return TRUE;
-	hh_local_time(slot->start, &date, NULL);
-	day = format_date(&date);
-	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION,
-		    "the client already has %u home-hospital visits on %s and "
-		    "at most %u a day are made per client; choose a visit on "
-		    "another day or combine the care into fewer visits",
-		    count, day, base->max_visits_per_day);
-	return FALSE;
-}
-
-/* UTC instant of the wall-clock time `minute` (may pass midnight)
- * after the local midnight of `date`. */
 static gint64
 local_instant(const GDate *date, int minute)
 {
@@ -226,8 +185,7 @@ hh_admit(const SlotdOffering *offering, SlotdContext *ctx,
 	    !check_within_shift(shift, slot, &visit, &cost.minutes, error) ||
 	    !slotd_context_consume(ctx, &cost, error) ||
 	    !hh_episode_admit(offering, ctx, slot, request, &visit,
-			      &episode_start, error) ||
-	    !check_daily_cap(offering, ctx, slot, request, error))
+			      &episode_start, error))
 		return FALSE;
 	slotd_context_set_end(ctx, slot->start +
 					   (gint64)visit.run_minutes * 60);

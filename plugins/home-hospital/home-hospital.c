@@ -16,6 +16,15 @@ static const SlotdOptionSpec hh_options[] = {
 	{ NULL },
 };
 
+static const SlotdBookingRules hh_rules = {
+	.notice_minutes = 60,
+	.cancel_cutoff_minutes = 60,
+	.reschedule_cutoff_minutes = 60,
+	/* LUVN bills at most three visits per client a day. */
+	.max_per_day = 3,
+	.status_grace_minutes = 60,
+};
+
 static const SlotdKindOps hh_ops = {
 	.size = sizeof(SlotdKindOps),
 	.configure = hh_configure,
@@ -23,6 +32,7 @@ static const SlotdKindOps hh_ops = {
 	.admit = hh_admit,
 	.describe = hh_describe,
 	.plan = hh_plan,
+	.rules = &hh_rules,
 	.options = hh_options,
 };
 

@@ -164,8 +164,9 @@ test_fourth_visit_same_day_refused(HhFixture *f, gconstpointer data)
 			   &error);
 	g_assert_null(refused);
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION);
-	g_assert_nonnull(strstr(error->message, "already has 3 home-hospital "
-						"visits on 2026-03-03"));
+	g_assert_nonnull(strstr(error->message,
+				"already has 3 bookings of home-hospital-west "
+				"on 2026-03-03"));
 	g_assert_cmpuint(hh_count_bookings(f, "client-lohja-2"), ==, 15);
 	g_clear_error(&error);
 	other = book_one(f, "W-HH-LOH", hh_local(2026, 3, 3, 11, 0),

@@ -179,6 +179,14 @@ admit_checkin(const SlotdOffering *offering, SlotdContext *ctx,
 	SlotdCost one_place = { 1, 0 };
 	guint ticket;
 
+	/* A check-in is the visitor at the door with a ticket of this
+	 * session: it is not moved to another (its ticket would be lost to
+	 * this session's numbering); cancel it and check in there. */
+	if (request->options &&
+	    g_variant_lookup(request->options, "ticket", "u", NULL))
+		return refuse(error, "A check-in is not moved to another "
+			      "session: cancel it and check the visitor in "
+			      "at the other session.");
 	if (!check_checkin_request(offering, config, request, error) ||
 	    !check_reason(config, request, error) ||
 	    !check_checkin_time(offering, ctx, config, slot, request->now,

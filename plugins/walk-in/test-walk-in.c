@@ -161,7 +161,9 @@ test_monday_queue_of_six(Fixture *f, gconstpointer data)
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL);
 	g_assert_null(seventh);
 
-	/* #1 is seen: everyone moves up one turn. */
+	/* 13:00, the session begins. #1 is seen: everyone moves up one
+	 * turn. (A visit is fulfilled only once its session has begun.) */
+	f->now = LOHJA_13;
 	fixture_set_status(f, visits[0], "fulfilled");
 	assert_left_queue(f, visits[0], 5);
 	for (guint i = 1; i < 6; i++)

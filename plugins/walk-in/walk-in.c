@@ -18,6 +18,11 @@ static const SlotdOptionSpec walk_in_options[] = {
 
 /* cost is left NULL: a check-in takes one queue place in its session
  * and a referral one seat in its slot, which is the core's default. */
+/* A check-in is made at the door and a referral slot the same day. */
+static const SlotdBookingRules walk_in_rules = {
+	.status_grace_minutes = 60,
+};
+
 static const SlotdKindOps walk_in_ops = {
 	.size = sizeof(SlotdKindOps),
 	.configure = walk_in_configure,
@@ -25,6 +30,7 @@ static const SlotdKindOps walk_in_ops = {
 	.admit = walk_in_admit,
 	.describe = walk_in_describe,
 	.plan = walk_in_plan,
+	.rules = &walk_in_rules,
 	.options = walk_in_options,
 	/* Sessions take anonymous visitors; admit refuses them elsewhere. */
 	.flags = SLOTD_KIND_ANONYMOUS_VISITS | SLOTD_KIND_JOIN_STARTED,

@@ -160,6 +160,23 @@ typedef struct {
 	const char *description; /* for introspection docs and --help */
 } SlotdOptionSpec;
 
+/* The booking rules every kind has, enforced by the core as part of the
+ * admission rule (and at Cancel, Reschedule and SetStatus). A kind
+ * gives its defaults; an offering's keys of the same names override
+ * them. 0 means no such rule. */
+typedef struct {
+	guint notice_minutes;	    /* min-notice-minutes: routine only */
+	guint advance_days;	    /* max-advance-days */
+	guint cancel_cutoff_minutes;	 /* cancel-cutoff-minutes */
+	guint reschedule_cutoff_minutes; /* reschedule-cutoff-minutes */
+	guint max_per_day;	    /* max-per-client-day: local day */
+	guint max_active;	    /* max-active-per-client: future ones */
+	guint status_grace_minutes; /* status-grace-minutes: arrived and
+				     * checked-in from this long before
+				     * the start; fulfilled, noshow after
+				     * it */
+} SlotdBookingRules;
+
 /* ---- the hooks of a service kind ----------------------------------- */
 typedef struct {
 	guint32 size; /* sizeof(SlotdKindOps) the plugin was built with */
@@ -218,6 +235,11 @@ typedef struct {
 
 	/* SLOTD_KIND_* flags. */
 	guint32 flags;
+
+	/* The kind's booking rules; NULL: the core's defaults (30
+	 * minutes' notice, cancel and reschedule up to 30 minutes before,
+	 * statuses from an hour before the start). */
+	const SlotdBookingRules *rules;
 } SlotdKindOps;
 
 /* The kind accepts an empty client reference (an anonymous visit); its
