@@ -835,7 +835,7 @@ do_move(Capacity *capacity, gpointer data, GError **error)
 			       error) ||
 	    !load_slot(capacity, m->new_slot_id, &slot, &off, &ops, error) ||
 	    !check_movable(m->before, off, error) ||
-	    !capacity_check_cutoff(capacity, m->before, TRUE, m->caller,
+	    !capacity_check_cutoff(capacity, m->before, TRUE, m->caller, NULL,
 				   error))
 		return FALSE;
 	args_from_booking(m->before, m->caller, &a);

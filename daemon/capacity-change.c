@@ -119,7 +119,7 @@ do_status(Capacity *capacity, gpointer data, GError **error)
 	}
 	if (g_str_equal(s->status, "cancelled") ?
 		    !capacity_check_cutoff(capacity, b, FALSE, s->caller,
-					   error) :
+					   s->reason, error) :
 		    !capacity_check_status_time(capacity, b, s->status,
 						error))
 		return FALSE;

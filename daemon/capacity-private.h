@@ -101,7 +101,8 @@ gboolean capacity_check_rules(Capacity *capacity, const Admission *a,
 /* Cancel (reschedule FALSE) or Reschedule of `b` now. */
 gboolean capacity_check_cutoff(Capacity *capacity, const StoreBooking *b,
 			       gboolean reschedule, const Caller *caller,
-			       GError **error);
+			       const char *reason, GError **error);
+gboolean capacity_reason_overrides(const char *reason);
 gboolean capacity_check_status_time(Capacity *capacity, const StoreBooking *b,
 				    const char *status, GError **error);
 /* The end of the booking it admitted. */

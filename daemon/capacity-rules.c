@@ -149,10 +149,18 @@ capacity_check_rules(Capacity *capacity, const Admission *a, GError **error)
 
 /* ---- after booking: cut-offs and statuses --------------------------- */
 
+/* A cancel reason "override: WHY" from an administrator lifts the
+ * cancel cut-off (the audit row keeps the reason). */
+gboolean
+capacity_reason_overrides(const char *reason)
+{
+	return reason && g_str_has_prefix(reason, "override:");
+}
+
 gboolean
 capacity_check_cutoff(Capacity *capacity, const StoreBooking *b,
 		      gboolean reschedule, const Caller *caller,
-		      GError **error)
+		      const char *reason, GError **error)
 {
 	const SlotdOffering *off = region_find_offering(capacity->region,
 							b->offering);
@@ -160,8 +168,8 @@ capacity_check_cutoff(Capacity *capacity, const StoreBooking *b,
 	guint cutoff;
 	g_autofree char *when = NULL;
 
-	if (!off || caller->admin)
-		return TRUE; /* an administrator's change is audited */
+	if (!off || (caller->admin && capacity_reason_overrides(reason)))
+		return TRUE; /* the audit row keeps the reason */
 	capacity_offering_rules(capacity, off, &rules);
 	cutoff = reschedule ? rules.reschedule_cutoff_minutes
 			    : rules.cancel_cutoff_minutes;
@@ -172,7 +180,7 @@ capacity_check_cutoff(Capacity *capacity, const StoreBooking *b,
 	return refuse(error, SLOTD_ERROR_POLICY_VIOLATION,
 		      "bookings of %s are %s up to %u minutes before the "
 		      "start (%s cut-off: %s); ask the unit, or an "
-		      "administrator",
+		      "administrator (reason 'override: why')",
 		      b->service, reschedule ? "moved" : "cancelled", cutoff,
 		      reschedule ? "reschedule" : "cancel", when);
 }

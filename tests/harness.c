@@ -1,6 +1,10 @@
 /* Test harness: private bus, real daemon, real clients. */
 #include "harness.h"
 
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -406,4 +410,98 @@ harness_finish(Harness *h, int status)
 	g_assert_cmpint(harness_stop_slotd(h, SIGTERM), ==, 0);
 	harness_clear(h);
 	return status;
+}
+
+/* ---- a bus other local users can reach ------------------------------ */
+
+static const char open_bus_config[] =
+	"<!DOCTYPE busconfig PUBLIC "
+	"\"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+	" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+	"<busconfig>\n"
+	"  <type>session</type>\n"
+	"  <listen>unix:path=%s/bus_socket</listen>\n"
+	"  <auth>EXTERNAL</auth>\n"
+	"  <policy context=\"default\">\n"
+	"    <allow user=\"*\"/>\n"
+	"    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+	"    <allow eavesdrop=\"true\"/>\n"
+	"    <allow own=\"*\"/>\n"
+	"  </policy>\n"
+	"</busconfig>\n";
+
+gid_t
+harness_second_group(void)
+{
+	g_autofree char *setpriv = g_find_program_in_path("setpriv");
+	struct group *gr = getgrnam("users");
+
+	if (getuid() != 0 || !setpriv || !gr || gr->gr_gid == 0)
+		return HARNESS_NO_GROUP;
+	return gr->gr_gid;
+}
+
+static char *
+read_line(GSubprocess *p)
+{
+	g_autoptr(GDataInputStream) data = g_data_input_stream_new(
+		g_subprocess_get_stdout_pipe(p));
+	g_autoptr(GError) error = NULL;
+	char *line = g_data_input_stream_read_line(data, NULL, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(line);
+	return line;
+}
+
+void
+harness_init_open(Harness *h)
+{
+	g_autoptr(GSubprocessLauncher) l =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *conf = NULL, *text = NULL, *arg = NULL;
+
+	memset(h, 0, sizeof(*h));
+	h->tmpdir = g_dir_make_tmp("slotd-open-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(chmod(h->tmpdir, 0711), ==, 0);
+	conf = g_build_filename(h->tmpdir, "bus.conf", NULL);
+	text = g_strdup_printf(open_bus_config, h->tmpdir);
+	g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+	arg = g_strconcat("--config-file=", conf, NULL);
+	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+	h->bus = g_subprocess_launcher_spawn(l, &error, "dbus-daemon", arg,
+					     "--nofork", "--print-address",
+					     NULL);
+	g_assert_no_error(error);
+	h->address = read_line(h->bus);
+	h->conn = g_dbus_connection_new_for_address_sync(
+		h->address,
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
+	g_assert_no_error(error);
+	h->state_dir = g_build_filename(h->tmpdir, "state", NULL);
+	h->plugin_dir = g_build_filename(harness_build_root(), "plugins", NULL);
+	h->log_path = g_build_filename(h->tmpdir, "slotd.log", NULL);
+}
+
+int
+harness_run_as_nobody(Harness *h, gid_t group, const char *const *command,
+		      char **ret_out, char **ret_err)
+{
+	g_autofree char *groups = g_strdup_printf("--groups=%u", group);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+	g_ptr_array_add(argv, (gpointer) "setpriv");
+	g_ptr_array_add(argv, (gpointer) "--reuid=65534");
+	g_ptr_array_add(argv, (gpointer) "--regid=65534");
+	g_ptr_array_add(argv, groups);
+	g_ptr_array_add(argv, (gpointer) "--");
+	for (guint i = 0; command[i]; i++)
+		g_ptr_array_add(argv, (gpointer)command[i]);
+	g_ptr_array_add(argv, NULL);
+	return harness_run(h, ret_out, ret_err,
+			   (const char *const *)argv->pdata);
 }

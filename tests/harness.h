@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <sys/types.h>
 
 typedef struct {
 	char *tmpdir;
@@ -58,5 +59,14 @@ int harness_run(Harness *h, char **ret_out, char **ret_err,
 		const char *const *argv);
 /* Local Europe/Helsinki time -> UTC seconds. */
 gint64 harness_local(int year, int month, int day, int hour, int minute);
+/* A second caller (nobody, 65534) in group "users" when we are root
+ * and setpriv is there; HARNESS_NO_GROUP otherwise (skip the test). */
+#define HARNESS_NO_GROUP ((gid_t)-1)
+gid_t harness_second_group(void);
+/* harness_init, but on a bus any local user may connect to. */
+void harness_init_open(Harness *h);
+/* Runs `command` as nobody in `group` (setpriv); the exit code. */
+int harness_run_as_nobody(Harness *h, gid_t group, const char *const *command,
+			  char **ret_out, char **ret_err);
 /* Asserts a D-Bus error name. */
 void harness_assert_dbus_error(GError *error, const char *name);

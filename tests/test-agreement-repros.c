@@ -27,7 +27,6 @@
 #define SNA "needs-assessment-west"
 #define HORIZON_DAYS 14
 #define NOBODY "65534"
-#define NO_SUCH_GROUP ((gid_t)-1)
 
 /* Everything a refusal must leave alone. */
 #define DIGEST_SQL                                                       \
@@ -759,88 +758,6 @@ test_slots_under_way_only_without_from(void)
 
 /* ---- 2. holds ------------------------------------------------------------ */
 
-static const char open_bus_config[] =
-	"<!DOCTYPE busconfig PUBLIC "
-	"\"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-	" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-	"<busconfig>\n"
-	"  <type>session</type>\n"
-	"  <listen>unix:path=%s/bus_socket</listen>\n"
-	"  <auth>EXTERNAL</auth>\n"
-	"  <policy context=\"default\">\n"
-	"    <allow user=\"*\"/>\n"
-	"    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
-	"    <allow eavesdrop=\"true\"/>\n"
-	"    <allow own=\"*\"/>\n"
-	"  </policy>\n"
-	"</busconfig>\n";
-
-static void
-die_with_parent(gpointer user_data)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-/* A second caller is possible when we are root and can become nobody
- * in a group that gets the book role. */
-static gid_t
-second_caller_group(void)
-{
-	g_autofree char *setpriv = g_find_program_in_path("setpriv");
-	struct group *gr = getgrnam("users");
-
-	if (getuid() != 0 || !setpriv || !gr || gr->gr_gid == 0)
-		return NO_SUCH_GROUP;
-	return gr->gr_gid;
-}
-
-static char *
-read_line(GSubprocess *p)
-{
-	g_autoptr(GDataInputStream) data = g_data_input_stream_new(
-		g_subprocess_get_stdout_pipe(p));
-	g_autoptr(GError) error = NULL;
-	char *line = g_data_input_stream_read_line(data, NULL, NULL, &error);
-
-	g_assert_no_error(error);
-	g_assert_nonnull(line);
-	return line;
-}
-
-/* harness_init, but on a bus any local user may connect to. */
-static void
-init_open_bus(Harness *h)
-{
-	g_autoptr(GSubprocessLauncher) l =
-		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-	g_autoptr(GError) error = NULL;
-	g_autofree char *conf = NULL, *text = NULL, *arg = NULL;
-
-	memset(h, 0, sizeof(*h));
-	h->tmpdir = g_dir_make_tmp("slotd-agree-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(chmod(h->tmpdir, 0711), ==, 0);
-	conf = g_build_filename(h->tmpdir, "bus.conf", NULL);
-	text = g_strdup_printf(open_bus_config, h->tmpdir);
-	g_assert_true(g_file_set_contents(conf, text, -1, NULL));
-	arg = g_strconcat("--config-file=", conf, NULL);
-	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
-	h->bus = g_subprocess_launcher_spawn(l, &error, "dbus-daemon", arg,
-					     "--nofork", "--print-address",
-					     NULL);
-	g_assert_no_error(error);
-	h->address = read_line(h->bus);
-	h->conn = g_dbus_connection_new_for_address_sync(
-		h->address,
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &error);
-	g_assert_no_error(error);
-	h->state_dir = g_build_filename(h->tmpdir, "state", NULL);
-	h->plugin_dir = g_build_filename(harness_build_root(), "plugins", NULL);
-	h->log_path = g_build_filename(h->tmpdir, "slotd.log", NULL);
-}
-
 /* The example region at Monday 07:00; with a second caller, on a bus
  * it can reach and with its group given the book role. */
 static void
@@ -848,11 +765,11 @@ start_for_two_callers(Harness *h, gid_t group)
 {
 	g_autofree char *entry = NULL;
 
-	if (group == NO_SUCH_GROUP) {
+	if (group == HARNESS_NO_GROUP) {
 		start_at(h, 7, 0);
 		return;
 	}
-	init_open_bus(h);
+	harness_init_open(h);
 	set_clock(h, 7, 0);
 	entry = harness_copy_example(h);
 	harness_set_key(entry, "access", "book-groups", "users");
@@ -864,16 +781,13 @@ static int
 send_as_nobody(Harness *h, gid_t group, const char *member,
 	       const char *arg, char **ret_err)
 {
-	g_autofree char *groups = g_strdup_printf("--groups=%u", group);
 	g_autofree char *method = g_strconcat(SCHED ".", member, NULL);
 	g_autofree char *value = g_strconcat("string:", arg, NULL);
-	const char *argv[] = { "setpriv", "--reuid=" NOBODY,
-			       "--regid=" NOBODY, groups, "--",
-			       "dbus-send", "--session", "--print-reply",
+	const char *argv[] = { "dbus-send", "--session", "--print-reply",
 			       "--dest=org.slotd.Slotd1", "/org/slotd/Slotd1",
 			       method, value, NULL };
 
-	return harness_run(h, NULL, ret_err, argv);
+	return harness_run_as_nobody(h, group, argv, NULL, ret_err);
 }
 
 static char *
@@ -1101,7 +1015,7 @@ release_by_other_caller(Harness *h, gid_t group)
 static void
 test_hold_protects_then_books(void)
 {
-	gid_t group = second_caller_group();
+	gid_t group = harness_second_group();
 	Harness h;
 
 	if (!in_subprocess())
@@ -1109,7 +1023,7 @@ test_hold_protects_then_books(void)
 	start_for_two_callers(&h, group);
 	hold_protects_visit(&h);
 	release_frees(&h);
-	if (group != NO_SUCH_GROUP)
+	if (group != HARNESS_NO_GROUP)
 		release_by_other_caller(&h, group);
 	else
 		note("ReleaseHold by another caller not tried: needs "
