@@ -124,6 +124,15 @@ copy_call_options(const SlotdKindOps *ops, GVariant *options,
 	age = g_variant_lookup_value(options, "age", G_VARIANT_TYPE_UINT32);
 	if (age)
 		g_variant_dict_insert_value(extras, "age", age);
+	/* Who booked, and for whom: kept, shown by GetBooking. */
+	for (guint i = 0; i < 2; i++) {
+		const char *key = i ? "on-behalf-of" : "booked-by";
+		g_autoptr(GVariant) v = g_variant_lookup_value(
+			options, key, G_VARIANT_TYPE_STRING);
+
+		if (v)
+			g_variant_dict_insert_value(extras, key, v);
+	}
 }
 
 static gboolean

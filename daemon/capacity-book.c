@@ -18,6 +18,10 @@ static const SlotdOptionSpec book_keys[] = {
 	{ "referral-time", "x", "when the referral or request arrived" },
 	{ "idempotency-key", "s", "retries with the same key book once" },
 	{ "age", "u", "client's age in years, for age-banded deadlines" },
+	{ "booked-by", "s",
+	  "the professional booking for the client (a pseudonymous id)" },
+	{ "on-behalf-of", "s", "who the booking is made for: self, "
+	  "guardian or professional" },
 	{ "override-reason", "s",
 	  "administrators: why a booking rule is overridden (audited)" },
 	{ NULL }
@@ -53,6 +57,27 @@ audit(Capacity *capacity, const Caller *caller, const char *action,
 }
 
 /* ---- checks ---------------------------------------------------------- */
+
+/* booked-by is a pseudonymous id like a client reference; on-behalf-of
+ * one of three words. Both are kept with the booking, never in feeds. */
+static gboolean
+check_on_behalf(GVariant *options, GError **error)
+{
+	static const char *const whom[] = { "self", "guardian",
+					    "professional", NULL };
+	const char *by = options_string(options, "booked-by", NULL);
+	const char *behalf = options_string(options, "on-behalf-of", NULL);
+
+	if (by && !validate_client_ref(by, FALSE, error)) {
+		g_prefix_error(error, "booked-by: ");
+		return FALSE;
+	}
+	if (!behalf || g_strv_contains(whom, behalf))
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "on-behalf-of is self, guardian or professional");
+	return FALSE;
+}
 
 static gboolean
 check_override(const Caller *caller, GError **error)
@@ -114,6 +139,8 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 			    "age must be 0 to 130 years");
 		return FALSE;
 	}
+	if (!check_on_behalf(options, error))
+		return FALSE;
 	a->override = options_string(options, "override-reason", NULL);
 	if (a->override &&
 	    (!validate_text(a->override, "override-reason", 200, error) ||

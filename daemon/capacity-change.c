@@ -167,6 +167,52 @@ capacity_cancel(Capacity *capacity, const Caller *caller,
 	return change_status(capacity, &s, booking_id, error);
 }
 
+typedef struct {
+	const Caller *caller;
+	GArray *ids;		/* gint64 booking ids */
+	const char *reason;
+	GPtrArray *changed;	/* StoreBooking*, after */
+} ManyCall;
+
+static gboolean
+do_cancel_many(Capacity *capacity, gpointer data, GError **error)
+{
+	ManyCall *m = data;
+
+	for (guint i = 0; i < m->ids->len; i++) {
+		StatusCall s = { m->caller, g_array_index(m->ids, gint64, i),
+				 "cancelled", m->reason, NULL, FALSE };
+
+		if (!do_status(capacity, &s, error)) {
+			g_prefix_error(error, "b-%" G_GINT64_FORMAT ": ",
+				       s.booking_id);
+			return FALSE;
+		}
+		g_ptr_array_add(m->changed, s.booking);
+	}
+	return TRUE;
+}
+
+gboolean
+capacity_cancel_many(Capacity *capacity, const Caller *caller, GArray *ids,
+		     const char *reason, GError **error)
+{
+	g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	ManyCall m = { caller, ids, reason, changed };
+
+	if (!validate_text(reason, "reason", VALIDATE_TEXT_MAX, error) ||
+	    !capacity_transaction(capacity, do_cancel_many, &m, error))
+		return FALSE;
+	for (guint i = 0; i < changed->len; i++) {
+		StoreBooking *b = changed->pdata[i];
+
+		capacity_notify_booking(capacity, b);
+		capacity_notify_slots(capacity, b->offering, b->start, b->end);
+	}
+	return TRUE;
+}
+
 gboolean
 capacity_set_status(Capacity *capacity, const Caller *caller,
 		    const char *booking_id, const char *status, GError **error)
@@ -219,6 +265,14 @@ describe_core(const StoreBooking *b, GVariantDict *d)
 	insert_optional(d, "modality", b->modality);
 	insert_optional(d, "urgency", b->urgency);
 	insert_optional(d, "cancel-reason", b->cancel_reason);
+	if (b->series) {
+		g_autofree char *series = capacity_series_id(b->series);
+
+		g_variant_dict_insert(d, "series", "s", series);
+		g_variant_dict_insert(d, "series-index", "u", b->series_index);
+		g_variant_dict_insert(d, "series-length", "u",
+				      b->series_length);
+	}
 	if (b->referral_time)
 		g_variant_dict_insert(d, "referral-time", "x",
 				      b->referral_time);

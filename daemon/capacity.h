@@ -132,6 +132,24 @@ gboolean capacity_list_bookings(Capacity *capacity, GVariant *filter,
 /* Gives back the seats of expired holds; returns the next expiry (0). */
 gint64 capacity_expire_holds(Capacity *capacity);
 
+/* aa{sv}: every change of a booking from the audit log, oldest first:
+ * at, action, uid, caller, detail. */
+gboolean capacity_booking_history(Capacity *capacity, const char *booking_id,
+				  GVariant **ret_rows, GError **error);
+/* The bookings of series "sr-N" (StoreBooking*), whatever their status,
+ * by start. */
+gboolean capacity_get_series(Capacity *capacity, const char *series_id,
+			     GPtrArray **ret_bookings, GError **error);
+/* Cancels the series' bookings still to come, all or none. */
+gboolean capacity_cancel_series(Capacity *capacity, const Caller *caller,
+				const char *series_id, const char *reason,
+				guint *ret_cancelled, GError **error);
+/* Cancels every booking of `ids` (gint64) in one transaction. */
+gboolean capacity_cancel_many(Capacity *capacity, const Caller *caller,
+			      GArray *ids, const char *reason,
+			      GError **error);
+char *capacity_series_id(gint64 series);
+
 /* Text id helpers: "b-12" <-> 12. */
 char *capacity_booking_id(gint64 id);
 gboolean capacity_parse_id(const char *text, char prefix, gint64 *ret_id,

@@ -253,6 +253,21 @@ run_cancel(Daemon *daemon, const Caller *caller, GVariant *args,
 }
 
 static gboolean
+run_cancel_series(Daemon *daemon, const Caller *caller, GVariant *args,
+		  GVariant **ret_reply, GError **error)
+{
+	const char *series, *reason;
+	guint cancelled = 0;
+
+	g_variant_get(args, "(&s&s)", &series, &reason);
+	if (!capacity_cancel_series(daemon->capacity, caller, series, reason,
+				    &cancelled, error))
+		return FALSE;
+	*ret_reply = g_variant_new("(u)", cancelled);
+	return TRUE;
+}
+
+static gboolean
 run_reschedule(Daemon *daemon, const Caller *caller, GVariant *args,
 	       GVariant **ret_reply, GError **error)
 {
@@ -288,6 +303,7 @@ static const struct {
 	{ "Book", run_book },
 	{ "BookSeries", run_book_series }, { "Cancel", run_cancel },
 	{ "Reschedule", run_reschedule }, { "SetStatus", run_set_status },
+	{ "CancelSeries", run_cancel_series },
 };
 
 /* Requests waiting for the next commit; answered only after it. */
@@ -410,19 +426,24 @@ get_booking(BusCall *call, GVariant *args, gpointer user_data)
 }
 
 static void
-list_bookings(BusCall *call, GVariant *args, gpointer user_data)
+get_history(BusCall *call, GVariant *args, gpointer user_data)
 {
 	Daemon *daemon = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) filter = NULL;
-	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	const char *id;
+	gboolean ok;
+
+	g_variant_get(args, "(&s)", &id);
+	ok = capacity_booking_history(daemon->capacity, id, &rows, &error);
+	reply(call, ok, ok ? g_variant_new("(@aa{sv})", rows) : NULL, error);
+}
+
+static GVariant *
+booking_rows(GPtrArray *list)
+{
 	GVariantBuilder b;
 
-	g_variant_get(args, "(@a{sv})", &filter);
-	if (!capacity_list_bookings(daemon->capacity, filter, &list, &error)) {
-		bus_call_return_error(call, error);
-		return;
-	}
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a(sssxxs)"));
 	for (guint i = 0; i < list->len; i++) {
 		const StoreBooking *bk = list->pdata[i];
@@ -432,7 +453,41 @@ list_bookings(BusCall *call, GVariant *args, gpointer user_data)
 				      bk->service, bk->start, bk->end,
 				      bk->status);
 	}
-	bus_call_return(call, g_variant_new("(a(sssxxs))", &b));
+	return g_variant_builder_end(&b);
+}
+
+static void
+get_series(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+	const char *id;
+
+	g_variant_get(args, "(&s)", &id);
+	if (!capacity_get_series(daemon->capacity, id, &list, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	bus_call_return(call, g_variant_new("(@a(sssxxs))",
+					    booking_rows(list)));
+}
+
+static void
+list_bookings(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) filter = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+
+	g_variant_get(args, "(@a{sv})", &filter);
+	if (!capacity_list_bookings(daemon->capacity, filter, &list, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	bus_call_return(call, g_variant_new("(@a(sssxxs))",
+					    booking_rows(list)));
 }
 
 static const BusMethod scheduler_methods[] = {
@@ -476,6 +531,18 @@ static const BusMethod scheduler_methods[] = {
 	  "arrived, checked-in, fulfilled, noshow or entered-in-error." },
 	{ "GetBooking", "s", "booking", "a{sv}", "booking", get_booking,
 	  BUS_ROLE_READ, errors_get, "A booking with its plugin keys." },
+	{ "GetBookingHistory", "s", "booking", "aa{sv}", "changes",
+	  get_history, BUS_ROLE_READ, errors_get,
+	  "Every change of a booking from the audit log, oldest first: "
+	  "at, action, uid, caller, detail." },
+	{ "GetSeries", "s", "series", "a(sssxxs)", "bookings", get_series,
+	  BUS_ROLE_READ, errors_get,
+	  "The bookings of a series (sr-N, from GetBooking), any status: "
+	  "id, unit, service, start, end, status." },
+	{ "CancelSeries", "ss", "series,reason", "u", "cancelled",
+	  defer_change, BUS_ROLE_BOOK, errors_booking,
+	  "Cancels every booking of the series still to come, all or "
+	  "none; answers how many." },
 	{ "ListBookings", "a{sv}", "filter", "a(sssxxs)", "bookings",
 	  list_bookings, BUS_ROLE_READ, errors_list,
 	  "Bookings: id, unit, service, start, end, status." },

@@ -94,6 +94,9 @@ const char *const store_report_sql[N_QUERIES] = {
 		" WHERE offering = (SELECT offering FROM slot WHERE id = ?1)"
 		" AND start = (SELECT start FROM slot WHERE id = ?1)"
 		" AND slot = ?1 ORDER BY created, id",
+	[Q_AUDIT_OF_BOOKING] =
+		"SELECT at, uid, caller, action, detail FROM audit"
+		" WHERE booking = ?1 ORDER BY id",
 	[Q_SERIES_BOOKINGS] =
 		"SELECT " BOOKING_COLUMNS " FROM booking WHERE series = ?1"
 		" AND " LIVE " ORDER BY series_index, id",
@@ -539,6 +542,40 @@ store_series_bookings(Store *store, gint64 series, GPtrArray *ret_bookings,
 		return FALSE;
 	sqlite3_bind_int64(q, 1, series);
 	return collect_bookings(store, q, ret_bookings, error);
+}
+
+void
+store_audit_row_free(StoreAuditRow *row)
+{
+	if (!row)
+		return;
+	g_free(row->caller);
+	g_free(row->action);
+	g_free(row->detail);
+	g_free(row);
+}
+
+gboolean
+store_booking_history(Store *store, gint64 booking_id, GPtrArray *ret_rows,
+		      GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_AUDIT_OF_BOOKING, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, booking_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		StoreAuditRow *row = g_new0(StoreAuditRow, 1);
+
+		row->at = sqlite3_column_int64(q, 0);
+		row->uid = sqlite3_column_int64(q, 1);
+		row->caller = store_column_dup(q, 2);
+		row->action = store_column_dup(q, 3);
+		row->detail = store_column_dup(q, 4);
+		g_ptr_array_add(ret_rows, row);
+	}
+	return rc == SQLITE_DONE || store_fail_query(store, rc, q, error);
 }
 
 /* ---- checks --------------------------------------------------------- */

@@ -264,6 +264,20 @@ gboolean store_audit(Store *store, gint64 at, guint32 uid, const char *caller,
 		     const char *action, gint64 booking_id, const char *detail,
 		     GError **error);
 
+/* One audit row of a booking. */
+typedef struct {
+	gint64 at;
+	guint32 uid;
+	char *caller;
+	char *action;
+	char *detail;
+} StoreAuditRow;
+
+void store_audit_row_free(StoreAuditRow *row);
+/* The audit rows of a booking, oldest first; appends StoreAuditRow*. */
+gboolean store_booking_history(Store *store, gint64 booking_id,
+			       GPtrArray *ret_rows, GError **error);
+
 /* ---- kv: daemon state that is not bookings -------------------------- */
 /* *ret_value is NULL when the key was never set. */
 gboolean store_get_meta(Store *store, const char *key, char **ret_value,

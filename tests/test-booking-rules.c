@@ -86,10 +86,10 @@ digest(void)
 
 /* ---- calls ---------------------------------------------------------- */
 
-/* The W-SNA-LV slot at Helsinki time on a December day, straight from
- * the database (offered or not). */
+/* The slot of `offering` at Helsinki time on a December day, straight
+ * from the database (offered or not). */
 static char *
-slot_at(int day, int hour, int minute)
+slot_of(const char *offering, int day, int hour, int minute)
 {
 	g_autofree char *path = g_build_filename(h.state_dir, "slotd.db",
 						 NULL);
@@ -101,17 +101,23 @@ slot_at(int day, int hour, int minute)
 			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_prepare_v2(db,
 					   "SELECT 's-' || id FROM slot WHERE"
-					   " offering = 'W-SNA-LV/" SNA "'"
-					   " AND start = ?1",
+					   " offering = ?2 AND start = ?1",
 					   -1, &stmt, NULL),
 			==, SQLITE_OK);
 	sqlite3_bind_int64(stmt, 1, harness_local(2026, 12, day, hour, minute));
+	sqlite3_bind_text(stmt, 2, offering, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		id = g_strdup((const char *)sqlite3_column_text(stmt, 0));
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
 	g_assert_nonnull(id);
 	return id;
+}
+
+static char *
+slot_at(int day, int hour, int minute)
+{
+	return slot_of("W-SNA-LV/" SNA, day, hour, minute);
 }
 
 static GVariant *
@@ -384,6 +390,182 @@ test_status_in_time(void)
 	stop();
 }
 
+static GVariant *
+get_booking(const char *id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(&h, SCHED, "GetBooking",
+					     g_variant_new("(s)", id),
+					     "(a{sv})", &error);
+
+	g_assert_no_error(error);
+	return g_variant_get_child_value(r, 0);
+}
+
+/* Who booked and for whom is kept and shown; a wrong word or an
+ * identity code in booked-by is refused and changes nothing. */
+static void
+test_on_behalf(void)
+{
+	g_autofree char *slot = NULL, *id = NULL;
+	g_autoptr(GVariant) b = NULL;
+	g_autoptr(GVariant) r = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *before = NULL, *after = NULL, *out = NULL;
+	const char *value;
+
+	start(7, 0, NULL);
+	slot = slot_at(8, 8, 30);
+	r = harness_call(&h, SCHED, "Book",
+			 g_variant_new_parsed(
+				 "(%s, 'c-behalf', {'municipality': <'Lohja'>,"
+				 " 'booked-by': <'nurse-loh-07'>,"
+				 " 'on-behalf-of': <'guardian'>})",
+				 slot),
+			 "(s)", &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(s)", &id);
+	b = get_booking(id);
+	g_assert_true(g_variant_lookup(b, "booked-by", "&s", &value));
+	g_assert_cmpstr(value, ==, "nurse-loh-07");
+	g_assert_true(g_variant_lookup(b, "on-behalf-of", "&s", &value));
+	g_assert_cmpstr(value, ==, "guardian");
+	g_assert_cmpint(harness_slotctl(&h, &out, NULL, "show", id, NULL), ==,
+			0);
+	g_assert_nonnull(strstr(out, "nurse-loh-07"));
+	before = digest();
+	g_clear_pointer(&r, g_variant_unref);
+	r = harness_call(&h, SCHED, "Book",
+			 g_variant_new_parsed(
+				 "(%s, 'c-behalf-2', {'municipality': <'Lohja'>,"
+				 " 'on-behalf-of': <'neighbour'>})",
+				 slot),
+			 "(s)", &error);
+	harness_assert_dbus_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+	g_clear_error(&error);
+	r = harness_call(&h, SCHED, "Book",
+			 g_variant_new_parsed(
+				 "(%s, 'c-behalf-3', {'municipality': <'Lohja'>,"
+				 " 'booked-by': <'131052308T'>})",
+				 slot),
+			 "(s)", &error);
+	g_assert_null(r);
+	g_assert_nonnull(error);
+	g_assert_null(strstr(error->message, "131052"));
+	after = digest();
+	g_assert_cmpstr(before, ==, after);
+	stop();
+}
+
+/* Book, move, cancel: the history says each, oldest first, with the
+ * caller; slotctl history prints it. */
+static void
+test_history(void)
+{
+	g_autofree char *a = NULL, *b = NULL, *id = NULL, *out = NULL;
+	g_autoptr(GVariant) r = NULL, rows = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *want[] = { "book", "reschedule", "cancel" };
+	const char *action, *detail;
+
+	start(7, 0, NULL);
+	a = slot_at(8, 8, 30);
+	b = slot_at(9, 11, 0);
+	id = book_ok(a, "c-history", NULL);
+	g_variant_unref(harness_call(&h, SCHED, "Reschedule",
+				     g_variant_new("(ss)", id, b), "(s)",
+				     &error));
+	g_assert_no_error(error);
+	g_variant_unref(harness_call(&h, SCHED, "Cancel",
+				     g_variant_new("(ss)", id, "client"),
+				     "()", &error));
+	g_assert_no_error(error);
+	r = harness_call(&h, SCHED, "GetBookingHistory",
+			 g_variant_new("(s)", id), "(aa{sv})", &error);
+	g_assert_no_error(error);
+	rows = g_variant_get_child_value(r, 0);
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 3);
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+
+		g_assert_true(g_variant_lookup(row, "action", "&s", &action));
+		g_assert_cmpstr(action, ==, want[i]);
+		g_assert_true(g_variant_lookup(row, "detail", "&s", &detail));
+		if (i == 1)
+			g_assert_nonnull(strstr(detail, b));
+		if (i == 2)
+			g_assert_nonnull(strstr(detail, "booked -> cancelled"));
+	}
+	g_assert_cmpint(harness_slotctl(&h, &out, NULL, "history", id, NULL),
+			==, 0);
+	g_assert_nonnull(strstr(out, "reschedule"));
+	g_assert_nonnull(strstr(out, "2026-12-07"));
+	stop();
+}
+
+/* An iv-q24h episode is one series: GetBooking names it, GetSeries
+ * lists its three visits, CancelSeries cancels all three in one go and
+ * a second time none. */
+static void
+test_series(void)
+{
+	const char *offering = "W-HH-LOH/home-hospital-west";
+	g_autofree char *s0 = slot_of(offering, 8, 9, 0);
+	g_autofree char *s1 = slot_of(offering, 9, 9, 0);
+	g_autofree char *s2 = slot_of(offering, 10, 9, 0);
+	const char *slots[] = { s0, s1, s2, NULL };
+	g_autoptr(GVariant) r = NULL, b = NULL, list = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char **ids = NULL;
+	const char *series;
+	guint cancelled;
+
+	r = harness_call(&h, SCHED, "BookSeries",
+			 g_variant_new("(^ass@a{sv})", slots, "c-series",
+				       g_variant_new_parsed(
+					       "{'municipality': <'Lohja'>, "
+					       "'episode': <'iv-q24h'>}")),
+			 "(as)", &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(^a&s)", &ids);
+	b = get_booking(ids[1]);
+	g_assert_true(g_variant_lookup(b, "series", "&s", &series));
+	g_assert_true(g_str_has_prefix(series, "sr-"));
+	g_assert_cmpstr(series + 3, ==, ids[0] + 2);
+	g_clear_pointer(&r, g_variant_unref);
+	r = harness_call(&h, SCHED, "GetSeries", g_variant_new("(s)", series),
+			 "(a(sssxxs))", &error);
+	g_assert_no_error(error);
+	list = g_variant_get_child_value(r, 0);
+	g_assert_cmpuint(g_variant_n_children(list), ==, 3);
+	g_clear_pointer(&r, g_variant_unref);
+	r = harness_call(&h, SCHED, "CancelSeries",
+			 g_variant_new("(ss)", series, "no longer needed"),
+			 "(u)", &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(u)", &cancelled);
+	g_assert_cmpuint(cancelled, ==, 3);
+	g_clear_pointer(&r, g_variant_unref);
+	r = harness_call(&h, SCHED, "CancelSeries",
+			 g_variant_new("(ss)", series, "again"), "(u)",
+			 &error);
+	g_variant_get(r, "(u)", &cancelled);
+	g_assert_cmpuint(cancelled, ==, 0);
+	g_clear_pointer(&r, g_variant_unref);
+	r = harness_call(&h, SCHED, "GetSeries",
+			 g_variant_new("(s)", "sr-999999"), "(a(sssxxs))",
+			 &error);
+	harness_assert_dbus_error(error, "org.slotd.Error.NoSuchBooking");
+}
+
+static void
+test_series_on_daemon(void)
+{
+	start(7, 0, NULL);
+	test_series();
+	stop();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -399,5 +581,11 @@ main(int argc, char **argv)
 			test_cancel_cutoff);
 	g_test_add_func("/rules/status/noshow-a-day-before-is-refused",
 			test_status_in_time);
+	g_test_add_func("/rules/on-behalf/booked-by-is-kept-and-checked",
+			test_on_behalf);
+	g_test_add_func("/rules/history/book-move-cancel-each-with-caller",
+			test_history);
+	g_test_add_func("/rules/series/get-and-cancel-an-episode-as-one",
+			test_series_on_daemon);
 	return g_test_run();
 }

@@ -212,7 +212,9 @@ gboolean key_is_time(const char *key)
 		"start", "-time", "end", "deadline", NULL,
 	};
 	static const char *const names[] = {
-		"created", "modified", "from", "to", NULL,
+		"created", "modified", "from", "to", "at", "respond-by",
+		"on-site-from", "on-site-until", "bookable-from", "expires",
+		NULL,
 	};
 
 	for (guint i = 0; suffixes[i]; i++)

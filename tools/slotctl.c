@@ -352,6 +352,9 @@ typedef struct {
 	char *urgency;
 	char *referral_time;
 	char *idempotency_key;
+	char *booked_by;
+	char *on_behalf_of;
+	char *override_reason;
 	int seconds;		/* hold only; 0: not given */
 } BookOptions;
 
@@ -364,6 +367,9 @@ static void book_options_clear(BookOptions *o)
 	g_free(o->urgency);
 	g_free(o->referral_time);
 	g_free(o->idempotency_key);
+	g_free(o->booked_by);
+	g_free(o->on_behalf_of);
+	g_free(o->override_reason);
 }
 
 static gboolean book_parse(Ctl *ctl, BookOptions *o, int *argc,
@@ -388,6 +394,15 @@ static gboolean book_parse(Ctl *ctl, BookOptions *o, int *argc,
 		{ "idempotency-key", 0, 0, G_OPTION_ARG_FILENAME,
 		  &o->idempotency_key,
 		  "A retry with the same key returns the same booking", "K" },
+		{ "booked-by", 0, 0, G_OPTION_ARG_FILENAME, &o->booked_by,
+		  "The professional booking for the client (pseudonymous)",
+		  "ID" },
+		{ "on-behalf-of", 0, 0, G_OPTION_ARG_FILENAME,
+		  &o->on_behalf_of, "Booked for: self, guardian, professional",
+		  "WHO" },
+		{ "override-reason", 0, 0, G_OPTION_ARG_FILENAME,
+		  &o->override_reason,
+		  "Administrators: why a booking rule is overridden", "TEXT" },
 		{ "seconds", 0, 0, G_OPTION_ARG_INT, &o->seconds,
 		  "hold: how long the places are held (default 300)", "N" },
 		{ NULL },
@@ -409,6 +424,9 @@ static GVariant *book_dict(Ctl *ctl, BookOptions *o, GError **error)
 	args_put_string(&options, "modality", o->modality);
 	args_put_string(&options, "urgency", o->urgency);
 	args_put_string(&options, "idempotency-key", o->idempotency_key);
+	args_put_string(&options, "booked-by", o->booked_by);
+	args_put_string(&options, "on-behalf-of", o->on_behalf_of);
+	args_put_string(&options, "override-reason", o->override_reason);
 	if (!args_put_time(&options, "referral-time", o->referral_time, FALSE,
 			   error) ||
 	    !args_apply_opts(ctl, &options, error))
@@ -542,6 +560,72 @@ static gboolean cmd_cancel(Ctl *ctl, int argc, char **argv, GError **error)
 					   reason ? reason : ""), error);
 }
 
+/* history BOOKING: every change, from the audit log. */
+static gboolean cmd_history(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	static const char *const keys[] = { "at", "action", "caller", "uid",
+					    "detail", NULL };
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	g_autoptr(CtlTable) table = table_new(keys);
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 1, 1, error))
+		return FALSE;
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "GetBookingHistory",
+			    g_variant_new("(s)", argv[1]), "(aa{sv})",
+			    CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	rows = g_variant_get_child_value(reply, 0);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+
+		table_set_dict(table, table_add_row(table), row);
+	}
+	ctl_print_table(ctl, table, "No changes recorded.");
+	return TRUE;
+}
+
+static gboolean cmd_series(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	static const char *const keys[] = {
+		"booking", "unit", "service", "start", "end", "status", NULL,
+	};
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 1, 1, error))
+		return FALSE;
+	return list_call(ctl, CTL_IFACE_SCHEDULER, "GetSeries",
+			 g_variant_new("(s)", argv[1]), "(a(sssxxs))", keys,
+			 "The series has no bookings.", error);
+}
+
+static gboolean cmd_cancel_series(Ctl *ctl, int argc, char **argv,
+				  GError **error)
+{
+	g_autofree char *reason = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	const GOptionEntry entries[] = {
+		{ "reason", 0, 0, G_OPTION_ARG_FILENAME, &reason,
+		  "Why, for the audit log (no personal data)", "TEXT" },
+		{ NULL },
+	};
+	guint cancelled;
+
+	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 1, 1,
+		       error))
+		return FALSE;
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "CancelSeries",
+			    g_variant_new("(ss)", argv[1],
+					  reason ? reason : ""),
+			    "(u)", CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	g_variant_get(reply, "(u)", &cancelled);
+	printf("%u booking%s cancelled\n", cancelled,
+	       cancelled == 1 ? "" : "s");
+	return TRUE;
+}
+
 static gboolean cmd_reschedule(Ctl *ctl, int argc, char **argv,
 			       GError **error)
 {
@@ -557,8 +641,9 @@ static gboolean cmd_show(Ctl *ctl, int argc, char **argv, GError **error)
 	static const char *const keys[] = {
 		"id", "status", "service", "unit", "slot", "start", "end",
 		"client-ref", "seats", "municipality", "language", "modality",
-		"urgency", "referral-time", "needs-rebooking", "created",
-		"modified", "sequence", NULL,
+		"urgency", "referral-time", "needs-rebooking", "booked-by",
+		"on-behalf-of", "series", "series-index", "series-length",
+		"cancel-reason", "created", "modified", "sequence", NULL,
 	};
 	g_autoptr(GVariant) reply = NULL;
 	g_autoptr(GVariant) booking = NULL;
@@ -680,6 +765,11 @@ static const CtlCommand commands[] = {
 	{ "reschedule", "BOOKING NEW_SLOT",
 	  "Move a booking to another slot in one step", cmd_reschedule },
 	{ "show", "BOOKING", "Show everything about a booking", cmd_show },
+	{ "history", "BOOKING", "Every change of a booking, with who made it",
+	  cmd_history },
+	{ "series", "SERIES", "The bookings of a series (sr-N)", cmd_series },
+	{ "cancel-series", "SERIES", "Cancel a series' bookings still to come",
+	  cmd_cancel_series },
 	{ "list", "", "List bookings", cmd_list },
 	{ "status", "BOOKING STATUS",
 	  "Set a booking's status (arrived, checked-in, fulfilled, noshow, "
