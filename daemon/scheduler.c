@@ -36,6 +36,10 @@ static const char *const errors_book[] = {
 static const char *const errors_booking[] = {
 	E_ARGS, E_DENIED, E_("NoSuchBooking"), E_("Conflict"), E_STORAGE, NULL
 };
+static const char *const errors_cancel[] = {
+	E_ARGS, E_DENIED, E_("NoSuchBooking"), E_("Conflict"),
+	E_("PolicyViolation"), E_STORAGE, NULL
+};
 static const char *const errors_reschedule[] = {
 	E_ARGS, E_DENIED, E_("NoSuchBooking"), E_("NoSuchSlot"),
 	E_("SlotFull"), E_("PolicyViolation"), E_("DeadlineUnreachable"),
@@ -521,7 +525,7 @@ static const BusMethod scheduler_methods[] = {
 	  "Books every slot or none." },
 	{ "Cancel", "ss", "booking,reason", "", "", defer_change,
 	  BUS_ROLE_BOOK,
-	  errors_booking, "Cancels a booking; its seats are free again." },
+	  errors_cancel, "Cancels a booking; its seats are free again." },
 	{ "Reschedule", "ss", "booking,new_slot", "s", "booking",
 	  defer_change,
 	  BUS_ROLE_BOOK, errors_reschedule,
@@ -540,7 +544,7 @@ static const BusMethod scheduler_methods[] = {
 	  "The bookings of a series (sr-N, from GetBooking), any status: "
 	  "id, unit, service, start, end, status." },
 	{ "CancelSeries", "ss", "series,reason", "u", "cancelled",
-	  defer_change, BUS_ROLE_BOOK, errors_booking,
+	  defer_change, BUS_ROLE_BOOK, errors_cancel,
 	  "Cancels every booking of the series still to come, all or "
 	  "none; answers how many." },
 	{ "ListBookings", "a{sv}", "filter", "a(sssxxs)", "bookings",
