@@ -110,6 +110,8 @@ static void
 copy_call_options(const SlotdKindOps *ops, GVariant *options,
 		  GVariantDict *extras)
 {
+	static const char *const kept[] = { "booked-by", "on-behalf-of",
+					    "deadline-exceeded-reason" };
 	g_autoptr(GVariant) age = NULL;
 
 	if (!options)
@@ -124,9 +126,10 @@ copy_call_options(const SlotdKindOps *ops, GVariant *options,
 	age = g_variant_lookup_value(options, "age", G_VARIANT_TYPE_UINT32);
 	if (age)
 		g_variant_dict_insert_value(extras, "age", age);
-	/* Who booked, and for whom: kept, shown by GetBooking. */
-	for (guint i = 0; i < 2; i++) {
-		const char *key = i ? "on-behalf-of" : "booked-by";
+	/* Who booked and for whom, and why late: kept, shown by
+	 * GetBooking, asked again by a reschedule. */
+	for (guint i = 0; i < G_N_ELEMENTS(kept); i++) {
+		const char *key = kept[i];
 		g_autoptr(GVariant) v = g_variant_lookup_value(
 			options, key, G_VARIANT_TYPE_STRING);
 
@@ -198,9 +201,11 @@ capacity_admit(Capacity *capacity, Admission *a, gboolean *ret_capacity,
 		a->whole_offering = TRUE;
 		return FALSE;
 	}
-	if (!capacity_check_rules(capacity, a, error))
-		return FALSE;
 	capacity_context_init(&ctx, capacity, a->offering);
+	if (!capacity_check_rules(capacity, a, ctx.extras, error)) {
+		capacity_context_clear(&ctx);
+		return FALSE;
+	}
 	ctx.admission = a;
 	ctx.except = a->except;
 	if (!a->request.probe)

@@ -18,6 +18,8 @@ static const SlotdOptionSpec book_keys[] = {
 	{ "referral-time", "x", "when the referral or request arrived" },
 	{ "idempotency-key", "s", "retries with the same key book once" },
 	{ "age", "u", "client's age in years, for age-banded deadlines" },
+	{ "deadline-exceeded-reason", "s",
+	  "why a start past the referral's legal deadline is booked" },
 	{ "booked-by", "s",
 	  "the professional booking for the client (a pseudonymous id)" },
 	{ "on-behalf-of", "s", "who the booking is made for: self, "
@@ -80,6 +82,14 @@ check_on_behalf(GVariant *options, GError **error)
 }
 
 static gboolean
+validate_option_text(GVariant *options, const char *key, GError **error)
+{
+	const char *text = options_string(options, key, NULL);
+
+	return !text || validate_text(text, key, 200, error);
+}
+
+static gboolean
 check_override(const Caller *caller, GError **error)
 {
 	if (caller && caller->admin)
@@ -139,7 +149,8 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 			    "age must be 0 to 130 years");
 		return FALSE;
 	}
-	if (!check_on_behalf(options, error))
+	if (!check_on_behalf(options, error) ||
+	    !validate_option_text(options, "deadline-exceeded-reason", error))
 		return FALSE;
 	a->override = options_string(options, "override-reason", NULL);
 	if (a->override &&

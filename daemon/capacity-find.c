@@ -29,6 +29,10 @@ static const SlotdOptionSpec find_keys[] = {
 	{ "max-travel-minutes", "u", "farthest unit from the client's home" },
 	{ "urgency", "s", "routine, urgent or immediate" },
 	{ "client-ref", "s", "the client, so that rules about them apply" },
+	{ "referral-time", "x", "when the referral arrived: its deadline" },
+	{ "age", "u", "client's age in years, for age-banded deadlines" },
+	{ "deadline-exceeded-reason", "s",
+	  "offer starts past the deadline too, for this reason" },
 	{ NULL }
 };
 
@@ -147,6 +151,7 @@ fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
 	request->now = now;
 	request->series_length = 1;
 	request->options = q->query;
+	request->referral_time = options_int64(q->query, "referral-time", 0);
 	request->probe = TRUE;
 }
 

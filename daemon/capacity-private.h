@@ -96,8 +96,9 @@ void admission_clear(Admission *a);
 /* capacity-rules.c: the booking rules of every kind. */
 void capacity_offering_rules(Capacity *capacity, const SlotdOffering *off,
 			     SlotdBookingRules *ret);
-gboolean capacity_check_rules(Capacity *capacity, const Admission *a,
-			      GError **error);
+/* The rules every kind has, the deadline's keys into `extras`. */
+gboolean capacity_check_rules(Capacity *capacity, Admission *a,
+			      GVariantDict *extras, GError **error);
 /* Cancel (reschedule FALSE) or Reschedule of `b` now. */
 gboolean capacity_check_cutoff(Capacity *capacity, const StoreBooking *b,
 			       gboolean reschedule, const Caller *caller,

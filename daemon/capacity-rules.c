@@ -8,6 +8,7 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "deadline.h"
 
 static const SlotdBookingRules core_rules = {
 	.notice_minutes = 30,
@@ -131,14 +132,59 @@ check_limits(Capacity *capacity, const Admission *a,
 		      rules->max_per_day);
 }
 
+/* A referral under a legal deadline (care guarantee, therapy guarantee,
+ * SHL 36 §): a start past it needs deadline-exceeded-reason. What was
+ * found goes into the booking's keys. */
+static gboolean
+check_deadline(Admission *a, GVariantDict *extras, GError **error)
+{
+	guint32 age = 0;
+	gboolean aged = a->request.options &&
+			g_variant_lookup(a->request.options, "age", "u", &age);
+	const char *reason = NULL;
+	const DeadlineRule *rule;
+	g_autofree char *by = NULL;
+	gint64 deadline;
+	GDate last;
+
+	if (!a->request.referral_time)
+		return TRUE;
+	rule = report_deadline_rule(a->offering->service,
+				    a->request.referral_time,
+				    aged ? (int)age : REPORT_AGE_UNKNOWN);
+	if (!rule)
+		return TRUE;
+	report_deadline_day(rule, a->request.referral_time, &last);
+	deadline = deadline_day_end(&last);
+	if (a->request.options)
+		g_variant_lookup(a->request.options,
+				 "deadline-exceeded-reason", "&s", &reason);
+	g_variant_dict_insert(extras, "deadline", "x", deadline);
+	g_variant_dict_insert(extras, "deadline-rule", "s", rule->id);
+	g_variant_dict_insert(extras, "deadline-exceeded", "b",
+			      a->slot->start > deadline);
+	if (a->slot->start <= deadline || reason)
+		return TRUE;
+	by = calendar_format_local(deadline);
+	by[10] = '\0';
+	return refuse(error, SLOTD_ERROR_DEADLINE_UNREACHABLE,
+		      "this start is past the deadline %s of %s (%s) for a "
+		      "referral received then; choose a slot by that day, "
+		      "or give deadline-exceeded-reason",
+		      by, rule->id, rule->reference ? rule->reference : "");
+}
+
 /* The admission rule's part that is the same for every kind. An
  * administrator's override-reason lifts it (the booking's audit row
  * says so). */
 gboolean
-capacity_check_rules(Capacity *capacity, const Admission *a, GError **error)
+capacity_check_rules(Capacity *capacity, Admission *a, GVariantDict *extras,
+		     GError **error)
 {
 	SlotdBookingRules rules;
 
+	if (!check_deadline(a, extras, error))
+		return FALSE;
 	if (a->override)
 		return TRUE;
 	capacity_offering_rules(capacity, a->offering, &rules);

@@ -27,96 +27,6 @@
 
 #include "calendar.h"
 
-#define MAX_AGE_BAND 151 /* ages go to 150 in the configuration */
-
-/* ---- rules ------------------------------------------------------------- */
-
-static gboolean
-rule_in_force(const DeadlineRule *rule, gint64 when)
-{
-	return (rule->valid_from == 0 || when >= rule->valid_from) &&
-	       (rule->valid_to == 0 || when < rule->valid_to);
-}
-
-static gboolean
-band_contains(const DeadlineRule *rule, int age)
-{
-	return (rule->min_age < 0 || age >= rule->min_age) &&
-	       (rule->max_age < 0 || age <= rule->max_age);
-}
-
-/* Years the band spans; a rule without a band spans them all. */
-static int
-band_width(const DeadlineRule *rule)
-{
-	int low = rule->min_age < 0 ? 0 : rule->min_age;
-	int high = rule->max_age < 0 ? MAX_AGE_BAND : rule->max_age + 1;
-
-	return high - low;
-}
-
-static gboolean
-better_rule(const DeadlineRule *candidate, const DeadlineRule *best,
-	    int age)
-{
-	if (best == NULL)
-		return TRUE;
-	if (age != REPORT_AGE_UNKNOWN)
-		return band_width(candidate) < band_width(best);
-	return band_width(candidate) > band_width(best);
-}
-
-const DeadlineRule *
-report_deadline_rule(const Service *service, gint64 referral_time, int age)
-{
-	const DeadlineRule *best = NULL;
-
-	for (guint i = 0; service->deadlines && i < service->deadlines->len;
-	     i++) {
-		const DeadlineRule *rule = service->deadlines->pdata[i];
-
-		if (!rule_in_force(rule, referral_time))
-			continue;
-		if (age != REPORT_AGE_UNKNOWN && !band_contains(rule, age))
-			continue;
-		if (better_rule(rule, best, age))
-			best = rule;
-	}
-	return best;
-}
-
-void
-report_deadline_day(const DeadlineRule *rule, gint64 referral_time,
-		    GDate *ret_last_day)
-{
-	GDate received;
-
-	calendar_local_date(referral_time, &received);
-	switch (rule->unit) {
-	case DEADLINE_UNIT_WORKING_DAYS:
-		calendar_add_working_days(&received, rule->amount,
-					  ret_last_day);
-		break;
-	case DEADLINE_UNIT_MONTHS:
-		calendar_add_months(&received, rule->amount, ret_last_day);
-		break;
-	default:
-		calendar_add_days(&received, rule->amount, ret_last_day);
-		break;
-	}
-}
-
-/* The last second of a local day: what people read as "by the 25th". */
-static gint64
-day_end(const GDate *day)
-{
-	GDate next = *day;
-
-	g_date_add_days(&next, 1);
-	return calendar_local_to_utc(g_date_get_year(&next),
-				     g_date_get_month(&next),
-				     g_date_get_day(&next), 0, 0) - 1;
-}
 
 /* ---- per-unit tallies -------------------------------------------------- */
 
@@ -181,7 +91,7 @@ booking_row(const StoreReferral *referral, const SlotdOffering *offering,
 	report_row_text(&row, "municipality", offering->unit->municipality);
 	report_row_text(&row, "booking", id);
 	report_row_int(&row, "referral-time", referral->referral_time);
-	report_row_int(&row, "deadline", day_end(last_day));
+	report_row_int(&row, "deadline", deadline_day_end(last_day));
 	report_row_int(&row, "start", referral->start);
 	report_row_text(&row, "status", status);
 	report_row_put(&row, "days-late", g_variant_new_int32(days_late));
@@ -285,7 +195,7 @@ add_summaries(DeadlineReport *r, GError **error)
 
 	if (rule != NULL) {
 		report_deadline_day(rule, r->now, &last_day);
-		deadline = day_end(&last_day);
+		deadline = deadline_day_end(&last_day);
 	}
 	for (guint i = 0; i + 1 < r->order->len; i++) {
 		Tally *tally = &g_array_index(r->order, Tally, i);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "capacity.h"
+#include "deadline.h"
 
 /* The longest range a report covers: a year and a month of days keeps
  * one report to a few thousand rows and milliseconds of SQL. */
@@ -46,17 +47,6 @@ gboolean report_capacity(Capacity *capacity, const ReportQuery *query,
  * at-risk). See report-deadline.c for how rules are chosen. */
 gboolean report_deadlines(Capacity *capacity, const ReportQuery *query,
 			  GPtrArray **ret_rows, GError **error);
-
-/* The rule of `service` for a referral received at `referral_time` of
- * a client aged `age` (REPORT_AGE_UNKNOWN when not known); NULL when
- * none applies. */
-#define REPORT_AGE_UNKNOWN (-1)
-const DeadlineRule *report_deadline_rule(const Service *service,
-					 gint64 referral_time, int age);
-/* The last local day that meets `rule` for a referral received at
- * `referral_time` (the day of receipt does not count). */
-void report_deadline_day(const DeadlineRule *rule, gint64 referral_time,
-			 GDate *ret_last_day);
 
 /* ---- shared by report.c and report-deadline.c ----------------------- */
 

@@ -558,6 +558,74 @@ test_series(void)
 	harness_assert_dbus_error(error, "org.slotd.Error.NoSuchBooking");
 }
 
+/* The therapy guarantee: a 20-year-old referred on 20 November is seen
+ * by 18 December. FindSlots with the referral offers nothing after
+ * that; Book of a later slot is DeadlineUnreachable and changes
+ * nothing; with deadline-exceeded-reason it is booked and GetBooking
+ * says so. */
+static void
+test_deadline(void)
+{
+	gint64 referral = harness_local(2026, 11, 20, 10, 0);
+	g_autoptr(GVariant) late = NULL, found = NULL, r = NULL, b = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *before = NULL, *after = NULL;
+	const char *slot, *id;
+	gint64 at, deadline;
+	gboolean exceeded;
+
+	start(7, 0, NULL);
+	late = harness_find(&h, "short-therapy",
+			    g_variant_new_parsed(
+				    "{'from': <%x>, 'limit': <uint32 1>}",
+				    harness_local(2026, 12, 21, 0, 0)));
+	g_assert_cmpuint(g_variant_n_children(late), ==, 1);
+	g_variant_get_child(late, 0, "(&ssxxu@a{sv})", &slot, NULL, &at,
+			    NULL, NULL, NULL);
+	g_assert_cmpint(at, >, harness_local(2026, 12, 19, 0, 0));
+	found = harness_find(&h, "short-therapy",
+			     g_variant_new_parsed(
+				     "{'referral-time': <%x>, 'age': <uint32 "
+				     "20>, 'limit': <uint32 500>, 'to': <%x>}",
+				     referral,
+				     harness_local(2026, 12, 28, 0, 0)));
+	g_assert_cmpuint(g_variant_n_children(found), >, 0);
+	for (gsize i = 0; i < g_variant_n_children(found); i++) {
+		g_variant_get_child(found, i, "(&ssxxu@a{sv})", NULL, NULL,
+				    &at, NULL, NULL, NULL);
+		g_assert_cmpint(at, <, harness_local(2026, 12, 19, 0, 0));
+	}
+	before = digest();
+	r = harness_call(&h, SCHED, "Book",
+			 g_variant_new_parsed("(%s, 'c-therapy', "
+					      "{'referral-time': <%x>, "
+					      "'age': <uint32 20>})",
+					      slot, referral),
+			 "(s)", &error);
+	harness_assert_dbus_error(error,
+				  "org.slotd.Error.DeadlineUnreachable");
+	g_assert_nonnull(strstr(error->message, "2026-12-18"));
+	after = digest();
+	g_assert_cmpstr(before, ==, after);
+	g_clear_error(&error);
+	r = harness_call(&h, SCHED, "Book",
+			 g_variant_new_parsed(
+				 "(%s, 'c-therapy', {'referral-time': <%x>, "
+				 "'age': <uint32 20>, "
+				 "'deadline-exceeded-reason': <'client asked for "
+				 "a later time'>})",
+				 slot, referral),
+			 "(s)", &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(&s)", &id);
+	b = get_booking(id);
+	g_assert_true(g_variant_lookup(b, "deadline", "x", &deadline));
+	g_assert_cmpint(deadline, ==, harness_local(2026, 12, 19, 0, 0) - 1);
+	g_assert_true(g_variant_lookup(b, "deadline-exceeded", "b", &exceeded));
+	g_assert_true(exceeded);
+	stop();
+}
+
 static void
 test_series_on_daemon(void)
 {
@@ -587,5 +655,8 @@ main(int argc, char **argv)
 			test_history);
 	g_test_add_func("/rules/series/get-and-cancel-an-episode-as-one",
 			test_series_on_daemon);
+	g_test_add_func("/rules/deadline/past-the-therapy-guarantee-needs-a-"
+			"reason",
+			test_deadline);
 	return g_test_run();
 }

@@ -211,9 +211,13 @@ book(Fixture *f, const char *offering, gint64 start, gint64 referral)
 	char *booking = NULL;
 
 	g_variant_dict_init(&options, NULL);
-	if (referral)
+	/* Breaches are made on purpose here, for the report. */
+	if (referral) {
 		g_variant_dict_insert(&options, "referral-time", "x",
 				      referral);
+		g_variant_dict_insert(&options, "deadline-exceeded-reason", "s",
+				      "a breach for the report test");
+	}
 	g_assert_true(capacity_book(f->capacity, &test_caller, slot, client,
 				    g_variant_dict_end(&options), &booking,
 				    &error));
