@@ -11,6 +11,7 @@
 #include "feed-cache.h"
 #include "feed-export.h"
 #include "feed-token.h"
+#include "http-accept.h"
 
 #define TEXT_CALENDAR "text/calendar; charset=utf-8"
 #define ALLOWED_METHODS "GET, HEAD"
@@ -20,6 +21,7 @@ struct _Http {
 	FeedCache *cache;
 	FeedExport *export;
 	SoupServer *server;	/* NULL: no HTTP */
+	HttpAccept *accept;	/* its connections */
 	char *address;		/* bound, "" when none */
 	GHashTable *replies;	/* Reply: requests waiting for the cache */
 };
@@ -72,7 +74,10 @@ is_read_method(const char *method)
 }
 
 /* Runs once the request headers are in, before any body is read:
- * nothing but a bodiless GET or HEAD of a short path goes further. */
+ * nothing but a bodiless GET or HEAD of a short path goes further.
+ * One request per connection: libsoup closes connections it did not
+ * accept itself after each answer (http-accept.c accepts them), and
+ * whatever body follows a refused request is not read. */
 static void
 screen_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 	       GHashTable *query, gpointer user_data)
@@ -81,20 +86,16 @@ screen_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 		soup_server_message_get_request_headers(msg);
 	goffset length = soup_message_headers_get_content_length(request);
 
-	if (!is_read_method(soup_server_message_get_method(msg))) {
-		respond_plain(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
-	} else if (length > 0 || soup_message_headers_get_encoding(request) ==
-					 SOUP_ENCODING_CHUNKED) {
-		respond_plain(msg, SOUP_STATUS_BAD_REQUEST);
-	} else if (path == NULL || strlen(path) > FEED_PATH_MAX) {
-		respond_plain(msg, SOUP_STATUS_REQUEST_URI_TOO_LONG);
-	} else {
-		return;
-	}
-	/* Whatever body follows is not read. */
 	soup_message_headers_replace(
 		soup_server_message_get_response_headers(msg), "Connection",
 		"close");
+	if (!is_read_method(soup_server_message_get_method(msg)))
+		respond_plain(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+	else if (length > 0 || soup_message_headers_get_encoding(request) ==
+				       SOUP_ENCODING_CHUNKED)
+		respond_plain(msg, SOUP_STATUS_BAD_REQUEST);
+	else if (path == NULL || strlen(path) > FEED_PATH_MAX)
+		respond_plain(msg, SOUP_STATUS_REQUEST_URI_TOO_LONG);
 }
 
 /* ---- who may read what ---------------------------------------------- */
@@ -358,17 +359,12 @@ resolve(const char *host, GError **error)
 }
 
 static char *
-bound_address(SoupServer *server)
+bound_address(HttpAccept *accept)
 {
-	GSList *listeners = soup_server_get_listeners(server);
-	g_autoptr(GSocketAddress) local = NULL;
+	GSocketAddress *local = http_accept_address(accept);
 	g_autofree char *host = NULL;
 	GInetSocketAddress *inet;
 
-	if (listeners == NULL)
-		return g_strdup("");
-	local = g_socket_get_local_address(listeners->data, NULL);
-	g_slist_free(listeners);
 	if (local == NULL || !G_IS_INET_SOCKET_ADDRESS(local))
 		return g_strdup("");
 	inet = G_INET_SOCKET_ADDRESS(local);
@@ -381,7 +377,8 @@ bound_address(SoupServer *server)
 }
 
 static gboolean
-start_server(Http *http, const char *address, GError **error)
+start_server(Http *http, const char *address, const HttpLimits *limits,
+	     GError **error)
 {
 	g_autofree char *host = NULL;
 	g_autoptr(GInetAddress) inet = NULL;
@@ -404,11 +401,13 @@ start_server(Http *http, const char *address, GError **error)
 				      NULL);
 	soup_server_add_handler(http->server, NULL, handle_request, http,
 				NULL);
-	if (!soup_server_listen(http->server, socket_address, 0, error)) {
+	http->accept = http_accept_new(http->server, socket_address, limits,
+				       error);
+	if (http->accept == NULL) {
 		g_prefix_error(error, "cannot serve feeds at %s: ", address);
 		return FALSE;
 	}
-	http->address = bound_address(http->server);
+	http->address = bound_address(http->accept);
 	g_message("serving feeds at http://%s/", http->address);
 	return TRUE;
 }
@@ -417,6 +416,8 @@ Http *
 http_new(Capacity *capacity, GError **error)
 {
 	const DaemonConfig *config = &capacity_region(capacity)->daemon;
+	HttpLimits limits = { config->http_max_connections,
+			      config->http_idle_seconds };
 	Http *http = g_new0(Http, 1);
 
 	feed_init();
@@ -425,7 +426,7 @@ http_new(Capacity *capacity, GError **error)
 	http->replies = g_hash_table_new(NULL, NULL);
 	http->address = NULL;
 	if (config->http_address && *config->http_address &&
-	    !start_server(http, config->http_address, error)) {
+	    !start_server(http, config->http_address, &limits, error)) {
 		http_free(http);
 		return NULL;
 	}
@@ -456,10 +457,9 @@ http_free(Http *http)
 	while (g_hash_table_iter_next(&iter, (gpointer *)&reply, NULL))
 		reply->http = NULL;
 	g_hash_table_unref(http->replies);
-	if (http->server) {
-		soup_server_disconnect(http->server);
-		g_clear_object(&http->server);
-	}
+	/* Open connections close as the server goes. */
+	g_clear_pointer(&http->accept, http_accept_free);
+	g_clear_object(&http->server);
 	g_clear_pointer(&http->cache, feed_cache_free);
 	g_free(http->address);
 	g_free(http);

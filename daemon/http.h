@@ -12,7 +12,11 @@
  * for one), staff and free/busy alike. An unknown, revoked or
  * mismatched token, an unknown unit or any other path is the same
  * plain 404. ETag and Last-Modified; If-None-Match and
- * If-Modified-Since give 304. Tokens never reach a log. */
+ * If-Modified-Since give 304. Tokens never reach a log.
+ *
+ * Connections are accepted by http-accept.c, one request each: at most
+ * [daemon] http-max-connections open at once (more get a plain 503),
+ * and http-idle-seconds for a connection to send its request. */
 #pragma once
 
 #include <glib.h>
