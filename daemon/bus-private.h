@@ -54,6 +54,7 @@ struct _BusCall {
 	gpointer user_data;
 	GVariant *args;
 	guint32 uid;
+	gint64 received;	/* monotonic, for the call observer */
 };
 
 /* bus-object.c */

@@ -301,7 +301,7 @@ static const char *const daemon_keys[] = {
 	"state-dir", "plugin-dir", "include", "service-dir", "horizon-days",
 	"hold-max-seconds", "http-address", "feed-export-dir",
 	"feed-refresh-minutes", "cancelled-feed-days", "http-max-connections",
-	"http-idle-seconds", NULL,
+	"http-idle-seconds", "metrics-token", NULL,
 };
 
 static gboolean
@@ -372,7 +372,9 @@ parse_daemon(Loader *loader, const ConfigGroup *group, GError **error)
 	    !config_read_uint(group, "http-idle-seconds", 30, 1, 3600,
 			      &daemon->http_idle_seconds, error) ||
 	    !config_read_string(group, "http-address", "127.0.0.1:8470",
-				&daemon->http_address, error))
+				&daemon->http_address, error) ||
+	    !config_read_string(group, "metrics-token", "",
+				&daemon->metrics_token, error))
 		return FALSE;
 	if (!http_address_is_valid(daemon->http_address))
 		return config_set_error(error, group->file, group->group,

@@ -12,6 +12,7 @@
 #include "feed-export.h"
 #include "feed-token.h"
 #include "http-accept.h"
+#include "http-status.h"
 
 #define TEXT_CALENDAR "text/calendar; charset=utf-8"
 #define ALLOWED_METHODS "GET, HEAD"
@@ -24,6 +25,8 @@ struct _Http {
 	HttpAccept *accept;	/* its connections */
 	char *address;		/* bound, "" when none */
 	GHashTable *replies;	/* Reply: requests waiting for the cache */
+	HttpHealthFunc health;	/* /healthz */
+	gpointer health_data;
 };
 
 /* A request waiting for its feed; `http` is NULL once the server is
@@ -299,6 +302,11 @@ handle_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 	Access access = ACCESS_DENIED;
 	FeedPath feed;
 
+	if (http_status_handle(msg, path,
+			       capacity_region(http->capacity)->daemon
+				       .metrics_token,
+			       http->health, http->health_data))
+		return;
 	if (path != NULL && feed_path_parse(path, strlen(path), &feed))
 		access = may_read(http, &feed);
 	if (access == ACCESS_GRANTED) {
@@ -315,6 +323,12 @@ handle_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 }
 
 /* ---- the server ----------------------------------------------------- */
+
+static void
+count_request(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	http_status_count(msg);
+}
 
 /* "host:port" or "[v6]:port"; the port may be 0 (any free one). */
 static gboolean
@@ -401,6 +415,8 @@ start_server(Http *http, const char *address, const HttpLimits *limits,
 				      NULL);
 	soup_server_add_handler(http->server, NULL, handle_request, http,
 				NULL);
+	g_signal_connect(http->server, "request-finished",
+			 G_CALLBACK(count_request), NULL);
 	http->accept = http_accept_new(http->server, socket_address, limits,
 				       error);
 	if (http->accept == NULL) {
@@ -469,4 +485,19 @@ const char *
 http_address(Http *http)
 {
 	return http && http->address ? http->address : "";
+}
+
+void
+http_set_health(Http *http, HttpHealthFunc func, gpointer user_data)
+{
+	http->health = func;
+	http->health_data = user_data;
+}
+
+void
+http_stats(Http *http, HttpAcceptStats *ret_stats)
+{
+	memset(ret_stats, 0, sizeof(*ret_stats));
+	if (http && http->accept)
+		http_accept_stats(http->accept, ret_stats);
 }

@@ -9,6 +9,8 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics-daemon.h"
 #include "notify.h"
 #include "slotd-config.h"
 
@@ -182,17 +184,22 @@ main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, on_stop, &daemon);
 	g_unix_signal_add(SIGHUP, on_reload, &daemon);
 	setup_stall();
+	metrics_init();
 	if (!daemon_start(&daemon, &error)) {
 		g_printerr("slotd: %s\n", error->message);
 		daemon_finish(&daemon);
 		clear_options(&daemon.options);
 		g_main_loop_unref(daemon.loop);
+		metrics_shutdown();
 		return 1;
 	}
+	metrics_daemon_start(&daemon);
 	notify_started(&daemon);
 	g_main_loop_run(daemon.loop);
 	notify_finish();
+	metrics_daemon_stop();
 	daemon_finish(&daemon);
+	metrics_shutdown();
 	clear_options(&daemon.options);
 	g_main_loop_unref(daemon.loop);
 	g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID",
