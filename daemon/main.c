@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "health.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics-daemon.h"
@@ -194,6 +196,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	metrics_daemon_start(&daemon);
+	http_set_health(daemon.http, health_check, &daemon);
 	notify_started(&daemon);
 	g_main_loop_run(daemon.loop);
 	notify_finish();

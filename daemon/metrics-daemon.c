@@ -13,6 +13,7 @@
 static Daemon *watched;
 static GSource *tick;
 static gint64 tick_due, last_turn;
+static gint64 long_stall_at;	/* the loop's last stall of a second */
 static gint64 started;		/* real time, seconds */
 
 /* ---- D-Bus calls ---------------------------------------------------- */
@@ -88,9 +89,11 @@ static gboolean
 turn(gpointer user_data)
 {
 	gint64 now = g_get_monotonic_time();
+	gint64 late = MAX(now - tick_due, 0);
 
-	metrics_observe("slotd_main_loop_lateness_seconds", NULL,
-			MAX(now - tick_due, 0) / 1e6);
+	metrics_observe("slotd_main_loop_lateness_seconds", NULL, late / 1e6);
+	if (late >= G_USEC_PER_SEC)
+		long_stall_at = now;
 	last_turn = now;
 	tick_due = now + TICK_USEC;
 	g_source_set_ready_time(tick, tick_due);
@@ -276,4 +279,10 @@ gint64
 metrics_daemon_last_turn(void)
 {
 	return last_turn;
+}
+
+gint64
+metrics_daemon_last_long_stall(void)
+{
+	return long_stall_at;
 }

@@ -14,3 +14,6 @@ void metrics_daemon_start(Daemon *daemon);
 void metrics_daemon_stop(void);
 /* Monotonic time the loop timer last ran (0: never): /healthz. */
 gint64 metrics_daemon_last_turn(void);
+/* Monotonic time the timer last ran a second or more late: the loop
+ * was held that long (0: never). */
+gint64 metrics_daemon_last_long_stall(void);

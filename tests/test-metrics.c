@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -352,6 +353,43 @@ test_localhost_only_by_default(void)
 	g_assert_cmpint(r.status, ==, 403);
 }
 
+/* Every slotd_ metric docs/prometheus-alerts.yml names is served (after
+ * the calls of the first test, so that every counter has a sample), and
+ * the file is YAML with a group of rules (python3-yaml). */
+static void
+test_alert_rules_name_served_metrics(void)
+{
+	g_autofree char *rules = g_build_filename(
+		harness_source_root(), "docs", "prometheus-alerts.yml", NULL);
+	g_autofree char *text = NULL, *out = NULL, *err = NULL;
+	g_autoptr(GRegex) re = g_regex_new("slotd_[a-z_]+", 0, 0, NULL);
+	g_autoptr(GMatchInfo) m = NULL;
+	g_auto(ProbeResponse) r = { 0 };
+	const char *argv[] = {
+		"/usr/bin/python3", "-c",
+		"import sys, yaml\n"
+		"d = yaml.safe_load(open(sys.argv[1]))\n"
+		"print(len(d['groups'][0]['rules']))\n",
+		rules, NULL
+	};
+	guint n = 0;
+
+	g_assert_cmpint(harness_run(&h, &out, &err, argv), ==, 0);
+	g_assert_cmpint(atoi(out), >, 5);
+	g_assert_true(g_file_get_contents(rules, &text, NULL, NULL));
+	probe_get(address, "/metrics", NULL, &r);
+	g_assert_cmpint(r.status, ==, 200);
+	for (g_regex_match(re, text, 0, &m); g_match_info_matches(m);
+	     g_match_info_next(m, NULL), n++) {
+		g_autofree char *name = g_match_info_fetch(m, 0);
+		g_autofree char *line = g_strconcat("\n", name, NULL);
+
+		if (strstr(r.body, line) == NULL)
+			g_error("%s (in the alert rules) is not served", name);
+	}
+	g_assert_cmpuint(n, >, 10);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -370,6 +408,8 @@ main(int argc, char **argv)
 	issue_token();
 	g_test_add_func("/metrics/counts/equal-the-calls-made",
 			test_counts_equal_the_calls);
+	g_test_add_func("/metrics/alert-rules/name-served-metrics",
+			test_alert_rules_name_served_metrics);
 	g_test_add_func("/metrics/access/token-required-when-set",
 			test_token_required_when_set);
 	g_test_add_func("/metrics/access/localhost-only-by-default",
