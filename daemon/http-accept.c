@@ -5,6 +5,8 @@
 
 #include "http-accept.h"
 
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #ifdef __GLIBC__
@@ -268,6 +270,35 @@ watch_requests(HttpAccept *accept)
 			 G_CALLBACK(request_done), accept);
 }
 
+/* libsoup 3.2 keeps a connection open for the next request only when
+ * the server has a listener of its own (request_finished() in
+ * soup-server.c looks at its list of listeners). Its listener loses
+ * every socket it accepts and goes deaf when accept() fails, so it gets
+ * one nobody can reach: a Unix socket whose name is removed as soon as
+ * it listens. */
+static gboolean
+give_libsoup_a_listener(SoupServer *server, GError **error)
+{
+	g_autofree char *dir = g_dir_make_tmp("slotd-http-XXXXXX", error);
+	g_autofree char *path = NULL;
+	g_autoptr(GSocketAddress) address = NULL;
+	g_autoptr(GSocket) socket = NULL;
+	gboolean ok;
+
+	if (dir == NULL)
+		return FALSE;
+	path = g_build_filename(dir, "unreachable", NULL);
+	address = g_unix_socket_address_new(path);
+	socket = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+			      G_SOCKET_PROTOCOL_DEFAULT, error);
+	ok = socket && g_socket_bind(socket, address, FALSE, error) &&
+	     g_socket_listen(socket, error) &&
+	     soup_server_listen_socket(server, socket, 0, error);
+	g_unlink(path);
+	g_rmdir(dir);
+	return ok;
+}
+
 /* Non-blocking: incoming() accepts until the queue is empty. */
 static GSocket *
 listen_at(GSocketAddress *address, GError **error)
@@ -298,7 +329,7 @@ http_accept_new(SoupServer *server, GSocketAddress *address,
 	accept->conns = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					      (GDestroyNotify)http_conn_free);
 	accept->listener = listen_at(address, error);
-	if (accept->listener == NULL ||
+	if (accept->listener == NULL || !give_libsoup_a_listener(server, error) ||
 	    !(accept->address = g_socket_get_local_address(accept->listener,
 							   error))) {
 		http_accept_free(accept);

@@ -1,7 +1,7 @@
 /* The stream libsoup gets for one feed connection: a GTcpConnection
  * that says when it is closed, whoever closes it. libsoup closes it
- * after each answer, when the client goes or a request fails, and when
- * the server is disposed; http-conn.c forgets the connection then. */
+ * when the client goes, a request fails or asks for it, or the server
+ * is disposed; http-conn.c forgets the connection then. */
 #pragma once
 
 #include <gio/gio.h>

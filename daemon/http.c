@@ -77,10 +77,7 @@ is_read_method(const char *method)
 }
 
 /* Runs once the request headers are in, before any body is read:
- * nothing but a bodiless GET or HEAD of a short path goes further.
- * One request per connection: libsoup closes connections it did not
- * accept itself after each answer (http-accept.c accepts them), and
- * whatever body follows a refused request is not read. */
+ * nothing but a bodiless GET or HEAD of a short path goes further. */
 static void
 screen_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 	       GHashTable *query, gpointer user_data)
@@ -89,16 +86,20 @@ screen_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 		soup_server_message_get_request_headers(msg);
 	goffset length = soup_message_headers_get_content_length(request);
 
+	if (!is_read_method(soup_server_message_get_method(msg))) {
+		respond_plain(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+	} else if (length > 0 || soup_message_headers_get_encoding(request) ==
+					 SOUP_ENCODING_CHUNKED) {
+		respond_plain(msg, SOUP_STATUS_BAD_REQUEST);
+	} else if (path == NULL || strlen(path) > FEED_PATH_MAX) {
+		respond_plain(msg, SOUP_STATUS_REQUEST_URI_TOO_LONG);
+	} else {
+		return;
+	}
+	/* Whatever body follows is not read. */
 	soup_message_headers_replace(
 		soup_server_message_get_response_headers(msg), "Connection",
 		"close");
-	if (!is_read_method(soup_server_message_get_method(msg)))
-		respond_plain(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
-	else if (length > 0 || soup_message_headers_get_encoding(request) ==
-				       SOUP_ENCODING_CHUNKED)
-		respond_plain(msg, SOUP_STATUS_BAD_REQUEST);
-	else if (path == NULL || strlen(path) > FEED_PATH_MAX)
-		respond_plain(msg, SOUP_STATUS_REQUEST_URI_TOO_LONG);
 }
 
 /* ---- who may read what ---------------------------------------------- */

@@ -14,9 +14,9 @@
  * plain 404. ETag and Last-Modified; If-None-Match and
  * If-Modified-Since give 304. Tokens never reach a log.
  *
- * Connections are accepted by http-accept.c, one request each: at most
- * [daemon] http-max-connections open at once (more get a plain 503),
- * and http-idle-seconds for a connection to send its request.
+ * Connections are accepted by http-accept.c: at most [daemon]
+ * http-max-connections open at once (more get a plain 503), and
+ * http-idle-seconds for a connection to send its (next) request.
  * /metrics and /healthz are served beside the feeds (http-status.h). */
 #pragma once
 

@@ -87,7 +87,8 @@ probe_get(const char *address, const char *path, const char *extra,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GByteArray) bytes = NULL;
 	g_autofree char *request = g_strdup_printf(
-		"GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", path, address,
+		"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n",
+		path, address,
 		extra ? extra : "");
 
 	if (g_socket_send(socket, request, strlen(request), NULL, &error) < 0) {

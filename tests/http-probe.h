@@ -23,8 +23,9 @@ GSocket *probe_connect(const char *address);
 /* Waits up to `ms` for bytes or the end; the bytes (at most 4 KiB)
  * go to *ret_data when not NULL. */
 ProbeState probe_wait(GSocket *socket, guint ms, char **ret_data);
-/* GET `path` on a new connection; `extra` is NULL or header lines
- * ending in CRLF. Reads to the end of the stream. */
+/* GET `path` on a new connection ("Connection: close"); `extra` is
+ * NULL or header lines ending in CRLF. Reads to the end of the
+ * stream. */
 void probe_get(const char *address, const char *path, const char *extra,
 	       ProbeResponse *r);
 void probe_response_clear(ProbeResponse *r);

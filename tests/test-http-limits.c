@@ -184,6 +184,39 @@ test_flood_refused_then_recovers(void)
 	assert_bus_works();
 }
 
+/* Reads until `got` holds at least `want` bytes. */
+static void
+receive_until(GSocket *socket, GString *got, gsize want)
+{
+	char buffer[16384];
+	gssize n;
+
+	while (got->len < want) {
+		n = g_socket_receive(socket, buffer, sizeof(buffer), NULL,
+				     NULL);
+		g_assert_cmpint(n, >, 0);
+		g_string_append_len(got, buffer, n);
+	}
+}
+
+/* One whole answer on a kept-alive connection: headers, and as many
+ * bytes as Content-Length says. */
+static void
+read_one_answer(GSocket *socket)
+{
+	g_autoptr(GString) got = g_string_new(NULL);
+	const char *end, *length;
+
+	while (!(end = strstr(got->str, "\r\n\r\n")))
+		receive_until(socket, got, got->len + 1);
+	g_assert_true(g_str_has_prefix(got->str, "HTTP/1.1 200 "));
+	length = strstr(got->str, "Content-Length: ");
+	g_assert_nonnull(length);
+	receive_until(socket, got,
+		      (end + 4 - got->str) +
+			      g_ascii_strtoull(length + 16, NULL, 10));
+}
+
 /* A connection that sends nothing, one that sends half a request, and
  * one that keeps silent after its answer are all closed. */
 static void
@@ -191,18 +224,26 @@ test_idle_connections_closed(void)
 {
 	g_autoptr(GSocket) silent = NULL;
 	g_autoptr(GSocket) partial = NULL;
+	g_autoptr(GSocket) kept = NULL;
 	const char half[] = "GET / HTTP/1.1\r\nHost: x\r\n";
+	g_autofree char *whole = NULL;
 	gint64 began;
 	double seconds;
 
 	restart_with("http-idle-seconds", G_STRINGIFY(IDLE_SECONDS));
 	silent = probe_connect(address);
 	partial = probe_connect(address);
+	kept = probe_connect(address);
+	whole = g_strdup_printf("GET %s HTTP/1.1\r\nHost: x\r\n\r\n", feed);
 	g_assert_cmpint(g_socket_send(partial, half, strlen(half), NULL, NULL),
 			==, (gssize)strlen(half));
+	g_assert_cmpint(g_socket_send(kept, whole, strlen(whole), NULL, NULL),
+			==, (gssize)strlen(whole));
+	read_one_answer(kept);
 	began = g_get_monotonic_time();
 	g_assert_cmpint(probe_wait(silent, 20000, NULL), ==, PROBE_CLOSED);
 	g_assert_cmpint(probe_wait(partial, 20000, NULL), ==, PROBE_CLOSED);
+	g_assert_cmpint(probe_wait(kept, 20000, NULL), ==, PROBE_CLOSED);
 	seconds = (g_get_monotonic_time() - began) / 1e6;
 	g_test_message("idle connections closed after %.2f s", seconds);
 	g_assert_cmpfloat(seconds, >=, IDLE_SECONDS - 0.5);

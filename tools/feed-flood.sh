@@ -67,7 +67,8 @@ def fds():
 
 def fetch():
     s = socket.create_connection((host, port), timeout=5)
-    s.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+    s.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+              "Connection: close\r\n\r\n".encode())
     data = b""
     try:
         while True:
