@@ -329,7 +329,8 @@ http_accept_new(SoupServer *server, GSocketAddress *address,
 	accept->conns = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					      (GDestroyNotify)http_conn_free);
 	accept->listener = listen_at(address, error);
-	if (accept->listener == NULL || !give_libsoup_a_listener(server, error) ||
+	if (accept->listener == NULL ||
+	    !give_libsoup_a_listener(server, error) ||
 	    !(accept->address = g_socket_get_local_address(accept->listener,
 							   error))) {
 		http_accept_free(accept);

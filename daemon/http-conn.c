@@ -193,7 +193,8 @@ http_conn_address_key(GSocketAddress *address)
 	if (address == NULL || !G_IS_INET_SOCKET_ADDRESS(address))
 		return NULL;
 	inet = G_INET_SOCKET_ADDRESS(address);
-	host = g_inet_address_to_string(g_inet_socket_address_get_address(inet));
+	host = g_inet_address_to_string(
+		g_inet_socket_address_get_address(inet));
 	return g_strdup_printf("%s:%u", host,
 			       g_inet_socket_address_get_port(inet));
 }

@@ -44,8 +44,8 @@ bookings_today(Daemon *daemon)
 		.from = from,
 		.to = calendar_local_day_start(from + 36 * 3600),
 	};
-	g_autoptr(GPtrArray) found =
-		g_ptr_array_new_with_free_func((GDestroyNotify)store_booking_free);
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
 	gint64 n = 0;
 
 	if (!store_list_bookings(daemon->store, &filter, found, NULL))
@@ -65,12 +65,13 @@ notify_status_text(Daemon *daemon)
 			  : g_strdup_printf("%" G_GINT64_FORMAT
 					    " booking%s today", today,
 					    today == 1 ? "" : "s");
+	const char *horizon = daemon->extend_source
+				      ? "filling the slot horizon"
+				      : "slot horizon complete";
 
 	return g_strdup_printf("%u services (%u offerings), %s, %s%s",
 			       region->services->len, region->offerings->len,
-			       bookings,
-			       daemon->extend_source ? "filling the slot horizon"
-						     : "slot horizon complete",
+			       bookings, horizon,
 			       daemon->stopping ? ", stopping" : "");
 }
 

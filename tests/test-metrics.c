@@ -125,7 +125,8 @@ parse(const char *text)
 		char *tab = strrchr(lines[i], '\t');
 
 		g_assert_nonnull(tab);
-		g_hash_table_insert(samples, g_strndup(lines[i], tab - lines[i]),
+		g_hash_table_insert(samples,
+				    g_strndup(lines[i], tab - lines[i]),
 				    g_strdup(tab + 1));
 	}
 	return samples;
@@ -208,8 +209,8 @@ assert_no_private_data(const char *text, GPtrArray *booked)
 	g_assert_null(strstr(text, feed_token));
 	g_assert_null(strstr(text, "\"b-"));
 	for (guint i = 0; i < booked->len; i++) {
-		g_autofree char *quoted = g_strdup_printf("\"%s\"",
-							  (char *)booked->pdata[i]);
+		g_autofree char *quoted =
+			g_strdup_printf("\"%s\"", (char *)booked->pdata[i]);
 
 		g_assert_null(strstr(text, quoted));
 	}
