@@ -681,6 +681,27 @@ reply_introspect(Bus *bus, DBusMessage *message, const BusObject *object)
 
 /* ---- incoming calls -------------------------------------------------- */
 
+static BusCallObserver call_observer;
+static gpointer call_observer_data;
+
+void
+bus_set_call_observer(BusCallObserver observer, gpointer user_data)
+{
+	call_observer = observer;
+	call_observer_data = user_data;
+}
+
+static void
+observe(const BusInterface *interface, const BusMethod *method,
+	const char *error, gint64 received)
+{
+	if (call_observer)
+		call_observer(interface ? interface->name : NULL,
+			      method ? method->name : NULL, error,
+			      received ? g_get_monotonic_time() - received : 0,
+			      call_observer_data);
+}
+
 static gboolean
 is_introspect(const char *interface, const char *member)
 {
@@ -703,6 +724,7 @@ find_method(Bus *bus, DBusMessage *message, const BusObject *object,
 		send_error(bus->connection, message,
 			   DBUS_ERROR_UNKNOWN_OBJECT,
 			   "No object at path %s", path);
+		observe(NULL, NULL, DBUS_ERROR_UNKNOWN_OBJECT, 0);
 		return NULL;
 	}
 	if (!interface) {
@@ -716,16 +738,20 @@ find_method(Bus *bus, DBusMessage *message, const BusObject *object,
 			   DBUS_ERROR_UNKNOWN_INTERFACE,
 			   "Object %s has no interface %s", path,
 			   interface);
+		observe(NULL, NULL, DBUS_ERROR_UNKNOWN_INTERFACE, 0);
 		return NULL;
 	} else {
 		method = interface_method(*ret_interface, member);
 	}
-	if (!method)
+	if (!method) {
 		send_error(bus->connection, message,
 			   DBUS_ERROR_UNKNOWN_METHOD,
 			   "Object %s has no method %s%s%s", path,
 			   interface ? interface : "",
 			   interface ? "." : "", member);
+		observe(interface ? *ret_interface : NULL, NULL,
+			DBUS_ERROR_UNKNOWN_METHOD, 0);
+	}
 	return method;
 }
 
@@ -744,6 +770,7 @@ call_new(Bus *bus, DBusMessage *message, const BusObject *object,
 	call->user_data = object->user_data;
 	call->args = args;
 	call->uid = BUS_UID_UNKNOWN;
+	call->received = g_get_monotonic_time();
 	g_hash_table_add(bus->calls, call);
 	return call;
 }
@@ -773,11 +800,13 @@ bus_object_dispatch(Bus *bus, DBusMessage *message)
 			   BUS_NAME_INVALID_ARGS,
 			   "%s.%s expects arguments (%s), got (%s)",
 			   interface->name, method->name, expected, got);
+		observe(interface, method, BUS_NAME_INVALID_ARGS, 0);
 		return;
 	}
 	if (!(args = message_read_args(message, &error))) {
 		send_error(bus->connection, message, BUS_NAME_INVALID_ARGS,
 			   "%s", error->message);
+		observe(interface, method, BUS_NAME_INVALID_ARGS, 0);
 		return;
 	}
 	call = call_new(bus, message, object, interface, method, args);
@@ -813,6 +842,7 @@ void
 bus_call_refuse(BusCall *call, const char *name, const char *message)
 {
 	send_error(call->connection, call->message, name, "%s", message);
+	observe(call->interface, call->method, name, call->received);
 	bus_call_drop(call);
 }
 
@@ -850,6 +880,7 @@ bus_call_return(BusCall *call, GVariant *reply)
 	if (!dbus_message_get_no_reply(call->message) &&
 	    !dbus_connection_send(call->connection, message, NULL))
 		g_error("out of memory");
+	observe(call->interface, call->method, NULL, call->received);
 	bus_call_drop(call);
 }
 

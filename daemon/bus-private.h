@@ -55,6 +55,7 @@ struct _BusCall {
 	GVariant *args;
 	guint32 uid;
 	BusRole roles;	/* what the caller's uid and groups grant */
+	gint64 received;	/* monotonic, for the call observer */
 };
 
 /* bus-object.c */

@@ -112,6 +112,15 @@ guint bus_cached_callers(Bus *bus);
 gboolean bus_emit_signal(Bus *bus, const char *path, const char *interface,
 			 const char *name, GVariant *args);
 
+/* Told of every method call answered (metrics): interface and method
+ * as in the tables, NULL for names no table has; the error name, NULL
+ * on success; microseconds from receiving the call to the answer. One
+ * for the process; NULL turns it off. */
+typedef void (*BusCallObserver)(const char *interface, const char *method,
+				const char *error, gint64 usec,
+				gpointer user_data);
+void bus_set_call_observer(BusCallObserver observer, gpointer user_data);
+
 /* The D-Bus error name of a GError ("org.slotd.Error.SlotFull"). */
 const char *bus_error_name(const GError *error);
 

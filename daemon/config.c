@@ -300,7 +300,8 @@ load_service_dir(Loader *loader, const ConfigGroup *daemon, GError **error)
 static const char *const daemon_keys[] = {
 	"state-dir", "plugin-dir", "include", "service-dir", "horizon-days",
 	"hold-max-seconds", "http-address", "feed-export-dir",
-	"feed-refresh-minutes", "cancelled-feed-days", NULL,
+	"feed-refresh-minutes", "cancelled-feed-days", "http-max-connections",
+	"http-idle-seconds", "metrics-token", NULL,
 };
 
 static gboolean
@@ -366,8 +367,14 @@ parse_daemon(Loader *loader, const ConfigGroup *group, GError **error)
 			      &daemon->feed_refresh_minutes, error) ||
 	    !config_read_uint(group, "cancelled-feed-days", 14, 0, 366,
 			      &daemon->cancelled_feed_days, error) ||
+	    !config_read_uint(group, "http-max-connections", 256, 1, 65536,
+			      &daemon->http_max_connections, error) ||
+	    !config_read_uint(group, "http-idle-seconds", 30, 1, 3600,
+			      &daemon->http_idle_seconds, error) ||
 	    !config_read_string(group, "http-address", "127.0.0.1:8470",
-				&daemon->http_address, error))
+				&daemon->http_address, error) ||
+	    !config_read_string(group, "metrics-token", "",
+				&daemon->metrics_token, error))
 		return FALSE;
 	if (!http_address_is_valid(daemon->http_address))
 		return config_set_error(error, group->file, group->group,

@@ -7,6 +7,7 @@
 #include "calendar.h"
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "slotd-config.h"
 
 /* Slots upserted per idle step while materialising the horizon. */
@@ -308,8 +309,8 @@ daemon_start(Daemon *daemon, GError **error)
 	return TRUE;
 }
 
-gboolean
-daemon_reload(Daemon *daemon, GPtrArray **ret_rebook, GError **error)
+static gboolean
+reload(Daemon *daemon, GPtrArray **ret_rebook, GError **error)
 {
 	g_autoptr(Region) region = load_region(daemon, error);
 
@@ -333,6 +334,17 @@ daemon_reload(Daemon *daemon, GPtrArray **ret_rebook, GError **error)
 	if (ret_rebook && *ret_rebook && (*ret_rebook)->len)
 		log_rebooking(*ret_rebook);
 	return TRUE;
+}
+
+gboolean
+daemon_reload(Daemon *daemon, GPtrArray **ret_rebook, GError **error)
+{
+	gboolean ok;
+
+	notify_reloading();
+	ok = reload(daemon, ret_rebook, error);
+	notify_reloaded(daemon);
+	return ok;
 }
 
 static void
@@ -366,6 +378,7 @@ daemon_stop(Daemon *daemon)
 	if (daemon->stopping)
 		return;
 	daemon->stopping = TRUE;
+	notify_stopping();
 	/* No new work of our own; the loop keeps running so that calls
 	 * waiting for a caller's credentials can still be answered. */
 	destroy_source(&daemon->extend_source);

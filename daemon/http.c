@@ -11,6 +11,8 @@
 #include "feed-cache.h"
 #include "feed-export.h"
 #include "feed-token.h"
+#include "http-accept.h"
+#include "http-status.h"
 
 #define TEXT_CALENDAR "text/calendar; charset=utf-8"
 #define ALLOWED_METHODS "GET, HEAD"
@@ -20,8 +22,11 @@ struct _Http {
 	FeedCache *cache;
 	FeedExport *export;
 	SoupServer *server;	/* NULL: no HTTP */
+	HttpAccept *accept;	/* its connections */
 	char *address;		/* bound, "" when none */
 	GHashTable *replies;	/* Reply: requests waiting for the cache */
+	HttpHealthFunc health;	/* /healthz */
+	gpointer health_data;
 };
 
 /* A request waiting for its feed; `http` is NULL once the server is
@@ -298,6 +303,11 @@ handle_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 	Access access = ACCESS_DENIED;
 	FeedPath feed;
 
+	if (http_status_handle(msg, path,
+			       capacity_region(http->capacity)->daemon
+				       .metrics_token,
+			       http->health, http->health_data))
+		return;
 	if (path != NULL && feed_path_parse(path, strlen(path), &feed))
 		access = may_read(http, &feed);
 	if (access == ACCESS_GRANTED) {
@@ -314,6 +324,12 @@ handle_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 }
 
 /* ---- the server ----------------------------------------------------- */
+
+static void
+count_request(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	http_status_count(msg);
+}
 
 /* "host:port" or "[v6]:port"; the port may be 0 (any free one). */
 static gboolean
@@ -358,17 +374,12 @@ resolve(const char *host, GError **error)
 }
 
 static char *
-bound_address(SoupServer *server)
+bound_address(HttpAccept *accept)
 {
-	GSList *listeners = soup_server_get_listeners(server);
-	g_autoptr(GSocketAddress) local = NULL;
+	GSocketAddress *local = http_accept_address(accept);
 	g_autofree char *host = NULL;
 	GInetSocketAddress *inet;
 
-	if (listeners == NULL)
-		return g_strdup("");
-	local = g_socket_get_local_address(listeners->data, NULL);
-	g_slist_free(listeners);
 	if (local == NULL || !G_IS_INET_SOCKET_ADDRESS(local))
 		return g_strdup("");
 	inet = G_INET_SOCKET_ADDRESS(local);
@@ -381,7 +392,8 @@ bound_address(SoupServer *server)
 }
 
 static gboolean
-start_server(Http *http, const char *address, GError **error)
+start_server(Http *http, const char *address, const HttpLimits *limits,
+	     GError **error)
 {
 	g_autofree char *host = NULL;
 	g_autoptr(GInetAddress) inet = NULL;
@@ -404,11 +416,15 @@ start_server(Http *http, const char *address, GError **error)
 				      NULL);
 	soup_server_add_handler(http->server, NULL, handle_request, http,
 				NULL);
-	if (!soup_server_listen(http->server, socket_address, 0, error)) {
+	g_signal_connect(http->server, "request-finished",
+			 G_CALLBACK(count_request), NULL);
+	http->accept = http_accept_new(http->server, socket_address, limits,
+				       error);
+	if (http->accept == NULL) {
 		g_prefix_error(error, "cannot serve feeds at %s: ", address);
 		return FALSE;
 	}
-	http->address = bound_address(http->server);
+	http->address = bound_address(http->accept);
 	g_message("serving feeds at http://%s/", http->address);
 	return TRUE;
 }
@@ -417,6 +433,8 @@ Http *
 http_new(Capacity *capacity, GError **error)
 {
 	const DaemonConfig *config = &capacity_region(capacity)->daemon;
+	HttpLimits limits = { config->http_max_connections,
+			      config->http_idle_seconds };
 	Http *http = g_new0(Http, 1);
 
 	feed_init();
@@ -425,7 +443,7 @@ http_new(Capacity *capacity, GError **error)
 	http->replies = g_hash_table_new(NULL, NULL);
 	http->address = NULL;
 	if (config->http_address && *config->http_address &&
-	    !start_server(http, config->http_address, error)) {
+	    !start_server(http, config->http_address, &limits, error)) {
 		http_free(http);
 		return NULL;
 	}
@@ -456,10 +474,9 @@ http_free(Http *http)
 	while (g_hash_table_iter_next(&iter, (gpointer *)&reply, NULL))
 		reply->http = NULL;
 	g_hash_table_unref(http->replies);
-	if (http->server) {
-		soup_server_disconnect(http->server);
-		g_clear_object(&http->server);
-	}
+	/* Open connections close as the server goes. */
+	g_clear_pointer(&http->accept, http_accept_free);
+	g_clear_object(&http->server);
 	g_clear_pointer(&http->cache, feed_cache_free);
 	g_free(http->address);
 	g_free(http);
@@ -469,4 +486,19 @@ const char *
 http_address(Http *http)
 {
 	return http && http->address ? http->address : "";
+}
+
+void
+http_set_health(Http *http, HttpHealthFunc func, gpointer user_data)
+{
+	http->health = func;
+	http->health_data = user_data;
+}
+
+void
+http_stats(Http *http, HttpAcceptStats *ret_stats)
+{
+	memset(ret_stats, 0, sizeof(*ret_stats));
+	if (http && http->accept)
+		http_accept_stats(http->accept, ret_stats);
 }

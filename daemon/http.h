@@ -12,12 +12,19 @@
  * for one), staff and free/busy alike. An unknown, revoked or
  * mismatched token, an unknown unit or any other path is the same
  * plain 404. ETag and Last-Modified; If-None-Match and
- * If-Modified-Since give 304. Tokens never reach a log. */
+ * If-Modified-Since give 304. Tokens never reach a log.
+ *
+ * Connections are accepted by http-accept.c: at most [daemon]
+ * http-max-connections open at once (more get a plain 503), and
+ * http-idle-seconds for a connection to send its (next) request.
+ * /metrics and /healthz are served beside the feeds (http-status.h). */
 #pragma once
 
 #include <glib.h>
 
 #include "capacity.h"
+#include "http-accept.h"
+#include "http-status.h"
 
 typedef struct _Http Http;
 
@@ -28,3 +35,7 @@ void http_free(Http *http);
 /* Where the server listens ("127.0.0.1:8470", "[::1]:8470"), with the
  * real port when the configuration said 0; "" when it does not. */
 const char *http_address(Http *http);
+/* The function /healthz answers with (http-status.h). */
+void http_set_health(Http *http, HttpHealthFunc func, gpointer user_data);
+/* The connections of the feed server; zeros when it serves none. */
+void http_stats(Http *http, HttpAcceptStats *ret_stats);

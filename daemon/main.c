@@ -8,7 +8,12 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "health.h"
+#include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics-daemon.h"
+#include "notify.h"
 #include "slotd-config.h"
 
 /* TERM and INT: stop taking calls, answer the ones received, close the
@@ -70,6 +75,32 @@ setup_clock(Daemon *daemon)
 	clock_start = g_get_monotonic_time();
 	daemon->clock_func = test_clock;
 	g_message("clock starts at %s (SLOTD_TEST_TIME)", text);
+}
+
+/* SLOTD_TEST_STALL_SECONDS=N: SIGUSR1 makes the main loop sleep N
+ * seconds, as a stuck callback would; the watchdog test uses it. Never
+ * set in production units: SIGUSR1 then ends slotd as by default. */
+static gboolean
+on_stall(gpointer user_data)
+{
+	guint seconds = GPOINTER_TO_UINT(user_data);
+
+	g_warning("holding the main loop for %u s (SLOTD_TEST_STALL_SECONDS)",
+		  seconds);
+	g_usleep(seconds * G_USEC_PER_SEC);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+setup_stall(void)
+{
+	const char *text = g_getenv("SLOTD_TEST_STALL_SECONDS");
+	guint64 seconds;
+
+	if (text && g_ascii_string_to_unsigned(text, 10, 1, 600, &seconds,
+					       NULL))
+		g_unix_signal_add(SIGUSR1, on_stall,
+				  GUINT_TO_POINTER((guint)seconds));
 }
 
 static void
@@ -154,15 +185,24 @@ main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_stop, &daemon);
 	g_unix_signal_add(SIGINT, on_stop, &daemon);
 	g_unix_signal_add(SIGHUP, on_reload, &daemon);
+	setup_stall();
+	metrics_init();
 	if (!daemon_start(&daemon, &error)) {
 		g_printerr("slotd: %s\n", error->message);
 		daemon_finish(&daemon);
 		clear_options(&daemon.options);
 		g_main_loop_unref(daemon.loop);
+		metrics_shutdown();
 		return 1;
 	}
+	metrics_daemon_start(&daemon);
+	http_set_health(daemon.http, health_check, &daemon);
+	notify_started(&daemon);
 	g_main_loop_run(daemon.loop);
+	notify_finish();
+	metrics_daemon_stop();
 	daemon_finish(&daemon);
+	metrics_shutdown();
 	clear_options(&daemon.options);
 	g_main_loop_unref(daemon.loop);
 	g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID",

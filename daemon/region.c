@@ -66,6 +66,7 @@ daemon_config_clear(DaemonConfig *daemon)
 	g_free(daemon->state_dir);
 	g_free(daemon->plugin_dir);
 	g_free(daemon->http_address);
+	g_free(daemon->metrics_token);
 	g_free(daemon->feed_export_dir);
 	g_free(daemon->region_id);
 	g_free(daemon->region_name_fi);

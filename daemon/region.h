@@ -129,6 +129,9 @@ typedef struct {
 	guint horizon_days;	/* default 120 */
 	guint hold_max_seconds;	/* default 900 */
 	char *http_address;	/* "127.0.0.1:8470", "" = off */
+	guint http_max_connections; /* open at once; more get 503 */
+	guint http_idle_seconds; /* a connection waiting for a request */
+	char *metrics_token;	/* "": /metrics from localhost only */
 	char *feed_export_dir;	/* NULL = off */
 	guint feed_refresh_minutes;
 	guint cancelled_feed_days; /* cancelled bookings stay in feeds */

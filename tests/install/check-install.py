@@ -177,7 +177,12 @@ def interface_xml_is_the_repository_copy():
 def unit_names_the_installed_daemon():
     service = key_file(staged(UNIT))["Service"]
     assert service["ExecStart"].split()[0] == SLOTD, service["ExecStart"]
-    assert service["Type"] == "dbus"
+    # sd_notify (daemon/notify.c): ready once the name is taken, and a
+    # watchdog the main loop feeds.
+    assert service["Type"] == "notify"
+    assert service["NotifyAccess"] == "main"
+    assert service["WatchdogSec"] == "30s"
+    assert int(service["LimitNOFILE"]) >= 256 + 64
     assert service["BusName"] == "org.slotd.Slotd1"
     assert service["User"] == "slotd" and service["Group"] == "slotd"
     activation = key_file(staged(ACTIVATION))["D-BUS Service"]
