@@ -731,7 +731,8 @@ feed_render_staff(const FeedScope *scope, GPtrArray *bookings)
 /* Ranks: where offerings overlap, the best state of any wins. */
 typedef enum {
 	FB_UNAVAILABLE,	/* closed, or capacity withdrawn */
-	FB_BUSY,	/* open, every place taken */
+	FB_BUSY,	/* open, every place booked */
+	FB_TENTATIVE,	/* open, the last places held, not yet booked */
 	FB_FREE,	/* open with a place */
 	N_FB,
 } FbState;
@@ -755,7 +756,10 @@ slot_state(const StoreSlot *slot)
 {
 	if (slot->status != SLOT_STATUS_FREE)
 		return FB_UNAVAILABLE;
-	return slot->booked + slot->held >= slot->capacity ? FB_BUSY : FB_FREE;
+	if (slot->booked + slot->held < slot->capacity)
+		return FB_FREE;
+	/* A hold may yet expire or be released (RFC 5545 BUSY-TENTATIVE). */
+	return slot->booked < slot->capacity ? FB_TENTATIVE : FB_BUSY;
 }
 
 /* Slot starts and ends clipped to [from, to), sorted by time. */
@@ -782,9 +786,10 @@ slot_edges(GArray *slots, gint64 from, gint64 to)
 static FbState
 best_state(const int *open)
 {
-	if (open[FB_FREE] > 0)
-		return FB_FREE;
-	return open[FB_BUSY] > 0 ? FB_BUSY : FB_UNAVAILABLE;
+	for (int state = FB_FREE; state > FB_UNAVAILABLE; state--)
+		if (open[state] > 0)
+			return state;
+	return FB_UNAVAILABLE;
 }
 
 static void
@@ -793,6 +798,7 @@ add_period(icalcomponent *freebusy, gint64 start, gint64 end, FbState state)
 	static const icalparameter_fbtype types[N_FB] = {
 		[FB_UNAVAILABLE] = ICAL_FBTYPE_BUSYUNAVAILABLE,
 		[FB_BUSY] = ICAL_FBTYPE_BUSY,
+		[FB_TENTATIVE] = ICAL_FBTYPE_BUSYTENTATIVE,
 		[FB_FREE] = ICAL_FBTYPE_FREE,
 	};
 	struct icalperiodtype period = icalperiodtype_null_period();

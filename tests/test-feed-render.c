@@ -501,8 +501,9 @@ add_slot(GArray *slots, gint64 start, gint64 minutes, guint capacity,
 }
 
 /* One day's hand-worked timeline: closed until 10:00, a free slot, a
- * full one (booked and held), a withdrawn one, a gap, then a full slot
- * overlapped by another offering's free one. Free wins an overlap. */
+ * full one whose last place is held (busy-tentative: the hold may
+ * lapse), a withdrawn one, a gap, then a fully booked slot overlapped
+ * by another offering's free one. Free wins an overlap. */
 static void
 test_freebusy_periods(void)
 {
@@ -518,7 +519,8 @@ test_freebusy_periods(void)
 		{ "BUSY-UNAVAILABLE", "2026-10-24T21:00:00Z",
 		  "2026-10-25T08:00:00Z" },
 		{ "FREE", "2026-10-25T08:00:00Z", "2026-10-25T08:30:00Z" },
-		{ "BUSY", "2026-10-25T08:30:00Z", "2026-10-25T09:00:00Z" },
+		{ "BUSY-TENTATIVE", "2026-10-25T08:30:00Z",
+		  "2026-10-25T09:00:00Z" },
 		{ "BUSY-UNAVAILABLE", "2026-10-25T09:00:00Z",
 		  "2026-10-25T10:00:00Z" },
 		{ "BUSY", "2026-10-25T10:00:00Z", "2026-10-25T10:30:00Z" },
