@@ -5,6 +5,7 @@
  * asked only about candidates that can still make the answer. */
 #include "capacity-private.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -50,6 +51,8 @@ typedef struct {
 	GVariant *query;
 	GError *refusal;	/* first reason an offering could not serve */
 	guint offered;
+	guint series_index;	/* FindSeries: the visit asked about */
+	guint series_length;	/* 1 for FindSlots */
 } FindQuery;
 
 /* One matching offering's walk through its slots. */
@@ -149,7 +152,8 @@ fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
 	request->modality = q->modality;
 	request->urgency = q->urgency;
 	request->now = now;
-	request->series_length = 1;
+	request->series_index = q->series_index;
+	request->series_length = MAX(q->series_length, 1);
 	request->options = q->query;
 	request->referral_time = options_int64(q->query, "referral-time", 0);
 	request->probe = TRUE;
@@ -564,5 +568,217 @@ capacity_find_earliest(Capacity *capacity, const SlotdOffering *offering,
 		return FALSE;
 	*ret_offering = where;
 	*ret_start = best;
+	return TRUE;
+}
+
+/* ---- FindSeries: whole episodes or courses at one unit --------------- */
+
+static const SlotdOptionSpec pattern_keys[] = {
+	{ "every", "s", "interval: 8h, 12h, 24h, Nh, Nd or weekly" },
+	{ "count", "u", "visits or sessions in the series (2-52)" },
+	{ "tolerance-minutes", "u", "how far a visit may be from its time" },
+	{ "limit", "u", "most candidate series returned (1-20, default 5)" },
+	{ NULL }
+};
+
+typedef struct {
+	gint64 interval;	/* seconds; 0 with weekly */
+	gboolean weekly;	/* same local time a week later */
+	guint count;
+	gint64 tolerance;	/* seconds */
+	guint limit;
+} Pattern;
+
+static gboolean
+pattern_error(GError **error, const char *message)
+{
+	g_set_error_literal(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    message);
+	return FALSE;
+}
+
+static gboolean
+parse_every(const char *every, Pattern *p, GError **error)
+{
+	char *end = NULL;
+	guint64 n;
+
+	p->weekly = g_strcmp0(every, "weekly") == 0;
+	if (p->weekly)
+		return TRUE;
+	n = every ? g_ascii_strtoull(every, &end, 10) : 0;
+	if (n > 0 && n <= 366 && end && (g_str_equal(end, "h") ||
+					 g_str_equal(end, "d"))) {
+		p->interval = (gint64)n * (end[0] == 'h' ? 3600 : 86400);
+		return TRUE;
+	}
+	return pattern_error(error, "'every' is 8h, 12h, 24h, Nh, Nd or "
+				    "weekly");
+}
+
+static gboolean
+parse_pattern(GVariant *pattern, Pattern *p, GError **error)
+{
+	if (!options_check(pattern, pattern_keys, NULL, "pattern", error) ||
+	    !parse_every(options_string(pattern, "every", NULL), p, error))
+		return FALSE;
+	p->count = options_uint32(pattern, "count", 0);
+	if (p->count < 2 || p->count > 52)
+		return pattern_error(error, "'count' must be 2 to 52");
+	p->tolerance = (gint64)options_uint32(pattern, "tolerance-minutes",
+					      p->weekly ? 120 : 0) * 60;
+	if (p->tolerance > 24 * 3600)
+		return pattern_error(error, "'tolerance-minutes' is at most "
+					    "1440");
+	p->limit = options_uint32(pattern, "limit", 5);
+	if (p->limit < 1 || p->limit > 20)
+		return pattern_error(error, "'limit' must be 1 to 20");
+	return TRUE;
+}
+
+/* When visit i should start: real time, or the same local time i weeks
+ * on (so a weekly course keeps its hour across a clock change). */
+static gint64
+visit_time(const Pattern *p, gint64 first, guint i)
+{
+	g_autofree char *text = NULL;
+	int year, month, day, hour, minute;
+	GDate date;
+
+	if (!p->weekly)
+		return first + (gint64)i * p->interval;
+	text = calendar_format_local(first);
+	sscanf(text, "%d-%d-%d %d:%d", &year, &month, &day, &hour, &minute);
+	g_date_clear(&date, 1);
+	g_date_set_dmy(&date, day, month, year);
+	g_date_add_days(&date, 7 * i);
+	return calendar_local_to_utc(g_date_get_year(&date),
+				     g_date_get_month(&date),
+				     g_date_get_day(&date), hour, minute);
+}
+
+/* The admitted slot of `off` nearest `target` within the tolerance. */
+static gboolean
+nearest_visit(Capacity *capacity, const SlotdKindOps *ops,
+	      const SlotdOffering *off, FindQuery *q, gint64 target,
+	      gint64 tolerance, StoreSlot *ret_slot)
+{
+	g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	gint64 best = G_MAXINT64;
+
+	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
+	if (!store_list_slots(capacity->store, off->id, target - tolerance,
+			      target + tolerance + 1, slots, NULL))
+		return FALSE;
+	for (guint i = 0; i < slots->len; i++) {
+		StoreSlot *s = &g_array_index(slots, StoreSlot, i);
+		Admission a = { .offering = off, .ops = ops, .slot = s };
+		gint64 distance = ABS(s->start - target);
+		gboolean ok;
+
+		if (distance >= best)
+			continue;
+		fill_request(q, capacity_now(capacity), &a.request);
+		ok = capacity_admit(capacity, &a, NULL, NULL);
+		admission_clear(&a);
+		if (!ok)
+			continue;
+		best = distance;
+		store_slot_clear(ret_slot);
+		*ret_slot = *s;
+		ret_slot->offering = g_strdup(s->offering);
+		ret_slot->kind = g_strdup(s->kind);
+	}
+	return best != G_MAXINT64;
+}
+
+static GVariant *
+series_row(const SlotdOffering *off, GPtrArray *ids, GArray *starts)
+{
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "unit", "s", off->unit->id);
+	g_variant_dict_insert_value(&d, "slots", g_variant_new_strv(
+		(const char *const *)ids->pdata, ids->len));
+	g_variant_dict_insert_value(&d, "starts", g_variant_new_fixed_array(
+		G_VARIANT_TYPE_INT64, starts->data, starts->len,
+		sizeof(gint64)));
+	return g_variant_dict_end(&d);
+}
+
+/* The rest of a series after `first`; the row, or NULL. */
+static GVariant *
+complete_series(Capacity *capacity, const SlotdKindOps *ops,
+		const FoundSlot *first, FindQuery *q, const Pattern *p)
+{
+	const SlotdOffering *off = region_find_offering(capacity->region,
+							first->offering);
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) starts = g_array_new(FALSE, FALSE, sizeof(gint64));
+
+	g_ptr_array_add(ids, g_strdup(first->slot_id));
+	g_array_append_val(starts, first->start);
+	for (guint i = 1; i < p->count; i++) {
+		g_auto(StoreSlot) visit = { 0 };
+
+		q->series_index = i;
+		if (!off || !nearest_visit(capacity, ops, off, q,
+					   visit_time(p, first->start, i),
+					   p->tolerance, &visit))
+			return NULL;
+		g_ptr_array_add(ids, g_strdup_printf("s-%" G_GINT64_FORMAT,
+						     visit.id));
+		g_array_append_val(starts, visit.start);
+	}
+	return series_row(off, ids, starts);
+}
+
+gboolean
+capacity_find_series(Capacity *capacity, const char *service_id,
+		     GVariant *pattern, GVariant *query, GVariant **ret_rows,
+		     GError **error)
+{
+	g_autoptr(GPtrArray) firsts = NULL;
+	const SlotdKindOps *ops;
+	GVariantBuilder rows;
+	guint found = 0;
+	Pattern p = { 0 };
+	FindQuery q;
+
+	if (!parse_pattern(pattern, &p, error) ||
+	    !(ops = capacity_service_kind(capacity, service_id, error)) ||
+	    !parse_find_query(capacity, query, ops, &q, error))
+		return FALSE;
+	q.series_length = p.count;
+	q.limit = FIND_MAX_LIMIT;
+	{
+		g_autoptr(GArray) cursors = open_cursors(capacity, service_id,
+							 &q);
+
+		firsts = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)found_slot_free);
+		if (!check_ready(capacity, cursors, &q, error) ||
+		    !walk(capacity, ops, cursors, &q, firsts, error)) {
+			g_clear_error(&q.refusal);
+			return FALSE;
+		}
+		g_clear_error(&q.refusal);
+	}
+	g_variant_builder_init(&rows, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < firsts->len && found < p.limit; i++) {
+		const FoundSlot *first = firsts->pdata[i];
+		GVariant *row;
+
+		if (first->bookable_from)
+			continue;
+		q.series_index = 0;
+		row = complete_series(capacity, ops, first, &q, &p);
+		if (row) {
+			g_variant_builder_add_value(&rows, row);
+			found++;
+		}
+	}
+	*ret_rows = g_variant_ref_sink(g_variant_builder_end(&rows));
 	return TRUE;
 }

@@ -94,6 +94,13 @@ gboolean capacity_find(Capacity *capacity, const char *service,
 /* Reserves for `seconds` exactly what Book of this request would take
  * (client_ref NULL: the client is not named yet; options as Book's,
  * or NULL). */
+/* pattern a{sv}: every s (8h, 12h, 24h, Nh, Nd, weekly), count u,
+ * tolerance-minutes u, limit u. Whole candidate series at one unit,
+ * earliest first, each visit admitted by the rule for its place in the
+ * series: aa{sv} of unit s, slots as, starts ax. */
+gboolean capacity_find_series(Capacity *capacity, const char *service_id,
+			      GVariant *pattern, GVariant *query,
+			      GVariant **ret_rows, GError **error);
 gboolean capacity_hold(Capacity *capacity, const Caller *caller,
 		       const char *slot_id, const char *client_ref,
 		       GVariant *options, guint seconds, char **ret_hold_id,

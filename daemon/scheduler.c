@@ -155,6 +155,21 @@ find_slots(BusCall *call, GVariant *args, gpointer user_data)
 	bus_call_return(call, g_variant_new("(a(ssxxua{sv}))", &b));
 }
 
+static void
+find_series(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GVariant) pattern = NULL, query = NULL, rows = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *service;
+	gboolean ok;
+
+	g_variant_get(args, "(&s@a{sv}@a{sv})", &service, &pattern, &query);
+	ok = capacity_find_series(daemon->capacity, service, pattern, query,
+				  &rows, &error);
+	reply(call, ok, ok ? g_variant_new("(@aa{sv})", rows) : NULL, error);
+}
+
 /* ---- changes: run in batches that share one commit ----------------- */
 
 /* A change: returns the reply (a tuple, or NULL for "()") or FALSE. */
@@ -504,6 +519,10 @@ static const BusMethod scheduler_methods[] = {
 	  find_slots, BUS_ROLE_READ, errors_find,
 	  "Free slots of a service across units, earliest first, then "
 	  "nearest." },
+	{ "FindSeries", "sa{sv}a{sv}", "service,pattern,query", "aa{sv}",
+	  "series", find_series, BUS_ROLE_READ, errors_find,
+	  "Whole candidate series (an episode, a course) at one unit, "
+	  "earliest first: unit, slots, starts; BookSeries books one." },
 	{ "Hold", "su", "slot,seconds", "s", "hold", defer_change, BUS_ROLE_BOOK,
 	  errors_hold,
 	  "Holds for a client not named yet what a booking without options "

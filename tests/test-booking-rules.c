@@ -626,6 +626,68 @@ test_deadline(void)
 	stop();
 }
 
+/* FindSeries offers whole series; BookSeries books each it offers: an
+ * iv-q24h episode of five visits at a Lohja base, and a weekly course
+ * of three short-therapy sessions (the horizon here is three weeks). */
+static void
+book_found_series(const char *service, GVariant *pattern, GVariant *query,
+		  GVariant *options, guint want)
+{
+	g_autoptr(GVariant) r = NULL, rows = NULL;
+	g_autoptr(GError) error = NULL;
+	guint booked = 0;
+
+	g_variant_ref_sink(options);
+	r = harness_call(&h, SCHED, "FindSeries",
+			 g_variant_new("(s@a{sv}@a{sv})", service, pattern,
+				       query),
+			 "(aa{sv})", &error);
+	g_assert_no_error(error);
+	rows = g_variant_get_child_value(r, 0);
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 3);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		g_autoptr(GVariant) slots = g_variant_lookup_value(
+			row, "slots", G_VARIANT_TYPE_STRING_ARRAY);
+		g_autoptr(GVariant) reply = NULL;
+		g_autofree char *client = g_strdup_printf("c-found-%s-%zu",
+							  service, i);
+
+		g_assert_cmpuint(g_variant_n_children(slots), ==, want);
+		reply = harness_call(&h, SCHED, "BookSeries",
+				     g_variant_new("(@ass@a{sv})", slots,
+						   client, options),
+				     "(as)", &error);
+		g_assert_no_error(error);
+		booked++;
+	}
+	g_assert_cmpuint(booked, ==, 3);
+	g_variant_unref(options);
+}
+
+static void
+test_find_series(void)
+{
+	start(7, 0, NULL);
+	book_found_series(
+		"home-hospital-west",
+		g_variant_new_parsed("{'every': <'24h'>, 'count': <uint32 5>,"
+				     " 'limit': <uint32 3>}"),
+		g_variant_new_parsed("{'municipality': <'Lohja'>, "
+				     "'episode': <'iv-q24h'>}"),
+		g_variant_new_parsed("{'municipality': <'Lohja'>, "
+				     "'episode': <'iv-q24h'>}"),
+		5);
+	book_found_series(
+		"short-therapy",
+		g_variant_new_parsed("{'every': <'weekly'>, 'count': <uint32 "
+				     "3>, 'limit': <uint32 3>}"),
+		g_variant_new_parsed("{'from': <%x>}",
+				     harness_local(2026, 12, 9, 0, 0)),
+		g_variant_new("a{sv}", NULL), 3);
+	stop();
+}
+
 static void
 test_series_on_daemon(void)
 {
@@ -655,6 +717,9 @@ main(int argc, char **argv)
 			test_history);
 	g_test_add_func("/rules/series/get-and-cancel-an-episode-as-one",
 			test_series_on_daemon);
+	g_test_add_func("/rules/series/find-series-offers-what-book-series-"
+			"books",
+			test_find_series);
 	g_test_add_func("/rules/deadline/past-the-therapy-guarantee-needs-a-"
 			"reason",
 			test_deadline);

@@ -300,6 +300,127 @@ static gboolean find_query(Ctl *ctl, FindOptions *o, GVariantDict *query,
 	       args_apply_opts(ctl, query, error);
 }
 
+/* The options find and find-series share. */
+#define N_FIND_ENTRIES 7
+static void find_entries(FindOptions *o, GOptionEntry *ret)
+{
+	const GOptionEntry entries[N_FIND_ENTRIES] = {
+		{ "municipality", 0, 0, G_OPTION_ARG_FILENAME, &o->municipality,
+		  "The client's home municipality (code or name)", "M" },
+		{ "language", 0, 0, G_OPTION_ARG_FILENAME, &o->language,
+		  "The client's service language", "fi|sv|en" },
+		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &o->from,
+		  "Earliest start (Helsinki time)", "TIME" },
+		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &o->to,
+		  "Until TIME; a bare date means the end of that day",
+		  "TIME" },
+		{ "modality", 0, 0, G_OPTION_ARG_FILENAME, &o->modality,
+		  "Only slots of this modality", "onsite|home|phone|video" },
+		{ "max-travel", 0, 0, G_OPTION_ARG_INT, &o->max_travel,
+		  "At most N minutes of travel from home", "N" },
+		{ "limit", 0, 0, G_OPTION_ARG_INT, &o->limit,
+		  "At most N slots (find-series: N series)", "N" },
+	};
+
+	memcpy(ret, entries, sizeof(entries));
+}
+
+static void find_options_clear(FindOptions *o)
+{
+	g_free(o->municipality);
+	g_free(o->language);
+	g_free(o->from);
+	g_free(o->to);
+	g_free(o->modality);
+}
+
+/* One row a series: its unit, first and last start and its slots. */
+static void print_series(Ctl *ctl, GVariant *rows)
+{
+	static const char *const keys[] = { "unit", "first-start",
+					    "last-start", "slots", NULL };
+	g_autoptr(CtlTable) table = table_new(keys);
+
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		g_autofree const char **slots = NULL;
+		const gint64 *starts;
+		g_autofree char *list = NULL;
+		g_autoptr(GVariant) s = NULL, cells = NULL;
+		const char *unit = "";
+		GVariantDict d;
+		gsize n;
+
+		g_variant_dict_init(&d, NULL);
+		g_variant_lookup(row, "unit", "&s", &unit);
+		g_variant_dict_insert(&d, "unit", "s", unit);
+		g_variant_lookup(row, "slots", "^a&s", &slots);
+		s = g_variant_lookup_value(row, "starts", G_VARIANT_TYPE("ax"));
+		starts = g_variant_get_fixed_array(s, &n, sizeof(gint64));
+		if (n == 0 || !slots)
+			continue;
+		list = g_strjoinv(" ", (char **)slots);
+		g_variant_dict_insert(&d, "first-start", "x", starts[0]);
+		g_variant_dict_insert(&d, "last-start", "x", starts[n - 1]);
+		g_variant_dict_insert(&d, "slots", "s", list);
+		cells = g_variant_ref_sink(g_variant_dict_end(&d));
+		table_set_dict(table, table_add_row(table), cells);
+	}
+	ctl_print_table(ctl, table, "No whole series fits; try a wider "
+				    "window, a tolerance or another unit.");
+}
+
+static gboolean cmd_find_series(Ctl *ctl, int argc, char **argv,
+				GError **error)
+{
+	FindOptions o = { .max_travel = -1, .limit = -1 };
+	g_autofree char *every = NULL;
+	int count = 0, tolerance = -1;
+	GOptionEntry entries[N_FIND_ENTRIES + 4] = { { NULL } };
+	g_auto(GVariantDict) query = G_VARIANT_DICT_INIT(NULL);
+	g_auto(GVariantDict) pattern = G_VARIANT_DICT_INIT(NULL);
+	g_autoptr(GVariant) reply = NULL, rows = NULL;
+	const GOptionEntry extra[] = {
+		{ "every", 0, 0, G_OPTION_ARG_STRING, &every,
+		  "8h, 12h, 24h, Nh, Nd or weekly", "INTERVAL" },
+		{ "count", 0, 0, G_OPTION_ARG_INT, &count,
+		  "Visits or sessions in the series", "N" },
+		{ "tolerance", 0, 0, G_OPTION_ARG_INT, &tolerance,
+		  "Minutes a visit may be off its time", "N" },
+	};
+	int limit;
+
+	find_entries(&o, entries);
+	memcpy(entries + N_FIND_ENTRIES, extra, sizeof(extra));
+	if (!ctl_parse(ctl, entries, CTL_PARSE_OPTS, &argc, &argv, 1, 1,
+		       error))
+		goto out;
+	limit = o.limit;
+	o.limit = -1;
+	if (!find_query(ctl, &o, &query, error))
+		goto out;
+	args_put_string(&pattern, "every", every);
+	if (count > 0)
+		g_variant_dict_insert(&pattern, "count", "u", (guint32)count);
+	if (tolerance >= 0)
+		g_variant_dict_insert(&pattern, "tolerance-minutes", "u",
+				      (guint32)tolerance);
+	if (limit > 0)
+		g_variant_dict_insert(&pattern, "limit", "u", (guint32)limit);
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "FindSeries",
+			    g_variant_new("(s@a{sv}@a{sv})", argv[1],
+					  g_variant_dict_end(&pattern),
+					  g_variant_dict_end(&query)),
+			    "(aa{sv})", CTL_TIMEOUT_MS, error);
+	if (reply) {
+		rows = g_variant_get_child_value(reply, 0);
+		print_series(ctl, rows);
+	}
+out:
+	find_options_clear(&o);
+	return reply != NULL;
+}
+
 static gboolean cmd_find(Ctl *ctl, int argc, char **argv, GError **error)
 {
 	static const char *const keys[] = {
@@ -307,27 +428,11 @@ static gboolean cmd_find(Ctl *ctl, int argc, char **argv, GError **error)
 		"travel-minutes", "languages", "modality", "kind", NULL,
 	};
 	FindOptions o = { .max_travel = -1, .limit = -1 };
-	const GOptionEntry entries[] = {
-		{ "municipality", 0, 0, G_OPTION_ARG_FILENAME, &o.municipality,
-		  "The client's home municipality (code or name)", "M" },
-		{ "language", 0, 0, G_OPTION_ARG_FILENAME, &o.language,
-		  "The client's service language", "fi|sv|en" },
-		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &o.from,
-		  "Earliest start (Helsinki time)", "TIME" },
-		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &o.to,
-		  "Until TIME; a bare date means the end of that day",
-		  "TIME" },
-		{ "modality", 0, 0, G_OPTION_ARG_FILENAME, &o.modality,
-		  "Only slots of this modality", "onsite|home|phone|video" },
-		{ "max-travel", 0, 0, G_OPTION_ARG_INT, &o.max_travel,
-		  "At most N minutes of travel from home", "N" },
-		{ "limit", 0, 0, G_OPTION_ARG_INT, &o.limit,
-		  "At most N slots", "N" },
-		{ NULL },
-	};
+	GOptionEntry entries[N_FIND_ENTRIES + 1] = { { NULL } };
 	g_auto(GVariantDict) query = G_VARIANT_DICT_INIT(NULL);
 	gboolean ok;
 
+	find_entries(&o, entries);
 	ok = ctl_parse(ctl, entries, CTL_PARSE_OPTS, &argc, &argv, 1, 1,
 		       error) && find_query(ctl, &o, &query, error);
 	if (ok)
@@ -336,11 +441,7 @@ static gboolean cmd_find(Ctl *ctl, int argc, char **argv, GError **error)
 					     g_variant_dict_end(&query)),
 			       "(a(ssxxua{sv}))", keys,
 			       "No free slots match.", error);
-	g_free(o.municipality);
-	g_free(o.language);
-	g_free(o.from);
-	g_free(o.to);
-	g_free(o.modality);
+	find_options_clear(&o);
 	return ok;
 }
 
@@ -754,6 +855,9 @@ static const CtlCommand commands[] = {
 	{ "units", "", "List the units, their municipality and languages",
 	  cmd_units },
 	{ "find", "SERVICE", "Find free slots for a client", cmd_find },
+	{ "find-series", "SERVICE",
+	  "Find whole series (--every 24h --count 5; weekly courses)",
+	  cmd_find_series },
 	{ "hold", "SLOT [CLIENT]",
 	  "Hold what booking this request would take, for a while",
 	  cmd_hold },
