@@ -216,8 +216,11 @@ capacity_admit(Capacity *capacity, Admission *a, gboolean *ret_capacity,
 		a->free = MAX(a->free, 1);
 	if (ok && !a->request.probe)
 		a->extras = g_variant_ref_sink(g_variant_dict_end(ctx.extras));
-	if (!ok)
+	if (!ok) {
+		/* A refusal leaves nothing for the caller to clear. */
 		slot_run_clear(&a->run);
+		g_clear_pointer(&a->modality, g_free);
+	}
 	capacity_context_clear(&ctx);
 	return ok;
 }

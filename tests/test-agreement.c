@@ -661,7 +661,7 @@ static void
 run_start(Run *r, gint64 now, guint horizon_days)
 {
 	const char *config = g_getenv("SLOTD_AGREE_CONFIG");
-	g_autofree char *entry = NULL;
+	g_autofree char *entry = NULL, *dir = NULL;
 	g_autofree char *region = NULL;
 	g_autofree char *db = NULL;
 
@@ -672,8 +672,8 @@ run_start(Run *r, gint64 now, guint horizon_days)
 	harness_start_slotd(&r->h, entry);
 	r->now = now;
 	r->horizon_days = horizon_days;
-	region = g_build_filename(g_path_get_dirname(entry), "region.conf",
-				  NULL);
+	dir = g_path_get_dirname(entry);
+	region = g_build_filename(dir, "region.conf", NULL);
 	read_places(r, region);
 	read_services(r);
 	db = g_build_filename(r->h.state_dir, "slotd.db", NULL);

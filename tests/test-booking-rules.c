@@ -41,9 +41,9 @@ start(int hour, int minute, const char *const *keys)
 	if (open)
 		harness_set_key(entry, "access", "book-groups", "users");
 	for (guint i = 0; keys && keys[i]; i += 2) {
+		g_autofree char *dir = g_path_get_dirname(entry);
 		g_autofree char *file = g_build_filename(
-			g_path_get_dirname(entry), "services.d",
-			"other-services.conf", NULL);
+			dir, "services.d", "other-services.conf", NULL);
 
 		harness_set_key(file, SNA_GROUP, keys[i], keys[i + 1]);
 	}
