@@ -114,21 +114,24 @@ hook_bookings(GPtrArray *out, GPtrArray *rows)
 	return out;
 }
 
-GPtrArray *
-slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id)
+/* The bookings of a slot as a hook sees them: live ones and holds, or
+ * (`history`) every one ever made. Empty, with a warning, on an error. */
+static GPtrArray *
+slot_rows(SlotdContext *ctx, const char *slot_id, gboolean history)
 {
 	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)store_booking_free);
 	GPtrArray *out = g_ptr_array_new_with_free_func(hook_booking_free);
 	g_autoptr(GError) error = NULL;
+	Store *store = ctx->capacity->store;
 	gint64 id;
 
-	g_return_val_if_fail(ctx && slot_id, out);
 	if (!capacity_parse_id(slot_id, 's', &id, SLOTD_ERROR_NO_SUCH_SLOT,
 			       &error) ||
-	    !store_slot_bookings(ctx->capacity->store, id, rows, &error) ||
-	    !store_slot_holds(ctx->capacity->store, id, rows, &error)) {
-		g_warning("cannot list bookings of a slot: %s",
+	    !(history ? store_slot_history(store, id, rows, &error)
+		      : store_slot_bookings(store, id, rows, &error) &&
+				store_slot_holds(store, id, rows, &error))) {
+		g_warning("cannot list the bookings of a slot: %s",
 			  error->message);
 		return out;
 	}
@@ -136,23 +139,17 @@ slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id)
 }
 
 GPtrArray *
+slotd_context_slot_bookings(SlotdContext *ctx, const char *slot_id)
+{
+	g_return_val_if_fail(ctx && slot_id, NULL);
+	return slot_rows(ctx, slot_id, FALSE);
+}
+
+GPtrArray *
 slotd_context_slot_history(SlotdContext *ctx, const char *slot_id)
 {
-	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)store_booking_free);
-	GPtrArray *out = g_ptr_array_new_with_free_func(hook_booking_free);
-	g_autoptr(GError) error = NULL;
-	gint64 id;
-
-	g_return_val_if_fail(ctx && slot_id, out);
-	if (!capacity_parse_id(slot_id, 's', &id, SLOTD_ERROR_NO_SUCH_SLOT,
-			       &error) ||
-	    !store_slot_history(ctx->capacity->store, id, rows, &error)) {
-		g_warning("cannot list the history of a slot: %s",
-			  error->message);
-		return out;
-	}
-	return hook_bookings(out, rows);
+	g_return_val_if_fail(ctx && slot_id, NULL);
+	return slot_rows(ctx, slot_id, TRUE);
 }
 
 GPtrArray *

@@ -496,52 +496,48 @@ store_count_client_bookings(Store *store, const char *client_ref,
 	return TRUE;
 }
 
+/* The bookings (or holds as bookings) a query of one id finds. */
+static gboolean
+bookings_of(Store *store, QueryId id, gint64 key, GPtrArray *ret_bookings,
+	    GError **error)
+{
+	g_auto(Query) q = store_query(store, id, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, key);
+	return collect_bookings(store, q, ret_bookings, error);
+}
+
 gboolean
 store_slot_bookings(Store *store, gint64 slot_id, GPtrArray *ret_bookings,
 		    GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_SLOT_BOOKINGS, error);
-
-	if (q == NULL)
-		return FALSE;
-	sqlite3_bind_int64(q, 1, slot_id);
-	return collect_bookings(store, q, ret_bookings, error);
+	return bookings_of(store, Q_SLOT_BOOKINGS, slot_id, ret_bookings,
+			   error);
 }
 
 gboolean
 store_slot_holds(Store *store, gint64 slot_id, GPtrArray *ret_holds,
 		 GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_SLOT_HOLDS, error);
-
-	if (q == NULL)
-		return FALSE;
-	sqlite3_bind_int64(q, 1, slot_id);
-	return collect_bookings(store, q, ret_holds, error);
+	return bookings_of(store, Q_SLOT_HOLDS, slot_id, ret_holds, error);
 }
 
 gboolean
 store_slot_history(Store *store, gint64 slot_id, GPtrArray *ret_bookings,
 		   GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_SLOT_HISTORY, error);
-
-	if (q == NULL)
-		return FALSE;
-	sqlite3_bind_int64(q, 1, slot_id);
-	return collect_bookings(store, q, ret_bookings, error);
+	return bookings_of(store, Q_SLOT_HISTORY, slot_id, ret_bookings,
+			   error);
 }
 
 gboolean
 store_series_bookings(Store *store, gint64 series, GPtrArray *ret_bookings,
 		      GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_SERIES_BOOKINGS, error);
-
-	if (q == NULL)
-		return FALSE;
-	sqlite3_bind_int64(q, 1, series);
-	return collect_bookings(store, q, ret_bookings, error);
+	return bookings_of(store, Q_SERIES_BOOKINGS, series, ret_bookings,
+			   error);
 }
 
 void

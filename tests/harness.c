@@ -48,24 +48,33 @@ read_address(GSubprocess *bus)
 	return line;
 }
 
-void
-harness_init(Harness *h)
+/* A private dbus-daemon (`config_text`: its configuration, @DIR@ for
+ * the temp dir; NULL for the session one) and our connection to it, in a fresh temp dir. */
+static void
+init_bus(Harness *h, const char *prefix, const char *config_text)
 {
+	g_autoptr(GSubprocessLauncher) l =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 	g_autoptr(GError) error = NULL;
+	g_autofree char *conf = NULL, *text = NULL, *arg = NULL;
 
 	memset(h, 0, sizeof(*h));
-	h->tmpdir = g_dir_make_tmp("slotd-test-XXXXXX", &error);
+	h->tmpdir = g_dir_make_tmp(prefix, &error);
 	g_assert_no_error(error);
-	{
-		g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
-			G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	if (config_text) {
+		g_auto(GStrv) parts = g_strsplit(config_text, "@DIR@", -1);
 
-		g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL,
-						      NULL);
-		h->bus = g_subprocess_launcher_spawn(
-			l, &error, "dbus-daemon", "--session", "--nofork",
-			"--print-address", NULL);
+		g_assert_cmpint(chmod(h->tmpdir, 0711), ==, 0);
+		conf = g_build_filename(h->tmpdir, "bus.conf", NULL);
+		text = g_strjoinv(h->tmpdir, parts);
+		g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+		arg = g_strconcat("--config-file=", conf, NULL);
 	}
+	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+	h->bus = g_subprocess_launcher_spawn(l, &error, "dbus-daemon",
+					     arg ? arg : "--session",
+					     "--nofork", "--print-address",
+					     NULL);
 	g_assert_no_error(error);
 	h->address = read_address(h->bus);
 	h->conn = g_dbus_connection_new_for_address_sync(
@@ -77,6 +86,12 @@ harness_init(Harness *h)
 	h->state_dir = g_build_filename(h->tmpdir, "state", NULL);
 	h->plugin_dir = g_build_filename(harness_build_root(), "plugins", NULL);
 	h->log_path = g_build_filename(h->tmpdir, "slotd.log", NULL);
+}
+
+void
+harness_init(Harness *h)
+{
+	init_bus(h, "slotd-test-XXXXXX", NULL);
 }
 
 static void
@@ -420,7 +435,7 @@ static const char open_bus_config[] =
 	" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
 	"<busconfig>\n"
 	"  <type>session</type>\n"
-	"  <listen>unix:path=%s/bus_socket</listen>\n"
+	"  <listen>unix:path=@DIR@/bus_socket</listen>\n"
 	"  <auth>EXTERNAL</auth>\n"
 	"  <policy context=\"default\">\n"
 	"    <allow user=\"*\"/>\n"
@@ -441,50 +456,10 @@ harness_second_group(void)
 	return gr->gr_gid;
 }
 
-static char *
-read_line(GSubprocess *p)
-{
-	g_autoptr(GDataInputStream) data = g_data_input_stream_new(
-		g_subprocess_get_stdout_pipe(p));
-	g_autoptr(GError) error = NULL;
-	char *line = g_data_input_stream_read_line(data, NULL, NULL, &error);
-
-	g_assert_no_error(error);
-	g_assert_nonnull(line);
-	return line;
-}
-
 void
 harness_init_open(Harness *h)
 {
-	g_autoptr(GSubprocessLauncher) l =
-		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-	g_autoptr(GError) error = NULL;
-	g_autofree char *conf = NULL, *text = NULL, *arg = NULL;
-
-	memset(h, 0, sizeof(*h));
-	h->tmpdir = g_dir_make_tmp("slotd-open-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(chmod(h->tmpdir, 0711), ==, 0);
-	conf = g_build_filename(h->tmpdir, "bus.conf", NULL);
-	text = g_strdup_printf(open_bus_config, h->tmpdir);
-	g_assert_true(g_file_set_contents(conf, text, -1, NULL));
-	arg = g_strconcat("--config-file=", conf, NULL);
-	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
-	h->bus = g_subprocess_launcher_spawn(l, &error, "dbus-daemon", arg,
-					     "--nofork", "--print-address",
-					     NULL);
-	g_assert_no_error(error);
-	h->address = read_line(h->bus);
-	h->conn = g_dbus_connection_new_for_address_sync(
-		h->address,
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &error);
-	g_assert_no_error(error);
-	h->state_dir = g_build_filename(h->tmpdir, "state", NULL);
-	h->plugin_dir = g_build_filename(harness_build_root(), "plugins", NULL);
-	h->log_path = g_build_filename(h->tmpdir, "slotd.log", NULL);
+	init_bus(h, "slotd-open-XXXXXX", open_bus_config);
 }
 
 int
