@@ -77,12 +77,22 @@ bus_pid=""
 slotd_pid=""
 stop() {
 	trap - INT TERM EXIT
+	# Ctrl-C reaches slotd from the terminal too: give it time to stop
+	# gently, as a second signal makes it stop at once.
+	if [ "${1:-}" = INT ] && [ -n "$slotd_pid" ]; then
+		i=0
+		while [ $i -lt 50 ] && kill -0 "$slotd_pid" 2>/dev/null; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	fi
 	[ -n "$slotd_pid" ] && kill -TERM "$slotd_pid" 2>/dev/null && wait "$slotd_pid" 2>/dev/null
 	[ -n "$bus_pid" ] && kill -TERM "$bus_pid" 2>/dev/null
 	rm -f "$run/env"
 	echo "slotd and its bus stopped."
 }
-trap stop INT TERM EXIT
+trap 'stop INT' INT
+trap stop TERM EXIT
 
 # A file left by an earlier run must not be read as this bus's address.
 rm -f "$run/bus-address" "$run/bus-address.tmp" "$run/env"
