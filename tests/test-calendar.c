@@ -376,7 +376,7 @@ assert_working(int day, int month, int year)
 	g_assert_true(calendar_is_working_day(&date));
 }
 
-/* domain-facts 6.1, resolved dates. */
+/* docs/region.md, "Calendar and time": the resolved dates. */
 static void
 test_holidays_2026(void)
 {
@@ -481,7 +481,7 @@ test_deadline_easter(void)
 static void
 test_deadline_plain_week(void)
 {
-	/* domain-facts S3: contact on Tuesday -> Thursday of next week. */
+	/* docs/region.md, "Legal deadlines": contact on Tuesday -> Thursday of next week. */
 	GDate received = dmy(8, 9, 2026);
 
 	g_assert_cmpint(g_date_get_weekday(&received), ==, G_DATE_TUESDAY);

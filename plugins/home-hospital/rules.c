@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Clinical defaults from domain-facts §4 (episode templates): IV
+/* Clinical defaults from docs/region.md, "Home hospital": IV
  * antibiotics usually run 3-7 days, 5 on average; the first visit sets
  * up the line and the plan, so it is longer; fluids keep the nurse
  * through the drip; palliative follow-up is every one to three days

@@ -1,5 +1,5 @@
 /* Home hospital: tests of the shift, episode, visit and staffing
- * arithmetic, with values worked out by hand from domain-facts §4 and
+ * arithmetic, with values worked out by hand from docs/region.md (Home hospital) and
  * §8 (shifts D 07:00-15:30, E 14:30-22:30, N 22:00-07:30). */
 #include "rules.h"
 #include "staffing.h"
