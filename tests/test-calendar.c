@@ -481,7 +481,8 @@ test_deadline_easter(void)
 static void
 test_deadline_plain_week(void)
 {
-	/* docs/region.md, "Legal deadlines": contact on Tuesday -> Thursday of next week. */
+	/* docs/region.md, "Legal deadlines": contact on Tuesday ->
+	 * Thursday of next week. */
 	GDate received = dmy(8, 9, 2026);
 
 	g_assert_cmpint(g_date_get_weekday(&received), ==, G_DATE_TUESDAY);
