@@ -1,5 +1,6 @@
 /* org.slotd.Admin1: plugins, reload, backups. */
 #include "daemon.h"
+#include "health.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -124,6 +125,21 @@ backup(BusCall *call, GVariant *args, gpointer user_data)
 	bus_call_return(call, NULL);
 }
 
+/* The same facts as /healthz. */
+static void
+insert_health(Daemon *daemon, GVariantDict *d)
+{
+	HealthFacts f;
+
+	health_facts(daemon, &f);
+	g_variant_dict_insert(d, "healthy", "b", f.healthy);
+	g_variant_dict_insert(d, "loop-ok", "b", f.loop);
+	g_variant_dict_insert(d, "last-turn-ms", "x", f.last_turn_ms);
+	g_variant_dict_insert(d, "database-writable", "b", f.database);
+	g_variant_dict_insert(d, "plugins-loaded", "u", f.plugins_loaded);
+	g_variant_dict_insert(d, "plugins-refused", "u", f.plugins_refused);
+}
+
 static void
 get_status(BusCall *call, GVariant *args, gpointer user_data)
 {
@@ -149,6 +165,7 @@ get_status(BusCall *call, GVariant *args, gpointer user_data)
 	g_variant_dict_insert(&d, "unavailable-offerings", "u", unavailable);
 	g_variant_dict_insert(&d, "pending-calls", "u",
 			      bus_pending_calls(daemon->bus));
+	insert_health(daemon, &d);
 	bus_call_return(call, g_variant_new("(@a{sv})", g_variant_dict_end(&d)));
 }
 
@@ -290,7 +307,9 @@ static const BusMethod admin_methods[] = {
 	{ "GetStatus", "", "", "a{sv}", "status", get_status, BUS_ROLE_READ,
 	  errors_read,
 	  "version, region, now, horizon-complete, offerings, "
-	  "unavailable-offerings, pending-calls." },
+	  "unavailable-offerings, pending-calls, and the facts of /healthz: "
+	  "healthy, loop-ok, last-turn-ms, database-writable, "
+	  "plugins-loaded, plugins-refused." },
 	{ "ListPlugins", "", "", "a(sssu)", "plugins", list_plugins,
 	  BUS_ROLE_READ, errors_read,
 	  "Plugins: id, version, summary (or why refused), ABI major." },

@@ -86,24 +86,31 @@ json_bool(gboolean value)
 	return value ? "true" : "false";
 }
 
+void
+health_facts(Daemon *daemon, HealthFacts *ret)
+{
+	ret->loop = loop_ok(&ret->last_turn_ms);
+	ret->database = database_ok(daemon);
+	ret->horizon = daemon->extend_source == NULL;
+	count_plugins(daemon, &ret->plugins_loaded, &ret->plugins_refused);
+	ret->healthy = ret->loop && ret->database && ret->horizon &&
+		       ret->plugins_refused == 0;
+}
+
 char *
 health_check(gboolean *ret_healthy, gpointer user_data)
 {
-	Daemon *daemon = user_data;
-	gint64 since_ms;
-	gboolean loop = loop_ok(&since_ms);
-	gboolean database = database_ok(daemon);
-	gboolean horizon = daemon->extend_source == NULL;
-	guint loaded, refused;
+	HealthFacts f;
 
-	count_plugins(daemon, &loaded, &refused);
-	*ret_healthy = loop && database && horizon && refused == 0;
+	health_facts(user_data, &f);
+	*ret_healthy = f.healthy;
 	return g_strdup_printf(
 		"{\"status\":\"%s\",\"loop\":{\"ok\":%s,\"last_turn_ms\":%"
 		G_GINT64_FORMAT "},\"database\":{\"ok\":%s},"
 		"\"horizon\":{\"ok\":%s},\"plugins\":{\"ok\":%s,"
 		"\"loaded\":%u,\"refused\":%u}}\n",
-		*ret_healthy ? "ok" : "unhealthy", json_bool(loop), since_ms,
-		json_bool(database), json_bool(horizon),
-		json_bool(refused == 0), loaded, refused);
+		f.healthy ? "ok" : "unhealthy", json_bool(f.loop),
+		f.last_turn_ms, json_bool(f.database), json_bool(f.horizon),
+		json_bool(f.plugins_refused == 0), f.plugins_loaded,
+		f.plugins_refused);
 }

@@ -14,5 +14,17 @@
 
 #include "daemon.h"
 
+/* The facts /healthz and Admin1.GetStatus both answer with. */
+typedef struct {
+	gboolean loop;
+	gint64 last_turn_ms;	/* -1: never */
+	gboolean database;
+	gboolean horizon;
+	guint plugins_loaded;
+	guint plugins_refused;
+	gboolean healthy;	/* all four */
+} HealthFacts;
+
+void health_facts(Daemon *daemon, HealthFacts *ret);
 /* An HttpHealthFunc: `user_data` is the Daemon. */
 char *health_check(gboolean *ret_healthy, gpointer user_data);

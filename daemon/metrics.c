@@ -12,6 +12,9 @@ static const double time_buckets[] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, NAN
 };
 
+/* Changes that share one commit. */
+static const double batch_buckets[] = { 1, 2, 4, 8, 16, 32, 64, NAN };
+
 typedef struct {
 	const char *name;
 	Kind kind;
@@ -33,6 +36,10 @@ static const Family families[] = {
 	  "reschedule, status, needs-rebooking." },
 	{ "slotd_main_loop_lateness_seconds", HISTOGRAM, time_buckets,
 	  "How late a 10 ms main-loop timer ran: stalls of the loop." },
+	{ "slotd_commit_batch_changes", HISTOGRAM, batch_buckets,
+	  "Changes (Book, Cancel ...) that shared one COMMIT." },
+	{ "slotd_commit_duration_seconds", HISTOGRAM, time_buckets,
+	  "Time to run a batch of changes and COMMIT it." },
 	{ "slotd_http_requests_total", COUNTER, NULL,
 	  "HTTP requests answered, by route (feed, metrics, healthz, "
 	  "other) and status code." },

@@ -1,5 +1,6 @@
 /* org.slotd.Scheduler1: finding, holding and booking slots. */
 #include "daemon.h"
+#include "metrics.h"
 #include "slotd-config.h"
 
 #include <string.h>
@@ -360,6 +361,7 @@ run_batch(Daemon *daemon)
 	g_autoptr(GError) commit_error = NULL;
 	gboolean held = FALSE;
 	GQueue batch = daemon->batch;
+	gint64 began = g_get_monotonic_time();
 
 	g_queue_init(&daemon->batch);
 	if (capacity_batch_begin(daemon->capacity, &commit_error)) {
@@ -374,6 +376,9 @@ run_batch(Daemon *daemon)
 		}
 		capacity_batch_end(daemon->capacity, &commit_error);
 	}
+	metrics_observe("slotd_commit_batch_changes", NULL, batch.length);
+	metrics_observe("slotd_commit_duration_seconds", NULL,
+			(g_get_monotonic_time() - began) / 1e6);
 	while (!g_queue_is_empty(&batch))
 		change_answer(g_queue_pop_head(&batch), commit_error);
 	if (held)

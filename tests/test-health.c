@@ -125,16 +125,32 @@ test_horizon_being_filled(void)
 }
 
 /* A loop held for STALL_SECONDS: the request waits, then says so. */
+/* slotctl status (Admin1.GetStatus) says what /healthz says. */
+static void
+assert_status_says(gboolean healthy)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	int rc = harness_slotctl(&h, &out, &err, "status", NULL);
+
+	g_assert_cmpint(rc == 0, ==, healthy);
+	g_assert_nonnull(strstr(out, healthy ? "healthy:" : "loop-ok:"));
+	g_assert_nonnull(strstr(out, "database-writable:"));
+	if (!healthy)
+		g_assert_nonnull(strstr(err, "not healthy"));
+}
+
 static void
 test_held_loop(void)
 {
 	g_autofree char *checks = NULL;
 
+	assert_status_says(TRUE);
 	g_subprocess_send_signal(h.slotd, SIGUSR1);
 	g_usleep(200 * 1000);
 	g_assert_cmpint(health(&checks), ==, 503);
 	g_assert_cmpstr(checks, ==, "unhealthy loop=false database=true "
 				    "horizon=true plugins=true");
+	assert_status_says(FALSE);
 	wait_healthy(15);
 }
 

@@ -837,10 +837,45 @@ static gboolean cmd_list(Ctl *ctl, int argc, char **argv, GError **error)
 	return ok;
 }
 
+/* status: how slotd is (GetStatus, the facts of /healthz); exit 1
+ * when it is not healthy. */
+static gboolean daemon_status(Ctl *ctl, GError **error)
+{
+	static const char *const keys[] = {
+		"healthy", "loop-ok", "last-turn-ms", "database-writable",
+		"horizon-complete", "plugins-loaded", "plugins-refused",
+		"offerings", "unavailable-offerings", "pending-calls",
+		"version", "region", "now", NULL,
+	};
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) status = NULL;
+	g_autoptr(CtlTable) table = table_new(keys);
+	gboolean healthy = FALSE;
+
+	reply = client_call(ctl, CTL_IFACE_ADMIN, "GetStatus", NULL,
+			    "(a{sv})", CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	status = g_variant_get_child_value(reply, 0);
+	table_set_dict(table, table_add_row(table), status);
+	table_print_record(table, ctl_output(ctl));
+	g_variant_lookup(status, "healthy", "b", &healthy);
+	if (!healthy)
+		g_set_error(error, CTL_ERROR, CTL_ERROR_FAILED,
+			    "slotd is not healthy (see above)");
+	return healthy;
+}
+
+/* status BOOKING STATUS sets a booking's; status alone shows slotd's. */
 static gboolean cmd_status(Ctl *ctl, int argc, char **argv, GError **error)
 {
-	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 2, 2, error))
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 2, error))
 		return FALSE;
+	if (argc == 1)
+		return daemon_status(ctl, error);
+	if (argc != 3)
+		return ctl_usage_error(error, "status takes BOOKING STATUS, "
+				       "or nothing for slotd's own");
 	return ctl_void_call(ctl, CTL_IFACE_SCHEDULER, "SetStatus",
 			     g_variant_new("(ss)", argv[1], argv[2]), error);
 }
@@ -875,9 +910,9 @@ static const CtlCommand commands[] = {
 	{ "cancel-series", "SERIES", "Cancel a series' bookings still to come",
 	  cmd_cancel_series },
 	{ "list", "", "List bookings", cmd_list },
-	{ "status", "BOOKING STATUS",
+	{ "status", "[BOOKING STATUS]",
 	  "Set a booking's status (arrived, checked-in, fulfilled, noshow, "
-	  "entered-in-error)", cmd_status },
+	  "entered-in-error); alone, how slotd is", cmd_status },
 	{ "plugins", "", "List the loaded plugins", cmd_plugins },
 	{ "reload", "", "Reload the configuration and plugins", cmd_reload },
 	{ "feed-url", "UNIT",
