@@ -300,8 +300,13 @@ load_service_dir(Loader *loader, const ConfigGroup *daemon, GError **error)
 static const char *const daemon_keys[] = {
 	"state-dir", "plugin-dir", "include", "service-dir", "horizon-days",
 	"hold-max-seconds", "http-address", "feed-export-dir",
-	"feed-refresh-minutes", "cancelled-feed-days", NULL,
+	"feed-refresh-minutes", "cancelled-feed-days", "report-max-days",
+	NULL,
 };
+
+/* A report's local days are worked out in SQL from at most four DST
+ * changes (STORE_LOCAL_STEPS); any 728 days hold at most four. */
+#define REPORT_DAYS_LIMIT 728
 
 static gboolean
 http_address_is_valid(const char *address)
@@ -366,6 +371,9 @@ parse_daemon(Loader *loader, const ConfigGroup *group, GError **error)
 			      &daemon->feed_refresh_minutes, error) ||
 	    !config_read_uint(group, "cancelled-feed-days", 14, 0, 366,
 			      &daemon->cancelled_feed_days, error) ||
+	    !config_read_uint(group, "report-max-days", 400, 1,
+			      REPORT_DAYS_LIMIT, &daemon->report_max_days,
+			      error) ||
 	    !config_read_string(group, "http-address", "127.0.0.1:8470",
 				&daemon->http_address, error))
 		return FALSE;
