@@ -33,7 +33,7 @@ struct _PlannerPool {
 	gboolean closing;
 };
 
-/* ---- connections ------------------------------------------------------- */
+/* ---- connections --------------------------------------------------------- */
 
 static Store *
 take_store(PlannerPool *pool, GError **error)
@@ -117,7 +117,7 @@ worker(gpointer data, gpointer user_data)
 	g_source_set_ready_time(pool->deliver, 0);
 }
 
-/* ---- on the main context ------------------------------------------------ */
+/* ---- on the main context ------------------------------------------------- */
 
 static PlannerJob *
 next_finished(PlannerPool *pool, gboolean *ret_more)
@@ -173,7 +173,7 @@ deliver_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 
 static GSourceFuncs deliver_funcs = { .dispatch = deliver_dispatch };
 
-/* ---- the pool ------------------------------------------------------------- */
+/* ---- the pool ------------------------------------------------------------ */
 
 PlannerPool *
 planner_pool_new(const char *db_path, guint n_threads, GError **error)

@@ -9,11 +9,13 @@
 /* The longest range a report covers is [daemon] report-max-days (400
  * by default: a year and a month). A Planner1 answer has at most this
  * many rows (a capacity report's groups times periods, a deadline
- * report's bookings, a staffing plan's rows): a whole large region by
- * day for a year asks for weeks, one municipality or a shorter range.
- * Reports run on worker threads, but the answer is sent from the main
- * loop; this keeps that to tens of milliseconds. */
-#define REPORT_MAX_ROWS 20000
+ * report's bookings, a staffing plan's rows): about 5 MB. Reports run
+ * on worker threads and the reply is built a slice at a time, but the
+ * bus daemon takes the whole message before the next one from slotd,
+ * some 50 ms for 5 MB here. A year by day of the example's largest
+ * service is 11,315 rows; a larger region asks by week, for one
+ * municipality or for a shorter range. */
+#define REPORT_MAX_ROWS 12000
 /* Instants a report or plan accepts: 1970 to 2200, as FindSlots. */
 #define REPORT_TIME_MAX G_GINT64_CONSTANT(7258118400)
 
