@@ -9,13 +9,13 @@
 /* The longest range a report covers is [daemon] report-max-days (400
  * by default: a year and a month). A Planner1 answer has at most this
  * many rows (a capacity report's groups times periods, a deadline
- * report's bookings, a staffing plan's rows): about 5 MB. Reports run
+ * report's bookings, a staffing plan's rows): about 3 MB. Reports run
  * on worker threads and the reply is built a slice at a time, but the
- * bus daemon takes the whole message before the next one from slotd,
- * some 50 ms for 5 MB here. A year by day of the example's largest
- * service is 11,315 rows; a larger region asks by week, for one
- * municipality or for a shorter range. */
-#define REPORT_MAX_ROWS 12000
+ * bus daemon reads the whole message before the next one from slotd:
+ * 10-20 ms a MB here, which every other caller waits. A year by day of
+ * a service with 21 units and municipalities fits; the example's
+ * walk-in service (31) asks by week, by municipality or for 8 months. */
+#define REPORT_MAX_ROWS 8000
 /* Instants a report or plan accepts: 1970 to 2200, as FindSlots. */
 #define REPORT_TIME_MAX G_GINT64_CONSTANT(7258118400)
 

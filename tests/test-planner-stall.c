@@ -1,16 +1,16 @@
 /* Planner1 must not stall slotd's main loop (issues 17 and 20): a
  * pinger pings slotd (org.freedesktop.DBus.Peer.Ping) every 10 ms on a
  * bus connection of its own while the test runs each Planner1 call
- * over a one-year window of the example region (a 365-day horizon,
- * bookings made first), four Staffing calls at once, and a Reload
- * during a long report. The longest gap between two ping answers is
- * printed for each (10 ms is no stall at all) and must stay under
- * SLOTD_STALL_MS (100 by default; four times that in a sanitizer
- * build). The Reload that reshapes every offering runs on the main
- * loop (capacity-horizon.c): its gap is printed, not asserted. The
- * reports still count what was booked; a caller that hangs up, or a
- * stop, during a long report leaves slotd sound. The figures:
- * docs/reliability.md and docs/performance.md. */
+ * over up to a year of the example region (a 365-day horizon, bookings
+ * made first; the largest reply slotd gives among them), four Staffing
+ * calls at once, and a Reload during a long report. The longest gap
+ * between two ping answers is printed for each (10 ms is no stall at
+ * all) and must stay under SLOTD_STALL_MS (100 by default; four times
+ * that in a sanitizer build). The Reload that reshapes every offering
+ * runs on the main loop (capacity-horizon.c): its gap is printed, not
+ * asserted. The reports still count what was booked; a caller that
+ * hangs up, or a stop, during a long report leaves slotd sound. The
+ * figures: docs/reliability.md and docs/performance.md. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,15 +201,26 @@ bound_us(void)
 	return (gint64)ms * 1000 * (SLOTD_SANITIZED ? 4 : 1);
 }
 
-static void
-report_gap(const char *what, gint64 elapsed, gint64 gap, gboolean assert)
+/* A stall of slotd's own repeats every time; the machine's other load
+ * does not. A call whose gap passes the bound is measured again, up to
+ * TRIES times, and fails only if it passes every time. */
+#define TRIES 3
+
+/* Prints the figure; TRUE when it is within the bound. */
+static gboolean
+report_gap(const char *what, gint64 elapsed, gint64 gap)
 {
 	g_test_message("stall: %-44s call %7.1f ms, longest ping gap %6.1f ms",
 		       what, elapsed / 1000.0, gap / 1000.0);
-	if (assert && gap >= bound_us())
-		g_error("%s stalled slotd's main loop for %.1f ms (bound "
-			"%.1f ms; SLOTD_STALL_MS changes it)",
-			what, gap / 1000.0, bound_us() / 1000.0);
+	return gap < bound_us();
+}
+
+static void
+fail_stalled(const char *what)
+{
+	g_error("%s stalled slotd's main loop %d times over the bound of "
+		"%.1f ms (SLOTD_STALL_MS changes it)",
+		what, TRIES, bound_us() / 1000.0);
 }
 
 /* ---- calls --------------------------------------------------------------- */
@@ -232,6 +243,20 @@ year_args(const char *service, const char *by)
 				    year_from, year_to, by);
 }
 
+/* The largest reply slotd gives: the walk-in service by day for as
+ * long as fits the 8,000 rows of one reply (17 units, 13 municipalities
+ * and the region are 31 rows a day). */
+#define LARGEST_DAYS 240
+#define LARGEST_ROWS (31 * LARGEST_DAYS)
+
+static GVariant *
+largest_args(void)
+{
+	/* 240 local days, across the change to summer time. */
+	return g_variant_new_parsed("(%s, %x, %x, {'by': <'day'>})", WALK_IN,
+				    year_from, harness_local(2027, 8, 4, 0, 0));
+}
+
 static GVariant *
 deadline_args(const char *service)
 {
@@ -248,21 +273,36 @@ staffing_args(const char *service, gint64 from, gint64 to)
 
 /* Runs `method` while the pinger watches; returns its rows. */
 static GVariant *
-measured(const char *what, const char *method, GVariant *args)
+measure_once(const char *what, const char *method, GVariant *args,
+	     gboolean *ret_within)
 {
 	gint64 t0;
 	GVariant *rows;
 
-	g_variant_ref_sink(args);
 	pinger_reset();
 	t0 = g_get_monotonic_time();
 	rows = planner(method, args);
-	report_gap(what, g_get_monotonic_time() - t0, pinger_longest_gap(),
-		   TRUE);
+	*ret_within = report_gap(what, g_get_monotonic_time() - t0,
+				 pinger_longest_gap());
 	g_test_message("stall: %-44s %zu rows, %.2f MB", what,
 		       g_variant_n_children(rows),
 		       g_variant_get_size(rows) / 1e6);
-	g_variant_unref(args);
+	return rows;
+}
+
+static GVariant *
+measured(const char *what, const char *method, GVariant *args)
+{
+	g_autoptr(GVariant) owned = g_variant_ref_sink(args);
+	gboolean within = FALSE;
+	GVariant *rows = NULL;
+
+	for (guint i = 0; i < TRIES && !within; i++) {
+		g_clear_pointer(&rows, g_variant_unref);
+		rows = measure_once(what, method, owned, &within);
+	}
+	if (!within)
+		fail_stalled(what);
 	return rows;
 }
 
@@ -361,7 +401,10 @@ test_reports(void)
 {
 	g_autoptr(GVariant) daily = measured("CapacityReport, a year by day",
 					     "CapacityReport",
-					     year_args(WALK_IN, "day"));
+					     year_args(SNA, "day"));
+	g_autoptr(GVariant) largest = measured(
+		"CapacityReport walk-in, 240 days by day", "CapacityReport",
+		largest_args());
 	g_autoptr(GVariant) weekly = measured("CapacityReport, a year by week",
 					      "CapacityReport",
 					      year_args(SNA, "week"));
@@ -369,11 +412,12 @@ test_reports(void)
 						 "DeadlineReport",
 						 deadline_args(SNA));
 
-	/* 17 units, their municipalities and the region, by day. */
-	g_assert_cmpuint(g_variant_n_children(daily), >, 365 * 17);
-	/* 4 units, 4 municipalities and the region, 53 ISO weeks. */
+	/* 4 units, 4 municipalities and the region; days or ISO weeks. */
+	g_assert_cmpuint(g_variant_n_children(daily), ==, 9 * 365);
+	g_assert_cmpuint(g_variant_n_children(largest), ==, LARGEST_ROWS);
 	g_assert_cmpuint(g_variant_n_children(weekly), ==, 9 * 53);
 	/* What was booked, counted where the worker read it. */
+	g_assert_cmpuint(region_bookings(daily), ==, booked_sna);
 	g_assert_cmpuint(region_bookings(weekly), ==, booked_sna);
 	g_assert_cmpuint(count_level(deadlines, "booking"), ==, booked_sna);
 }
@@ -437,30 +481,34 @@ wait_all(Pending *pending, guint n)
 	}
 }
 
+static GVariant *
+walk_in_staffing_args(void)
+{
+	return staffing_args(WALK_IN, year_from, year_from + 399 * DAY);
+}
+
 /* Four long Staffing calls at once, each on its own connection: they
- * queue for the workers; the loop keeps answering. */
-static void
-test_four_staffing_at_once(void)
+ * queue for the workers; the loop keeps answering. Each must give the
+ * rows one call alone gives. */
+static gboolean
+four_at_once(GVariant *alone)
 {
 	GDBusConnection *conns[4];
 	Pending pending[4] = { { 0 } };
-	g_autoptr(GVariant) alone = planner(
-		"Staffing", staffing_args(WALK_IN,
-					  year_from, year_from + 399 * DAY));
 	gint64 t0;
+	gboolean within;
 
 	pinger_reset();
 	t0 = g_get_monotonic_time();
 	for (guint i = 0; i < 4; i++) {
 		conns[i] = connect_client();
 		call_async(conns[i], PLANNER, "Staffing",
-			   staffing_args(WALK_IN,
-					 year_from, year_from + 399 * DAY),
-			   "(aa{sv})", &pending[i]);
+			   walk_in_staffing_args(), "(aa{sv})", &pending[i]);
 	}
 	wait_all(pending, 4);
-	report_gap("Staffing walk-in, 399 days, four at once",
-		   g_get_monotonic_time() - t0, pinger_longest_gap(), TRUE);
+	within = report_gap("Staffing walk-in, 399 days, four at once",
+			    g_get_monotonic_time() - t0,
+			    pinger_longest_gap());
 	for (guint i = 0; i < 4; i++) {
 		g_autoptr(GVariant) rows =
 			g_variant_get_child_value(pending[i].rows, 0);
@@ -469,6 +517,19 @@ test_four_staffing_at_once(void)
 		g_variant_unref(pending[i].rows);
 		g_object_unref(conns[i]);
 	}
+	return within;
+}
+
+static void
+test_four_staffing_at_once(void)
+{
+	g_autoptr(GVariant) alone = planner("Staffing",
+					    walk_in_staffing_args());
+
+	for (guint i = 0; i < TRIES; i++)
+		if (four_at_once(alone))
+			return;
+	fail_stalled("four Staffing calls at once");
 }
 
 /* "08:30-10:00 FREQ=..." `minutes` later, or NULL to leave it. */
@@ -558,7 +619,7 @@ test_reload_reshaping_everything(void)
 	t0 = g_get_monotonic_time();
 	reload();
 	report_gap("Reload reshaping every offering (not bounded)",
-		   g_get_monotonic_time() - t0, pinger_longest_gap(), FALSE);
+		   g_get_monotonic_time() - t0, pinger_longest_gap());
 }
 
 /* The rows without third-next-available, which counts from the
@@ -597,7 +658,7 @@ test_reload_during_report(void)
 {
 	g_autofree char *entry = NULL;
 	g_autoptr(GVariant) before = planner(
-		"CapacityReport", year_args(WALK_IN, "day"));
+		"CapacityReport", largest_args());
 	g_autoptr(GDBusConnection) conn = connect_client();
 	Pending pending[1] = { { 0 } };
 	g_autoptr(GVariant) rows = NULL;
@@ -607,7 +668,7 @@ test_reload_during_report(void)
 	harness_set_key(entry, "service short-therapy", "title-fi",
 			"Lyhytterapia (uusi nimi)");
 	call_async(conn, PLANNER, "CapacityReport",
-		   year_args(WALK_IN, "day"), "(aa{sv})",
+		   largest_args(), "(aa{sv})",
 		   &pending[0]);
 	reload();
 	wait_all(pending, 1);
@@ -626,8 +687,8 @@ test_caller_gone(void)
 	Pending pending[1] = { { 0 } };
 	g_autoptr(GVariant) weekly = NULL;
 
-	call_async(conn, PLANNER, "CapacityReport", year_args(WALK_IN, "day"),
-		   "(aa{sv})", &pending[0]);
+	call_async(conn, PLANNER, "CapacityReport", largest_args(), "(aa{sv})",
+		   &pending[0]);
 	g_usleep(50000);
 	g_assert_true(g_dbus_connection_close_sync(conn, NULL, NULL));
 	while (!pending[0].done)
@@ -652,13 +713,13 @@ test_stop_during_report(void)
 	g_autoptr(GVariant) rows = NULL;
 
 	pinger_stop();
-	call_async(conn, PLANNER, "CapacityReport", year_args(WALK_IN, "day"),
-		   "(aa{sv})", &pending[0]);
+	call_async(conn, PLANNER, "CapacityReport", largest_args(), "(aa{sv})",
+		   &pending[0]);
 	g_usleep(100000);
 	g_subprocess_send_signal(h.slotd, SIGTERM);
 	wait_all(pending, 1);
 	rows = g_variant_get_child_value(pending[0].rows, 0);
-	g_assert_cmpuint(g_variant_n_children(rows), >, 365 * 17);
+	g_assert_cmpuint(g_variant_n_children(rows), ==, LARGEST_ROWS);
 	g_variant_unref(pending[0].rows);
 	g_assert_true(g_subprocess_wait(h.slotd, NULL, NULL));
 	g_assert_true(g_subprocess_get_if_exited(h.slotd));

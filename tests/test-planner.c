@@ -562,7 +562,7 @@ test_options_are_checked(void)
 }
 
 /* The bounds say what to ask instead: a window over report-max-days
- * (400) a narrower one; more rows than a reply carries (12,000: the
+ * (400) a narrower one; more rows than a reply carries (8,000: the
  * walk-in service's 17 units, their municipalities and the region are
  * 31 rows a day) weeks. */
 static void
