@@ -419,8 +419,6 @@ message_read_args(DBusMessage *message, GError **error)
 
 /* ---- GVariant -> D-Bus body ------------------------------------------ */
 
-static gboolean append_value(DBusMessageIter *iter, GVariant *value,
-			     guint depth);
 
 static gboolean
 append_basic(DBusMessageIter *iter, GVariant *value)
@@ -469,7 +467,7 @@ append_children(DBusMessageIter *iter, GVariant *value, guint depth)
 
 	g_variant_iter_init(&children, value);
 	while ((child = g_variant_iter_next_value(&children))) {
-		gboolean ok = append_value(iter, child, depth);
+		gboolean ok = bus_append_value(iter, child, depth);
 
 		g_variant_unref(child);
 		if (!ok)
@@ -491,11 +489,11 @@ append_variant(DBusMessageIter *iter, GVariant *value, guint depth)
 					      signature, &sub))
 		return FALSE;
 	return close_or_abandon(iter, &sub,
-				append_value(&sub, child, depth + 1));
+				bus_append_value(&sub, child, depth + 1));
 }
 
-static gboolean
-append_value(DBusMessageIter *iter, GVariant *value, guint depth)
+gboolean
+bus_append_value(DBusMessageIter *iter, GVariant *value, guint depth)
 {
 	const char *type = g_variant_get_type_string(value);
 	DBusMessageIter sub;
@@ -846,42 +844,60 @@ bus_call_refuse(BusCall *call, const char *name, const char *message)
 	bus_call_drop(call);
 }
 
-void
-bus_call_return(BusCall *call, GVariant *reply)
+gboolean
+bus_call_check_reply(BusCall *call, GVariant *reply)
 {
-	g_autoptr(GVariant) owned = reply ? g_variant_ref_sink(reply) : NULL;
-	const char *got = owned ? g_variant_get_type_string(owned) : "()";
-	g_autoptr(DBusMessage) message = NULL;
+	const char *got = reply ? g_variant_get_type_string(reply) : "()";
 	g_autofree char *expected = NULL;
 
-	g_return_if_fail(call != NULL);
 	expected = g_strdup_printf("(%s)", call->method->out_signature ?
 						   call->method->out_signature :
 						   "");
-	if (!g_str_equal(expected, got)) {
-		g_critical("%s.%s answered %s where its table says %s",
-			   call->interface->name, call->method->name, got,
-			   expected);
-		bus_call_refuse(call, BUS_NAME_FAILED,
-				"Internal error: the reply did not match "
-				"the method's signature");
-		return;
-	}
-	message = dbus_message_new_method_return(call->message);
-	if (owned && !message_append_args(message, owned)) {
-		g_critical("%s.%s answered a value D-Bus cannot carry "
-			   "(a maybe, handle or empty tuple in a variant)",
-			   call->interface->name, call->method->name);
-		bus_call_refuse(call, BUS_NAME_FAILED,
-				"Internal error: the reply could not be "
-				"encoded");
-		return;
-	}
+	if (g_str_equal(expected, got))
+		return TRUE;
+	g_critical("%s.%s answered %s where its table says %s",
+		   call->interface->name, call->method->name, got, expected);
+	bus_call_refuse(call, BUS_NAME_FAILED,
+			"Internal error: the reply did not match the "
+			"method's signature");
+	return FALSE;
+}
+
+void
+bus_call_refuse_unencodable(BusCall *call)
+{
+	g_critical("%s.%s answered a value D-Bus cannot carry (a maybe, "
+		   "handle or empty tuple in a variant)",
+		   call->interface->name, call->method->name);
+	bus_call_refuse(call, BUS_NAME_FAILED,
+			"Internal error: the reply could not be encoded");
+}
+
+void
+bus_call_send(BusCall *call, DBusMessage *message)
+{
 	if (!dbus_message_get_no_reply(call->message) &&
 	    !dbus_connection_send(call->connection, message, NULL))
 		g_error("out of memory");
 	observe(call->interface, call->method, NULL, call->received);
 	bus_call_drop(call);
+}
+
+void
+bus_call_return(BusCall *call, GVariant *reply)
+{
+	g_autoptr(GVariant) owned = reply ? g_variant_ref_sink(reply) : NULL;
+	g_autoptr(DBusMessage) message = NULL;
+
+	g_return_if_fail(call != NULL);
+	if (!bus_call_check_reply(call, owned))
+		return;
+	message = dbus_message_new_method_return(call->message);
+	if (owned && !message_append_args(message, owned)) {
+		bus_call_refuse_unencodable(call);
+		return;
+	}
+	bus_call_send(call, message);
 }
 
 void

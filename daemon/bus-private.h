@@ -34,6 +34,7 @@ struct _Bus {
 	GHashTable *calls;	 /* BusCall set: received, not answered */
 	GHashTable *credentials; /* unique name -> BusCredentials */
 	GHashTable *lookups;	 /* unique name -> BusLookup in flight */
+	GPtrArray *large_replies; /* BusLargeReply being built */
 	char *name;
 	char *role_groups[3];	 /* by bit of BusRole, for messages */
 	gboolean disconnected;
@@ -68,6 +69,22 @@ void bus_call_run(BusCall *call);
 void bus_call_refuse(BusCall *call, const char *name, const char *message);
 /* Frees a call: after its answer, or without one when the bus goes. */
 void bus_call_drop(BusCall *call);
+/* Whether `reply` (a tuple or NULL) fits the method's out signature;
+ * FALSE after refusing the call with Failed. */
+gboolean bus_call_check_reply(BusCall *call, GVariant *reply);
+/* Refuses with Failed a call whose reply libdbus cannot carry. */
+void bus_call_refuse_unencodable(BusCall *call);
+/* Sends the reply (unless the caller wants none) and frees the call. */
+void bus_call_send(BusCall *call, DBusMessage *message);
+/* Appends one GVariant value to a libdbus body, `depth` containers
+ * deep; FALSE for a value D-Bus cannot carry. */
+gboolean bus_append_value(DBusMessageIter *iter, GVariant *value,
+			  guint depth);
+
+/* bus-reply.c */
+/* Builds every large reply still in progress now and sends it (the
+ * bus is closing). */
+void bus_reply_finish_all(Bus *bus);
 
 /* bus.c */
 /* Looks the caller up (maybe asynchronously), then runs or refuses. */

@@ -662,6 +662,7 @@ bus_new(BusType type, const char *address, const char *name, GError **error)
 						 g_free, credentials_free);
 	bus->lookups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					     lookup_free);
+	bus->large_replies = g_ptr_array_new();
 	bus_attach(bus);
 	if (name && !bus_request_name(bus, name, error)) {
 		bus_free(bus);
@@ -717,6 +718,8 @@ bus_free(Bus *bus)
 	if (!bus)
 		return;
 	bus_release_name(bus);
+	bus_reply_finish_all(bus);
+	g_ptr_array_unref(bus->large_replies);
 	bus_flush(bus);
 	/* Calls still waiting for credentials are dropped; calls a handler
 	 * holds stay valid and answer into the closed connection. */

@@ -85,6 +85,11 @@ char *bus_introspect_xml(const BusInterface *const *interfaces);
 /* `reply` is a tuple of the out signature, or NULL for "()". Floating
  * references are sunk. Frees the call. */
 void bus_call_return(BusCall *call, GVariant *reply);
+/* bus_call_return() for a reply that may be large (a year of report
+ * rows): the elements of its arrays are appended a few milliseconds'
+ * worth at a time between the loop's other work, and it is sent when
+ * whole. Frees the call then. */
+void bus_call_return_large(BusCall *call, GVariant *reply);
 /* Maps the GError (domain, code) to its D-Bus error name. Frees the
  * call. */
 void bus_call_return_error(BusCall *call, const GError *error);

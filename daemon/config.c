@@ -301,8 +301,12 @@ static const char *const daemon_keys[] = {
 	"state-dir", "plugin-dir", "include", "service-dir", "horizon-days",
 	"hold-max-seconds", "http-address", "feed-export-dir",
 	"feed-refresh-minutes", "cancelled-feed-days", "http-max-connections",
-	"http-idle-seconds", "metrics-token", NULL,
+	"http-idle-seconds", "metrics-token", "report-max-days", NULL,
 };
+
+/* A report's local days are worked out in SQL from at most four DST
+ * changes (STORE_LOCAL_STEPS); any 728 days hold at most four. */
+#define REPORT_DAYS_LIMIT 728
 
 static gboolean
 http_address_is_valid(const char *address)
@@ -371,6 +375,9 @@ parse_daemon(Loader *loader, const ConfigGroup *group, GError **error)
 			      &daemon->http_max_connections, error) ||
 	    !config_read_uint(group, "http-idle-seconds", 30, 1, 3600,
 			      &daemon->http_idle_seconds, error) ||
+	    !config_read_uint(group, "report-max-days", 400, 1,
+			      REPORT_DAYS_LIMIT, &daemon->report_max_days,
+			      error) ||
 	    !config_read_string(group, "http-address", "127.0.0.1:8470",
 				&daemon->http_address, error) ||
 	    !config_read_string(group, "metrics-token", "",

@@ -16,6 +16,10 @@
 #define DRAIN_SECONDS 5
 /* Bookings needing rebooking named one by one in the log, at most. */
 #define REBOOK_LOG_MAX 100
+/* Planner1 calls that run at once, each on a worker thread with a
+ * read-only connection; more wait their turn. Two leave a core of the
+ * smallest machines to the main loop. */
+#define PLANNER_THREADS 2
 
 static const BusInterface *const object_interfaces[] = {
 	&scheduler_interface, &planner_interface, &admin_interface, NULL
@@ -277,6 +281,10 @@ daemon_start(Daemon *daemon, GError **error)
 		return FALSE;
 	daemon->capacity = capacity_new(daemon->region, daemon->store,
 					daemon->plugins);
+	daemon->planner = planner_pool_new(store_path(daemon->store),
+					   PLANNER_THREADS, error);
+	if (!daemon->planner)
+		return FALSE;
 	if (daemon->clock_func)
 		capacity_set_clock(daemon->capacity, daemon->clock_func, NULL);
 	scheduler_connect_signals(daemon);
@@ -396,6 +404,9 @@ daemon_finish(Daemon *daemon)
 {
 	if (daemon->capacity)
 		scheduler_flush(daemon);
+	/* Before the bus, the store and the region: running reports end
+	 * and are answered. */
+	g_clear_pointer(&daemon->planner, planner_pool_free);
 	destroy_source(&daemon->extend_source);
 	destroy_source(&daemon->daily_source);
 	destroy_source(&daemon->hold_source);

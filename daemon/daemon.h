@@ -1,5 +1,6 @@
 /* The daemon: owns the region snapshot, the store, the plugins, the
- * capacity engine, the bus and the feed server, in that start order. */
+ * capacity engine, the planner's workers, the bus and the feed server,
+ * in that start order. */
 #pragma once
 
 #include <glib.h>
@@ -7,6 +8,7 @@
 #include "bus.h"
 #include "capacity.h"
 #include "config.h"
+#include "planner-pool.h"
 
 typedef struct _Http Http;
 
@@ -26,6 +28,7 @@ typedef struct {
 	Store *store;
 	PluginHost *plugins;
 	Capacity *capacity;
+	PlannerPool *planner;	/* Planner1's worker threads */
 	Bus *bus;
 	Http *http;
 	GMainLoop *loop;

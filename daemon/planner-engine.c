@@ -1,12 +1,21 @@
 /* The planning engine: a SlotdPlan carries one Staffing request to a
  * plugin's plan hook, with read access to the service's offerings, its
- * slots and its booking history. */
+ * slots and its booking history.
+ *
+ * The hook runs on a Planner1 worker thread: everything it reaches
+ * through SlotdPlan is the call's own (its region snapshot, the
+ * worker's read-only store connection), never the Capacity. A hook may
+ * also read its offerings (slotd_offering_* getters of the
+ * configuration as loaded, not the slotd_offering_get_* readers of
+ * configure) and use the time and queueing functions; the plugins
+ * here do no more (slotd-plugin(7)). */
 #include "planner-engine.h"
 
 #include "capacity-private.h"
+#include "report.h"
 
 struct _SlotdPlan {
-	Capacity *capacity;
+	Store *store;		/* the worker's read-only connection */
 	GPtrArray *offerings;	/* SlotdOffering*, available ones */
 	gint64 from;
 	gint64 to;
@@ -88,7 +97,7 @@ slotd_plan_history(SlotdPlan *plan, const SlotdOffering *offering,
 				 .to = to };
 	g_autoptr(GError) error = NULL;
 
-	if (!store_list_bookings(plan->capacity->store, &f, rows, &error))
+	if (!store_list_bookings(plan->store, &f, rows, &error))
 		g_warning("cannot read booking history: %s", error->message);
 	for (guint i = 0; i < rows->len; i++) {
 		StoreBooking *b = rows->pdata[i];
@@ -122,8 +131,8 @@ slotd_plan_slots(SlotdPlan *plan, const SlotdOffering *offering, gint64 from,
 	g_autoptr(GError) error = NULL;
 
 	g_array_set_clear_func(rows, (GDestroyNotify)store_slot_clear);
-	if (!store_list_slots(plan->capacity->store, offering->id, from, to,
-			      rows, &error))
+	if (!store_list_slots(plan->store, offering->id, from, to, rows,
+			      &error))
 		g_warning("cannot read slots: %s", error->message);
 	for (guint i = 0; i < rows->len; i++) {
 		SlotdSlotInfo info;
@@ -167,6 +176,18 @@ check_unread_options(SlotdPlan *plan, GError **error)
 	return TRUE;
 }
 
+static gboolean
+check_rows(SlotdPlan *plan, GError **error)
+{
+	if (plan->rows->len <= REPORT_MAX_ROWS)
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "the staffing plan would have %u rows, more than %d; ask "
+		    "for a shorter range (from, to)",
+		    plan->rows->len, REPORT_MAX_ROWS);
+	return FALSE;
+}
+
 static void
 plan_clear(SlotdPlan *plan)
 {
@@ -177,38 +198,45 @@ plan_clear(SlotdPlan *plan)
 	g_ptr_array_unref(plan->keep);
 }
 
-gboolean
-planner_staffing(Capacity *capacity, const char *service_id,
-		 GVariant *options, gint64 from, gint64 to,
-		 GPtrArray **ret_rows, GError **error)
+const SlotdKindOps *
+planner_kind(Capacity *capacity, const char *service_id, GError **error)
 {
 	const SlotdKindOps *ops = capacity_service_kind(capacity, service_id,
 							error);
-	g_autoptr(GPtrArray) all = NULL;
-	SlotdPlan plan = { capacity };
-	gboolean ok;
+	const Service *service;
 
-	if (!ops)
-		return FALSE;
-	if (!ops->plan) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
-			    "the service '%s' (kind %s) has no staffing "
-			    "model",
-			    service_id, capacity_region(capacity)
-						 ->service_by_id
-					? ((Service *)g_hash_table_lookup(
-						   capacity_region(capacity)
-							   ->service_by_id,
-						   service_id))
-						  ->kind
-					: "?");
-		return FALSE;
-	}
-	all = region_service_offerings(capacity_region(capacity), service_id);
-	plan.offerings = g_ptr_array_new();
+	if (!ops || ops->plan)
+		return ops;
+	service = region_find_service(capacity_region(capacity), service_id);
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "the service '%s' (kind %s) has no staffing model",
+		    service_id, service ? service->kind : "?");
+	return NULL;
+}
+
+/* The service's available offerings, borrowed from the region. */
+static GPtrArray *
+available_offerings(const Region *region, const char *service_id)
+{
+	g_autoptr(GPtrArray) all = region_service_offerings(region,
+							    service_id);
+	GPtrArray *available = g_ptr_array_new();
+
 	for (guint i = 0; i < all->len; i++)
 		if (((SlotdOffering *)all->pdata[i])->available)
-			g_ptr_array_add(plan.offerings, all->pdata[i]);
+			g_ptr_array_add(available, all->pdata[i]);
+	return available;
+}
+
+gboolean
+planner_plan(const PlanSource *source, const SlotdKindOps *ops,
+	     const char *service_id, GVariant *options, gint64 from,
+	     gint64 to, GPtrArray **ret_rows, GError **error)
+{
+	SlotdPlan plan = { source->store };
+	gboolean ok;
+
+	plan.offerings = available_offerings(source->region, service_id);
 	plan.from = from;
 	plan.to = to;
 	plan.options = options;
@@ -217,9 +245,22 @@ planner_staffing(Capacity *capacity, const char *service_id,
 	plan.rows = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)g_variant_unref);
 	plan.keep = g_ptr_array_new_with_free_func(g_free);
-	ok = ops->plan(&plan, error) && check_unread_options(&plan, error);
+	ok = ops->plan(&plan, error) && check_unread_options(&plan, error) &&
+	     check_rows(&plan, error);
 	if (ok)
 		*ret_rows = g_ptr_array_ref(plan.rows);
 	plan_clear(&plan);
 	return ok;
+}
+
+gboolean
+planner_staffing(Capacity *capacity, const char *service_id,
+		 GVariant *options, gint64 from, gint64 to,
+		 GPtrArray **ret_rows, GError **error)
+{
+	const SlotdKindOps *ops = planner_kind(capacity, service_id, error);
+	PlanSource source = plan_source_of(capacity);
+
+	return ops != NULL && planner_plan(&source, ops, service_id, options,
+					   from, to, ret_rows, error);
 }

@@ -1,6 +1,15 @@
 /* org.slotd.Planner1: capacity, access and deadline reports and the
  * plugins' staffing plans. Every method only reads: a what-if option
- * (extra-staff ...) recomputes the rows and changes nothing. */
+ * (extra-staff ...) recomputes the rows and changes nothing.
+ *
+ * Nothing long runs on the main loop (issue 17). A handler checks at
+ * the door what needs no database, takes a reference to the region
+ * snapshot and the clock reading, and hands the call to the planner
+ * pool (planner-pool.c): the reads and the computation run on a worker
+ * thread with a read-only connection of its own, and only the reply is
+ * sent from the main loop. A Reload meanwhile swaps the daemon's
+ * region, not the call's. A caller that has gone by then is answered
+ * all the same; the bus drops the reply. */
 #include "daemon.h"
 
 #include "calendar.h"
@@ -39,6 +48,73 @@ static const SlotdOptionSpec deadline_keys[] = {
 	{ NULL }
 };
 
+/* One call on its way through the pool. */
+typedef struct {
+	BusCall *call;
+	Region *region;		/* a reference: the call's snapshot */
+	gint64 now;		/* the daemon's clock when it came */
+	GVariant *options;	/* a{sv}; holds the query's strings */
+	ReportQuery query;	/* Staffing: service, from and to only */
+	const SlotdKindOps *ops; /* Staffing: the kind's plan hook */
+	GVariant *passed;	/* Staffing: the options for the plugin */
+} PlanCall;
+
+static PlanCall *
+plan_call_new(Daemon *daemon, BusCall *call)
+{
+	PlanCall *pc = g_new0(PlanCall, 1);
+
+	pc->call = call;
+	pc->region = region_ref(capacity_region(daemon->capacity));
+	pc->now = capacity_now(daemon->capacity);
+	return pc;
+}
+
+/* On the main context: the last reference to an old region may go. */
+static void
+plan_call_free(gpointer data)
+{
+	PlanCall *pc = data;
+
+	g_clear_pointer(&pc->options, g_variant_unref);
+	g_clear_pointer(&pc->passed, g_variant_unref);
+	region_unref(pc->region);
+	g_free(pc);
+}
+
+static void
+plan_call_done(gpointer data, GVariant *reply, const GError *error)
+{
+	PlanCall *pc = data;
+
+	if (reply)
+		bus_call_return_large(pc->call, reply);
+	else
+		bus_call_return_error(pc->call, error);
+}
+
+static void
+plan_call_refuse(PlanCall *pc, const GError *error)
+{
+	bus_call_return_error(pc->call, error);
+	plan_call_free(pc);
+}
+
+static void
+plan_call_start(Daemon *daemon, PlanCall *pc, PlannerJobFunc run)
+{
+	planner_pool_push(daemon->planner, run, plan_call_done, pc,
+			  plan_call_free);
+}
+
+static PlanSource
+plan_call_source(PlanCall *pc, Store *store)
+{
+	PlanSource source = { pc->region, store, pc->now };
+
+	return source;
+}
+
 static GVariant *
 rows_reply(GPtrArray *rows)
 {
@@ -50,14 +126,46 @@ rows_reply(GPtrArray *rows)
 	return g_variant_new("(aa{sv})", &b);
 }
 
-static void
-reply_rows(BusCall *call, gboolean ok, GPtrArray *rows, GError *error)
+/* ---- reports (on a worker) ----------------------------------------------- */
+
+static GVariant *
+run_capacity_report(Store *store, gpointer data, GError **error)
 {
-	if (ok)
-		bus_call_return(call, rows_reply(rows));
-	else
-		bus_call_return_error(call, error);
+	PlanCall *pc = data;
+	PlanSource source = plan_call_source(pc, store);
+	g_autoptr(GPtrArray) rows = NULL;
+
+	if (!report_capacity(&source, &pc->query, &rows, error))
+		return NULL;
+	return rows_reply(rows);
 }
+
+static GVariant *
+run_deadline_report(Store *store, gpointer data, GError **error)
+{
+	PlanCall *pc = data;
+	PlanSource source = plan_call_source(pc, store);
+	g_autoptr(GPtrArray) rows = NULL;
+
+	if (!report_deadlines(&source, &pc->query, &rows, error))
+		return NULL;
+	return rows_reply(rows);
+}
+
+static GVariant *
+run_staffing(Store *store, gpointer data, GError **error)
+{
+	PlanCall *pc = data;
+	PlanSource source = plan_call_source(pc, store);
+	g_autoptr(GPtrArray) rows = NULL;
+
+	if (!planner_plan(&source, pc->ops, pc->query.service, pc->passed,
+			  pc->query.from, pc->query.to, &rows, error))
+		return NULL;
+	return rows_reply(rows);
+}
+
+/* ---- reports (at the door) ----------------------------------------------- */
 
 /* The query of CapacityReport and DeadlineReport; its strings live as
  * long as `options`. */
@@ -92,36 +200,33 @@ read_query(GVariant *args, const SlotdOptionSpec *keys, ReportQuery *ret,
 }
 
 static void
+start_report(Daemon *daemon, BusCall *call, GVariant *args,
+	     const SlotdOptionSpec *keys, PlannerJobFunc run)
+{
+	PlanCall *pc = plan_call_new(daemon, call);
+	g_autoptr(GError) error = NULL;
+
+	if (read_query(args, keys, &pc->query, &pc->options, &error))
+		plan_call_start(daemon, pc, run);
+	else
+		plan_call_refuse(pc, error);
+}
+
+static void
 capacity_report(BusCall *call, GVariant *args, gpointer user_data)
 {
-	Daemon *daemon = user_data;
-	g_autoptr(GVariant) options = NULL;
-	g_autoptr(GPtrArray) rows = NULL;
-	g_autoptr(GError) error = NULL;
-	ReportQuery query = { 0 };
-	gboolean ok;
-
-	ok = read_query(args, capacity_keys, &query, &options, &error) &&
-	     report_capacity(daemon->capacity, &query, &rows, &error);
-	reply_rows(call, ok, rows, error);
+	start_report(user_data, call, args, capacity_keys,
+		     run_capacity_report);
 }
 
 static void
 deadline_report(BusCall *call, GVariant *args, gpointer user_data)
 {
-	Daemon *daemon = user_data;
-	g_autoptr(GVariant) options = NULL;
-	g_autoptr(GPtrArray) rows = NULL;
-	g_autoptr(GError) error = NULL;
-	ReportQuery query = { 0 };
-	gboolean ok;
-
-	ok = read_query(args, deadline_keys, &query, &options, &error) &&
-	     report_deadlines(daemon->capacity, &query, &rows, &error);
-	reply_rows(call, ok, rows, error);
+	start_report(user_data, call, args, deadline_keys,
+		     run_deadline_report);
 }
 
-/* ---- Staffing ---------------------------------------------------------- */
+/* ---- Staffing (at the door) ---------------------------------------------- */
 
 /* The same local time `days` days later, across a DST change too. */
 static gint64
@@ -169,36 +274,23 @@ range_option(GVariant *options, const char *key, gboolean *ret_given,
 	return FALSE;
 }
 
-static gboolean
-range_ok(gint64 from, gint64 to)
-{
-	return from >= 0 && to <= REPORT_TIME_MAX && from < to &&
-	       to - from <= (gint64)REPORT_MAX_DAYS * 86400;
-}
-
 /* `from` and `to` are the planner's own keys; the rest go to the
  * plugin, which refuses what it does not know. A start alone plans
  * the week from it. */
 static gboolean
-staffing_range(Capacity *capacity, GVariant *options, gint64 *ret_from,
-	       gint64 *ret_to, GError **error)
+staffing_range(PlanCall *pc, GError **error)
 {
+	gint64 *from = &pc->query.from, *to = &pc->query.to;
 	gboolean from_given, to_given;
 
-	current_week(capacity_now(capacity), ret_from, ret_to);
-	if (!range_option(options, "from", &from_given, ret_from, error) ||
-	    !range_option(options, "to", &to_given, ret_to, error))
+	current_week(pc->now, from, to);
+	if (!range_option(pc->options, "from", &from_given, from, error) ||
+	    !range_option(pc->options, "to", &to_given, to, error))
 		return FALSE;
-	if (from_given && !to_given && *ret_from >= 0 &&
-	    *ret_from < REPORT_TIME_MAX)
-		*ret_to = local_days_later(*ret_from, WEEK_DAYS);
-	if (range_ok(*ret_from, *ret_to))
-		return TRUE;
-	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
-		    "staffing needs from before to (UTC seconds), at most %d "
-		    "days apart",
-		    REPORT_MAX_DAYS);
-	return FALSE;
+	if (from_given && !to_given && *from >= 0 &&
+	    *from < REPORT_TIME_MAX)
+		*to = local_days_later(*from, WEEK_DAYS);
+	return report_check_range(pc->region, *from, *to, error);
 }
 
 static GVariant *
@@ -221,23 +313,19 @@ static void
 staffing(BusCall *call, GVariant *args, gpointer user_data)
 {
 	Daemon *daemon = user_data;
-	g_autoptr(GVariant) options = NULL;
-	g_autoptr(GVariant) passed = NULL;
-	g_autoptr(GPtrArray) rows = NULL;
+	PlanCall *pc = plan_call_new(daemon, call);
 	g_autoptr(GError) error = NULL;
-	const char *service;
-	gint64 from = 0, to = 0;
-	gboolean ok;
 
-	g_variant_get(args, "(&s@a{sv})", &service, &options);
-	ok = validate_id(service, "service", &error) &&
-	     staffing_range(daemon->capacity, options, &from, &to, &error);
-	if (ok) {
-		passed = plugin_options(options);
-		ok = planner_staffing(daemon->capacity, service, passed, from,
-				      to, &rows, &error);
+	g_variant_get(args, "(&s@a{sv})", &pc->query.service, &pc->options);
+	if (!validate_id(pc->query.service, "service", &error) ||
+	    !staffing_range(pc, &error) ||
+	    !(pc->ops = planner_kind(daemon->capacity, pc->query.service,
+				     &error))) {
+		plan_call_refuse(pc, error);
+		return;
 	}
-	reply_rows(call, ok, rows, error);
+	pc->passed = plugin_options(pc->options);
+	plan_call_start(daemon, pc, run_staffing);
 }
 
 static const BusMethod planner_methods[] = {

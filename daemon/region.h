@@ -135,6 +135,7 @@ typedef struct {
 	char *feed_export_dir;	/* NULL = off */
 	guint feed_refresh_minutes;
 	guint cancelled_feed_days; /* cancelled bookings stay in feeds */
+	guint report_max_days;	/* longest Planner1 window; default 400 */
 	char *region_id;
 	char *region_name_fi;
 	char *region_name_sv;

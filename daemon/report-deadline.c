@@ -40,7 +40,7 @@ typedef struct {
 } Tally;
 
 typedef struct {
-	Capacity *capacity;
+	Store *store;
 	const Service *service;
 	gint64 now;
 	gboolean whole_region;	/* no unit or municipality filter */
@@ -136,9 +136,8 @@ find_next_free(DeadlineReport *r, Tally *tally, GError **error)
 {
 	g_autoptr(GArray) starts = g_array_new(FALSE, FALSE, sizeof(gint64));
 
-	if (!store_plan_next_free(capacity_store(r->capacity),
-				  tally->offering->id, r->now, 1, starts,
-				  error))
+	if (!store_plan_next_free(r->store, tally->offering->id, r->now, 1,
+				  starts, error))
 		return FALSE;
 	tally->next_free = starts->len ? g_array_index(starts, gint64, 0) : -1;
 	return TRUE;
@@ -216,15 +215,14 @@ add_summaries(DeadlineReport *r, GError **error)
 /* ---- the report -------------------------------------------------------- */
 
 static void
-report_init(DeadlineReport *r, Capacity *capacity, const ReportQuery *query,
-	    GPtrArray *offerings)
+report_init(DeadlineReport *r, const PlanSource *source,
+	    const ReportQuery *query, GPtrArray *offerings)
 {
 	Tally region = { NULL, .next_free = -1 };
 
-	r->capacity = capacity;
-	r->service = region_find_service(capacity_region(capacity),
-					 query->service);
-	r->now = capacity_now(capacity);
+	r->store = source->store;
+	r->service = region_find_service(source->region, query->service);
+	r->now = source->now;
 	r->whole_region = query->unit == NULL && query->municipality == NULL;
 	r->tallies = g_hash_table_new(g_str_hash, g_str_equal);
 	r->order = g_array_sized_new(FALSE, FALSE, sizeof(Tally),
@@ -254,8 +252,20 @@ report_clear(DeadlineReport *r)
 	g_clear_pointer(&r->rows, g_ptr_array_unref);
 }
 
+static gboolean
+check_size(const GPtrArray *referrals, GError **error)
+{
+	if (referrals->len <= REPORT_MAX_ROWS)
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "the report would have %u bookings, more than %d; ask "
+		    "for one unit or municipality, or for a narrower window",
+		    referrals->len, REPORT_MAX_ROWS);
+	return FALSE;
+}
+
 gboolean
-report_deadlines(Capacity *capacity, const ReportQuery *query,
+report_deadlines(const PlanSource *source, const ReportQuery *query,
 		 GPtrArray **ret_rows, GError **error)
 {
 	g_autoptr(GPtrArray) offerings = NULL;
@@ -264,11 +274,12 @@ report_deadlines(Capacity *capacity, const ReportQuery *query,
 	DeadlineReport r = { 0 };
 	gboolean ok;
 
-	if (!report_scope(capacity, query, &offerings, error) ||
-	    !store_plan_referrals(capacity_store(capacity), query->service,
-				  query->from, query->to, referrals, error))
+	if (!report_scope(source, query, &offerings, error) ||
+	    !store_plan_referrals(source->store, query->service, query->from,
+				  query->to, referrals, error) ||
+	    !check_size(referrals, error))
 		return FALSE;
-	report_init(&r, capacity, query, offerings);
+	report_init(&r, source, query, offerings);
 	for (guint i = 0; i < referrals->len; i++)
 		add_referral(&r, referrals->pdata[i]);
 	ok = add_summaries(&r, error);

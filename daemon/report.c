@@ -130,22 +130,24 @@ local_clock_init(StoreLocalClock *clock, gint64 from, gint64 to)
 
 /* ---- scope ----------------------------------------------------------- */
 
-static gboolean
-check_range(const ReportQuery *query, GError **error)
+gboolean
+report_check_range(const Region *region, gint64 from, gint64 to,
+		   GError **error)
 {
-	if (query->from < 0 || query->to > REPORT_TIME_MAX ||
-	    query->to <= query->from) {
+	guint max_days = region->daemon.report_max_days;
+
+	if (from < 0 || to > REPORT_TIME_MAX || to <= from) {
 		g_set_error_literal(error, SLOTD_ERROR,
 				    SLOTD_ERROR_INVALID_ARGS,
 				    "give a range with from before to, in UTC "
 				    "seconds");
 		return FALSE;
 	}
-	if (query->to - query->from > (gint64)REPORT_MAX_DAYS * DAY_SECONDS) {
+	if (to - from > (gint64)max_days * DAY_SECONDS) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
-			    "a report covers at most %d days; ask for a "
-			    "shorter range",
-			    REPORT_MAX_DAYS);
+			    "a report or plan covers at most %u days "
+			    "(report-max-days); ask for a narrower window",
+			    max_days);
 		return FALSE;
 	}
 	return TRUE;
@@ -188,10 +190,10 @@ in_scope(const SlotdOffering *offering, const Unit *unit,
 }
 
 gboolean
-report_scope(Capacity *capacity, const ReportQuery *query,
+report_scope(const PlanSource *source, const ReportQuery *query,
 	     GPtrArray **ret_offerings, GError **error)
 {
-	Region *region = capacity_region(capacity);
+	Region *region = source->region;
 	g_autoptr(GPtrArray) all = NULL;
 	g_autoptr(GPtrArray) scope = g_ptr_array_new();
 	const Municipality *municipality;
@@ -203,7 +205,7 @@ report_scope(Capacity *capacity, const ReportQuery *query,
 			    query->service);
 		return FALSE;
 	}
-	if (!check_range(query, error) ||
+	if (!report_check_range(region, query->from, query->to, error) ||
 	    !resolve_filters(region, query, &unit, &municipality, error))
 		return FALSE;
 	all = region_service_offerings(region, query->service);
@@ -312,15 +314,16 @@ group_free(gpointer data)
 }
 
 static void
-report_init(CapacityReport *r, Capacity *capacity, const ReportQuery *query)
+report_init(CapacityReport *r, const PlanSource *source,
+	    const ReportQuery *query)
 {
 	ReportBy by = query->by;
 	gint64 first_day = report_local_day(query->from);
 	gint64 last_day = report_local_day(query->to - 1);
 
 	r->query = query;
-	r->store = capacity_store(capacity);
-	r->now = capacity_now(capacity);
+	r->store = source->store;
+	r->now = source->now;
 	local_clock_init(&r->clock, query->from, query->to);
 	r->first_period = period_of_day(by, first_day);
 	r->n_periods = (guint)(period_of_day(by, last_day) - r->first_period +
@@ -478,7 +481,8 @@ check_size(const CapacityReport *r, GError **error)
 		return TRUE;
 	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
 		    "the report would have %u rows, more than %d; ask by "
-		    "week, for fewer units or for a shorter range",
+		    "week, for one unit or municipality, or for a narrower "
+		    "window",
 		    r->groups->len * r->n_periods, REPORT_MAX_ROWS);
 	return FALSE;
 }
@@ -575,16 +579,16 @@ make_rows(CapacityReport *r)
 }
 
 gboolean
-report_capacity(Capacity *capacity, const ReportQuery *query,
+report_capacity(const PlanSource *source, const ReportQuery *query,
 		GPtrArray **ret_rows, GError **error)
 {
 	g_autoptr(GPtrArray) offerings = NULL;
 	CapacityReport r = { 0 };
 	gboolean ok;
 
-	if (!report_scope(capacity, query, &offerings, error))
+	if (!report_scope(source, query, &offerings, error))
 		return FALSE;
-	report_init(&r, capacity, query);
+	report_init(&r, source, query);
 	build_groups(&r, offerings);
 	ok = check_size(&r, error) && gather(&r, offerings, error);
 	if (ok)

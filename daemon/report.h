@@ -4,15 +4,19 @@
  * Planner1 answers with; nothing here changes the store. */
 #pragma once
 
-#include "capacity.h"
 #include "deadline.h"
+#include "plan-source.h"
 
-/* The longest range a report covers: a year and a month of days keeps
- * one report to a few thousand rows and milliseconds of SQL. */
-#define REPORT_MAX_DAYS 400
-/* A capacity report answers at most this many rows (groups times
- * periods): a whole large region by day for a year asks for weeks. */
-#define REPORT_MAX_ROWS 20000
+/* The longest range a report covers is [daemon] report-max-days (400
+ * by default: a year and a month). A Planner1 answer has at most this
+ * many rows (a capacity report's groups times periods, a deadline
+ * report's bookings, a staffing plan's rows): about 3 MB. Reports run
+ * on worker threads and the reply is built a slice at a time, but the
+ * bus daemon reads the whole message before the next one from slotd:
+ * 10-20 ms a MB here, which every other caller waits. A year by day of
+ * a service with 21 units and municipalities fits; the example's
+ * walk-in service (31) asks by week, by municipality or for 8 months. */
+#define REPORT_MAX_ROWS 8000
 /* Instants a report or plan accepts: 1970 to 2200, as FindSlots. */
 #define REPORT_TIME_MAX G_GINT64_CONSTANT(7258118400)
 
@@ -38,23 +42,28 @@ typedef struct {
  * free slots), median-lead-time (seconds, -1 without bookings). A unit
  * filter gives unit rows only; a municipality filter its units and
  * its own rows. */
-gboolean report_capacity(Capacity *capacity, const ReportQuery *query,
+gboolean report_capacity(const PlanSource *source, const ReportQuery *query,
 			 GPtrArray **ret_rows, GError **error);
 
 /* DeadlineReport rows: one per live booking with a referral time that
  * starts in the range and falls under a deadline rule (level
  * "booking"), then one per unit and one for the region (counts and
- * at-risk). See report-deadline.c for how rules are chosen. */
-gboolean report_deadlines(Capacity *capacity, const ReportQuery *query,
+ * at-risk). See report-deadline.c for how rules are chosen. More than
+ * REPORT_MAX_ROWS bookings are refused (InvalidArgs). */
+gboolean report_deadlines(const PlanSource *source, const ReportQuery *query,
 			  GPtrArray **ret_rows, GError **error);
 
 /* ---- shared by report.c and report-deadline.c ----------------------- */
 
 /* Checks the service, the range and the filters; `ret_offerings` gets
- * the service's offerings in scope (borrowed), in configuration order.
- * NoSuchService, NoSuchUnit or InvalidArgs. */
-gboolean report_scope(Capacity *capacity, const ReportQuery *query,
+ * the service's offerings in scope (borrowed from the source's region),
+ * in configuration order. NoSuchService, NoSuchUnit or InvalidArgs. */
+gboolean report_scope(const PlanSource *source, const ReportQuery *query,
 		      GPtrArray **ret_offerings, GError **error);
+/* Whether [from, to) is a range a report or plan may cover: from before
+ * to, within 1970-2200, at most report-max-days long (InvalidArgs). */
+gboolean report_check_range(const Region *region, gint64 from, gint64 to,
+			    GError **error);
 /* Days since 1970-01-01 on the Europe/Helsinki calendar, and back to
  * the UTC instant of that day's local midnight. */
 gint64 report_local_day(gint64 utc);

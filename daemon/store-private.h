@@ -32,6 +32,8 @@ typedef enum {
 	Q_ROLLBACK_TO = Q_RELEASE + MAX_SAVEPOINTS,
 	Q_USER_VERSION = Q_ROLLBACK_TO + MAX_SAVEPOINTS,
 	Q_JOURNAL_MODE,
+	Q_JOURNAL_MODE_READ,
+	Q_BEGIN_READ,
 	Q_CHECKPOINT,
 	Q_MAX_GENERATION,
 	Q_SLOT_UPSERT,
@@ -108,6 +110,7 @@ struct _Store {
 	GPtrArray *savepoints;	/* the caller's names, outermost first */
 	gboolean in_transaction; /* between store_begin and commit/rollback */
 	gboolean op_began;	/* the running op savepoint began a txn */
+	gboolean readonly;	/* store_open_readonly(): a worker's reader */
 	gint64 generation;
 };
 

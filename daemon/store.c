@@ -182,6 +182,8 @@ static const char *const core_sql[N_QUERIES] = {
 	SAVEPOINT_SQL(3),
 	[Q_USER_VERSION] = "PRAGMA user_version",
 	[Q_JOURNAL_MODE] = "PRAGMA journal_mode = WAL",
+	[Q_JOURNAL_MODE_READ] = "PRAGMA journal_mode",
+	[Q_BEGIN_READ] = "BEGIN DEFERRED",
 	[Q_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
 	[Q_MAX_GENERATION] = "SELECT coalesce(max(generation), 0) FROM slot",
 	[Q_SLOT_UPSERT] =
@@ -498,22 +500,13 @@ exec_script(Store *store, const char *sql, GError **error)
 	return rc == SQLITE_OK || store_fail(store, rc, sql, error);
 }
 
+/* Sets (the main connection) or reads (a reader) the journal mode. */
 static gboolean
-configure(Store *store, GError **error)
+check_wal(Store *store, QueryId id, GError **error)
 {
-	g_auto(Query) q = NULL;
+	g_auto(Query) q = store_query(store, id, error);
 	int rc;
 
-	sqlite3_extended_result_codes(store->db, 1);
-	sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
-	/* Savepoint journals stay in memory: one temp file per booking
-	 * would otherwise land in /var/tmp (measured in bench/). */
-	if (!exec_script(store, "PRAGMA synchronous = FULL;"
-			 "PRAGMA foreign_keys = ON;"
-			 "PRAGMA temp_store = MEMORY;"
-			 "PRAGMA trusted_schema = OFF;", error))
-		return FALSE;
-	q = store_query(store, Q_JOURNAL_MODE, error);
 	if (q == NULL)
 		return FALSE;
 	rc = sqlite3_step(q);
@@ -521,8 +514,36 @@ configure(Store *store, GError **error)
 		return store_fail_query(store, rc, q, error);
 	/* Still correct without WAL, but readers would block writers. */
 	if (g_strcmp0((const char *)sqlite3_column_text(q, 0), "wal") != 0)
-		g_warning("the database could not switch to WAL mode");
+		g_warning("the database is not in WAL mode: readers and the "
+			  "writer wait for each other");
 	return TRUE;
+}
+
+static gboolean
+configure(Store *store, GError **error)
+{
+	sqlite3_extended_result_codes(store->db, 1);
+	sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
+	/* Savepoint journals stay in memory: one temp file per booking
+	 * would otherwise land in /var/tmp (measured in bench/). */
+	return exec_script(store, "PRAGMA synchronous = FULL;"
+			   "PRAGMA foreign_keys = ON;"
+			   "PRAGMA temp_store = MEMORY;"
+			   "PRAGMA trusted_schema = OFF;", error) &&
+	       check_wal(store, Q_JOURNAL_MODE, error);
+}
+
+/* A reader changes nothing, whatever it is asked: query_only refuses
+ * every write, the read-only open any change to the file. */
+static gboolean
+configure_reader(Store *store, GError **error)
+{
+	sqlite3_extended_result_codes(store->db, 1);
+	sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
+	return exec_script(store, "PRAGMA query_only = ON;"
+			   "PRAGMA temp_store = MEMORY;"
+			   "PRAGMA trusted_schema = OFF;", error) &&
+	       check_wal(store, Q_JOURNAL_MODE_READ, error);
 }
 
 static gboolean
@@ -612,26 +633,72 @@ create_private(const char *path)
 		close(fd);
 }
 
-Store *
-store_open(const char *path, GError **error)
+static Store *
+store_new(const char *path, int flags, GError **error)
 {
-	Store *store;
+	Store *store = g_new0(Store, 1);
 	int rc;
 
-	g_return_val_if_fail(path != NULL, NULL);
-	store = g_new0(Store, 1);
 	store->path = g_strdup(path);
 	store->savepoints = g_ptr_array_new_with_free_func(g_free);
-	create_private(path);
-	rc = sqlite3_open_v2(path, &store->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	rc = sqlite3_open_v2(path, &store->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		store_fail(store, rc, "opening the database", error);
 		store_free(store);
 		return NULL;
 	}
+	return store;
+}
+
+Store *
+store_open(const char *path, GError **error)
+{
+	Store *store;
+
+	g_return_val_if_fail(path != NULL, NULL);
+	create_private(path);
+	store = store_new(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			  error);
+	if (store == NULL)
+		return NULL;
 	if (!configure(store, error) || !migrate(store, error) ||
 	    !load_generation(store, error)) {
+		store_free(store);
+		return NULL;
+	}
+	return store;
+}
+
+/* A reader never migrates: the schema must be the one this code
+ * knows, as the main connection left it. */
+static gboolean
+check_current(Store *store, GError **error)
+{
+	gint64 version;
+
+	if (!read_version(store, &version, error) ||
+	    !check_version(version, error))
+		return FALSE;
+	if (version == (gint64)G_N_ELEMENTS(migrations))
+		return TRUE;
+	g_set_error_literal(error, SLOTD_ERROR,
+			    SLOTD_ERROR_STORAGE_UNAVAILABLE,
+			    "the booking database has not been brought up to "
+			    "date yet; try again in a moment");
+	return FALSE;
+}
+
+Store *
+store_open_readonly(const char *path, GError **error)
+{
+	Store *store;
+
+	g_return_val_if_fail(path != NULL, NULL);
+	store = store_new(path, SQLITE_OPEN_READONLY, error);
+	if (store == NULL)
+		return NULL;
+	store->readonly = TRUE;
+	if (!configure_reader(store, error) || !check_current(store, error)) {
 		store_free(store);
 		return NULL;
 	}
@@ -648,6 +715,10 @@ store_close(Store *store)
 	if (store->in_transaction) {
 		g_warning("closing with a transaction open; rolling it back");
 		store_rollback(store);
+	}
+	if (store->readonly) {
+		store_free(store);
+		return;
 	}
 	/* Leaves one self-contained file behind for copies and audits. */
 	q = store_query(store, Q_CHECKPOINT, NULL);
@@ -702,6 +773,22 @@ store_rollback(Store *store)
 	 * already; ROLLBACK would then only fail. */
 	if (was_open)
 		run_plain(store, Q_ROLLBACK, NULL);
+}
+
+gboolean
+store_read_begin(Store *store, GError **error)
+{
+	g_return_val_if_fail(!store->in_transaction, FALSE);
+	if (!run_plain(store, Q_BEGIN_READ, error))
+		return FALSE;
+	store->in_transaction = TRUE;
+	return TRUE;
+}
+
+void
+store_read_end(Store *store)
+{
+	store_rollback(store);
 }
 
 gboolean

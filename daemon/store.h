@@ -2,7 +2,9 @@
  *
  * One connection on the main thread, WAL, synchronous=FULL, foreign
  * keys on, statements prepared once, write transactions BEGIN
- * IMMEDIATE, migrations keyed on PRAGMA user_version. Storage faults
+ * IMMEDIATE, migrations keyed on PRAGMA user_version; read-only
+ * connections of their own for the planning workers
+ * (store_open_readonly). Storage faults
  * (full disk, read-only file, I/O error) are reported as
  * SLOTD_ERROR_STORAGE_UNAVAILABLE; nothing half-written remains.
  *
@@ -123,7 +125,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreBooking, store_booking_free)
  * Store functions that change more than one row are each atomic on
  * their own: on an error nothing of that call remains. */
 Store *store_open(const char *path, GError **error);
-/* Finishes: checkpoints the WAL and closes the connection. */
+/* A connection for reading only, for one worker thread at a time (a
+ * Planner1 report): opened read-only with query_only on, it never
+ * creates, migrates or writes the file, and in WAL mode it reads the
+ * last commit while the main connection writes. The file must exist
+ * with the current schema (store_open() made it so). Every function
+ * that only reads may be given it; the others fail with
+ * STORAGE_UNAVAILABLE. */
+Store *store_open_readonly(const char *path, GError **error);
+/* Finishes: checkpoints the WAL (the main connection) and closes the
+ * connection. */
 void store_close(Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_close)
 const char *store_path(Store *store);
@@ -136,6 +147,11 @@ gboolean store_commit(Store *store, GError **error);
  * a storage fault every call in the transaction fails until this. */
 void store_rollback(Store *store);
 gboolean store_in_transaction(Store *store);
+/* A read transaction (BEGIN DEFERRED): every read until store_read_end
+ * sees the same commit, as a report that adds up several queries must.
+ * Writers are not held up (WAL). */
+gboolean store_read_begin(Store *store, GError **error);
+void store_read_end(Store *store);
 /* Nested units of work inside a transaction (one per request when
  * several requests share a commit), at most 4 deep. As in SQL,
  * store_rollback_to undoes the work but keeps the savepoint open until

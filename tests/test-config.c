@@ -334,6 +334,7 @@ test_small_defaults(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(region->daemon.hold_max_seconds, ==, 900);
 	g_assert_cmpuint(region->daemon.feed_refresh_minutes, ==, 15);
 	g_assert_cmpuint(region->daemon.cancelled_feed_days, ==, 14);
+	g_assert_cmpuint(region->daemon.report_max_days, ==, 400);
 	g_assert_nonnull(region->daemon.state_dir);
 	g_assert_nonnull(region->daemon.plugin_dir);
 	g_assert_nonnull(region->daemon.access.read_groups);

@@ -569,6 +569,38 @@ test_options_are_checked(void)
 			     ARGS_ERROR);
 }
 
+/* The bounds say what to ask instead: a window over report-max-days
+ * (400) a narrower one; more rows than a reply carries (8,000: the
+ * walk-in service's 17 units, their municipalities and the region are
+ * 31 rows a day) weeks. */
+static void
+test_bounds_say_what_to_do(void)
+{
+	const char *walk_in = "social-counselling-walk-in";
+	gint64 from = DEC(7, 0, 0);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) rows = planner(
+		"CapacityReport",
+		report_args(walk_in, from, from + 400 * 86400,
+			    "{'by': <'day'>}"),
+		&error);
+
+	harness_assert_dbus_error(error, ARGS_ERROR);
+	g_assert_nonnull(strstr(error->message, "ask by week"));
+	g_clear_error(&error);
+	rows = planner("CapacityReport",
+		       report_args(walk_in, from, from + 401 * 86400,
+				   "{'by': <'week'>}"),
+		       &error);
+	harness_assert_dbus_error(error, ARGS_ERROR);
+	g_assert_nonnull(strstr(error->message, "report-max-days"));
+	g_assert_nonnull(strstr(error->message, "narrower window"));
+	g_clear_error(&error);
+	rows = report("CapacityReport", walk_in, from, from + 400 * 86400,
+		      "{'by': <'week'>}");
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 31 * 58);
+}
+
 static void
 test_staffing_options_are_checked(void)
 {
@@ -721,6 +753,8 @@ main(int argc, char **argv)
 			test_options_are_checked);
 	g_test_add_func("/planner/staffing/options-are-checked",
 			test_staffing_options_are_checked);
+	g_test_add_func("/planner/bounds-say-what-to-do",
+			test_bounds_say_what_to_do);
 	status = g_test_run();
 	harness_clear(&h);
 	return status;

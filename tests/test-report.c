@@ -9,6 +9,7 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "planner-pool.h"
 #include "report.h"
 
 #define HOUR 3600
@@ -84,6 +85,8 @@ typedef struct {
 	Store *store;
 	Capacity *capacity;
 	gint64 now;
+	gboolean on_worker;	/* reports run as Planner1 runs them */
+	PlannerPool *pool;
 } Fixture;
 
 static gint64
@@ -145,6 +148,7 @@ fixture_set_up(Fixture *f, gconstpointer data)
 
 	calendar_init();
 	memset(f, 0, sizeof(*f));
+	f->on_worker = GPOINTER_TO_INT(data);
 	f->dir = g_dir_make_tmp("slotd-report-XXXXXX", &error);
 	g_assert_no_error(error);
 	write_text(f->dir, "slotd.conf", entry_point);
@@ -172,12 +176,95 @@ remove_tree(const char *path)
 static void
 fixture_tear_down(Fixture *f, gconstpointer data)
 {
+	g_clear_pointer(&f->pool, planner_pool_free);
 	g_clear_pointer(&f->capacity, capacity_free);
 	g_clear_pointer(&f->store, store_close);
 	g_clear_pointer(&f->plugins, plugin_host_free);
 	g_clear_pointer(&f->region, region_unref);
 	remove_tree(f->dir);
 	g_free(f->dir);
+}
+
+/* ---- running a report ---------------------------------------------- */
+
+/* A report run the way Planner1 runs it: on a worker thread of a
+ * planner pool, through that worker's read-only connection inside a
+ * read transaction, while this thread waits on its main context. */
+typedef struct {
+	Fixture *f;
+	const ReportQuery *query;
+	gboolean deadlines;
+	GPtrArray *rows;
+	GError *error;
+	gboolean done;
+} WorkerRun;
+
+static gboolean
+report_from(const PlanSource *source, const ReportQuery *query,
+	    gboolean deadlines, GPtrArray **ret_rows, GError **error)
+{
+	return deadlines ? report_deadlines(source, query, ret_rows, error)
+			 : report_capacity(source, query, ret_rows, error);
+}
+
+static GVariant *
+worker_job(Store *store, gpointer data, GError **error)
+{
+	WorkerRun *run = data;
+	PlanSource source = { run->f->region, store, run->f->now };
+
+	if (!report_from(&source, run->query, run->deadlines, &run->rows,
+			 error))
+		return NULL;
+	return g_variant_new_boolean(TRUE);
+}
+
+static void
+worker_done(gpointer data, GVariant *reply, const GError *error)
+{
+	WorkerRun *run = data;
+
+	if (error)
+		run->error = g_error_copy(error);
+	run->done = TRUE;
+}
+
+static gboolean
+run_report(Fixture *f, const ReportQuery *query, gboolean deadlines,
+	   GPtrArray **ret_rows, GError **error)
+{
+	g_autofree char *db = g_build_filename(f->dir, "slotd.db", NULL);
+	PlanSource source = plan_source_of(f->capacity);
+	WorkerRun run = { f, query, deadlines };
+
+	if (!f->on_worker)
+		return report_from(&source, query, deadlines, ret_rows, error);
+	if (!f->pool)
+		f->pool = planner_pool_new(db, 2, NULL);
+	planner_pool_push(f->pool, worker_job, worker_done, &run, NULL);
+	while (!run.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(planner_pool_connections(f->pool), ==, 1);
+	if (run.error) {
+		g_propagate_error(error, run.error);
+		return FALSE;
+	}
+	*ret_rows = run.rows;
+	return TRUE;
+}
+
+static gboolean
+capacity_report(Fixture *f, const ReportQuery *query, GPtrArray **ret_rows,
+		GError **error)
+{
+	return run_report(f, query, FALSE, ret_rows, error);
+}
+
+static gboolean
+deadline_report(Fixture *f, const ReportQuery *query, GPtrArray **ret_rows,
+		GError **error)
+{
+	return run_report(f, query, TRUE, ret_rows, error);
 }
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -233,7 +320,7 @@ capacity_rows(Fixture *f, const char *service, gint64 from, gint64 to,
 	g_autoptr(GError) error = NULL;
 	GPtrArray *rows = NULL;
 
-	g_assert_true(report_capacity(f->capacity, &query, &rows, &error));
+	g_assert_true(capacity_report(f, &query, &rows, &error));
 	g_assert_no_error(error);
 	return rows;
 }
@@ -472,7 +559,7 @@ assert_refused(Fixture *f, ReportQuery *query, SlotdErrorCode code)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) rows = NULL;
 
-	g_assert_false(report_capacity(f->capacity, query, &rows, &error));
+	g_assert_false(capacity_report(f, query, &rows, &error));
 	g_assert_error(error, SLOTD_ERROR, (gint)code);
 	g_assert_null(rows);
 }
@@ -488,10 +575,11 @@ test_scope_and_limits(Fixture *f, gconstpointer data)
 	fixture_start(f, MON2(8, 0));
 	q.to = q.from;
 	assert_refused(f, &q, SLOTD_ERROR_INVALID_ARGS);
-	q.to = q.from + (REPORT_MAX_DAYS + 1) * (gint64)DAY;
+	/* report-max-days: 400 by default. */
+	q.to = q.from + 401 * (gint64)DAY;
 	assert_refused(f, &q, SLOTD_ERROR_INVALID_ARGS);
-	q.to = q.from + REPORT_MAX_DAYS * (gint64)DAY;
-	g_assert_true(report_capacity(f->capacity, &q, &rows, &error));
+	q.to = q.from + 400 * (gint64)DAY;
+	g_assert_true(capacity_report(f, &q, &rows, &error));
 	g_clear_pointer(&rows, g_ptr_array_unref);
 	q.to = WED4(0, 0);
 	q.service = "no-such-service";
@@ -504,7 +592,7 @@ test_scope_and_limits(Fixture *f, gconstpointer data)
 	assert_refused(f, &q, SLOTD_ERROR_INVALID_ARGS);
 	/* Lojo is Lohja: its unit and its own rows, no region. */
 	q.municipality = "lojo";
-	g_assert_true(report_capacity(f->capacity, &q, &rows, &error));
+	g_assert_true(capacity_report(f, &q, &rows, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(rows->len, ==, 2 * 2);
 	find_row(rows, "unit", "LOH", TUE3(0, 0));
@@ -512,7 +600,7 @@ test_scope_and_limits(Fixture *f, gconstpointer data)
 	g_clear_pointer(&rows, g_ptr_array_unref);
 	q.municipality = NULL;
 	q.unit = "SMALL";
-	g_assert_true(report_capacity(f->capacity, &q, &rows, &error));
+	g_assert_true(capacity_report(f, &q, &rows, &error));
 	g_assert_cmpuint(rows->len, ==, 2);
 }
 
@@ -711,7 +799,7 @@ test_deadline_report(Fixture *f, gconstpointer data)
 	/* SMALL's last free slot goes: a referral now would wait. */
 	full = book(f, "SMALL/assessment", TUE3(9, 0), 0);
 	f->now = MON2(9, 30);
-	g_assert_true(report_deadlines(f->capacity, &q, &rows, &error));
+	g_assert_true(deadline_report(f, &q, &rows, &error));
 	g_assert_no_error(error);
 	/* Three bookings, three units, the region: no row for `plain`. */
 	g_assert_cmpuint(rows->len, ==, 3 + 3 + 1);
@@ -771,7 +859,7 @@ test_deadline_ages(Fixture *f, gconstpointer data)
 		if (i == 0)
 			old = capacity_booking_id(b->id);
 	}
-	g_assert_true(report_deadlines(f->capacity, &q, &rows, &error));
+	g_assert_true(deadline_report(f, &q, &rows, &error));
 	g_assert_no_error(error);
 	/* One booking row and ESP's; no region row with a filter. */
 	g_assert_cmpuint(rows->len, ==, 2);
@@ -785,21 +873,27 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	/* Each report test twice: in this thread on the main connection,
+	 * and on a planner worker through a read-only one (/worker/). */
 #define ADD(path, func) \
-	g_test_add(path, Fixture, NULL, fixture_set_up, func, \
-		   fixture_tear_down)
-	ADD("/report/capacity/counts-per-unit-municipality-region",
+	do { \
+		g_test_add("/report" path, Fixture, NULL, fixture_set_up, \
+			   func, fixture_tear_down); \
+		g_test_add("/report/worker" path, Fixture, \
+			   GINT_TO_POINTER(TRUE), fixture_set_up, func, \
+			   fixture_tear_down); \
+	} while (0)
+	ADD("/capacity/counts-per-unit-municipality-region",
 	    test_capacity_counts);
-	ADD("/report/capacity/iso-weeks", test_capacity_by_week);
-	ADD("/report/capacity/third-next-available",
-	    test_third_next_available);
-	ADD("/report/capacity/median-lead-time", test_median_lead_time);
-	ADD("/report/capacity/local-days-across-dst", test_days_across_dst);
-	ADD("/report/capacity/scope-and-limits", test_scope_and_limits);
-	ADD("/report/deadline/rules-by-date-and-age", test_rule_versions);
-	ADD("/report/deadline/met-breached-pending-at-risk",
-	    test_deadline_report);
-	ADD("/report/deadline/age-picks-the-band", test_deadline_ages);
+	ADD("/capacity/iso-weeks", test_capacity_by_week);
+	ADD("/capacity/third-next-available", test_third_next_available);
+	ADD("/capacity/median-lead-time", test_median_lead_time);
+	ADD("/capacity/local-days-across-dst", test_days_across_dst);
+	ADD("/capacity/scope-and-limits", test_scope_and_limits);
+	g_test_add("/report/deadline/rules-by-date-and-age", Fixture, NULL,
+		   fixture_set_up, test_rule_versions, fixture_tear_down);
+	ADD("/deadline/met-breached-pending-at-risk", test_deadline_report);
+	ADD("/deadline/age-picks-the-band", test_deadline_ages);
 #undef ADD
 	g_test_add_func("/report/deadline/working-days-across-midsummer",
 			test_working_days_midsummer);

@@ -1415,6 +1415,71 @@ test_horizon_and_meta(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(value, ==, "2");
 }
 
+/* ---- readers (planning workers) ------------------------------------ */
+
+static char *
+meta(Store *store, const char *key)
+{
+	g_autoptr(GError) error = NULL;
+	char *value = NULL;
+
+	g_assert_true(store_get_meta(store, key, &value, &error));
+	g_assert_no_error(error);
+	return value;
+}
+
+/* A reader sees the last commit, one commit for the whole of a read
+ * transaction while the main connection goes on writing, and the next
+ * one after it. */
+static void
+test_reader_reads_while_writer_writes(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Store) reader = NULL;
+	g_autofree char *first = NULL, *during = NULL, *after = NULL;
+
+	g_assert_true(store_set_meta(f->store, "epoch", "1", &error));
+	reader = store_open_readonly(f->path, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_read_begin(reader, &error));
+	first = meta(reader, "epoch");
+	g_assert_true(store_set_meta(f->store, "epoch", "2", &error));
+	g_assert_no_error(error);
+	during = meta(reader, "epoch");
+	store_read_end(reader);
+	after = meta(reader, "epoch");
+	g_assert_cmpstr(first, ==, "1");
+	g_assert_cmpstr(during, ==, "1");
+	g_assert_cmpstr(after, ==, "2");
+}
+
+/* Whatever it is asked, a reader changes nothing; it never creates a
+ * database either. */
+static void
+test_reader_refuses_changes(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Store) reader = NULL;
+	g_autofree char *missing = g_build_filename(f->dir, "none.db", NULL);
+	g_autofree char *value = NULL;
+
+	g_assert_true(store_set_meta(f->store, "epoch", "1", &error));
+	reader = store_open_readonly(f->path, &error);
+	g_assert_no_error(error);
+	expect_store_warnings = TRUE;
+	g_assert_false(store_set_meta(reader, "epoch", "2", &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_false(store_begin(reader, &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE);
+	g_clear_error(&error);
+	value = meta(f->store, "epoch");
+	g_assert_cmpstr(value, ==, "1");
+	g_assert_null(store_open_readonly(missing, &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE);
+	g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
+}
+
 /* ---- integrity ------------------------------------------------------ */
 
 static void
@@ -1748,6 +1813,10 @@ main(int argc, char **argv)
 	TEST("/store/slots/withdraw-unseen-flags-and-deletes-nothing",
 	     test_slots_withdraw_unseen);
 	TEST("/store/horizon-and-meta/round-trip", test_horizon_and_meta);
+	TEST("/store/reader/reads-one-commit-while-the-writer-writes",
+	     test_reader_reads_while_writer_writes);
+	TEST("/store/reader/refuses-every-change",
+	     test_reader_refuses_changes);
 	TEST("/store/integrity/notices-seat-count-drift",
 	     test_integrity_seat_drift);
 	TEST("/store/faults/full-database-refuses-writes-and-recovers",

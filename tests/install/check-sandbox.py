@@ -194,7 +194,11 @@ def workload(daemon):
 
 # ---- reading the trace ------------------------------------------------
 
-CALL = re.compile(r"^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)(?:\(| resumed>)(.*)$")
+# slotd has threads (Planner1's workers): strace -f splits a call that
+# another thread's call interrupts into "socket(AF_UNIX, ... <unfinished
+# ...>" and "<... socket resumed>) = 12". The first half has the name
+# and the arguments, the second only the result, so it is left out.
+CALL = re.compile(r"^\d+\s+([a-z_0-9]+)\((.*)$")
 
 
 def calls(path):

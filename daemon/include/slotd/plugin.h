@@ -227,7 +227,14 @@ typedef struct {
 	gint (*rank)(const SlotdOffering *offering, const SlotdSlotInfo *slot,
 		     const SlotdRequest *request);
 
-	/* Staffing rows for the planner (Planner1.Staffing). Optional. */
+	/* Staffing rows for the planner (Planner1.Staffing). Optional.
+	 * It runs on a worker thread, maybe two at once, while the main
+	 * thread books: read only through the SlotdPlan (its offerings,
+	 * slotd_plan_history, slotd_plan_slots), the slotd_offering_*
+	 * getters (not the slotd_offering_get_* readers of configure),
+	 * the plugin's own data set at configure, and the time and
+	 * queueing functions; no slotd_context_* and no state of the
+	 * plugin's own that other hooks change. */
 	gboolean (*plan)(SlotdPlan *plan, GError **error);
 
 	/* The plugin keys this kind accepts in calls. Optional. */
