@@ -18,6 +18,7 @@ typedef struct {
 	char *to;
 	gint64 from_utc;
 	gint64 to_utc;
+	guint default_days;	/* without --to; 0: CTL_REPORT_DAYS */
 } Period;
 
 static void period_clear(Period *period)
@@ -39,8 +40,10 @@ static gboolean period_resolve(Period *period, GError **error)
 		if (!time_parse(period->to, TRUE, &period->to_utc, error))
 			return FALSE;
 	} else {
-		period->to_utc = time_add_days(period->from_utc,
-					       CTL_REPORT_DAYS);
+		period->to_utc = time_add_days(
+			period->from_utc, period->default_days
+						  ? period->default_days
+						  : CTL_REPORT_DAYS);
 	}
 	if (period->to_utc <= period->from_utc)
 		return ctl_usage_error(error, "--to must come after --from");
@@ -234,6 +237,23 @@ static gboolean deadlines_run(Ctl *ctl, const char *service, Period *period,
 	return TRUE;
 }
 
+/* The daemon's slot horizon in days, so that the deadline report sees
+ * every booking there can be; CTL_REPORT_DAYS if it cannot be asked. */
+static guint horizon_days(Ctl *ctl)
+{
+	g_autoptr(GVariant) reply = client_call(ctl, CTL_IFACE_ADMIN,
+						"GetStatus", NULL, "(a{sv})",
+						CTL_TIMEOUT_MS, NULL);
+	g_autoptr(GVariant) status = NULL;
+	guint32 days = CTL_REPORT_DAYS;
+
+	if (reply) {
+		status = g_variant_get_child_value(reply, 0);
+		g_variant_lookup(status, "horizon-days", "u", &days);
+	}
+	return days;
+}
+
 gboolean cmd_deadlines(Ctl *ctl, int argc, char **argv, GError **error)
 {
 	Period period = { 0 };
@@ -241,14 +261,17 @@ gboolean cmd_deadlines(Ctl *ctl, int argc, char **argv, GError **error)
 		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &period.from,
 		  "First day (default today)", "DATE" },
 		{ "to", 0, 0, G_OPTION_ARG_FILENAME, &period.to,
-		  "Last day, included (default four weeks on)", "DATE" },
+		  "Last day, included (default: the whole slot horizon, so "
+		  "every breach already booked is listed)", "DATE" },
 		{ NULL },
 	};
 	gboolean ok;
 
 	ok = ctl_parse(ctl, entries, CTL_PARSE_OPTS | CTL_PARSE_CSV, &argc,
-		       &argv, 1, 1, error) &&
-	     deadlines_run(ctl, argv[1], &period, error);
+		       &argv, 1, 1, error);
+	if (ok && !period.to)
+		period.default_days = horizon_days(ctl);
+	ok = ok && deadlines_run(ctl, argv[1], &period, error);
 	period_clear(&period);
 	return ok;
 }
