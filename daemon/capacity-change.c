@@ -241,6 +241,19 @@ insert_optional(GVariantDict *d, const char *key, const char *value)
 		g_variant_dict_insert(d, key, "s", value);
 }
 
+/* The FHIR appointment-cancellation-reason code of a cancel reason by
+ * its leading word: "client ..." (pat), "provider ..." (prov), anything
+ * else (oth). Reports count the first two apart. */
+static const char *
+cancel_code(const char *reason)
+{
+	if (reason && g_str_has_prefix(reason, "client"))
+		return "pat";
+	if (reason && g_str_has_prefix(reason, "provider"))
+		return "prov";
+	return "oth";
+}
+
 static void
 describe_core(const StoreBooking *b, GVariantDict *d)
 {
@@ -265,6 +278,9 @@ describe_core(const StoreBooking *b, GVariantDict *d)
 	insert_optional(d, "modality", b->modality);
 	insert_optional(d, "urgency", b->urgency);
 	insert_optional(d, "cancel-reason", b->cancel_reason);
+	if (g_str_equal(b->status, "cancelled"))
+		g_variant_dict_insert(d, "cancel-reason-code", "s",
+				      cancel_code(b->cancel_reason));
 	if (b->series) {
 		g_autofree char *series = capacity_series_id(b->series);
 

@@ -231,6 +231,8 @@ typedef struct {
 	gint64 held;
 	gint64 bookings;
 	gint64 noshows;
+	gint64 cancelled_by_client;
+	gint64 cancelled_by_provider;
 	GArray *leads;		/* seconds, ascending; NULL without any */
 } Cell;
 
@@ -439,8 +441,8 @@ add_next_free(CapacityReport *r, const SlotdOffering *offering,
 /* Bookings of units no longer configured for the service are left out
  * of every level, so that the levels add up. */
 static void
-on_booking_day(const char *unit, gint64 day, gint64 bookings,
-	       gint64 noshows, gpointer user_data)
+on_booking_day(const char *unit, gint64 day, const StoreBookingDay *d,
+	       gpointer user_data)
 {
 	CapacityReport *r = user_data;
 	const Targets *t = g_hash_table_lookup(r->targets, unit);
@@ -449,8 +451,12 @@ on_booking_day(const char *unit, gint64 day, gint64 bookings,
 	if (t == NULL || !period_index(r, day, &p))
 		return;
 	for (guint k = 0; k < t->n; k++) {
-		t->groups[k]->cells[p].bookings += bookings;
-		t->groups[k]->cells[p].noshows += noshows;
+		Cell *c = &t->groups[k]->cells[p];
+
+		c->bookings += d->bookings;
+		c->noshows += d->noshows;
+		c->cancelled_by_client += d->cancelled_by_client;
+		c->cancelled_by_provider += d->cancelled_by_provider;
 	}
 }
 
@@ -557,6 +563,9 @@ cell_row(const CapacityReport *r, const Group *group, guint p, gint64 tna)
 						    c->capacity));
 	report_row_int(&row, "bookings", c->bookings);
 	report_row_int(&row, "no-shows", c->noshows);
+	report_row_int(&row, "cancelled-by-client", c->cancelled_by_client);
+	report_row_int(&row, "cancelled-by-provider",
+		       c->cancelled_by_provider);
 	report_row_int(&row, "third-next-available", tna);
 	report_row_int(&row, "median-lead-time", median(c->leads));
 	return g_variant_ref_sink(g_variant_builder_end(&row));

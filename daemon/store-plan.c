@@ -30,11 +30,15 @@ static const char slot_days_sql[] =
 	" FROM slot WHERE offering = ?1 AND start >= ?2 AND start < ?3"
 	" AND status = 'free' GROUP BY day ORDER BY day";
 
+/* Live bookings and no-shows, and cancellations by whom (the reason's
+ * leading code: "client", "provider"). */
 static const char booking_days_sql[] =
-	"SELECT unit, " LOCAL_DAY " AS day, count(*),"
-	" sum(status = 'noshow') FROM booking"
-	" WHERE service = ?1 AND start >= ?2 AND start < ?3 AND " LIVE
-	" GROUP BY unit, day";
+	"SELECT unit, " LOCAL_DAY " AS day, sum(" LIVE "),"
+	" sum(status = 'noshow'),"
+	" sum(status = 'cancelled' AND cancel_reason LIKE 'client%'),"
+	" sum(status = 'cancelled' AND cancel_reason LIKE 'provider%')"
+	" FROM booking WHERE service = ?1 AND start >= ?2 AND start < ?3"
+	" AND status <> 'entered-in-error' GROUP BY unit, day";
 
 static const char lead_times_sql[] =
 	"SELECT unit, " LOCAL_DAY " AS day, max(start - created, 0) AS lead"
@@ -129,10 +133,17 @@ store_plan_booking_days(Store *store, const char *service, gint64 from,
 	if (q == NULL)
 		return FALSE;
 	bind_range(q, service, from, to, clock);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		StoreBookingDay d = {
+			.bookings = sqlite3_column_int64(q, 2),
+			.noshows = sqlite3_column_int64(q, 3),
+			.cancelled_by_client = sqlite3_column_int64(q, 4),
+			.cancelled_by_provider = sqlite3_column_int64(q, 5),
+		};
+
 		func((const char *)sqlite3_column_text(q, 0),
-		     sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
-		     sqlite3_column_int64(q, 3), user_data);
+		     sqlite3_column_int64(q, 1), &d, user_data);
+	}
 	return rc == SQLITE_DONE || store_fail_query(store, rc, q, error);
 }
 

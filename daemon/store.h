@@ -347,8 +347,16 @@ typedef struct {
 	gint64 held;
 } StoreSlotDay;
 
+/* What one unit's bookings of one local day came to. */
+typedef struct {
+	gint64 bookings;		/* live ones */
+	gint64 noshows;
+	gint64 cancelled_by_client;	/* cancel reason "client..." */
+	gint64 cancelled_by_provider;	/* cancel reason "provider..." */
+} StoreBookingDay;
+
 typedef void (*StoreBookingDayFunc)(const char *unit, gint64 day,
-				    gint64 bookings, gint64 noshows,
+				    const StoreBookingDay *counts,
 				    gpointer user_data);
 typedef void (*StoreLeadTimeFunc)(const char *unit, gint64 day,
 				  gint64 lead_seconds, gpointer user_data);
@@ -372,8 +380,9 @@ gboolean store_plan_slot_days(Store *store, const char *offering,
 			      gint64 from, gint64 to,
 			      const StoreLocalClock *clock, GArray *ret_days,
 			      GError **error);
-/* Live bookings of the service starting in [from, to), counted per
- * unit and local day (no-shows among them too). */
+/* Bookings of the service starting in [from, to), counted per unit
+ * and local day: live ones, no-shows, and cancellations by the client
+ * and by the provider. */
 gboolean store_plan_booking_days(Store *store, const char *service,
 				 gint64 from, gint64 to,
 				 const StoreLocalClock *clock,

@@ -390,6 +390,42 @@ assert_load(GVariant *row, gint64 capacity, gint64 booked, gint64 bookings)
 #define TUE3(h, m) local(2026, 3, 3, h, m)
 #define WED4(h, m) local(2026, 3, 4, h, m)
 
+/* Cancellations are counted by whom, from the reason's leading code;
+ * a free-text reason is neither; entered-in-error counts nowhere. */
+static void
+test_cancellations_by_whom(Fixture *f, gconstpointer data)
+{
+	g_autofree char *b1 = NULL, *b2 = NULL, *b3 = NULL, *b4 = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	GVariant *row;
+
+	fixture_start(f, MON2(8, 0));
+	b1 = book(f, "ESP/assessment", MON2(9, 0), 0);
+	b2 = book(f, "ESP/assessment", MON2(10, 0), 0);
+	b3 = book(f, "ESP/assessment", MON2(11, 0), 0);
+	b4 = book(f, "ESP/assessment", WED4(9, 0), 0);
+	g_assert_true(capacity_cancel(f->capacity, &test_caller, b1,
+				      "client: moved away", &error));
+	g_assert_true(capacity_cancel(f->capacity, &test_caller, b2,
+				      "provider: the nurse is ill", &error));
+	g_assert_true(capacity_cancel(f->capacity, &test_caller, b4,
+				      "no longer needed", &error));
+	g_assert_no_error(error);
+	rows = capacity_rows(f, "assessment", MON2(0, 0),
+			     local(2026, 3, 5, 0, 0), REPORT_BY_DAY);
+	row = find_row(rows, "unit", "ESP", MON2(0, 0));
+	g_assert_cmpint(row_int(row, "bookings"), ==, 1);
+	g_assert_cmpint(row_int(row, "cancelled-by-client"), ==, 1);
+	g_assert_cmpint(row_int(row, "cancelled-by-provider"), ==, 1);
+	row = find_row(rows, "unit", "ESP", WED4(0, 0));
+	g_assert_cmpint(row_int(row, "bookings"), ==, 0);
+	g_assert_cmpint(row_int(row, "cancelled-by-client"), ==, 0);
+	g_assert_cmpint(row_int(row, "cancelled-by-provider"), ==, 0);
+	row = find_row(rows, "region", NULL, MON2(0, 0));
+	g_assert_cmpint(row_int(row, "cancelled-by-client"), ==, 1);
+}
+
 /* ESP has 3 one-seat slots on Mondays and Wednesdays, LOH 2 two-seat
  * slots on Tuesdays, SMALL one slot a day until it closes. */
 static void
@@ -886,6 +922,8 @@ main(int argc, char **argv)
 	ADD("/capacity/counts-per-unit-municipality-region",
 	    test_capacity_counts);
 	ADD("/capacity/iso-weeks", test_capacity_by_week);
+	ADD("/capacity/cancellations-by-client-and-provider",
+	    test_cancellations_by_whom);
 	ADD("/capacity/third-next-available", test_third_next_available);
 	ADD("/capacity/median-lead-time", test_median_lead_time);
 	ADD("/capacity/local-days-across-dst", test_days_across_dst);
