@@ -207,6 +207,7 @@ class Model:
     def __init__(self):
         self.bookings = {}   # id -> dict
         self.holds = {}      # id -> {"ref", "slot", "target"}
+        self.gone_holds = {}  # id -> how it went: released, used by b-N
         self.refused = set()     # refs whose last booking request failed
         self.hold_refused = set()  # refs of refused HoldFor
         self.inflight = []   # words of each unanswered "send"
@@ -252,6 +253,7 @@ class Model:
             self.refused.discard(ref)
             if op == "hbook":
                 del self.holds[sent[4]]
+                self.gone_holds[sent[4]] = "used by " + got[1]
         elif op == "series":
             ref, target, slots = sent[1], sent[2], sent[3].split(",")
             ids = got[1].split(",")
@@ -266,6 +268,7 @@ class Model:
                                   "slot": sent[3]}
         elif op == "release":
             del self.holds[sent[1]]
+            self.gone_holds[sent[1]] = "released"
         elif op in ("cancel", "move", "status"):
             self.bookings[sent[1]]["touched"] = True
         if op == "cancel":
@@ -431,6 +434,7 @@ def resolve_inflight(model, bookings, holds):
                                " and the hold is gone" % (ref, hold))
                 if new:
                     del model.holds[hold]
+                    model.gone_holds[hold] = "used by " + new[0]
             if new:
                 row = bookings[new[0]]
                 if (row["slot"], row["status"], row["key"]) != \
@@ -471,6 +475,7 @@ def resolve_inflight(model, bookings, holds):
         elif op == "release":
             if sent[1] not in holds:
                 del model.holds[sent[1]]
+                model.gone_holds[sent[1]] = "released"
         else:
             bid = sent[1]
             want = model.bookings[bid]
@@ -499,6 +504,42 @@ def resolve_inflight(model, bookings, holds):
                                "status": "change to %s"}[op]
                               % tuple(sent[2:3])))
     model.inflight = []
+
+
+def check_acknowledged(model, bookings, holds):
+    """Before anything else: every acknowledged booking and hold that no
+    change in flight touches is there as acknowledged. Reports how many
+    are not."""
+    moving = {sent[1] for sent in model.inflight
+              if sent[0] in ("cancel", "move", "status", "release")}
+    moving |= {sent[4] for sent in model.inflight if sent[0] == "hbook"}
+    lost = []
+    for bid, want in model.bookings.items():
+        row = bookings.get(bid)
+        if bid in moving:
+            continue
+        if row is None:
+            lost.append("acknowledged booking %s (%s) is missing"
+                        % (bid, want["ref"]))
+        elif (row["status"], row["slot"]) != (want["status"],
+                                              want["slot"]):
+            lost.append("booking %s: acknowledged %s in %s, found %s in %s"
+                        % (bid, want["status"], want["slot"],
+                           row["status"], row["slot"]))
+    for hid, want in model.holds.items():
+        if hid not in moving and hid not in holds:
+            lost.append("acknowledged hold %s (%s) is missing"
+                        % (hid, want["ref"]))
+    for hid, how in list(model.gone_holds.items()):
+        if hid in holds:
+            lost.append("hold %s: acknowledged %s, still there" % (hid, how))
+        else:
+            del model.gone_holds[hid]
+    if lost:
+        raise Lost("%s%s" % (lost[0], " (and %d more of %d bookings and "
+                             "holds)" % (len(lost) - 1, len(model.bookings)
+                                         + len(model.holds))
+                             if len(lost) > 1 else ""))
 
 
 def check_model(model, bookings, holds):
@@ -589,6 +630,7 @@ def check(model, db_path):
             check_structure(db)
             found = runs(db)
             bookings, holds = read_db(db)
+            check_acknowledged(model, bookings, holds)
             resolve_inflight(model, bookings, holds)
             check_model(model, bookings, holds)
             check_runs(model, found)
