@@ -673,14 +673,18 @@ def run_clients(build, slotd, tmp, rnd, rng, killer):
     return procs, logs
 
 
-def wait_ready(logs, procs):
+def wait_ready(logs, procs, slotd):
+    """Until every client has begun, or has ended because the killer
+    cut the power before it was ready."""
     deadline = time.monotonic() + 60
-    for log in logs:
+    for log, proc in zip(logs, procs):
         while time.monotonic() < deadline:
             if os.path.exists(log) and "ready" in open(log).read():
                 break
             if any(p.poll() not in (None, 0) for p in procs):
                 raise CheckFailed("a client failed to start")
+            if proc.poll() == 0 and slotd.proc.poll() is not None:
+                break
             time.sleep(0.02)
         else:
             raise CheckFailed("the clients did not start in 60 s")
@@ -695,7 +699,7 @@ def one_round(rnd, rng, slotd, model, build, tmp, db_path, label=None):
     killer = (rng.randrange(CLIENTS), rng.randint(30, 300)) if by_ack \
         else None
     procs, logs = run_clients(build, slotd, tmp, rnd, rng, killer)
-    wait_ready(logs, procs)
+    wait_ready(logs, procs, slotd)
     started = time.monotonic()
     if by_ack:
         # The killer pulls the plug; should it never get that far, the
