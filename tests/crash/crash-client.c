@@ -1,55 +1,176 @@
-/* One client of the crash-safety check (tests/crash/crash.py): books,
- * cancels and reschedules on slotd one call at a time, and writes every
- * call it sends and every answer it gets to a log, flushed line by line,
- * so that the checker knows what was acknowledged when slotd was killed.
+/* One client of the crash-safety check (tests/crash/crash.py): makes
+ * every kind of change slotd has, one call at a time, and writes every
+ * call it sends and every answer it gets to a log, flushed line by line
+ * before it counts as sent or acknowledged, so that the checker knows
+ * exactly what was acknowledged when slotd lost power.
  *
  *   crash-client ADDRESS wait
- *   crash-client ADDRESS run CLIENT ROUND SEED LOG STATE
+ *   crash-client ADDRESS run CLIENT ROUND SEED LOG STATE [PID AFTER]
  *
- * Log lines: "ready" (slots known); "send book REF SLOT", "send cancel
- * BOOKING -", "send move BOOKING SLOT"; "ack book BOOKING SLOT", "ack
- * cancel BOOKING -", "ack move BOOKING SLOT"; "nak ERROR", "lost ERROR".
- * STATE lists the client's live bookings from earlier rounds ("BOOKING
- * SLOT"). */
+ * With PID and AFTER the client is the round's killer: right after its
+ * AFTER-th acknowledgement is logged it sends SIGKILL to PID (slotd), so
+ * the power goes while answers of the same group commit are in flight.
+ *
+ * What it books (targets; every kind of the example region):
+ *   fixed-w, fixed-e  needs assessment (kind fixed), several seats a slot
+ *   hh-kar, hh-esp    home hospital visits from Lohja to Karkkila and in
+ *                     Espoo: a nurse for a run of several 30-min slots
+ *   field             a crisis-duty field visit by a pair: 2 seats in a
+ *                     run of 15-min slots
+ *   walkin, referral  walk-in counselling: a check-in to a running
+ *                     session, a referral slot
+ *   series            an iv-q24h home-hospital episode at W-HH-LOH: three
+ *                     visits 24 h apart, BookSeries
+ * and how: Book (always with an idempotency key, the client ref), HoldFor
+ * then Book with the hold, ReleaseHold, BookSeries, Cancel, Reschedule,
+ * SetStatus (arrived, checked-in, fulfilled and noshow keep the seats,
+ * entered-in-error gives them back).
+ *
+ * Log lines ("-" for nothing):
+ *   ready
+ *   send book REF TARGET SLOT          ack book BOOKING
+ *   send hbook REF TARGET SLOT HOLD    ack book BOOKING
+ *   send series REF TARGET S1,S2,S3    ack series B1,B2,B3
+ *   send hold REF TARGET SLOT          ack hold HOLD EXPIRES
+ *   send release HOLD                  ack release HOLD
+ *   send cancel BOOKING                ack cancel BOOKING
+ *   send move BOOKING SLOT             ack move BOOKING
+ *   send status BOOKING STATUS         ack status BOOKING
+ *   nak ERROR (refused for a reason of the domain), lost ERROR (slotd
+ *   went away), bad ERROR MESSAGE (slotd failed: the checker reports
+ *   it), killed PID.
+ * STATE holds what the client has from earlier rounds:
+ *   booking BOOKING STATUS TARGET SLOT
+ *   hold HOLD TARGET SLOT REF */
 #include <gio/gio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define BUS_NAME "org.slotd.Slotd1"
 #define OBJECT "/org/slotd/Slotd1"
 #define SCHEDULER "org.slotd.Scheduler1"
+#define DAY (24 * 3600)
+#define HOLD_SECONDS 600
+
+typedef enum {
+	T_FIXED_W,
+	T_FIXED_E,
+	T_HH_KAR,
+	T_HH_ESP,
+	T_FIELD,
+	T_WALKIN,
+	T_REFERRAL,
+	T_SERIES,
+	N_TARGETS
+} TargetId;
+
+typedef struct {
+	const char *name;
+	const char *service;
+	const char *municipality;	/* NULL: none given */
+	const char *key, *value;	/* the plugin's option, or NULL */
+	const char *kind;		/* only slots of this kind */
+	const char *unit;		/* only slots of this unit */
+	gboolean movable;		/* Reschedule within the target */
+	guint weight;			/* share of new bookings */
+} Target;
+
+static const Target targets[N_TARGETS] = {
+	[T_FIXED_W] = { "fixed-w", "needs-assessment-west", NULL, NULL, NULL,
+			NULL, NULL, TRUE, 4 },
+	[T_FIXED_E] = { "fixed-e", "needs-assessment-east", NULL, NULL, NULL,
+			NULL, NULL, TRUE, 3 },
+	[T_HH_KAR] = { "hh-kar", "home-hospital-west", "Karkkila", NULL, NULL,
+		       NULL, "W-HH-LOH", TRUE, 3 },
+	[T_HH_ESP] = { "hh-esp", "home-hospital-west", "Espoo", NULL, NULL,
+		       NULL, "W-HH-ESP", TRUE, 3 },
+	[T_FIELD] = { "field", "crisis-duty-west", "Lohja", "contact",
+		      "field", NULL, NULL, TRUE, 3 },
+	[T_WALKIN] = { "walkin", "social-counselling-walk-in", NULL, NULL,
+		       NULL, "session", NULL, FALSE, 2 },
+	[T_REFERRAL] = { "referral", "social-counselling-walk-in", NULL, NULL,
+			 NULL, "referral", NULL, TRUE, 2 },
+	[T_SERIES] = { "series", "home-hospital-west", "Lohja", "episode",
+		       "iv-q24h", NULL, "W-HH-LOH", FALSE, 0 },
+};
+
+typedef struct {
+	char *id;
+	char *unit;
+	gint64 start;
+} PoolSlot;
 
 typedef struct {
 	char *booking;
+	char *status;
+	TargetId target;
 	char *slot;
 } Live;
+
+typedef struct {
+	char *hold;
+	TargetId target;
+	char *slot;
+	char *ref;
+} Held;
 
 typedef struct {
 	GDBusConnection *conn;
 	FILE *log;
 	GRand *rand;
-	GPtrArray *slots;	/* char *: slot ids to choose from */
-	GPtrArray *live;	/* Live *: this client's booked bookings */
+	GPtrArray *pools[N_TARGETS];	/* PoolSlot * */
+	GPtrArray *live;		/* Live * */
+	GPtrArray *held;		/* Held * */
 	guint client;
 	guint round;
 	guint serial;
+	guint acks;
+	pid_t kill_pid;			/* 0: not the killer */
+	guint kill_after;
 } Client;
 
 static void
-live_free(Live *l)
+pool_slot_free(gpointer data)
 {
+	PoolSlot *s = data;
+
+	g_free(s->id);
+	g_free(s->unit);
+	g_free(s);
+}
+
+static void
+live_free(gpointer data)
+{
+	Live *l = data;
+
 	g_free(l->booking);
+	g_free(l->status);
 	g_free(l->slot);
 	g_free(l);
 }
 
-static GVariant *
-call(Client *c, const char *iface, const char *method, GVariant *args,
-     const char *type, GError **error)
+static void
+held_free(gpointer data)
 {
-	return g_dbus_connection_call_sync(c->conn, BUS_NAME, OBJECT, iface,
-					   method, args, G_VARIANT_TYPE(type),
+	Held *h = data;
+
+	g_free(h->hold);
+	g_free(h->slot);
+	g_free(h->ref);
+	g_free(h);
+}
+
+static GVariant *
+call(Client *c, const char *method, GVariant *args, const char *type,
+     GError **error)
+{
+	return g_dbus_connection_call_sync(c->conn, BUS_NAME, OBJECT,
+					   SCHEDULER, method, args,
+					   G_VARIANT_TYPE(type),
 					   G_DBUS_CALL_FLAGS_NO_AUTO_START,
 					   20000, NULL, error);
 }
@@ -67,6 +188,28 @@ logf_line(Client *c, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', c->log);
 	fflush(c->log);
+}
+
+/* An acknowledgement: logged first, then counted; the killer pulls the
+ * plug right after the one it waits for. */
+static void
+ack(Client *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+ack(Client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ack ", c->log);
+	va_start(ap, fmt);
+	vfprintf(c->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->log);
+	fflush(c->log);
+	if (c->kill_pid && ++c->acks == c->kill_after) {
+		kill(c->kill_pid, SIGKILL);
+		logf_line(c, "killed %d", (int)c->kill_pid);
+	}
 }
 
 /* The errors slotd answers when a change is refused for a reason of the
@@ -101,74 +244,368 @@ answer_error(Client *c, GError *error)
 	return FALSE;
 }
 
-static const char *
-random_slot(Client *c)
+static char *
+new_ref(Client *c)
 {
-	return c->slots->pdata[g_rand_int_range(c->rand, 0,
-						(gint32)c->slots->len)];
+	return g_strdup_printf("crash-c%u-r%u-%u", c->client, c->round,
+			       c->serial++);
 }
 
-static gboolean
-do_book(Client *c)
+static const PoolSlot *
+random_slot(Client *c, TargetId t)
 {
-	g_autofree char *ref = g_strdup_printf("crash-c%u-r%u-%u", c->client,
-					       c->round, c->serial++);
-	const char *slot = random_slot(c);
+	GPtrArray *pool = c->pools[t];
+
+	if (pool->len == 0)
+		return NULL;
+	return pool->pdata[g_rand_int_range(c->rand, 0, (gint32)pool->len)];
+}
+
+/* The target's request as FindSlots, HoldFor and Book take it. */
+static void
+request_options(TargetId t, GVariantDict *d)
+{
+	const Target *target = &targets[t];
+
+	if (target->municipality)
+		g_variant_dict_insert(d, "municipality", "s",
+				      target->municipality);
+	if (target->key)
+		g_variant_dict_insert(d, target->key, "s", target->value);
+}
+
+static GVariant *
+book_options(TargetId t, const char *key, const char *hold)
+{
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	request_options(t, &d);
+	if (key)
+		g_variant_dict_insert(&d, "idempotency-key", "s", key);
+	if (hold)
+		g_variant_dict_insert(&d, "hold", "s", hold);
+	return g_variant_dict_end(&d);
+}
+
+static Live *
+add_live(Client *c, const char *booking, const char *status, TargetId t,
+	 const char *slot)
+{
+	Live *l = g_new0(Live, 1);
+
+	l->booking = g_strdup(booking);
+	l->status = g_strdup(status);
+	l->target = t;
+	l->slot = g_strdup(slot);
+	g_ptr_array_add(c->live, l);
+	return l;
+}
+
+static TargetId
+random_target(Client *c)
+{
+	guint total = 0, pick;
+
+	for (guint t = 0; t < N_TARGETS; t++)
+		if (c->pools[t]->len)
+			total += targets[t].weight;
+	if (total == 0)
+		return N_TARGETS;
+	pick = (guint)g_rand_int_range(c->rand, 0, (gint32)total);
+	for (guint t = 0; t < N_TARGETS; t++) {
+		if (!c->pools[t]->len)
+			continue;
+		if (pick < targets[t].weight)
+			return (TargetId)t;
+		pick -= targets[t].weight;
+	}
+	return N_TARGETS;
+}
+
+/* ---- the changes ---------------------------------------------------- */
+
+static gboolean
+do_book(Client *c, TargetId t)
+{
+	g_autofree char *ref = new_ref(c);
+	const PoolSlot *slot = random_slot(c, t);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL;
-	Live *l;
+	const char *booking;
 
-	logf_line(c, "send book %s %s", ref, slot);
-	r = call(c, SCHEDULER, "Book",
-		 g_variant_new("(ss@a{sv})", slot, ref,
-			       g_variant_new("a{sv}", NULL)),
+	logf_line(c, "send book %s %s %s", ref, targets[t].name, slot->id);
+	r = call(c, "Book",
+		 g_variant_new("(ss@a{sv})", slot->id, ref,
+			       book_options(t, ref, NULL)),
 		 "(s)", &error);
 	if (!r)
 		return answer_error(c, error);
-	l = g_new0(Live, 1);
-	g_variant_get(r, "(s)", &l->booking);
-	l->slot = g_strdup(slot);
-	logf_line(c, "ack book %s %s", l->booking, l->slot);
-	g_ptr_array_add(c->live, l);
+	g_variant_get(r, "(&s)", &booking);
+	ack(c, "book %s", booking);
+	add_live(c, booking, "booked", t, slot->id);
 	return TRUE;
 }
 
 static gboolean
-do_cancel(Client *c)
+do_hold(Client *c, TargetId t)
 {
-	guint i = (guint)g_rand_int_range(c->rand, 0, (gint32)c->live->len);
+	g_autofree char *ref = new_ref(c);
+	const PoolSlot *slot = random_slot(c, t);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	const char *hold;
+	gint64 expires;
+	Held *h;
+
+	logf_line(c, "send hold %s %s %s", ref, targets[t].name, slot->id);
+	r = call(c, "HoldFor",
+		 g_variant_new("(ss@a{sv}u)", slot->id, ref,
+			       book_options(t, NULL, NULL), HOLD_SECONDS),
+		 "(sx)", &error);
+	if (!r)
+		return answer_error(c, error);
+	g_variant_get(r, "(&sx)", &hold, &expires);
+	ack(c, "hold %s %" G_GINT64_FORMAT, hold, expires);
+	h = g_new0(Held, 1);
+	h->hold = g_strdup(hold);
+	h->target = t;
+	h->slot = g_strdup(slot->id);
+	h->ref = g_strdup(ref);
+	g_ptr_array_add(c->held, h);
+	return TRUE;
+}
+
+/* Book with a hold (it then goes), or give the hold back. A refused
+ * Book leaves the hold; the client tries again later. */
+static gboolean
+do_use_hold(Client *c)
+{
+	guint i = (guint)g_rand_int_range(c->rand, 0, (gint32)c->held->len);
+	Held *h = c->held->pdata[i];
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	const char *booking;
+
+	if (g_rand_int_range(c->rand, 0, 100) < 30) {
+		logf_line(c, "send release %s", h->hold);
+		r = call(c, "ReleaseHold", g_variant_new("(s)", h->hold), "()",
+			 &error);
+		if (!r)
+			return answer_error(c, error);
+		ack(c, "release %s", h->hold);
+		g_ptr_array_remove_index_fast(c->held, i);
+		return TRUE;
+	}
+	logf_line(c, "send hbook %s %s %s %s", h->ref, targets[h->target].name,
+		  h->slot, h->hold);
+	r = call(c, "Book",
+		 g_variant_new("(ss@a{sv})", h->slot, h->ref,
+			       book_options(h->target, h->ref, h->hold)),
+		 "(s)", &error);
+	if (!r)
+		return answer_error(c, error);
+	g_variant_get(r, "(&s)", &booking);
+	ack(c, "book %s", booking);
+	add_live(c, booking, "booked", h->target, h->slot);
+	g_ptr_array_remove_index_fast(c->held, i);
+	return TRUE;
+}
+
+/* The offered slot of `unit` starting exactly at `at` for a follow-up
+ * visit of the episode; NULL when there is none (or slotd went away:
+ * the next change finds that out). */
+static char *
+follow_up_at(Client *c, const char *unit, gint64 at)
+{
+	g_autoptr(GVariant) r = NULL, slots = NULL;
+	GVariantDict q;
+
+	g_variant_dict_init(&q, NULL);
+	request_options(T_SERIES, &q);
+	g_variant_dict_insert(&q, "from", "x", at);
+	g_variant_dict_insert(&q, "to", "x", at + 1);
+	g_variant_dict_insert(&q, "limit", "u", 20);
+	g_variant_dict_insert(&q, "follow-up", "b", TRUE);
+	r = call(c, "FindSlots",
+		 g_variant_new("(s@a{sv})", targets[T_SERIES].service,
+			       g_variant_dict_end(&q)),
+		 "(a(ssxxua{sv}))", NULL);
+	if (!r)
+		return NULL;
+	slots = g_variant_get_child_value(r, 0);
+	for (gsize i = 0; i < g_variant_n_children(slots); i++) {
+		const char *id, *where;
+
+		g_variant_get_child(slots, i, "(&s&sxxu@a{sv})", &id, &where,
+				    NULL, NULL, NULL, NULL);
+		if (g_str_equal(where, unit))
+			return g_strdup(id);
+	}
+	return NULL;
+}
+
+/* An episode of three visits 24 h apart, booked whole; FALSE with
+ * *ret_tried unset when no episode could be put together. */
+static gboolean
+do_series(Client *c, gboolean *ret_tried)
+{
+	const PoolSlot *first = random_slot(c, T_SERIES);
+	g_autoptr(GPtrArray) slots = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	g_autofree char *ref = NULL, *joined = NULL;
+	g_autofree const char **ids = NULL;
+	g_autoptr(GString) acked = g_string_new(NULL);
+
+	*ret_tried = FALSE;
+	if (!first)
+		return TRUE;
+	g_ptr_array_add(slots, g_strdup(first->id));
+	for (guint i = 1; i < 3; i++) {
+		char *next = follow_up_at(c, first->unit,
+					  first->start + (gint64)i * DAY);
+
+		if (!next)
+			return TRUE;
+		g_ptr_array_add(slots, next);
+	}
+	*ret_tried = TRUE;
+	g_ptr_array_add(slots, NULL);
+	joined = g_strjoinv(",", (char **)slots->pdata);
+	ref = new_ref(c);
+	logf_line(c, "send series %s %s %s", ref, targets[T_SERIES].name,
+		  joined);
+	r = call(c, "BookSeries",
+		 g_variant_new("(^ass@a{sv})", (char **)slots->pdata, ref,
+			       book_options(T_SERIES, ref, NULL)),
+		 "(as)", &error);
+	if (!r)
+		return answer_error(c, error);
+	g_variant_get(r, "(^a&s)", &ids);
+	for (guint i = 0; ids[i]; i++)
+		g_string_append_printf(acked, "%s%s", i ? "," : "", ids[i]);
+	ack(c, "series %s", acked->str);
+	for (guint i = 0; ids[i] && i < slots->len - 1; i++)
+		add_live(c, ids[i], "booked", T_SERIES, slots->pdata[i]);
+	return TRUE;
+}
+
+static gboolean
+cancellable(const Live *l)
+{
+	return g_str_equal(l->status, "booked") ||
+	       g_str_equal(l->status, "checked-in");
+}
+
+static gboolean
+movable(const Live *l)
+{
+	return g_str_equal(l->status, "booked") && targets[l->target].movable;
+}
+
+/* A random live booking `ok` accepts, or -1. */
+static gint
+pick_live(Client *c, gboolean (*ok)(const Live *))
+{
+	guint n = c->live->len;
+	guint start;
+
+	if (n == 0)
+		return -1;
+	start = (guint)g_rand_int_range(c->rand, 0, (gint32)n);
+	for (guint k = 0; k < n; k++) {
+		guint i = (start + k) % n;
+
+		if (!ok || ok(c->live->pdata[i]))
+			return (gint)i;
+	}
+	return -1;
+}
+
+static gboolean
+do_cancel(Client *c, guint i)
+{
 	Live *l = c->live->pdata[i];
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL;
 
-	logf_line(c, "send cancel %s -", l->booking);
-	r = call(c, SCHEDULER, "Cancel",
-		 g_variant_new("(ss)", l->booking, "crash test"), "()",
-		 &error);
+	logf_line(c, "send cancel %s", l->booking);
+	r = call(c, "Cancel", g_variant_new("(ss)", l->booking, "crash test"),
+		 "()", &error);
 	if (!r)
 		return answer_error(c, error);
-	logf_line(c, "ack cancel %s -", l->booking);
+	ack(c, "cancel %s", l->booking);
 	g_ptr_array_remove_index_fast(c->live, i);
 	return TRUE;
 }
 
 static gboolean
-do_move(Client *c)
+do_move(Client *c, guint i)
 {
-	Live *l = c->live->pdata[g_rand_int_range(c->rand, 0,
-						  (gint32)c->live->len)];
-	const char *slot = random_slot(c);
+	Live *l = c->live->pdata[i];
+	const PoolSlot *slot = random_slot(c, l->target);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL;
 
-	logf_line(c, "send move %s %s", l->booking, slot);
-	r = call(c, SCHEDULER, "Reschedule",
-		 g_variant_new("(ss)", l->booking, slot), "(s)", &error);
+	if (g_str_equal(slot->id, l->slot))
+		return TRUE;
+	logf_line(c, "send move %s %s", l->booking, slot->id);
+	r = call(c, "Reschedule", g_variant_new("(ss)", l->booking, slot->id),
+		 "(s)", &error);
 	if (!r)
 		return answer_error(c, error);
-	logf_line(c, "ack move %s %s", l->booking, slot);
+	ack(c, "move %s", l->booking);
 	g_free(l->slot);
-	l->slot = g_strdup(slot);
+	l->slot = g_strdup(slot->id);
+	return TRUE;
+}
+
+/* The transitions SetStatus allows (daemon/capacity-change.c). */
+static const char *
+next_status(Client *c, const char *from)
+{
+	static const char *const from_booked[] = {
+		"arrived", "checked-in", "fulfilled", "noshow",
+		"entered-in-error", NULL
+	};
+	static const char *const from_checked_in[] = {
+		"arrived", "fulfilled", "noshow", "entered-in-error", NULL
+	};
+	static const char *const from_arrived[] = { "fulfilled",
+						    "entered-in-error", NULL };
+	static const char *const from_done[] = { "entered-in-error", NULL };
+	const char *const *to = from_done;
+
+	if (g_str_equal(from, "booked"))
+		to = from_booked;
+	else if (g_str_equal(from, "checked-in"))
+		to = from_checked_in;
+	else if (g_str_equal(from, "arrived"))
+		to = from_arrived;
+	return to[g_rand_int_range(c->rand, 0, g_strv_length((char **)to))];
+}
+
+static gboolean
+do_status(Client *c, guint i)
+{
+	Live *l = c->live->pdata[i];
+	const char *status = next_status(c, l->status);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+
+	logf_line(c, "send status %s %s", l->booking, status);
+	r = call(c, "SetStatus", g_variant_new("(ss)", l->booking, status),
+		 "()", &error);
+	if (!r)
+		return answer_error(c, error);
+	ack(c, "status %s", l->booking);
+	if (g_str_equal(status, "entered-in-error")) {
+		g_ptr_array_remove_index_fast(c->live, i);
+		return TRUE;
+	}
+	g_free(l->status);
+	l->status = g_strdup(status);
 	return TRUE;
 }
 
@@ -178,45 +615,98 @@ static gboolean
 step(Client *c)
 {
 	gint32 dice = g_rand_int_range(c->rand, 0, 100);
-	gint32 book_share = c->live->len < 8 ? 70 : 30;
+	gboolean few = c->live->len < 8;
+	gint i;
 
-	if (c->live->len == 0 || dice < book_share)
-		return do_book(c);
-	if (dice < book_share + (100 - book_share) / 2)
-		return do_cancel(c);
-	return do_move(c);
+	if (c->held->len && (dice < 15 || c->held->len > 3))
+		return do_use_hold(c);
+	dice = g_rand_int_range(c->rand, 0, 100);
+	if (few ? dice < 65 : dice < 25) {
+		TargetId t = random_target(c);
+		gint32 how = g_rand_int_range(c->rand, 0, 100);
+		gboolean tried;
+
+		if (t == N_TARGETS)
+			return FALSE;
+		if (how < 10 && c->pools[T_SERIES]->len) {
+			gboolean ok = do_series(c, &tried);
+
+			if (!ok || tried)
+				return ok;
+		}
+		if (how < 30)
+			return do_hold(c, t);
+		return do_book(c, t);
+	}
+	dice = g_rand_int_range(c->rand, 0, 100);
+	if (dice < 35 && (i = pick_live(c, cancellable)) >= 0)
+		return do_cancel(c, (guint)i);
+	if (dice < 70 && (i = pick_live(c, movable)) >= 0)
+		return do_move(c, (guint)i);
+	if ((i = pick_live(c, NULL)) >= 0)
+		return do_status(c, (guint)i);
+	return do_book(c, T_FIXED_W);
 }
+
+/* ---- start ---------------------------------------------------------- */
 
 /* FALSE when the daemon went away before the client could start. */
 static gboolean
-load_slots(Client *c, const char *service)
+load_pool(Client *c, TargetId t)
 {
+	const Target *target = &targets[t];
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL, slots = NULL;
 	GVariantDict q;
 
 	g_variant_dict_init(&q, NULL);
+	request_options(t, &q);
 	g_variant_dict_insert(&q, "limit", "u", 400);
-	r = call(c, SCHEDULER, "FindSlots",
-		 g_variant_new("(s@a{sv})", service, g_variant_dict_end(&q)),
+	r = call(c, "FindSlots",
+		 g_variant_new("(s@a{sv})", target->service,
+			       g_variant_dict_end(&q)),
 		 "(a(ssxxua{sv}))", &error);
 	if (!r) {
 		g_autofree char *name = g_dbus_error_get_remote_error(error);
 
 		if (!name || !g_str_has_prefix(name, "org.slotd."))
 			return FALSE;
-		g_printerr("FindSlots %s: %s\n", service, error->message);
+		g_printerr("FindSlots %s: %s\n", target->service,
+			   error->message);
 		exit(2);
 	}
 	slots = g_variant_get_child_value(r, 0);
 	for (gsize i = 0; i < g_variant_n_children(slots); i++) {
-		const char *id;
+		g_autoptr(GVariant) extras = NULL;
+		const char *id, *unit, *kind = NULL;
+		gint64 start;
+		PoolSlot *s;
 
-		g_variant_get_child(slots, i, "(&s&sxxu@a{sv})", &id, NULL,
-				    NULL, NULL, NULL, NULL);
-		g_ptr_array_add(c->slots, g_strdup(id));
+		g_variant_get_child(slots, i, "(&s&sxxu@a{sv})", &id, &unit,
+				    &start, NULL, NULL, &extras);
+		g_variant_lookup(extras, "kind", "&s", &kind);
+		/* Not open for check-in yet, or of another kind or unit. */
+		if (g_variant_lookup(extras, "bookable-from", "x", NULL) ||
+		    (target->kind && g_strcmp0(kind, target->kind) != 0) ||
+		    (target->unit && !g_str_equal(unit, target->unit)))
+			continue;
+		s = g_new0(PoolSlot, 1);
+		s->id = g_strdup(id);
+		s->unit = g_strdup(unit);
+		s->start = start;
+		g_ptr_array_add(c->pools[t], s);
 	}
 	return TRUE;
+}
+
+static TargetId
+target_by_name(const char *name)
+{
+	for (guint t = 0; t < N_TARGETS; t++)
+		if (g_str_equal(targets[t].name, name))
+			return (TargetId)t;
+	g_printerr("unknown target %s\n", name);
+	exit(2);
 }
 
 static void
@@ -229,15 +719,23 @@ load_state(Client *c, const char *path)
 		return;
 	lines = g_strsplit(text, "\n", -1);
 	for (guint i = 0; lines[i]; i++) {
-		g_auto(GStrv) w = g_strsplit(lines[i], " ", 2);
-		Live *l;
+		g_auto(GStrv) w = g_strsplit(lines[i], " ", -1);
+		guint n = g_strv_length(w);
 
-		if (g_strv_length(w) != 2)
-			continue;
-		l = g_new0(Live, 1);
-		l->booking = g_strdup(w[0]);
-		l->slot = g_strdup(w[1]);
-		g_ptr_array_add(c->live, l);
+		if (n == 5 && g_str_equal(w[0], "booking")) {
+			add_live(c, w[1], w[2], target_by_name(w[3]), w[4]);
+		} else if (n == 5 && g_str_equal(w[0], "hold")) {
+			Held *h = g_new0(Held, 1);
+
+			h->hold = g_strdup(w[1]);
+			h->target = target_by_name(w[2]);
+			h->slot = g_strdup(w[3]);
+			h->ref = g_strdup(w[4]);
+			g_ptr_array_add(c->held, h);
+		} else if (n > 1) {
+			g_printerr("bad state line: %s\n", lines[i]);
+			exit(2);
+		}
 	}
 }
 
@@ -271,24 +769,32 @@ wait_ready(GDBusConnection *conn)
 }
 
 static int
-run(GDBusConnection *conn, char **argv)
+run(GDBusConnection *conn, int argc, char **argv)
 {
 	Client c = { conn };
+	gboolean started = TRUE;
 
 	c.client = (guint)atoi(argv[0]);
 	c.round = (guint)atoi(argv[1]);
 	c.rand = g_rand_new_with_seed((guint32)strtoul(argv[2], NULL, 10));
+	if (argc == 7) {
+		c.kill_pid = (pid_t)atoi(argv[5]);
+		c.kill_after = (guint)atoi(argv[6]);
+	}
 	c.log = fopen(argv[3], "a");
 	if (!c.log) {
 		perror(argv[3]);
 		return 2;
 	}
-	c.slots = g_ptr_array_new_with_free_func(g_free);
-	c.live = g_ptr_array_new_with_free_func((GDestroyNotify)live_free);
-	if (load_slots(&c, "needs-assessment-west") &&
-	    load_slots(&c, "needs-assessment-east")) {
+	for (guint t = 0; t < N_TARGETS; t++)
+		c.pools[t] = g_ptr_array_new_with_free_func(pool_slot_free);
+	c.live = g_ptr_array_new_with_free_func(live_free);
+	c.held = g_ptr_array_new_with_free_func(held_free);
+	for (guint t = 0; t < N_TARGETS && started; t++)
+		started = load_pool(&c, (TargetId)t);
+	if (started) {
 		load_state(&c, argv[4]);
-		if (c.slots->len == 0) {
+		if (c.pools[T_FIXED_W]->len == 0) {
 			g_printerr("no slots to book\n");
 			return 2;
 		}
@@ -297,8 +803,10 @@ run(GDBusConnection *conn, char **argv)
 			;
 	}
 	fclose(c.log);
-	g_ptr_array_unref(c.slots);
+	for (guint t = 0; t < N_TARGETS; t++)
+		g_ptr_array_unref(c.pools[t]);
 	g_ptr_array_unref(c.live);
+	g_ptr_array_unref(c.held);
 	g_rand_free(c.rand);
 	return 0;
 }
@@ -309,9 +817,10 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GDBusConnection) conn = NULL;
 
-	if (argc < 3 || (g_str_equal(argv[2], "run") && argc != 8)) {
+	if (argc < 3 || (g_str_equal(argv[2], "run") && argc != 8 &&
+			 argc != 10)) {
 		g_printerr("usage: crash-client ADDRESS wait | run CLIENT "
-			   "ROUND SEED LOG STATE\n");
+			   "ROUND SEED LOG STATE [PID AFTER]\n");
 		return 2;
 	}
 	conn = g_dbus_connection_new_for_address_sync(
@@ -326,5 +835,5 @@ main(int argc, char **argv)
 	g_dbus_connection_set_exit_on_close(conn, FALSE);
 	if (g_str_equal(argv[2], "wait"))
 		return wait_ready(conn);
-	return run(conn, argv + 3);
+	return run(conn, argc - 3, argv + 3);
 }
