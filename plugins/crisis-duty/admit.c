@@ -225,17 +225,21 @@ static void unreachable(const Admission *a, const char *alternative,
  * (a probe) only needs the verdict, not the search for a better slot. */
 static gboolean refuse(const Admission *a, Verdict verdict, GError **error)
 {
-	g_autofree char *reason = verdict_reason(a, verdict);
+	g_autofree char *reason = NULL;
 	g_autofree char *alternative = NULL;
 	const SlotdOffering *where = NULL;
 	gint64 start = 0;
 	gboolean found;
 
+	/* A probe's refusal is read by nobody: formatting times (a
+	 * routine contact's unbounded limit among them) costs libical
+	 * tens of milliseconds each. */
 	if (a->request->probe) {
 		g_set_error_literal(error, SLOTD_ERROR, verdict_code(verdict),
-				    reason);
+				    "this contact does not fit this slot");
 		return FALSE;
 	}
+	reason = verdict_reason(a, verdict);
 	found = slotd_context_find_earliest(
 		a->ctx, a->request, a->request->now + CRISIS_SEARCH_HOURS * 3600,
 		&where, &start);
