@@ -15,6 +15,7 @@ admission_clear(Admission *a)
 	slot_run_clear(&a->run);
 	g_clear_pointer(&a->modality, g_free);
 	g_clear_pointer(&a->extras, g_variant_unref);
+	g_clear_pointer(&a->resources, g_ptr_array_unref);
 }
 
 gboolean
@@ -111,11 +112,19 @@ copy_call_options(const SlotdKindOps *ops, GVariant *options,
 		  GVariantDict *extras)
 {
 	static const char *const kept[] = { "booked-by", "on-behalf-of",
-					    "deadline-exceeded-reason" };
+					    "deadline-exceeded-reason",
+					    "practitioner" };
 	g_autoptr(GVariant) age = NULL;
+	g_autoptr(GVariant) change = NULL;
 
 	if (!options)
 		return;
+	change = g_variant_lookup_value(options, "allow-practitioner-change",
+					G_VARIANT_TYPE_BOOLEAN);
+	if (change)
+		g_variant_dict_insert_value(extras,
+					    "allow-practitioner-change",
+					    change);
 	for (const SlotdOptionSpec *s = ops->options; s && s->name; s++) {
 		g_autoptr(GVariant) v = g_variant_lookup_value(
 			options, s->name, G_VARIANT_TYPE(s->type));
@@ -211,6 +220,17 @@ capacity_admit(Capacity *capacity, Admission *a, gboolean *ret_capacity,
 	if (!a->request.probe)
 		copy_call_options(a->ops, a->request.options, ctx.extras);
 	ok = run_rule(capacity, a, &ctx, ret_capacity, error);
+	/* What it takes of practitioners, rooms and vehicles, jointly. */
+	if (ok) {
+		GError *local = NULL;
+
+		ok = capacity_assign_resources(capacity, a, &local);
+		if (!ok && ret_capacity)
+			*ret_capacity = g_error_matches(local, SLOTD_ERROR,
+							SLOTD_ERROR_SLOT_FULL);
+		if (!ok)
+			g_propagate_error(error, local);
+	}
 	/* Admitted means at least this booking fits. */
 	if (ok)
 		a->free = MAX(a->free, 1);
@@ -220,6 +240,7 @@ capacity_admit(Capacity *capacity, Admission *a, gboolean *ret_capacity,
 		/* A refusal leaves nothing for the caller to clear. */
 		slot_run_clear(&a->run);
 		g_clear_pointer(&a->modality, g_free);
+		g_clear_pointer(&a->resources, g_ptr_array_unref);
 	}
 	capacity_context_clear(&ctx);
 	return ok;

@@ -26,6 +26,10 @@ static const SlotdOptionSpec book_keys[] = {
 	  "guardian or professional" },
 	{ "override-reason", "s",
 	  "administrators: why a booking rule is overridden (audited)" },
+	{ "practitioner", "s", "the practitioner the client keeps or asks "
+	  "for (a staff id)" },
+	{ "allow-practitioner-change", "b", "a visit of a series may have "
+	  "another practitioner than the others" },
 	{ NULL }
 };
 
@@ -156,6 +160,8 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 	if (a->override &&
 	    (!validate_text(a->override, "override-reason", 200, error) ||
 	     !check_override(a->caller, error)))
+		return FALSE;
+	if (!capacity_check_practitioner(capacity, options, error))
 		return FALSE;
 	a->idempotency_key = options_string(options, "idempotency-key", NULL);
 	if (a->idempotency_key &&
@@ -336,7 +342,8 @@ store_new_booking(Capacity *capacity, const Admission *adm, BookArgs *a,
 	b->idempotency_key = series_key(a);
 	if (!store_insert_booking(capacity->store, b, error) ||
 	    !start_series(capacity, b, a, error) ||
-	    !take_run(capacity, b->id, adm, error))
+	    !take_run(capacity, b->id, adm, error) ||
+	    !capacity_take_resources(capacity, adm, b->id, 0, error))
 		return FALSE;
 	detail = g_strdup_printf("slot s-%" G_GINT64_FORMAT " seats %u "
 				 "slots %u%s%s",
@@ -430,7 +437,8 @@ reserve(Capacity *capacity, HoldCall *h, const Admission *adm,
 		g_array_append_val(slots, g_array_index(adm->run.slots,
 							StoreSlot, i).id);
 	h->expires = r.expires;
-	return store_insert_hold(capacity->store, &r, &h->hold_id, error);
+	return store_insert_hold(capacity->store, &r, &h->hold_id, error) &&
+	       capacity_take_resources(capacity, adm, 0, h->hold_id, error);
 }
 
 static gboolean
@@ -850,6 +858,9 @@ move_to(Capacity *capacity, MoveCall *m, const Admission *adm,
 		adm->run.slots->len);
 
 	return take_run(capacity, m->booking_id, adm, error) &&
+	       store_forget_resources(capacity->store, m->booking_id, error) &&
+	       capacity_take_resources(capacity, adm, m->booking_id, 0,
+				       error) &&
 	       store_move_booking(capacity->store, m->booking_id, &move,
 				  capacity_now(capacity), error) &&
 	       store_get_booking(capacity->store, m->booking_id, &m->after,

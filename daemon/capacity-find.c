@@ -34,6 +34,10 @@ static const SlotdOptionSpec find_keys[] = {
 	{ "age", "u", "client's age in years, for age-banded deadlines" },
 	{ "deadline-exceeded-reason", "s",
 	  "offer starts past the deadline too, for this reason" },
+	{ "practitioner", "s", "only slots this practitioner can take "
+	  "(a staff id)" },
+	{ "allow-practitioner-change", "b", "FindSeries: the visits may "
+	  "have different practitioners" },
 	{ NULL }
 };
 
@@ -53,6 +57,7 @@ typedef struct {
 	guint offered;
 	guint series_index;	/* FindSeries: the visit asked about */
 	guint series_length;	/* 1 for FindSlots */
+	const char *pin;	/* FindSeries: the first visit's practitioner */
 } FindQuery;
 
 /* One matching offering's walk through its slots. */
@@ -135,6 +140,8 @@ parse_find_query(Capacity *capacity, GVariant *query,
 		return FALSE;
 	q->modality = options_string(query, "modality", NULL);
 	if (q->modality && !capacity_check_modality(q->modality, error))
+		return FALSE;
+	if (!capacity_check_practitioner(capacity, query, error))
 		return FALSE;
 	q->max_travel = options_uint32(query, "max-travel-minutes", 0);
 	q->urgency = options_string(query, "urgency", "routine");
@@ -284,6 +291,7 @@ found_slot_new(const Cursor *c, const StoreSlot *s, const Admission *a)
 	f->municipality = g_strdup(off->unit->municipality);
 	f->travel_minutes = c->travel;
 	f->languages = g_strdupv(off->languages);
+	f->practitioner = g_strdup(admission_practitioner(a));
 	/* What Book would store: the rule's, the asked, the usual. */
 	f->modality = g_strdup(a->modality	    ? a->modality
 			       : a->request.modality ? a->request.modality
@@ -672,7 +680,8 @@ nearest_visit(Capacity *capacity, const SlotdKindOps *ops,
 		return FALSE;
 	for (guint i = 0; i < slots->len; i++) {
 		StoreSlot *s = &g_array_index(slots, StoreSlot, i);
-		Admission a = { .offering = off, .ops = ops, .slot = s };
+		Admission a = { .offering = off, .ops = ops, .slot = s,
+				.pin = q->pin };
 		gint64 distance = ABS(s->start - target);
 		gboolean ok;
 
@@ -693,12 +702,15 @@ nearest_visit(Capacity *capacity, const SlotdKindOps *ops,
 }
 
 static GVariant *
-series_row(const SlotdOffering *off, GPtrArray *ids, GArray *starts)
+series_row(const SlotdOffering *off, GPtrArray *ids, GArray *starts,
+	   const char *practitioner)
 {
 	GVariantDict d;
 
 	g_variant_dict_init(&d, NULL);
 	g_variant_dict_insert(&d, "unit", "s", off->unit->id);
+	if (practitioner)
+		g_variant_dict_insert(&d, "practitioner", "s", practitioner);
 	g_variant_dict_insert_value(&d, "slots", g_variant_new_strv(
 		(const char *const *)ids->pdata, ids->len));
 	g_variant_dict_insert_value(&d, "starts", g_variant_new_fixed_array(
@@ -716,9 +728,15 @@ complete_series(Capacity *capacity, const SlotdKindOps *ops,
 							first->offering);
 	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) starts = g_array_new(FALSE, FALSE, sizeof(gint64));
+	GVariant *row;
 
 	g_ptr_array_add(ids, g_strdup(first->slot_id));
 	g_array_append_val(starts, first->start);
+	/* A course keeps its practitioner unless the caller allows a
+	 * change: the first visit's is asked for in every later one. */
+	q->pin = options_bool(q->query, "allow-practitioner-change", FALSE)
+			 ? NULL
+			 : first->practitioner;
 	for (guint i = 1; i < p->count; i++) {
 		g_auto(StoreSlot) visit = { 0 };
 
@@ -731,7 +749,9 @@ complete_series(Capacity *capacity, const SlotdKindOps *ops,
 						     visit.id));
 		g_array_append_val(starts, visit.start);
 	}
-	return series_row(off, ids, starts);
+	row = series_row(off, ids, starts, q->pin);
+	q->pin = NULL;
+	return row;
 }
 
 gboolean

@@ -30,6 +30,7 @@ struct _Capacity {
 	gboolean orphans_checked; /* removed offerings withdrawn */
 	gboolean batch;		/* requests share one transaction */
 	GPtrArray *pending;	/* Notice: told after the batch commits */
+	GPtrArray *absences;	/* StoreAbsence, loaded on first use */
 };
 
 /* A run of slots a booking would take. */
@@ -50,6 +51,8 @@ typedef struct {
 	SlotdRequest request;
 	gint64 except;		/* booking being moved: not counted */
 	const char *override;	/* an administrator's reason, or NULL */
+	const char *pin;	/* a practitioner to keep (FindSeries), or
+				 * NULL */
 	/* the answer */
 	gboolean consumed;	/* the cost is declared and checked */
 	SlotdCost cost;
@@ -60,6 +63,9 @@ typedef struct {
 	gboolean whole_offering; /* the refusal holds for every slot */
 	char *modality;		/* set by the plugin, or NULL */
 	GVariant *extras;	/* a{sv}, not in probes */
+	GPtrArray *resources;	/* Resource*, borrowed; NULL: none needed */
+	gint64 resource_start;	/* the time they are taken */
+	gint64 resource_end;
 } Admission;
 
 /* The state a hook sees through SlotdContext. */
@@ -93,6 +99,19 @@ void slot_run_clear(SlotRun *run);
 gboolean capacity_admit(Capacity *capacity, Admission *a,
 			gboolean *ret_capacity, GError **error);
 void admission_clear(Admission *a);
+/* capacity-resource.c: the resources the admitted booking takes,
+ * chosen jointly (part of capacity_admit, after the kind's rule). */
+gboolean capacity_assign_resources(Capacity *capacity, Admission *a,
+				   GError **error);
+/* Records what `a` chose for a booking or a hold (one of them 0). */
+gboolean capacity_take_resources(Capacity *capacity, const Admission *a,
+				 gint64 booking, gint64 hold, GError **error);
+/* The first practitioner `a` took, or NULL. */
+const char *admission_practitioner(const Admission *a);
+/* InvalidArgs unless the `practitioner` option, if any, names one. */
+gboolean capacity_check_practitioner(Capacity *capacity, GVariant *options,
+				     GError **error);
+void capacity_forget_absences(Capacity *capacity);
 /* capacity-rules.c: the booking rules of every kind. */
 void capacity_offering_rules(Capacity *capacity, const SlotdOffering *off,
 			     SlotdBookingRules *ret);

@@ -104,6 +104,7 @@ capacity_free(Capacity *capacity)
 		return;
 	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
 	g_ptr_array_unref(capacity->pending);
+	capacity_forget_absences(capacity);
 	g_array_unref(capacity->listeners);
 	region_unref(capacity->region);
 	g_free(capacity);
@@ -294,6 +295,7 @@ found_slot_free(FoundSlot *slot)
 	g_strfreev(slot->languages);
 	g_free(slot->modality);
 	g_strfreev(slot->modalities);
+	g_free(slot->practitioner);
 	g_free(slot);
 }
 

@@ -45,6 +45,7 @@ typedef struct {
 	char *modality;		/* the booking's: asked, or the usual one */
 	char **modalities;	/* every modality the offering serves */
 	gint64 bookable_from;	/* 0: bookable now */
+	char *practitioner;	/* the one the booking would take, or NULL */
 } FoundSlot;
 
 void found_slot_free(FoundSlot *slot);

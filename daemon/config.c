@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "calendar.h"
+#include "validate.h"
 #include "slotd-config.h"
 
 /* The format's documented default; SLOTD_STATEDIR is only taken when
@@ -23,6 +24,9 @@ typedef enum {
 	GROUP_UNIT,
 	GROUP_SERVICE,
 	GROUP_OFFERING,
+	GROUP_PRACTITIONER,
+	GROUP_ROOM,
+	GROUP_VEHICLE,
 } GroupKind;
 
 static const struct {
@@ -39,6 +43,9 @@ static const struct {
 	{ "unit", GROUP_UNIT, 1, "[unit ID]" },
 	{ "service", GROUP_SERVICE, 1, "[service ID]" },
 	{ "offering", GROUP_OFFERING, 2, "[offering UNIT SERVICE]" },
+	{ "practitioner", GROUP_PRACTITIONER, 1, "[practitioner ID]" },
+	{ "room", GROUP_ROOM, 1, "[room ID]" },
+	{ "vehicle", GROUP_VEHICLE, 1, "[vehicle ID]" },
 };
 
 typedef struct {
@@ -131,8 +138,9 @@ refuse_group(const ConfigFile *file, const char *group, GError **error)
 	return config_set_error(error, file->name, group, NULL,
 				"unknown group; expected [daemon], [access], "
 				"[region], [travel], [municipality CODE], "
-				"[unit ID], [service ID] or "
-				"[offering UNIT SERVICE]");
+				"[unit ID], [service ID], "
+				"[offering UNIT SERVICE], [practitioner ID], "
+				"[room ID] or [vehicle ID]");
 }
 
 /* Kinds and ids of every group, and no group in two files. */
@@ -969,6 +977,268 @@ parse_offering(Loader *loader, const ConfigGroup *group, char **words,
 	return TRUE;
 }
 
+/* ---- [practitioner ID], [room ID], [vehicle ID] ----------------------- */
+
+static gboolean
+parse_shifts(const ConfigGroup *group, Resource *r, GError **error)
+{
+	g_auto(GStrv) names = NULL;
+
+	if (!config_read_id_list(group, "shifts", &names, error))
+		return FALSE;
+	for (guint i = 0; names && names[i]; i++) {
+		g_autofree char *key = g_strdup_printf("shift-%s", names[i]);
+		g_autofree char *text = NULL;
+		Window *w = g_new0(Window, 1);
+
+		g_ptr_array_add(r->shifts, w);
+		w->name = g_strdup(names[i]);
+		g_date_clear(&w->valid_from, 1);
+		g_date_set_dmy(&w->valid_from, 1, G_DATE_JANUARY, 2025);
+		g_date_clear(&w->valid_until, 1);
+		if (!config_require_string(group, key, "HH:MM-HH:MM RRULE, the "
+					   "shift named in shifts", &text,
+					   error) ||
+		    !config_parse_window_text(group->file, group->group, key,
+					      text, w, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* `off`: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, a list. */
+static gboolean
+parse_days_off(const ConfigGroup *group, Resource *r, GError **error)
+{
+	g_auto(GStrv) items = NULL;
+
+	if (!config_read_list(group, "off", &items, error))
+		return FALSE;
+	for (guint i = 0; items && items[i]; i++) {
+		g_auto(GStrv) ends = g_strsplit(items[i], "..", 2);
+		DayRange d;
+
+		g_date_clear(&d.first, 1);
+		g_date_clear(&d.last, 1);
+		if (!config_parse_date(ends[0], &d.first) ||
+		    !config_parse_date(ends[1] ? ends[1] : ends[0], &d.last) ||
+		    g_date_compare(&d.last, &d.first) < 0)
+			return config_set_error(error, group->file,
+						group->group, "off", "\"%s\" is "
+						"not a day or a range of days; "
+						"expected YYYY-MM-DD or "
+						"YYYY-MM-DD..YYYY-MM-DD",
+						items[i]);
+		g_array_append_val(r->off, d);
+	}
+	return TRUE;
+}
+
+static gboolean
+parse_roles(const ConfigGroup *group, Resource *r, GError **error)
+{
+	g_auto(GStrv) roles = NULL;
+	g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+
+	if (!config_read_id_list(group, "roles", &roles, error))
+		return FALSE;
+	if (r->type != RESOURCE_PRACTITIONER)
+		g_ptr_array_add(all, g_strdup(resource_type_name(r->type)));
+	else if (!roles || !roles[0])
+		return config_set_error(error, group->file, group->group,
+					"roles", "missing; expected what the "
+					"practitioner does, e.g. nurse or "
+					"social-counsellor");
+	for (guint i = 0; roles && roles[i]; i++)
+		g_ptr_array_add(all, g_strdup(roles[i]));
+	g_ptr_array_add(all, NULL);
+	r->roles = (char **)g_ptr_array_free(g_steal_pointer(&all), FALSE);
+	return TRUE;
+}
+
+static gboolean
+parse_resource(Loader *loader, const ConfigGroup *group, char **words,
+	       ResourceType type, GError **error)
+{
+	static const char *const keys[] = {
+		"unit", "organisation", "roles", "languages", "seats",
+		"shifts", "off", NULL,
+	};
+	g_autoptr(Resource) r = g_new0(Resource, 1);
+	g_autofree char *unit = NULL;
+	g_auto(GStrv) keys_here = g_key_file_get_keys(group->keyfile,
+						       group->group, NULL,
+						       NULL);
+
+	if (!validate_no_identity_code(words[1], "a resource id", NULL))
+		return config_set_error(error, group->file, group->group, NULL,
+					"the id looks like a personal identity "
+					"code; use a pseudonymous staff id such "
+					"as hh-loh-n07, never a person's code "
+					"or name");
+	r->id = g_strdup(words[1]);
+	r->type = type;
+	r->source_file = g_strdup(group->file);
+	r->group = g_strdup(group->group);
+	r->shifts = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)window_free);
+	r->off = g_array_new(FALSE, FALSE, sizeof(DayRange));
+	if (g_hash_table_contains(loader->region->resource_by_id, r->id))
+		return config_set_error(error, group->file, group->group, NULL,
+					"the id %s is already a resource; each "
+					"practitioner, room and vehicle needs "
+					"its own", r->id);
+	for (guint i = 0; keys_here && keys_here[i]; i++)
+		if (!g_strv_contains(keys, keys_here[i]) &&
+		    !g_str_has_prefix(keys_here[i], "shift-"))
+			return config_set_error(error, group->file,
+						group->group, keys_here[i],
+						"unknown key; expected unit, "
+						"organisation, roles, "
+						"languages, seats, shifts, "
+						"shift-NAME or off");
+	if (!config_require_string(group, "unit", "the unit it belongs to",
+				   &unit, error))
+		return FALSE;
+	if (!g_hash_table_contains(loader->region->unit_by_id, unit))
+		return config_set_error(error, group->file, group->group,
+					"unit", "unknown unit \"%s\"; define "
+					"[unit %s]", unit, unit);
+	r->unit = g_steal_pointer(&unit);
+	if (!config_read_string(group, "organisation",
+				loader->region->daemon.region_id
+					? loader->region->daemon.region_id
+					: "",
+				&r->organisation, error) ||
+	    !parse_roles(group, r, error) ||
+	    !config_read_languages(group, "languages", &r->languages, error) ||
+	    !config_read_uint(group, "seats", 1, 1, 1000, &r->seats, error) ||
+	    !parse_shifts(group, r, error) || !parse_days_off(group, r, error))
+		return FALSE;
+	if (type == RESOURCE_PRACTITIONER && !r->languages)
+		return config_set_error(error, group->file, group->group,
+					"languages", "missing; expected the "
+					"languages the practitioner serves "
+					"in: fi, sv, en");
+	if (type != RESOURCE_PRACTITIONER && r->languages)
+		return config_set_error(error, group->file, group->group,
+					"languages", "only practitioners have "
+					"languages");
+	if (type != RESOURCE_ROOM && r->seats != 1)
+		return config_set_error(error, group->file, group->group,
+					"seats", "only rooms have seats");
+	if (type == RESOURCE_PRACTITIONER && r->shifts->len == 0)
+		return config_set_error(error, group->file, group->group,
+					"shifts", "missing; expected the "
+					"practitioner's shifts, e.g. shifts=day "
+					"and shift-day=07:00-15:00 "
+					"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+	region_add_resource(loader->region, g_steal_pointer(&r));
+	return TRUE;
+}
+
+static gboolean
+parse_practitioner(Loader *loader, const ConfigGroup *group, char **words,
+		   GError **error)
+{
+	return parse_resource(loader, group, words, RESOURCE_PRACTITIONER,
+			      error);
+}
+
+static gboolean
+parse_room(Loader *loader, const ConfigGroup *group, char **words,
+	   GError **error)
+{
+	return parse_resource(loader, group, words, RESOURCE_ROOM, error);
+}
+
+static gboolean
+parse_vehicle(Loader *loader, const ConfigGroup *group, char **words,
+	      GError **error)
+{
+	return parse_resource(loader, group, words, RESOURCE_VEHICLE, error);
+}
+
+static gboolean
+need_is_met(const GPtrArray *pool, const ResourceNeed *need)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < pool->len; i++)
+		n += resource_has_role(pool->pdata[i], need->role,
+				       need->organisation);
+	return n >= need->count;
+}
+
+static gboolean
+check_needs(const SlotdOffering *off, const char *key, GPtrArray *needs,
+	    GError **error)
+{
+	for (guint i = 0; needs && i < needs->len; i++) {
+		const ResourceNeed *need = needs->pdata[i];
+
+		if (!need_is_met(off->pool, need))
+			return config_set_error(
+				error, off->source_file, off->group, key,
+				"needs %u %s%s%s but the units it draws on "
+				"(%s) have fewer; add [practitioner], [room] "
+				"or [vehicle] groups, or list more units in "
+				"resource-units",
+				need->count, need->role,
+				need->organisation ? " of " : "",
+				need->organisation ? need->organisation : "",
+				off->resource_units
+					? "resource-units"
+					: off->unit->id);
+	}
+	return TRUE;
+}
+
+/* Each offering's pool: the resources of the units it draws on, which
+ * must hold what its needs name. */
+static gboolean
+link_resources(Loader *loader, GError **error)
+{
+	Region *region = loader->region;
+
+	for (guint o = 0; o < region->offerings->len; o++) {
+		SlotdOffering *off = region->offerings->pdata[o];
+		const char *own[] = { off->unit->id, NULL };
+		const char *const *units =
+			off->resource_units ? (const char *const *)
+						      off->resource_units
+					    : own;
+		GHashTableIter iter;
+		gpointer key, value;
+
+		for (guint u = 0; units[u]; u++)
+			if (!g_hash_table_contains(region->unit_by_id,
+						   units[u]))
+				return config_set_error(
+					error, off->source_file, off->group,
+					"resource-units", "unknown unit "
+					"\"%s\"", units[u]);
+		off->pool = g_ptr_array_new();
+		for (guint i = 0; i < region->resources->len; i++) {
+			Resource *r = region->resources->pdata[i];
+
+			if (g_strv_contains(units, r->unit))
+				g_ptr_array_add(off->pool, r);
+		}
+		if (!check_needs(off, "needs", off->needs, error))
+			return FALSE;
+		g_hash_table_iter_init(&iter, off->modality_needs);
+		while (g_hash_table_iter_next(&iter, &key, &value)) {
+			g_autofree char *name = g_strdup_printf("needs-%s",
+								(char *)key);
+
+			if (!check_needs(off, name, value, error))
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 /* ---- putting it together -------------------------------------------- */
 
 static gboolean
@@ -1018,7 +1288,12 @@ parse_all_groups(Loader *loader, GError **error)
 	    !parse_travel_matrix(loader, error) ||
 	    !parse_each(loader, GROUP_UNIT, parse_unit, error) ||
 	    !parse_each(loader, GROUP_SERVICE, parse_service, error) ||
-	    !parse_each(loader, GROUP_OFFERING, parse_offering, error))
+	    !parse_each(loader, GROUP_PRACTITIONER, parse_practitioner,
+			error) ||
+	    !parse_each(loader, GROUP_ROOM, parse_room, error) ||
+	    !parse_each(loader, GROUP_VEHICLE, parse_vehicle, error) ||
+	    !parse_each(loader, GROUP_OFFERING, parse_offering, error) ||
+	    !link_resources(loader, error))
 		return FALSE;
 	if (loader->region->daemon.region_id == NULL)
 		return config_set_error(error, entry->name, "region", NULL,

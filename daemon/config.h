@@ -86,6 +86,11 @@ gboolean config_id_is_valid(const char *id);
 /* Strict YYYY-MM-DD. */
 gboolean config_parse_date(const char *text, GDate *ret_date);
 
+/* "HH:MM-HH:MM RRULE" into `window` (times and rule). */
+gboolean config_parse_window_text(const char *file, const char *group,
+				  const char *key, const char *text,
+				  Window *window, GError **error);
+
 /* offering.c: the core keys of an [offering UNIT SERVICE] group, read
  * with the slotd_offering_get_*() functions so each is marked read. */
 gboolean offering_read_core(SlotdOffering *offering, GError **error);

@@ -322,7 +322,7 @@ config_read_date(const ConfigGroup *group, const char *key,
 
 /* ---- an offering's life --------------------------------------------- */
 
-static void
+void
 window_free(Window *window)
 {
 	g_free(window->name);
@@ -367,6 +367,13 @@ offering_free(SlotdOffering *offering)
 	g_free(offering->modality);
 	g_strfreev(offering->modalities);
 	g_ptr_array_unref(offering->windows);
+	if (offering->needs)
+		g_ptr_array_unref(offering->needs);
+	if (offering->modality_needs)
+		g_hash_table_unref(offering->modality_needs);
+	g_strfreev(offering->resource_units);
+	if (offering->pool)
+		g_ptr_array_unref(offering->pool);
 	g_free(offering->config_digest);
 	g_free(offering->source_file);
 	g_free(offering->group);
@@ -416,16 +423,16 @@ parse_clock(const char *text, gboolean is_end, int *ret_minute)
 	return TRUE;
 }
 
-static gboolean
-parse_window_text(const SlotdOffering *offering, const char *key,
-		  const char *text, Window *window, GError **error)
+gboolean
+config_parse_window_text(const char *file, const char *group,
+			 const char *key, const char *text, Window *window,
+			 GError **error)
 {
 	gsize times_length = strcspn(text, " \t");
 	g_autofree char *times = g_strndup(text, times_length);
 	g_autofree char *rrule = g_strstrip(g_strdup(text + times_length));
 	g_auto(GStrv) ends = g_strsplit(times, "-", -1);
 	g_autoptr(GError) local = NULL;
-	const char *file = offering->source_file, *group = offering->group;
 
 	if (g_strv_length(ends) != 2)
 		return config_set_error(error, file, group, key,
@@ -495,7 +502,8 @@ parse_window(SlotdOffering *offering, const char *name, GError **error)
 					offering->group, key, "missing; the "
 					"window is listed in windows; "
 					WINDOW_EXPECTED);
-	if (!parse_window_text(offering, key, text, window, error) ||
+	if (!config_parse_window_text(offering->source_file, offering->group,
+				      key, text, window, error) ||
 	    !slotd_offering_get_int(offering, capacity_key, offering->seats,
 				    1, 10000, &capacity, error))
 		return FALSE;
@@ -594,6 +602,55 @@ read_rules(SlotdOffering *offering, GError **error)
 	return TRUE;
 }
 
+static gboolean
+read_need_key(SlotdOffering *offering, const char *key,
+	      GPtrArray **ret_needs, GError **error)
+{
+	g_autofree char *text = NULL;
+	g_autofree char *problem = NULL;
+
+	if (!slotd_offering_get_string(offering, key, NULL, &text, error))
+		return FALSE;
+	if (!text) {
+		*ret_needs = NULL;
+		return TRUE;
+	}
+	if (!resource_parse_needs(text, ret_needs, &problem))
+		return config_set_error(error, offering->source_file,
+					offering->group, key, "%s; expected "
+					"e.g. nurse;vehicle or worker*2",
+					problem);
+	return TRUE;
+}
+
+/* `needs`, `needs-MODALITY` and `resource-units`: what a booking takes
+ * of the region's resources (linked to them by config.c). */
+static gboolean
+read_needs(SlotdOffering *offering, GError **error)
+{
+	GPtrArray *needs = NULL;
+
+	if (!read_need_key(offering, "needs", &offering->needs, error))
+		return FALSE;
+	offering->modality_needs = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free,
+		(GDestroyNotify)g_ptr_array_unref);
+	for (guint i = 0; offering->modalities[i]; i++) {
+		g_autofree char *key = g_strdup_printf(
+			"needs-%s", offering->modalities[i]);
+
+		if (!read_need_key(offering, key, &needs, error))
+			return FALSE;
+		if (needs)
+			g_hash_table_insert(offering->modality_needs,
+					    g_strdup(offering->modalities[i]),
+					    needs);
+	}
+	return slotd_offering_get_string_list(offering, "resource-units",
+					      &offering->resource_units,
+					      error);
+}
+
 gboolean
 offering_read_core(SlotdOffering *offering, GError **error)
 {
@@ -607,7 +664,7 @@ offering_read_core(SlotdOffering *offering, GError **error)
 		offering->languages = g_strdupv(offering->unit->languages);
 	return read_modality(offering, error) &&
 	       read_numbers(offering, error) && read_rules(offering, error) &&
-	       read_windows(offering, error);
+	       read_windows(offering, error) && read_needs(offering, error);
 }
 
 static int

@@ -111,6 +111,9 @@ region_new(void)
 	region->offerings = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)offering_free);
 	region->offering_by_id = g_hash_table_new(g_str_hash, g_str_equal);
+	region->resources = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)resource_free);
+	region->resource_by_id = g_hash_table_new(g_str_hash, g_str_equal);
 	region->keyfiles = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)g_key_file_unref);
 	return region;
@@ -135,6 +138,8 @@ region_unref(Region *region)
 	 * services and the keyfiles while it is destroyed. */
 	g_hash_table_unref(region->offering_by_id);
 	g_ptr_array_unref(region->offerings);
+	g_hash_table_unref(region->resource_by_id);
+	g_ptr_array_unref(region->resources);
 	g_hash_table_unref(region->service_by_id);
 	g_ptr_array_unref(region->services);
 	g_hash_table_unref(region->unit_by_id);

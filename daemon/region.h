@@ -78,6 +78,45 @@ typedef struct {
 	GDate valid_until;	/* last local date, or invalid = open */
 } Window;
 
+/* A resource a booking takes: a practitioner (a pseudonymous staff id,
+ * never a name), a room or a vehicle (resource.c). */
+typedef enum {
+	RESOURCE_PRACTITIONER,
+	RESOURCE_ROOM,
+	RESOURCE_VEHICLE,
+} ResourceType;
+
+typedef struct {
+	GDate first;
+	GDate last;		/* inclusive */
+} DayRange;
+
+typedef struct _Resource {
+	char *id;		/* "hh-loh-n07" */
+	ResourceType type;
+	char *unit;		/* home unit id */
+	char *organisation;	/* "luvn", "hus", ... */
+	char **roles;		/* "nurse"; rooms and vehicles also have
+				 * "room" / "vehicle" */
+	char **languages;	/* practitioners; NULL for the others */
+	guint seats;		/* rooms: places; others 1 */
+	GPtrArray *shifts;	/* of Window; empty: always there */
+	GArray *off;		/* of DayRange: dated days off */
+	char *source_file;
+	char *group;
+	/* which shift occurs on which local day, filled on demand */
+	GMutex lock;
+	GHashTable *days;
+} Resource;
+
+/* What a booking of an offering takes: `count` distinct resources
+ * with `role` (and of `organisation`, when set). */
+typedef struct {
+	char *role;
+	char *organisation;	/* NULL: any */
+	guint count;
+} ResourceNeed;
+
 typedef enum {
 	MODALITY_ONSITE = 1 << 0,
 	MODALITY_HOME = 1 << 1,
@@ -101,6 +140,11 @@ struct _SlotdOffering {
 	gboolean closed_on_holidays;
 	gboolean public_freebusy;
 	GPtrArray *windows;	/* of Window */
+	GPtrArray *needs;	/* of ResourceNeed (`needs`); may be empty */
+	GHashTable *modality_needs; /* modality -> GPtrArray of ResourceNeed
+				     * (`needs-MODALITY`) */
+	char **resource_units;	/* units whose resources it draws on */
+	GPtrArray *pool;	/* Resource*, borrowed: of those units */
 	char *config_digest;	/* SHA-256 of the group's keys and values */
 
 	/* plugin-facing */
@@ -155,6 +199,8 @@ typedef struct _Region {
 	GHashTable *service_by_id;
 	GPtrArray *offerings;		/* of SlotdOffering */
 	GHashTable *offering_by_id;
+	GPtrArray *resources;		/* of Resource */
+	GHashTable *resource_by_id;
 	GPtrArray *keyfiles;		/* owned GKeyFiles */
 } Region;
 
@@ -169,6 +215,7 @@ void region_add_municipality(Region *region, Municipality *municipality);
 void region_add_unit(Region *region, Unit *unit);
 void region_add_service(Region *region, Service *service);
 void region_add_offering(Region *region, SlotdOffering *offering);
+void region_add_resource(Region *region, Resource *resource);
 
 /* Fills region->travel from the pairs given in [travel] (n*n minutes,
  * both directions set, G_MAXUINT where not given): a missing pair is
@@ -212,3 +259,25 @@ gint region_travel_minutes(const Region *region, const char *from_code,
 			   const char *to_code);
 gboolean region_unit_closed_on(const Unit *unit, const GDate *local_date);
 const char *language_status_to_string(LanguageStatus status);
+
+/* ---- resource.c ----------------------------------------------------- */
+void window_free(Window *window);
+void resource_free(Resource *resource);
+void resource_need_free(ResourceNeed *need);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Resource, resource_free)
+const char *resource_type_name(ResourceType type);
+Resource *region_find_resource(const Region *region, const char *id);
+gboolean resource_has_role(const Resource *resource, const char *role,
+			   const char *organisation);
+/* Rooms and vehicles speak no language. */
+gboolean resource_speaks(const Resource *resource, const char *language);
+/* Is it on duty for the whole of [start, end) by its shifts and days
+ * off (absences entered at run time are the store's)? Thread-safe. */
+gboolean resource_works(Resource *resource, gint64 start, gint64 end);
+/* The needs of a booking of `offering` with `modality`; NULL or empty:
+ * the offering is not made of resources. */
+GPtrArray *offering_needs(const SlotdOffering *offering,
+			  const char *modality);
+/* "nurse;vehicle", "worker*2" */
+gboolean resource_parse_needs(const char *text, GPtrArray **ret_needs,
+			      char **ret_problem);

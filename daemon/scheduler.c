@@ -127,6 +127,9 @@ found_extras(const FoundSlot *f)
 	if (f->bookable_from)
 		g_variant_dict_insert(&d, "bookable-from", "x",
 				      f->bookable_from);
+	if (f->practitioner)
+		g_variant_dict_insert(&d, "practitioner", "s",
+				      f->practitioner);
 	return g_variant_dict_end(&d);
 }
 

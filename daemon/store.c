@@ -145,10 +145,45 @@ static const char schema_v3[] =
 	"CREATE INDEX booking_by_series ON booking (series)"
 	" WHERE series IS NOT NULL;";
 
+/* Version 4: resources. Which practitioners, rooms and vehicles a
+ * booking or a hold takes, and when (store-resource.c): a row counts
+ * while its booking holds seats (booking_use) or its hold exists, so
+ * every path that gives seats back frees the resources with them.
+ * Absences entered at run time; never deleted, only withdrawn. */
+static const char schema_v4[] =
+	"CREATE TABLE resource_use ("
+	" resource TEXT NOT NULL,"
+	" unit TEXT NOT NULL,"
+	" booking INTEGER REFERENCES booking (id),"
+	" hold INTEGER,"
+	" slot INTEGER NOT NULL,"
+	" start INTEGER NOT NULL,"
+	" \"end\" INTEGER NOT NULL,"
+	" CHECK ((booking IS NULL) <> (hold IS NULL)),"
+	" CHECK (\"end\" > start AND \"end\" - start <= 172800));"
+	"CREATE INDEX resource_use_by_unit ON resource_use (unit, start);"
+	"CREATE INDEX resource_use_by_resource ON resource_use"
+	" (resource, start);"
+	"CREATE INDEX resource_use_by_booking ON resource_use (booking)"
+	" WHERE booking IS NOT NULL;"
+	"CREATE INDEX resource_use_by_hold ON resource_use (hold)"
+	" WHERE hold IS NOT NULL;"
+	"CREATE TABLE absence ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" resource TEXT NOT NULL,"
+	" start INTEGER NOT NULL,"
+	" \"end\" INTEGER NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" created_by INTEGER NOT NULL,"
+	" withdrawn INTEGER,"
+	" CHECK (\"end\" > start));";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 /* ---- statements ----------------------------------------------------- */

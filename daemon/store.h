@@ -303,6 +303,73 @@ gboolean store_set_meta(Store *store, const char *key, const char *value,
 
 /* PRAGMA integrity_check == "ok", no dangling references, and every
  * slot's booked and held counts match its bookings' and holds' seats. */
+
+/* ---- resources (store-resource.c, schema 4) -------------------------- */
+
+/* A resource taken by a booking or a hold for [start, end). */
+typedef struct {
+	const char *resource;
+	const char *unit;	/* the resource's home unit */
+	gint64 booking;		/* or 0 */
+	gint64 hold;		/* or 0 */
+	gint64 slot;
+	gint64 start;
+	gint64 end;
+} StoreResourceUse;
+
+typedef struct {
+	gint64 id;
+	char *resource;
+	gint64 start;
+	gint64 end;
+	char *reason;
+	gint64 created;
+	guint32 created_by;
+} StoreAbsence;
+
+void store_absence_free(StoreAbsence *absence);
+/* Adds to `ret_busy` (a set of strings it owns) the resources of
+ * `unit` taken by a live booking other than `except` or a hold in any
+ * part of [start, end). */
+gboolean store_resources_busy(Store *store, const char *unit, gint64 start,
+			      gint64 end, gint64 except, GHashTable *ret_busy,
+			      GError **error);
+gboolean store_use_resource(Store *store, const StoreResourceUse *use,
+			    GError **error);
+/* Drops a booking's rows (it is moved and takes others). */
+gboolean store_forget_resources(Store *store, gint64 booking,
+				GError **error);
+/* Resource ids of a booking (or, with `hold`, of a hold), in the
+ * order they were taken. */
+gboolean store_booking_resources(Store *store, gint64 booking, gint64 hold,
+				 GPtrArray *ret_ids, GError **error);
+/* Resources of the live bookings of `series` other than `except`, the
+ * latest visit's first. */
+gboolean store_series_resources(Store *store, gint64 series, gint64 except,
+				GPtrArray *ret_ids, GError **error);
+/* Live bookings taking `resource` in any part of [from, to), by start
+ * (gint64 ids). */
+gboolean store_resource_bookings(Store *store, const char *resource,
+				 gint64 from, gint64 to, GArray *ret_ids,
+				 GError **error);
+gboolean store_add_absence(Store *store, const StoreAbsence *absence,
+			   gint64 *ret_id, GError **error);
+/* Every absence not withdrawn that ends after `after`, by start. */
+gboolean store_list_absences(Store *store, gint64 after, GPtrArray *ret,
+			     GError **error);
+/* Sets needs_rebooking on an upcoming booking; TRUE if it changed. */
+gboolean store_flag_rebooking(Store *store, gint64 booking, gint64 now,
+			      gboolean *ret_changed, GError **error);
+/* Live bookings starting from `from` at offerings in `offerings` that
+ * hold no resource yet (from before resources were configured). */
+gboolean store_unassigned_bookings(Store *store, const char *offering,
+				   gint64 from, GArray *ret_ids,
+				   GError **error);
+/* Minutes each resource was taken by live bookings in [from, to):
+ * appends (resource, minutes, bookings) as GVariant "(stt)". */
+gboolean store_resource_usage(Store *store, gint64 from, gint64 to,
+			      GPtrArray *ret_rows, GError **error);
+
 gboolean store_integrity_check(Store *store, GError **error);
 /* Online backup (SQLite backup API) without blocking writers for long:
  * a copy of the last commit, written to a temporary of its own in the

@@ -12,6 +12,10 @@
 #include <string.h>
 
 #include "schema-undo-v3.h"
+#include "schema-undo-v4.h"
+
+/* The schema this release writes. */
+#define SCHEMA_NOW 4
 #include "store.h"
 #include "slotd/plugin.h"
 
@@ -491,7 +495,7 @@ test_schema_fresh(Fixture *f, gconstpointer data)
 	sqlite3 *db = raw_open(f->path);
 	g_autofree char *mode = raw_text(db, "PRAGMA journal_mode");
 
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_NOW);
 	g_assert_cmpstr(mode, ==, "wal");
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
 				" WHERE type = 'table' AND name IN ('slot',"
@@ -525,7 +529,7 @@ test_schema_reopen(Fixture *f, gconstpointer data)
 	/* New generations stay above the stored ones. */
 	g_assert_cmpint(store_next_generation(f->store), >, f->generation);
 	db = raw_open(f->path);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_NOW);
 	sqlite3_close(db);
 }
 
@@ -545,6 +549,8 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL), ==,
+			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v3, NULL, NULL, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 2);
@@ -569,7 +575,7 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(held(f, slot), ==, 0);
 	g_assert_true(store_integrity_check(f->store, &error));
 	db = raw_open(f->path);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_NOW);
 	sqlite3_close(db);
 }
 
@@ -1732,7 +1738,7 @@ test_backup_during_transaction(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(mode, ==, "delete");
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM booking"), ==, 1);
 	g_assert_cmpint(raw_int(db, "SELECT booked FROM slot"), ==, 1);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_NOW);
 	sqlite3_close(db);
 }
 
