@@ -734,9 +734,11 @@ complete_series(Capacity *capacity, const SlotdKindOps *ops,
 	g_array_append_val(starts, first->start);
 	/* A course keeps its practitioner unless the caller allows a
 	 * change: the first visit's is asked for in every later one. */
-	q->pin = options_bool(q->query, "allow-practitioner-change", FALSE)
-			 ? NULL
-			 : first->practitioner;
+	q->pin = !off || !off->keep_practitioner ||
+			 options_bool(q->query, "allow-practitioner-change",
+				      FALSE)
+		 ? NULL
+		 : first->practitioner;
 	for (guint i = 1; i < p->count; i++) {
 		g_auto(StoreSlot) visit = { 0 };
 

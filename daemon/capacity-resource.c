@@ -204,7 +204,7 @@ find_pin(Choice *c, GError **error)
 			 : NULL;
 	if (c->pin || (c->pin = a->pin))
 		return TRUE;
-	if (!a->request.series ||
+	if (!a->request.series || !a->offering->keep_practitioner ||
 	    (options && options_bool(options, "allow-practitioner-change",
 				     FALSE)))
 		return TRUE;

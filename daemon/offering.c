@@ -646,7 +646,9 @@ read_needs(SlotdOffering *offering, GError **error)
 					    g_strdup(offering->modalities[i]),
 					    needs);
 	}
-	return slotd_offering_get_string_list(offering, "resource-units",
+	return slotd_offering_get_bool(offering, "keep-practitioner", TRUE,
+				       &offering->keep_practitioner, error) &&
+	       slotd_offering_get_string_list(offering, "resource-units",
 					      &offering->resource_units,
 					      error);
 }

@@ -145,6 +145,7 @@ struct _SlotdOffering {
 				     * (`needs-MODALITY`) */
 	char **resource_units;	/* units whose resources it draws on */
 	GPtrArray *pool;	/* Resource*, borrowed: of those units */
+	gboolean keep_practitioner; /* a series keeps its practitioner */
 	char *config_digest;	/* SHA-256 of the group's keys and values */
 
 	/* plugin-facing */
