@@ -149,6 +149,26 @@ gboolean time_parse(const char *text, gboolean end_of_day,
 	return TRUE;
 }
 
+gboolean time_local_missing(const char *text, char **ret_shown)
+{
+	TimeFields fields;
+	gint64 wall, utc;
+	int offset;
+
+	if (!scan_time(text, &fields) || fields.has_offset || !fields.has_time)
+		return FALSE;
+	wall = wall_seconds(&fields);
+	utc = local_to_utc(wall);
+	offset = g_time_zone_get_offset(
+		local_zone(), g_time_zone_find_interval(
+				      local_zone(), G_TIME_TYPE_UNIVERSAL, utc));
+	if (utc + offset == wall)
+		return FALSE;
+	if (ret_shown)
+		*ret_shown = time_format_local(utc);
+	return TRUE;
+}
+
 /* --- formatting --------------------------------------------------- */
 
 GDateTime *time_to_local(gint64 utc)
@@ -160,16 +180,62 @@ GDateTime *time_to_local(gint64 utc)
 	return g_date_time_to_timezone(instant, local_zone());
 }
 
+static int offset_at(gint64 utc)
+{
+	GTimeZone *zone = local_zone();
+
+	return g_time_zone_get_offset(
+		zone, g_time_zone_find_interval(zone, G_TIME_TYPE_UNIVERSAL,
+						utc));
+}
+
+/* In the hour repeated when summer time ends (2026-10-25 03:00–04:00)
+ * one wall-clock reading names two instants: the other one is an hour
+ * away and has the other offset. */
+gboolean time_is_ambiguous(gint64 utc)
+{
+	int offset = offset_at(utc);
+
+	for (int delta = -3600; delta <= 3600; delta += 7200) {
+		int other = offset_at(utc + delta);
+		gint64 twin = utc + offset - other;
+
+		if (other != offset && offset_at(twin) == other)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A date out of GDateTime's range is not shown as epoch seconds. */
+static char *out_of_range(gint64 utc)
+{
+	return g_strdup(utc < 0 ? "(before 1970)" : "(far future)");
+}
+
 char *time_format_local(gint64 utc)
+{
+	g_autoptr(GDateTime) local = time_to_local(utc);
+	gboolean twice;
+
+	if (!local)
+		return out_of_range(utc);
+	twice = time_is_ambiguous(utc);
+	/* Seconds only where they carry something (created, modified). */
+	if (g_date_time_get_second(local) != 0)
+		return g_date_time_format(local, twice ? "%Y-%m-%d %H:%M:%S%:z"
+						       : "%Y-%m-%d %H:%M:%S");
+	return g_date_time_format(local, twice ? "%Y-%m-%d %H:%M%:z"
+					       : "%Y-%m-%d %H:%M");
+}
+
+char *time_format_clock(gint64 utc)
 {
 	g_autoptr(GDateTime) local = time_to_local(utc);
 
 	if (!local)
-		return g_strdup_printf("%" G_GINT64_FORMAT, utc);
-	/* Seconds only where they carry something (created, modified). */
-	if (g_date_time_get_second(local) != 0)
-		return g_date_time_format(local, "%Y-%m-%d %H:%M:%S");
-	return g_date_time_format(local, "%Y-%m-%d %H:%M");
+		return out_of_range(utc);
+	return g_date_time_format(local, time_is_ambiguous(utc) ? "%H:%M%:z"
+								: "%H:%M");
 }
 
 char *time_format_iso(gint64 utc)
@@ -177,7 +243,7 @@ char *time_format_iso(gint64 utc)
 	g_autoptr(GDateTime) local = time_to_local(utc);
 
 	if (!local)
-		return g_strdup_printf("%" G_GINT64_FORMAT, utc);
+		return out_of_range(utc);
 	return g_date_time_format(local, "%Y-%m-%dT%H:%M:%S%:z");
 }
 
@@ -214,7 +280,7 @@ gboolean key_is_time(const char *key)
 	static const char *const names[] = {
 		"created", "modified", "from", "to", "at", "respond-by",
 		"on-site-from", "on-site-until", "bookable-from", "expires",
-		NULL,
+		"now", NULL,
 	};
 
 	for (guint i = 0; suffixes[i]; i++)
@@ -233,6 +299,13 @@ gboolean key_is_fraction(const char *key)
 static gboolean key_is_duration(const char *key)
 {
 	return g_str_equal(key, "third-next-available");
+}
+
+/* Time keys that are never durations, so 0 means "not given". */
+static gboolean key_is_instant_only(const char *key)
+{
+	return !g_str_has_suffix(key, "lead-time") &&
+	       !key_is_duration(key) && !g_str_has_prefix(key, "hour");
 }
 
 gboolean cell_int(GVariant *value, gint64 *ret)
@@ -336,6 +409,10 @@ static char *format_int(const char *key, gint64 number, gboolean is_int64,
 		return format_period(number);
 	if (instant)
 		return time_format_local(number);
+	/* An instant not given (referral-time 0) is not "0.0 d". */
+	if (is_int64 && number == 0 && key_is_time(key) &&
+	    key_is_instant_only(key))
+		return g_strdup(csv ? "" : "-");
 	if (is_int64 && (key_is_duration(key) || key_is_time(key))) {
 		if (number < 0)
 			return g_strdup(csv ? "" : "-");
