@@ -134,9 +134,9 @@ gboolean time_parse(const char *text, gboolean end_of_day,
 
 	if (!scan_time(text, &fields)) {
 		g_set_error(error, CTL_ERROR, CTL_ERROR_USAGE,
-			    "cannot read the time “%s”; write it as "
-			    "2026-12-07 or 2026-12-07T14:00 (Helsinki time), "
-			    "optionally with seconds and Z or +02:00", text);
+			    _("cannot read the time “%s”; write it as "
+			      "2026-12-07 or 2026-12-07T14:00 (Helsinki time), "
+			      "optionally with seconds and Z or +02:00"), text);
 		return FALSE;
 	}
 	wall = wall_seconds(&fields);
@@ -449,7 +449,8 @@ static char *format_value(const char *key, GVariant *value, gboolean csv)
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
 		return g_variant_dup_string(value, NULL);
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
-		return g_strdup(g_variant_get_boolean(value) ? "yes" : "no");
+		return g_strdup(csv ? (g_variant_get_boolean(value) ? "yes" : "no")
+				    : g_variant_get_boolean(value) ? _("yes") : _("no"));
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE))
 		return format_double(key, g_variant_get_double(value), csv);
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
@@ -598,6 +599,40 @@ static void text_cell(GString *line, const char *text, glong width,
 	g_string_append(line, last ? "\n" : "  ");
 }
 
+/* The headings people read; CSV and JSON keep the keys, which scripts
+ * rely on. Only here for xgettext: header_label() looks them up. */
+static const char *const column_labels[] G_GNUC_UNUSED = {
+	NC_("column", "slot"), NC_("column", "unit"), NC_("column", "start"),
+	NC_("column", "end"), NC_("column", "free"),
+	NC_("column", "municipality"), NC_("column", "travel-minutes"),
+	NC_("column", "languages"), NC_("column", "modality"),
+	NC_("column", "modalities"), NC_("column", "kind"),
+	NC_("column", "service"), NC_("column", "title"),
+	NC_("column", "booking"), NC_("column", "status"),
+	NC_("column", "id"), NC_("column", "client-ref"),
+	NC_("column", "seats"), NC_("column", "language"),
+	NC_("column", "urgency"), NC_("column", "referral-time"),
+	NC_("column", "needs-rebooking"), NC_("column", "created"),
+	NC_("column", "modified"), NC_("column", "sequence"),
+	NC_("column", "ticket"), NC_("column", "position"),
+	NC_("column", "estimated-start"), NC_("column", "queue-length"),
+	NC_("column", "anonymous"), NC_("column", "visit"),
+	NC_("column", "first-start"), NC_("column", "last-start"),
+	NC_("column", "slots"), NC_("column", "period-start"),
+	NC_("column", "utilisation"), NC_("column", "booked"),
+	NC_("column", "capacity"), NC_("column", "third-next-available"),
+	NC_("column", "deadline"), NC_("column", "at"),
+	NC_("column", "action"), NC_("column", "caller"),
+	NC_("column", "detail"), NC_("column", "respond-by"),
+	NC_("column", "on-site-from"), NC_("column", "on-site-until"),
+	NC_("column", "healthy"), NC_("column", "now"),
+};
+
+static const char *header_label(const char *key)
+{
+	return g_dpgettext2(GETTEXT_PACKAGE, "column", key);
+}
+
 /* Cells as text, row by row, with a header row of upper-case keys. */
 static GPtrArray *text_grid(CtlTable *table, GPtrArray *order,
 			    glong *widths, gboolean *right)
@@ -607,7 +642,7 @@ static GPtrArray *text_grid(CtlTable *table, GPtrArray *order,
 	char **header = g_new0(char *, order->len + 1);
 
 	for (guint c = 0; c < order->len; c++) {
-		header[c] = g_ascii_strup(order->pdata[c], -1);
+		header[c] = g_utf8_strup(header_label(order->pdata[c]), -1);
 		widths[c] = g_utf8_strlen(header[c], -1);
 		right[c] = table->rows->len > 0;
 	}
@@ -766,10 +801,13 @@ void table_print_record(CtlTable *table, CtlOutput output)
 	}
 	row = table->rows->pdata[0];
 	for (guint c = 0; c < order->len; c++)
-		width = MAX(width, g_utf8_strlen(order->pdata[c], -1) + 1);
+		width = MAX(width,
+			    g_utf8_strlen(header_label(order->pdata[c]), -1) +
+				    1);
 	for (guint c = 0; c < order->len; c++) {
 		const char *key = order->pdata[c];
-		g_autofree char *label = g_strconcat(key, ":", NULL);
+		g_autofree char *label = g_strconcat(header_label(key), ":",
+						     NULL);
 		g_autofree char *text = cell_text(key, g_hash_table_lookup(
 							  row, key));
 

@@ -68,7 +68,7 @@ static void print_rows(Ctl *ctl, GVariant *rows)
 	g_autoptr(CtlTable) table = rows_table(rows);
 
 	if (table->rows->len == 0 && ctl_output(ctl) == CTL_OUTPUT_TEXT) {
-		fprintf(stderr, "The report has no rows.\n");
+		fprintf(stderr, "%s\n", _("The report has no rows."));
 		return;
 	}
 	table_print(table, ctl_output(ctl));
@@ -348,7 +348,7 @@ gboolean cmd_plugins(Ctl *ctl, int argc, char **argv, GError **error)
 		return FALSE;
 	array = g_variant_get_child_value(reply, 0);
 	ctl_add_structs(table, array, keys);
-	ctl_print_table(ctl, table, "No plugins loaded.");
+	ctl_print_table(ctl, table, N_("No plugins loaded."));
 	return TRUE;
 }
 

@@ -72,10 +72,10 @@ static gboolean check_globals(Ctl *ctl, GError **error)
 	int buses = !!ctl->system_bus + !!ctl->session_bus + !!ctl->address;
 
 	if (buses > 1)
-		return ctl_usage_error(error, "choose one of --system, "
-				       "--session and --address");
+		return ctl_usage_error(error, _("choose one of --system, "
+				       "--session and --address"));
 	if (ctl->json && ctl->csv)
-		return ctl_usage_error(error, "choose one of --json and --csv");
+		return ctl_usage_error(error, _("choose one of --json and --csv"));
 	return TRUE;
 }
 
@@ -99,8 +99,8 @@ static gboolean missing_argument(const CtlCommand *command, int count,
 	g_auto(GStrv) words = g_strsplit(command->args, " ", -1);
 
 	if ((guint) count < g_strv_length(words))
-		return ctl_usage_error(error, "missing %s", words[count]);
-	return ctl_usage_error(error, "missing argument");
+		return ctl_usage_error(error, _("missing %s"), words[count]);
+	return ctl_usage_error(error, _("missing argument"));
 }
 
 gboolean ctl_parse(Ctl *ctl, const GOptionEntry *entries,
@@ -116,7 +116,8 @@ gboolean ctl_parse(Ctl *ctl, const GOptionEntry *entries,
 		g_array_append_val(all, entries[i]);
 	add_shared_entries(ctl, all, flags);
 	context = g_option_context_new(ctl->command->args);
-	g_option_context_set_summary(context, ctl->command->summary);
+	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
+	g_option_context_set_summary(context, _(ctl->command->summary));
 	g_option_context_add_main_entries(context,
 					  (GOptionEntry *) all->data, NULL);
 	if (!g_option_context_parse(context, argc, argv, &local_error))
@@ -126,7 +127,7 @@ gboolean ctl_parse(Ctl *ctl, const GOptionEntry *entries,
 	if (count < min_args)
 		return missing_argument(ctl->command, count, error);
 	if (max_args >= 0 && count > max_args)
-		return ctl_usage_error(error, "unexpected argument “%s”",
+		return ctl_usage_error(error, _("unexpected argument “%s”"),
 				       (*argv)[1 + max_args]);
 	return check_globals(ctl, error);
 }
@@ -139,7 +140,7 @@ static gboolean check_choice(const char *flag, const char *value,
 	if (!value || g_strv_contains(choices, value))
 		return TRUE;
 	list = g_strjoinv(", ", (char **) choices);
-	return ctl_usage_error(error, "%s must be one of %s, not “%s”", flag,
+	return ctl_usage_error(error, _("%s must be one of %s, not “%s”"), flag,
 			       list, value);
 }
 
@@ -167,7 +168,7 @@ void ctl_add_structs(CtlTable *table, GVariant *array,
 void ctl_print_table(Ctl *ctl, CtlTable *table, const char *empty)
 {
 	if (table->rows->len == 0 && ctl_output(ctl) == CTL_OUTPUT_TEXT) {
-		fprintf(stderr, "%s\n", empty);
+		fprintf(stderr, "%s\n", _(empty));
 		return;
 	}
 	table_print(table, ctl_output(ctl));
@@ -260,7 +261,7 @@ static gboolean cmd_services(Ctl *ctl, int argc, char **argv,
 	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
 		return FALSE;
 	return list_call(ctl, CTL_IFACE_SCHEDULER, "ListServices", NULL,
-			 "(a(sss))", keys, "No services configured.", error);
+			 "(a(sss))", keys, N_("No services configured."), error);
 }
 
 static gboolean cmd_units(Ctl *ctl, int argc, char **argv, GError **error)
@@ -272,7 +273,7 @@ static gboolean cmd_units(Ctl *ctl, int argc, char **argv, GError **error)
 	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
 		return FALSE;
 	return list_call(ctl, CTL_IFACE_SCHEDULER, "ListUnits", NULL,
-			 "(a(sssas))", keys, "No units configured.", error);
+			 "(a(sssas))", keys, N_("No units configured."), error);
 }
 
 typedef struct {
@@ -414,8 +415,8 @@ static void print_series(Ctl *ctl, GVariant *rows)
 		cells = g_variant_ref_sink(g_variant_dict_end(&d));
 		table_set_dict(table, table_add_row(table), cells);
 	}
-	ctl_print_table(ctl, table, "No whole series fits; try a wider "
-				    "window, a tolerance or another unit.");
+	ctl_print_table(ctl, table, N_("No whole series fits; try a wider "
+				    "window, a tolerance or another unit."));
 }
 
 static gboolean cmd_find_series(Ctl *ctl, int argc, char **argv,
@@ -775,7 +776,7 @@ static void print_hold(Ctl *ctl, const char *hold, gint64 expires)
 	/* The id alone on stdout, for scripts; the expiry for people. */
 	if (ctl_output(ctl) != CTL_OUTPUT_JSON) {
 		printf("%s\n", hold);
-		fprintf(stderr, "held until %s\n", until);
+		fprintf(stderr, _("held until %s\n"), until);
 		return;
 	}
 	json_init(&json);
@@ -800,8 +801,8 @@ static gboolean cmd_hold(Ctl *ctl, int argc, char **argv, GError **error)
 
 	if (book_parse(ctl, &o, &argc, &argv, 1, 2, error) &&
 	    (o.seconds >= 0 ||
-	     !ctl_usage_error(error, "--seconds must be positive")) &&
-	    (!o.hold || !ctl_usage_error(error, "a hold takes no --hold")))
+	     !ctl_usage_error(error, _("--seconds must be positive"))) &&
+	    (!o.hold || !ctl_usage_error(error, _("a hold takes no --hold"))))
 		options = book_dict(ctl, &o, error);
 	if (options)
 		reply = client_call(
@@ -894,10 +895,9 @@ static void print_booked(Ctl *ctl, const char *id)
 		g_autofree char *when = estimated > 0
 			? time_format_local(estimated) : g_strdup("-");
 
-		fprintf(stderr, _("Ticket %" G_GINT64_FORMAT ", number %"
-				  G_GINT64_FORMAT " in the queue, estimated "
-				  "start %s (%s)\n"),
-			ticket, position, when, unit);
+		fprintf(stderr, _("Ticket %u, number %u in the queue, "
+				  "estimated start %s (%s)\n"),
+			(guint) ticket, (guint) position, when, unit);
 	} else if (start > 0) {
 		g_autofree char *from = time_format_local(start);
 		g_autofree char *to = time_format_clock(end);
@@ -915,7 +915,7 @@ static gboolean cmd_book(Ctl *ctl, int argc, char **argv, GError **error)
 
 	if (book_parse(ctl, &o, &argc, &argv, 2, 2, error) &&
 	    (!o.seconds ||
-	     !ctl_usage_error(error, "--seconds is for hold")))
+	     !ctl_usage_error(error, _("--seconds is for hold"))))
 		options = book_dict(ctl, &o, error);
 	if (options)
 		reply = client_call(ctl, CTL_IFACE_SCHEDULER, "Book",
@@ -1017,7 +1017,7 @@ static gboolean cmd_history(Ctl *ctl, int argc, char **argv, GError **error)
 
 		table_set_dict(table, table_add_row(table), row);
 	}
-	ctl_print_table(ctl, table, "No changes recorded.");
+	ctl_print_table(ctl, table, N_("No changes recorded."));
 	return TRUE;
 }
 
@@ -1031,7 +1031,7 @@ static gboolean cmd_series(Ctl *ctl, int argc, char **argv, GError **error)
 		return FALSE;
 	return list_call(ctl, CTL_IFACE_SCHEDULER, "GetSeries",
 			 g_variant_new("(s)", argv[1]), "(a(sssxxs))", keys,
-			 "The series has no bookings.", error);
+			 N_("The series has no bookings."), error);
 }
 
 static gboolean cmd_cancel_series(Ctl *ctl, int argc, char **argv,
@@ -1056,8 +1056,8 @@ static gboolean cmd_cancel_series(Ctl *ctl, int argc, char **argv,
 	if (!reply)
 		return FALSE;
 	g_variant_get(reply, "(u)", &cancelled);
-	printf("%u booking%s cancelled\n", cancelled,
-	       cancelled == 1 ? "" : "s");
+	printf(ngettext("%u booking cancelled\n", "%u bookings cancelled\n",
+			cancelled), cancelled);
 	return TRUE;
 }
 
@@ -1161,7 +1161,7 @@ static gboolean cmd_list(Ctl *ctl, int argc, char **argv, GError **error)
 	if (filter)
 		ok = list_call(ctl, CTL_IFACE_SCHEDULER, "ListBookings",
 			       g_variant_new("(@a{sv})", filter), "(a(sssxxs))",
-			       keys, "No bookings match.", error);
+			       keys, N_("No bookings match."), error);
 	g_free(o.unit);
 	g_free(o.service);
 	g_free(o.status);
@@ -1196,7 +1196,7 @@ static gboolean daemon_status(Ctl *ctl, GError **error)
 	g_variant_lookup(status, "healthy", "b", &healthy);
 	if (!healthy)
 		g_set_error(error, CTL_ERROR, CTL_ERROR_FAILED,
-			    "slotd is not healthy (see above)");
+			    _("slotd is not healthy (see above)"));
 	return healthy;
 }
 
@@ -1208,8 +1208,8 @@ static gboolean cmd_status(Ctl *ctl, int argc, char **argv, GError **error)
 	if (argc == 1)
 		return daemon_status(ctl, error);
 	if (argc != 3)
-		return ctl_usage_error(error, "status takes BOOKING STATUS, "
-				       "or nothing for slotd's own");
+		return ctl_usage_error(error, _("status takes BOOKING STATUS, "
+				       "or nothing for slotd's own"));
 	return ctl_void_call(ctl, CTL_IFACE_SCHEDULER, "SetStatus",
 			     g_variant_new("(ss)", argv[1], argv[2]), error);
 }
@@ -1219,50 +1219,50 @@ static gboolean cmd_status(Ctl *ctl, int argc, char **argv, GError **error)
 static gboolean cmd_help(Ctl *ctl, int argc, char **argv, GError **error);
 
 static const CtlCommand commands[] = {
-	{ "services", "", "List the services and their plugin kinds",
+	{ "services", "", N_("List the services and their plugin kinds"),
 	  cmd_services },
-	{ "units", "", "List the units, their municipality and languages",
+	{ "units", "", N_("List the units, their municipality and languages"),
 	  cmd_units },
-	{ "find", "SERVICE", "Find free slots for a client", cmd_find },
+	{ "find", "SERVICE", N_("Find free slots for a client"), cmd_find },
 	{ "find-series", "SERVICE",
-	  "Find whole series (--every 24h --count 5; weekly courses)",
+	  N_("Find whole series (--every 24h --count 5; weekly courses)"),
 	  cmd_find_series },
 	{ "hold", "SLOT [CLIENT]",
-	  "Hold what booking this request would take, for a while",
+	  N_("Hold what booking this request would take, for a while"),
 	  cmd_hold },
-	{ "release", "HOLD", "Give a hold's places back", cmd_release },
-	{ "book", "SLOT CLIENT_REF", "Book a slot for a client", cmd_book },
+	{ "release", "HOLD", N_("Give a hold's places back"), cmd_release },
+	{ "book", "SLOT CLIENT_REF", N_("Book a slot for a client"), cmd_book },
 	{ "book-series", "CLIENT_REF SLOT…",
-	  "Book several slots for a client, all or none", cmd_book_series },
-	{ "cancel", "BOOKING", "Cancel a booking", cmd_cancel },
+	  N_("Book several slots for a client, all or none"), cmd_book_series },
+	{ "cancel", "BOOKING", N_("Cancel a booking"), cmd_cancel },
 	{ "reschedule", "BOOKING NEW_SLOT",
-	  "Move a booking to another slot in one step", cmd_reschedule },
-	{ "show", "BOOKING", "Show everything about a booking", cmd_show },
-	{ "history", "BOOKING", "Every change of a booking, with who made it",
+	  N_("Move a booking to another slot in one step"), cmd_reschedule },
+	{ "show", "BOOKING", N_("Show everything about a booking"), cmd_show },
+	{ "history", "BOOKING", N_("Every change of a booking, with who made it"),
 	  cmd_history },
-	{ "series", "SERIES", "The bookings of a series (sr-N)", cmd_series },
-	{ "cancel-series", "SERIES", "Cancel a series' bookings still to come",
+	{ "series", "SERIES", N_("The bookings of a series (sr-N)"), cmd_series },
+	{ "cancel-series", "SERIES", N_("Cancel a series' bookings still to come"),
 	  cmd_cancel_series },
-	{ "list", "", "List bookings", cmd_list },
+	{ "list", "", N_("List bookings"), cmd_list },
 	{ "status", "[BOOKING STATUS]",
-	  "Set a booking's status (arrived, checked-in, fulfilled, noshow, "
-	  "entered-in-error); alone, how slotd is", cmd_status },
-	{ "plugins", "", "List the loaded plugins", cmd_plugins },
-	{ "reload", "", "Reload the configuration and plugins", cmd_reload },
+	  N_("Set a booking's status (arrived, checked-in, fulfilled, noshow, "
+	  "entered-in-error); alone, how slotd is"), cmd_status },
+	{ "plugins", "", N_("List the loaded plugins"), cmd_plugins },
+	{ "reload", "", N_("Reload the configuration and plugins"), cmd_reload },
 	{ "feed-url", "UNIT",
-	  "Issue a calendar feed token and print its URLs", cmd_feed_url },
-	{ "feed-revoke", "TOKEN", "Revoke a calendar feed token",
+	  N_("Issue a calendar feed token and print its URLs"), cmd_feed_url },
+	{ "feed-revoke", "TOKEN", N_("Revoke a calendar feed token"),
 	  cmd_feed_revoke },
-	{ "backup", "FILE", "Write a copy of the database to FILE",
+	{ "backup", "FILE", N_("Write a copy of the database to FILE"),
 	  cmd_backup },
 	{ "report", "SERVICE",
-	  "Capacity report: utilisation and third-next-available",
+	  N_("Capacity report: utilisation and third-next-available"),
 	  cmd_report },
 	{ "deadlines", "SERVICE",
-	  "Deadline report: met, breached and at risk", cmd_deadlines },
-	{ "staffing", "SERVICE", "Staff needed against staff rostered",
+	  N_("Deadline report: met, breached and at risk"), cmd_deadlines },
+	{ "staffing", "SERVICE", N_("Staff needed against staff rostered"),
 	  cmd_staffing },
-	{ "help", "[COMMAND]", "Show the help of slotctl or of a command",
+	{ "help", "[COMMAND]", N_("Show the help of slotctl or of a command"),
 	  cmd_help },
 	{ NULL },
 };
@@ -1277,16 +1277,16 @@ static const CtlCommand *find_command(const char *name)
 
 static char *commands_help(void)
 {
-	GString *text = g_string_new("Commands:\n");
+	GString *text = g_string_new(_("Commands:\n"));
 
 	for (guint i = 0; commands[i].name; i++)
 		g_string_append_printf(text, "  %-12s %s\n", commands[i].name,
-				       commands[i].summary);
-	g_string_append(text, "\nTimes are Europe/Helsinki: 2026-12-07, "
+				       _(commands[i].summary));
+	g_string_append(text, _("\nTimes are Europe/Helsinki: 2026-12-07, "
 			"2026-12-07T14:00 or \"2026-12-07 14:00\".\n"
 			"Run “slotctl COMMAND --help” for a command's "
 			"options.\nExit status: 0 ok, 1 slotd or the bus "
-			"refused, 2 usage error.");
+			"refused, 2 usage error."));
 	return g_string_free(text, FALSE);
 }
 
@@ -1306,10 +1306,11 @@ static int run_top_level(Ctl *ctl, int argc, char **argv, gboolean help)
 	g_autoptr(GArray) all = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
 
 	g_set_prgname("slotctl");
+	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
 	g_array_append_vals(all, entries, 1);
 	add_shared_entries(ctl, all, CTL_PARSE_PLAIN);
-	g_option_context_set_summary(context, "Talk to slotd, the "
-				     "appointment-capacity daemon.");
+	g_option_context_set_summary(context, _("Talk to slotd, the "
+				     "appointment-capacity daemon."));
 	g_option_context_set_description(context, description);
 	g_option_context_add_main_entries(context,
 					  (GOptionEntry *) all->data, NULL);
@@ -1327,8 +1328,8 @@ static int run_top_level(Ctl *ctl, int argc, char **argv, gboolean help)
 	} else {
 		fprintf(stderr, "slotctl: missing COMMAND\n");
 	}
-	fprintf(stderr, "Usage: slotctl [OPTION…] COMMAND [ARGUMENT…]\n"
-		"Try “slotctl --help” for the list of commands.\n");
+	fprintf(stderr, "%s", _("Usage: slotctl [OPTION…] COMMAND [ARGUMENT…]\n"
+		"Try “slotctl --help” for the list of commands.\n"));
 	return 2;
 }
 
@@ -1345,7 +1346,7 @@ static gboolean cmd_help(Ctl *ctl, int argc, char **argv, GError **error)
 		return run_top_level(ctl, 1, argv, TRUE) == 0;
 	command = find_command(argv[1]);
 	if (!command || command->run == cmd_help)
-		return ctl_usage_error(error, "no command “%s”", argv[1]);
+		return ctl_usage_error(error, _("no command “%s”"), argv[1]);
 	ctl->command = command;
 	prgname = g_strconcat("slotctl ", command->name, NULL);
 	g_set_prgname(prgname);
@@ -1389,8 +1390,8 @@ static int report_error(const Ctl *ctl, const GError *error)
 		return 2;
 	}
 	fprintf(stderr, "slotctl %s: %s\n", command->name, error->message);
-	fprintf(stderr, "Usage: slotctl %s [OPTION…]%s%s\n"
-		"Try “slotctl %s --help”.\n", command->name,
+	fprintf(stderr, _("Usage: slotctl %s [OPTION…]%s%s\n"
+		"Try “slotctl %s --help”.\n"), command->name,
 		*command->args ? " " : "", command->args, command->name);
 	return 2;
 }
@@ -1416,8 +1417,8 @@ static int run_command(Ctl *ctl, int argc, char **argv, int index)
 
 	ctl->command = find_command(argv[index]);
 	if (!ctl->command) {
-		fprintf(stderr, "slotctl: unknown command “%s”\n"
-			"Try “slotctl --help” for the list of commands.\n",
+		fprintf(stderr, _("slotctl: unknown command “%s”\n"
+			"Try “slotctl --help” for the list of commands.\n"),
 			argv[index]);
 		return 2;
 	}
@@ -1439,6 +1440,12 @@ int main(int argc, char **argv)
 	int index, status;
 
 	setlocale(LC_ALL, "");
+	/* SLOTCTL_LOCALEDIR: the build tree's catalogues, for the tests. */
+	bindtextdomain(GETTEXT_PACKAGE, g_getenv("SLOTCTL_LOCALEDIR")
+						? g_getenv("SLOTCTL_LOCALEDIR")
+						: LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
 	if (!check_utf8(argc, argv, &error))
 		return report_error(&ctl, error);
 	index = command_index(argc, argv);
@@ -1449,7 +1456,7 @@ int main(int argc, char **argv)
 	ctl_clear(&ctl);
 	/* A full disk or a closed pipe must not look like success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "slotctl: cannot write the output\n");
+		fprintf(stderr, "%s", _("slotctl: cannot write the output\n"));
 		return status ? status : 1;
 	}
 	return status;
