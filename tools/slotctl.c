@@ -606,6 +606,13 @@ static void drop_remote_travel(CtlTable *table)
 		if (g_str_equal(name, "phone") || g_str_equal(name, "video"))
 			g_hash_table_remove(row, "travel-minutes");
 	}
+	for (guint i = 0; i < table->rows->len; i++)
+		if (g_hash_table_contains(table->rows->pdata[i],
+					  "travel-minutes"))
+			return;
+	for (guint c = 0; c < table->columns->len; c++)
+		if (g_str_equal(table->columns->pdata[c], "travel-minutes"))
+			g_ptr_array_remove_index(table->columns, c);
 }
 
 /* The first n children of an array. */
