@@ -348,6 +348,15 @@ test_book_cancel_show_reload(void)
 	assert_contains(out, "\nnow:");
 	assert_no_epoch(out);
 
+	/* staffing: a queue that never empties is "unbounded", not -1 */
+	g_assert_cmpint(ctl(&h, "en", &out, &err, "staffing", CRISIS,
+			    "--opt-i", "extra-staff=-3", NULL), ==, 0);
+	assert_contains(out, " unbounded ");
+	g_assert_null(strstr(out, "-1.00"));
+	g_assert_cmpint(ctl(&h, "fi", &out, &err, "staffing", CRISIS,
+			    "--opt-i", "extra-staff=-3", NULL), ==, 0);
+	assert_contains(out, " rajaton ");
+
 	g_assert_cmpint(ctl(&h, "en", &out, &err, "reload", NULL), ==, 0);
 	g_assert_cmpstr(out, ==, "No services, units or offerings changed.\n"
 				 "Bookings that need rebooking: 0 (were 0)\n");

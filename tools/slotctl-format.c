@@ -425,6 +425,9 @@ static char *format_double(const char *key, double number, gboolean csv)
 {
 	char buffer[G_ASCII_DTOSTR_BUF_SIZE];
 
+	/* A queue that never empties: Erlang C says -1 or infinity. */
+	if (strstr(key, "wait") && (number < 0 || !isfinite(number)))
+		return g_strdup(csv ? "" : _("unbounded"));
 	if (!isfinite(number))
 		return g_strdup(csv ? "" : "-");
 	if (key_is_fraction(key)) {
