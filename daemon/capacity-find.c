@@ -38,6 +38,8 @@ static const SlotdOptionSpec find_keys[] = {
 	  "(a staff id)" },
 	{ "allow-practitioner-change", "b", "FindSeries: the visits may "
 	  "have different practitioners" },
+	{ "order", "s", "earliest (default) or nearest: the home "
+	  "municipality's units, then by travel, then earliest" },
 	{ NULL }
 };
 
@@ -58,6 +60,7 @@ typedef struct {
 	guint series_index;	/* FindSeries: the visit asked about */
 	guint series_length;	/* 1 for FindSlots */
 	const char *pin;	/* FindSeries: the first visit's practitioner */
+	gboolean nearest;	/* order=nearest */
 } FindQuery;
 
 /* One matching offering's walk through its slots. */
@@ -117,6 +120,17 @@ parse_window(Capacity *capacity, GVariant *query, FindQuery *q,
 }
 
 static gboolean
+parse_order(const char *order, FindQuery *q, GError **error)
+{
+	q->nearest = g_str_equal(order, "nearest");
+	if (q->nearest || g_str_equal(order, "earliest"))
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+		    "'order' must be earliest or nearest, not '%s'", order);
+	return FALSE;
+}
+
+static gboolean
 parse_find_query(Capacity *capacity, GVariant *query,
 		 const SlotdKindOps *ops, FindQuery *q, GError **error)
 {
@@ -144,6 +158,9 @@ parse_find_query(Capacity *capacity, GVariant *query,
 	if (!capacity_check_practitioner(capacity, query, error))
 		return FALSE;
 	q->max_travel = options_uint32(query, "max-travel-minutes", 0);
+	if (!parse_order(options_string(query, "order", "earliest"), q,
+			 error))
+		return FALSE;
 	q->urgency = options_string(query, "urgency", "routine");
 	return capacity_check_urgency(q->urgency, error) &&
 	       parse_window(capacity, query, q, error);
@@ -427,6 +444,74 @@ walk(Capacity *capacity, const SlotdKindOps *ops, GArray *cursors,
 	return TRUE;
 }
 
+/* order=nearest: the home municipality's units first, then by travel
+ * minutes; a phone or video call travels nowhere, so only the home
+ * municipality counts for it. Lower is nearer. */
+static gint64
+travel_tier(const Cursor *c, const FindQuery *q)
+{
+	gboolean remote = q->modality && (g_str_equal(q->modality, "phone") ||
+					  g_str_equal(q->modality, "video"));
+	gboolean home = q->home && g_strcmp0(c->offering->unit->municipality,
+					     q->home->code) == 0;
+	gint64 travel = remote ? 0 : MAX(c->travel, 0);
+
+	return (home ? 0 : G_GINT64_CONSTANT(1) << 32) + travel;
+}
+
+/* Earliest first over every cursor, or with order=nearest tier by
+ * tier (the cursors of one tier merged by start), nearest tier first.
+ * Either way the walk stops at the limit, and every candidate still
+ * goes through capacity_admit(). */
+static gboolean
+walk_ordered(Capacity *capacity, const SlotdKindOps *ops, GArray *cursors,
+	     FindQuery *q, GPtrArray *ret_slots, GError **error)
+{
+	g_autoptr(GArray) done = NULL;
+
+	if (!q->nearest)
+		return walk(capacity, ops, cursors, q, ret_slots, error);
+	done = g_array_sized_new(FALSE, TRUE, sizeof(gboolean), cursors->len);
+	g_array_set_size(done, cursors->len);
+	while (ret_slots->len < q->limit) {
+		g_autoptr(GArray) tier = g_array_new(FALSE, TRUE,
+						     sizeof(Cursor));
+		g_autoptr(GArray) members = g_array_new(FALSE, FALSE,
+							sizeof(guint));
+		gint64 best = G_MAXINT64;
+		gboolean ok;
+
+		for (guint i = 0; i < cursors->len; i++) {
+			const Cursor *c = &g_array_index(cursors, Cursor, i);
+
+			if (!g_array_index(done, gboolean, i))
+				best = MIN(best, travel_tier(c, q));
+		}
+		if (best == G_MAXINT64)
+			break;
+		/* The tier's cursors are moved out and back, so that
+		 * their refusals and pages stay theirs. */
+		for (guint i = 0; i < cursors->len; i++) {
+			Cursor *c = &g_array_index(cursors, Cursor, i);
+
+			if (g_array_index(done, gboolean, i) ||
+			    travel_tier(c, q) != best)
+				continue;
+			g_array_append_val(tier, *c);
+			g_array_append_val(members, i);
+			g_array_index(done, gboolean, i) = TRUE;
+		}
+		ok = walk(capacity, ops, tier, q, ret_slots, error);
+		for (guint m = 0; m < members->len; m++)
+			g_array_index(cursors, Cursor,
+				      g_array_index(members, guint, m)) =
+				g_array_index(tier, Cursor, m);
+		if (!ok)
+			return FALSE;
+	}
+	return TRUE;
+}
+
 /* Cursors over the matching offerings, starting a day before `from`
  * so that slots in progress are seen. */
 static GArray *
@@ -503,7 +588,7 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 		return FALSE;
 	found = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)found_slot_free);
-	ok = walk(capacity, ops, cursors, &q, found, error);
+	ok = walk_ordered(capacity, ops, cursors, &q, found, error);
 	if (ok && q.offered == 0 && q.refusal && all_refused(cursors)) {
 		/* Nothing could serve this client at all: say why. */
 		g_propagate_error(error, g_steal_pointer(&q.refusal));
@@ -781,7 +866,7 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 		firsts = g_ptr_array_new_with_free_func(
 			(GDestroyNotify)found_slot_free);
 		if (!check_ready(capacity, cursors, &q, error) ||
-		    !walk(capacity, ops, cursors, &q, firsts, error)) {
+		    !walk_ordered(capacity, ops, cursors, &q, firsts, error)) {
 			g_clear_error(&q.refusal);
 			return FALSE;
 		}

@@ -335,6 +335,7 @@ typedef struct {
 	icalcomponent *event;	/* NULL until the first event */
 	icalproperty *uid, *dtstamp, *dtstart, *dtend, *summary, *location;
 	icalproperty *status, *sequence, *created, *modified;
+	icalproperty *description, *categories;
 } EventTemplate;
 
 struct _FeedWriter {
@@ -508,6 +509,81 @@ event_location(FeedWriter *writer, const StoreFeedBooking *b)
 	return name;
 }
 
+/* Words of the event text in the unit's stronger language: index 0
+ * Finnish, 1 Swedish. Nothing here names the client. */
+typedef struct {
+	const char *id;
+	const char *text[2];
+} FeedWord;
+
+static const FeedWord modality_words[] = {
+	{ "onsite", { "Vastaanotto", "Mottagning" } },
+	{ "home", { "Kotikäynti", "Hembesök" } },
+	{ "phone", { "Puhelu", "Telefonsamtal" } },
+	{ "video", { "Videopuhelu", "Videosamtal" } },
+	{ NULL, { "Käynti", "Besök" } },	/* not recorded */
+};
+
+static const FeedWord urgency_words[] = {
+	{ "routine", { "kiireetön", "icke brådskande" } },
+	{ "urgent", { "kiireellinen", "brådskande" } },
+	{ "immediate", { "välitön", "omedelbar" } },
+	{ NULL, { "kiireetön", "icke brådskande" } },
+};
+
+static const FeedWord language_words[] = {
+	{ "fi", { "suomi", "finska" } },
+	{ "sv", { "ruotsi", "svenska" } },
+	{ "en", { "englanti", "engelska" } },
+	{ NULL, { "ei ilmoitettu", "inte angivet" } },
+};
+
+static const char *
+feed_word(const FeedWord *words, const char *id, gboolean swedish)
+{
+	guint i = 0;
+
+	for (; words[i].id; i++)
+		if (g_strcmp0(words[i].id, id) == 0)
+			break;
+	return words[i].text[swedish ? 1 : 0];
+}
+
+/* CATEGORIES: the modality, so that a calendar can colour home visits
+ * apart from phone calls. */
+static const char *
+event_category(FeedWriter *writer, const StoreFeedBooking *b)
+{
+	return feed_word(modality_words, b->modality, writer->swedish_first);
+}
+
+/* DESCRIPTION: how, how urgent, in which language and where in a
+ * series; never the client's identity or reference. */
+static char *
+event_description(FeedWriter *writer, const StoreFeedBooking *b)
+{
+	gboolean sv = writer->swedish_first;
+	GString *text = g_string_new(NULL);
+
+	g_string_append_printf(text, "%s: %s\n",
+			       sv ? "Kontaktsätt" : "Asiointitapa",
+			       event_category(writer, b));
+	g_string_append_printf(text, "%s: %s\n",
+			       sv ? "Brådska" : "Kiireellisyys",
+			       feed_word(urgency_words, b->urgency, sv));
+	g_string_append_printf(text, "%s: %s",
+			       sv ? "Servicespråk" : "Palvelukieli",
+			       feed_word(language_words, b->language, sv));
+	if (b->series_length > 1)
+		g_string_append_printf(
+			text, sv ? "\nSerie: besök %" G_GINT64_FORMAT
+				   " av %" G_GINT64_FORMAT
+				 : "\nSarja: käynti %" G_GINT64_FORMAT
+				   "/%" G_GINT64_FORMAT,
+			b->series_index + 1, b->series_length);
+	return g_string_free(text, FALSE);
+}
+
 static void
 event_uid(FeedWriter *writer, gint64 id, char *buffer, gsize size)
 {
@@ -533,6 +609,7 @@ new_event(FeedWriter *writer, const StoreFeedBooking *b)
 {
 	icalcomponent *event = icalcomponent_new(ICAL_VEVENT_COMPONENT);
 	g_autofree char *summary = event_summary(writer, b);
+	g_autofree char *description = event_description(writer, b);
 	char uid[128];
 
 	event_uid(writer, b->id, uid, sizeof(uid));
@@ -555,6 +632,10 @@ new_event(FeedWriter *writer, const StoreFeedBooking *b)
 		event, icalproperty_new_created(utc_time(b->created)));
 	icalcomponent_add_property(
 		event, icalproperty_new_lastmodified(utc_time(b->modified)));
+	icalcomponent_add_property(event,
+				   icalproperty_new_description(description));
+	icalcomponent_add_property(
+		event, icalproperty_new_categories(event_category(writer, b)));
 	return event;
 }
 
@@ -574,6 +655,8 @@ template_adopt(EventTemplate *t, icalcomponent *event)
 	t->sequence = FIND(ICAL_SEQUENCE_PROPERTY);
 	t->created = FIND(ICAL_CREATED_PROPERTY);
 	t->modified = FIND(ICAL_LASTMODIFIED_PROPERTY);
+	t->description = FIND(ICAL_DESCRIPTION_PROPERTY);
+	t->categories = FIND(ICAL_CATEGORIES_PROPERTY);
 #undef FIND
 }
 
@@ -584,6 +667,7 @@ template_fill(FeedWriter *writer, const StoreFeedBooking *b)
 {
 	EventTemplate *t = &writer->template;
 	g_autofree char *summary = event_summary(writer, b);
+	g_autofree char *description = event_description(writer, b);
 	char uid[128];
 
 	event_uid(writer, b->id, uid, sizeof(uid));
@@ -598,6 +682,8 @@ template_fill(FeedWriter *writer, const StoreFeedBooking *b)
 				  (int)CLAMP(b->sequence, 0, G_MAXINT));
 	icalproperty_set_created(t->created, utc_time(b->created));
 	icalproperty_set_lastmodified(t->modified, utc_time(b->modified));
+	icalproperty_set_description(t->description, description);
+	icalproperty_set_categories(t->categories, event_category(writer, b));
 }
 
 FeedWriter *

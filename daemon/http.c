@@ -76,6 +76,27 @@ is_read_method(const char *method)
 	       g_strcmp0(method, "GET") == 0 || g_strcmp0(method, "HEAD") == 0;
 }
 
+/* A feed reader sends a few hundred bytes of headers; more than this
+ * is answered 431 (RFC 6585) rather than carried through. */
+#define REQUEST_HEADERS_MAX 8192
+
+static void
+add_header_size(const char *name, const char *value, gpointer user_data)
+{
+	gsize *total = user_data;
+
+	*total += strlen(name) + strlen(value) + 4; /* ": " and CR LF */
+}
+
+static gsize
+request_headers_size(SoupMessageHeaders *request)
+{
+	gsize total = 0;
+
+	soup_message_headers_foreach(request, add_header_size, &total);
+	return total;
+}
+
 /* Runs once the request headers are in, before any body is read:
  * nothing but a bodiless GET or HEAD of a short path goes further. */
 static void
@@ -93,6 +114,8 @@ screen_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 		respond_plain(msg, SOUP_STATUS_BAD_REQUEST);
 	} else if (path == NULL || strlen(path) > FEED_PATH_MAX) {
 		respond_plain(msg, SOUP_STATUS_REQUEST_URI_TOO_LONG);
+	} else if (request_headers_size(request) > REQUEST_HEADERS_MAX) {
+		respond_plain(msg, 431);
 	} else {
 		return;
 	}
@@ -232,6 +255,10 @@ answer(Http *http, SoupServerMessage *msg, const FeedDocument *document,
 	if (not_modified(request, document, capacity_now(http->capacity))) {
 		soup_server_message_set_status(msg, SOUP_STATUS_NOT_MODIFIED,
 					       NULL);
+		/* RFC 9110 15.4.5: a 304 has no body, and no length of
+		 * one that is not there. */
+		soup_message_headers_set_encoding(response,
+						  SOUP_ENCODING_NONE);
 		return;
 	}
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);

@@ -9,7 +9,8 @@
 
 #define FEED_BOOKING_COLUMNS \
 	"id, offering, unit, service, start, \"end\", client_ref, status," \
-	" municipality, modality, sequence, created, modified"
+	" municipality, modality, sequence, created, modified, language," \
+	" urgency, series_index, series_length"
 
 /* Indexed by QueryId - Q_FEED_FIRST. */
 static const char *const feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
@@ -46,6 +47,10 @@ enum {
 	FB_SEQUENCE,
 	FB_CREATED,
 	FB_MODIFIED,
+	FB_LANGUAGE,
+	FB_URGENCY,
+	FB_SERIES_INDEX,
+	FB_SERIES_LENGTH,
 };
 
 /* Prepares a feed statement on first use into the Store's table, where
@@ -99,6 +104,8 @@ store_feed_booking_free(StoreFeedBooking *booking)
 	g_free(booking->status);
 	g_free(booking->municipality);
 	g_free(booking->modality);
+	g_free(booking->language);
+	g_free(booking->urgency);
 	g_free(booking);
 }
 
@@ -120,6 +127,10 @@ feed_booking_from_row(Query q)
 	b->sequence = sqlite3_column_int64(q, FB_SEQUENCE);
 	b->created = sqlite3_column_int64(q, FB_CREATED);
 	b->modified = sqlite3_column_int64(q, FB_MODIFIED);
+	b->language = column_or_null(q, FB_LANGUAGE);
+	b->urgency = column_or_null(q, FB_URGENCY);
+	b->series_index = sqlite3_column_int64(q, FB_SERIES_INDEX);
+	b->series_length = sqlite3_column_int64(q, FB_SERIES_LENGTH);
 	return b;
 }
 

@@ -489,6 +489,10 @@ typedef struct {
 	gint64 sequence;
 	gint64 created;
 	gint64 modified;
+	char *language;		/* service language; NULL when not given */
+	char *urgency;		/* NULL when not given */
+	gint64 series_index;	/* 0-based place in its series */
+	gint64 series_length;	/* 1: not part of a series */
 } StoreFeedBooking;
 
 void store_feed_booking_free(StoreFeedBooking *booking);

@@ -437,6 +437,26 @@ call_ok(const char *method, GVariant *args, const char *reply_type)
 /* Bookings on both DST change days (one in the repeated hour, written
  * in UTC), a cancelled and a moved one, all read back in Helsinki time
  * by python3-icalendar. */
+/* DESCRIPTION and CATEGORIES as python3-icalendar reads them: how,
+ * how urgent and in which language (Finnish first at W-HH-LOH), and
+ * never the client's reference. */
+static void
+assert_detail(GPtrArray *dump, const char *booking_id, const char *client)
+{
+	g_autofree char *uid = g_strconcat(booking_id, "@nyland.slotd", NULL);
+	char **r = find_record(dump, "DETAIL", uid);
+	g_autofree char *description = NULL;
+
+	if (r == NULL)
+		g_error("the event of %s has no DESCRIPTION", booking_id);
+	g_assert_cmpstr(r[2], ==, "Kotikäynti");
+	description = g_strcompress(r[3]);
+	g_assert_cmpstr(description, ==, "Asiointitapa: Kotikäynti\n"
+					 "Kiireellisyys: kiireetön\n"
+					 "Palvelukieli: ei ilmoitettu");
+	g_assert_null(strstr(description, client));
+}
+
 static void
 test_staff_feed_matches_bookings(void)
 {
@@ -496,6 +516,7 @@ test_staff_feed_matches_bookings(void)
 				  HOSTILE_TITLE);
 	g_assert_cmpstr(find_record(dump, "TZ", NULL)[1], ==,
 			"Europe/Helsinki");
+	assert_detail(dump, mar, "c-mar");
 }
 
 /* A token issued for one service opens that service's feed only. */
@@ -550,6 +571,12 @@ test_conditional_and_head(void)
 	http("GET", path, inm, &cond);
 	g_assert_cmpint(cond.status, ==, 304);
 	g_assert_cmpuint(cond.length, ==, 0);
+	/* No body, and no length of one (RFC 9110 15.4.5). */
+	{
+		g_autofree char *length304 = header(&cond, "Content-Length");
+
+		g_assert_null(length304);
+	}
 	etag304 = header(&cond, "ETag");
 	g_assert_cmpstr(etag304, ==, etag);
 	/* Dates have whole seconds: one passes before the date is trusted. */
@@ -604,6 +631,17 @@ test_other_methods(void)
 		g_assert_cmpint(resp.status, ==, 405);
 		allow = header(&resp, "Allow");
 		g_assert_cmpstr(allow, ==, "GET, HEAD");
+	}
+	/* Oversized request headers: 431, not a feed. */
+	{
+		g_auto(Response) resp = { 0 };
+		g_autofree char *filler = g_strnfill(9000, 'a');
+		g_autofree char *big = g_strconcat("X-Filler: ", filler, NULL);
+
+		http("GET", good, big, &resp);
+		g_assert_cmpint(resp.status, ==, 431);
+		g_assert_null(strstr(resp.body ? resp.body : "",
+				     "BEGIN:VCALENDAR"));
 	}
 }
 

@@ -134,9 +134,9 @@ gboolean time_parse(const char *text, gboolean end_of_day,
 
 	if (!scan_time(text, &fields)) {
 		g_set_error(error, CTL_ERROR, CTL_ERROR_USAGE,
-			    "cannot read the time “%s”; write it as "
-			    "2026-12-07 or 2026-12-07T14:00 (Helsinki time), "
-			    "optionally with seconds and Z or +02:00", text);
+			    _("cannot read the time “%s”; write it as "
+			      "2026-12-07 or 2026-12-07T14:00 (Helsinki time), "
+			      "optionally with seconds and Z or +02:00"), text);
 		return FALSE;
 	}
 	wall = wall_seconds(&fields);
@@ -146,6 +146,26 @@ gboolean time_parse(const char *text, gboolean end_of_day,
 		*ret_utc = wall - fields.offset;
 	else
 		*ret_utc = local_to_utc(wall);
+	return TRUE;
+}
+
+gboolean time_local_missing(const char *text, char **ret_shown)
+{
+	TimeFields fields;
+	gint64 wall, utc;
+	int offset;
+
+	if (!scan_time(text, &fields) || fields.has_offset || !fields.has_time)
+		return FALSE;
+	wall = wall_seconds(&fields);
+	utc = local_to_utc(wall);
+	offset = g_time_zone_get_offset(
+		local_zone(), g_time_zone_find_interval(
+				      local_zone(), G_TIME_TYPE_UNIVERSAL, utc));
+	if (utc + offset == wall)
+		return FALSE;
+	if (ret_shown)
+		*ret_shown = time_format_local(utc);
 	return TRUE;
 }
 
@@ -160,16 +180,62 @@ GDateTime *time_to_local(gint64 utc)
 	return g_date_time_to_timezone(instant, local_zone());
 }
 
+static int offset_at(gint64 utc)
+{
+	GTimeZone *zone = local_zone();
+
+	return g_time_zone_get_offset(
+		zone, g_time_zone_find_interval(zone, G_TIME_TYPE_UNIVERSAL,
+						utc));
+}
+
+/* In the hour repeated when summer time ends (2026-10-25 03:00–04:00)
+ * one wall-clock reading names two instants: the other one is an hour
+ * away and has the other offset. */
+gboolean time_is_ambiguous(gint64 utc)
+{
+	int offset = offset_at(utc);
+
+	for (int delta = -3600; delta <= 3600; delta += 7200) {
+		int other = offset_at(utc + delta);
+		gint64 twin = utc + offset - other;
+
+		if (other != offset && offset_at(twin) == other)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A date out of GDateTime's range is not shown as epoch seconds. */
+static char *out_of_range(gint64 utc)
+{
+	return g_strdup(utc < 0 ? "(before 1970)" : "(far future)");
+}
+
 char *time_format_local(gint64 utc)
+{
+	g_autoptr(GDateTime) local = time_to_local(utc);
+	gboolean twice;
+
+	if (!local)
+		return out_of_range(utc);
+	twice = time_is_ambiguous(utc);
+	/* Seconds only where they carry something (created, modified). */
+	if (g_date_time_get_second(local) != 0)
+		return g_date_time_format(local, twice ? "%Y-%m-%d %H:%M:%S%:z"
+						       : "%Y-%m-%d %H:%M:%S");
+	return g_date_time_format(local, twice ? "%Y-%m-%d %H:%M%:z"
+					       : "%Y-%m-%d %H:%M");
+}
+
+char *time_format_clock(gint64 utc)
 {
 	g_autoptr(GDateTime) local = time_to_local(utc);
 
 	if (!local)
-		return g_strdup_printf("%" G_GINT64_FORMAT, utc);
-	/* Seconds only where they carry something (created, modified). */
-	if (g_date_time_get_second(local) != 0)
-		return g_date_time_format(local, "%Y-%m-%d %H:%M:%S");
-	return g_date_time_format(local, "%Y-%m-%d %H:%M");
+		return out_of_range(utc);
+	return g_date_time_format(local, time_is_ambiguous(utc) ? "%H:%M%:z"
+								: "%H:%M");
 }
 
 char *time_format_iso(gint64 utc)
@@ -177,7 +243,7 @@ char *time_format_iso(gint64 utc)
 	g_autoptr(GDateTime) local = time_to_local(utc);
 
 	if (!local)
-		return g_strdup_printf("%" G_GINT64_FORMAT, utc);
+		return out_of_range(utc);
 	return g_date_time_format(local, "%Y-%m-%dT%H:%M:%S%:z");
 }
 
@@ -214,7 +280,7 @@ gboolean key_is_time(const char *key)
 	static const char *const names[] = {
 		"created", "modified", "from", "to", "at", "respond-by",
 		"on-site-from", "on-site-until", "bookable-from", "expires",
-		NULL,
+		"now", NULL,
 	};
 
 	for (guint i = 0; suffixes[i]; i++)
@@ -233,6 +299,13 @@ gboolean key_is_fraction(const char *key)
 static gboolean key_is_duration(const char *key)
 {
 	return g_str_equal(key, "third-next-available");
+}
+
+/* Time keys that are never durations, so 0 means "not given". */
+static gboolean key_is_instant_only(const char *key)
+{
+	return !g_str_has_suffix(key, "lead-time") &&
+	       !key_is_duration(key) && !g_str_has_prefix(key, "hour");
 }
 
 gboolean cell_int(GVariant *value, gint64 *ret)
@@ -336,6 +409,10 @@ static char *format_int(const char *key, gint64 number, gboolean is_int64,
 		return format_period(number);
 	if (instant)
 		return time_format_local(number);
+	/* An instant not given (referral-time 0) is not "0.0 d". */
+	if (is_int64 && number == 0 && key_is_time(key) &&
+	    key_is_instant_only(key))
+		return g_strdup(csv ? "" : "-");
 	if (is_int64 && (key_is_duration(key) || key_is_time(key))) {
 		if (number < 0)
 			return g_strdup(csv ? "" : "-");
@@ -348,6 +425,9 @@ static char *format_double(const char *key, double number, gboolean csv)
 {
 	char buffer[G_ASCII_DTOSTR_BUF_SIZE];
 
+	/* A queue that never empties: Erlang C says -1 or infinity. */
+	if (strstr(key, "wait") && (number < 0 || !isfinite(number)))
+		return g_strdup(csv ? "" : _("unbounded"));
 	if (!isfinite(number))
 		return g_strdup(csv ? "" : "-");
 	if (key_is_fraction(key)) {
@@ -372,7 +452,8 @@ static char *format_value(const char *key, GVariant *value, gboolean csv)
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
 		return g_variant_dup_string(value, NULL);
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
-		return g_strdup(g_variant_get_boolean(value) ? "yes" : "no");
+		return g_strdup(csv ? (g_variant_get_boolean(value) ? "yes" : "no")
+				    : g_variant_get_boolean(value) ? _("yes") : _("no"));
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE))
 		return format_double(key, g_variant_get_double(value), csv);
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
@@ -521,6 +602,40 @@ static void text_cell(GString *line, const char *text, glong width,
 	g_string_append(line, last ? "\n" : "  ");
 }
 
+/* The headings people read; CSV and JSON keep the keys, which scripts
+ * rely on. Only here for xgettext: header_label() looks them up. */
+static const char *const column_labels[] G_GNUC_UNUSED = {
+	NC_("column", "slot"), NC_("column", "unit"), NC_("column", "start"),
+	NC_("column", "end"), NC_("column", "free"),
+	NC_("column", "municipality"), NC_("column", "travel-minutes"),
+	NC_("column", "languages"), NC_("column", "modality"),
+	NC_("column", "modalities"), NC_("column", "kind"),
+	NC_("column", "service"), NC_("column", "title"),
+	NC_("column", "booking"), NC_("column", "status"),
+	NC_("column", "id"), NC_("column", "client-ref"),
+	NC_("column", "seats"), NC_("column", "language"),
+	NC_("column", "urgency"), NC_("column", "referral-time"),
+	NC_("column", "needs-rebooking"), NC_("column", "created"),
+	NC_("column", "modified"), NC_("column", "sequence"),
+	NC_("column", "ticket"), NC_("column", "position"),
+	NC_("column", "estimated-start"), NC_("column", "queue-length"),
+	NC_("column", "anonymous"), NC_("column", "visit"),
+	NC_("column", "first-start"), NC_("column", "last-start"),
+	NC_("column", "slots"), NC_("column", "period-start"),
+	NC_("column", "utilisation"), NC_("column", "booked"),
+	NC_("column", "capacity"), NC_("column", "third-next-available"),
+	NC_("column", "deadline"), NC_("column", "at"),
+	NC_("column", "action"), NC_("column", "caller"),
+	NC_("column", "detail"), NC_("column", "respond-by"),
+	NC_("column", "on-site-from"), NC_("column", "on-site-until"),
+	NC_("column", "healthy"), NC_("column", "now"),
+};
+
+static const char *header_label(const char *key)
+{
+	return g_dpgettext2(GETTEXT_PACKAGE, "column", key);
+}
+
 /* Cells as text, row by row, with a header row of upper-case keys. */
 static GPtrArray *text_grid(CtlTable *table, GPtrArray *order,
 			    glong *widths, gboolean *right)
@@ -530,7 +645,7 @@ static GPtrArray *text_grid(CtlTable *table, GPtrArray *order,
 	char **header = g_new0(char *, order->len + 1);
 
 	for (guint c = 0; c < order->len; c++) {
-		header[c] = g_ascii_strup(order->pdata[c], -1);
+		header[c] = g_utf8_strup(header_label(order->pdata[c]), -1);
 		widths[c] = g_utf8_strlen(header[c], -1);
 		right[c] = table->rows->len > 0;
 	}
@@ -689,10 +804,13 @@ void table_print_record(CtlTable *table, CtlOutput output)
 	}
 	row = table->rows->pdata[0];
 	for (guint c = 0; c < order->len; c++)
-		width = MAX(width, g_utf8_strlen(order->pdata[c], -1) + 1);
+		width = MAX(width,
+			    g_utf8_strlen(header_label(order->pdata[c]), -1) +
+				    1);
 	for (guint c = 0; c < order->len; c++) {
 		const char *key = order->pdata[c];
-		g_autofree char *label = g_strconcat(key, ":", NULL);
+		g_autofree char *label = g_strconcat(header_label(key), ":",
+						     NULL);
 		g_autofree char *text = cell_text(key, g_hash_table_lookup(
 							  row, key));
 

@@ -68,7 +68,7 @@ static void print_rows(Ctl *ctl, GVariant *rows)
 	g_autoptr(CtlTable) table = rows_table(rows);
 
 	if (table->rows->len == 0 && ctl_output(ctl) == CTL_OUTPUT_TEXT) {
-		fprintf(stderr, "The report has no rows.\n");
+		fprintf(stderr, "%s\n", _("The report has no rows."));
 		return;
 	}
 	table_print(table, ctl_output(ctl));
@@ -348,15 +348,155 @@ gboolean cmd_plugins(Ctl *ctl, int argc, char **argv, GError **error)
 		return FALSE;
 	array = g_variant_get_child_value(reply, 0);
 	ctl_add_structs(table, array, keys);
-	ctl_print_table(ctl, table, "No plugins loaded.");
+	ctl_print_table(ctl, table, N_("No plugins loaded."));
 	return TRUE;
 }
 
+/* What a reload can change, as slotctl sees it over the bus. */
+typedef struct {
+	GHashTable *services;	/* id → "kind title" */
+	GHashTable *units;	/* id → title */
+	guint32 offerings;
+	guint32 rebooking;	/* bookings that need rebooking */
+} RegionFacts;
+
+static void region_facts_clear(RegionFacts *f)
+{
+	g_clear_pointer(&f->services, g_hash_table_unref);
+	g_clear_pointer(&f->units, g_hash_table_unref);
+}
+
+static GHashTable *id_table(Ctl *ctl, const char *method, const char *type,
+			    GError **error)
+{
+	g_autoptr(GVariant) reply = client_call(ctl, CTL_IFACE_SCHEDULER,
+						method, NULL, type,
+						CTL_TIMEOUT_MS, error);
+	g_autoptr(GVariant) rows = NULL;
+	GHashTable *table;
+
+	if (!reply)
+		return NULL;
+	table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	rows = g_variant_get_child_value(reply, 0);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		g_autoptr(GVariant) id = g_variant_get_child_value(row, 0);
+		g_autofree char *text = g_variant_print(row, FALSE);
+
+		g_hash_table_insert(table, g_variant_dup_string(id, NULL),
+				    g_steal_pointer(&text));
+	}
+	return table;
+}
+
+static gboolean region_facts(Ctl *ctl, RegionFacts *f, GError **error)
+{
+	g_autoptr(GVariant) status = NULL, list = NULL, rows = NULL;
+
+	f->services = id_table(ctl, "ListServices", "(a(sss))", error);
+	if (!f->services)
+		return FALSE;
+	f->units = id_table(ctl, "ListUnits", "(a(sssas))", error);
+	if (!f->units)
+		return FALSE;
+	status = client_call(ctl, CTL_IFACE_ADMIN, "GetStatus", NULL,
+			     "(a{sv})", CTL_TIMEOUT_MS, error);
+	if (!status)
+		return FALSE;
+	rows = g_variant_get_child_value(status, 0);
+	g_variant_lookup(rows, "offerings", "u", &f->offerings);
+	g_clear_pointer(&rows, g_variant_unref);
+	list = client_call(ctl, CTL_IFACE_SCHEDULER, "ListBookings",
+			   g_variant_new_parsed("({'needs-rebooking': <true>, "
+						"'limit': <uint32 100000>},)"),
+			   "(a(sssxxs))", CTL_TIMEOUT_MS, error);
+	if (!list)
+		return FALSE;
+	rows = g_variant_get_child_value(list, 0);
+	f->rebooking = (guint32) g_variant_n_children(rows);
+	return TRUE;
+}
+
+static gint compare_ids(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* "added: a, b" / "removed: c" / "changed: d" lines of two tables;
+ * how many lines. */
+static guint print_changes(const char *what, GHashTable *before,
+			  GHashTable *after)
+{
+	g_autoptr(GPtrArray) added = g_ptr_array_new();
+	g_autoptr(GPtrArray) removed = g_ptr_array_new();
+	g_autoptr(GPtrArray) changed = g_ptr_array_new();
+	GPtrArray *lists[] = { added, removed, changed };
+	const char *labels[] = { N_("added"), N_("removed"), N_("changed") };
+	GHashTableIter iter;
+	const char *id, *text;
+	guint lines = 0;
+
+	g_hash_table_iter_init(&iter, after);
+	while (g_hash_table_iter_next(&iter, (gpointer *) &id,
+				      (gpointer *) &text)) {
+		const char *old = g_hash_table_lookup(before, id);
+
+		if (!old)
+			g_ptr_array_add(added, (gpointer) id);
+		else if (!g_str_equal(old, text))
+			g_ptr_array_add(changed, (gpointer) id);
+	}
+	g_hash_table_iter_init(&iter, before);
+	while (g_hash_table_iter_next(&iter, (gpointer *) &id, NULL))
+		if (!g_hash_table_contains(after, id))
+			g_ptr_array_add(removed, (gpointer) id);
+	for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+		g_autofree char *names = NULL;
+
+		if (lists[l]->len == 0)
+			continue;
+		g_ptr_array_sort(lists[l], compare_ids);
+		g_ptr_array_add(lists[l], NULL);
+		names = g_strjoinv(", ", (char **) lists[l]->pdata);
+		printf("%s %s: %s\n", _(what), _(labels[l]), names);
+		lines++;
+	}
+	return lines;
+}
+
+/* reload: what changed, and how many bookings now need rebooking. */
 gboolean cmd_reload(Ctl *ctl, int argc, char **argv, GError **error)
 {
+	RegionFacts before = { 0 }, after = { 0 };
+	gboolean ok;
+
 	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
 		return FALSE;
-	return ctl_void_call(ctl, CTL_IFACE_ADMIN, "Reload", NULL, error);
+	ok = region_facts(ctl, &before, error) &&
+	     ctl_void_call(ctl, CTL_IFACE_ADMIN, "Reload", NULL, error) &&
+	     region_facts(ctl, &after, error);
+	if (ok) {
+		guint lines = print_changes(N_("services"), before.services,
+					    after.services) +
+			      print_changes(N_("units"), before.units,
+					    after.units);
+
+		if (before.offerings != after.offerings)
+			printf(_("offerings: %u (were %u)\n"), after.offerings,
+			       before.offerings);
+		else if (lines == 0)
+			printf("%s\n", _("No services, units or offerings "
+					 "changed."));
+		printf(_("Bookings that need rebooking: %u (were %u)\n"),
+		       after.rebooking, before.rebooking);
+		if (after.rebooking > 0)
+			printf("%s\n", _("See them with: slotctl list "
+					 "--needs-rebooking"));
+	}
+	region_facts_clear(&before);
+	region_facts_clear(&after);
+	return ok;
 }
 
 /* "0.0.0.0:8470" is where slotd listens, not where to connect. */

@@ -72,10 +72,10 @@ static gboolean check_globals(Ctl *ctl, GError **error)
 	int buses = !!ctl->system_bus + !!ctl->session_bus + !!ctl->address;
 
 	if (buses > 1)
-		return ctl_usage_error(error, "choose one of --system, "
-				       "--session and --address");
+		return ctl_usage_error(error, _("choose one of --system, "
+				       "--session and --address"));
 	if (ctl->json && ctl->csv)
-		return ctl_usage_error(error, "choose one of --json and --csv");
+		return ctl_usage_error(error, _("choose one of --json and --csv"));
 	return TRUE;
 }
 
@@ -99,8 +99,8 @@ static gboolean missing_argument(const CtlCommand *command, int count,
 	g_auto(GStrv) words = g_strsplit(command->args, " ", -1);
 
 	if ((guint) count < g_strv_length(words))
-		return ctl_usage_error(error, "missing %s", words[count]);
-	return ctl_usage_error(error, "missing argument");
+		return ctl_usage_error(error, _("missing %s"), words[count]);
+	return ctl_usage_error(error, _("missing argument"));
 }
 
 gboolean ctl_parse(Ctl *ctl, const GOptionEntry *entries,
@@ -116,7 +116,8 @@ gboolean ctl_parse(Ctl *ctl, const GOptionEntry *entries,
 		g_array_append_val(all, entries[i]);
 	add_shared_entries(ctl, all, flags);
 	context = g_option_context_new(ctl->command->args);
-	g_option_context_set_summary(context, ctl->command->summary);
+	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
+	g_option_context_set_summary(context, _(ctl->command->summary));
 	g_option_context_add_main_entries(context,
 					  (GOptionEntry *) all->data, NULL);
 	if (!g_option_context_parse(context, argc, argv, &local_error))
@@ -126,7 +127,7 @@ gboolean ctl_parse(Ctl *ctl, const GOptionEntry *entries,
 	if (count < min_args)
 		return missing_argument(ctl->command, count, error);
 	if (max_args >= 0 && count > max_args)
-		return ctl_usage_error(error, "unexpected argument “%s”",
+		return ctl_usage_error(error, _("unexpected argument “%s”"),
 				       (*argv)[1 + max_args]);
 	return check_globals(ctl, error);
 }
@@ -139,7 +140,7 @@ static gboolean check_choice(const char *flag, const char *value,
 	if (!value || g_strv_contains(choices, value))
 		return TRUE;
 	list = g_strjoinv(", ", (char **) choices);
-	return ctl_usage_error(error, "%s must be one of %s, not “%s”", flag,
+	return ctl_usage_error(error, _("%s must be one of %s, not “%s”"), flag,
 			       list, value);
 }
 
@@ -167,7 +168,7 @@ void ctl_add_structs(CtlTable *table, GVariant *array,
 void ctl_print_table(Ctl *ctl, CtlTable *table, const char *empty)
 {
 	if (table->rows->len == 0 && ctl_output(ctl) == CTL_OUTPUT_TEXT) {
-		fprintf(stderr, "%s\n", empty);
+		fprintf(stderr, "%s\n", _(empty));
 		return;
 	}
 	table_print(table, ctl_output(ctl));
@@ -250,6 +251,7 @@ static const char *const languages[] = { "fi", "sv", "en", NULL };
 static const char *const urgencies[] = {
 	"routine", "urgent", "immediate", NULL,
 };
+static const char *const orders[] = { "earliest", "nearest", NULL };
 
 static gboolean cmd_services(Ctl *ctl, int argc, char **argv,
 			     GError **error)
@@ -259,7 +261,7 @@ static gboolean cmd_services(Ctl *ctl, int argc, char **argv,
 	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
 		return FALSE;
 	return list_call(ctl, CTL_IFACE_SCHEDULER, "ListServices", NULL,
-			 "(a(sss))", keys, "No services configured.", error);
+			 "(a(sss))", keys, N_("No services configured."), error);
 }
 
 static gboolean cmd_units(Ctl *ctl, int argc, char **argv, GError **error)
@@ -271,7 +273,7 @@ static gboolean cmd_units(Ctl *ctl, int argc, char **argv, GError **error)
 	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 0, error))
 		return FALSE;
 	return list_call(ctl, CTL_IFACE_SCHEDULER, "ListUnits", NULL,
-			 "(a(sssas))", keys, "No units configured.", error);
+			 "(a(sssas))", keys, N_("No units configured."), error);
 }
 
 typedef struct {
@@ -280,18 +282,60 @@ typedef struct {
 	char *from;
 	char *to;
 	char *modality;
+	char *urgency;
+	char *order;
+	char *limit_text;
 	int max_travel;
-	int limit;
+	int limit;	/* -1: not given */
 } FindOptions;
+
+/* FindSlots' own bound (daemon/capacity-find.c FIND_MAX_LIMIT). */
+#define CTL_FIND_MAX_LIMIT 2000
+#define CTL_FIND_DEFAULT_LIMIT 50
+/* FindSeries' pattern bound. */
+#define CTL_SERIES_MAX_LIMIT 20
+
+/* --limit N: a whole number from 1 to `max`, with the reason named. */
+gboolean ctl_parse_limit(const char *flag, const char *text, int max,
+			 int *ret, GError **error)
+{
+	guint64 value = 0;
+
+	*ret = -1;
+	if (!text)
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT, &value, NULL)) {
+		if (text[0] == '-' && g_ascii_isdigit(text[1]))
+			return ctl_usage_error(error, _("%s must not be "
+						"negative (“%s”); give 1 to "
+						"%d"), flag, text, max);
+		return ctl_usage_error(error, _("%s takes a whole number from "
+						"1 to %d, not “%s”"), flag,
+				       max, text);
+	}
+	if (value == 0)
+		return ctl_usage_error(error, _("%s must be at least 1"),
+				       flag);
+	if (value > (guint64) max)
+		return ctl_usage_error(error, _("%s is at most %d, slotd's "
+						"largest answer (not %s)"),
+				       flag, max, text);
+	*ret = (int) value;
+	return TRUE;
+}
 
 static gboolean find_query(Ctl *ctl, FindOptions *o, GVariantDict *query,
 			   GError **error)
 {
-	if (!check_choice("--language", o->language, languages, error))
+	if (!check_choice("--language", o->language, languages, error) ||
+	    !check_choice("--urgency", o->urgency, urgencies, error) ||
+	    !check_choice("--order", o->order, orders, error))
 		return FALSE;
 	args_put_string(query, "municipality", o->municipality);
 	args_put_string(query, "language", o->language);
 	args_put_string(query, "modality", o->modality);
+	args_put_string(query, "urgency", o->urgency);
+	args_put_string(query, "order", o->order);
 	return args_put_time(query, "from", o->from, FALSE, error) &&
 	       args_put_time(query, "to", o->to, TRUE, error) &&
 	       args_put_count(query, "limit", "--limit", o->limit, error) &&
@@ -301,7 +345,7 @@ static gboolean find_query(Ctl *ctl, FindOptions *o, GVariantDict *query,
 }
 
 /* The options find and find-series share. */
-#define N_FIND_ENTRIES 7
+#define N_FIND_ENTRIES 8
 static void find_entries(FindOptions *o, GOptionEntry *ret)
 {
 	const GOptionEntry entries[N_FIND_ENTRIES] = {
@@ -318,8 +362,10 @@ static void find_entries(FindOptions *o, GOptionEntry *ret)
 		  "Only slots of this modality", "onsite|home|phone|video" },
 		{ "max-travel", 0, 0, G_OPTION_ARG_INT, &o->max_travel,
 		  "At most N minutes of travel from home", "N" },
-		{ "limit", 0, 0, G_OPTION_ARG_INT, &o->limit,
-		  "At most N slots (find-series: N series)", "N" },
+		{ "limit", 0, 0, G_OPTION_ARG_FILENAME, &o->limit_text,
+		  N_("At most N slots (find-series: N series)"), "N" },
+		{ "urgency", 0, 0, G_OPTION_ARG_FILENAME, &o->urgency,
+		  N_("How urgent the need is"), "routine|urgent|immediate" },
 	};
 
 	memcpy(ret, entries, sizeof(entries));
@@ -332,6 +378,9 @@ static void find_options_clear(FindOptions *o)
 	g_free(o->from);
 	g_free(o->to);
 	g_free(o->modality);
+	g_free(o->urgency);
+	g_free(o->order);
+	g_free(o->limit_text);
 }
 
 /* One row a series: its unit, first and last start and its slots. */
@@ -366,8 +415,8 @@ static void print_series(Ctl *ctl, GVariant *rows)
 		cells = g_variant_ref_sink(g_variant_dict_end(&d));
 		table_set_dict(table, table_add_row(table), cells);
 	}
-	ctl_print_table(ctl, table, "No whole series fits; try a wider "
-				    "window, a tolerance or another unit.");
+	ctl_print_table(ctl, table, N_("No whole series fits; try a wider "
+				    "window, a tolerance or another unit."));
 }
 
 static gboolean cmd_find_series(Ctl *ctl, int argc, char **argv,
@@ -395,9 +444,9 @@ static gboolean cmd_find_series(Ctl *ctl, int argc, char **argv,
 	if (!ctl_parse(ctl, entries, CTL_PARSE_OPTS, &argc, &argv, 1, 1,
 		       error))
 		goto out;
-	limit = o.limit;
-	o.limit = -1;
-	if (!find_query(ctl, &o, &query, error))
+	if (!ctl_parse_limit("--limit", o.limit_text, CTL_SERIES_MAX_LIMIT,
+			     &limit, error) ||
+	    !find_query(ctl, &o, &query, error))
 		goto out;
 	args_put_string(&pattern, "every", every);
 	if (count > 0)
@@ -421,6 +470,163 @@ out:
 	return reply != NULL;
 }
 
+/* FindSlots with the options; the reply's array of slots. */
+static GVariant *find_slots(Ctl *ctl, const char *service, FindOptions *o,
+			    GError **error)
+{
+	g_auto(GVariantDict) query = G_VARIANT_DICT_INIT(NULL);
+	g_autoptr(GVariant) reply = NULL;
+
+	if (!find_query(ctl, o, &query, error))
+		return NULL;
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "FindSlots",
+			    g_variant_new("(s@a{sv})", service,
+					  g_variant_dict_end(&query)),
+			    "(a(ssxxua{sv}))", CTL_TIMEOUT_MS, error);
+	return reply ? g_variant_get_child_value(reply, 0) : NULL;
+}
+
+/* Whether the search finds anything with one option changed. */
+static gboolean finds_any(Ctl *ctl, const char *service, FindOptions *o)
+{
+	g_autoptr(GVariant) slots = NULL;
+	int limit = o->limit;
+
+	o->limit = 1;
+	slots = find_slots(ctl, service, o, NULL);
+	o->limit = limit;
+	return slots && g_variant_n_children(slots) > 0;
+}
+
+/* Why a search found nothing, as far as slotctl can tell: times that
+ * cannot be, and filters that nothing passes. Lines for stderr. */
+static GPtrArray *explain_empty(Ctl *ctl, const char *service,
+				FindOptions *o)
+{
+	GPtrArray *why = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GVariant) reply = NULL, status = NULL;
+	gint64 now = 0, from = 0;
+	guint32 horizon_days = 0;
+	gboolean have_from;
+
+	for (guint i = 0; i < 2; i++) {
+		const char *text = i == 0 ? o->from : o->to;
+		g_autofree char *shown = NULL;
+
+		if (text && time_local_missing(text, &shown))
+			g_ptr_array_add(why, g_strdup_printf(
+				_("%s does not exist in Helsinki: the clocks "
+				  "go from 03:00 to 04:00 that night, so it "
+				  "was read as %s"), text, shown));
+	}
+	reply = client_call(ctl, CTL_IFACE_ADMIN, "GetStatus", NULL,
+			    "(a{sv})", CTL_TIMEOUT_MS, NULL);
+	if (reply) {
+		status = g_variant_get_child_value(reply, 0);
+		g_variant_lookup(status, "now", "x", &now);
+		g_variant_lookup(status, "horizon-days", "u", &horizon_days);
+	}
+	have_from = o->from && time_parse(o->from, FALSE, &from, NULL);
+	if (have_from && now > 0 && from < now - 59) {
+		g_autofree char *when = time_format_local(now);
+
+		g_ptr_array_add(why, g_strdup_printf(
+			_("--from %s is in the past (slotd's clock says %s); "
+			  "a search starts at the earliest now"), o->from,
+			when));
+	}
+	if (have_from && now > 0 && horizon_days > 0 &&
+	    from >= now + (gint64) horizon_days * 86400) {
+		g_autofree char *until = time_format_local(
+			time_add_days(now, (int) horizon_days));
+
+		g_ptr_array_add(why, g_strdup_printf(
+			_("--from %s is past the horizon: slots exist %u days "
+			  "ahead, until %s"), o->from, horizon_days, until));
+	}
+	if (why->len > 0)
+		return why;
+	/* Filters that leave nothing: ask again without each. */
+	if (o->language) {
+		g_autofree char *language = g_steal_pointer(&o->language);
+
+		if (finds_any(ctl, service, o))
+			g_ptr_array_add(why, g_strdup_printf(
+				_("no unit has free slots in %s then; without "
+				  "--language there are"), language));
+		o->language = g_steal_pointer(&language);
+	}
+	if (o->modality) {
+		g_autofree char *modality = g_steal_pointer(&o->modality);
+
+		if (finds_any(ctl, service, o))
+			g_ptr_array_add(why, g_strdup_printf(
+				_("no unit has free %s slots then; without "
+				  "--modality there are"), modality));
+		o->modality = g_steal_pointer(&modality);
+	}
+	if (o->municipality || o->max_travel >= 0) {
+		g_autofree char *home = g_steal_pointer(&o->municipality);
+		int max_travel = o->max_travel;
+
+		o->max_travel = -1;
+		if (finds_any(ctl, service, o))
+			g_ptr_array_add(why, g_strdup(
+				_("no unit that serves the client's home "
+				  "municipality (within --max-travel) has free "
+				  "slots then; without them there are")));
+		o->municipality = g_steal_pointer(&home);
+		o->max_travel = max_travel;
+	}
+	return why;
+}
+
+/* Phone and video calls travel nowhere, and without a home
+ * municipality there is no distance (-1): no travel minutes shown. */
+static void drop_remote_travel(CtlTable *table)
+{
+	for (guint i = 0; i < table->rows->len; i++) {
+		GHashTable *row = table->rows->pdata[i];
+		GVariant *modality = g_hash_table_lookup(row, "modality");
+		g_autoptr(GVariant) inner = NULL;
+		const char *name;
+		gint64 travel = 0;
+
+		if (cell_int(g_hash_table_lookup(row, "travel-minutes"),
+			     &travel) && travel < 0)
+			g_hash_table_remove(row, "travel-minutes");
+		if (!modality)
+			continue;
+		inner = g_variant_is_of_type(modality, G_VARIANT_TYPE_VARIANT)
+				? g_variant_get_variant(modality)
+				: g_variant_ref(modality);
+		if (!g_variant_is_of_type(inner, G_VARIANT_TYPE_STRING))
+			continue;
+		name = g_variant_get_string(inner, NULL);
+		if (g_str_equal(name, "phone") || g_str_equal(name, "video"))
+			g_hash_table_remove(row, "travel-minutes");
+	}
+	for (guint i = 0; i < table->rows->len; i++)
+		if (g_hash_table_contains(table->rows->pdata[i],
+					  "travel-minutes"))
+			return;
+	for (guint c = 0; c < table->columns->len; c++)
+		if (g_str_equal(table->columns->pdata[c], "travel-minutes"))
+			g_ptr_array_remove_index(table->columns, c);
+}
+
+/* The first n children of an array. */
+static GVariant *array_head(GVariant *array, gsize n)
+{
+	g_autofree GVariant **children = g_new0(GVariant *, n + 1);
+
+	for (gsize i = 0; i < n; i++)
+		children[i] = g_variant_get_child_value(array, i);
+	return g_variant_ref_sink(g_variant_new_array(
+		g_variant_type_element(g_variant_get_type(array)), children,
+		n));
+}
+
 static gboolean cmd_find(Ctl *ctl, int argc, char **argv, GError **error)
 {
 	static const char *const keys[] = {
@@ -428,21 +634,53 @@ static gboolean cmd_find(Ctl *ctl, int argc, char **argv, GError **error)
 		"travel-minutes", "languages", "modality", "kind", NULL,
 	};
 	FindOptions o = { .max_travel = -1, .limit = -1 };
-	GOptionEntry entries[N_FIND_ENTRIES + 1] = { { NULL } };
-	g_auto(GVariantDict) query = G_VARIANT_DICT_INIT(NULL);
-	gboolean ok;
+	GOptionEntry entries[N_FIND_ENTRIES + 2] = { { NULL } };
+	const GOptionEntry order = {
+		"order", 0, 0, G_OPTION_ARG_FILENAME, &o.order,
+		N_("earliest first (the default), or nearest: the home "
+		   "municipality's units, then by travel, then earliest"),
+		"earliest|nearest" };
+	g_autoptr(GVariant) slots = NULL, shown = NULL;
+	g_autoptr(CtlTable) table = table_new(keys);
+	gboolean more = FALSE;
+	int limit;
 
 	find_entries(&o, entries);
-	ok = ctl_parse(ctl, entries, CTL_PARSE_OPTS, &argc, &argv, 1, 1,
-		       error) && find_query(ctl, &o, &query, error);
-	if (ok)
-		ok = list_call(ctl, CTL_IFACE_SCHEDULER, "FindSlots",
-			       g_variant_new("(s@a{sv})", argv[1],
-					     g_variant_dict_end(&query)),
-			       "(a(ssxxua{sv}))", keys,
-			       "No free slots match.", error);
+	entries[N_FIND_ENTRIES] = order;
+	if (!ctl_parse(ctl, entries, CTL_PARSE_OPTS, &argc, &argv, 1, 1,
+		       error) ||
+	    !ctl_parse_limit("--limit", o.limit_text, CTL_FIND_MAX_LIMIT,
+			     &limit, error))
+		goto out;
+	if (limit < 0)
+		limit = CTL_FIND_DEFAULT_LIMIT;
+	/* One more than shown tells whether there are more. */
+	o.limit = MIN(limit + 1, CTL_FIND_MAX_LIMIT);
+	slots = find_slots(ctl, argv[1], &o, error);
+	if (!slots)
+		goto out;
+	more = g_variant_n_children(slots) > (gsize) limit;
+	shown = more ? array_head(slots, limit) : g_variant_ref(slots);
+	ctl_add_structs(table, shown, keys);
+	drop_remote_travel(table);
+	if (table->rows->len == 0) {
+		g_autoptr(GPtrArray) why = explain_empty(ctl, argv[1], &o);
+
+		if (ctl_output(ctl) != CTL_OUTPUT_TEXT)
+			table_print(table, ctl_output(ctl));
+		fprintf(stderr, "%s\n", _("No free slots match."));
+		for (guint i = 0; i < why->len; i++)
+			fprintf(stderr, "  – %s\n", (char *) why->pdata[i]);
+		goto out;
+	}
+	table_print(table, ctl_output(ctl));
+	if (more && ctl_output(ctl) == CTL_OUTPUT_TEXT)
+		fprintf(stderr, _("More slots match than these %d; ask with a "
+				  "larger --limit or a later --from.\n"),
+			limit);
+out:
 	find_options_clear(&o);
-	return ok;
+	return slots != NULL;
 }
 
 typedef struct {
@@ -545,7 +783,7 @@ static void print_hold(Ctl *ctl, const char *hold, gint64 expires)
 	/* The id alone on stdout, for scripts; the expiry for people. */
 	if (ctl_output(ctl) != CTL_OUTPUT_JSON) {
 		printf("%s\n", hold);
-		fprintf(stderr, "held until %s\n", until);
+		fprintf(stderr, _("held until %s\n"), until);
 		return;
 	}
 	json_init(&json);
@@ -570,8 +808,8 @@ static gboolean cmd_hold(Ctl *ctl, int argc, char **argv, GError **error)
 
 	if (book_parse(ctl, &o, &argc, &argv, 1, 2, error) &&
 	    (o.seconds >= 0 ||
-	     !ctl_usage_error(error, "--seconds must be positive")) &&
-	    (!o.hold || !ctl_usage_error(error, "a hold takes no --hold")))
+	     !ctl_usage_error(error, _("--seconds must be positive"))) &&
+	    (!o.hold || !ctl_usage_error(error, _("a hold takes no --hold"))))
 		options = book_dict(ctl, &o, error);
 	if (options)
 		reply = client_call(
@@ -600,22 +838,103 @@ static gboolean cmd_release(Ctl *ctl, int argc, char **argv, GError **error)
 	return reply != NULL;
 }
 
+/* A number or an instant of a booking's a{sv}, if it has one. */
+static gboolean booking_int(GVariant *booking, const char *key, gint64 *ret)
+{
+	g_autoptr(GVariant) value = g_variant_lookup_value(booking, key, NULL);
+
+	return value && cell_int(value, ret);
+}
+
+/* After Book: the id alone on stdout for scripts; for people on
+ * stderr where and when, and at a walk-in session the ticket, the
+ * place in the queue and the estimated start. JSON carries them all. */
+static void print_booked(Ctl *ctl, const char *id)
+{
+	g_autoptr(GVariant) reply = NULL, booking = NULL;
+	const char *unit = "";
+	gint64 start = 0, end = 0, ticket = 0, position = 0, estimated = 0;
+	gboolean queued;
+
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "GetBooking",
+			    g_variant_new("(s)", id), "(a{sv})",
+			    CTL_TIMEOUT_MS, NULL);
+	if (reply) {
+		booking = g_variant_get_child_value(reply, 0);
+		g_variant_lookup(booking, "unit", "&s", &unit);
+		booking_int(booking, "start", &start);
+		booking_int(booking, "end", &end);
+		booking_int(booking, "ticket", &ticket);
+		booking_int(booking, "position", &position);
+		booking_int(booking, "estimated-start", &estimated);
+	}
+	queued = ticket > 0;
+	if (ctl_output(ctl) == CTL_OUTPUT_JSON) {
+		g_autofree char *text = NULL;
+		CtlJson json;
+
+		json_init(&json);
+		json_begin_object(&json);
+		json_key(&json, "booking");
+		json_string(&json, id);
+		if (queued) {
+			json_key(&json, "ticket");
+			json_int(&json, ticket);
+			json_key(&json, "position");
+			json_int(&json, position);
+		}
+		if (queued && estimated > 0) {
+			g_autoptr(GVariant) value = g_variant_ref_sink(
+				g_variant_new_int64(estimated));
+
+			json_key(&json, "estimated-start");
+			json_value(&json, "estimated-start", value);
+		}
+		json_end_object(&json);
+		text = json_finish(&json);
+		print_out(text);
+		return;
+	}
+	printf("%s\n", id);
+	if (!booking)
+		return;
+	if (queued) {
+		g_autofree char *when = estimated > 0
+			? time_format_local(estimated) : g_strdup("-");
+
+		fprintf(stderr, _("Ticket %u, number %u in the queue, "
+				  "estimated start %s (%s)\n"),
+			(guint) ticket, (guint) position, when, unit);
+	} else if (start > 0) {
+		g_autofree char *from = time_format_local(start);
+		g_autofree char *to = time_format_clock(end);
+
+		fprintf(stderr, _("Booked at %s, %s–%s\n"), unit, from, to);
+	}
+}
+
 static gboolean cmd_book(Ctl *ctl, int argc, char **argv, GError **error)
 {
+	g_autoptr(GVariant) reply = NULL;
 	BookOptions o = { 0 };
 	GVariant *options = NULL;
-	gboolean ok = FALSE;
+	const char *id;
 
 	if (book_parse(ctl, &o, &argc, &argv, 2, 2, error) &&
 	    (!o.seconds ||
-	     !ctl_usage_error(error, "--seconds is for hold")))
+	     !ctl_usage_error(error, _("--seconds is for hold"))))
 		options = book_dict(ctl, &o, error);
 	if (options)
-		ok = id_call(ctl, "Book", g_variant_new("(ss@a{sv})", argv[1],
-							argv[2], options),
-			     "booking", error);
+		reply = client_call(ctl, CTL_IFACE_SCHEDULER, "Book",
+				    g_variant_new("(ss@a{sv})", argv[1],
+						  argv[2], options),
+				    "(s)", CTL_TIMEOUT_MS, error);
 	book_options_clear(&o);
-	return ok;
+	if (!reply)
+		return FALSE;
+	g_variant_get(reply, "(&s)", &id);
+	print_booked(ctl, id);
+	return TRUE;
 }
 
 static gboolean cmd_book_series(Ctl *ctl, int argc, char **argv,
@@ -653,9 +972,31 @@ static gboolean cmd_cancel(Ctl *ctl, int argc, char **argv, GError **error)
 		{ NULL },
 	};
 
+	g_autoptr(GVariant) reply = NULL, booking = NULL;
+	const char *status = NULL;
+
 	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 1, 1,
 		       error))
 		return FALSE;
+	/* slotd takes a second Cancel as a retry and says nothing: a
+	 * person is told that nothing changed. */
+	reply = client_call(ctl, CTL_IFACE_SCHEDULER, "GetBooking",
+			    g_variant_new("(s)", argv[1]), "(a{sv})",
+			    CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	booking = g_variant_get_child_value(reply, 0);
+	g_variant_lookup(booking, "status", "&s", &status);
+	if (g_strcmp0(status, "cancelled") == 0) {
+		gint64 modified = 0;
+		g_autofree char *when = NULL;
+
+		booking_int(booking, "modified", &modified);
+		when = time_format_local(modified);
+		fprintf(stderr, _("Booking %s was already cancelled (%s); "
+				  "nothing changed.\n"), argv[1], when);
+		return TRUE;
+	}
 	return ctl_void_call(ctl, CTL_IFACE_SCHEDULER, "Cancel",
 			     g_variant_new("(ss)", argv[1],
 					   reason ? reason : ""), error);
@@ -683,7 +1024,7 @@ static gboolean cmd_history(Ctl *ctl, int argc, char **argv, GError **error)
 
 		table_set_dict(table, table_add_row(table), row);
 	}
-	ctl_print_table(ctl, table, "No changes recorded.");
+	ctl_print_table(ctl, table, N_("No changes recorded."));
 	return TRUE;
 }
 
@@ -697,7 +1038,7 @@ static gboolean cmd_series(Ctl *ctl, int argc, char **argv, GError **error)
 		return FALSE;
 	return list_call(ctl, CTL_IFACE_SCHEDULER, "GetSeries",
 			 g_variant_new("(s)", argv[1]), "(a(sssxxs))", keys,
-			 "The series has no bookings.", error);
+			 N_("The series has no bookings."), error);
 }
 
 static gboolean cmd_cancel_series(Ctl *ctl, int argc, char **argv,
@@ -722,8 +1063,8 @@ static gboolean cmd_cancel_series(Ctl *ctl, int argc, char **argv,
 	if (!reply)
 		return FALSE;
 	g_variant_get(reply, "(u)", &cancelled);
-	printf("%u booking%s cancelled\n", cancelled,
-	       cancelled == 1 ? "" : "s");
+	printf(ngettext("%u booking cancelled\n", "%u bookings cancelled\n",
+			cancelled), cancelled);
 	return TRUE;
 }
 
@@ -827,7 +1168,7 @@ static gboolean cmd_list(Ctl *ctl, int argc, char **argv, GError **error)
 	if (filter)
 		ok = list_call(ctl, CTL_IFACE_SCHEDULER, "ListBookings",
 			       g_variant_new("(@a{sv})", filter), "(a(sssxxs))",
-			       keys, "No bookings match.", error);
+			       keys, N_("No bookings match."), error);
 	g_free(o.unit);
 	g_free(o.service);
 	g_free(o.status);
@@ -862,7 +1203,7 @@ static gboolean daemon_status(Ctl *ctl, GError **error)
 	g_variant_lookup(status, "healthy", "b", &healthy);
 	if (!healthy)
 		g_set_error(error, CTL_ERROR, CTL_ERROR_FAILED,
-			    "slotd is not healthy (see above)");
+			    _("slotd is not healthy (see above)"));
 	return healthy;
 }
 
@@ -874,8 +1215,8 @@ static gboolean cmd_status(Ctl *ctl, int argc, char **argv, GError **error)
 	if (argc == 1)
 		return daemon_status(ctl, error);
 	if (argc != 3)
-		return ctl_usage_error(error, "status takes BOOKING STATUS, "
-				       "or nothing for slotd's own");
+		return ctl_usage_error(error, _("status takes BOOKING STATUS, "
+				       "or nothing for slotd's own"));
 	return ctl_void_call(ctl, CTL_IFACE_SCHEDULER, "SetStatus",
 			     g_variant_new("(ss)", argv[1], argv[2]), error);
 }
@@ -885,50 +1226,50 @@ static gboolean cmd_status(Ctl *ctl, int argc, char **argv, GError **error)
 static gboolean cmd_help(Ctl *ctl, int argc, char **argv, GError **error);
 
 static const CtlCommand commands[] = {
-	{ "services", "", "List the services and their plugin kinds",
+	{ "services", "", N_("List the services and their plugin kinds"),
 	  cmd_services },
-	{ "units", "", "List the units, their municipality and languages",
+	{ "units", "", N_("List the units, their municipality and languages"),
 	  cmd_units },
-	{ "find", "SERVICE", "Find free slots for a client", cmd_find },
+	{ "find", "SERVICE", N_("Find free slots for a client"), cmd_find },
 	{ "find-series", "SERVICE",
-	  "Find whole series (--every 24h --count 5; weekly courses)",
+	  N_("Find whole series (--every 24h --count 5; weekly courses)"),
 	  cmd_find_series },
 	{ "hold", "SLOT [CLIENT]",
-	  "Hold what booking this request would take, for a while",
+	  N_("Hold what booking this request would take, for a while"),
 	  cmd_hold },
-	{ "release", "HOLD", "Give a hold's places back", cmd_release },
-	{ "book", "SLOT CLIENT_REF", "Book a slot for a client", cmd_book },
+	{ "release", "HOLD", N_("Give a hold's places back"), cmd_release },
+	{ "book", "SLOT CLIENT_REF", N_("Book a slot for a client"), cmd_book },
 	{ "book-series", "CLIENT_REF SLOT…",
-	  "Book several slots for a client, all or none", cmd_book_series },
-	{ "cancel", "BOOKING", "Cancel a booking", cmd_cancel },
+	  N_("Book several slots for a client, all or none"), cmd_book_series },
+	{ "cancel", "BOOKING", N_("Cancel a booking"), cmd_cancel },
 	{ "reschedule", "BOOKING NEW_SLOT",
-	  "Move a booking to another slot in one step", cmd_reschedule },
-	{ "show", "BOOKING", "Show everything about a booking", cmd_show },
-	{ "history", "BOOKING", "Every change of a booking, with who made it",
+	  N_("Move a booking to another slot in one step"), cmd_reschedule },
+	{ "show", "BOOKING", N_("Show everything about a booking"), cmd_show },
+	{ "history", "BOOKING", N_("Every change of a booking, with who made it"),
 	  cmd_history },
-	{ "series", "SERIES", "The bookings of a series (sr-N)", cmd_series },
-	{ "cancel-series", "SERIES", "Cancel a series' bookings still to come",
+	{ "series", "SERIES", N_("The bookings of a series (sr-N)"), cmd_series },
+	{ "cancel-series", "SERIES", N_("Cancel a series' bookings still to come"),
 	  cmd_cancel_series },
-	{ "list", "", "List bookings", cmd_list },
+	{ "list", "", N_("List bookings"), cmd_list },
 	{ "status", "[BOOKING STATUS]",
-	  "Set a booking's status (arrived, checked-in, fulfilled, noshow, "
-	  "entered-in-error); alone, how slotd is", cmd_status },
-	{ "plugins", "", "List the loaded plugins", cmd_plugins },
-	{ "reload", "", "Reload the configuration and plugins", cmd_reload },
+	  N_("Set a booking's status (arrived, checked-in, fulfilled, noshow, "
+	  "entered-in-error); alone, how slotd is"), cmd_status },
+	{ "plugins", "", N_("List the loaded plugins"), cmd_plugins },
+	{ "reload", "", N_("Reload the configuration and plugins"), cmd_reload },
 	{ "feed-url", "UNIT",
-	  "Issue a calendar feed token and print its URLs", cmd_feed_url },
-	{ "feed-revoke", "TOKEN", "Revoke a calendar feed token",
+	  N_("Issue a calendar feed token and print its URLs"), cmd_feed_url },
+	{ "feed-revoke", "TOKEN", N_("Revoke a calendar feed token"),
 	  cmd_feed_revoke },
-	{ "backup", "FILE", "Write a copy of the database to FILE",
+	{ "backup", "FILE", N_("Write a copy of the database to FILE"),
 	  cmd_backup },
 	{ "report", "SERVICE",
-	  "Capacity report: utilisation and third-next-available",
+	  N_("Capacity report: utilisation and third-next-available"),
 	  cmd_report },
 	{ "deadlines", "SERVICE",
-	  "Deadline report: met, breached and at risk", cmd_deadlines },
-	{ "staffing", "SERVICE", "Staff needed against staff rostered",
+	  N_("Deadline report: met, breached and at risk"), cmd_deadlines },
+	{ "staffing", "SERVICE", N_("Staff needed against staff rostered"),
 	  cmd_staffing },
-	{ "help", "[COMMAND]", "Show the help of slotctl or of a command",
+	{ "help", "[COMMAND]", N_("Show the help of slotctl or of a command"),
 	  cmd_help },
 	{ NULL },
 };
@@ -943,16 +1284,16 @@ static const CtlCommand *find_command(const char *name)
 
 static char *commands_help(void)
 {
-	GString *text = g_string_new("Commands:\n");
+	GString *text = g_string_new(_("Commands:\n"));
 
 	for (guint i = 0; commands[i].name; i++)
 		g_string_append_printf(text, "  %-12s %s\n", commands[i].name,
-				       commands[i].summary);
-	g_string_append(text, "\nTimes are Europe/Helsinki: 2026-12-07, "
+				       _(commands[i].summary));
+	g_string_append(text, _("\nTimes are Europe/Helsinki: 2026-12-07, "
 			"2026-12-07T14:00 or \"2026-12-07 14:00\".\n"
 			"Run “slotctl COMMAND --help” for a command's "
 			"options.\nExit status: 0 ok, 1 slotd or the bus "
-			"refused, 2 usage error.");
+			"refused, 2 usage error."));
 	return g_string_free(text, FALSE);
 }
 
@@ -972,10 +1313,11 @@ static int run_top_level(Ctl *ctl, int argc, char **argv, gboolean help)
 	g_autoptr(GArray) all = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
 
 	g_set_prgname("slotctl");
+	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
 	g_array_append_vals(all, entries, 1);
 	add_shared_entries(ctl, all, CTL_PARSE_PLAIN);
-	g_option_context_set_summary(context, "Talk to slotd, the "
-				     "appointment-capacity daemon.");
+	g_option_context_set_summary(context, _("Talk to slotd, the "
+				     "appointment-capacity daemon."));
 	g_option_context_set_description(context, description);
 	g_option_context_add_main_entries(context,
 					  (GOptionEntry *) all->data, NULL);
@@ -993,8 +1335,8 @@ static int run_top_level(Ctl *ctl, int argc, char **argv, gboolean help)
 	} else {
 		fprintf(stderr, "slotctl: missing COMMAND\n");
 	}
-	fprintf(stderr, "Usage: slotctl [OPTION…] COMMAND [ARGUMENT…]\n"
-		"Try “slotctl --help” for the list of commands.\n");
+	fprintf(stderr, "%s", _("Usage: slotctl [OPTION…] COMMAND [ARGUMENT…]\n"
+		"Try “slotctl --help” for the list of commands.\n"));
 	return 2;
 }
 
@@ -1011,7 +1353,7 @@ static gboolean cmd_help(Ctl *ctl, int argc, char **argv, GError **error)
 		return run_top_level(ctl, 1, argv, TRUE) == 0;
 	command = find_command(argv[1]);
 	if (!command || command->run == cmd_help)
-		return ctl_usage_error(error, "no command “%s”", argv[1]);
+		return ctl_usage_error(error, _("no command “%s”"), argv[1]);
 	ctl->command = command;
 	prgname = g_strconcat("slotctl ", command->name, NULL);
 	g_set_prgname(prgname);
@@ -1055,8 +1397,8 @@ static int report_error(const Ctl *ctl, const GError *error)
 		return 2;
 	}
 	fprintf(stderr, "slotctl %s: %s\n", command->name, error->message);
-	fprintf(stderr, "Usage: slotctl %s [OPTION…]%s%s\n"
-		"Try “slotctl %s --help”.\n", command->name,
+	fprintf(stderr, _("Usage: slotctl %s [OPTION…]%s%s\n"
+		"Try “slotctl %s --help”.\n"), command->name,
 		*command->args ? " " : "", command->args, command->name);
 	return 2;
 }
@@ -1082,8 +1424,8 @@ static int run_command(Ctl *ctl, int argc, char **argv, int index)
 
 	ctl->command = find_command(argv[index]);
 	if (!ctl->command) {
-		fprintf(stderr, "slotctl: unknown command “%s”\n"
-			"Try “slotctl --help” for the list of commands.\n",
+		fprintf(stderr, _("slotctl: unknown command “%s”\n"
+			"Try “slotctl --help” for the list of commands.\n"),
 			argv[index]);
 		return 2;
 	}
@@ -1105,6 +1447,12 @@ int main(int argc, char **argv)
 	int index, status;
 
 	setlocale(LC_ALL, "");
+	/* SLOTCTL_LOCALEDIR: the build tree's catalogues, for the tests. */
+	bindtextdomain(GETTEXT_PACKAGE, g_getenv("SLOTCTL_LOCALEDIR")
+						? g_getenv("SLOTCTL_LOCALEDIR")
+						: LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
 	if (!check_utf8(argc, argv, &error))
 		return report_error(&ctl, error);
 	index = command_index(argc, argv);
@@ -1115,7 +1463,7 @@ int main(int argc, char **argv)
 	ctl_clear(&ctl);
 	/* A full disk or a closed pipe must not look like success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "slotctl: cannot write the output\n");
+		fprintf(stderr, "%s", _("slotctl: cannot write the output\n"));
 		return status ? status : 1;
 	}
 	return status;

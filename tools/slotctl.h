@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <glib/gi18n.h>
 
 #include "slotd-config.h"
 
@@ -86,6 +87,9 @@ void ctl_print_table(Ctl *ctl, CtlTable *table, const char *empty);
 gboolean ctl_void_call(Ctl *ctl, const char *interface, const char *method,
 		       GVariant *args, GError **error);
 
+gboolean ctl_parse_limit(const char *flag, const char *text, int max,
+			 int *ret, GError **error);
+
 /* slotctl-client.c */
 gboolean client_connect(Ctl *ctl, GError **error);
 void client_disconnect(Ctl *ctl);
@@ -110,8 +114,15 @@ gboolean args_apply_opts(Ctl *ctl, GVariantDict *dict, GError **error);
  * its start, or with `end_of_day` the next local midnight. */
 gboolean time_parse(const char *text, gboolean end_of_day,
 		    gint64 *ret_utc, GError **error);
+/* TRUE when `text` is a local time that does not exist (the spring
+ * night's 03:00–04:00); *ret_shown is how it was read ("04:30"). */
+gboolean time_local_missing(const char *text, char **ret_shown);
 char *time_format_local(gint64 utc);	/* "2026-12-07 14:00" */
 char *time_format_iso(gint64 utc);	/* "2026-12-07T14:00:00+02:00" */
+/* "14:00"; both forms add the offset where the wall clock is ambiguous
+ * (the autumn night's second hour 03:00–04:00): "03:30+02:00". */
+char *time_format_clock(gint64 utc);
+gboolean time_is_ambiguous(gint64 utc);
 gint64 time_today_start(void);
 gint64 time_add_days(gint64 utc, int days);	/* same wall clock */
 GDateTime *time_to_local(gint64 utc);	/* NULL when out of range */

@@ -7,6 +7,7 @@ record a line, fields separated by tabs, for the C tests to compare.
     TZ <tzid>
     EVENT <uid> <start> <end> <status> <sequence> <summary> <location>
           <dtstamp> <created> <last-modified>
+    DETAIL <uid> <categories> <description>
     FREEBUSY <fbtype> <start> <end>
 
 Event times are ISO 8601 in Europe/Helsinki (as a subscriber shows
@@ -144,6 +145,11 @@ def dump_event(event, texts):
          escape(texts.get("SUMMARY", "")), escape(texts.get("LOCATION", "")),
          utc(event["DTSTAMP"]), utc(event["CREATED"]),
          utc(event["LAST-MODIFIED"]))
+    if "DESCRIPTION" in event or "CATEGORIES" in event:
+        categories = event.get("CATEGORIES")
+        names = [str(c) for c in categories.cats] if categories else []
+        emit("DETAIL", escape(event["UID"]), escape(",".join(names)),
+             escape(texts.get("DESCRIPTION", "")))
 
 
 def dump_freebusy(component):
