@@ -629,6 +629,11 @@ static const char *const column_labels[] G_GNUC_UNUSED = {
 	NC_("column", "detail"), NC_("column", "respond-by"),
 	NC_("column", "on-site-from"), NC_("column", "on-site-until"),
 	NC_("column", "healthy"), NC_("column", "now"),
+	NC_("column", "practitioner"), NC_("column", "resources"),
+	NC_("column", "resource"), NC_("column", "type"),
+	NC_("column", "roles"), NC_("column", "organisation"),
+	NC_("column", "minutes"), NC_("column", "bookings"),
+	NC_("column", "absence"), NC_("column", "alternatives"),
 };
 
 static const char *header_label(const char *key)
