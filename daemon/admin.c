@@ -303,6 +303,46 @@ get_http_address(BusCall *call, GVariant *args, gpointer user_data)
 			g_variant_new("(s)", http_address(daemon->http)));
 }
 
+/* ---- resources ---------------------------------------------------------- */
+
+static const char *const errors_absence[] = {
+	E_ARGS, E_DENIED, "org.slotd.Error.StorageUnavailable", NULL
+};
+
+static void
+mark_absent(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) affected = NULL;
+	g_autofree char *id = NULL;
+	const char *resource, *reason;
+	gint64 start, end;
+	Caller caller;
+
+	g_variant_get(args, "(&sxx&s)", &resource, &start, &end, &reason);
+	daemon_caller(call, &caller);
+	if (!validate_id(resource, "resource", &error) ||
+	    !capacity_mark_absent(daemon->capacity, &caller, resource, start,
+				  end, reason, &id, &affected, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	bus_call_return(call, g_variant_new("(s@aa{sv})", id, affected));
+}
+
+static void
+list_resources(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GVariant) rows = NULL;
+	const char *unit;
+
+	g_variant_get(args, "(&s)", &unit);
+	rows = capacity_list_resources(daemon->capacity, unit);
+	bus_call_return(call, g_variant_new("(@aa{sv})", rows));
+}
+
 static const BusMethod admin_methods[] = {
 	{ "GetStatus", "", "", "a{sv}", "status", get_status, BUS_ROLE_READ,
 	  errors_read,
@@ -332,6 +372,18 @@ static const BusMethod admin_methods[] = {
 	  BUS_ROLE_READ, errors_read,
 	  "HOST:PORT the feed server listens on; \"\" when it serves "
 	  "none." },
+	{ "MarkAbsent", "sxxs", "resource,start,end,reason", "saa{sv}",
+	  "absence,affected", mark_absent, BUS_ROLE_ADMIN, errors_absence,
+	  "Marks a practitioner, room or vehicle absent for [start, end) "
+	  "(UTC seconds): its capacity is withdrawn, the upcoming bookings "
+	  "that take it are flagged needs-rebooking and returned with up "
+	  "to three alternatives each (same unit, same day first); nothing "
+	  "is moved. Audited." },
+	{ "ListResources", "s", "unit", "aa{sv}", "resources",
+	  list_resources, BUS_ROLE_READ, errors_read,
+	  "Practitioners, rooms and vehicles (of one unit, or \"\" for "
+	  "all): id, type, unit, organisation, roles, languages, seats, "
+	  "absences a(xxs)." },
 	{ NULL }
 };
 

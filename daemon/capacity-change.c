@@ -314,6 +314,29 @@ describe_plugin(Capacity *capacity, const StoreBooking *b, GVariantDict *d)
 	capacity_context_clear(&ctx);
 }
 
+/* The practitioners, rooms and vehicles it takes (staff ids only). */
+static void
+describe_resources(Capacity *capacity, const StoreBooking *b,
+		   GVariantDict *d)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+
+	if (!store_booking_resources(capacity->store, b->id, 0, ids, NULL) ||
+	    ids->len == 0)
+		return;
+	g_variant_dict_insert_value(d, "resources", g_variant_new_strv(
+		(const char *const *)ids->pdata, ids->len));
+	for (guint i = 0; i < ids->len; i++) {
+		const Resource *r = region_find_resource(capacity->region,
+							 ids->pdata[i]);
+
+		if (r && r->type == RESOURCE_PRACTITIONER) {
+			g_variant_dict_insert(d, "practitioner", "s", r->id);
+			break;
+		}
+	}
+}
+
 gboolean
 capacity_get_booking(Capacity *capacity, const char *booking_id,
 		     GVariant **ret_booking, GError **error)
@@ -336,6 +359,7 @@ capacity_get_booking(Capacity *capacity, const char *booking_id,
 		g_variant_dict_insert_value(&d, key, value);
 	describe_plugin(capacity, b, &d);
 	describe_core(b, &d);
+	describe_resources(capacity, b, &d);
 	*ret_booking = g_variant_ref_sink(g_variant_dict_end(&d));
 	return TRUE;
 }

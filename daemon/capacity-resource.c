@@ -13,6 +13,7 @@
 
 #include "calendar.h"
 #include "options.h"
+#include "validate.h"
 
 /* ---- absences --------------------------------------------------------- */
 
@@ -114,16 +115,20 @@ is_free(const Choice *c, Resource *r)
 }
 
 /* Order of preference: the kept practitioner, then (while nobody
- * chosen speaks the client's language) those who do, then the
+ * chosen speaks the client's language) those who do; within each, the
+ * one with the fewest languages, so that the few who speak Swedish or
+ * English stay free for the clients who need them; then the
  * configuration's order. */
 static gint
 preference(const Choice *c, const Resource *r)
 {
+	gint spoken = r->languages ? (gint)g_strv_length(r->languages) : 0;
+
 	if (c->pin && g_str_equal(r->id, c->pin))
 		return 0;
 	if (c->language && !c->spoken && resource_speaks(r, c->language))
-		return 1;
-	return 2;
+		return 100 + spoken;
+	return 200 + spoken;
 }
 
 static char *
@@ -339,4 +344,241 @@ capacity_check_practitioner(Capacity *capacity, GVariant *options,
 		    "practitioner '%s' is not one of the region's "
 		    "practitioners; see slotctl resources", id);
 	return FALSE;
+}
+
+/* ---- absences entered at run time ------------------------------------- */
+
+typedef struct {
+	const Caller *caller;
+	StoreAbsence absence;
+	gint64 id;
+	GArray *flagged;	/* bookings sent to rebooking */
+} AbsenceCall;
+
+static gboolean
+do_absence(Capacity *capacity, gpointer data, GError **error)
+{
+	AbsenceCall *c = data;
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autofree char *detail = NULL;
+	gint64 now = capacity_now(capacity);
+
+	if (!store_add_absence(capacity->store, &c->absence, &c->id, error) ||
+	    !store_resource_bookings(capacity->store, c->absence.resource,
+				     c->absence.start, c->absence.end, ids,
+				     error))
+		return FALSE;
+	detail = g_strdup_printf("absence a-%" G_GINT64_FORMAT " of %s",
+				 c->id, c->absence.resource);
+	if (!store_audit(capacity->store, now, c->caller->uid,
+			 c->caller->name, "absence", 0, detail, error))
+		return FALSE;
+	for (guint i = 0; i < ids->len; i++) {
+		gint64 id = g_array_index(ids, gint64, i);
+		gboolean changed = FALSE;
+
+		if (!store_flag_rebooking(capacity->store, id, now, &changed,
+					  error))
+			return FALSE;
+		if (!changed)
+			continue; /* begun, or flagged already */
+		if (!store_audit(capacity->store, now, c->caller->uid,
+				 c->caller->name, "needs-rebooking", id,
+				 detail, error))
+			return FALSE;
+		g_array_append_val(c->flagged, id);
+	}
+	return TRUE;
+}
+
+static gint
+proposal_rank(const FoundSlot *f, const StoreBooking *b)
+{
+	GDate day, other;
+
+	calendar_local_date(b->start, &day);
+	calendar_local_date(f->start, &other);
+	/* Same unit, then same day, then the earliest. */
+	return (g_strcmp0(f->unit, b->unit) != 0) +
+	       2 * (g_date_compare(&day, &other) != 0);
+}
+
+/* Up to three slots the booking could move to, as Reschedule would
+ * see them: the same request, the same unit and language and day
+ * first. Nothing is moved. */
+static GVariant *
+proposals(Capacity *capacity, const StoreBooking *b)
+{
+	g_autoptr(GPtrArray) found = NULL;
+	g_autoptr(GError) error = NULL;
+	GVariantBuilder rows;
+	GVariantDict q;
+	gint64 now = capacity_now(capacity);
+	gint64 from = MAX(now, calendar_local_day_start(b->start));
+	g_autoptr(GVariant) query = NULL;
+
+	g_variant_dict_init(&q, NULL);
+	g_variant_dict_insert(&q, "from", "x", from);
+	g_variant_dict_insert(&q, "to", "x", from + 7 * 86400);
+	g_variant_dict_insert(&q, "limit", "u", 40);
+	if (b->language)
+		g_variant_dict_insert(&q, "language", "s", b->language);
+	if (b->municipality)
+		g_variant_dict_insert(&q, "municipality", "s",
+				      b->municipality);
+	if (b->modality)
+		g_variant_dict_insert(&q, "modality", "s", b->modality);
+	if (b->urgency)
+		g_variant_dict_insert(&q, "urgency", "s", b->urgency);
+	query = g_variant_ref_sink(g_variant_dict_end(&q));
+	g_variant_builder_init(&rows, G_VARIANT_TYPE("aa{sv}"));
+	if (!capacity_find(capacity, b->service, query, &found, &error)) {
+		g_debug("no proposals for b-%" G_GINT64_FORMAT ": %s", b->id,
+			error->message);
+		return g_variant_builder_end(&rows);
+	}
+	for (gint rank = 0, n = 0; rank < 4 && n < 3; rank++)
+		for (guint i = 0; i < found->len && n < 3; i++) {
+			const FoundSlot *f = found->pdata[i];
+			GVariantDict d;
+
+			if (proposal_rank(f, b) != rank || f->bookable_from)
+				continue;
+			g_variant_dict_init(&d, NULL);
+			g_variant_dict_insert(&d, "slot", "s", f->slot_id);
+			g_variant_dict_insert(&d, "unit", "s", f->unit);
+			g_variant_dict_insert(&d, "start", "x", f->start);
+			g_variant_dict_insert(&d, "end", "x", f->end);
+			if (f->practitioner)
+				g_variant_dict_insert(&d, "practitioner", "s",
+						      f->practitioner);
+			g_variant_builder_add_value(&rows,
+						    g_variant_dict_end(&d));
+			n++;
+		}
+	return g_variant_builder_end(&rows);
+}
+
+static GVariant *
+affected_row(Capacity *capacity, gint64 id)
+{
+	g_autoptr(StoreBooking) b = NULL;
+	g_autofree char *bid = capacity_booking_id(id);
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "booking", "s", bid);
+	if (store_get_booking(capacity->store, id, &b, NULL)) {
+		g_variant_dict_insert(&d, "unit", "s", b->unit);
+		g_variant_dict_insert(&d, "service", "s", b->service);
+		g_variant_dict_insert(&d, "start", "x", b->start);
+		g_variant_dict_insert(&d, "end", "x", b->end);
+		if (b->language)
+			g_variant_dict_insert(&d, "language", "s",
+					      b->language);
+		g_variant_dict_insert_value(&d, "alternatives",
+					    proposals(capacity, b));
+	}
+	return g_variant_dict_end(&d);
+}
+
+gboolean
+capacity_mark_absent(Capacity *capacity, const Caller *caller,
+		     const char *resource, gint64 start, gint64 end,
+		     const char *reason, char **ret_absence_id,
+		     GVariant **ret_affected, GError **error)
+{
+	const Resource *r = region_find_resource(capacity->region, resource);
+	g_autoptr(GArray) flagged = g_array_new(FALSE, FALSE, sizeof(gint64));
+	AbsenceCall c = { caller, { 0 }, 0, flagged };
+	GVariantBuilder rows;
+
+	if (!r) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "'%s' is not one of the region's practitioners, "
+			    "rooms or vehicles; see slotctl resources",
+			    resource);
+		return FALSE;
+	}
+	if (end <= start || end - start > 366 * 86400 ||
+	    end <= capacity_now(capacity)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "an absence ends after it starts, is at most 366 "
+			    "days long and has not ended yet");
+		return FALSE;
+	}
+	if (!validate_text(reason, "reason", 200, error) ||
+	    !validate_no_identity_code(reason, "reason", error))
+		return FALSE;
+	c.absence.resource = (char *)r->id;
+	c.absence.start = start;
+	c.absence.end = end;
+	c.absence.reason = (char *)reason;
+	c.absence.created = capacity_now(capacity);
+	c.absence.created_by = caller->uid;
+	if (!capacity_transaction(capacity, do_absence, &c, error))
+		return FALSE;
+	/* The next admission reads the absences again, this one too. */
+	capacity_forget_absences(capacity);
+	g_variant_builder_init(&rows, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < flagged->len; i++) {
+		gint64 id = g_array_index(flagged, gint64, i);
+		g_autoptr(StoreBooking) b = NULL;
+
+		g_variant_builder_add_value(&rows, affected_row(capacity, id));
+		if (store_get_booking(capacity->store, id, &b, NULL))
+			capacity_notify_booking(capacity, b);
+	}
+	*ret_absence_id = g_strdup_printf("a-%" G_GINT64_FORMAT, c.id);
+	*ret_affected = g_variant_ref_sink(g_variant_builder_end(&rows));
+	return TRUE;
+}
+
+static GVariant *
+resource_row(const Resource *r, GPtrArray *absent)
+{
+	GVariantDict d;
+	GVariantBuilder spans;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "id", "s", r->id);
+	g_variant_dict_insert(&d, "type", "s", resource_type_name(r->type));
+	g_variant_dict_insert(&d, "unit", "s", r->unit);
+	g_variant_dict_insert(&d, "organisation", "s", r->organisation);
+	g_variant_dict_insert_value(&d, "roles", g_variant_new_strv(
+		(const char *const *)r->roles, -1));
+	if (r->languages)
+		g_variant_dict_insert_value(&d, "languages", g_variant_new_strv(
+			(const char *const *)r->languages, -1));
+	if (r->type == RESOURCE_ROOM)
+		g_variant_dict_insert(&d, "seats", "u", r->seats);
+	g_variant_builder_init(&spans, G_VARIANT_TYPE("a(xxs)"));
+	for (guint i = 0; absent && i < absent->len; i++) {
+		const StoreAbsence *a = absent->pdata[i];
+
+		if (g_str_equal(a->resource, r->id))
+			g_variant_builder_add(&spans, "(xxs)", a->start, a->end,
+					      a->reason);
+	}
+	g_variant_dict_insert_value(&d, "absences",
+				    g_variant_builder_end(&spans));
+	return g_variant_dict_end(&d);
+}
+
+GVariant *
+capacity_list_resources(Capacity *capacity, const char *unit)
+{
+	GPtrArray *all = capacity->region->resources;
+	GPtrArray *absent = absences(capacity);
+	GVariantBuilder rows;
+
+	g_variant_builder_init(&rows, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < all->len; i++) {
+		const Resource *r = all->pdata[i];
+
+		if (unit && *unit && g_strcmp0(r->unit, unit) != 0)
+			continue;
+		g_variant_builder_add_value(&rows, resource_row(r, absent));
+	}
+	return g_variant_ref_sink(g_variant_builder_end(&rows));
 }

@@ -162,3 +162,16 @@ char *capacity_series_id(gint64 series);
 char *capacity_booking_id(gint64 id);
 gboolean capacity_parse_id(const char *text, char prefix, gint64 *ret_id,
 			   SlotdErrorCode not_found, GError **error);
+
+/* Marks a practitioner, room or vehicle absent for [start, end): its
+ * capacity is withdrawn at once, the upcoming bookings that take it are
+ * flagged needs-rebooking (audited) and returned, each with up to three
+ * alternatives (same unit, same day first). Nothing is moved. */
+gboolean capacity_mark_absent(Capacity *capacity, const Caller *caller,
+			      const char *resource, gint64 start, gint64 end,
+			      const char *reason, char **ret_absence_id,
+			      GVariant **ret_affected, GError **error);
+/* The region's resources (of `unit`, or all for NULL/""), with their
+ * absences: aa{sv}. */
+GVariant *capacity_list_resources(Capacity *capacity, const char *unit);
+

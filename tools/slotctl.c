@@ -1221,6 +1221,96 @@ static gboolean cmd_status(Ctl *ctl, int argc, char **argv, GError **error)
 			     g_variant_new("(ss)", argv[1], argv[2]), error);
 }
 
+/* resources [UNIT]: the practitioners, rooms and vehicles. */
+static gboolean cmd_resources(Ctl *ctl, int argc, char **argv,
+			      GError **error)
+{
+	static const char *const keys[] = { "id", "type", "unit",
+					    "organisation", "roles",
+					    "languages", "seats", NULL };
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	g_autoptr(CtlTable) table = table_new(keys);
+
+	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 0, 1, error))
+		return FALSE;
+	reply = client_call(ctl, CTL_IFACE_ADMIN, "ListResources",
+			    g_variant_new("(s)", argc > 1 ? argv[1] : ""),
+			    "(aa{sv})", CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	rows = g_variant_get_child_value(reply, 0);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+
+		table_set_dict(table, table_add_row(table), row);
+	}
+	ctl_print_table(ctl, table, N_("No resources are configured."));
+	return TRUE;
+}
+
+/* absence RESOURCE FROM TO --reason TEXT: withdraw a practitioner's,
+ * room's or vehicle's time; print the bookings to move and where. */
+static gboolean cmd_absence(Ctl *ctl, int argc, char **argv, GError **error)
+{
+	static const char *const keys[] = { "booking", "unit", "start",
+					    "language", "alternatives", NULL };
+	g_autofree char *reason = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	g_autoptr(CtlTable) table = table_new(keys);
+	const GOptionEntry entries[] = {
+		{ "reason", 0, 0, G_OPTION_ARG_FILENAME, &reason,
+		  "Why, for the audit log (no personal data)", "TEXT" },
+		{ NULL },
+	};
+	const char *absence;
+	gint64 from, to;
+
+	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 3, 3,
+		       error))
+		return FALSE;
+	if (!time_parse(argv[2], FALSE, &from, error) ||
+	    !time_parse(argv[3], TRUE, &to, error))
+		return FALSE;
+	reply = client_call(ctl, CTL_IFACE_ADMIN, "MarkAbsent",
+			    g_variant_new("(sxxs)", argv[1], from, to,
+					  reason ? reason : ""),
+			    "(saa{sv})", CTL_TIMEOUT_MS, error);
+	if (!reply)
+		return FALSE;
+	g_variant_get(reply, "(&s@aa{sv})", &absence, &rows);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		g_autoptr(GVariant) alts = g_variant_lookup_value(
+			row, "alternatives", G_VARIANT_TYPE("aa{sv}"));
+		g_autoptr(GString) text = g_string_new(NULL);
+		GHashTable *r = table_add_row(table);
+
+		table_set_dict(table, r, row);
+		for (gsize k = 0; alts && k < g_variant_n_children(alts); k++) {
+			g_autoptr(GVariant) a = g_variant_get_child_value(alts,
+									  k);
+			const char *slot = "", *unit = "";
+			gint64 start = 0;
+			g_autofree char *when = NULL;
+
+			g_variant_lookup(a, "slot", "&s", &slot);
+			g_variant_lookup(a, "unit", "&s", &unit);
+			g_variant_lookup(a, "start", "x", &start);
+			when = time_format_local(start);
+			g_string_append_printf(text, "%s%s %s %s",
+					       k ? ", " : "", slot, unit, when);
+		}
+		table_set(table, r, "alternatives", g_variant_new_string(
+				  text->len ? text->str : "-"));
+	}
+	fprintf(stderr, _("%s: %u booking(s) need rebooking\n"), absence,
+		(guint)g_variant_n_children(rows));
+	ctl_print_table(ctl, table, N_("No booking takes it then."));
+	return TRUE;
+}
+
 /* --- the command table and main ----------------------------------- */
 
 static gboolean cmd_help(Ctl *ctl, int argc, char **argv, GError **error);
@@ -1254,6 +1344,11 @@ static const CtlCommand commands[] = {
 	{ "status", "[BOOKING STATUS]",
 	  N_("Set a booking's status (arrived, checked-in, fulfilled, noshow, "
 	  "entered-in-error); alone, how slotd is"), cmd_status },
+	{ "resources", "[UNIT]",
+	  N_("List the practitioners, rooms and vehicles"), cmd_resources },
+	{ "absence", "RESOURCE FROM TO",
+	  N_("Mark a resource absent; list the bookings to move"),
+	  cmd_absence },
 	{ "plugins", "", N_("List the loaded plugins"), cmd_plugins },
 	{ "reload", "", N_("Reload the configuration and plugins"), cmd_reload },
 	{ "feed-url", "UNIT",

@@ -1,0 +1,608 @@
+/* Capacity made of practitioners, rooms and vehicles (issue 13), on the
+ * real daemon and a private bus: a booking takes what its offering
+ * needs jointly, FindSlots and Book agree on it, a course keeps its
+ * therapist, an absence flags exactly the bookings it touches, and a
+ * database of the previous release keeps every booking. The oracle is
+ * the configuration the test writes and the database it reads with
+ * its own SQL, not slotd's code. */
+#include <string.h>
+
+#include <gio/gio.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+#include "schema-undo-v4.h"
+
+#define SCHED "org.slotd.Scheduler1"
+#define ADMIN "org.slotd.Admin1"
+#define HHW "home-hospital-west"
+#define CDW "crisis-duty-west"
+#define COURSE "short-therapy-test"
+
+/* A course offering of the built-in kind, its two therapists (one
+ * Swedish-speaking) and two rooms, added to the example region. */
+static const char course_conf[] =
+	"[service " COURSE "]\n"
+	"plugin=fixed\n"
+	"title-fi=Lyhytterapia (testi)\n"
+	"title-sv=Korttidsterapi (test)\n"
+	"[offering E-SNA " COURSE "]\n"
+	"languages=fi;sv\n"
+	"modality=onsite\n"
+	"slot-minutes=60\n"
+	"windows=day\n"
+	"window-day=09:00-12:00 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\n"
+	"capacity-day=2\n"
+	"needs=therapist;room\n"
+	"[practitioner th-por-1]\n"
+	"unit=E-SNA\norganisation=iuhva\nroles=therapist\nlanguages=fi\n"
+	"shifts=day\n"
+	"shift-day=08:00-16:00 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\n"
+	"[practitioner th-por-2]\n"
+	"unit=E-SNA\norganisation=iuhva\nroles=therapist\nlanguages=sv;fi\n"
+	"shifts=day\n"
+	"shift-day=08:00-16:00 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\n"
+	"[room por-room-1]\nunit=E-SNA\n"
+	"[room por-room-2]\nunit=E-SNA\n";
+
+static Harness h;
+
+static char *
+config_path(const char *name)
+{
+	g_autofree char *dir = g_path_get_dirname(h.config);
+
+	return g_build_filename(dir, name, NULL);
+}
+
+/* Leaves W-HH-LOH one car of its five. */
+static void
+one_car_at_lohja(void)
+{
+	g_autofree char *path = config_path("services.d/home-hospital.conf");
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_autoptr(GError) error = NULL;
+
+	g_key_file_load_from_file(file, path, G_KEY_FILE_KEEP_COMMENTS,
+				  &error);
+	g_assert_no_error(error);
+	for (int i = 2; i <= 5; i++) {
+		g_autofree char *group = g_strdup_printf("vehicle hh-loh-car%d",
+							 i);
+
+		g_assert_true(g_key_file_remove_group(file, group, NULL));
+	}
+	g_key_file_save_to_file(file, path, &error);
+	g_assert_no_error(error);
+}
+
+static void
+start(void)
+{
+	g_autofree char *course = NULL, *entry = NULL;
+	g_autoptr(GError) error = NULL;
+
+	harness_init(&h);
+	h.horizon_days = 30;
+	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
+				      harness_local(2026, 12, 7, 7, 0) + 30);
+	entry = harness_copy_example(&h);
+	g_free(h.config);
+	h.config = g_strdup(entry);
+	course = config_path("services.d/short-therapy-test.conf");
+	g_file_set_contents(course, course_conf, -1, &error);
+	g_assert_no_error(error);
+	one_car_at_lohja();
+	harness_start_slotd(&h, entry);
+}
+
+static void
+stop(void)
+{
+	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
+	harness_clear(&h);
+}
+
+/* ---- reading the database with our own SQL ---------------------------- */
+
+static sqlite3 *
+db_open(void)
+{
+	g_autofree char *path = g_build_filename(h.state_dir, "slotd.db",
+						 NULL);
+	sqlite3 *db = NULL;
+
+	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+					NULL), ==, SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* The first column of the first row of `query`, or NULL. */
+static char *
+sql(const char *query)
+{
+	sqlite3 *db = db_open();
+	sqlite3_stmt *stmt = NULL;
+	char *value = NULL;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, query, -1, &stmt, NULL), ==,
+			SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		value = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return value;
+}
+
+static char *
+slot_at(const char *offering, int day, int hour, int minute)
+{
+	g_autofree char *query = g_strdup_printf(
+		"SELECT 's-' || id FROM slot WHERE offering = '%s' AND start = "
+		"%" G_GINT64_FORMAT, offering,
+		harness_local(2026, 12, day, hour, minute));
+	char *id = sql(query);
+
+	g_assert_nonnull(id);
+	return id;
+}
+
+/* Every resource id booking `id` ("b-N") takes, sorted, joined by ","
+ * — from the table, not from slotd. */
+static char *
+taken_by(const char *id)
+{
+	g_autofree char *query = g_strdup_printf(
+		"SELECT group_concat(resource, ',') FROM (SELECT resource FROM"
+		" resource_use WHERE booking = %s ORDER BY resource)", id + 2);
+
+	return sql(query);
+}
+
+static char *
+book(const char *slot, const char *client, const char *options,
+     GError **error)
+{
+	g_autoptr(GVariant) r = harness_call(
+		&h, SCHED, "Book",
+		g_variant_new("(ss@a{sv})", slot, client,
+			      g_variant_new_parsed(options)),
+		"(s)", error);
+	char *id = NULL;
+
+	if (r)
+		g_variant_get(r, "(s)", &id);
+	return id;
+}
+
+static GVariant *
+get_booking(const char *id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(&h, SCHED, "GetBooking",
+					     g_variant_new("(s)", id),
+					     "(a{sv})", &error);
+
+	g_assert_no_error(error);
+	return g_variant_get_child_value(r, 0);
+}
+
+static char *
+practitioner_of(const char *id)
+{
+	g_autoptr(GVariant) b = get_booking(id);
+	char *p = NULL;
+
+	g_assert_true(g_variant_lookup(b, "practitioner", "s", &p));
+	return p;
+}
+
+/* Does FindSlots offer `slot` for `query`? */
+static gboolean
+offered(const char *service, const char *slot, const char *query)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(
+		&h, SCHED, "FindSlots",
+		g_variant_new("(s@a{sv})", service,
+			      g_variant_new_parsed(query)),
+		"(a(ssxxua{sv}))", &error);
+	g_autoptr(GVariant) rows = NULL;
+
+	if (!r)
+		return FALSE;
+	rows = g_variant_get_child_value(r, 0);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		const char *id;
+
+		g_variant_get_child(rows, i, "(&ssxxua{sv})", &id, NULL, NULL,
+				    NULL, NULL, NULL);
+		if (g_str_equal(id, slot))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* ---- a home visit needs a car ---------------------------------------- */
+
+static void
+test_home_visit_needs_a_car(void)
+{
+	g_autofree char *slot = slot_at("W-HH-LOH/" HHW, 8, 9, 0);
+	g_autofree char *first = NULL, *second = NULL, *taken = NULL;
+	g_autofree char *query = g_strdup_printf(
+		"{'municipality': <'Lohja'>, 'episode': <'lab'>, 'from': <int64 %"
+		G_GINT64_FORMAT ">, 'to': <int64 %" G_GINT64_FORMAT ">, 'limit': "
+		"<uint32 50>}", harness_local(2026, 12, 8, 9, 0),
+		harness_local(2026, 12, 8, 9, 1));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) b = NULL;
+	g_auto(GStrv) resources = NULL;
+
+	g_assert_true(offered(HHW, slot, query));
+	first = book(slot, "c-car-1",
+		     "{'municipality': <'Lohja'>, 'episode': <'lab'>}",
+		     &error);
+	g_assert_no_error(error);
+	/* One nurse and the one car, recorded with the booking. */
+	taken = taken_by(first);
+	g_assert_nonnull(strstr(taken, "hh-loh-car1"));
+	g_assert_nonnull(strstr(taken, "hh-loh-d"));
+	b = get_booking(first);
+	g_assert_true(g_variant_lookup(b, "resources", "^as", &resources));
+	g_assert_cmpuint(g_strv_length(resources), ==, 2);
+	/* Two day nurses are still free, the car is not: not offered, and
+	 * refused in words that say so. */
+	g_assert_false(offered(HHW, slot, query));
+	second = book(slot, "c-car-2",
+		      "{'municipality': <'Lohja'>, 'episode': <'lab'>}",
+		      &error);
+	g_assert_null(second);
+	harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
+	g_assert_nonnull(strstr(error->message, "vehicle"));
+	g_assert_nonnull(strstr(error->message, "none is free"));
+	/* Cancelling gives the car back at once. */
+	g_clear_error(&error);
+	g_assert_nonnull(harness_call(&h, SCHED, "Cancel",
+				      g_variant_new("(ss)", first,
+						    "provider test"),
+				      "()", &error));
+	g_assert_no_error(error);
+	g_assert_true(offered(HHW, slot, query));
+	second = book(slot, "c-car-2",
+		      "{'municipality': <'Lohja'>, 'episode': <'lab'>}",
+		      &error);
+	g_assert_no_error(error);
+}
+
+/* ---- the one Swedish speaker ----------------------------------------- */
+
+static void
+test_swedish_speaker(void)
+{
+	/* W-SKP on a Monday evening: four workers, one of them speaks
+	 * Swedish (skp-w-e1a), two cars. */
+	g_autofree char *slot = slot_at("W-SKP/" CDW, 7, 17, 0);
+	const char *sv = "{'municipality': <'Espoo'>, 'contact': <'field'>, "
+			 "'language': <'sv'>}";
+	const char *fi = "{'municipality': <'Espoo'>, 'contact': <'field'>, "
+			 "'language': <'fi'>}";
+	g_autofree char *a = NULL, *b = NULL, *c = NULL, *taken = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* A Finnish visit leaves the Swedish speaker free. */
+	a = book(slot, "c-fi-1", fi, &error);
+	g_assert_no_error(error);
+	taken = taken_by(a);
+	g_assert_null(strstr(taken, "skp-w-e1a"));
+	b = book(slot, "c-sv-1", sv, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&taken, g_free);
+	taken = taken_by(b);
+	g_assert_nonnull(strstr(taken, "skp-w-e1a"));
+	/* Cancel the Finnish visit: two Finnish-speaking workers and a car
+	 * are free, the Swedish speaker is not. */
+	g_assert_nonnull(harness_call(&h, SCHED, "Cancel",
+				      g_variant_new("(ss)", a,
+						    "provider test"),
+				      "()", &error));
+	g_assert_no_error(error);
+	c = book(slot, "c-sv-2", sv, &error);
+	g_assert_null(c);
+	g_assert_nonnull(error);
+	g_assert_true(strstr(error->message, "sv") ||
+		      strstr(error->message, "Swedish"));
+	g_clear_error(&error);
+	c = book(slot, "c-fi-2", fi, &error);
+	g_assert_no_error(error);
+}
+
+/* ---- a course keeps its therapist ------------------------------------ */
+
+static void
+test_course_keeps_therapist(void)
+{
+	const char *off = "E-SNA/" COURSE;
+	g_autofree char *w1 = slot_at(off, 14, 10, 0);
+	g_autofree char *w2 = slot_at(off, 21, 10, 0);
+	g_autofree char *w3 = slot_at(off, 28, 10, 0);
+	g_autofree char *w2b = slot_at(off, 22, 10, 0);
+	const char *slots[] = { w1, w2, w3, NULL };
+	g_autofree char *therapist = NULL, *other = NULL;
+	g_autofree char *blocker = NULL, *moved = NULL;
+	g_autofree char *opts = NULL;
+	g_autoptr(GVariant) r = NULL, rows = NULL, row = NULL, series = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char **ids = NULL;
+	const char *p = NULL;
+
+	/* FindSeries names the course's therapist. */
+	r = harness_call(&h, SCHED, "FindSeries",
+			 g_variant_new_parsed(
+				 "(%s, {'every': <'weekly'>, 'count': <uint32 "
+				 "3>}, {'from': <%x>, 'language': <'fi'>})",
+				 COURSE, harness_local(2026, 12, 14, 9, 30)),
+			 "(aa{sv})", &error);
+	g_assert_no_error(error);
+	rows = g_variant_get_child_value(r, 0);
+	g_assert_cmpuint(g_variant_n_children(rows), >, 0);
+	row = g_variant_get_child_value(rows, 0);
+	g_assert_true(g_variant_lookup(row, "practitioner", "&s", &p));
+	g_clear_pointer(&r, g_variant_unref);
+
+	series = harness_call(&h, SCHED, "BookSeries",
+			      g_variant_new("(^ass@a{sv})", slots, "c-course",
+					    g_variant_new_parsed(
+						    "{'language': <'fi'>}")),
+			      "(as)", &error);
+	g_assert_no_error(error);
+	g_variant_get(series, "(^a&s)", &ids);
+	therapist = practitioner_of(ids[0]);
+	for (guint i = 1; i < 3; i++) {
+		g_autofree char *t = practitioner_of(ids[i]);
+
+		g_assert_cmpstr(t, ==, therapist);
+	}
+	other = g_strdup(g_str_equal(therapist, "th-por-1") ? "th-por-2"
+							   : "th-por-1");
+	/* Someone else takes the course's therapist on the Tuesday of
+	 * week 2; the other therapist and a room stay free then. */
+	opts = g_strdup_printf("{'practitioner': <'%s'>}", therapist);
+	blocker = book(w2b, "c-other", opts, &error);
+	g_assert_no_error(error);
+	/* Moving visit 2 there is refused: it would change therapist. */
+	g_assert_null(harness_call(&h, SCHED, "Reschedule",
+				   g_variant_new("(ss)", ids[1], w2b), "(s)",
+				   &error));
+	harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
+	g_assert_nonnull(strstr(error->message, therapist));
+	g_clear_error(&error);
+	/* Asking for the other therapist by name fails on a busy one
+	 * too, and succeeds where she is free. */
+	g_clear_pointer(&opts, g_free);
+	opts = g_strdup_printf("{'practitioner': <'%s'>}", other);
+	g_free(book(w2b, "c-third", opts, &error));
+	g_assert_no_error(error);
+	g_clear_pointer(&opts, g_free);
+	opts = g_strdup_printf("{'practitioner': <'%s'>}", other);
+	g_assert_null(book(w2b, "c-fourth", opts, &error));
+	harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
+	g_clear_error(&error);
+	/* An unknown practitioner is a bad argument, not "full". */
+	g_assert_null(book(w2b, "c-fifth",
+			   "{'practitioner': <'nobody-99'>}", &error));
+	harness_assert_dbus_error(error,
+				  "org.freedesktop.DBus.Error.InvalidArgs");
+	g_clear_error(&error);
+	/* A move to a free hour keeps the therapist. */
+	g_clear_pointer(&r, g_variant_unref);
+	{
+		g_autofree char *w2c = slot_at(off, 21, 11, 0);
+
+		r = harness_call(&h, SCHED, "Reschedule",
+				 g_variant_new("(ss)", ids[1], w2c), "(s)",
+				 &error);
+		g_assert_no_error(error);
+		g_variant_get(r, "(s)", &moved);
+		g_clear_pointer(&other, g_free);
+		other = practitioner_of(moved);
+		g_assert_cmpstr(other, ==, therapist);
+	}
+}
+
+/* ---- an absence flags exactly the bookings it touches ----------------- */
+
+static void
+test_absence(void)
+{
+	const char *off = "W-HH-ESP/" HHW;
+#define ESP_OPTIONS(who) "{'municipality': <'Espoo'>, 'episode': " \
+	"<'lab'>, 'practitioner': <'" who "'>}"
+	const char *o_d2 = ESP_OPTIONS("hh-esp-d2a");
+	const char *o_d3 = ESP_OPTIONS("hh-esp-d3a");
+	g_autofree char *s_tue10 = slot_at(off, 8, 10, 0);
+	g_autofree char *s_tue13 = slot_at(off, 8, 13, 0);
+	g_autofree char *s_wed10 = slot_at(off, 9, 10, 0);
+	g_autofree char *b1 = NULL, *b2 = NULL, *b3 = NULL, *b4 = NULL;
+	g_autofree char *out = NULL, *err = NULL, *flagged = NULL;
+	g_autofree char *query = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL, rows = NULL;
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	const char *absence;
+
+	b1 = book(s_tue10, "c-abs-1", o_d2, &error);
+	g_assert_no_error(error);
+	b2 = book(s_tue13, "c-abs-2", o_d2, &error);
+	g_assert_no_error(error);
+	b3 = book(s_tue10, "c-abs-3", o_d3, &error);
+	g_assert_no_error(error);
+	b4 = book(s_wed10, "c-abs-4", o_d2, &error);
+	g_assert_no_error(error);
+
+	r = harness_call(&h, ADMIN, "MarkAbsent",
+			 g_variant_new("(sxxs)", "hh-esp-d2a",
+				       harness_local(2026, 12, 8, 0, 0),
+				       harness_local(2026, 12, 9, 0, 0),
+				       "sick leave"),
+			 "(saa{sv})", &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(&s@aa{sv})", &absence, &rows);
+	g_assert_true(g_str_has_prefix(absence, "a-"));
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 2);
+	for (gsize i = 0; i < 2; i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		g_autoptr(GVariant) alts = g_variant_lookup_value(
+			row, "alternatives", G_VARIANT_TYPE("aa{sv}"));
+		g_autoptr(GVariant) first = NULL;
+		const char *id, *unit;
+		gint64 start, alt_start;
+		g_autofree char *alt_practitioner = NULL;
+
+		g_assert_true(g_variant_lookup(row, "booking", "&s", &id));
+		g_hash_table_add(seen, (gpointer)id);
+		g_assert_true(g_variant_lookup(row, "start", "x", &start));
+		/* Alternatives: the same unit and day first, never the
+		 * absent nurse. */
+		g_assert_nonnull(alts);
+		g_assert_cmpuint(g_variant_n_children(alts), >, 0);
+		first = g_variant_get_child_value(alts, 0);
+		g_assert_true(g_variant_lookup(first, "unit", "&s", &unit));
+		g_assert_cmpstr(unit, ==, "W-HH-ESP");
+		g_assert_true(g_variant_lookup(first, "start", "x",
+					       &alt_start));
+		g_assert_cmpint(alt_start, >=,
+				harness_local(2026, 12, 8, 0, 0));
+		g_assert_cmpint(alt_start, <,
+				harness_local(2026, 12, 9, 0, 0));
+		g_assert_true(g_variant_lookup(first, "practitioner", "s",
+					       &alt_practitioner));
+		g_assert_cmpstr(alt_practitioner, !=, "hh-esp-d2a");
+	}
+	g_assert_true(g_hash_table_contains(seen, b1));
+	g_assert_true(g_hash_table_contains(seen, b2));
+	g_hash_table_unref(seen);
+	/* The flags, read from the table: exactly b1 and b2. */
+	flagged = sql("SELECT group_concat(id, ',') FROM (SELECT id FROM "
+		      "booking WHERE needs_rebooking = 1 ORDER BY id)");
+	query = g_strdup_printf("%s,%s", b1 + 2, b2 + 2);
+	g_assert_cmpstr(flagged, ==, query);
+	/* Nothing moved: b1 still takes its slot and its nurse. */
+	{
+		g_autofree char *taken = taken_by(b1);
+
+		g_assert_nonnull(strstr(taken, "hh-esp-d2a"));
+	}
+	/* The capacity is gone: Tuesday is refused for her, Wednesday
+	 * (outside the absence) is not. */
+	g_assert_null(book(s_tue13, "c-abs-5", o_d2, &error));
+	harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
+	g_clear_error(&error);
+	g_free(book(slot_at(off, 9, 13, 0), "c-abs-6", o_d2, &error));
+	g_assert_no_error(error);
+	/* Audited, with the caller. */
+	g_clear_pointer(&flagged, g_free);
+	flagged = sql("SELECT count(*) FROM audit WHERE action = "
+		      "'needs-rebooking'");
+	g_assert_cmpstr(flagged, ==, "2");
+	/* Bad input changes nothing. */
+	g_assert_null(harness_call(&h, ADMIN, "MarkAbsent",
+				   g_variant_new("(sxxs)", "hh-esp-nobody",
+						 harness_local(2026, 12, 8, 0,
+							       0),
+						 harness_local(2026, 12, 9, 0,
+							       0),
+						 "x"),
+				   "(saa{sv})", &error));
+	harness_assert_dbus_error(error,
+				  "org.freedesktop.DBus.Error.InvalidArgs");
+	g_clear_error(&error);
+	g_assert_null(harness_call(&h, ADMIN, "MarkAbsent",
+				   g_variant_new("(sxxs)", "hh-esp-d3a",
+						 harness_local(2026, 12, 8, 0,
+							       0),
+						 harness_local(2026, 12, 9, 0,
+							       0),
+						 "asiakas 131052-308T"),
+				   "(saa{sv})", &error));
+	harness_assert_dbus_error(error,
+				  "org.freedesktop.DBus.Error.InvalidArgs");
+	g_clear_error(&error);
+	g_clear_pointer(&flagged, g_free);
+	flagged = sql("SELECT count(*) FROM absence");
+	g_assert_cmpstr(flagged, ==, "1");
+	/* slotctl: the same through the tool people use. */
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "absence",
+					"hh-esp-d3a", "2026-12-08",
+					"2026-12-08", "--reason",
+					"training day", NULL), ==, 0);
+	g_assert_nonnull(strstr(out, b3));
+	g_assert_nonnull(strstr(err, "1 booking"));
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "resources",
+					"W-HH-ESP", NULL), ==, 0);
+	g_assert_nonnull(strstr(out, "hh-esp-d3a"));
+	g_assert_nonnull(strstr(out, "hh-esp-car11"));
+	(void)b4;
+}
+
+/* ---- a database of the previous release ------------------------------- */
+
+static char *
+bookings_dump(void)
+{
+	return sql("SELECT group_concat(line, '|') FROM (SELECT id || ':' ||"
+		   " status || ':' || start || ':' || \"end\" || ':' ||"
+		   " client_ref || ':' || sequence || ':' || seats AS line"
+		   " FROM booking ORDER BY id)");
+}
+
+static void
+test_upgrade_keeps_bookings(void)
+{
+	g_autofree char *before = bookings_dump();
+	g_autofree char *after = NULL, *version = NULL;
+	g_autofree char *path = g_build_filename(h.state_dir, "slotd.db",
+						 NULL);
+	sqlite3 *db;
+
+	g_assert_nonnull(before);
+	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL),
+			==, SQLITE_OK);
+	sqlite3_close(db);
+	version = sql("PRAGMA user_version");
+	g_assert_cmpstr(version, ==, "3");
+	{
+		g_autofree char *entry = g_strdup(h.config);
+
+		harness_start_slotd(&h, entry);
+	}
+	g_clear_pointer(&version, g_free);
+	version = sql("PRAGMA user_version");
+	g_assert_cmpstr(version, ==, "4");
+	after = bookings_dump();
+	g_assert_cmpstr(after, ==, before);
+}
+
+int
+main(int argc, char **argv)
+{
+	int status;
+
+	g_test_init(&argc, &argv, NULL);
+	start();
+	g_test_add_func("/resources/home-visit-needs-a-car",
+			test_home_visit_needs_a_car);
+	g_test_add_func("/resources/swedish-speaker", test_swedish_speaker);
+	g_test_add_func("/resources/course-keeps-therapist",
+			test_course_keeps_therapist);
+	g_test_add_func("/resources/absence", test_absence);
+	g_test_add_func("/resources/upgrade-keeps-bookings",
+			test_upgrade_keeps_bookings);
+	status = g_test_run();
+	stop();
+	return status;
+}
