@@ -149,6 +149,7 @@ static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	store_schema_waitlist,	/* version 4, store-waitlist.c */
 };
 
 /* ---- statements ----------------------------------------------------- */

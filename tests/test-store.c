@@ -12,6 +12,17 @@
 #include <string.h>
 
 #include "schema-undo-v3.h"
+
+/* The schema this code writes; version 4 added the waitlist, its
+ * offers and the notification outbox (store-waitlist.c). */
+#define SCHEMA_VERSION 4
+
+/* Takes a database of schema 4 back to schema 3. */
+static const char schema_undo_v4[] =
+	"DROP TABLE outbox;"
+	"DROP TABLE waitlist_offer;"
+	"DROP TABLE waitlist_entry;"
+	"PRAGMA user_version = 3;";
 #include "store.h"
 #include "slotd/plugin.h"
 
@@ -491,7 +502,7 @@ test_schema_fresh(Fixture *f, gconstpointer data)
 	sqlite3 *db = raw_open(f->path);
 	g_autofree char *mode = raw_text(db, "PRAGMA journal_mode");
 
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_VERSION);
 	g_assert_cmpstr(mode, ==, "wal");
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
 				" WHERE type = 'table' AND name IN ('slot',"
@@ -525,7 +536,7 @@ test_schema_reopen(Fixture *f, gconstpointer data)
 	/* New generations stay above the stored ones. */
 	g_assert_cmpint(store_next_generation(f->store), >, f->generation);
 	db = raw_open(f->path);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_VERSION);
 	sqlite3_close(db);
 }
 
@@ -569,7 +580,44 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(held(f, slot), ==, 0);
 	g_assert_true(store_integrity_check(f->store, &error));
 	db = raw_open(f->path);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_VERSION);
+	sqlite3_close(db);
+}
+
+/* A database of schema 3 with a booking and a hold gains the waitlist
+ * and the outbox, and keeps everything it had. */
+static void
+test_schema_upgrade_from_v3(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(StoreBooking) b = NULL;
+	gint64 slot = add_slot(f, "lohja-hs.walk-in", T0, 3);
+	gint64 first = book(f, slot, "b1", "client-a");
+	gint64 hold = 0;
+	sqlite3 *db;
+
+	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
+	fixture_close(f);
+	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL), ==,
+			SQLITE_OK);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+				" WHERE name = 'outbox'"), ==, 0);
+	sqlite3_close(db);
+
+	fixture_open(f);
+	g_assert_true(store_integrity_check(f->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(store_get_booking(f->store, first, &b, &error));
+	g_assert_cmpstr(b->client_ref, ==, "client-a");
+	g_assert_cmpuint(booked(f, slot), ==, 1);
+	g_assert_cmpuint(held(f, slot), ==, 1);
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 4);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+				" WHERE type = 'table' AND name IN"
+				" ('waitlist_entry', 'waitlist_offer',"
+				" 'outbox')"), ==, 3);
 	sqlite3_close(db);
 }
 
@@ -1732,7 +1780,7 @@ test_backup_during_transaction(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(mode, ==, "delete");
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM booking"), ==, 1);
 	g_assert_cmpint(raw_int(db, "SELECT booked FROM slot"), ==, 1);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 3);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_VERSION);
 	sqlite3_close(db);
 }
 
@@ -1766,6 +1814,8 @@ main(int argc, char **argv)
 	TEST("/store/schema/reopening-keeps-the-data", test_schema_reopen);
 	TEST("/store/schema/upgrade-from-v2-keeps-bookings-and-holds",
 	     test_schema_upgrade_from_v2);
+	TEST("/store/schema/upgrade-from-v3-adds-waitlist-and-outbox",
+	     test_schema_upgrade_from_v3);
 	TEST("/store/schema/newer-version-is-refused", test_schema_newer);
 	TEST("/store/schema/not-a-database-is-refused",
 	     test_schema_not_a_database);
