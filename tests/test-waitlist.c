@@ -727,6 +727,52 @@ test_cancelled_reminder_never_claimed(void)
 	stop();
 }
 
+/* ---- slotctl -------------------------------------------------------- */
+
+static void
+test_slotctl(void)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *entry = NULL, *slot = NULL, *booking = NULL;
+	g_autoptr(GPtrArray) booked = NULL;
+
+	start();
+	slot = slot_at(8, 30);
+	booked = fill(slot, "ctl");
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "waitlist", "join", SNA,
+					"ctl-wait", "--municipality", "Lohja",
+					"--priority", "2", "--latest",
+					"2026-12-08", NULL),
+			==, 0);
+	entry = g_strstrip(g_strdup(out));
+	g_assert_true(g_str_has_prefix(entry, "w-"));
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "waitlist", "list", SNA,
+					NULL), ==, 0);
+	g_assert_nonnull(strstr(out, entry));
+	g_assert_nonnull(strstr(out, "ctl-wait"));
+	/* An identity code is refused before it reaches the list. */
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "waitlist", "join", SNA,
+					"131052-308T", NULL), !=, 0);
+	g_assert_nonnull(strstr(err, "InvalidClientRef"));
+	cancel(booked->pdata[0]);
+	g_free(wait_offer(entry, 10));
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "waitlist", "accept",
+					entry, NULL), ==, 0);
+	booking = g_strstrip(g_strdup(out));
+	g_assert_true(g_str_has_prefix(booking, "b-"));
+	/* The administrator sees what the gateway has not acknowledged,
+	 * and looking claims nothing. */
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "outbox", NULL), ==, 0);
+	g_assert_nonnull(strstr(out, "offer"));
+	g_assert_nonnull(strstr(out, "pending"));
+	g_assert_cmpint(db_int("SELECT count(*) FROM outbox WHERE claims > 0"),
+			==, 0);
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "waitlist", "leave",
+					entry, NULL), !=, 0);
+	g_assert_nonnull(strstr(err, "Conflict"));
+	stop();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -742,5 +788,6 @@ main(int argc, char **argv)
 			test_redelivered_after_kill);
 	g_test_add_func("/outbox/cancelled-reminder-never-claimed",
 			test_cancelled_reminder_never_claimed);
+	g_test_add_func("/slotctl/waitlist-and-outbox", test_slotctl);
 	return g_test_run();
 }

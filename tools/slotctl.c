@@ -910,6 +910,10 @@ static const CtlCommand commands[] = {
 	{ "cancel-series", "SERIES", "Cancel a series' bookings still to come",
 	  cmd_cancel_series },
 	{ "list", "", "List bookings", cmd_list },
+	{ "waitlist", "join SERVICE CLIENT_REF|leave|accept|decline ENTRY|list SERVICE",
+	  "Waitlists: join, leave, list, answer an offer", cmd_waitlist },
+	{ "outbox", "", "Notifications not yet acknowledged by the gateway",
+	  cmd_outbox },
 	{ "status", "[BOOKING STATUS]",
 	  "Set a booking's status (arrived, checked-in, fulfilled, noshow, "
 	  "entered-in-error); alone, how slotd is", cmd_status },
