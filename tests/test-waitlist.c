@@ -508,6 +508,34 @@ test_offer_survives_restart(void)
 	stop();
 }
 
+static void
+test_reload_capacity(void)
+{
+	g_autofree char *slot = NULL, *entry = NULL, *got = NULL;
+	g_autofree char *dir = NULL, *file = NULL;
+	g_autoptr(GPtrArray) booked = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	start();
+	slot = slot_at(8, 30);
+	booked = fill(slot, "reload");
+	entry = join("reload-wait", 5, 0);
+	assert_no_offer(entry);
+	/* A fourth seat at W-SNA-LV: new capacity, offered first to the
+	 * list. */
+	dir = g_path_get_dirname(h.config);
+	file = g_build_filename(dir, "services.d", "other-services.conf",
+				NULL);
+	harness_set_key(file, "offering W-SNA-LV " SNA, "seats", "4");
+	reply = harness_call(&h, "org.slotd.Admin1", "Reload", NULL, NULL,
+			     &error);
+	g_assert_no_error(error);
+	got = wait_offer(entry, 15);
+	g_assert_cmpstr(got, ==, slot);
+	stop();
+}
+
 /* ---- outbox --------------------------------------------------------- */
 
 typedef struct {
@@ -784,6 +812,8 @@ main(int argc, char **argv)
 			test_two_cancellations);
 	g_test_add_func("/waitlist/offer-survives-restart",
 			test_offer_survives_restart);
+	g_test_add_func("/waitlist/reload-capacity-is-offered",
+			test_reload_capacity);
 	g_test_add_func("/outbox/kill-between-claim-and-ack-redelivers",
 			test_redelivered_after_kill);
 	g_test_add_func("/outbox/cancelled-reminder-never-claimed",
