@@ -92,7 +92,7 @@ const char store_schema_waitlist[] =
 	" claims"
 
 /* A reminder goes out only while its booking is booked as it was when
- * the reminder was written; ?1 is the outbox row. */
+ * the reminder was written (same sequence); `o` names the outbox row. */
 #define REMINDER_LIVE(o) \
 	"(" o ".kind <> 'reminder' OR EXISTS (SELECT 1 FROM booking b" \
 	" WHERE b.id = " o ".booking AND b.status = 'booked'" \
