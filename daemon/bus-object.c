@@ -48,6 +48,8 @@ static const BusErrorName error_names[] = {
 	  "The configuration was refused; the message names file and line" },
 	{ SLOTD_ERROR_NO_SUCH_TOKEN, "org.slotd.Error.NoSuchToken",
 	  "No feed token has that id" },
+	{ SLOTD_ERROR_NO_SUCH_ENTRY, "org.slotd.Error.NoSuchEntry",
+	  "No waitlist entry has that id, or it has left the list" },
 };
 
 const BusErrorName *

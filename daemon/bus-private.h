@@ -36,7 +36,7 @@ struct _Bus {
 	GHashTable *lookups;	 /* unique name -> BusLookup in flight */
 	GPtrArray *large_replies; /* BusLargeReply being built */
 	char *name;
-	char *role_groups[3];	 /* by bit of BusRole, for messages */
+	char *role_groups[BUS_N_ROLES]; /* by bit of BusRole, for messages */
 	gboolean disconnected;
 
 	BusRoleFunc role_func;

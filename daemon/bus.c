@@ -335,10 +335,14 @@ credentials_parse(DBusMessage *reply)
 static char *
 denial_message(Bus *bus, const BusCall *call, BusRole missing)
 {
-	static const char *const role_words[] = { "read", "book", "admin" };
+	static const char *const role_words[BUS_N_ROLES] = {
+		"read", "book", "admin", "planner", "gateway"
+	};
 	gint bit = g_bit_nth_lsf((gulong)missing, -1);
-	const char *word = bit >= 0 && bit < 3 ? role_words[bit] : "unknown";
-	const char *group = bit >= 0 && bit < 3 ? bus->role_groups[bit] : NULL;
+	const char *word = bit >= 0 && bit < BUS_N_ROLES ? role_words[bit]
+							 : "unknown";
+	const char *group = bit >= 0 && bit < BUS_N_ROLES
+				    ? bus->role_groups[bit] : NULL;
 
 	if (group)
 		return g_strdup_printf("%s.%s needs the %s role (group %s)",
@@ -822,7 +826,8 @@ bus_set_role_group(Bus *bus, BusRole role, const char *group)
 	gint bit = g_bit_nth_lsf((gulong)role, -1);
 
 	g_return_if_fail(bus != NULL);
-	g_return_if_fail(bit >= 0 && bit < 3 && role == (BusRole)(1u << bit));
+	g_return_if_fail(bit >= 0 && bit < BUS_N_ROLES &&
+			 role == (BusRole)(1u << bit));
 	g_free(bus->role_groups[bit]);
 	bus->role_groups[bit] = g_strdup(group);
 }

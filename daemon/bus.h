@@ -20,7 +20,11 @@ typedef enum {
 	BUS_ROLE_READ = 1 << 0,
 	BUS_ROLE_BOOK = 1 << 1,
 	BUS_ROLE_ADMIN = 1 << 2,
+	BUS_ROLE_PLANNER = 1 << 3,	/* waitlists */
+	BUS_ROLE_GATEWAY = 1 << 4,	/* the notification gateway */
 } BusRole;
+
+#define BUS_N_ROLES 5
 
 /* `args` is the body, a tuple of in_signature; it belongs to the call
  * and stays valid until the call is answered. */

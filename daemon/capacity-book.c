@@ -50,6 +50,8 @@ typedef struct {
 	gint64 series;			/* first booking's id; 0: none */
 	gint64 except;			/* booking being moved */
 	const char *override;		/* administrator's reason */
+	gboolean offered;		/* the hold is a waitlist offer's */
+	guint32 hold_owner;		/* offered: whose hold it is */
 } BookArgs;
 
 /* A change whose audit row cannot be written does not happen. */
@@ -261,7 +263,8 @@ use_hold(Capacity *capacity, const BookArgs *a, gint64 slot_id,
 	if (!store_get_hold(capacity->store, a->hold_id,
 			    capacity_now(capacity), &hold, error))
 		return FALSE;
-	if (hold.slot != slot_id || hold.uid != a->caller->uid) {
+	if (hold.slot != slot_id ||
+	    hold.uid != (a->offered ? a->hold_owner : a->caller->uid)) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
 			    "the hold belongs to another slot or caller");
 		return FALSE;
@@ -351,7 +354,8 @@ store_new_booking(Capacity *capacity, const Admission *adm, BookArgs *a,
 				 adm->run.slots->len,
 				 a->override ? " override: " : "",
 				 a->override ? a->override : "");
-	if (!audit(capacity, a->caller, "book", b->id, detail, error))
+	if (!audit(capacity, a->caller, "book", b->id, detail, error) ||
+	    !capacity_outbox_booking(capacity, b, "booked", error))
 		return FALSE;
 	*ret_booking = g_steal_pointer(&b);
 	return TRUE;
@@ -469,6 +473,24 @@ do_hold(Capacity *capacity, gpointer data, GError **error)
 }
 
 gboolean
+capacity_hold_in_transaction(Capacity *capacity, const Caller *caller,
+			     gint64 slot_id, const char *client_ref,
+			     GVariant *options, guint seconds,
+			     gint64 *ret_hold_id, gint64 *ret_expires,
+			     GError **error)
+{
+	HoldCall h = { caller, slot_id, client_ref, options, seconds };
+	gboolean ok = do_hold(capacity, &h, error);
+
+	g_free(h.offering);
+	if (ok) {
+		*ret_hold_id = h.hold_id;
+		*ret_expires = h.expires;
+	}
+	return ok;
+}
+
+gboolean
 capacity_hold(Capacity *capacity, const Caller *caller, const char *slot_id,
 	      const char *client_ref, GVariant *options, guint seconds,
 	      char **ret_hold_id, gint64 *ret_expires, GError **error)
@@ -509,6 +531,7 @@ static gboolean
 do_release(Capacity *capacity, gpointer data, GError **error)
 {
 	ReleaseCall *r = data;
+	gint64 entry = 0;
 
 	if (!store_get_hold(capacity->store, r->hold_id,
 			    capacity_now(capacity), &r->hold, error))
@@ -516,6 +539,16 @@ do_release(Capacity *capacity, gpointer data, GError **error)
 	if (r->hold.uid != r->caller->uid) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
 			    "the hold belongs to another caller");
+		return FALSE;
+	}
+	if (!store_wait_offer_by_hold(capacity->store, r->hold_id, &entry,
+				      error))
+		return FALSE;
+	if (entry) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
+			    "the hold keeps a waitlist offer (w-%" G_GINT64_FORMAT
+			    "); use DeclineOffer or AcceptOffer",
+			    entry);
 		return FALSE;
 	}
 	return store_delete_hold(capacity->store, r->hold_id, error) &&
@@ -533,9 +566,12 @@ capacity_release_hold(Capacity *capacity, const Caller *caller,
 			       SLOTD_ERROR_NO_SUCH_HOLD, error) ||
 	    !capacity_transaction(capacity, do_release, &r, error))
 		return FALSE;
-	if (store_get_slot(capacity->store, r.hold.slot, &slot, NULL))
+	if (store_get_slot(capacity->store, r.hold.slot, &slot, NULL)) {
 		capacity_notify_slots(capacity, slot.offering, slot.start,
 				      slot.end);
+		capacity_note_freed(capacity, slot.offering, slot.start,
+				    slot.end);
+	}
 	return TRUE;
 }
 
@@ -546,6 +582,8 @@ capacity_expire_holds(Capacity *capacity)
 	g_autoptr(GError) error = NULL;
 
 	if (!store_begin(capacity->store, &error) ||
+	    !capacity_waitlist_expire(capacity, capacity_now(capacity),
+				      &error) ||
 	    !store_expire_holds(capacity->store, capacity_now(capacity), slots,
 				&error) ||
 	    !store_commit(capacity->store, &error)) {
@@ -556,10 +594,14 @@ capacity_expire_holds(Capacity *capacity)
 	for (guint i = 0; i < slots->len; i++) {
 		g_auto(StoreSlot) slot = { 0 };
 
-		if (store_get_slot(capacity->store,
-				   g_array_index(slots, gint64, i), &slot, NULL))
-			capacity_notify_slots(capacity, slot.offering,
-					      slot.start, slot.end);
+		if (!store_get_slot(capacity->store,
+				    g_array_index(slots, gint64, i), &slot,
+				    NULL))
+			continue;
+		capacity_notify_slots(capacity, slot.offering, slot.start,
+				      slot.end);
+		capacity_note_freed(capacity, slot.offering, slot.start,
+				    slot.end);
 	}
 	return store_next_hold_expiry(capacity->store);
 }
@@ -574,6 +616,8 @@ typedef struct {
 	GPtrArray *bookings;	/* StoreBooking*, made or found */
 	gboolean replayed;	/* idempotent retry: nothing new */
 	gint64 series;		/* set by the first booking of a series */
+	gboolean offered;	/* the hold is a waitlist offer's */
+	guint32 hold_owner;
 } BookCall;
 
 static gboolean
@@ -674,11 +718,43 @@ book_nth(Capacity *capacity, BookCall *c, guint i, guint n,
 		return FALSE;
 	if (i > 0)
 		a.hold_id = 0; /* a hold in a series is on its first slot */
+	a.offered = c->offered;
+	a.hold_owner = c->hold_owner;
 	a.series = c->series;
 	if (!book_one(capacity, id, &a, ret_booking, error))
 		return FALSE;
 	c->series = a.series;
 	return TRUE;
+}
+
+static gboolean do_book(Capacity *capacity, gpointer data, GError **error);
+
+gboolean
+capacity_book_from_offer(Capacity *capacity, const Caller *caller,
+			 gint64 slot_id, const char *client_ref,
+			 GVariant *options, guint32 hold_owner,
+			 StoreBooking **ret_booking, GError **error)
+{
+	g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT,
+						slot_id);
+	const char *ids[] = { slot, NULL };
+	BookCall c = { caller, ids, client_ref, options, NULL, FALSE };
+	gboolean ok;
+
+	c.offered = TRUE;
+	c.hold_owner = hold_owner;
+	c.bookings = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	ok = do_book(capacity, &c, error);
+	if (ok && c.bookings->len == 1)
+		*ret_booking = g_ptr_array_steal_index(c.bookings, 0);
+	else if (ok) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+			    "the offer was booked already");
+		ok = FALSE;
+	}
+	g_ptr_array_unref(c.bookings);
+	return ok;
 }
 
 static gboolean
@@ -866,7 +942,9 @@ move_to(Capacity *capacity, MoveCall *m, const Admission *adm,
 	       store_get_booking(capacity->store, m->booking_id, &m->after,
 				 error) &&
 	       audit(capacity, m->caller, "reschedule", m->booking_id, detail,
-		     error);
+		     error) &&
+	       capacity_outbox_booking(capacity, m->after, "rescheduled",
+				       error);
 }
 
 static gboolean
@@ -919,6 +997,8 @@ capacity_reschedule(Capacity *capacity, const Caller *caller,
 		capacity_notify_booking(capacity, m.after);
 		capacity_notify_slots(capacity, m.before->offering,
 				      m.before->start, m.before->end);
+		capacity_note_freed(capacity, m.before->offering,
+				    m.before->start, m.before->end);
 		capacity_notify_slots(capacity, m.after->offering,
 				      m.after->start, m.after->end);
 		*ret_booking_id = g_strdup(booking_id);

@@ -126,8 +126,26 @@ do_status(Capacity *capacity, gpointer data, GError **error)
 	if (!apply_status(capacity, s, b, error))
 		return FALSE;
 done:
-	return store_get_booking(capacity->store, s->booking_id, &s->booking,
-				 error);
+	if (!store_get_booking(capacity->store, s->booking_id, &s->booking,
+			       error))
+		return FALSE;
+	/* The client hears of a cancellation; a reminder written before
+	 * it is never handed out (its booking is no longer booked). */
+	if (s->changed && g_str_equal(s->status, "cancelled") &&
+	    !capacity_outbox_booking(capacity, s->booking, "cancelled",
+				     error)) {
+		g_clear_pointer(&s->booking, store_booking_free);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* A status that gives seats back frees places for the waitlist. */
+static void
+note_released(Capacity *capacity, const StoreBooking *b)
+{
+	if (releases_seats(b->status))
+		capacity_note_freed(capacity, b->offering, b->start, b->end);
 }
 
 static gboolean
@@ -145,6 +163,7 @@ change_status(Capacity *capacity, StatusCall *s, const char *booking_id,
 		capacity_notify_booking(capacity, s->booking);
 		capacity_notify_slots(capacity, s->booking->offering,
 				      s->booking->start, s->booking->end);
+		note_released(capacity, s->booking);
 	}
 	store_booking_free(s->booking);
 	return TRUE;
@@ -209,6 +228,7 @@ capacity_cancel_many(Capacity *capacity, const Caller *caller, GArray *ids,
 
 		capacity_notify_booking(capacity, b);
 		capacity_notify_slots(capacity, b->offering, b->start, b->end);
+		note_released(capacity, b);
 	}
 	return TRUE;
 }

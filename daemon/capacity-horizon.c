@@ -346,6 +346,11 @@ capacity_extend(Capacity *capacity, guint max_slots, gboolean *ret_done,
 		capacity_notify_slots(capacity, job->offering,
 				      date_start_utc(&before),
 				      date_start_utc(&job->cursor));
+		/* A reload's new capacity goes to the waitlists first. */
+		if (job->reshape)
+			capacity_note_freed(capacity, job->offering,
+					    date_start_utc(&before),
+					    date_start_utc(&job->cursor));
 		notify_rebook(capacity, rebook);
 		if (step.finished)
 			horizon_job_free(g_queue_pop_head(&capacity->jobs));
@@ -365,6 +370,8 @@ typedef struct {
 	Region *old_region;
 	Region *new_region;
 	GArray *rebook;
+	GPtrArray *reshaped;	/* offering ids, for the waitlists */
+	gint64 from, to;
 } Reconcile;
 
 /* An offering gone from the configuration: its future slots are
@@ -437,7 +444,10 @@ reshape_changed(Capacity *capacity, gpointer data, GError **error)
 			return FALSE;
 		}
 		horizon_job_free(job);
+		g_ptr_array_add(r->reshaped, g_strdup(off->id));
 	}
+	r->from = date_start_utc(&first);
+	r->to = date_start_utc(&last);
 	return TRUE;
 }
 
@@ -447,7 +457,8 @@ capacity_set_region(Capacity *capacity, Region *region,
 {
 	g_autoptr(GArray) rebook = g_array_new(FALSE, FALSE, sizeof(gint64));
 	Region *old = capacity->region;
-	Reconcile r = { old, region, rebook };
+	g_autoptr(GPtrArray) reshaped = g_ptr_array_new_with_free_func(g_free);
+	Reconcile r = { old, region, rebook, reshaped, 0, 0 };
 
 	/* Plugins' shape hooks read the new snapshot. */
 	capacity->region = region_ref(region);
@@ -468,6 +479,10 @@ capacity_set_region(Capacity *capacity, Region *region,
 						rebook, gint64, i)));
 	}
 	notify_rebook(capacity, rebook);
+	/* New capacity goes to the waitlists first. */
+	for (guint i = 0; i < reshaped->len; i++)
+		capacity_note_freed(capacity, reshaped->pdata[i], r.from,
+				    r.to);
 	return TRUE;
 }
 

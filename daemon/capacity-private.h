@@ -31,7 +31,18 @@ struct _Capacity {
 	gboolean batch;		/* requests share one transaction */
 	GPtrArray *pending;	/* Notice: told after the batch commits */
 	GPtrArray *absences;	/* StoreAbsence, loaded on first use */
+	GQueue freed;		/* FreedRange: places to offer waitlists */
+	void (*waitlist_wake)(gpointer); /* told when `freed` fills */
+	gpointer waitlist_data;
 };
+
+/* Places that became free in [from, to) of an offering: a cancel, a
+ * move away, a hold given back or expired, new capacity. */
+typedef struct {
+	char *offering;
+	gint64 from;
+	gint64 to;
+} FreedRange;
 
 /* A run of slots a booking would take. */
 typedef struct {
@@ -165,3 +176,43 @@ const SlotdKindOps *capacity_service_kind(Capacity *capacity,
 gboolean capacity_transaction(Capacity *capacity,
 			      gboolean (*func)(Capacity *, gpointer, GError **),
 			      gpointer data, GError **error);
+
+/* ---- waitlist and outbox -------------------------------------------- */
+/* Queues [from, to) of the offering for the waitlist's offers (run
+ * later from the main loop by capacity_waitlist_run); harmless when the
+ * change that freed it is rolled back: offers ask the rule again. */
+void capacity_note_freed(Capacity *capacity, const char *offering,
+			 gint64 from, gint64 to);
+/* Inside the change's transaction: the notification of `kind` (booked,
+ * rescheduled, cancelled) of booking `b` as it is now, and for booked
+ * and rescheduled its reminders still to come (capacity-outbox.c). */
+gboolean capacity_outbox_booking(Capacity *capacity, const StoreBooking *b,
+				 const char *kind, GError **error);
+/* Inside the offer's transaction: the offer's notification. */
+gboolean capacity_outbox_offer(Capacity *capacity,
+			       const StoreWaitEntry *entry,
+			       const StoreSlot *slot, gint64 offer,
+			       gint64 expires, GError **error);
+/* do_hold inside the caller's transaction: the hold's places are those
+ * Book of this request would take, as the admission rule answers. */
+gboolean capacity_hold_in_transaction(Capacity *capacity,
+				      const Caller *caller, gint64 slot_id,
+				      const char *client_ref,
+				      GVariant *options, guint seconds,
+				      gint64 *ret_hold_id,
+				      gint64 *ret_expires, GError **error);
+/* Book with `options` (which name the hold) inside the caller's
+ * transaction; the hold may belong to `hold_owner` rather than the
+ * caller (a waitlist offer's hold). The booking goes to *ret_booking. */
+gboolean capacity_book_from_offer(Capacity *capacity, const Caller *caller,
+				  gint64 slot_id, const char *client_ref,
+				  GVariant *options, guint32 hold_owner,
+				  StoreBooking **ret_booking, GError **error);
+/* Inside expire_holds' transaction: offers expired at `now` end (the
+ * hold machinery gives their places back), audited. */
+gboolean capacity_waitlist_expire(Capacity *capacity, gint64 now,
+				  GError **error);
+/* The next freed range, FALSE when none (capacity.c). */
+gboolean capacity_waitlist_pop(Capacity *capacity, char **ret_offering,
+			       gint64 *ret_from, gint64 *ret_to);
+gboolean capacity_waitlist_pending(Capacity *capacity);

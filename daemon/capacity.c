@@ -58,6 +58,7 @@ capacity_new(Region *region, Store *store, PluginHost *plugins)
 					  sizeof(CapacityListener));
 	g_queue_init(&capacity->jobs);
 	capacity->pending = g_ptr_array_new_with_free_func(notice_free);
+	g_queue_init(&capacity->freed);
 	return capacity;
 }
 
@@ -97,12 +98,73 @@ capacity_batch_end(Capacity *capacity, GError **error)
 	return TRUE;
 }
 
+static void
+freed_range_free(gpointer data)
+{
+	FreedRange *r = data;
+
+	g_free(r->offering);
+	g_free(r);
+}
+
+void
+capacity_note_freed(Capacity *capacity, const char *offering, gint64 from,
+		    gint64 to)
+{
+	FreedRange *r;
+
+	if (!offering)
+		return;
+	/* The same range twice in a row (a batch) is one. */
+	r = g_queue_peek_tail(&capacity->freed);
+	if (r && g_str_equal(r->offering, offering) && r->from == from &&
+	    r->to == to)
+		return;
+	r = g_new0(FreedRange, 1);
+	r->offering = g_strdup(offering);
+	r->from = from;
+	r->to = to;
+	g_queue_push_tail(&capacity->freed, r);
+	if (capacity->waitlist_wake)
+		capacity->waitlist_wake(capacity->waitlist_data);
+}
+
+void
+capacity_set_waitlist_wake(Capacity *capacity, void (*wake)(gpointer),
+			   gpointer user_data)
+{
+	capacity->waitlist_wake = wake;
+	capacity->waitlist_data = user_data;
+}
+
+gboolean
+capacity_waitlist_pop(Capacity *capacity, char **ret_offering,
+		      gint64 *ret_from, gint64 *ret_to)
+{
+	FreedRange *r = g_queue_pop_head(&capacity->freed);
+
+	if (!r)
+		return FALSE;
+	*ret_offering = g_steal_pointer(&r->offering);
+	*ret_from = r->from;
+	*ret_to = r->to;
+	freed_range_free(r);
+	return TRUE;
+}
+
+gboolean
+capacity_waitlist_pending(Capacity *capacity)
+{
+	return !g_queue_is_empty(&capacity->freed);
+}
+
 void
 capacity_free(Capacity *capacity)
 {
 	if (!capacity)
 		return;
 	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
+	g_queue_clear_full(&capacity->freed, freed_range_free);
 	g_ptr_array_unref(capacity->pending);
 	capacity_forget_absences(capacity);
 	g_array_unref(capacity->listeners);
@@ -260,7 +322,9 @@ capacity_parse_id(const char *text, char prefix, gint64 *ret_id,
 		  SlotdErrorCode not_found, GError **error)
 {
 	const char *what = prefix == 's' ? "slot id" :
-			   prefix == 'b' ? "booking id" : "hold id";
+			   prefix == 'b' ? "booking id" :
+			   prefix == 'w' ? "waitlist entry id" :
+			   prefix == 'n' ? "notification id" : "hold id";
 	char *end = NULL;
 	guint64 value;
 

@@ -158,6 +158,63 @@ gboolean capacity_cancel_many(Capacity *capacity, const Caller *caller,
 			      GError **error);
 char *capacity_series_id(gint64 series);
 
+/* ---- waitlist (capacity-waitlist.c) --------------------------------- */
+/* query a{sv}: municipality s, language s, modality s, earliest x,
+ * latest x (acceptable starts), deadline x, priority u (1 first .. 9).
+ * Returns the entry id "w-N". */
+gboolean capacity_join_waitlist(Capacity *capacity, const Caller *caller,
+				const char *service, const char *client_ref,
+				GVariant *query, char **ret_entry,
+				GError **error);
+/* Leaves the list; an open offer's places go to the next entry. */
+gboolean capacity_leave_waitlist(Capacity *capacity, const Caller *caller,
+				 const char *entry_id, GError **error);
+/* aa{sv}: the entries of a service still waiting, in offer order. */
+gboolean capacity_list_waitlist(Capacity *capacity, const char *service,
+				GVariant **ret_rows, GError **error);
+/* Books the open offer through Book with its hold; the booking id. */
+gboolean capacity_accept_offer(Capacity *capacity, const Caller *caller,
+			       const char *entry_id, char **ret_booking_id,
+			       GError **error);
+/* Gives the offer's places to the next matching entry; the entry stays
+ * on the list (never offered that slot again). */
+gboolean capacity_decline_offer(Capacity *capacity, const Caller *caller,
+				const char *entry_id, GError **error);
+
+/* An offer made: SlotOffered(entry, slot, hold, expires). */
+typedef struct {
+	char *entry;
+	char *slot;
+	char *hold;
+	gint64 expires;
+} CapacityOffer;
+
+void capacity_offer_free(CapacityOffer *offer);
+/* `wake` is called (once per batch of freed places) when there is
+ * work for capacity_waitlist_run. */
+void capacity_set_waitlist_wake(Capacity *capacity, void (*wake)(gpointer),
+				gpointer user_data);
+/* Offers the places freed since the last run, at most `max_ranges`
+ * freed ranges, each bounded (a few slots of that offering, a few
+ * entries of its service); appends CapacityOffer*. TRUE when more
+ * freed ranges wait. */
+gboolean capacity_waitlist_run(Capacity *capacity, guint max_ranges,
+			       GPtrArray *ret_offers);
+
+/* ---- notification outbox (capacity-outbox.c) ----------------------- */
+/* Leases up to `max` notifications due now for outbox-lease-seconds:
+ * a(ssssxsa{sv}) of id, idempotency key, kind, language, due, text,
+ * details; *ret_lease is when the lease ends. */
+gboolean capacity_outbox_claim(Capacity *capacity, guint max,
+			       GVariant **ret_items, gint64 *ret_lease,
+			       GError **error);
+/* All or nothing; acknowledging again changes nothing. */
+gboolean capacity_outbox_ack(Capacity *capacity, const Caller *caller,
+			     const char *const *ids, GError **error);
+/* aa{sv}: notifications not acknowledged yet (pending and claimed). */
+gboolean capacity_outbox_list(Capacity *capacity, guint limit,
+			      GVariant **ret_rows, GError **error);
+
 /* Text id helpers: "b-12" <-> 12. */
 char *capacity_booking_id(gint64 id);
 gboolean capacity_parse_id(const char *text, char prefix, gint64 *ret_id,

@@ -2,6 +2,7 @@
  * service directory, parsed and checked into one Region snapshot.
  * Nothing partial escapes: the first error drops the whole snapshot, so
  * a reload with a typo leaves the running configuration alone. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -309,7 +310,9 @@ static const char *const daemon_keys[] = {
 	"state-dir", "plugin-dir", "include", "service-dir", "horizon-days",
 	"hold-max-seconds", "http-address", "feed-export-dir",
 	"feed-refresh-minutes", "cancelled-feed-days", "http-max-connections",
-	"http-idle-seconds", "metrics-token", "report-max-days", NULL,
+	"http-idle-seconds", "metrics-token", "report-max-days",
+	"waitlist-offer-seconds", "outbox-lease-seconds", "reminder-offsets",
+	NULL,
 };
 
 /* A report's local days are worked out in SQL from at most four DST
@@ -364,6 +367,87 @@ parse_daemon_dirs(Loader *loader, const ConfigGroup *group, GError **error)
 	return TRUE;
 }
 
+/* "24h;2h": seconds (s), minutes (m), hours (h) or days (d) before a
+ * booking's start, each at most 30 days, kept largest first. */
+static gboolean
+parse_offset(const char *text, guint *ret_seconds)
+{
+	static const struct {
+		char unit;
+		guint seconds;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	gsize len = strlen(text);
+	g_autofree char *digits = NULL;
+	guint64 n;
+
+	if (len < 2)
+		return FALSE;
+	digits = g_strndup(text, len - 1);
+	if (!g_ascii_string_to_unsigned(digits, 10, 1, 30 * 86400, &n, NULL))
+		return FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(units); i++)
+		if (text[len - 1] == units[i].unit &&
+		    n * units[i].seconds <= 30 * 86400) {
+			*ret_seconds = n * units[i].seconds;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+static gint
+compare_offsets(gconstpointer a, gconstpointer b)
+{
+	guint x = *(const guint *)a, y = *(const guint *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static gboolean
+parse_reminder_offsets(const ConfigGroup *group, DaemonConfig *daemon,
+		       GError **error)
+{
+	g_auto(GStrv) items = NULL;
+
+	if (!config_read_list(group, "reminder-offsets", &items, error))
+		return FALSE;
+	daemon->n_reminder_offsets = 0;
+	if (items == NULL) {
+		/* The day before and two hours before. */
+		daemon->reminder_offsets[0] = 86400;
+		daemon->reminder_offsets[1] = 7200;
+		daemon->n_reminder_offsets = 2;
+		return TRUE;
+	}
+	for (guint i = 0; items[i] != NULL; i++) {
+		guint seconds;
+
+		if (i >= REMINDER_OFFSETS_MAX)
+			return config_set_error(error, group->file,
+						group->group,
+						"reminder-offsets",
+						"at most %d offsets",
+						REMINDER_OFFSETS_MAX);
+		if (!parse_offset(items[i], &seconds))
+			return config_set_error(
+				error, group->file, group->group,
+				"reminder-offsets", "\"%s\" is not an offset; "
+				"expected a number and s, m, h or d (at most "
+				"30 days), e.g. 24h;2h, or empty for none",
+				items[i]);
+		for (guint j = 0; j < daemon->n_reminder_offsets; j++)
+			if (daemon->reminder_offsets[j] == seconds)
+				return config_set_error(
+					error, group->file, group->group,
+					"reminder-offsets",
+					"\"%s\" is listed twice", items[i]);
+		daemon->reminder_offsets[daemon->n_reminder_offsets++] =
+			seconds;
+	}
+	qsort(daemon->reminder_offsets, daemon->n_reminder_offsets,
+	      sizeof(guint), compare_offsets);
+	return TRUE;
+}
+
 static gboolean
 parse_daemon(Loader *loader, const ConfigGroup *group, GError **error)
 {
@@ -389,7 +473,12 @@ parse_daemon(Loader *loader, const ConfigGroup *group, GError **error)
 	    !config_read_string(group, "http-address", "127.0.0.1:8470",
 				&daemon->http_address, error) ||
 	    !config_read_string(group, "metrics-token", "",
-				&daemon->metrics_token, error))
+				&daemon->metrics_token, error) ||
+	    !config_read_uint(group, "waitlist-offer-seconds", 900, 1, 86400,
+			      &daemon->waitlist_offer_seconds, error) ||
+	    !config_read_uint(group, "outbox-lease-seconds", 120, 1, 86400,
+			      &daemon->outbox_lease_seconds, error) ||
+	    !parse_reminder_offsets(group, daemon, error))
 		return FALSE;
 	if (!http_address_is_valid(daemon->http_address))
 		return config_set_error(error, group->file, group->group,
@@ -444,20 +533,27 @@ parse_access(Loader *loader, const ConfigGroup *group, char **words,
 	     GError **error)
 {
 	static const char *const keys[] = {
-		"read-groups", "book-groups", "admin-groups", NULL,
+		"read-groups", "book-groups", "admin-groups",
+		"planner-groups", "gateway-groups", NULL,
 	};
 	AccessConfig *access = &loader->region->daemon.access;
 
 	g_clear_pointer(&access->read_groups, g_strfreev);
 	g_clear_pointer(&access->book_groups, g_strfreev);
 	g_clear_pointer(&access->admin_groups, g_strfreev);
+	g_clear_pointer(&access->planner_groups, g_strfreev);
+	g_clear_pointer(&access->gateway_groups, g_strfreev);
 	if (!check_keys(group, keys, NULL, NULL, error) ||
 	    !parse_group_names(group, "read-groups", &access->read_groups,
 			       error) ||
 	    !parse_group_names(group, "book-groups", &access->book_groups,
 			       error) ||
 	    !parse_group_names(group, "admin-groups", &access->admin_groups,
-			       error))
+			       error) ||
+	    !parse_group_names(group, "planner-groups",
+			       &access->planner_groups, error) ||
+	    !parse_group_names(group, "gateway-groups",
+			       &access->gateway_groups, error))
 		return FALSE;
 	g_free(access->groups_read);
 	access->groups_read = g_strjoinv(",", access->read_groups);
@@ -1308,6 +1404,8 @@ access_defaults(AccessConfig *access)
 	access->read_groups = g_new0(char *, 1);
 	access->book_groups = g_new0(char *, 1);
 	access->admin_groups = g_new0(char *, 1);
+	access->planner_groups = g_new0(char *, 1);
+	access->gateway_groups = g_new0(char *, 1);
 	access->groups_read = g_strdup("");
 }
 

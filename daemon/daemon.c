@@ -22,7 +22,8 @@
 #define PLANNER_THREADS 2
 
 static const BusInterface *const object_interfaces[] = {
-	&scheduler_interface, &planner_interface, &admin_interface, NULL
+	&scheduler_interface, &planner_interface, &admin_interface,
+	&notifications_interface, NULL
 };
 
 /* ---- access --------------------------------------------------------- */
@@ -53,9 +54,16 @@ daemon_roles(guint32 uid, const guint32 *gids, guint n_gids,
 	/* root, and on a private bus the daemon's own user, may do all. */
 	if (uid == 0 || (daemon->options.bus_type != BUS_TYPE_SYSTEM &&
 			 uid == getuid()))
-		return BUS_ROLE_READ | BUS_ROLE_BOOK | BUS_ROLE_ADMIN;
+		return BUS_ROLE_READ | BUS_ROLE_BOOK | BUS_ROLE_ADMIN |
+		       BUS_ROLE_PLANNER | BUS_ROLE_GATEWAY;
 	if (member_of(access->admin_groups, gids, n_gids))
-		roles |= BUS_ROLE_READ | BUS_ROLE_BOOK | BUS_ROLE_ADMIN;
+		roles |= BUS_ROLE_READ | BUS_ROLE_BOOK | BUS_ROLE_ADMIN |
+			 BUS_ROLE_PLANNER | BUS_ROLE_GATEWAY;
+	if (member_of(access->planner_groups, gids, n_gids))
+		roles |= BUS_ROLE_READ | BUS_ROLE_PLANNER;
+	/* The gateway reads notifications only, nothing else. */
+	if (member_of(access->gateway_groups, gids, n_gids))
+		roles |= BUS_ROLE_GATEWAY;
 	if (member_of(access->book_groups, gids, n_gids))
 		roles |= BUS_ROLE_READ | BUS_ROLE_BOOK;
 	if (member_of(access->read_groups, gids, n_gids))
@@ -78,6 +86,12 @@ name_role_groups(Daemon *daemon)
 	bus_set_role_group(daemon->bus, BUS_ROLE_ADMIN,
 			   access->admin_groups ? access->admin_groups[0] :
 						  NULL);
+	bus_set_role_group(daemon->bus, BUS_ROLE_PLANNER,
+			   access->planner_groups ? access->planner_groups[0] :
+						    NULL);
+	bus_set_role_group(daemon->bus, BUS_ROLE_GATEWAY,
+			   access->gateway_groups ? access->gateway_groups[0] :
+						    NULL);
 }
 
 /* ---- logging ---------------------------------------------------------- */
@@ -163,6 +177,41 @@ expire_holds(gpointer user_data)
 	if (daemon->hold_due)
 		daemon_holds_changed(daemon);
 	return G_SOURCE_REMOVE;
+}
+
+/* Offers freed places to waitlists: a few freed ranges at a time, each
+ * bounded, between the loop's other work. */
+static gboolean
+waitlist_step(gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GPtrArray) offers = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)capacity_offer_free);
+	gboolean more = capacity_waitlist_run(daemon->capacity, 4, offers);
+
+	for (guint i = 0; i < offers->len; i++)
+		scheduler_emit_offer(daemon, offers->pdata[i]);
+	if (offers->len > 0)
+		daemon_holds_changed(daemon);
+	if (more && !daemon->stopping)
+		return G_SOURCE_CONTINUE;
+	g_clear_pointer(&daemon->waitlist_source, g_source_unref);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+waitlist_wake(gpointer user_data)
+{
+	Daemon *daemon = user_data;
+
+	if (daemon->waitlist_source || daemon->stopping)
+		return;
+	daemon->waitlist_source = g_idle_source_new();
+	g_source_set_priority(daemon->waitlist_source,
+			      G_PRIORITY_DEFAULT_IDLE);
+	g_source_set_callback(daemon->waitlist_source, waitlist_step, daemon,
+			      NULL);
+	g_source_attach(daemon->waitlist_source, NULL);
 }
 
 void
@@ -287,6 +336,7 @@ daemon_start(Daemon *daemon, GError **error)
 		return FALSE;
 	if (daemon->clock_func)
 		capacity_set_clock(daemon->capacity, daemon->clock_func, NULL);
+	capacity_set_waitlist_wake(daemon->capacity, waitlist_wake, daemon);
 	scheduler_connect_signals(daemon);
 	capacity_add_listener(daemon->capacity,
 			      &(CapacityListener){ log_booking_changed, NULL,
@@ -392,6 +442,7 @@ daemon_stop(Daemon *daemon)
 	destroy_source(&daemon->extend_source);
 	destroy_source(&daemon->daily_source);
 	destroy_source(&daemon->hold_source);
+	destroy_source(&daemon->waitlist_source);
 	daemon->drain_until = g_get_monotonic_time() +
 			      DRAIN_SECONDS * G_USEC_PER_SEC;
 	daemon->drain_source = g_timeout_source_new(10);
@@ -410,6 +461,7 @@ daemon_finish(Daemon *daemon)
 	destroy_source(&daemon->extend_source);
 	destroy_source(&daemon->daily_source);
 	destroy_source(&daemon->hold_source);
+	destroy_source(&daemon->waitlist_source);
 	destroy_source(&daemon->drain_source);
 	g_clear_pointer(&daemon->http, http_free);
 	g_clear_pointer(&daemon->bus, bus_free);

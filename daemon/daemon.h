@@ -35,6 +35,7 @@ typedef struct {
 	GSource *extend_source;	/* materialising the horizon */
 	GSource *daily_source;	/* re-checks the horizon every hour */
 	GSource *hold_source;	/* next hold expiry */
+	GSource *waitlist_source; /* offering freed places */
 	gint64 hold_due;
 	gboolean stopping;
 	GSource *drain_source;	/* stopping: answering calls received */
@@ -66,8 +67,21 @@ BusRole daemon_roles(guint32 uid, const guint32 *gids, guint n_gids,
 extern const BusInterface scheduler_interface;
 extern const BusInterface admin_interface;
 extern const BusInterface planner_interface;
+extern const BusInterface notifications_interface;
 void scheduler_connect_signals(Daemon *daemon);
 /* Commits and answers the changes waiting for a batch (at shutdown). */
 void scheduler_flush(Daemon *daemon);
+/* SlotOffered(entry, slot, hold, expires) on Scheduler1. */
+void scheduler_emit_offer(Daemon *daemon, const CapacityOffer *offer);
+/* Queues a change for the next commit (a method table's handler). */
+void scheduler_defer_change(BusCall *call, GVariant *args,
+			    gpointer user_data);
+/* notifications.c: Notifications1's changes, run in the batches. */
+gboolean notifications_run_claim(Daemon *daemon, const Caller *caller,
+				 GVariant *args, GVariant **ret_reply,
+				 GError **error);
+gboolean notifications_run_ack(Daemon *daemon, const Caller *caller,
+			       GVariant *args, GVariant **ret_reply,
+			       GError **error);
 /* Fills a Caller from a bus call. */
 void daemon_caller(BusCall *call, Caller *ret_caller);

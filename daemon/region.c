@@ -75,6 +75,8 @@ daemon_config_clear(DaemonConfig *daemon)
 	g_strfreev(daemon->access.read_groups);
 	g_strfreev(daemon->access.book_groups);
 	g_strfreev(daemon->access.admin_groups);
+	g_strfreev(daemon->access.planner_groups);
+	g_strfreev(daemon->access.gateway_groups);
 }
 
 /* Names are matched the way people type them: any case, and the same

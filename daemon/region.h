@@ -165,7 +165,12 @@ typedef struct {
 	char **read_groups;
 	char **book_groups;
 	char **admin_groups;
+	char **planner_groups;	/* waitlists (ListWaitlist) */
+	char **gateway_groups;	/* the notification gateway */
 } AccessConfig;
+
+/* Reminders before a booking's start, at most this many offsets. */
+#define REMINDER_OFFSETS_MAX 8
 
 typedef struct {
 	char *config_file;	/* the entry point */
@@ -181,6 +186,10 @@ typedef struct {
 	guint feed_refresh_minutes;
 	guint cancelled_feed_days; /* cancelled bookings stay in feeds */
 	guint report_max_days;	/* longest Planner1 window; default 400 */
+	guint waitlist_offer_seconds; /* an offer's hold; default 900 */
+	guint outbox_lease_seconds; /* a claimed notification's lease */
+	guint reminder_offsets[REMINDER_OFFSETS_MAX]; /* seconds, falling */
+	guint n_reminder_offsets;
 	char *region_id;
 	char *region_name_fi;
 	char *region_name_sv;

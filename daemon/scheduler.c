@@ -50,6 +50,21 @@ static const char *const errors_get[] = {
 	E_ARGS, E_DENIED, E_("NoSuchBooking"), E_STORAGE, NULL
 };
 static const char *const errors_list[] = { E_ARGS, E_DENIED, E_STORAGE, NULL };
+static const char *const errors_join[] = {
+	E_ARGS, E_DENIED, E_("NoSuchService"), E_("InvalidClientRef"),
+	E_("ServiceUnavailable"), E_STORAGE, NULL
+};
+static const char *const errors_entry[] = {
+	E_ARGS, E_DENIED, E_("NoSuchEntry"), E_("Conflict"), E_STORAGE, NULL
+};
+static const char *const errors_accept[] = {
+	E_ARGS, E_DENIED, E_("NoSuchEntry"), E_("NoSuchHold"), E_("SlotFull"),
+	E_("PolicyViolation"), E_("DeadlineUnreachable"), E_("Conflict"),
+	E_("ServiceUnavailable"), E_STORAGE, NULL
+};
+static const char *const errors_list_waitlist[] = {
+	E_ARGS, E_DENIED, E_("NoSuchService"), E_STORAGE, NULL
+};
 
 void
 daemon_caller(BusCall *call, Caller *ret_caller)
@@ -317,10 +332,86 @@ run_set_status(Daemon *daemon, const Caller *caller, GVariant *args,
 				   error);
 }
 
+/* ---- the waitlist ---------------------------------------------------- */
+
+static gboolean
+run_join_waitlist(Daemon *daemon, const Caller *caller, GVariant *args,
+		  GVariant **ret_reply, GError **error)
+{
+	g_autoptr(GVariant) query = NULL;
+	g_autofree char *entry = NULL;
+	const char *service, *client_ref;
+
+	g_variant_get(args, "(&s&s@a{sv})", &service, &client_ref, &query);
+	if (!capacity_join_waitlist(daemon->capacity, caller, service,
+				    client_ref, query, &entry, error))
+		return FALSE;
+	*ret_reply = g_variant_new("(s)", entry);
+	return TRUE;
+}
+
+static gboolean
+run_leave_waitlist(Daemon *daemon, const Caller *caller, GVariant *args,
+		   GVariant **ret_reply, GError **error)
+{
+	const char *entry;
+
+	g_variant_get(args, "(&s)", &entry);
+	*ret_reply = NULL;
+	return capacity_leave_waitlist(daemon->capacity, caller, entry,
+				       error);
+}
+
+static gboolean
+run_accept_offer(Daemon *daemon, const Caller *caller, GVariant *args,
+		 GVariant **ret_reply, GError **error)
+{
+	g_autofree char *booking = NULL;
+	const char *entry;
+
+	g_variant_get(args, "(&s)", &entry);
+	if (!capacity_accept_offer(daemon->capacity, caller, entry, &booking,
+				   error))
+		return FALSE;
+	*ret_reply = g_variant_new("(s)", booking);
+	return TRUE;
+}
+
+static gboolean
+run_decline_offer(Daemon *daemon, const Caller *caller, GVariant *args,
+		  GVariant **ret_reply, GError **error)
+{
+	const char *entry;
+
+	g_variant_get(args, "(&s)", &entry);
+	*ret_reply = NULL;
+	return capacity_decline_offer(daemon->capacity, caller, entry, error);
+}
+
+static void
+list_waitlist(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	const char *service;
+	gboolean ok;
+
+	g_variant_get(args, "(&s)", &service);
+	ok = capacity_list_waitlist(daemon->capacity, service, &rows, &error);
+	reply(call, ok, ok ? g_variant_new("(@aa{sv})", rows) : NULL, error);
+}
+
 static const struct {
 	const char *member;
 	ChangeFunc run;
 } changes[] = {
+	{ "JoinWaitlist", run_join_waitlist },
+	{ "LeaveWaitlist", run_leave_waitlist },
+	{ "AcceptOffer", run_accept_offer },
+	{ "DeclineOffer", run_decline_offer },
+	{ "Claim", notifications_run_claim },
+	{ "Ack", notifications_run_ack },
 	{ "Hold", run_hold },	      { "HoldFor", run_hold_for },
 	{ "ReleaseHold", run_release_hold },
 	{ "Book", run_book },
@@ -425,6 +516,12 @@ defer_change(BusCall *call, GVariant *args, gpointer user_data)
 	g_source_set_priority(daemon->batch_source, G_PRIORITY_DEFAULT_IDLE);
 	g_source_set_callback(daemon->batch_source, batch_due, daemon, NULL);
 	g_source_attach(daemon->batch_source, NULL);
+}
+
+void
+scheduler_defer_change(BusCall *call, GVariant *args, gpointer user_data)
+{
+	defer_change(call, args, user_data);
 }
 
 void
@@ -577,6 +674,25 @@ static const BusMethod scheduler_methods[] = {
 	{ "ListBookings", "a{sv}", "filter", "a(sssxxs)", "bookings",
 	  list_bookings, BUS_ROLE_READ, errors_list,
 	  "Bookings: id, unit, service, start, end, status." },
+	{ "JoinWaitlist", "ssa{sv}", "service,client_ref,query", "s", "entry",
+	  defer_change, BUS_ROLE_BOOK, errors_join,
+	  "Puts a client on the service's waitlist (query: municipality, "
+	  "language, modality, earliest, latest, deadline, priority); freed "
+	  "places are offered to it with SlotOffered." },
+	{ "LeaveWaitlist", "s", "entry", "", "", defer_change, BUS_ROLE_BOOK,
+	  errors_entry,
+	  "Takes an entry off the list; an open offer goes to the next." },
+	{ "AcceptOffer", "s", "entry", "s", "booking", defer_change,
+	  BUS_ROLE_BOOK, errors_accept,
+	  "Books the entry's open offer with its hold (as Book)." },
+	{ "DeclineOffer", "s", "entry", "", "", defer_change, BUS_ROLE_BOOK,
+	  errors_entry,
+	  "Passes the open offer to the next matching entry; the entry stays "
+	  "on the list." },
+	{ "ListWaitlist", "s", "service", "aa{sv}", "entries", list_waitlist,
+	  BUS_ROLE_PLANNER, errors_list_waitlist,
+	  "The service's entries still waiting, in the order offers go to "
+	  "them, with any open offer." },
 	{ NULL }
 };
 
@@ -585,6 +701,9 @@ static const BusSignal scheduler_signals[] = {
 	  "A booking was made or changed." },
 	{ "SlotsChanged", "ssxx", "service,unit,from,to",
 	  "Free places of a unit changed in [from, to)." },
+	{ "SlotOffered", "sssx", "entry,slot,hold,expires",
+	  "A freed slot is offered to a waitlist entry, kept by the hold "
+	  "until expires (UTC seconds): AcceptOffer or DeclineOffer." },
 	{ NULL }
 };
 
@@ -624,4 +743,15 @@ scheduler_connect_signals(Daemon *daemon)
 			       daemon };
 
 	capacity_add_listener(daemon->capacity, &l);
+}
+
+void
+scheduler_emit_offer(Daemon *daemon, const CapacityOffer *offer)
+{
+	if (daemon->bus)
+		bus_emit_signal(daemon->bus, SLOTD_OBJECT_PATH,
+				scheduler_interface.name, "SlotOffered",
+				g_variant_new("(sssx)", offer->entry,
+					      offer->slot, offer->hold,
+					      offer->expires));
 }

@@ -184,6 +184,7 @@ static const char *const migrations[] = {
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	store_schema_waitlist,	/* version 5, store-waitlist.c */
 };
 
 /* ---- statements ----------------------------------------------------- */

@@ -525,3 +525,134 @@ gboolean store_feed_token_lookup(Store *store, const guint8 *hash,
 				 guint8 *ret_hash, char **ret_unit,
 				 char **ret_service, gboolean *ret_found,
 				 GError **error);
+
+/* ---- waitlist and outbox (store-waitlist.c, schema version 4) ------- */
+/* The migration step that adds the waitlist, its offers and the
+ * notification outbox; CREATE ... IF NOT EXISTS throughout. */
+extern const char store_schema_waitlist[];
+
+/* A waitlist entry, with its open offer if it has one. */
+typedef struct {
+	gint64 id;
+	char *service;
+	char *client_ref;
+	char *municipality;	/* code, NULL when not given */
+	char *language;		/* NULL when not given */
+	char *modality;		/* NULL when not given */
+	gint64 earliest;	/* acceptable starts: [earliest, latest) */
+	gint64 latest;
+	gint64 deadline;	/* orders entries of one priority */
+	guint priority;		/* 1 first .. 9 last */
+	gint64 created;
+	guint32 uid;		/* who put it on the list */
+	char *status;		/* waiting, booked, left */
+	gint64 booking;		/* booked: the booking; else 0 */
+	gint64 offer;		/* the open offer; 0 none */
+	gint64 offer_slot;
+	gint64 offer_hold;
+	gint64 offer_expires;
+} StoreWaitEntry;
+
+void store_wait_entry_free(StoreWaitEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreWaitEntry, store_wait_entry_free)
+
+/* Inserts a waiting entry; sets entry->id. */
+gboolean store_wait_insert(Store *store, StoreWaitEntry *entry,
+			   GError **error);
+/* NO_SUCH_ENTRY when unknown. */
+gboolean store_wait_get(Store *store, gint64 id, StoreWaitEntry **ret_entry,
+			GError **error);
+/* Entries of a service still on the list, in offer order (priority,
+ * deadline, time on the list); appends StoreWaitEntry*. */
+gboolean store_wait_list(Store *store, const char *service,
+			 GPtrArray *ret_entries, GError **error);
+gboolean store_wait_set_status(Store *store, gint64 id, const char *status,
+			       gint64 booking, GError **error);
+/* Up to `limit` slots of the offering starting in [from, to) and after
+ * `now` that are free, have a free place and no open offer; ids by
+ * start. */
+gboolean store_wait_free_slots(Store *store, const char *offering,
+			       gint64 from, gint64 to, gint64 now,
+			       guint limit, GArray *ret_slot_ids,
+			       GError **error);
+/* Up to `limit` waiting entries of the service without an open offer
+ * that accept a start at `start` and were never offered `slot`, in
+ * offer order; ids. */
+gboolean store_wait_candidates(Store *store, const char *service,
+			       gint64 slot, gint64 start, guint limit,
+			       GArray *ret_entry_ids, GError **error);
+/* An open offer of `slot` to `entry`, kept by `hold` until `expires`.
+ * At most one open offer a slot and an entry (CONFLICT otherwise). */
+gboolean store_wait_offer_insert(Store *store, gint64 entry, gint64 slot,
+				 gint64 hold, gint64 expires, gint64 now,
+				 gint64 *ret_offer, GError **error);
+/* Closes an open offer: accepted (with the booking), declined,
+ * withdrawn. */
+gboolean store_wait_offer_close(Store *store, gint64 offer,
+				const char *status, gint64 booking, gint64 now,
+				GError **error);
+/* Open offers expired at `now` become expired; appends their entry ids
+ * and, in `ret_slot_ids`, their slots. */
+gboolean store_wait_expire_offers(Store *store, gint64 now,
+				  GArray *ret_entry_ids, GArray *ret_slot_ids,
+				  GError **error);
+/* The entry whose open offer the hold keeps; 0 when none. */
+gboolean store_wait_offer_by_hold(Store *store, gint64 hold,
+				  gint64 *ret_entry, GError **error);
+
+/* One notification for the gateway, written in the transaction of the
+ * change it tells of. Items of one stream ("b-12", "w-3") are handed
+ * out in (due, id) order, one at a time. */
+typedef struct {
+	const char *stream;
+	gint64 booking;		/* 0: none */
+	gint64 entry;		/* 0: none */
+	const char *kind;	/* booked, rescheduled, cancelled, offer,
+				 * reminder */
+	gint64 sequence;	/* the booking's, when written */
+	gint64 due;
+	const char *key;	/* idempotency key, unique */
+	const char *client_ref;
+	const char *language;
+	const char *text;
+	gint64 created;
+} StoreOutboxItem;
+
+typedef struct {
+	gint64 id;
+	char *stream;
+	gint64 booking;
+	gint64 entry;
+	char *kind;
+	gint64 due;
+	char *key;
+	char *client_ref;
+	char *language;
+	char *text;
+	char *state;		/* pending, claimed, acked, void */
+	gint64 lease_until;
+	guint claims;
+} StoreOutboxRow;
+
+void store_outbox_row_free(StoreOutboxRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreOutboxRow, store_outbox_row_free)
+
+gboolean store_outbox_add(Store *store, const StoreOutboxItem *item,
+			  GError **error);
+/* Inside a transaction: reminders due whose booking was cancelled or
+ * moved since become void; then up to `max` items due at `now` and not
+ * leased are leased until `lease_until` and appended (StoreOutboxRow*)
+ * in (due, id) order. A reminder is handed out only while its booking
+ * is booked with the sequence it was written for — checked in the
+ * same statement that leases it — and only the first open item of a
+ * stream is handed out. */
+gboolean store_outbox_claim(Store *store, gint64 now, guint max,
+			    gint64 lease_until, GPtrArray *ret_rows,
+			    GError **error);
+/* Marks a handed-out item acknowledged (again: no change). INVALID_ARGS
+ * for an id never handed out. */
+gboolean store_outbox_ack(Store *store, gint64 id, gint64 now,
+			  GError **error);
+/* Items not acknowledged (pending, claimed), by (due, id). */
+gboolean store_outbox_list(Store *store, guint limit, GPtrArray *ret_rows,
+			   GError **error);

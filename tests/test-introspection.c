@@ -13,6 +13,7 @@ static GDBusNodeInfo *runtime;
 
 static const char *const interface_names[] = {
 	"org.slotd.Scheduler1", "org.slotd.Planner1", "org.slotd.Admin1",
+	"org.slotd.Notifications1",
 };
 
 static GDBusNodeInfo *
@@ -159,7 +160,8 @@ test_no_undocumented_interface(void)
 		g_assert_true(g_strv_contains(
 			(const char *const[]){ interface_names[0],
 					       interface_names[1],
-					       interface_names[2], NULL },
+					       interface_names[2],
+					       interface_names[3], NULL },
 			name));
 	}
 	g_assert_cmpuint(ours, ==, G_N_ELEMENTS(interface_names));
@@ -235,6 +237,8 @@ main(int argc, char **argv)
 			     interface_names[1], test_interface_matches);
 	g_test_add_data_func("/introspection/admin/matches-repository",
 			     interface_names[2], test_interface_matches);
+	g_test_add_data_func("/introspection/notifications/matches-repository",
+			     interface_names[3], test_interface_matches);
 	g_test_add_func("/introspection/gdbus-tool/sees-the-same",
 			test_gdbus_tool_agrees);
 	g_test_add_func("/introspection/object/no-undocumented-interface",

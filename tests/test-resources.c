@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "schema-undo-v4.h"
+#include "schema-undo-v5.h"
 
 #define SCHED "org.slotd.Scheduler1"
 #define ADMIN "org.slotd.Admin1"
@@ -570,6 +571,8 @@ test_upgrade_keeps_bookings(void)
 	g_assert_nonnull(before);
 	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL),
+			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL),
 			==, SQLITE_OK);
 	sqlite3_close(db);
@@ -582,7 +585,7 @@ test_upgrade_keeps_bookings(void)
 	}
 	g_clear_pointer(&version, g_free);
 	version = sql("PRAGMA user_version");
-	g_assert_cmpstr(version, ==, "4");
+	g_assert_cmpstr(version, ==, "5");
 	after = bookings_dump();
 	g_assert_cmpstr(after, ==, before);
 }

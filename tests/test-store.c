@@ -13,9 +13,11 @@
 
 #include "schema-undo-v3.h"
 #include "schema-undo-v4.h"
+#include "schema-undo-v5.h"
 
-/* The schema this release writes. */
-#define SCHEMA_NOW 4
+/* The schema this release writes: 4 added resources, 5 the waitlist,
+ * its offers and the notification outbox. */
+#define SCHEMA_NOW 5
 #include "store.h"
 #include "slotd/plugin.h"
 
@@ -549,6 +551,8 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL), ==,
+			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v3, NULL, NULL, NULL), ==,
@@ -576,6 +580,46 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_true(store_integrity_check(f->store, &error));
 	db = raw_open(f->path);
 	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_NOW);
+	sqlite3_close(db);
+}
+
+/* A database of schema 3 with a booking and a hold gains the waitlist
+ * and the outbox, and keeps everything it had. */
+static void
+test_schema_upgrade_from_v3(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(StoreBooking) b = NULL;
+	gint64 slot = add_slot(f, "lohja-hs.walk-in", T0, 3);
+	gint64 first = book(f, slot, "b1", "client-a");
+	gint64 hold = 0;
+	sqlite3 *db;
+
+	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
+	fixture_close(f);
+	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL), ==,
+			SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL), ==,
+			SQLITE_OK);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+				" WHERE name IN ('outbox', 'resource_use')"),
+			==, 0);
+	sqlite3_close(db);
+
+	fixture_open(f);
+	g_assert_true(store_integrity_check(f->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(store_get_booking(f->store, first, &b, &error));
+	g_assert_cmpstr(b->client_ref, ==, "client-a");
+	g_assert_cmpuint(booked(f, slot), ==, 1);
+	g_assert_cmpuint(held(f, slot), ==, 1);
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_NOW);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+				" WHERE type = 'table' AND name IN"
+				" ('waitlist_entry', 'waitlist_offer',"
+				" 'outbox', 'resource_use', 'absence')"), ==, 5);
 	sqlite3_close(db);
 }
 
@@ -1772,6 +1816,8 @@ main(int argc, char **argv)
 	TEST("/store/schema/reopening-keeps-the-data", test_schema_reopen);
 	TEST("/store/schema/upgrade-from-v2-keeps-bookings-and-holds",
 	     test_schema_upgrade_from_v2);
+	TEST("/store/schema/upgrade-from-v3-adds-waitlist-and-outbox",
+	     test_schema_upgrade_from_v3);
 	TEST("/store/schema/newer-version-is-refused", test_schema_newer);
 	TEST("/store/schema/not-a-database-is-refused",
 	     test_schema_not_a_database);

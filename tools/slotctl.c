@@ -1341,6 +1341,10 @@ static const CtlCommand commands[] = {
 	{ "cancel-series", "SERIES", N_("Cancel a series' bookings still to come"),
 	  cmd_cancel_series },
 	{ "list", "", N_("List bookings"), cmd_list },
+	{ "waitlist", "join SERVICE CLIENT_REF|leave|accept|decline ENTRY|list SERVICE",
+	  N_("Waitlists: join, leave, list, answer an offer"), cmd_waitlist },
+	{ "outbox", "", N_("Notifications not yet acknowledged by the gateway"),
+	  cmd_outbox },
 	{ "status", "[BOOKING STATUS]",
 	  N_("Set a booking's status (arrived, checked-in, fulfilled, noshow, "
 	  "entered-in-error); alone, how slotd is"), cmd_status },

@@ -210,3 +210,7 @@ typedef struct {
 
 /* The unit-level rows of a CapacityReport as an SVG document. */
 char *svg_heatmap(const CtlHeatmap *map, GVariant *rows);
+
+/* slotctl-waitlist.c */
+gboolean cmd_waitlist(Ctl *ctl, int argc, char **argv, GError **error);
+gboolean cmd_outbox(Ctl *ctl, int argc, char **argv, GError **error);

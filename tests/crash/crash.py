@@ -612,6 +612,25 @@ def check_audit(model, db):
                                       (bid, action), 0), action, n))
 
 
+def check_outbox(model, db):
+    """Every acknowledged change left its client's notification: the
+    outbox is written in the change's own transaction (issue 16)."""
+    counts = {}
+    for booking, kind, n in db.execute(
+            "SELECT booking, kind, count(*) FROM outbox"
+            " WHERE booking IS NOT NULL GROUP BY booking, kind"):
+        counts[(booking_id(booking), kind)] = n
+    for bid, want in model.bookings.items():
+        told = 1 if want["ref"] else 0
+        expect = {"booked": told, "cancelled": want["cancels"] * told,
+                  "rescheduled": want["moves"] * told}
+        for kind, n in expect.items():
+            if counts.get((bid, kind), 0) != n:
+                raise CheckFailed("booking %s has %d '%s' notifications, "
+                                  "expected %d" % (bid, counts.get(
+                                      (bid, kind), 0), kind, n))
+
+
 def open_ro(db_path):
     return sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
 
@@ -635,6 +654,7 @@ def check(model, db_path):
             check_model(model, bookings, holds)
             check_runs(model, found)
             check_audit(model, db)
+            check_outbox(model, db)
         finally:
             db.close()
     except sqlite3.Error as e:

@@ -204,7 +204,8 @@ def sysusers_creates_user_and_role_groups():
     assert slotd, "no slotd user"
     assert slotd[0][5] == "/var/lib/slotd", slotd[0]
     assert slotd[0][6].strip().endswith("nologin"), slotd[0]
-    wanted = {"slotd", "slotd-read", "slotd-book", "slotd-admin"}
+    wanted = {"slotd", "slotd-read", "slotd-book", "slotd-admin",
+              "slotd-planner", "slotd-gateway"}
     assert wanted <= groups, f"missing groups: {wanted - groups}"
 
 
@@ -235,7 +236,8 @@ def policy_lets_the_configured_groups_in():
     groups = {p.getAttribute("group") for p in policies} - {""}
     access = key_file(staged(SYSCONF))["access"]
     configured = {access[k] for k in
-                  ("read-groups", "book-groups", "admin-groups")}
+                  ("read-groups", "book-groups", "admin-groups",
+                   "planner-groups", "gateway-groups")}
     assert configured == groups, f"{configured} != policy {groups}"
     sysusers = {l.split()[1] for l in open(staged(SYSUSERS))
                 if l.startswith("g ")}

@@ -12,10 +12,12 @@
 #include "daemon.h"
 
 static const BusInterface *const interfaces[] = {
-	&scheduler_interface, &planner_interface, &admin_interface, NULL
+	&scheduler_interface, &planner_interface, &admin_interface,
+	&notifications_interface, NULL
 };
 
-static const char *const role_names[] = { "read", "book", "admin" };
+static const char *const role_names[] = { "read", "book", "admin", "planner",
+					  "gateway" };
 
 /* "org.slotd.Scheduler1" -> "Scheduler1" */
 static const char *
