@@ -7,6 +7,8 @@
 #include <dbus/dbus.h>
 #include <gio/gio.h>
 
+#include "http-client.h"
+
 #define SLOTD_NAME "org.slotd.Slotd1"
 #define SLOTD_PATH "/org/slotd/Slotd1"
 #define SCHEDULER_IFACE "org.slotd.Scheduler1"
@@ -78,6 +80,35 @@ gboolean bare_fsync_latency(const char *dir, guint count,
 			    double *ret_median, double *ret_p90,
 			    GError **error);
 
+/* The same booking on a copy of slotd's database (bare-copy.c): the
+ * same schema, rows and indexes, the free slots of `service`. */
+typedef struct _BareCopy BareCopy;
+
+BareCopy *bare_copy_open(const char *live, const char *dir,
+			 const char *service, const char *language,
+			 GError **error);
+void bare_copy_close(BareCopy *copy);
+/* One booking at a time for `seconds`: per second, and the process's
+ * CPU time per booking in ms. */
+double bare_copy_booking_rate(BareCopy *copy, double seconds,
+			      double *ret_cpu_ms, GError **error);
+/* `clients` threads through one committer (group commit). */
+double bare_copy_group_rate(BareCopy *copy, int clients, double seconds,
+			    double *ret_cpu_ms, GError **error);
+
+/* ---- main-loop stalls (stall.c) ---------------------------------------- */
+
+typedef struct _BenchPinger BenchPinger;
+
+/* Pings slotd every 10 ms from a thread with its own connection. */
+BenchPinger *bench_pinger_start(const char *address, GError **error);
+/* Forgets the round trips so far. */
+void bench_pinger_mark(BenchPinger *pinger);
+/* Prints stall-NAME-p99-ms and stall-NAME-max-ms since the mark. */
+gboolean bench_pinger_report(BenchPinger *pinger, const char *name,
+			     GError **error);
+void bench_pinger_stop(BenchPinger *pinger);
+
 /* ---- the bare libical baseline (bare-ical.c) ------------------------ */
 
 /* Builds a VCALENDAR of `events` VEVENTs shaped like staff bookings
@@ -93,3 +124,4 @@ int cmd_feed(int argc, char **argv);
 int cmd_startup(int argc, char **argv);
 int cmd_rss(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_stall(int argc, char **argv);

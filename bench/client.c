@@ -255,6 +255,7 @@ static const struct {
 	{ "rss", cmd_rss, "resident memory of a process" },
 	{ "fsync", cmd_fsync, "fdatasync latency of a directory's disk" },
 	{ "report", cmd_report, "figures -> table and JSON" },
+	{ "stall", cmd_stall, "main-loop stalls: report, feed, reload" },
 };
 
 int

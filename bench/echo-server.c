@@ -2,6 +2,8 @@
  * does no work beyond the protocol. It answers
  *   Echo((sxxi) item) -> (sxxi)	the same struct back
  *   Slots(u count) -> a(sxxi)		count slot-shaped structs
+ *   SetReply(ay message)		keeps a marshalled method return
+ *   Replay() -> (what was kept)	that reply's body, byte for byte
  * on the bus name org.slotd.BenchEcho, so that the benchmark can set
  * slotd's calls against the cheapest round trip the same bus allows.
  *
@@ -162,7 +164,7 @@ on_dispatch_status(DBusConnection *connection, DBusDispatchStatus status,
 	g_source_attach(server->drain, NULL);
 }
 
-/* ---- the two methods ------------------------------------------------- */
+/* ---- the methods ----------------------------------------------------- */
 
 static DBusMessage *
 echo_reply(DBusMessage *call)
@@ -239,6 +241,52 @@ slots_reply(DBusMessage *call)
 	return reply;
 }
 
+/* The FindSlots comparison: the benchmark hands over one reply slotd
+ * gave (dbus_message_marshal), and Replay answers with a copy of it, so
+ * the bare round trip carries the same structs, extras and bytes. */
+static DBusMessage *kept;
+
+static DBusMessage *
+set_reply(DBusMessage *call)
+{
+	DBusError e = DBUS_ERROR_INIT;
+	const char *bytes = NULL;
+	DBusMessage *message;
+	int length = 0;
+
+	if (!dbus_message_get_args(call, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE,
+				   &bytes, &length, DBUS_TYPE_INVALID))
+		return dbus_message_new_error(call, DBUS_ERROR_INVALID_ARGS,
+					      "expected a message (ay)");
+	message = dbus_message_demarshal(bytes, length, &e);
+	if (!message) {
+		DBusMessage *error = dbus_message_new_error(
+			call, DBUS_ERROR_INVALID_ARGS, e.message);
+
+		dbus_error_free(&e);
+		return error;
+	}
+	if (kept)
+		dbus_message_unref(kept);
+	kept = message;
+	return dbus_message_new_method_return(call);
+}
+
+static DBusMessage *
+replay_reply(DBusMessage *call)
+{
+	DBusMessage *reply;
+
+	if (!kept)
+		return dbus_message_new_error(call, DBUS_ERROR_FAILED,
+					      "no reply kept (SetReply)");
+	reply = dbus_message_copy(kept);
+	dbus_message_set_reply_serial(reply, dbus_message_get_serial(call));
+	dbus_message_set_destination(reply, dbus_message_get_sender(call));
+	dbus_message_set_sender(reply, NULL);
+	return reply;
+}
+
 static DBusHandlerResult
 on_object_message(DBusConnection *connection, DBusMessage *message,
 		  void *data)
@@ -249,6 +297,10 @@ on_object_message(DBusConnection *connection, DBusMessage *message,
 		reply = echo_reply(message);
 	else if (dbus_message_is_method_call(message, ECHO_IFACE, "Slots"))
 		reply = slots_reply(message);
+	else if (dbus_message_is_method_call(message, ECHO_IFACE, "SetReply"))
+		reply = set_reply(message);
+	else if (dbus_message_is_method_call(message, ECHO_IFACE, "Replay"))
+		reply = replay_reply(message);
 	if (!reply)
 		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 	dbus_connection_send(connection, reply, NULL);

@@ -1,11 +1,14 @@
 /* Latency figures: slotd's trivial call (Scheduler1.ListServices)
  * against the bare echo of a small struct, and FindSlots returning 200
- * slots against the bare reply of 200 (sxxi) structs. The calls
- * alternate one by one (which one goes first flips every round), each
- * round gives its p50/p90/p99, and the figure is the median of those
- * over the rounds. */
+ * slots against the bare server replaying one FindSlots reply slotd gave
+ * (the same structs, extras and bytes), and against a bare SQLite read
+ * of the same 200 slot rows from slotd's database. The calls alternate
+ * one by one (which one goes first flips every round), each round gives
+ * its p50/p90/p99, and the figure is the median of those over the
+ * rounds. */
 #include "bench.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,7 +21,15 @@ typedef struct {
 	char *find_municipality;
 	char *find_language;
 	int find_days;
+	char *db;		/* slotd's database, read for the bare read */
 } LatencyOptions;
+
+/* The bare read: the rows of the slots one FindSlots reply named. */
+typedef struct {
+	sqlite3 *db;
+	sqlite3_stmt *slot;
+	GArray *ids;		/* gint64 */
+} BareRead;
 
 /* One kind of call: how to make it, and its samples. */
 typedef struct {
@@ -58,15 +69,9 @@ make_list_services(const LatencyOptions *o)
 }
 
 static DBusMessage *
-make_echo_slots(const LatencyOptions *o)
+make_replay(const LatencyOptions *o)
 {
-	DBusMessage *m = bench_new_call(ECHO_NAME, ECHO_PATH, ECHO_IFACE,
-					"Slots");
-	dbus_uint32_t count = BENCH_FIND_SLOTS;
-
-	dbus_message_append_args(m, DBUS_TYPE_UINT32, &count,
-				 DBUS_TYPE_INVALID);
-	return m;
+	return bench_new_call(ECHO_NAME, ECHO_PATH, ECHO_IFACE, "Replay");
 }
 
 static DBusMessage *
@@ -204,19 +209,135 @@ kind_clear(CallKind *k)
 	g_array_unref(k->p99);
 }
 
-/* `n` alternating pairs of calls a and b; b first on odd rounds. */
+/* ---- the bare read ---------------------------------------------------- */
+
+/* What FindSlots reads of a slot and hands on (store_list_slots_after). */
+#define SLOT_ROW_SQL \
+	"SELECT id, offering, kind, start, \"end\", capacity, booked, held," \
+	" status FROM slot WHERE id = ?1"
+
+static gboolean
+bare_read_open(BareRead *r, const char *path, DBusMessage *reply,
+	       GError **error)
+{
+	DBusMessageIter iter, array, entry;
+
+	r->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	for (; dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT;
+	     dbus_message_iter_next(&array)) {
+		const char *id;
+		gint64 n;
+
+		dbus_message_iter_recurse(&array, &entry);
+		dbus_message_iter_get_basic(&entry, &id);
+		n = g_ascii_strtoll(id + 2, NULL, 10);
+		g_array_append_val(r->ids, n);
+	}
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, SLOT_ROW_SQL, -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->slot,
+			       NULL) != SQLITE_OK) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "bare read of %s: %s", path,
+			    sqlite3_errmsg(r->db));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+bare_read_close(BareRead *r)
+{
+	sqlite3_finalize(r->slot);
+	sqlite3_close(r->db);
+	if (r->ids)
+		g_array_unref(r->ids);
+}
+
+/* One read transaction of every row, each turned into owned values as
+ * slotd's StoreSlot is. */
+static gboolean
+time_bare_read(BareRead *r, CallKind *k, GError **error)
+{
+	double t0 = bench_now_us(), dt;
+	guint found = 0;
+
+	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	for (guint i = 0; i < r->ids->len; i++) {
+		sqlite3_bind_int64(r->slot, 1,
+				   g_array_index(r->ids, gint64, i));
+		if (sqlite3_step(r->slot) == SQLITE_ROW) {
+			g_autofree char *offering = g_strdup(
+				(const char *)sqlite3_column_text(r->slot, 1));
+			g_autofree char *kind = g_strdup(
+				(const char *)sqlite3_column_text(r->slot, 2));
+
+			found += offering && kind &&
+				 sqlite3_column_int64(r->slot, 3) > 0;
+		}
+		sqlite3_reset(r->slot);
+	}
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	dt = bench_now_us() - t0;
+	if (found != r->ids->len) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "the bare read found %u of %u slots", found,
+			    r->ids->len);
+		return FALSE;
+	}
+	g_array_append_val(k->round, dt);
+	return TRUE;
+}
+
+/* One FindSlots reply, handed to the bare server to replay, and the
+ * slots it names for the bare read. */
+static gboolean
+capture_find(DBusConnection *connection, const LatencyOptions *o,
+	     BareRead *read, GError **error)
+{
+	g_autoptr(DBusMessage) find = make_find(o);
+	g_autoptr(DBusMessage) reply = bench_call(connection, find, error);
+	g_autoptr(DBusMessage) set = NULL;
+	g_autoptr(DBusMessage) done = NULL;
+	char *bytes = NULL;
+	int length = 0;
+
+	if (!reply)
+		return FALSE;
+	if (!dbus_message_marshal(reply, &bytes, &length)) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+				    "cannot marshal a FindSlots reply");
+		return FALSE;
+	}
+	set = bench_new_call(ECHO_NAME, ECHO_PATH, ECHO_IFACE, "SetReply");
+	dbus_message_append_args(set, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &bytes,
+				 length, DBUS_TYPE_INVALID);
+	dbus_free(bytes);
+	done = bench_call(connection, set, error);
+	return done && bare_read_open(read, o->db, reply, error);
+}
+
+/* `n` alternating pairs of calls a and b; b first on odd rounds; with
+ * `read`, the bare read after each pair. */
 static gboolean
 run_pairs(DBusConnection *connection, const LatencyOptions *o, CallKind *a,
-	  CallKind *b, int n, int round, GError **error)
+	  CallKind *b, int n, int round, BareRead *read, CallKind *c,
+	  GError **error)
 {
 	CallKind *first = round % 2 ? b : a, *second = round % 2 ? a : b;
 
 	for (int i = 0; i < n; i++)
 		if (!time_call(connection, o, first, error) ||
-		    !time_call(connection, o, second, error))
+		    !time_call(connection, o, second, error) ||
+		    (read && !time_bare_read(read, c, error)))
 			return FALSE;
 	kind_end_round(a);
 	kind_end_round(b);
+	if (read)
+		kind_end_round(c);
 	return TRUE;
 }
 
@@ -239,6 +360,8 @@ parse_latency_options(int argc, char **argv, LatencyOptions *o)
 		  "Service language", "LANG" },
 		{ "find-days", 0, 0, G_OPTION_ARG_INT, &o->find_days,
 		  "Days searched", "N" },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &o->db,
+		  "slotd's database, for the bare read", "PATH" },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) context =
@@ -247,11 +370,12 @@ parse_latency_options(int argc, char **argv, LatencyOptions *o)
 
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error) ||
-	    !o->address || !o->find_service || !o->find_municipality) {
+	    !o->address || !o->find_service || !o->find_municipality ||
+	    !o->db) {
 		fprintf(stderr, "slotd-bench latency: %s\n",
 			error ? error->message
-			      : "--address, --find-service and "
-				"--find-municipality are needed");
+			      : "--address, --find-service, "
+				"--find-municipality and --db are needed");
 		return FALSE;
 	}
 	return TRUE;
@@ -268,20 +392,23 @@ kind_reset(CallKind *k)
 
 static gboolean
 run_latency(DBusConnection *connection, const LatencyOptions *o,
-	    CallKind *kinds, GError **error)
+	    CallKind *kinds, BareRead *read, GError **error)
 {
-	/* A warm-up round that is not counted: caches, first statements. */
-	if (!run_pairs(connection, o, &kinds[0], &kinds[1], 20, 0, error) ||
-	    !run_pairs(connection, o, &kinds[2], &kinds[3],
-		       MIN(o->find_calls, 3), 0, error))
+	if (!capture_find(connection, o, read, error))
 		return FALSE;
-	for (guint i = 0; i < 4; i++)
+	/* A warm-up round that is not counted: caches, first statements. */
+	if (!run_pairs(connection, o, &kinds[0], &kinds[1], 20, 0, NULL, NULL,
+		       error) ||
+	    !run_pairs(connection, o, &kinds[2], &kinds[3],
+		       MIN(o->find_calls, 3), 0, read, &kinds[4], error))
+		return FALSE;
+	for (guint i = 0; i < 5; i++)
 		kind_reset(&kinds[i]);
 	for (int r = 0; r < o->rounds; r++) {
 		if (!run_pairs(connection, o, &kinds[0], &kinds[1], o->calls,
-			       r, error) ||
+			       r, NULL, NULL, error) ||
 		    !run_pairs(connection, o, &kinds[2], &kinds[3],
-			       o->find_calls, r, error))
+			       o->find_calls, r, read, &kinds[4], error))
 			return FALSE;
 		bench_note("latency round %d/%d", r + 1, o->rounds);
 	}
@@ -289,19 +416,22 @@ run_latency(DBusConnection *connection, const LatencyOptions *o,
 	kind_report(&kinds[1], "trivial-call");
 	kind_report(&kinds[2], "echo-200");
 	kind_report(&kinds[3], "find-200");
+	kind_report(&kinds[4], "sqlite-200");
 	return TRUE;
 }
 
 int
 cmd_latency(int argc, char **argv)
 {
-	LatencyOptions o = { NULL, 10, 200, 20, NULL, NULL, NULL, 14 };
+	LatencyOptions o = { NULL, 10, 200, 20, NULL, NULL, NULL, 14, NULL };
 	CallKind kinds[] = {
 		{ "Echo", make_echo, 0 },
 		{ "ListServices", make_list_services, 0 },
-		{ "Slots", make_echo_slots, BENCH_FIND_SLOTS },
+		{ "Replay", make_replay, BENCH_FIND_SLOTS },
 		{ "FindSlots", make_find, BENCH_FIND_SLOTS },
+		{ "bare read", NULL, 0 },
 	};
+	BareRead read = { NULL };
 	g_autoptr(GError) error = NULL;
 	DBusConnection *connection;
 	gboolean ok;
@@ -317,12 +447,14 @@ cmd_latency(int argc, char **argv)
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
 		kind_init(&kinds[i]);
-	ok = run_latency(connection, &o, kinds, &error);
+	ok = run_latency(connection, &o, kinds, &read, &error);
 	if (!ok)
 		fprintf(stderr, "slotd-bench latency: %s\n", error->message);
 	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
 		kind_clear(&kinds[i]);
 	bench_disconnect(connection);
+	bare_read_close(&read);
+	g_free(o.db);
 	g_free(o.address);
 	g_free(o.find_service);
 	g_free(o.find_municipality);

@@ -1,13 +1,19 @@
 /* Durable booking rates: Scheduler1.Book from one client against the
- * bare booking-shaped SQLite transaction, and from 16 concurrent
+ * same booking written bare on a copy of slotd's database (the same
+ * schema, rows and indexes: bare-copy.c), and from 16 concurrent
  * clients (one connection and thread each, one call in flight each)
- * against the bare one-row commit. Each round runs the four for the
- * same number of seconds, a pair at a time with the order flipping
- * every round; the figures are medians over the rounds. */
+ * against the bare group commit of 16 threads on that copy; beside
+ * each rate the CPU time per booking (slotd's process; the bare
+ * benchmark's own). Each round runs the four for the same number of
+ * seconds, a pair at a time with the order flipping every round; the
+ * figures are medians over the rounds. The one-row commit is an
+ * information row (the disk's limit). Last, one more round of Book
+ * from 16 clients with a pinger: the main loop's stalls under load. */
 #include "bench.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
 	char *address;
@@ -18,6 +24,8 @@ typedef struct {
 	char *service;
 	char *language;
 	int pool_days;
+	char *db;		/* slotd's database, copied for the bare */
+	int pid;		/* slotd's, for its CPU time */
 } RateOptions;
 
 /* Free seats found ahead of time, one entry per seat. */
@@ -179,10 +187,52 @@ booker_run(gpointer data)
 	return NULL;
 }
 
+/* slotd's CPU time so far, in seconds (utime + stime). */
+static double
+process_cpu(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) fields = NULL;
+	const char *after;
+
+	if (pid <= 0 || !g_file_get_contents(path, &text, NULL, NULL) ||
+	    !(after = strrchr(text, ')')))
+		return -1;
+	/* After "(comm)": state is field 3; utime and stime are 14, 15. */
+	fields = g_strsplit(after + 2, " ", 0);
+	if (g_strv_length(fields) < 13)
+		return -1;
+	return (g_ascii_strtod(fields[11], NULL) +
+		g_ascii_strtod(fields[12], NULL)) /
+	       (double)sysconf(_SC_CLK_TCK);
+}
+
+static double book_rate_n(const RateOptions *o, SeatPool *pool, int n,
+			  GError **error);
+
+/* book_rate_n(), with slotd's CPU time per booking in ms. */
+static double
+book_rate(const RateOptions *o, SeatPool *pool, int n, double *ret_cpu_ms,
+	  GError **error)
+{
+	double cpu = process_cpu(o->pid);
+	gint before = g_atomic_int_get(&pool->next);
+	double rate = book_rate_n(o, pool, n, error);
+	gint done = g_atomic_int_get(&pool->next) - before;
+
+	if (ret_cpu_ms)
+		*ret_cpu_ms = cpu < 0 || done <= 0 ?
+				      -1 :
+				      (process_cpu(o->pid) - cpu) * 1000 /
+					      done;
+	return rate;
+}
+
 /* Bookings per second with `n` clients; the connections are made
  * before the clock starts. */
 static double
-book_rate(const RateOptions *o, SeatPool *pool, int n, GError **error)
+book_rate_n(const RateOptions *o, SeatPool *pool, int n, GError **error)
 {
 	g_autofree Booker *bookers = g_new0(Booker, n);
 	g_autofree GThread **threads = g_new0(GThread *, n);
@@ -217,46 +267,79 @@ book_rate(const RateOptions *o, SeatPool *pool, int n, GError **error)
 
 /* ---- rounds ---------------------------------------------------------- */
 
+typedef enum {
+	S_BARE_TXN, S_BOOK_ONE, S_BARE_GROUP, S_BOOK_MANY, S_COMMIT_ROW,
+	S_BARE_TXN_CPU, S_BOOK_ONE_CPU, S_BARE_GROUP_CPU, S_BOOK_MANY_CPU,
+	N_SAMPLES
+} Sample;
+
+static const char *const sample_names[N_SAMPLES] = {
+	"bare-booking-txn-per-s", "book-1-client-per-s",
+	"bare-group-commit-per-s", "book-16-clients-per-s",
+	"bare-one-row-commit-per-s", "bare-booking-txn-cpu-ms",
+	"book-1-client-cpu-ms", "bare-group-commit-cpu-ms",
+	"book-16-clients-cpu-ms",
+};
+
 typedef struct {
-	GArray *bare_txn, *book_one, *bare_commit, *book_many, *wide_txn;
+	GArray *s[N_SAMPLES];
 } RateSamples;
 
 static gboolean
-add_rate(GArray *samples, double rate)
+add_rate(RateSamples *s, Sample rate_at, double rate, Sample cpu_at,
+	 double cpu)
 {
 	if (rate < 0)
 		return FALSE;
-	g_array_append_val(samples, rate);
+	g_array_append_val(s->s[rate_at], rate);
+	if (cpu >= 0)
+		g_array_append_val(s->s[cpu_at], cpu);
 	return TRUE;
 }
 
 static gboolean
-run_round(const RateOptions *o, SeatPool *pool, BareStore **bare, int round,
-	  RateSamples *s, GError **error)
+book_pair(const RateOptions *o, SeatPool *pool, BareCopy *copy, int n,
+	  gboolean slotd_first, RateSamples *s, GError **error)
+{
+	double cpu = -1;
+
+	for (int i = 0; i < 2; i++) {
+		gboolean slotd = (i == 0) == slotd_first;
+		double rate;
+
+		if (slotd)
+			rate = book_rate(o, pool, n, &cpu, error);
+		else if (n == 1)
+			rate = bare_copy_booking_rate(copy, o->seconds, &cpu,
+						      error);
+		else
+			rate = bare_copy_group_rate(copy, n, o->seconds, &cpu,
+						    error);
+		if (!add_rate(s,
+			      n == 1 ? (slotd ? S_BOOK_ONE : S_BARE_TXN) :
+				       (slotd ? S_BOOK_MANY : S_BARE_GROUP),
+			      rate, n == 1 ? (slotd ? S_BOOK_ONE_CPU :
+						      S_BARE_TXN_CPU) :
+					     (slotd ? S_BOOK_MANY_CPU :
+						      S_BARE_GROUP_CPU),
+			      cpu))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+run_round(const RateOptions *o, SeatPool *pool, BareCopy *copy,
+	  BareStore *bare, int round, RateSamples *s, GError **error)
 {
 	gboolean flip = round % 2;
+	double commit = bare_store_commit_rate(bare, o->seconds, error);
 
-	/* The diagnosis first: it only explains, it is not a target. */
-	if (!add_rate(s->wide_txn,
-		      bare_store_booking_rate(bare[1], o->seconds, error)))
+	if (commit < 0)
 		return FALSE;
-	if (flip && !add_rate(s->book_one, book_rate(o, pool, 1, error)))
-		return FALSE;
-	if (!add_rate(s->bare_txn,
-		      bare_store_booking_rate(bare[0], o->seconds, error)))
-		return FALSE;
-	if (!flip && !add_rate(s->book_one, book_rate(o, pool, 1, error)))
-		return FALSE;
-	if (flip && !add_rate(s->book_many,
-			      book_rate(o, pool, o->clients, error)))
-		return FALSE;
-	if (!add_rate(s->bare_commit,
-		      bare_store_commit_rate(bare[0], o->seconds, error)))
-		return FALSE;
-	if (!flip && !add_rate(s->book_many,
-			       book_rate(o, pool, o->clients, error)))
-		return FALSE;
-	return TRUE;
+	g_array_append_val(s->s[S_COMMIT_ROW], commit);
+	return book_pair(o, pool, copy, 1, flip, s, error) &&
+	       book_pair(o, pool, copy, o->clients, !flip, s, error);
 }
 
 static gboolean
@@ -278,6 +361,10 @@ parse_rate_options(int argc, char **argv, RateOptions *o)
 		  "Service language asked for", "LANG" },
 		{ "pool-days", 0, 0, G_OPTION_ARG_INT, &o->pool_days,
 		  "Days searched for free seats", "N" },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &o->db,
+		  "slotd's database, copied for the bare booking", "PATH" },
+		{ "pid", 0, 0, G_OPTION_ARG_INT, &o->pid,
+		  "slotd's process, for its CPU time", "PID" },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) context =
@@ -286,10 +373,12 @@ parse_rate_options(int argc, char **argv, RateOptions *o)
 
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error) ||
-	    !o->address || !o->dir || !o->service || o->clients < 1) {
+	    !o->address || !o->dir || !o->service || !o->db ||
+	    o->clients < 1) {
 		fprintf(stderr, "slotd-bench rates: %s\n",
 			error ? error->message
-			      : "--address, --dir and --service are needed");
+			      : "--address, --dir, --db and --service are "
+				"needed");
 		return FALSE;
 	}
 	return TRUE;
@@ -298,52 +387,67 @@ parse_rate_options(int argc, char **argv, RateOptions *o)
 static void
 report_rates(const RateOptions *o, RateSamples *s)
 {
-	bench_figure("bare-booking-txn-per-s", bench_median(s->bare_txn));
-	bench_figure("book-1-client-per-s", bench_median(s->book_one));
-	bench_figure("bare-one-row-commit-per-s",
-		     bench_median(s->bare_commit));
-	bench_figure("book-16-clients-per-s", bench_median(s->book_many));
-	bench_figure("bare-booking-txn-wide-per-s",
-		     bench_median(s->wide_txn));
+	for (guint i = 0; i < N_SAMPLES; i++) {
+		if (s->s[i]->len)
+			bench_figure(sample_names[i], bench_median(s->s[i]));
+		else
+			bench_figure_null(sample_names[i]);
+	}
 	bench_figure("book-clients", o->clients);
 }
 
-/* bare: the booking-shaped database and its wide variant. */
+/* Book from 16 clients once more, with the pinger watching. */
 static gboolean
-run_rates(const RateOptions *o, SeatPool *pool, BareStore **bare,
-	  GError **error)
+stall_under_load(const RateOptions *o, SeatPool *pool, GError **error)
 {
-	GArray *all[5];
-	RateSamples s;
+	BenchPinger *p = bench_pinger_start(o->address, error);
 	gboolean ok;
 
-	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
-		all[i] = g_array_new(FALSE, FALSE, sizeof(double));
-	s = (RateSamples){ all[0], all[1], all[2], all[3], all[4] };
+	if (!p)
+		return FALSE;
+	bench_pinger_mark(p);
+	ok = book_rate(o, pool, o->clients, NULL, error) >= 0 &&
+	     bench_pinger_report(p, "load", error);
+	bench_pinger_stop(p);
+	return ok;
+}
+
+static gboolean
+run_rates(const RateOptions *o, SeatPool *pool, BareCopy *copy,
+	  BareStore *bare, GError **error)
+{
+	RateSamples s;
+	double cpu;
+	gboolean ok;
+
+	for (guint i = 0; i < N_SAMPLES; i++)
+		s.s[i] = g_array_new(FALSE, FALSE, sizeof(double));
 	/* Warm-up, not counted: statements, caches, the WAL's first
 	 * growth. */
-	ok = book_rate(o, pool, 1, error) >= 0 &&
-	     bare_store_booking_rate(bare[0], o->seconds, error) >= 0 &&
-	     bare_store_booking_rate(bare[1], o->seconds, error) >= 0;
+	ok = book_rate(o, pool, 1, NULL, error) >= 0 &&
+	     bare_copy_booking_rate(copy, o->seconds, &cpu, error) >= 0 &&
+	     bare_store_commit_rate(bare, o->seconds, error) >= 0;
 	for (int r = 0; ok && r < o->rounds; r++) {
-		ok = run_round(o, pool, bare, r, &s, error);
+		ok = run_round(o, pool, copy, bare, r, &s, error);
 		bench_note("rates round %d/%d", r + 1, o->rounds);
 	}
 	if (ok)
 		report_rates(o, &s);
-	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
-		g_array_unref(all[i]);
+	ok = ok && stall_under_load(o, pool, error);
+	for (guint i = 0; i < N_SAMPLES; i++)
+		g_array_unref(s.s[i]);
 	return ok;
 }
 
 int
 cmd_rates(int argc, char **argv)
 {
-	RateOptions o = { NULL, NULL, 5, 2.0, 16, NULL, NULL, 28 };
+	RateOptions o = { NULL, NULL, 5, 2.0, 16, NULL, NULL, 28, NULL, 0 };
 	SeatPool pool = { g_ptr_array_new_with_free_func(g_free), 0, 1 };
 	g_autoptr(GError) error = NULL;
 	DBusConnection *connection = NULL;
-	BareStore *bare[2] = { NULL, NULL };
+	BareStore *bare = NULL;
+	BareCopy *copy = NULL;
 	gboolean ok;
 
 	if (!parse_rate_options(argc, argv, &o))
@@ -351,18 +455,20 @@ cmd_rates(int argc, char **argv)
 	dbus_threads_init_default();
 	ok = (connection = bench_connect(o.address, &error)) &&
 	     pool_fill(&pool, connection, &o, &error) &&
-	     (bare[0] = bare_store_open(o.dir, FALSE, &error)) &&
-	     (bare[1] = bare_store_open(o.dir, TRUE, &error)) &&
-	     run_rates(&o, &pool, bare, &error);
+	     (copy = bare_copy_open(o.db, o.dir, o.service, o.language,
+				    &error)) &&
+	     (bare = bare_store_open(o.dir, FALSE, &error)) &&
+	     run_rates(&o, &pool, copy, bare, &error);
 	if (!ok)
 		fprintf(stderr, "slotd-bench rates: %s\n", error->message);
-	bare_store_close(bare[0]);
-	bare_store_close(bare[1]);
+	bare_copy_close(copy);
+	bare_store_close(bare);
 	bench_disconnect(connection);
 	g_ptr_array_unref(pool.slots);
 	g_free(o.address);
 	g_free(o.dir);
 	g_free(o.service);
 	g_free(o.language);
+	g_free(o.db);
 	return ok ? 0 : 1;
 }

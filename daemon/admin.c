@@ -49,22 +49,30 @@ list_plugins(BusCall *call, GVariant *args, gpointer user_data)
 	bus_call_return(call, g_variant_new("(a(sssu))", &b));
 }
 
+/* Answered once the reload is over: every change committed and every
+ * booking that needs rebooking flagged (daemon_reload), while the loop
+ * goes on answering others. */
 static void
-reload(BusCall *call, GVariant *args, gpointer user_data)
+reload_done(Daemon *daemon, GPtrArray *rebook, const GError *error,
+	    gpointer user_data)
 {
-	Daemon *daemon = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) rebook = NULL;
+	BusCall *call = user_data;
 	Caller caller;
 
-	daemon_caller(call, &caller);
-	if (!daemon_reload(daemon, &rebook, &error)) {
+	if (error) {
 		bus_call_return_error(call, error);
 		return;
 	}
+	daemon_caller(call, &caller);
 	store_audit(daemon->store, capacity_now(daemon->capacity), caller.uid,
 		    caller.name, "reload", 0, "", NULL);
 	bus_call_return(call, NULL);
+}
+
+static void
+reload(BusCall *call, GVariant *args, gpointer user_data)
+{
+	daemon_reload(user_data, reload_done, call);
 }
 
 /* One row for every backup written or tried past the path checks. */

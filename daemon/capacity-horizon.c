@@ -2,7 +2,9 @@
  * horizon, in small chunks so the main loop never stalls, and the
  * reconciliation after a configuration change: new windows add slots,
  * capacity that disappeared marks slots unavailable and flags their
- * bookings for rebooking. Nothing is ever deleted. */
+ * bookings for rebooking. Nothing is ever deleted. A reload computes
+ * the changes on a worker thread and commits them on the main thread a
+ * few milliseconds at a time (capacity_reshape_*, capacity.h). */
 #include "capacity-private.h"
 
 #include <string.h>
@@ -82,11 +84,14 @@ date_open(const SlotdOffering *off, const Window *w, const GDate *date)
 	return !off->closed_on_holidays || !calendar_is_non_working_eve(date);
 }
 
+/* Runs on the main thread or, for a reload, on a worker: it reads only
+ * the offering, its window and the calendar (calendar.c locks the zone
+ * it expands), and the plugin's shape hook is told to do the same. */
 static gboolean
-shape_window(Capacity *capacity, const SlotdOffering *off, const Window *w,
-	     const GDate *from, const GDate *to, GArray *specs, GError **error)
+shape_window(const SlotdKindOps *ops, const SlotdOffering *off,
+	     const Window *w, const GDate *from, const GDate *to,
+	     GArray *specs, GError **error)
 {
-	const SlotdKindOps *ops = capacity_kind(capacity, off);
 	g_autoptr(GArray) dates = g_array_new(FALSE, FALSE, sizeof(GDate));
 
 	if (!calendar_expand_rrule(w->rrule, &w->valid_from, from, to, dates,
@@ -141,8 +146,9 @@ shape_range(Capacity *capacity, const SlotdOffering *off, const GDate *from,
 					      sizeof(SlotdSlotSpec));
 
 	for (guint i = 0; i < off->windows->len; i++)
-		if (!shape_window(capacity, off, off->windows->pdata[i], from,
-				  to, specs, error))
+		if (!shape_window(capacity_kind(capacity, off), off,
+				  off->windows->pdata[i], from, to, specs,
+				  error))
 			return FALSE;
 	*ret_count = specs->len;
 	return upsert_specs(capacity, off, specs, generation, error);
@@ -323,6 +329,12 @@ capacity_extend(Capacity *capacity, guint max_slots, gboolean *ret_done,
 		GError **error)
 {
 	*ret_done = FALSE;
+	/* A reload is under way: it has the store's slots to itself, and
+	 * the daemon asks again when it is over. */
+	if (capacity->reshape) {
+		*ret_done = TRUE;
+		return TRUE;
+	}
 	if (!capacity->jobs_planned && !plan_jobs(capacity, error))
 		return FALSE;
 	while (!g_queue_is_empty(&capacity->jobs)) {
@@ -346,7 +358,7 @@ capacity_extend(Capacity *capacity, guint max_slots, gboolean *ret_done,
 		capacity_notify_slots(capacity, job->offering,
 				      date_start_utc(&before),
 				      date_start_utc(&job->cursor));
-		/* A reload's new capacity goes to the waitlists first. */
+		/* A reshape's new capacity goes to the waitlists first. */
 		if (job->reshape)
 			capacity_note_freed(capacity, job->offering,
 					    date_start_utc(&before),
@@ -364,15 +376,7 @@ capacity_extend(Capacity *capacity, guint max_slots, gboolean *ret_done,
 	return TRUE;
 }
 
-/* ---- reconciliation on reload --------------------------------------- */
-
-typedef struct {
-	Region *old_region;
-	Region *new_region;
-	GArray *rebook;
-	GPtrArray *reshaped;	/* offering ids, for the waitlists */
-	gint64 from, to;
-} Reconcile;
+/* ---- offerings removed while slotd was down -------------------------- */
 
 /* An offering gone from the configuration: its future slots are
  * withdrawn and its bookings flagged; its horizon is forgotten so that
@@ -406,89 +410,610 @@ withdraw_removed(Capacity *capacity, Region *region, GArray *rebook,
 	return TRUE;
 }
 
-/* Reshapes every changed offering over the whole horizon now, so the
- * caller learns at once which bookings need rebooking. */
-static gboolean
-reshape_changed(Capacity *capacity, gpointer data, GError **error)
+/* ---- reshaping after a reload (capacity.h: capacity_reshape_*) ------ */
+
+/* Days of withdrawn slots whose bookings are flagged per statement. */
+#define FLAG_PIECE_SECONDS (14 * 86400)
+
+/* One change to one slot. `slot` 0: insert or update the slot of the
+ * spec (store_upsert_slot, which decides against the seats taken at
+ * that moment); otherwise withdraw that stored slot. */
+typedef struct {
+	gint64 start;
+	gint64 end;
+	gint64 slot;
+	const char *kind;	/* interned */
+	guint capacity;
+	guint plan;		/* index in CapacityReshape.plans */
+} ReshapeOp;
+
+/* An offering whose slots change: its digest differs from the stored
+ * one, or it is gone from the configuration. */
+typedef struct {
+	char *offering;
+	char *digest;		/* NULL: removed from the configuration */
+	gint64 from;		/* withdrawn and flagged from here (or now) */
+	gint64 until;		/* its horizon, once finished */
+	gint64 last_start;	/* of its last op; G_MININT64: none */
+	gint64 flagged;		/* flagged up to here; 0: not begun */
+} ReshapePlan;
+
+struct _CapacityReshape {
+	Capacity *capacity;
+	Region *region;		/* the new one */
+	gint64 now;		/* when the reload came */
+	GDate first;		/* the first day shaped, as extension does */
+	GDate last;
+	const SlotdKindOps **kinds; /* per offering of `region` */
+	/* from capacity_reshape_compute() on */
+	GArray *plans;		/* ReshapePlan */
+	GHashTable *plan_of;	/* offering id -> plan index + 1 */
+	GArray *ops;		/* ReshapeOp, by start */
+	/* on the main thread, from capacity_reshape_begin() on */
+	gboolean begun;
+	gboolean marked;	/* changed offerings' horizons cleared */
+	gint64 generation;
+	guint pos;		/* ops committed */
+	guint finished;		/* plans finished */
+	GArray *rebook;		/* gint64, flagged */
+	guint notified;		/* of rebook, told to the listeners */
+};
+
+static void
+reshape_plan_clear(ReshapePlan *plan)
 {
-	Reconcile *r = data;
-	GDate first, last;
+	g_free(plan->offering);
+	g_free(plan->digest);
+}
 
-	today(capacity, &first);
-	last = first;
-	g_date_add_days(&last, r->new_region->daemon.horizon_days + 1);
-	if (!withdraw_removed(capacity, r->new_region, r->rebook, error))
-		return FALSE;
-	for (guint i = 0; i < r->new_region->offerings->len; i++) {
-		SlotdOffering *off = r->new_region->offerings->pdata[i];
-		g_autofree char *digest = NULL;
-		gint64 until = 0;
-		guint count;
-		JobStep step = { NULL, off, G_MAXUINT, 0, FALSE, r->rebook };
-		HorizonJob *job;
+CapacityReshape *
+capacity_reshape_new(Capacity *capacity, Region *region, GError **error)
+{
+	CapacityReshape *r;
 
-		if (!off->available)
-			continue;
-		if (!store_get_horizon(capacity->store, off->id, &until,
-				       &digest, error))
-			return FALSE;
-		if (g_strcmp0(digest, off->config_digest) == 0)
-			continue;
-		job = job_new(off, &first, &last, TRUE,
-			      store_next_generation(capacity->store));
-		step.job = job;
-		if (!shape_range(capacity, off, &first, &last, job->generation,
-				 &count, error) ||
-		    !finish_job(capacity, &step, error)) {
-			horizon_job_free(job);
-			return FALSE;
-		}
-		horizon_job_free(job);
-		g_ptr_array_add(r->reshaped, g_strdup(off->id));
+	if (capacity->reshape) {
+		g_set_error_literal(error, SLOTD_ERROR, SLOTD_ERROR_FAILED,
+				    "a reload is already under way");
+		return NULL;
 	}
-	r->from = date_start_utc(&first);
-	r->to = date_start_utc(&last);
+	/* Offerings removed while slotd was down are withdrawn first, and
+	 * what extension still has to do is known (capacity_ready_until
+	 * answers from it while the reload is computed). */
+	if (!capacity->jobs_planned && !plan_jobs(capacity, error))
+		return NULL;
+	r = g_new0(CapacityReshape, 1);
+	r->capacity = capacity;
+	r->region = region_ref(region);
+	r->now = capacity_now(capacity);
+	calendar_local_date(r->now, &r->first);
+	g_date_subtract_days(&r->first, 1);
+	r->last = r->first;
+	g_date_add_days(&r->last, region->daemon.horizon_days + 1);
+	r->kinds = g_new0(const SlotdKindOps *, region->offerings->len + 1);
+	for (guint i = 0; i < region->offerings->len; i++)
+		r->kinds[i] = capacity_kind(capacity,
+					    region->offerings->pdata[i]);
+	r->plans = g_array_new(FALSE, TRUE, sizeof(ReshapePlan));
+	g_array_set_clear_func(r->plans, (GDestroyNotify)reshape_plan_clear);
+	r->plan_of = g_hash_table_new(g_str_hash, g_str_equal);
+	r->ops = g_array_new(FALSE, FALSE, sizeof(ReshapeOp));
+	r->rebook = g_array_new(FALSE, FALSE, sizeof(gint64));
+	capacity->reshape = r;
+	return r;
+}
+
+/* ---- on the worker -------------------------------------------------- */
+
+/* Specs and slots are matched on (start, kind), kinds interned. */
+static guint
+spec_hash(gconstpointer key)
+{
+	const SlotdSlotSpec *spec = key;
+
+	return (guint)(spec->start ^ (spec->start >> 32)) ^
+	       g_direct_hash(spec->kind);
+}
+
+static gboolean
+spec_equal(gconstpointer a, gconstpointer b)
+{
+	const SlotdSlotSpec *x = a, *y = b;
+
+	return x->start == y->start && x->kind == y->kind;
+}
+
+static void
+add_op(CapacityReshape *r, guint plan, gint64 slot, gint64 start, gint64 end,
+       const char *kind, guint capacity)
+{
+	ReshapeOp op = { start, end, slot, kind, capacity, plan };
+	ReshapePlan *p = &g_array_index(r->plans, ReshapePlan, plan);
+
+	g_array_append_val(r->ops, op);
+	p->last_start = MAX(p->last_start, start);
+}
+
+static guint
+add_plan(CapacityReshape *r, const char *offering, const char *digest,
+	 gint64 from, gint64 until)
+{
+	ReshapePlan plan = { g_strdup(offering), g_strdup(digest), from,
+			     until, G_MININT64, 0 };
+
+	g_array_append_val(r->plans, plan);
+	g_hash_table_insert(r->plan_of,
+			    g_array_index(r->plans, ReshapePlan,
+					  r->plans->len - 1).offering,
+			    GUINT_TO_POINTER(r->plans->len));
+	return r->plans->len - 1;
+}
+
+/* What the new specs change in the stored slots: specs that are new or
+ * differ are upserted, free slots the specs no longer have (from now
+ * on: what has begun is history) are withdrawn, the rest is left as it
+ * is. Of two specs with the same start and kind the later one counts,
+ * as when each was upserted in turn. */
+static void
+diff_slots(CapacityReshape *r, guint plan, GArray *specs, GArray *stored)
+{
+	const ReshapePlan *p = &g_array_index(r->plans, ReshapePlan, plan);
+	g_autoptr(GHashTable) wanted = g_hash_table_new(spec_hash, spec_equal);
+	g_autoptr(GHashTable) matched = g_hash_table_new(NULL, NULL);
+	gint64 not_before = MAX(r->now, p->from);
+	GHashTableIter iter;
+	gpointer value;
+
+	for (guint i = 0; i < specs->len; i++) {
+		SlotdSlotSpec *spec = &g_array_index(specs, SlotdSlotSpec, i);
+
+		if (spec->end <= spec->start)
+			continue;
+		spec->kind = g_intern_string(spec->kind ? spec->kind : "slot");
+		g_hash_table_insert(wanted, spec, spec);
+	}
+	for (guint i = 0; i < stored->len; i++) {
+		const StoreSlot *slot = &g_array_index(stored, StoreSlot, i);
+		SlotdSlotSpec key = { slot->start, 0, 0,
+				      g_intern_string(slot->kind) };
+		const SlotdSlotSpec *spec = g_hash_table_lookup(wanted, &key);
+
+		if (spec) {
+			g_hash_table_add(matched, (gpointer)spec);
+			if (slot->status != SLOT_STATUS_FREE ||
+			    slot->end != spec->end ||
+			    slot->capacity != spec->capacity)
+				add_op(r, plan, 0, spec->start, spec->end,
+				       spec->kind, spec->capacity);
+		} else if (slot->status == SLOT_STATUS_FREE &&
+			   slot->start >= not_before) {
+			add_op(r, plan, slot->id, slot->start, slot->end,
+			       key.kind, slot->capacity);
+		}
+	}
+	g_hash_table_iter_init(&iter, wanted);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		const SlotdSlotSpec *spec = value;
+
+		if (!g_hash_table_contains(matched, spec))
+			add_op(r, plan, 0, spec->start, spec->end, spec->kind,
+			       spec->capacity);
+	}
+}
+
+static GArray *
+new_slot_array(void)
+{
+	GArray *slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+
+	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
+	return slots;
+}
+
+static gboolean
+compute_changed(CapacityReshape *r, Store *store, guint index,
+		GError **error)
+{
+	const SlotdOffering *off = r->region->offerings->pdata[index];
+	g_autoptr(GArray) specs = g_array_new(FALSE, FALSE,
+					      sizeof(SlotdSlotSpec));
+	g_autoptr(GArray) stored = new_slot_array();
+	g_autofree char *digest = NULL;
+	GDate after = r->last;
+	gint64 until = 0, from = date_start_utc(&r->first);
+	guint plan;
+
+	if (!store_get_horizon(store, off->id, &until, &digest, error))
+		return FALSE;
+	if (g_strcmp0(digest, off->config_digest) == 0)
+		return TRUE;
+	g_date_add_days(&after, 1);
+	for (guint i = 0; i < off->windows->len; i++)
+		if (!shape_window(r->kinds[index], off, off->windows->pdata[i],
+				  &r->first, &r->last, specs, error))
+			return FALSE;
+	for (guint i = 0; i < specs->len; i++)
+		from = MIN(from, g_array_index(specs, SlotdSlotSpec, i).start);
+	/* To the end of time: slots of a longer horizon from before are
+	 * withdrawn too. */
+	if (!store_list_slots(store, off->id, from, G_MAXINT64, stored,
+			      error))
+		return FALSE;
+	plan = add_plan(r, off->id, off->config_digest,
+			date_start_utc(&r->first), date_start_utc(&after));
+	diff_slots(r, plan, specs, stored);
 	return TRUE;
 }
 
+/* An offering the store knows that the region no longer has: its
+ * slots from now on are withdrawn, its horizon forgotten, so that if it
+ * comes back it is shaped again from scratch. */
+static gboolean
+compute_removed(CapacityReshape *r, Store *store, const char *offering,
+		GError **error)
+{
+	g_autoptr(GArray) stored = new_slot_array();
+	guint plan;
+
+	if (!store_list_slots(store, offering, r->now, G_MAXINT64, stored,
+			      error))
+		return FALSE;
+	plan = add_plan(r, offering, NULL, r->now, r->now);
+	for (guint i = 0; i < stored->len; i++) {
+		const StoreSlot *slot = &g_array_index(stored, StoreSlot, i);
+
+		if (slot->status == SLOT_STATUS_FREE)
+			add_op(r, plan, slot->id, slot->start, slot->end,
+			       g_intern_string(slot->kind), slot->capacity);
+	}
+	return TRUE;
+}
+
+/* By start: capacity_ready_until() answers with the start of the first
+ * op not committed. Upserts before withdrawals at the same start. */
+static int
+compare_ops(gconstpointer a, gconstpointer b)
+{
+	const ReshapeOp *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if ((x->slot != 0) != (y->slot != 0))
+		return x->slot != 0 ? 1 : -1;
+	if (x->plan != y->plan)
+		return x->plan < y->plan ? -1 : 1;
+	return g_strcmp0(x->kind, y->kind);
+}
+
+gboolean
+capacity_reshape_compute(CapacityReshape *r, Store *store, GError **error)
+{
+	g_autoptr(GPtrArray) known = g_ptr_array_new_with_free_func(g_free);
+
+	g_return_val_if_fail(!r->begun && r->plans->len == 0, FALSE);
+	for (guint i = 0; i < r->region->offerings->len; i++) {
+		const SlotdOffering *off = r->region->offerings->pdata[i];
+
+		if (off->available && !compute_changed(r, store, i, error))
+			return FALSE;
+	}
+	if (!store_list_horizon_offerings(store, known, error))
+		return FALSE;
+	for (guint i = 0; i < known->len; i++)
+		if (!region_find_offering(r->region, known->pdata[i]) &&
+		    !compute_removed(r, store, known->pdata[i], error))
+			return FALSE;
+	g_array_sort(r->ops, compare_ops);
+	return TRUE;
+}
+
+void
+capacity_reshape_counts(CapacityReshape *r, guint *ret_offerings,
+			guint *ret_changes)
+{
+	*ret_offerings = r->plans->len;
+	*ret_changes = r->ops->len;
+}
+
+/* ---- on the main thread --------------------------------------------- */
+
+/* The first slot start of a changed offering not yet in place. */
+static gboolean
+reshape_ready_until(CapacityReshape *r, const char *offering_id,
+		    gint64 *ret_until)
+{
+	const ReshapeOp *next;
+	guint plan;
+
+	if (!r || !r->begun || r->pos >= r->ops->len)
+		return FALSE;
+	plan = GPOINTER_TO_UINT(g_hash_table_lookup(r->plan_of, offering_id));
+	if (plan == 0)
+		return FALSE;
+	next = &g_array_index(r->ops, ReshapeOp, r->pos);
+	if (next->start > g_array_index(r->plans, ReshapePlan,
+					plan - 1).last_start)
+		return FALSE;
+	*ret_until = next->start;
+	return TRUE;
+}
+
+/* Extension plans afresh from the store (the changed offerings'
+ * horizons are set as each is finished). */
+static void
+replan_extension(Capacity *capacity)
+{
+	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
+	capacity->jobs_planned = FALSE;
+	capacity->horizon_complete = FALSE;
+}
+
+void
+capacity_reshape_begin(Capacity *capacity, CapacityReshape *r)
+{
+	Region *old = capacity->region;
+
+	g_return_if_fail(capacity->reshape == r && !r->begun);
+	capacity->region = region_ref(r->region);
+	region_unref(old);
+	replan_extension(capacity);
+	r->generation = store_next_generation(capacity->store);
+	r->begun = TRUE;
+}
+
+typedef struct {
+	CapacityReshape *reshape;
+	gint64 deadline;	/* monotonic */
+} Chunk;
+
+static gboolean
+past(const Chunk *chunk)
+{
+	return g_get_monotonic_time() >= chunk->deadline;
+}
+
+static gboolean
+apply_op(Capacity *capacity, CapacityReshape *r, const ReshapeOp *op,
+	 GError **error)
+{
+	const ReshapePlan *plan = &g_array_index(r->plans, ReshapePlan,
+						 op->plan);
+	gint64 id;
+
+	if (op->slot)
+		return store_withdraw_slot(capacity->store, op->slot,
+					   MAX(capacity_now(capacity),
+					       plan->from),
+					   error);
+	return store_upsert_slot(capacity->store, plan->offering, op->kind,
+				 op->start, op->end, op->capacity,
+				 r->generation, &id, error);
+}
+
+/* Flags the bookings of the plan's busy-unavailable slots a piece of
+ * days at a time (withdrawn now, earlier, or by a capacity cut: as
+ * store_withdraw_unseen does), then records its horizon. TRUE in
+ * *ret_finished once it has. */
+static gboolean
+finish_plan(Capacity *capacity, CapacityReshape *r, ReshapePlan *plan,
+	    gboolean *ret_finished, GError **error)
+{
+	gint64 from = plan->flagged ? plan->flagged :
+				      MAX(capacity_now(capacity), plan->from);
+	gint64 to = from + FLAG_PIECE_SECONDS;
+
+	*ret_finished = FALSE;
+	if (to >= plan->until && to >= plan->last_start)
+		to = G_MAXINT64;
+	if (!store_flag_withdrawn(capacity->store, plan->offering, from, to,
+				  r->rebook, error))
+		return FALSE;
+	plan->flagged = to;
+	if (to != G_MAXINT64)
+		return TRUE;
+	*ret_finished = TRUE;
+	if (plan->digest) {
+		/* A reload's new capacity goes to the waitlists first (a
+		 * queued note: harmless should this transaction fail). */
+		capacity_note_freed(capacity, plan->offering, plan->from,
+				    plan->until);
+		return store_set_horizon(capacity->store, plan->offering,
+					 plan->until, plan->digest, error);
+	}
+	return store_set_horizon(capacity->store, plan->offering, 0, "",
+				 error);
+}
+
+/* Inside one transaction: as much as fits before the deadline. */
+static gboolean
+run_chunk(Capacity *capacity, gpointer data, GError **error)
+{
+	Chunk *chunk = data;
+	CapacityReshape *r = chunk->reshape;
+
+	/* Half-reshaped: should slotd stop now, it reshapes these again
+	 * at the next start (their digests no longer match). Removed
+	 * offerings keep theirs until finished, for the same reason. */
+	for (guint i = 0; !r->marked && i < r->plans->len; i++) {
+		const ReshapePlan *plan = &g_array_index(r->plans,
+							 ReshapePlan, i);
+
+		if (plan->digest &&
+		    !store_set_horizon(capacity->store, plan->offering, 0, "",
+				       error))
+			return FALSE;
+	}
+	r->marked = TRUE;
+	while (r->pos < r->ops->len) {
+		if (!apply_op(capacity, r,
+			      &g_array_index(r->ops, ReshapeOp, r->pos), error))
+			return FALSE;
+		r->pos++;
+		if (past(chunk))
+			return TRUE;
+	}
+	while (r->finished < r->plans->len) {
+		gboolean finished;
+
+		if (!finish_plan(capacity, r,
+				 &g_array_index(r->plans, ReshapePlan,
+						r->finished),
+				 &finished, error))
+			return FALSE;
+		r->finished += finished;
+		if (past(chunk))
+			return TRUE;
+	}
+	return TRUE;
+}
+
+/* Listeners learn of flagged bookings a few at a time as well. */
+static void
+notify_flagged(Capacity *capacity, CapacityReshape *r, const Chunk *chunk)
+{
+	while (r->notified < r->rebook->len && !past(chunk)) {
+		g_autoptr(StoreBooking) b = NULL;
+
+		if (store_get_booking(capacity->store,
+				      g_array_index(r->rebook, gint64,
+						    r->notified),
+				      &b, NULL))
+			capacity_notify_booking(capacity, b);
+		r->notified++;
+	}
+}
+
+static void
+detach(Capacity *capacity, CapacityReshape *r)
+{
+	if (capacity->reshape != r)
+		return;
+	capacity->reshape = NULL;
+	if (!r->begun)
+		return;
+	replan_extension(capacity);
+	/* Unfinished: removed offerings are withdrawn by the next plan. */
+	if (r->finished < r->plans->len)
+		capacity->orphans_checked = FALSE;
+}
+
+gboolean
+capacity_reshape_step(Capacity *capacity, CapacityReshape *r,
+		      gint64 budget_us, gboolean *ret_done, GError **error)
+{
+	Chunk chunk = { r, budget_us > 0 ? g_get_monotonic_time() + budget_us :
+					   G_MAXINT64 };
+	g_autofree gint64 *flagged = NULL;
+	guint pos = r->pos, finished = r->finished, rebook = r->rebook->len;
+	gboolean marked = r->marked;
+
+	g_return_val_if_fail(r->begun && capacity->reshape == r, FALSE);
+	*ret_done = FALSE;
+	if (r->notified < r->rebook->len) {
+		notify_flagged(capacity, r, &chunk);
+	} else {
+		flagged = g_new(gint64, r->plans->len + 1);
+		for (guint i = 0; i < r->plans->len; i++)
+			flagged[i] = g_array_index(r->plans, ReshapePlan,
+						   i).flagged;
+		if (!capacity_transaction(capacity, run_chunk, &chunk,
+					  error)) {
+			/* Rolled back: as it was before this step. */
+			r->pos = pos;
+			r->finished = finished;
+			r->marked = marked;
+			g_array_set_size(r->rebook, rebook);
+			for (guint i = 0; i < r->plans->len; i++)
+				g_array_index(r->plans, ReshapePlan,
+					      i).flagged = flagged[i];
+			return FALSE;
+		}
+	}
+	*ret_done = r->pos == r->ops->len && r->finished == r->plans->len &&
+		    r->notified == r->rebook->len;
+	if (*ret_done)
+		detach(capacity, r);
+	return TRUE;
+}
+
+static int
+compare_booking_ids(gconstpointer a, gconstpointer b)
+{
+	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+GPtrArray *
+capacity_reshape_rebook(CapacityReshape *r)
+{
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) sorted = g_array_copy(r->rebook);
+
+	/* Each plan's are in order; a booking spanning two offerings'
+	 * slots could come twice. */
+	g_array_sort(sorted, compare_booking_ids);
+	for (guint i = 0; i < sorted->len; i++) {
+		gint64 id = g_array_index(sorted, gint64, i);
+
+		if (i == 0 || id != g_array_index(sorted, gint64, i - 1))
+			g_ptr_array_add(ids, capacity_booking_id(id));
+	}
+	return ids;
+}
+
+void
+capacity_reshape_free(CapacityReshape *r)
+{
+	if (!r)
+		return;
+	detach(r->capacity, r);
+	region_unref(r->region);
+	g_free(r->kinds);
+	g_array_unref(r->plans);
+	g_hash_table_unref(r->plan_of);
+	g_array_unref(r->ops);
+	g_array_unref(r->rebook);
+	g_free(r);
+}
+
+/* At once, in one transaction, on the store's own connection: tests
+ * and tools. On an error nothing has changed. */
 gboolean
 capacity_set_region(Capacity *capacity, Region *region,
 		    GPtrArray **ret_rebook, GError **error)
 {
-	g_autoptr(GArray) rebook = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(CapacityReshape) r = capacity_reshape_new(capacity, region,
+							    error);
 	Region *old = capacity->region;
-	g_autoptr(GPtrArray) reshaped = g_ptr_array_new_with_free_func(g_free);
-	Reconcile r = { old, region, rebook, reshaped, 0, 0 };
+	gboolean done = FALSE;
 
-	/* Plugins' shape hooks read the new snapshot. */
-	capacity->region = region_ref(region);
-	if (!capacity_transaction(capacity, reshape_changed, &r, error)) {
-		region_unref(capacity->region);
-		capacity->region = old;
+	if (!r || !capacity_reshape_compute(r, capacity->store, error))
 		return FALSE;
+	region_ref(old);
+	capacity_reshape_begin(capacity, r);
+	while (!done) {
+		if (!capacity_reshape_step(capacity, r, 0, &done, error)) {
+			/* The only transaction rolled back: nothing of the
+			 * new region is stored. */
+			capacity->region = old;
+			region_unref(r->region);
+			capacity->reshape = NULL;
+			replan_extension(capacity);
+			return FALSE;
+		}
 	}
 	region_unref(old);
-	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
-	capacity->jobs_planned = FALSE;
-	capacity->horizon_complete = FALSE;
-	if (ret_rebook) {
-		*ret_rebook = g_ptr_array_new_with_free_func(g_free);
-		for (guint i = 0; i < rebook->len; i++)
-			g_ptr_array_add(*ret_rebook,
-					capacity_booking_id(g_array_index(
-						rebook, gint64, i)));
-	}
-	notify_rebook(capacity, rebook);
-	/* New capacity goes to the waitlists first. */
-	for (guint i = 0; i < reshaped->len; i++)
-		capacity_note_freed(capacity, reshaped->pdata[i], r.from,
-				    r.to);
+	if (ret_rebook)
+		*ret_rebook = capacity_reshape_rebook(r);
 	return TRUE;
 }
-
 gint64
 capacity_ready_until(Capacity *capacity, const char *offering_id)
 {
+	gint64 until;
+
+	if (reshape_ready_until(capacity->reshape, offering_id, &until))
+		return until;
 	if (capacity->horizon_complete)
 		return G_MAXINT64;
 	/* Before the first step has run: plan now, so that the answer is

@@ -28,6 +28,7 @@ struct _Capacity {
 	gboolean jobs_planned;
 	gboolean horizon_complete; /* every offering materialised */
 	gboolean orphans_checked; /* removed offerings withdrawn */
+	CapacityReshape *reshape; /* a Reload under way: no extension */
 	gboolean batch;		/* requests share one transaction */
 	GPtrArray *pending;	/* Notice: told after the batch commits */
 	GPtrArray *absences;	/* StoreAbsence, loaded on first use */

@@ -85,6 +85,50 @@ gboolean capacity_extend(Capacity *capacity, guint max_slots,
 gboolean capacity_set_region(Capacity *capacity, Region *region,
 			     GPtrArray **ret_rebook, GError **error);
 
+/* capacity_set_region() in steps, so that the main loop never waits
+ * for it (the daemon's Reload):
+ *
+ * 1. capacity_reshape_new(), on the main thread: takes what the
+ *    computation needs from the running state and pauses the
+ *    materialisation of the horizon (capacity_extend() does nothing)
+ *    until the reshape is freed. The old region is still served.
+ * 2. capacity_reshape_compute(), on a worker thread with a read-only
+ *    connection of its own, in one read transaction: expands the new
+ *    windows of every changed offering and compares them with its
+ *    stored slots. It touches nothing of the Capacity.
+ * 3. capacity_reshape_begin(), on the main thread: the new region is
+ *    served from now on. FindSlots over a changed offering answers
+ *    ServiceUnavailable past what is already applied, as while the
+ *    horizon is materialised after a start.
+ * 4. capacity_reshape_step(), on the main thread, until *ret_done:
+ *    each call commits one transaction of at most about `budget_us`
+ *    of changes (slots added, changed, withdrawn, then the bookings of
+ *    withdrawn slots flagged). A booking is never lost and capacity is
+ *    never exceeded in between: every change is decided again against
+ *    the seats taken at the moment it is committed.
+ *
+ * capacity_reshape_free() ends it at any point. Freed before begin,
+ * nothing has changed; after a failed or unfinished step, the new
+ * region stays and what is left is done by capacity_extend() (the
+ * changed offerings' digests no longer match), as after a start. */
+typedef struct _CapacityReshape CapacityReshape;
+
+CapacityReshape *capacity_reshape_new(Capacity *capacity, Region *region,
+				      GError **error);
+gboolean capacity_reshape_compute(CapacityReshape *reshape, Store *store,
+				  GError **error);
+void capacity_reshape_begin(Capacity *capacity, CapacityReshape *reshape);
+gboolean capacity_reshape_step(Capacity *capacity, CapacityReshape *reshape,
+			       gint64 budget_us, gboolean *ret_done,
+			       GError **error);
+/* Bookings flagged so far, text ids, ascending (a new array). */
+GPtrArray *capacity_reshape_rebook(CapacityReshape *reshape);
+/* Slots added or changed, and withdrawn (after compute). */
+void capacity_reshape_counts(CapacityReshape *reshape, guint *ret_offerings,
+			     guint *ret_changes);
+void capacity_reshape_free(CapacityReshape *reshape);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CapacityReshape, capacity_reshape_free)
+
 /* query a{sv}: municipality s, language s, modality s, from x, to x,
  * limit u, max-travel-minutes u, urgency s, client-ref s, plus the
  * kind's option keys. Every slot returned is one the admission rule

@@ -16,6 +16,10 @@
 #define DRAIN_SECONDS 5
 /* Bookings needing rebooking named one by one in the log, at most. */
 #define REBOOK_LOG_MAX 100
+/* Main-loop time a step of a reload takes at most (about): its changes
+ * are committed in transactions of this much work, then the loop
+ * answers what came meanwhile. */
+#define RELOAD_STEP_US 8000
 /* Planner1 calls that run at once, each on a worker thread with a
  * read-only connection; more wait their turn. Two leave a core of the
  * smallest machines to the main loop. */
@@ -367,44 +371,6 @@ daemon_start(Daemon *daemon, GError **error)
 	return TRUE;
 }
 
-static gboolean
-reload(Daemon *daemon, GPtrArray **ret_rebook, GError **error)
-{
-	g_autoptr(Region) region = load_region(daemon, error);
-
-	if (!region || !capacity_set_region(daemon->capacity, region,
-					    ret_rebook, error)) {
-		g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID",
-				 LOG_ID_RELOAD_REFUSED, "MESSAGE",
-				 "reload refused, the running configuration "
-				 "stays: %s",
-				 (*error)->message);
-		return FALSE;
-	}
-	region_unref(daemon->region);
-	daemon->region = g_steal_pointer(&region);
-	name_role_groups(daemon);
-	schedule_extend(daemon);
-	g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID",
-			 LOG_ID_RELOADED, "MESSAGE",
-			 "configuration reloaded: %u offerings",
-			 daemon->region->offerings->len);
-	if (ret_rebook && *ret_rebook && (*ret_rebook)->len)
-		log_rebooking(*ret_rebook);
-	return TRUE;
-}
-
-gboolean
-daemon_reload(Daemon *daemon, GPtrArray **ret_rebook, GError **error)
-{
-	gboolean ok;
-
-	notify_reloading();
-	ok = reload(daemon, ret_rebook, error);
-	notify_reloaded(daemon);
-	return ok;
-}
-
 static void
 destroy_source(GSource **source)
 {
@@ -413,6 +379,226 @@ destroy_source(GSource **source)
 		g_clear_pointer(source, g_source_unref);
 	}
 }
+
+/* ---- reload --------------------------------------------------------- */
+
+typedef struct {
+	Daemon *daemon;
+	DaemonReloadDone done;
+	gpointer user_data;
+	Region *region;		/* the new one */
+	CapacityReshape *reshape;
+	GSource *step_source;	/* committing the changes */
+	gint64 started;		/* monotonic */
+	gboolean begun;		/* the new region is served */
+	guint steps;
+	gint64 longest_step;	/* µs */
+	gint64 loading;		/* µs: reading configuration and plugins */
+} DaemonReload;
+
+static void reload_next(Daemon *daemon);
+
+/* No reload may run or start: the planner's workers are gone. */
+static gboolean
+reload_closed(Daemon *daemon, GError **error)
+{
+	if (!daemon->stopping && daemon->planner)
+		return FALSE;
+	g_set_error_literal(error, SLOTD_ERROR,
+			    SLOTD_ERROR_STORAGE_UNAVAILABLE,
+			    "slotd is stopping; the configuration is read "
+			    "again when it starts");
+	return TRUE;
+}
+
+static void
+reload_log(Daemon *daemon, DaemonReload *r, GPtrArray *rebook,
+	   const GError *error)
+{
+	if (error && !r->begun)
+		g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID",
+				 LOG_ID_RELOAD_REFUSED, "MESSAGE",
+				 "reload refused, the running configuration "
+				 "stays: %s",
+				 error->message);
+	else if (error)
+		g_warning("reload: %s", error->message);
+	else
+		g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID",
+				 LOG_ID_RELOADED, "MESSAGE",
+				 "configuration reloaded: %u offerings "
+				 "(%.1f s; read in %.1f ms, committed in %u "
+				 "steps of at most %.1f ms)",
+				 daemon->region->offerings->len,
+				 (g_get_monotonic_time() - r->started) / 1e6,
+				 r->loading / 1e3, r->steps,
+				 r->longest_step / 1e3);
+	if (rebook && rebook->len)
+		log_rebooking(rebook);
+}
+
+/* The first reload of the queue is over: its caller is told, the next
+ * one starts. A reshape begun and not finished is left to extension. */
+static void
+reload_end(DaemonReload *r, GPtrArray *rebook, const GError *error)
+{
+	Daemon *daemon = r->daemon;
+
+	g_assert(g_queue_peek_head(&daemon->reloads) == r);
+	g_queue_pop_head(&daemon->reloads);
+	destroy_source(&r->step_source);
+	g_clear_pointer(&r->reshape, capacity_reshape_free);
+	reload_log(daemon, r, rebook, error);
+	g_clear_pointer(&r->region, region_unref);
+	if (!daemon->stopping)
+		schedule_extend(daemon);
+	notify_reloaded(daemon);
+	if (r->done)
+		r->done(daemon, rebook, error, r->user_data);
+	g_free(r);
+	reload_next(daemon);
+}
+
+static gboolean
+reload_step(gpointer user_data)
+{
+	DaemonReload *r = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rebook = NULL;
+	gboolean done = FALSE;
+	gint64 t0 = g_get_monotonic_time();
+	gboolean ok = capacity_reshape_step(r->daemon->capacity, r->reshape,
+					    RELOAD_STEP_US, &done, &error);
+
+	r->steps++;
+	r->longest_step = MAX(r->longest_step, g_get_monotonic_time() - t0);
+	if (!ok) {
+		g_prefix_error(&error,
+			       "the new configuration is in use, but its slots "
+			       "are still being prepared in the background: ");
+		g_clear_pointer(&r->step_source, g_source_unref);
+		reload_end(r, NULL, error);
+		return G_SOURCE_REMOVE;
+	}
+	if (!done)
+		return G_SOURCE_CONTINUE;
+	rebook = capacity_reshape_rebook(r->reshape);
+	g_clear_pointer(&r->step_source, g_source_unref);
+	reload_end(r, rebook, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+/* On a worker, with its own read-only connection: the new slots of
+ * every changed offering, compared with the stored ones. */
+static GVariant *
+reload_compute(Store *store, gpointer data, GError **error)
+{
+	DaemonReload *r = data;
+
+	if (!capacity_reshape_compute(r->reshape, store, error))
+		return NULL;
+	return g_variant_new("()");
+}
+
+/* Back on the main loop: the new region is served from now on, and
+ * its changes are committed a step at a time. */
+static void
+reload_computed(gpointer data, GVariant *reply, const GError *error)
+{
+	DaemonReload *r = data;
+	Daemon *daemon = r->daemon;
+	g_autoptr(GError) closed = NULL;
+	guint offerings, changes;
+
+	if (!reply) {
+		reload_end(r, NULL, error);
+		return;
+	}
+	if (reload_closed(daemon, &closed)) {
+		reload_end(r, NULL, closed);
+		return;
+	}
+	capacity_reshape_counts(r->reshape, &offerings, &changes);
+	g_debug("reload: %u offerings change, %u slots to add, change or "
+		"withdraw (computed in %.1f s)",
+		offerings, changes,
+		(g_get_monotonic_time() - r->started) / 1e6);
+	capacity_reshape_begin(daemon->capacity, r->reshape);
+	r->begun = TRUE;
+	region_unref(daemon->region);
+	daemon->region = region_ref(r->region);
+	name_role_groups(daemon);
+	r->step_source = g_idle_source_new();
+	/* As the bus's own: a step, then what came meanwhile. */
+	g_source_set_priority(r->step_source, G_PRIORITY_DEFAULT);
+	g_source_set_callback(r->step_source, reload_step, r, NULL);
+	g_source_set_static_name(r->step_source, "reload steps");
+	g_source_attach(r->step_source, NULL);
+}
+
+static void
+reload_start(DaemonReload *r)
+{
+	Daemon *daemon = r->daemon;
+	g_autoptr(GError) error = NULL;
+
+	notify_reloading();
+	r->started = g_get_monotonic_time();
+	if (reload_closed(daemon, &error) ||
+	    !(r->region = load_region(daemon, &error))) {
+		reload_end(r, NULL, error);
+		return;
+	}
+	r->reshape = capacity_reshape_new(daemon->capacity, r->region,
+					  &error);
+	r->loading = g_get_monotonic_time() - r->started;
+	if (!r->reshape) {
+		reload_end(r, NULL, error);
+		return;
+	}
+	planner_pool_push(daemon->planner, reload_compute, reload_computed, r,
+			  NULL);
+}
+
+static void
+reload_next(Daemon *daemon)
+{
+	DaemonReload *r = g_queue_peek_head(&daemon->reloads);
+
+	if (r && !r->started)
+		reload_start(r);
+}
+
+void
+daemon_reload(Daemon *daemon, DaemonReloadDone done, gpointer user_data)
+{
+	DaemonReload *r = g_new0(DaemonReload, 1);
+
+	r->daemon = daemon;
+	r->done = done;
+	r->user_data = user_data;
+	g_queue_push_tail(&daemon->reloads, r);
+	if (daemon->reloads.length == 1)
+		reload_start(r);
+}
+
+/* A reload still committing when slotd stops: its caller is told;
+ * what is committed stays, the rest is done at the next start. */
+static void
+reload_abandon_all(Daemon *daemon)
+{
+	DaemonReload *r;
+
+	while ((r = g_queue_peek_head(&daemon->reloads))) {
+		g_autoptr(GError) error = NULL;
+
+		reload_closed(daemon, &error);
+		if (!r->started)
+			r->started = g_get_monotonic_time();
+		reload_end(r, NULL, error);
+	}
+}
+
 
 static gboolean
 drain_step(gpointer user_data)
@@ -458,6 +644,7 @@ daemon_finish(Daemon *daemon)
 	/* Before the bus, the store and the region: running reports end
 	 * and are answered. */
 	g_clear_pointer(&daemon->planner, planner_pool_free);
+	reload_abandon_all(daemon);
 	destroy_source(&daemon->extend_source);
 	destroy_source(&daemon->daily_source);
 	destroy_source(&daemon->hold_source);

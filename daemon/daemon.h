@@ -43,16 +43,28 @@ typedef struct {
 	gint64 (*clock_func)(gpointer); /* NULL: real time */
 	GQueue batch;		/* changes waiting for the next commit */
 	GSource *batch_source;
+	GQueue reloads;		/* DaemonReload: the first one runs */
 	GCallback bus_lost;
 	int exit_status;
 } Daemon;
 
 gboolean daemon_start(Daemon *daemon, GError **error);
-/* Re-reads configuration and plugins; on any error the running state
- * stays and the error says why. Bookings needing rebooking are
- * returned (text ids). */
-gboolean daemon_reload(Daemon *daemon, GPtrArray **ret_rebook,
-		       GError **error);
+/* Called on the main loop when a reload is over: with the bookings
+ * that need rebooking after it (text ids, ascending), or an error. */
+typedef void (*DaemonReloadDone)(Daemon *daemon, GPtrArray *rebook,
+				 const GError *error, gpointer user_data);
+/* Re-reads configuration and plugins, and reshapes the slots of every
+ * changed offering, without holding up the main loop: the new slots are
+ * computed on a Planner1 worker and committed a few milliseconds at a
+ * time; `done` (may be NULL) is called when the last change is
+ * committed and every booking that needs rebooking is flagged. Reloads
+ * run one at a time, in the order asked. A configuration or plugin
+ * that is refused changes nothing and the error says why. Should the
+ * database fail after the first changes are committed, the new
+ * configuration stays in use, the rest of its slots are made in the
+ * background (as after a start), and the error says so. */
+void daemon_reload(Daemon *daemon, DaemonReloadDone done,
+		   gpointer user_data);
 /* Stops taking work, answers the calls already received (for at most
  * a few seconds), then quits the loop; daemon_finish() closes. */
 void daemon_stop(Daemon *daemon);

@@ -40,15 +40,13 @@ static gboolean
 on_reload(gpointer user_data)
 {
 	Daemon *daemon = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) rebook = NULL;
 
 	if (daemon->stopping)
 		return G_SOURCE_CONTINUE;
 	g_message("reloading on SIGHUP");
 	/* Logged by daemon_reload, with the bookings that need rebooking;
 	 * on an error the old state stays. */
-	daemon_reload(daemon, &rebook, &error);
+	daemon_reload(daemon, NULL, NULL);
 	return G_SOURCE_CONTINUE;
 }
 

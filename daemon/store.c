@@ -244,6 +244,9 @@ static const char *const core_sql[N_QUERIES] = {
 		"UPDATE booking SET needs_rebooking = 1"
 		" WHERE " UPCOMING " AND id IN (" IN_WITHDRAWN_SLOTS ")"
 		" RETURNING id",
+	[Q_SLOT_WITHDRAW_ONE] =
+		"UPDATE slot SET status = 'busy-unavailable'"
+		" WHERE id = ?1 AND start >= ?2 AND status = 'free'",
 	[Q_SLOT_STATUS] = "SELECT status FROM slot WHERE id = ?1",
 	[Q_SEATS_TAKE] =
 		"UPDATE slot SET booked = booked + ?2 WHERE id = ?1"
@@ -972,20 +975,12 @@ bind_range(Query q, const char *offering, gint64 from, gint64 to)
 }
 
 static gboolean
-withdraw_unseen(Store *store, const char *offering, gint64 from, gint64 to,
-		gint64 generation, GArray *ret_booking_ids, GError **error)
+flag_withdrawn(Store *store, const char *offering, gint64 from, gint64 to,
+	       GArray *ret_booking_ids, GError **error)
 {
-	g_auto(Query) withdraw = store_query(store, Q_SLOT_WITHDRAW, error);
-	g_auto(Query) flag = NULL;
+	g_auto(Query) flag = store_query(store, Q_SLOT_WITHDRAW_FLAG, error);
 	guint old_len = ret_booking_ids ? ret_booking_ids->len : 0;
 
-	if (withdraw == NULL)
-		return FALSE;
-	bind_range(withdraw, offering, from, to);
-	sqlite3_bind_int64(withdraw, 4, generation);
-	if (!store_run(store, withdraw, error))
-		return FALSE;
-	flag = store_query(store, Q_SLOT_WITHDRAW_FLAG, error);
 	if (flag == NULL)
 		return FALSE;
 	bind_range(flag, offering, from, to);
@@ -997,6 +992,21 @@ withdraw_unseen(Store *store, const char *offering, gint64 from, gint64 to,
 		      ret_booking_ids->len - old_len, sizeof(gint64),
 		      compare_ids);
 	return TRUE;
+}
+
+static gboolean
+withdraw_unseen(Store *store, const char *offering, gint64 from, gint64 to,
+		gint64 generation, GArray *ret_booking_ids, GError **error)
+{
+	g_auto(Query) withdraw = store_query(store, Q_SLOT_WITHDRAW, error);
+
+	if (withdraw == NULL)
+		return FALSE;
+	bind_range(withdraw, offering, from, to);
+	sqlite3_bind_int64(withdraw, 4, generation);
+	return store_run(store, withdraw, error) &&
+	       flag_withdrawn(store, offering, from, to, ret_booking_ids,
+			      error);
 }
 
 gboolean
@@ -1013,6 +1023,34 @@ store_withdraw_unseen(Store *store, const char *offering, gint64 from,
 	ok = withdraw_unseen(store, offering, from, to, generation,
 			     ret_booking_ids, error);
 	if (op_end(store, ok, error))
+		return TRUE;
+	if (ret_booking_ids != NULL)
+		g_array_set_size(ret_booking_ids, old_len);
+	return FALSE;
+}
+
+gboolean
+store_withdraw_slot(Store *store, gint64 slot_id, gint64 not_before,
+		    GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_WITHDRAW_ONE, error);
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, slot_id);
+	sqlite3_bind_int64(q, 2, not_before);
+	return store_run(store, q, error);
+}
+
+gboolean
+store_flag_withdrawn(Store *store, const char *offering, gint64 from,
+		     gint64 to, GArray *ret_booking_ids, GError **error)
+{
+	guint old_len = ret_booking_ids ? ret_booking_ids->len : 0;
+
+	g_return_val_if_fail(offering != NULL, FALSE);
+	/* One statement: atomic on its own. */
+	if (flag_withdrawn(store, offering, from, to, ret_booking_ids, error))
 		return TRUE;
 	if (ret_booking_ids != NULL)
 		g_array_set_size(ret_booking_ids, old_len);

@@ -178,6 +178,19 @@ gboolean store_upsert_slot(Store *store, const char *offering,
 gboolean store_withdraw_unseen(Store *store, const char *offering,
 			       gint64 from, gint64 to, gint64 generation,
 			       GArray *ret_booking_ids, GError **error);
+/* One slot, if it is free and starts at or after `not_before`, becomes
+ * busy-unavailable; its bookings are not flagged (see
+ * store_flag_withdrawn). A Reload withdraws slot by slot, a few
+ * milliseconds of them per transaction. */
+gboolean store_withdraw_slot(Store *store, gint64 slot_id, gint64 not_before,
+			     GError **error);
+/* The second half of store_withdraw_unseen(): bookings still to come
+ * with seats in any busy-unavailable slot of the offering starting in
+ * [from, to) are flagged needs_rebooking and appended to
+ * ret_booking_ids (may be NULL), in ascending order. */
+gboolean store_flag_withdrawn(Store *store, const char *offering, gint64 from,
+			      gint64 to, GArray *ret_booking_ids,
+			      GError **error);
 gboolean store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
 			GError **error);
 /* Slots of an offering with start in [from, to), ordered by start;

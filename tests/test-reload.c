@@ -518,6 +518,115 @@ test_removed_offering_flags_bookings(void)
 	assert_nothing_lost();
 }
 
+typedef struct {
+	GVariant *reply;
+	GError *error;
+	gboolean done;
+} Pending;
+
+static void
+reload_answered(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	Pending *p = user_data;
+
+	p->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
+						 result, &p->error);
+	p->done = TRUE;
+}
+
+static guint
+answered(const Pending *pending, guint n)
+{
+	guint done = 0;
+
+	for (guint i = 0; i < n; i++)
+		done += pending[i].done;
+	return done;
+}
+
+static gint64
+booking_start(const char *id)
+{
+	g_autoptr(GVariant) b = get_booking(id);
+	gint64 start = 0;
+
+	g_assert_true(g_variant_lookup(b, "start", "x", &start));
+	return start;
+}
+
+/* Whether FindSlots offers a slot of the unit at `start`. */
+static gboolean
+offered_at(const char *unit, gint64 start)
+{
+	GVariantDict d;
+	g_autoptr(GVariant) slots = NULL;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "from", "x", start - 3600);
+	g_variant_dict_insert(&d, "to", "x", start + 3600);
+	g_variant_dict_insert(&d, "limit", "u", 500);
+	slots = harness_find(&h, SNA, g_variant_dict_end(&d));
+	for (gsize i = 0; i < g_variant_n_children(slots); i++) {
+		const char *slot_unit;
+		gint64 at;
+
+		g_variant_get_child(slots, i, "(&s&sxxu@a{sv})", NULL,
+				    &slot_unit, &at, NULL, NULL, NULL);
+		if (g_str_equal(slot_unit, unit) && at == start)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Three Reloads at once, after a window of one offering moved: they run
+ * one after another and each is answered. The first answer comes only
+ * once the change is committed: by then the booking in the withdrawn
+ * slot is flagged. */
+static void
+test_reloads_one_at_a_time(void)
+{
+	g_autofree char *booked = book_first(SNA, "W-SNA-ESP",
+					     "client-reload-8");
+	g_autofree char *path = g_build_filename(services_dir,
+						 "other-services.conf", NULL);
+	GDBusConnection *conns[3];
+	Pending pending[3] = { { 0 } };
+
+	assert_booking(booked, "booked", FALSE);
+	harness_set_key(path, "offering W-SNA-ESP " SNA, "window-morning",
+			"08:40-10:10 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(GError) error = NULL;
+
+		conns[i] = g_dbus_connection_new_for_address_sync(
+			h.address,
+			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL, NULL, &error);
+		g_assert_no_error(error);
+		g_dbus_connection_call(conns[i], "org.slotd.Slotd1",
+				       "/org/slotd/Slotd1", "org.slotd.Admin1",
+				       "Reload", NULL, G_VARIANT_TYPE("()"),
+				       G_DBUS_CALL_FLAGS_NONE, 60000, NULL,
+				       reload_answered, &pending[i]);
+	}
+	while (answered(pending, 3) == 0)
+		g_main_context_iteration(NULL, TRUE);
+	assert_booking(booked, "booked", TRUE);
+	while (answered(pending, 3) < 3)
+		g_main_context_iteration(NULL, TRUE);
+	for (guint i = 0; i < 3; i++) {
+		g_assert_no_error(pending[i].error);
+		g_variant_unref(pending[i].reply);
+		g_object_unref(conns[i]);
+	}
+	/* The old morning is gone from search, the new one is offered. */
+	g_assert_false(offered_at("W-SNA-ESP", booking_start(booked)));
+	g_assert_true(offered_at("W-SNA-ESP",
+				 harness_local(2026, 12, 8, 8, 40)));
+	assert_nothing_lost();
+}
+
 static const char physio_service[] =
 	"[service physio-group]\n"
 	"plugin=physio-group\n"
@@ -648,6 +757,8 @@ main(int argc, char **argv)
 			test_broken_plugin_changes_nothing);
 	g_test_add_func("/reload/removed-offering/bookings-need-rebooking",
 			test_removed_offering_flags_bookings);
+	g_test_add_func("/reload/admin/one-at-a-time",
+			test_reloads_one_at_a_time);
 	g_test_add_func("/reload/missing-plugin/service-unavailable",
 			test_missing_plugin_shows_unavailable);
 	g_test_add_func("/reload/hold/survived-every-reload",

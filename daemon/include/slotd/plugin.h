@@ -190,7 +190,9 @@ typedef struct {
 
 	/* Append the slots of one window occurrence to `ret_slots`
 	 * (GArray of SlotdSlotSpec). NULL: fixed-length slots of the
-	 * offering's slot-minutes with the window's capacity. */
+	 * offering's slot-minutes with the window's capacity. For a
+	 * reload it runs on a worker thread while the main thread books:
+	 * it may read only the offering and the window it is given. */
 	gboolean (*shape)(const SlotdOffering *offering,
 			  const SlotdWindow *window, GArray *ret_slots,
 			  GError **error);

@@ -1,0 +1,267 @@
+/* Main-loop stalls as a caller sees them: a pinger thread with a bus
+ * connection of its own sends org.freedesktop.DBus.Peer.Ping to slotd
+ * every 10 ms and keeps each round trip. slotd answers Ping from the
+ * same main loop as everything else, so a round trip of 150 ms means
+ * the loop was busy for about that long. `slotd-bench stall` measures
+ * it during the year report, a cold feed render and a reload; rates.c
+ * during Book from 16 clients. Figures: p99 and max, in ms. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PING_US 10000
+
+struct _BenchPinger {
+	DBusConnection *connection;
+	GThread *thread;
+	GMutex lock;
+	GArray *samples;	/* ms, since the last mark */
+	gboolean stop;
+	GError *error;
+};
+
+static gpointer
+pinger_run(gpointer data)
+{
+	BenchPinger *p = data;
+
+	for (;;) {
+		g_autoptr(DBusMessage) call = bench_new_call(
+			SLOTD_NAME, SLOTD_PATH, "org.freedesktop.DBus.Peer",
+			"Ping");
+		g_autoptr(DBusMessage) reply = NULL;
+		GError *error = NULL;
+		double t0 = bench_now_us(), dt;
+		gboolean stop;
+
+		reply = bench_call(p->connection, call, &error);
+		dt = bench_now_us() - t0;
+		g_mutex_lock(&p->lock);
+		if (!reply && !p->error)
+			p->error = error;
+		else
+			g_clear_error(&error);
+		dt /= 1000;
+		g_array_append_val(p->samples, dt);
+		stop = p->stop || p->error;
+		g_mutex_unlock(&p->lock);
+		if (stop)
+			return NULL;
+		dt = bench_now_us() - t0;
+		if (dt < PING_US)
+			g_usleep((gulong)(PING_US - dt));
+	}
+}
+
+BenchPinger *
+bench_pinger_start(const char *address, GError **error)
+{
+	BenchPinger *p = g_new0(BenchPinger, 1);
+
+	p->connection = bench_connect(address, error);
+	if (!p->connection) {
+		g_free(p);
+		return NULL;
+	}
+	g_mutex_init(&p->lock);
+	p->samples = g_array_new(FALSE, FALSE, sizeof(double));
+	p->thread = g_thread_new("pinger", pinger_run, p);
+	return p;
+}
+
+void
+bench_pinger_mark(BenchPinger *p)
+{
+	g_mutex_lock(&p->lock);
+	g_array_set_size(p->samples, 0);
+	g_mutex_unlock(&p->lock);
+}
+
+/* p99 and max of the round trips since the mark, as figures
+ * stall-NAME-p99-ms and stall-NAME-max-ms. */
+gboolean
+bench_pinger_report(BenchPinger *p, const char *name, GError **error)
+{
+	g_autofree char *p99 = g_strdup_printf("stall-%s-p99-ms", name);
+	g_autofree char *max = g_strdup_printf("stall-%s-max-ms", name);
+	g_autoptr(GArray) samples = NULL;
+
+	/* The ping under way when the call ended closes the gap. */
+	g_usleep(2 * PING_US);
+	g_mutex_lock(&p->lock);
+	samples = g_array_copy(p->samples);
+	if (p->error && error)
+		*error = g_error_copy(p->error);
+	g_mutex_unlock(&p->lock);
+	if (error && *error)
+		return FALSE;
+	if (samples->len == 0) {
+		bench_figure_null(p99);
+		bench_figure_null(max);
+		return TRUE;
+	}
+	bench_figure(p99, bench_quantile(samples, 0.99));
+	bench_figure(max, bench_quantile(samples, 1.0));
+	bench_note("stall during %s: %u pings, max %.1f ms", name,
+		   samples->len, bench_quantile(samples, 1.0));
+	return TRUE;
+}
+
+void
+bench_pinger_stop(BenchPinger *p)
+{
+	if (!p)
+		return;
+	g_mutex_lock(&p->lock);
+	p->stop = TRUE;
+	g_mutex_unlock(&p->lock);
+	g_thread_join(p->thread);
+	bench_disconnect(p->connection);
+	g_array_unref(p->samples);
+	g_clear_error(&p->error);
+	g_mutex_clear(&p->lock);
+	g_free(p);
+}
+
+/* ---- slotd-bench stall ------------------------------------------------ */
+
+typedef struct {
+	char *address;
+	char *service;		/* the year report's */
+	char *unit;		/* a unit whose staff feed is still cold */
+	gboolean reload;
+} StallOptions;
+
+static gboolean
+year_report(DBusConnection *connection, const StallOptions *o,
+	    GError **error)
+{
+	g_autoptr(DBusMessage) call = bench_new_call(
+		SLOTD_NAME, SLOTD_PATH, "org.slotd.Planner1", "CapacityReport");
+	g_autoptr(DBusMessage) reply = NULL;
+	DBusMessageIter iter, dict;
+	dbus_int64_t from = g_get_real_time() / G_USEC_PER_SEC;
+	dbus_int64_t to = from + 365 * 86400;
+	const char *service = o->service;
+
+	dbus_message_iter_init_append(call, &iter);
+	dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &service);
+	dbus_message_iter_append_basic(&iter, DBUS_TYPE_INT64, &from);
+	dbus_message_iter_append_basic(&iter, DBUS_TYPE_INT64, &to);
+	dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
+	/* By week: by day, a year of a large region is over the rows
+	 * limit of one reply. */
+	bench_dict_string(&dict, "by", "week");
+	dbus_message_iter_close_container(&iter, &dict);
+	reply = bench_call(connection, call, error);
+	return reply != NULL;
+}
+
+static gboolean
+feed_render(DBusConnection *connection, const StallOptions *o,
+	    GError **error)
+{
+	g_autoptr(DBusMessage) where = bench_new_call(
+		SLOTD_NAME, SLOTD_PATH, ADMIN_IFACE, "GetHttpAddress");
+	g_autoptr(DBusMessage) http = bench_call(connection, where, error);
+	g_autoptr(DBusMessage) issue = NULL;
+	g_autoptr(DBusMessage) token = NULL;
+	HttpResponse response = { 0 };
+	const char *address, *secret, *path, *unit = o->unit, *all = "";
+	gboolean ok;
+
+	if (!http || !dbus_message_get_args(http, NULL, DBUS_TYPE_STRING,
+					    &address, DBUS_TYPE_INVALID))
+		return FALSE;
+	issue = bench_new_call(SLOTD_NAME, SLOTD_PATH, ADMIN_IFACE,
+			       "IssueFeedToken");
+	dbus_message_append_args(issue, DBUS_TYPE_STRING, &unit,
+				 DBUS_TYPE_STRING, &all, DBUS_TYPE_INVALID);
+	token = bench_call(connection, issue, error);
+	if (!token || !dbus_message_get_args(token, NULL, DBUS_TYPE_STRING,
+					     &secret, DBUS_TYPE_STRING, &path,
+					     DBUS_TYPE_INVALID))
+		return FALSE;
+	ok = http_get_cold(address, path, &response, error);
+	if (ok && response.status != 200) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "feed GET: status %d", response.status);
+		ok = FALSE;
+	}
+	http_response_clear(&response);
+	return ok;
+}
+
+static gboolean
+reload(DBusConnection *connection, const StallOptions *o, GError **error)
+{
+	g_autoptr(DBusMessage) call = bench_new_call(SLOTD_NAME, SLOTD_PATH,
+						     ADMIN_IFACE, "Reload");
+	g_autoptr(DBusMessage) reply = bench_call(connection, call, error);
+
+	return reply != NULL;
+}
+
+typedef gboolean (*Phase)(DBusConnection *, const StallOptions *,
+			  GError **);
+
+static gboolean
+measure(BenchPinger *p, DBusConnection *connection, const StallOptions *o,
+	const char *name, Phase phase, GError **error)
+{
+	double t0 = bench_now_us();
+
+	bench_pinger_mark(p);
+	if (!phase(connection, o, error))
+		return FALSE;
+	bench_note("%s took %.0f ms", name, (bench_now_us() - t0) / 1000);
+	return bench_pinger_report(p, name, error);
+}
+
+int
+cmd_stall(int argc, char **argv)
+{
+	StallOptions o = { NULL };
+	GOptionEntry entries[] = {
+		{ "address", 0, 0, G_OPTION_ARG_STRING, &o.address,
+		  "Bus address", "ADDRESS" },
+		{ "service", 0, 0, G_OPTION_ARG_STRING, &o.service,
+		  "Service of the year report", "ID" },
+		{ "unit", 0, 0, G_OPTION_ARG_STRING, &o.unit,
+		  "Unit whose staff feed is rendered cold", "ID" },
+		{ "reload", 0, 0, G_OPTION_ARG_NONE, &o.reload,
+		  "Also a Reload (change the configuration first)", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) context =
+		g_option_context_new("- main-loop stalls");
+	g_autoptr(GError) error = NULL;
+	DBusConnection *connection = NULL;
+	BenchPinger *p = NULL;
+	gboolean ok;
+
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error) ||
+	    !o.address || !o.service || !o.unit) {
+		fprintf(stderr, "slotd-bench stall: %s\n",
+			error ? error->message
+			      : "--address, --service and --unit are needed");
+		return 2;
+	}
+	dbus_threads_init_default();
+	ok = (connection = bench_connect(o.address, &error)) &&
+	     (p = bench_pinger_start(o.address, &error)) &&
+	     measure(p, connection, &o, "report", year_report, &error) &&
+	     measure(p, connection, &o, "feed", feed_render, &error) &&
+	     (!o.reload ||
+	      measure(p, connection, &o, "reload", reload, &error));
+	if (!ok)
+		fprintf(stderr, "slotd-bench stall: %s\n", error->message);
+	bench_pinger_stop(p);
+	bench_disconnect(connection);
+	g_free(o.address);
+	g_free(o.service);
+	g_free(o.unit);
+	return ok ? 0 : 1;
+}
