@@ -48,6 +48,10 @@ static const BusErrorName error_names[] = {
 	  "The configuration was refused; the message names file and line" },
 	{ SLOTD_ERROR_NO_SUCH_TOKEN, "org.slotd.Error.NoSuchToken",
 	  "No feed token has that id" },
+	{ SLOTD_ERROR_NO_SUCH_PRACTITIONER,
+	  "org.slotd.Error.NoSuchPractitioner",
+	  "No practitioner has that id (rooms and vehicles are no "
+	  "practitioners)" },
 };
 
 const BusErrorName *

@@ -608,6 +608,7 @@ test_error_names(void)
 		"org.slotd.Error.StorageUnavailable",
 		"org.slotd.Error.InvalidConfig",
 		"org.slotd.Error.NoSuchToken",
+		"org.slotd.Error.NoSuchPractitioner",
 	};
 	g_autoptr(GError) foreign = g_error_new_literal(G_IO_ERROR,
 							G_IO_ERROR_FAILED, "x");

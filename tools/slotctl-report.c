@@ -532,10 +532,13 @@ static void feed_row(CtlTable *table, const char *token, const char *path,
 
 gboolean cmd_feed_url(Ctl *ctl, int argc, char **argv, GError **error)
 {
-	g_autofree char *service = NULL;
+	g_autofree char *service = NULL, *practitioner = NULL;
 	const GOptionEntry entries[] = {
 		{ "service", 0, 0, G_OPTION_ARG_FILENAME, &service,
 		  "Only this service's bookings", "S" },
+		{ "practitioner", 0, 0, G_OPTION_ARG_FILENAME, &practitioner,
+		  "A practitioner's own feed instead of a unit's (no UNIT)",
+		  "ID" },
 		{ NULL },
 	};
 	g_autoptr(GVariant) issued = NULL;
@@ -543,13 +546,25 @@ gboolean cmd_feed_url(Ctl *ctl, int argc, char **argv, GError **error)
 	g_autoptr(CtlTable) table = table_new(NULL);
 	const char *token, *path, *address;
 
-	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 1, 1,
+	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 0, 1,
 		       error))
 		return FALSE;
-	issued = client_call(ctl, CTL_IFACE_ADMIN, "IssueFeedToken",
-			     g_variant_new("(ss)", argv[1],
-					   service ? service : ""),
-			     "(ss)", CTL_TIMEOUT_MS, error);
+	if (practitioner && (argc > 1 || service))
+		return ctl_usage_error(error, "--practitioner takes no UNIT "
+				       "and no --service");
+	if (!practitioner && argc < 2)
+		return ctl_usage_error(error, "feed-url needs a UNIT or "
+				       "--practitioner ID");
+	if (practitioner)
+		issued = client_call(ctl, CTL_IFACE_ADMIN,
+				     "IssuePractitionerFeedToken",
+				     g_variant_new("(s)", practitioner),
+				     "(ss)", CTL_TIMEOUT_MS, error);
+	else
+		issued = client_call(ctl, CTL_IFACE_ADMIN, "IssueFeedToken",
+				     g_variant_new("(ss)", argv[1],
+						   service ? service : ""),
+				     "(ss)", CTL_TIMEOUT_MS, error);
 	if (!issued)
 		return FALSE;
 	http = client_call(ctl, CTL_IFACE_ADMIN, "GetHttpAddress", NULL, "(s)",

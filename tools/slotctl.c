@@ -1256,7 +1256,7 @@ static const CtlCommand commands[] = {
 	  "entered-in-error); alone, how slotd is"), cmd_status },
 	{ "plugins", "", N_("List the loaded plugins"), cmd_plugins },
 	{ "reload", "", N_("Reload the configuration and plugins"), cmd_reload },
-	{ "feed-url", "UNIT",
+	{ "feed-url", "UNIT | --practitioner ID",
 	  N_("Issue a calendar feed token and print its URLs"), cmd_feed_url },
 	{ "feed-revoke", "TOKEN", N_("Revoke a calendar feed token"),
 	  cmd_feed_revoke },
