@@ -504,6 +504,147 @@ test_conditional_and_cancelled(void)
 	g_assert_null(memmem(after.body, after.length, "pf-client", 9));
 }
 
+/* ---- Planner1 ------------------------------------------------------- */
+
+static GVariant *
+utilisation(gint64 from, gint64 to, GVariant *options, GError **error)
+{
+	g_autoptr(GVariant) r = harness_call(
+		&h, "org.slotd.Planner1", "ResourceUtilisation",
+		g_variant_new("(xx@a{sv})", from, to, options), "(aa{sv})",
+		error);
+
+	return r ? g_variant_get_child_value(r, 0) : NULL;
+}
+
+static GVariant *
+row_of(GVariant *rows, const char *key, const char *value)
+{
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		GVariant *row = g_variant_get_child_value(rows, i);
+		const char *v;
+
+		if (g_variant_lookup(row, key, "&s", &v) &&
+		    g_str_equal(v, value))
+			return row;
+		g_variant_unref(row);
+	}
+	g_error("no row with %s=%s", key, value);
+	return NULL;
+}
+
+/* Tuesday's utilisation of the nurse with one known visit equals that
+ * visit's minutes (travel included); the cancelled one counts not. */
+static void
+test_utilisation(void)
+{
+	gint64 from = harness_local(2026, 12, 8, 0, 0);
+	gint64 to = harness_local(2026, 12, 9, 0, 0);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) rows = NULL, row = NULL, mine = NULL;
+	g_autofree char *out = NULL, *err = NULL, *want = NULL;
+	gint64 use_start, use_end;
+	guint64 booked, duty, bookings;
+	const char *type, *unit;
+	double share;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "unit", "s", "W-HH-LOH");
+	g_variant_dict_insert(&d, "type", "s", "practitioner");
+	rows = utilisation(from, to, g_variant_dict_end(&d), &error);
+	g_assert_no_error(error);
+	/* W-HH-LOH's twelve nurses, nothing else. */
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 12);
+	row = row_of(rows, "resource", other_nurse);
+	use_of(other_visit, other_nurse, &use_start, &use_end);
+	g_assert_true(g_variant_lookup(row, "booked-minutes", "t", &booked));
+	g_assert_true(g_variant_lookup(row, "on-duty-minutes", "t", &duty));
+	g_assert_true(g_variant_lookup(row, "bookings", "t", &bookings));
+	g_assert_true(g_variant_lookup(row, "share", "d", &share));
+	g_assert_true(g_variant_lookup(row, "type", "&s", &type));
+	g_assert_true(g_variant_lookup(row, "unit", "&s", &unit));
+	g_assert_cmpuint(booked, ==, (guint64)(use_end - use_start) / 60);
+	g_assert_cmpuint(booked, >, 0);
+	g_assert_cmpuint(bookings, ==, 1);
+	/* A day shift, 07:00-15:30. */
+	g_assert_cmpuint(duty, ==, 510);
+	g_assert_cmpfloat_with_epsilon(share, (double)booked / 510, 1e-9);
+	g_assert_cmpstr(type, ==, "practitioner");
+	g_assert_cmpstr(unit, ==, "W-HH-LOH");
+	/* visit2 was cancelled: only visit1 is left of the other nurse. */
+	mine = row_of(rows, "resource", nurse);
+	use_of(visit1, nurse, &use_start, &use_end);
+	g_assert_true(g_variant_lookup(mine, "booked-minutes", "t", &booked));
+	g_assert_true(g_variant_lookup(mine, "bookings", "t", &bookings));
+	g_assert_cmpuint(booked, ==, (guint64)(use_end - use_start) / 60);
+	g_assert_cmpuint(bookings, ==, 1);
+	/* Refusals by name. */
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "type", "s", "nurse");
+	g_assert_null(utilisation(from, to, g_variant_dict_end(&d), &error));
+	harness_assert_dbus_error(error,
+				  "org.freedesktop.DBus.Error.InvalidArgs");
+	g_clear_error(&error);
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "unit", "s", "NOPE");
+	g_assert_null(utilisation(from, to, g_variant_dict_end(&d), &error));
+	harness_assert_dbus_error(error, "org.slotd.Error.NoSuchUnit");
+	/* slotctl report resources, as CSV. */
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "--csv", "report",
+					"resources", "--from", "2026-12-08",
+					"--to", "2026-12-08", "--unit",
+					"W-HH-LOH", "--type", "practitioner",
+					NULL), ==, 0);
+	g_assert_true(g_str_has_prefix(out, "resource,type,unit,"));
+	want = g_strdup_printf("\n%s,practitioner,W-HH-LOH,", other_nurse);
+	g_assert_nonnull(strstr(out, want));
+}
+
+/* Staffing's rostered: the nurses configured per shift at W-HH-LOH
+ * (day 3, evening 2, night 1) whatever the weekday. */
+static void
+test_rostered(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL, rows = NULL;
+	guint found = 0;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "from", "x",
+			      harness_local(2026, 12, 14, 0, 0));
+	r = harness_call(&h, "org.slotd.Planner1", "Staffing",
+			 g_variant_new("(s@a{sv})", HH,
+				       g_variant_dict_end(&d)),
+			 "(aa{sv})", &error);
+	g_assert_no_error(error);
+	rows = g_variant_get_child_value(r, 0);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		const char *unit, *shift;
+		guint32 rostered;
+
+		g_assert_true(g_variant_lookup(row, "unit", "&s", &unit));
+		g_assert_true(g_variant_lookup(row, "shift", "&s", &shift));
+		/* Every base of the example is made of nurses and cars. */
+		g_assert_true(g_variant_lookup(row, "rostered", "u",
+					       &rostered));
+		if (!g_str_equal(unit, "W-HH-LOH"))
+			continue;
+		found++;
+		if (g_str_equal(shift, "day"))
+			g_assert_cmpuint(rostered, ==, 3);
+		else if (g_str_equal(shift, "evening"))
+			g_assert_cmpuint(rostered, ==, 2);
+		else if (g_str_equal(shift, "night"))
+			g_assert_cmpuint(rostered, ==, 1);
+		else
+			g_error("unexpected shift %s", shift);
+	}
+	g_assert_cmpuint(found, ==, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -527,6 +668,9 @@ main(int argc, char **argv)
 	g_test_add_func("/practitioner/feed/refused-ids", test_refused_ids);
 	g_test_add_func("/practitioner/feed/conditional-and-cancelled",
 			test_conditional_and_cancelled);
+	g_test_add_func("/practitioner/planner/utilisation",
+			test_utilisation);
+	g_test_add_func("/practitioner/planner/rostered", test_rostered);
 	status = g_test_run();
 	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
 	harness_clear(&h);

@@ -1262,7 +1262,7 @@ static const CtlCommand commands[] = {
 	  cmd_feed_revoke },
 	{ "backup", "FILE", N_("Write a copy of the database to FILE"),
 	  cmd_backup },
-	{ "report", "SERVICE",
+	{ "report", "SERVICE | resources",
 	  N_("Capacity report: utilisation and third-next-available"),
 	  cmd_report },
 	{ "deadlines", "SERVICE",
