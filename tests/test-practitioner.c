@@ -413,7 +413,7 @@ test_wrong_tokens(void)
 	g_autofree char *unit_token = NULL, *unit_path = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL;
-	g_autofree char *paths[5] = { NULL };
+	char *paths[5] = { NULL };
 
 	r = harness_call(&h, "org.slotd.Admin1", "IssueFeedToken",
 			 g_variant_new("(ss)", "W-HH-LOH", ""), "(ss)",
@@ -435,6 +435,7 @@ test_wrong_tokens(void)
 		get(paths[i], NULL, &resp);
 		g_assert_cmpint(resp.status, ==, 404);
 		g_assert_null(memmem(resp.body, resp.length, "BEGIN:", 6));
+		g_free(paths[i]);
 	}
 	/* Unit feeds are unchanged: the unit's token opens it, and it
 	 * still carries the client references. */
