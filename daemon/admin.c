@@ -184,6 +184,10 @@ static const char *const errors_issue_token[] = {
 	"org.slotd.Error.NoSuchService", "org.slotd.Error.StorageUnavailable",
 	NULL
 };
+static const char *const errors_issue_practitioner_token[] = {
+	E_ARGS, E_DENIED, "org.slotd.Error.NoSuchPractitioner",
+	"org.slotd.Error.StorageUnavailable", NULL
+};
 static const char *const errors_revoke_token[] = {
 	E_DENIED, "org.slotd.Error.NoSuchToken",
 	"org.slotd.Error.StorageUnavailable", NULL
@@ -248,6 +252,41 @@ issue_feed_token(BusCall *call, GVariant *args, gpointer user_data)
 		return;
 	}
 	path = feed_path_format(FEED_KIND_STAFF, token, unit, service);
+	bus_call_return(call, g_variant_new("(ss)", token, path));
+	memset(token, 0, sizeof(token));
+}
+
+/* A practitioner's token: stored as unit "practitioner:ID", service
+ * "" (feed-token.h), so the feed_token table needs no new column. */
+static void
+issue_practitioner_feed_token(BusCall *call, GVariant *args,
+			      gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL, *scope = NULL;
+	char token[FEED_TOKEN_LENGTH + 1];
+	guint8 hash[FEED_HASH_SIZE];
+	const char *practitioner;
+	Caller caller;
+
+	g_variant_get(args, "(&s)", &practitioner);
+	daemon_caller(call, &caller);
+	if (!validate_id(practitioner, "practitioner", &error) ||
+	    !feed_practitioner_check(capacity_region(daemon->capacity),
+				     practitioner, &error) ||
+	    !feed_token_generate(token, &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	feed_token_hash(token, hash);
+	scope = g_strconcat(FEED_PRACTITIONER_SCOPE, practitioner, NULL);
+	if (!store_token(daemon, &caller, hash, scope, "", &error)) {
+		bus_call_return_error(call, error);
+		return;
+	}
+	path = feed_path_format(FEED_KIND_PRACTITIONER, token, practitioner,
+				NULL);
 	bus_call_return(call, g_variant_new("(ss)", token, path));
 	memset(token, 0, sizeof(token));
 }
@@ -373,6 +412,12 @@ static const BusMethod admin_methods[] = {
 	  issue_feed_token, BUS_ROLE_ADMIN, errors_issue_token,
 	  "A new token for the unit's staff and free/busy feeds (service "
 	  "\"\": every service), and the staff feed's URL path." },
+	{ "IssuePractitionerFeedToken", "s", "practitioner", "ss",
+	  "token,path", issue_practitioner_feed_token, BUS_ROLE_ADMIN,
+	  errors_issue_practitioner_token,
+	  "A new token for one practitioner's own feed (its bookings in "
+	  "any unit, with travel; no client reference), and its URL "
+	  "path." },
 	{ "RevokeFeedToken", "s", "token", "", "", revoke_feed_token,
 	  BUS_ROLE_ADMIN, errors_revoke_token,
 	  "Revokes a feed token: its URLs answer 404 from now on." },

@@ -50,6 +50,10 @@ static const BusErrorName error_names[] = {
 	  "No feed token has that id" },
 	{ SLOTD_ERROR_NO_SUCH_ENTRY, "org.slotd.Error.NoSuchEntry",
 	  "No waitlist entry has that id, or it has left the list" },
+	{ SLOTD_ERROR_NO_SUCH_PRACTITIONER,
+	  "org.slotd.Error.NoSuchPractitioner",
+	  "No practitioner has that id (rooms and vehicles are no "
+	  "practitioners)" },
 };
 
 const BusErrorName *

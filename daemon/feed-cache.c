@@ -188,9 +188,13 @@ entry_store(Entry *entry, GBytes *body, const char *digest, gint64 day)
 	entry->region = g_steal_pointer(&entry->render_region);
 	entry->day = day;
 	entry->cache->renders++;
-	g_debug("rendered the %s feed of unit %s%s%s: %zu bytes in %"
+	g_debug("rendered the %s feed of %s %s%s%s: %zu bytes in %"
 		G_GINT64_FORMAT " ms",
-		entry->kind == FEED_KIND_STAFF ? "staff" : "free/busy",
+		entry->kind == FEED_KIND_STAFF	      ? "staff"
+		: entry->kind == FEED_KIND_FREEBUSY ? "free/busy"
+						      : "practitioner",
+		entry->kind == FEED_KIND_PRACTITIONER ? "practitioner"
+						      : "unit",
 		entry->unit, *entry->service ? ", service " : "",
 		entry->service, g_bytes_get_size(body),
 		(g_get_monotonic_time() - entry->render_began) / 1000);
@@ -322,6 +326,10 @@ read_bookings(Capacity *capacity, Entry *entry, gint64 now,
 
 	feed_staff_window(capacity_region(capacity), now, &from,
 			  &cancelled_since);
+	if (entry->kind == FEED_KIND_PRACTITIONER)
+		return store_feed_practitioner_bookings(
+			capacity_store(capacity), entry->unit, from,
+			cancelled_since, ret_bookings, error);
 	return store_feed_bookings(capacity_store(capacity), entry->unit,
 				   *entry->service ? entry->service : NULL,
 				   from, cancelled_since, ret_bookings, error);
@@ -332,9 +340,18 @@ render_staff(Entry *entry, gint64 now)
 {
 	Capacity *capacity = entry->cache->capacity;
 	FeedScope scope = { capacity_region(capacity), entry->unit,
-			    entry->service, now };
+			    entry->service, now, NULL };
 	g_autoptr(GError) error = NULL;
 
+	/* A practitioner's feed is named after it and its home unit. */
+	if (entry->kind == FEED_KIND_PRACTITIONER) {
+		const Resource *r = region_find_resource(scope.region,
+							 entry->unit);
+
+		scope.practitioner = entry->unit;
+		scope.unit = r ? r->unit : "";
+		scope.service = NULL;
+	}
 	entry->bookings = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)store_feed_booking_free);
 	if (!read_bookings(capacity, entry, now, entry->bookings, &error)) {
@@ -404,6 +421,9 @@ feed_cache_get(FeedCache *cache, FeedKind kind, const char *unit,
 
 /* ---- invalidation --------------------------------------------------- */
 
+/* A practitioner may serve other units than its own (an offering's
+ * resource-units): any change makes its feed stale, which costs one
+ * render of its few bookings when it is next asked for. */
 static void
 unit_changed(FeedCache *cache, const char *unit)
 {
@@ -412,7 +432,8 @@ unit_changed(FeedCache *cache, const char *unit)
 
 	g_hash_table_iter_init(&iter, cache->entries);
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry))
-		if (g_str_equal(entry->unit, unit))
+		if (entry->kind == FEED_KIND_PRACTITIONER ||
+		    g_str_equal(entry->unit, unit))
 			entry->stale = TRUE;
 }
 

@@ -193,6 +193,11 @@ parse_after_kind(FeedPath *path, const char *text, gsize length)
 	if (last <= 4 || memcmp(starts[count - 1] + last - 4, ".ics", 4) != 0)
 		return FALSE;
 	lengths[count - 1] -= 4;
+	/* TOKEN/PRACTITIONER.ics, nothing more. */
+	if (path->kind == FEED_KIND_PRACTITIONER)
+		return count == 2 &&
+		       parse_token_segment(path, starts[0], lengths[0]) &&
+		       copy_id(starts[1], lengths[1], path->unit);
 	if (!parse_token_segment(path, starts[0], lengths[0]) ||
 	    !copy_id(starts[1], lengths[1], path->unit))
 		return FALSE;
@@ -203,6 +208,7 @@ parse_after_kind(FeedPath *path, const char *text, gsize length)
 gboolean
 feed_path_parse(const char *path, gsize length, FeedPath *ret_path)
 {
+	static const char practitioner[] = "/feeds/practitioner/";
 	static const char feeds[] = "/feeds/";
 	static const char freebusy[] = "/freebusy/";
 	gsize skip;
@@ -210,7 +216,12 @@ feed_path_parse(const char *path, gsize length, FeedPath *ret_path)
 	if (path == NULL || length > FEED_PATH_MAX)
 		return FALSE;
 	memset(ret_path, 0, sizeof(*ret_path));
-	if (length > strlen(feeds) &&
+	/* "practitioner" is no token: this cannot hide a unit feed. */
+	if (length > strlen(practitioner) &&
+	    memcmp(path, practitioner, strlen(practitioner)) == 0) {
+		ret_path->kind = FEED_KIND_PRACTITIONER;
+		skip = strlen(practitioner);
+	} else if (length > strlen(feeds) &&
 	    memcmp(path, feeds, strlen(feeds)) == 0) {
 		ret_path->kind = FEED_KIND_STAFF;
 		skip = strlen(feeds);
@@ -236,6 +247,9 @@ feed_path_format(FeedKind kind, const char *token, const char *unit,
 	g_return_val_if_fail(unit != NULL, NULL);
 	g_return_val_if_fail(token != NULL || kind == FEED_KIND_FREEBUSY,
 			     NULL);
+	if (kind == FEED_KIND_PRACTITIONER)
+		return g_strconcat("/feeds/practitioner/", token, "/", unit,
+				   ".ics", NULL);
 	if (service != NULL && *service != '\0')
 		return g_strconcat(prefix, token ? token : FEED_PUBLIC, "/",
 				   unit, "/", service, ".ics", NULL);

@@ -20,13 +20,21 @@
 typedef enum {
 	FEED_KIND_STAFF,	/* /feeds/...: the bookings */
 	FEED_KIND_FREEBUSY,	/* /freebusy/...: VFREEBUSY */
+	FEED_KIND_PRACTITIONER,	/* /feeds/practitioner/...: one
+				 * practitioner's bookings, any unit */
 } FeedKind;
+
+/* A practitioner's token is stored with this before the id in the
+ * token's unit column: ':' is no id character, so it never opens a
+ * unit's feed, and no schema change was needed. */
+#define FEED_PRACTITIONER_SCOPE "practitioner:"
+
 
 typedef struct {
 	FeedKind kind;
 	gboolean has_token;	/* FALSE: /freebusy/public/... */
 	char token[FEED_TOKEN_LENGTH + 1];
-	char unit[FEED_ID_MAX + 1];
+	char unit[FEED_ID_MAX + 1];	/* practitioner feeds: its id */
 	char service[FEED_ID_MAX + 1];	/* "": every service of the unit */
 } FeedPath;
 
@@ -45,11 +53,13 @@ gboolean feed_hash_equal(const guint8 *a, const guint8 *b);
  *   /feeds/TOKEN/UNIT.ics            /feeds/TOKEN/UNIT/SERVICE.ics
  *   /freebusy/TOKEN/UNIT.ics         /freebusy/TOKEN/UNIT/SERVICE.ics
  *   /freebusy/public/UNIT.ics        /freebusy/public/UNIT/SERVICE.ics
+ *   /feeds/practitioner/TOKEN/PRACTITIONER.ics
  * Anything else (percent-escapes, empty, "." or ".." segments, other
  * characters, a malformed token, over FEED_PATH_MAX) is FALSE. */
 gboolean feed_path_parse(const char *path, gsize length,
 			 FeedPath *ret_path);
 /* The path of a feed; `token` NULL for a public free/busy one,
- * `service` NULL or "" for the whole unit. */
+ * `service` NULL or "" for the whole unit; for FEED_KIND_PRACTITIONER
+ * `unit` is the practitioner's id and `service` is not used. */
 char *feed_path_format(FeedKind kind, const char *token, const char *unit,
 		       const char *service);

@@ -144,6 +144,20 @@ feed_scope_check(const Region *region, const char *unit,
 }
 
 gboolean
+feed_practitioner_check(const Region *region, const char *id,
+			GError **error)
+{
+	const Resource *r = region_find_resource(region, id);
+
+	if (r != NULL && r->type == RESOURCE_PRACTITIONER)
+		return TRUE;
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_NO_SUCH_PRACTITIONER,
+		    "'%s' is not one of the region's practitioners; slotctl "
+		    "resources lists them", id);
+	return FALSE;
+}
+
+gboolean
 feed_scope_is_public(const Region *region, const char *unit,
 		     const char *service)
 {
@@ -278,7 +292,8 @@ new_calendar(const FeedScope *scope, const char *name)
 	return calendar;
 }
 
-/* "Unit" or "Unit – Service", in the unit's stronger language first. */
+/* "Unit" or "Unit – Service", in the unit's stronger language first;
+ * "PRACTITIONER – Unit" for a practitioner's. */
 static char *
 calendar_name(const FeedScope *scope, const char *suffix)
 {
@@ -286,6 +301,9 @@ calendar_name(const FeedScope *scope, const char *suffix)
 	g_autofree char *title = unit_title(scope->region, scope->unit);
 	g_autofree char *service = NULL;
 
+	if (scope->practitioner != NULL)
+		return g_strconcat(scope->practitioner, " – ", title,
+				   suffix ? suffix : "", NULL);
 	if (scope->service && *scope->service)
 		service = service_title(scope->region, scope->service,
 					unit_swedish_first(unit));
@@ -341,6 +359,7 @@ typedef struct {
 struct _FeedWriter {
 	Region *region;
 	char *unit;
+	char *practitioner;	/* NULL: a unit's feed */
 	gboolean swedish_first;
 	char *location;		/* the unit's title */
 	GHashTable *summaries;	/* service id -> title */
@@ -483,10 +502,47 @@ event_summary(FeedWriter *writer, const StoreFeedBooking *b)
 	const char *title = summary_title(writer, b->service);
 	g_autofree char *ref = NULL;
 
+	/* A practitioner's feed names no client, not even by reference. */
+	if (writer->practitioner != NULL)
+		return g_strdup(title);
 	if (b->client_ref == NULL || *b->client_ref == '\0')
 		return g_strconcat(title, " – anonymous", NULL);
 	ref = clean_reference(b->client_ref);
 	return g_strconcat(title, " – ref ", ref, NULL);
+}
+
+/* A practitioner's feed: the booking's unit, or for a home visit
+ * "the client's home" and its municipality, never more. Kept in
+ * `places` under "unit:ID" and "home:CODE". */
+static const char *
+practitioner_location(FeedWriter *writer, const StoreFeedBooking *b)
+{
+	gboolean home = g_strcmp0(b->modality, "home") == 0;
+	const Municipality *m = home && b->municipality
+		? region_find_municipality(writer->region, b->municipality)
+		: NULL;
+	g_autofree char *key = g_strconcat(home ? "home:" : "unit:",
+					   home ? (m ? m->code : "")
+						: b->unit, NULL);
+	char *name = g_hash_table_lookup(writer->places, key);
+
+	if (name != NULL)
+		return name;
+	if (home) {
+		const char *where = writer->swedish_first ? "Klientens hem"
+							  : "Asiakkaan koti";
+		g_autofree char *place =
+			m ? bilingual(m->name_fi, m->name_sv,
+				      writer->swedish_first)
+			  : NULL;
+
+		name = place ? g_strconcat(where, ", ", place, NULL)
+			     : g_strdup(where);
+	} else {
+		name = unit_title(writer->region, b->unit);
+	}
+	g_hash_table_insert(writer->places, g_steal_pointer(&key), name);
+	return name;
 }
 
 /* Home visits happen at the client's home: only its municipality is
@@ -497,6 +553,8 @@ event_location(FeedWriter *writer, const StoreFeedBooking *b)
 	const Municipality *m = NULL;
 	char *name;
 
+	if (writer->practitioner != NULL)
+		return practitioner_location(writer, b);
 	if (g_strcmp0(b->modality, "home") == 0 && b->municipality)
 		m = region_find_municipality(writer->region, b->municipality);
 	if (m == NULL)
@@ -557,6 +615,29 @@ event_category(FeedWriter *writer, const StoreFeedBooking *b)
 	return feed_word(modality_words, b->modality, writer->swedish_first);
 }
 
+/* A practitioner's feed: how long the visit is, and the travel the
+ * practitioner is taken for before and after it. */
+static void
+practitioner_times(GString *text, const StoreFeedBooking *b, gboolean sv)
+{
+	gint64 before = b->use_start && b->use_start < b->start
+				? (b->start - b->use_start) / 60
+				: 0;
+	gint64 after = b->use_end > b->end ? (b->use_end - b->end) / 60 : 0;
+
+	g_string_append_printf(text, "\n%s: %" G_GINT64_FORMAT " min",
+			       sv ? "Längd" : "Kesto",
+			       (b->end - b->start) / 60);
+	if (before > 0)
+		g_string_append_printf(text, "\n%s: %" G_GINT64_FORMAT " min",
+				       sv ? "Resa före" : "Matka ennen",
+				       before);
+	if (after > 0)
+		g_string_append_printf(text, "\n%s: %" G_GINT64_FORMAT " min",
+				       sv ? "Resa efter" : "Matka jälkeen",
+				       after);
+}
+
 /* DESCRIPTION: how, how urgent, in which language and where in a
  * series; never the client's identity or reference. */
 static char *
@@ -581,14 +662,22 @@ event_description(FeedWriter *writer, const StoreFeedBooking *b)
 				 : "\nSarja: käynti %" G_GINT64_FORMAT
 				   "/%" G_GINT64_FORMAT,
 			b->series_index + 1, b->series_length);
+	if (writer->practitioner != NULL)
+		practitioner_times(text, b, sv);
 	return g_string_free(text, FALSE);
 }
 
 static void
 event_uid(FeedWriter *writer, gint64 id, char *buffer, gsize size)
 {
-	g_snprintf(buffer, size, "b-%" G_GINT64_FORMAT "@%s.slotd", id,
-		   writer->region->daemon.region_id);
+	/* Not the unit feed's UID: one person may subscribe to both. */
+	if (writer->practitioner != NULL)
+		g_snprintf(buffer, size, "b-%" G_GINT64_FORMAT "-%s@%s.slotd",
+			   id, writer->practitioner,
+			   writer->region->daemon.region_id);
+	else
+		g_snprintf(buffer, size, "b-%" G_GINT64_FORMAT "@%s.slotd", id,
+			   writer->region->daemon.region_id);
 }
 
 static enum icalproperty_status
@@ -610,7 +699,7 @@ new_event(FeedWriter *writer, const StoreFeedBooking *b)
 	icalcomponent *event = icalcomponent_new(ICAL_VEVENT_COMPONENT);
 	g_autofree char *summary = event_summary(writer, b);
 	g_autofree char *description = event_description(writer, b);
-	char uid[128];
+	char uid[256];
 
 	event_uid(writer, b->id, uid, sizeof(uid));
 	icalcomponent_add_property(event, icalproperty_new_uid(uid));
@@ -668,7 +757,7 @@ template_fill(FeedWriter *writer, const StoreFeedBooking *b)
 	EventTemplate *t = &writer->template;
 	g_autofree char *summary = event_summary(writer, b);
 	g_autofree char *description = event_description(writer, b);
-	char uid[128];
+	char uid[256];
 
 	event_uid(writer, b->id, uid, sizeof(uid));
 	icalproperty_set_uid(t->uid, uid);
@@ -695,6 +784,7 @@ feed_writer_new_staff(const FeedScope *scope, gsize size_hint)
 
 	writer->region = region_ref((Region *)scope->region);
 	writer->unit = g_strdup(scope->unit);
+	writer->practitioner = g_strdup(scope->practitioner);
 	writer->swedish_first = unit_swedish_first(
 		region_find_unit(scope->region, scope->unit));
 	writer->location = unit_title(scope->region, scope->unit);
@@ -792,6 +882,7 @@ feed_writer_free(FeedWriter *writer)
 	g_hash_table_unref(writer->places);
 	g_free(writer->location);
 	g_free(writer->unit);
+	g_free(writer->practitioner);
 	region_unref(writer->region);
 	g_free(writer);
 }

@@ -26,6 +26,10 @@ typedef struct {
 	const char *unit;	/* a unit of `region` */
 	const char *service;	/* NULL or "": every service of the unit */
 	gint64 now;		/* the daemon's clock, UTC seconds */
+	/* a practitioner's feed: its id (`unit` is then its home unit,
+	 * `service` NULL): its bookings in any unit, the time it travels,
+	 * and no client reference */
+	const char *practitioner;
 } FeedScope;
 
 /* NO_SUCH_UNIT unless the unit exists; NO_SUCH_SERVICE unless
@@ -35,6 +39,10 @@ gboolean feed_scope_check(const Region *region, const char *unit,
 /* The offerings a scope covers, in configuration order (borrowed). */
 GPtrArray *feed_scope_offerings(const Region *region, const char *unit,
 				const char *service);
+/* NO_SUCH_PRACTITIONER unless `id` is one of the region's
+ * practitioners (rooms and vehicles have no feed). */
+gboolean feed_practitioner_check(const Region *region, const char *id,
+				 GError **error);
 /* TRUE when the scope has offerings and every one of them is marked
  * public-freebusy: its free/busy feed needs no token. */
 gboolean feed_scope_is_public(const Region *region, const char *unit,

@@ -150,7 +150,18 @@ token_opens(Http *http, const FeedPath *path)
 		return ACCESS_DENIED;
 	same = feed_hash_equal(hash, stored);
 	memset(hash, 0, sizeof(hash));
-	return same && g_str_equal(unit, path->unit) &&
+	if (!same)
+		return ACCESS_DENIED;
+	/* A practitioner's token opens that practitioner's feed only; a
+	 * unit's never matches here: its unit column has no ':'. */
+	if (path->kind == FEED_KIND_PRACTITIONER)
+		return g_str_has_prefix(unit, FEED_PRACTITIONER_SCOPE) &&
+				       g_str_equal(unit +
+						   strlen(FEED_PRACTITIONER_SCOPE),
+						   path->unit)
+			       ? ACCESS_GRANTED
+			       : ACCESS_DENIED;
+	return g_str_equal(unit, path->unit) &&
 			       (*service == '\0' ||
 				g_str_equal(service, path->service))
 		       ? ACCESS_GRANTED
@@ -162,6 +173,10 @@ may_read(Http *http, const FeedPath *path)
 {
 	Region *region = capacity_region(http->capacity);
 
+	if (path->kind == FEED_KIND_PRACTITIONER)
+		return feed_practitioner_check(region, path->unit, NULL)
+			       ? token_opens(http, path)
+			       : ACCESS_DENIED;
 	if (!feed_scope_check(region, path->unit, path->service, NULL))
 		return ACCESS_DENIED;
 	if (!path->has_token)
@@ -313,9 +328,11 @@ serve_feed(Http *http, SoupServerMessage *msg, const FeedPath *path)
 						   reply);
 	g_hash_table_add(http->replies, reply);
 	/* `reply` may be answered and freed before this returns. */
-	g_debug("%s feed of unit %s%s%s", path->kind == FEED_KIND_STAFF
-						  ? "staff"
-						  : "free/busy",
+	g_debug("%s feed of %s %s%s%s",
+		path->kind == FEED_KIND_STAFF	     ? "staff"
+		: path->kind == FEED_KIND_FREEBUSY ? "free/busy"
+						     : "practitioner",
+		path->kind == FEED_KIND_PRACTITIONER ? "practitioner" : "unit",
 		path->unit, *path->service ? ", service " : "", path->service);
 	soup_server_message_pause(msg);
 	feed_cache_get(http->cache, path->kind, path->unit, path->service,

@@ -247,8 +247,12 @@ planner_plan(const PlanSource *source, const SlotdKindOps *ops,
 	plan.keep = g_ptr_array_new_with_free_func(g_free);
 	ok = ops->plan(&plan, error) && check_unread_options(&plan, error) &&
 	     check_rows(&plan, error);
-	if (ok)
+	if (ok) {
+		/* The core's column: who is on the rota at that time. */
+		report_add_rostered(source->region, service_id, from, to,
+				    plan.rows);
 		*ret_rows = g_ptr_array_ref(plan.rows);
+	}
 	plan_clear(&plan);
 	return ok;
 }

@@ -41,6 +41,17 @@ static const SlotdOptionSpec capacity_keys[] = {
 	{ NULL }
 };
 
+static const char *const errors_resources[] = {
+	E_ARGS, E_DENIED, E_("NoSuchUnit"), E_("StorageUnavailable"), NULL
+};
+
+static const SlotdOptionSpec resource_keys[] = {
+	{ "unit", "s", "only the resources of this unit" },
+	{ "type", "s", "only practitioners, rooms or vehicles: practitioner, "
+		       "room or vehicle" },
+	{ NULL }
+};
+
 static const SlotdOptionSpec deadline_keys[] = {
 	{ "unit", "s", "only this unit's bookings and row" },
 	{ "municipality", "s",
@@ -165,6 +176,20 @@ run_staffing(Store *store, gpointer data, GError **error)
 	return rows_reply(rows);
 }
 
+static GVariant *
+run_resource_utilisation(Store *store, gpointer data, GError **error)
+{
+	PlanCall *pc = data;
+	PlanSource source = plan_call_source(pc, store);
+	g_autoptr(GPtrArray) rows = NULL;
+
+	if (!report_resource_utilisation(&source, pc->query.from,
+					 pc->query.to, pc->query.unit,
+					 pc->query.service, &rows, error))
+		return NULL;
+	return rows_reply(rows);
+}
+
 /* ---- reports (at the door) ----------------------------------------------- */
 
 /* The query of CapacityReport and DeadlineReport; its strings live as
@@ -224,6 +249,43 @@ deadline_report(BusCall *call, GVariant *args, gpointer user_data)
 {
 	start_report(user_data, call, args, deadline_keys,
 		     run_deadline_report);
+}
+
+/* ResourceUtilisation: the query's `service` holds the type filter. */
+static void
+resource_utilisation(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	PlanCall *pc = plan_call_new(daemon, call);
+	g_autoptr(GError) error = NULL;
+	const char *type;
+
+	g_variant_get(args, "(xx@a{sv})", &pc->query.from, &pc->query.to,
+		      &pc->options);
+	if (!options_check(pc->options, resource_keys, NULL, "report option",
+			   &error)) {
+		plan_call_refuse(pc, error);
+		return;
+	}
+	pc->query.unit = options_string(pc->options, "unit", NULL);
+	type = options_string(pc->options, "type", NULL);
+	if ((pc->query.unit &&
+	     !validate_id(pc->query.unit, "unit", &error)) ||
+	    !report_check_range(pc->region, pc->query.from, pc->query.to,
+				&error)) {
+		plan_call_refuse(pc, error);
+		return;
+	}
+	if (type && !g_str_equal(type, "practitioner") &&
+	    !g_str_equal(type, "room") && !g_str_equal(type, "vehicle")) {
+		g_set_error(&error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
+			    "report option 'type' must be practitioner, room "
+			    "or vehicle");
+		plan_call_refuse(pc, error);
+		return;
+	}
+	pc->query.service = type;
+	plan_call_start(daemon, pc, run_resource_utilisation);
 }
 
 /* ---- Staffing (at the door) ---------------------------------------------- */
@@ -345,7 +407,15 @@ static const BusMethod planner_methods[] = {
 	  BUS_ROLE_READ, errors_staffing,
 	  "Staff needed against staff rostered from the service plugin's "
 	  "model; options from, to (default the coming week) and the plugin's "
-	  "own, what-ifs included; nothing is changed." },
+	  "own, what-ifs included; nothing is changed. Where the service is "
+	  "made of resources the core adds rostered: its practitioners on "
+	  "duty for the row's hour, or the fewest on duty for the row's "
+	  "shift on any day of the range." },
+	{ "ResourceUtilisation", "xxa{sv}", "from,to,options", "aa{sv}",
+	  "rows", resource_utilisation, BUS_ROLE_READ, errors_resources,
+	  "Per practitioner, room and vehicle in [from, to): resource, type, "
+	  "unit, organisation, on-duty-minutes (its shifts), booked-minutes "
+	  "(travel included), share and bookings (options: unit, type)." },
 	{ NULL }
 };
 

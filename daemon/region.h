@@ -284,6 +284,9 @@ gboolean resource_speaks(const Resource *resource, const char *language);
 /* Is it on duty for the whole of [start, end) by its shifts and days
  * off (absences entered at run time are the store's)? Thread-safe. */
 gboolean resource_works(Resource *resource, gint64 start, gint64 end);
+/* How many seconds of [start, end) it is on duty by the same shifts
+ * and days off (their union). Thread-safe. */
+gint64 resource_duty_seconds(Resource *resource, gint64 start, gint64 end);
 /* The needs of a booking of `offering` with `modality`; NULL or empty:
  * the offering is not made of resources. */
 GPtrArray *offering_needs(const SlotdOffering *offering,

@@ -31,6 +31,22 @@ static const char *const feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 	[Q_FEED_TOKEN_LOOKUP - Q_FEED_FIRST] =
 		"SELECT hash, unit, service FROM feed_token"
 		" WHERE hash = ?1 AND revoked IS NULL",
+	/* Leads with resource and start: resource_use_by_resource (a use
+	 * begins at most two days before its booking). A cancelled
+	 * booking keeps its rows, so it stays in the feed like in a
+	 * unit's. No client_ref: '' in its place. */
+	[Q_FEED_PRACTITIONER - Q_FEED_FIRST] =
+		"SELECT b.id, b.offering, b.unit, b.service, b.start, b.\"end\","
+		" '', b.status, b.municipality, b.modality, b.sequence,"
+		" b.created, b.modified, b.language, b.urgency,"
+		" b.series_index, b.series_length,"
+		" min(u.start), max(u.\"end\")"
+		" FROM resource_use u JOIN booking b ON b.id = u.booking"
+		" WHERE u.resource = ?1 AND u.start >= ?2 - 172800"
+		" AND b.start >= ?2"
+		" AND (b.status NOT IN ('cancelled', 'entered-in-error')"
+		"  OR b.modified >= ?3)"
+		" GROUP BY b.id ORDER BY b.start, b.id",
 };
 
 enum {
@@ -51,6 +67,8 @@ enum {
 	FB_URGENCY,
 	FB_SERIES_INDEX,
 	FB_SERIES_LENGTH,
+	FB_USE_START,		/* practitioner feeds only */
+	FB_USE_END,
 };
 
 /* Prepares a feed statement on first use into the Store's table, where
@@ -156,6 +174,38 @@ store_feed_bookings(Store *store, const char *unit, const char *service,
 	if (rc == SQLITE_DONE)
 		return TRUE;
 	/* Nothing half-read reaches the caller. */
+	while (ret_bookings->len > old_len)
+		store_feed_booking_free(
+			g_ptr_array_steal_index(ret_bookings,
+						ret_bookings->len - 1));
+	return store_fail_query(store, rc, q, error);
+}
+
+gboolean
+store_feed_practitioner_bookings(Store *store, const char *resource,
+				 gint64 from, gint64 cancelled_since,
+				 GPtrArray *ret_bookings, GError **error)
+{
+	g_auto(Query) q = NULL;
+	guint old_len = ret_bookings->len;
+	int rc;
+
+	g_return_val_if_fail(resource != NULL, FALSE);
+	q = feed_query(store, Q_FEED_PRACTITIONER, error);
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, resource);
+	sqlite3_bind_int64(q, 2, from);
+	sqlite3_bind_int64(q, 3, cancelled_since);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		StoreFeedBooking *b = feed_booking_from_row(q);
+
+		b->use_start = sqlite3_column_int64(q, FB_USE_START);
+		b->use_end = sqlite3_column_int64(q, FB_USE_END);
+		g_ptr_array_add(ret_bookings, b);
+	}
+	if (rc == SQLITE_DONE)
+		return TRUE;
 	while (ret_bookings->len > old_len)
 		store_feed_booking_free(
 			g_ptr_array_steal_index(ret_bookings,

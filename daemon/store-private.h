@@ -97,7 +97,8 @@ typedef enum {
 	Q_FEED_TOKEN_ADD,
 	Q_FEED_TOKEN_REVOKE,
 	Q_FEED_TOKEN_LOOKUP,
-	Q_FEED_LAST = Q_FEED_TOKEN_LOOKUP,
+	Q_FEED_PRACTITIONER,
+	Q_FEED_LAST = Q_FEED_PRACTITIONER,
 
 	/* Resources: store-resource.c holds their SQL. */
 	Q_RES_FIRST,

@@ -506,6 +506,10 @@ typedef struct {
 	char *urgency;		/* NULL when not given */
 	gint64 series_index;	/* 0-based place in its series */
 	gint64 series_length;	/* 1: not part of a series */
+	/* practitioner feeds: when the practitioner is taken, travel
+	 * included ([start, end) within it); 0 in unit feeds */
+	gint64 use_start;
+	gint64 use_end;
 } StoreFeedBooking;
 
 void store_feed_booking_free(StoreFeedBooking *booking);
@@ -519,6 +523,14 @@ gboolean store_feed_bookings(Store *store, const char *unit,
 			     const char *service, gint64 from,
 			     gint64 cancelled_since, GPtrArray *ret_bookings,
 			     GError **error);
+
+/* The same for the bookings that take practitioner `resource` (rows
+ * of resource_use, any unit), with the time it is taken in use_start
+ * and use_end. The client reference is never read: client_ref is "". */
+gboolean store_feed_practitioner_bookings(Store *store, const char *resource,
+					  gint64 from, gint64 cancelled_since,
+					  GPtrArray *ret_bookings,
+					  GError **error);
 
 /* Feed tokens. Only a token's SHA-256 (32 bytes) is stored; `service`
  * "" means every service of the unit. */

@@ -609,6 +609,7 @@ test_error_names(void)
 		"org.slotd.Error.InvalidConfig",
 		"org.slotd.Error.NoSuchToken",
 		"org.slotd.Error.NoSuchEntry",
+		"org.slotd.Error.NoSuchPractitioner",
 	};
 	g_autoptr(GError) foreign = g_error_new_literal(G_IO_ERROR,
 							G_IO_ERROR_FAILED, "x");

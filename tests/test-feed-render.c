@@ -91,6 +91,18 @@ render(const Region *region, const char *unit, const char *service,
 	return g_strndup(data, size);
 }
 
+static char *
+render_practitioner(const Region *region, const char *practitioner,
+		    GPtrArray *bookings)
+{
+	const Resource *r = region_find_resource(region, practitioner);
+	FeedScope scope = { region, r->unit, NULL, NOW, practitioner };
+	g_autoptr(GBytes) bytes = feed_render_staff(&scope, bookings);
+
+	return g_strndup(g_bytes_get_data(bytes, NULL),
+			 g_bytes_get_size(bytes));
+}
+
 /* Runs the independent parser; its records, one array of fields each. */
 static GPtrArray *
 python_dump(const char *ics)
@@ -653,6 +665,58 @@ test_token_hash(void)
 
 #define TOKEN "abcdefghijklmnopqrstuvwxyz234567"
 
+/* A practitioner's feed: travel before and after, the duration, the
+ * unit or the client's home area, and no client reference; its UID
+ * is not the unit feed's. */
+static void
+test_practitioner_feed(void)
+{
+	g_autoptr(Region) region = load_example();
+	g_autoptr(GPtrArray) bookings = booking_list();
+	g_autoptr(GPtrArray) records = NULL;
+	g_autofree char *ics = NULL, *where = NULL, *what = NULL;
+	g_autofree char *home = NULL, *title = NULL, *onsite = NULL;
+	StoreFeedBooking *visit, *other;
+
+	visit = booking(41, "W-HH-LOH", "home-hospital-west",
+			T_MAR29_1000, 45, "secret-ref-1", "booked");
+	g_free(visit->modality);
+	visit->modality = g_strdup("home");
+	visit->municipality = g_strdup("444");
+	visit->use_start = visit->start - 25 * MINUTE;
+	visit->use_end = visit->end + 10 * MINUTE;
+	g_ptr_array_add(bookings, visit);
+	other = booking(42, "W-HH-ESP", "home-hospital-west",
+			T_OCT25_1000, 30, "secret-ref-2", "cancelled");
+	other->use_start = other->start;
+	other->use_end = other->end;
+	g_ptr_array_add(bookings, other);
+	ics = render_practitioner(region, "hh-loh-d1a", bookings);
+	g_assert_null(strstr(ics, "secret-ref"));
+	records = python_dump(ics);
+	g_assert_cmpuint(count_records(records, "EVENT"), ==, 2);
+	title = record_field(records, "CAL", "X-WR-CALNAME", 2);
+	g_assert_true(g_str_has_prefix(title, "hh-loh-d1a – "));
+	home = record_field(records, "EVENT", "b-41-hh-loh-d1a@nyland.slotd",
+			    7);
+	g_assert_cmpstr(home, ==, "Asiakkaan koti, Lohja / Lojo");
+	what = record_field(records, "DETAIL", "b-41-hh-loh-d1a@nyland.slotd",
+			    3);
+	g_assert_nonnull(strstr(what, "\nKesto: 45 min\nMatka ennen: 25 min"
+				      "\nMatka jälkeen: 10 min"));
+	onsite = record_field(records, "EVENT",
+			      "b-42-hh-loh-d1a@nyland.slotd", 7);
+	g_assert_true(g_str_has_prefix(onsite, "Kotisairaala"));
+	g_assert_null(strstr(onsite, "koti,"));
+	where = record_field(records, "EVENT", "b-42-hh-loh-d1a@nyland.slotd",
+			     4);
+	g_assert_cmpstr(where, ==, "CANCELLED");
+	g_free(what);
+	what = record_field(records, "DETAIL", "b-42-hh-loh-d1a@nyland.slotd",
+			    3);
+	g_assert_null(strstr(what, "Matka"));
+}
+
 static void
 test_path_parse(void)
 {
@@ -673,6 +737,11 @@ test_path_parse(void)
 		  FEED_KIND_FREEBUSY, FALSE, "E-TEL", "short-therapy" },
 		{ "/feeds/" TOKEN "/a.b.ics", TRUE, FEED_KIND_STAFF, TRUE,
 		  "a.b", "" },
+		{ "/feeds/practitioner/" TOKEN "/hh-loh-d1a.ics", TRUE,
+		  FEED_KIND_PRACTITIONER, TRUE, "hh-loh-d1a", "" },
+		{ "/feeds/practitioner/" TOKEN "/W-HH-LOH/x.ics", FALSE },
+		{ "/feeds/practitioner/public/hh-loh-d1a.ics", FALSE },
+		{ "/feeds/practitioner/" TOKEN "/../x.ics", FALSE },
 		{ "/feeds/public/E-TEL.ics", FALSE },
 		{ "/feeds/" TOKEN "/../E-TEL.ics", FALSE },
 		{ "/feeds/" TOKEN "/..ics", FALSE },
@@ -940,6 +1009,8 @@ main(int argc, char **argv)
 	g_test_add_func("/feed/token/generation", test_token_generation);
 	g_test_add_func("/feed/token/hash-and-compare", test_token_hash);
 	g_test_add_func("/feed/path/parse", test_path_parse);
+	g_test_add_func("/feed/practitioner/travel-and-no-client",
+			test_practitioner_feed);
 	g_test_add_func("/feed/path/limits-and-format",
 			test_path_limits_and_format);
 	g_test_add("/feed/store/migrates-to-v2", StoreFixture, NULL,

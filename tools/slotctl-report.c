@@ -131,6 +131,7 @@ typedef struct {
 	char *unit;
 	char *municipality;
 	char *svg;
+	char *type;		/* report resources */
 } ReportOptions;
 
 static void report_options_clear(ReportOptions *o)
@@ -140,6 +141,7 @@ static void report_options_clear(ReportOptions *o)
 	g_free(o->unit);
 	g_free(o->municipality);
 	g_free(o->svg);
+	g_free(o->type);
 }
 
 static GVariant *report_dict(Ctl *ctl, ReportOptions *o, GError **error)
@@ -190,6 +192,53 @@ static gboolean report_run(Ctl *ctl, const char *service, ReportOptions *o,
 	return TRUE;
 }
 
+static const char *const resources_leading[] = {
+	"resource", "type", "unit", "organisation", "on-duty-minutes",
+	"booked-minutes", "share", "bookings", NULL,
+};
+
+/* slotctl report resources: Planner1.ResourceUtilisation. */
+static gboolean resources_run(Ctl *ctl, ReportOptions *o, GError **error)
+{
+	static const char *const types[] = { "practitioner", "room",
+					     "vehicle", NULL };
+	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
+	g_autoptr(GVariant) rows = NULL;
+	g_autoptr(CtlTable) table = table_new(resources_leading);
+
+	if (o->by || o->municipality || o->svg)
+		return ctl_usage_error(error, "report resources takes --from, "
+				       "--to, --unit and --type only");
+	if (o->type && !g_strv_contains(types, o->type))
+		return ctl_usage_error(error, "--type must be practitioner, "
+				       "room or vehicle, not “%s”", o->type);
+	if (o->unit)
+		g_variant_dict_insert(&options, "unit", "s", o->unit);
+	if (o->type)
+		g_variant_dict_insert(&options, "type", "s", o->type);
+	if (!period_resolve(&o->period, error) ||
+	    !args_apply_opts(ctl, &options, error))
+		return FALSE;
+	rows = planner_call(ctl, "ResourceUtilisation",
+			    g_variant_new("(xx@a{sv})", o->period.from_utc,
+					  o->period.to_utc,
+					  g_variant_dict_end(&options)),
+			    error);
+	if (!rows)
+		return FALSE;
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+
+		table_set_dict(table, table_add_row(table), row);
+	}
+	if (table->rows->len == 0 && ctl_output(ctl) == CTL_OUTPUT_TEXT) {
+		fprintf(stderr, "%s\n", _("The report has no rows."));
+		return TRUE;
+	}
+	table_print(table, ctl_output(ctl));
+	return TRUE;
+}
+
 gboolean cmd_report(Ctl *ctl, int argc, char **argv, GError **error)
 {
 	ReportOptions o = { 0 };
@@ -206,13 +255,22 @@ gboolean cmd_report(Ctl *ctl, int argc, char **argv, GError **error)
 		  "Only units in this municipality (code or name)", "M" },
 		{ "svg", 0, 0, G_OPTION_ARG_FILENAME, &o.svg,
 		  "Also write a utilisation heatmap to FILE", "FILE" },
+		{ "type", 0, 0, G_OPTION_ARG_FILENAME, &o.type,
+		  "report resources: only practitioners, rooms or vehicles",
+		  "practitioner|room|vehicle" },
 		{ NULL },
 	};
 	gboolean ok;
 
 	ok = ctl_parse(ctl, entries, CTL_PARSE_OPTS | CTL_PARSE_CSV, &argc,
-		       &argv, 1, 1, error) &&
-	     report_run(ctl, argv[1], &o, error);
+		       &argv, 1, 1, error);
+	/* "resources" is no service id of a report: resource use. */
+	if (ok && g_str_equal(argv[1], "resources"))
+		ok = resources_run(ctl, &o, error);
+	else if (ok && o.type)
+		ok = ctl_usage_error(error, "--type is for report resources");
+	else
+		ok = ok && report_run(ctl, argv[1], &o, error);
 	report_options_clear(&o);
 	return ok;
 }
@@ -532,10 +590,13 @@ static void feed_row(CtlTable *table, const char *token, const char *path,
 
 gboolean cmd_feed_url(Ctl *ctl, int argc, char **argv, GError **error)
 {
-	g_autofree char *service = NULL;
+	g_autofree char *service = NULL, *practitioner = NULL;
 	const GOptionEntry entries[] = {
 		{ "service", 0, 0, G_OPTION_ARG_FILENAME, &service,
 		  "Only this service's bookings", "S" },
+		{ "practitioner", 0, 0, G_OPTION_ARG_FILENAME, &practitioner,
+		  "A practitioner's own feed instead of a unit's (no UNIT)",
+		  "ID" },
 		{ NULL },
 	};
 	g_autoptr(GVariant) issued = NULL;
@@ -543,13 +604,25 @@ gboolean cmd_feed_url(Ctl *ctl, int argc, char **argv, GError **error)
 	g_autoptr(CtlTable) table = table_new(NULL);
 	const char *token, *path, *address;
 
-	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 1, 1,
+	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 0, 1,
 		       error))
 		return FALSE;
-	issued = client_call(ctl, CTL_IFACE_ADMIN, "IssueFeedToken",
-			     g_variant_new("(ss)", argv[1],
-					   service ? service : ""),
-			     "(ss)", CTL_TIMEOUT_MS, error);
+	if (practitioner && (argc > 1 || service))
+		return ctl_usage_error(error, "--practitioner takes no UNIT "
+				       "and no --service");
+	if (!practitioner && argc < 2)
+		return ctl_usage_error(error, "feed-url needs a UNIT or "
+				       "--practitioner ID");
+	if (practitioner)
+		issued = client_call(ctl, CTL_IFACE_ADMIN,
+				     "IssuePractitionerFeedToken",
+				     g_variant_new("(s)", practitioner),
+				     "(ss)", CTL_TIMEOUT_MS, error);
+	else
+		issued = client_call(ctl, CTL_IFACE_ADMIN, "IssueFeedToken",
+				     g_variant_new("(ss)", argv[1],
+						   service ? service : ""),
+				     "(ss)", CTL_TIMEOUT_MS, error);
 	if (!issued)
 		return FALSE;
 	http = client_call(ctl, CTL_IFACE_ADMIN, "GetHttpAddress", NULL, "(s)",

@@ -60,6 +60,7 @@ typedef enum {
 	SLOTD_ERROR_INVALID_CONFIG,	   /* InvalidConfig */
 	SLOTD_ERROR_NO_SUCH_TOKEN,	   /* NoSuchToken */
 	SLOTD_ERROR_NO_SUCH_ENTRY,	   /* NoSuchEntry (waitlist) */
+	SLOTD_ERROR_NO_SUCH_PRACTITIONER,  /* NoSuchPractitioner */
 } SlotdErrorCode;
 
 /* ---- opaque handles owned by the daemon ---------------------------- */

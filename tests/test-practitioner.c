@@ -1,0 +1,689 @@
+/* A practitioner's own view (issue 13), end to end on a private bus:
+ * the practitioner's iCalendar feed over real HTTP, read back by
+ * python3-icalendar (tests/feeds/ics_dump.py), and the Planner1
+ * figures per resource (ResourceUtilisation, Staffing's rostered).
+ *
+ * The example region, a feed server on 127.0.0.1 (any free port), the
+ * clock on Monday 2026-12-07 07:00. Which practitioner a booking took
+ * is read from the database file with sqlite3, not from slotd. */
+#define _GNU_SOURCE /* memmem */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "harness.h"
+
+#define HH "home-hospital-west"
+#define REGION_UID "@nyland.slotd"
+
+static Harness h;
+static char *base_url;		/* "http://127.0.0.1:PORT" */
+/* Two visits of one practitioner, one visit of another. */
+static char *visit1, *visit2, *other_visit;
+static char *nurse, *other_nurse;
+static char *nurse_token, *nurse_path, *other_token, *other_path;
+
+/* ---- HTTP through curl ---------------------------------------------- */
+
+typedef struct {
+	int status;
+	char *headers;
+	char *body;
+	gsize length;
+} Response;
+
+static void
+response_clear(Response *r)
+{
+	g_free(r->headers);
+	g_free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Response, response_clear)
+
+/* `extra`: one more request header, or NULL. */
+static void
+get(const char *path, const char *extra, Response *r)
+{
+	g_autofree char *url = g_strconcat(base_url, path, NULL);
+	g_autofree char *head = g_build_filename(h.tmpdir, "headers", NULL);
+	g_autofree char *body = g_build_filename(h.tmpdir, "body", NULL);
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *argv[] = { "curl", "-s", "-S", "--path-as-is",
+			       "--globoff", "-D", head, "-o", body,
+			       "-w", "%{http_code}", url,
+			       extra ? "-H" : NULL, extra, NULL };
+
+	g_unlink(body);
+	g_assert_cmpint(harness_run(&h, &out, &err, argv), ==, 0);
+	r->status = atoi(out);
+	g_file_get_contents(head, &r->headers, NULL, &error);
+	g_assert_no_error(error);
+	if (!g_file_get_contents(body, &r->body, &r->length, NULL))
+		r->body = g_strdup("");
+}
+
+static char *
+header(const Response *r, const char *name)
+{
+	g_auto(GStrv) lines = g_strsplit(r->headers, "\r\n", -1);
+
+	for (guint i = 0; lines[i]; i++) {
+		const char *colon = strchr(lines[i], ':');
+
+		if (colon && (gsize)(colon - lines[i]) == strlen(name) &&
+		    g_ascii_strncasecmp(lines[i], name, strlen(name)) == 0)
+			return g_strstrip(g_strdup(colon + 1));
+	}
+	return NULL;
+}
+
+/* ---- the independent parser ----------------------------------------- */
+
+/* Records of ics_dump.py: EVENT uid start end status sequence summary
+ * location ...; DETAIL uid categories description. */
+static GPtrArray *
+python_dump(const char *text, gsize length)
+{
+	g_autofree char *file = g_build_filename(h.tmpdir, "p.ics", NULL);
+	g_autofree char *script = g_build_filename(
+		harness_source_root(), "tests", "feeds", "ics_dump.py", NULL);
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *argv[] = { "/usr/bin/python3", script, file, NULL };
+	g_auto(GStrv) lines = NULL;
+	GPtrArray *records = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_strfreev);
+
+	g_file_set_contents(file, text, length, &error);
+	g_assert_no_error(error);
+	if (harness_run(&h, &out, &err, argv) != 0)
+		g_error("python3-icalendar refused the feed: %s", err);
+	lines = g_strsplit(out, "\n", -1);
+	for (guint i = 0; lines[i] && *lines[i]; i++)
+		g_ptr_array_add(records, g_strsplit(lines[i], "\t", -1));
+	return records;
+}
+
+static char **
+find_record(GPtrArray *records, const char *tag, const char *key)
+{
+	for (guint i = 0; i < records->len; i++) {
+		char **r = records->pdata[i];
+
+		if (g_str_equal(r[0], tag) && g_strcmp0(r[1], key) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static guint
+count_records(GPtrArray *records, const char *tag)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < records->len; i++)
+		n += g_str_equal(((char **)records->pdata[i])[0], tag);
+	return n;
+}
+
+/* "b-12" and "hh-loh-d1a": "b-12-hh-loh-d1a@nyland.slotd". */
+static char *
+practitioner_uid(const char *booking, const char *practitioner)
+{
+	return g_strconcat(booking, "-", practitioner, REGION_UID, NULL);
+}
+
+/* ---- bookings and the database -------------------------------------- */
+
+static char *
+slot_at(const char *service, const char *municipality, gint64 start,
+	const char *practitioner)
+{
+	g_autoptr(GVariant) slots = NULL;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "municipality", "s", municipality);
+	g_variant_dict_insert(&d, "from", "x", start);
+	g_variant_dict_insert(&d, "to", "x", start + 1);
+	if (practitioner)
+		g_variant_dict_insert(&d, "practitioner", "s", practitioner);
+	slots = harness_find(&h, service, g_variant_dict_end(&d));
+	for (gsize i = 0; i < g_variant_n_children(slots); i++) {
+		const char *id;
+		gint64 at;
+
+		g_variant_get_child(slots, i, "(&s&sxxu@a{sv})", &id, NULL,
+				    &at, NULL, NULL, NULL);
+		if (at == start)
+			return g_strdup(id);
+	}
+	g_error("no %s slot at %" G_GINT64_FORMAT, service, start);
+	return NULL;
+}
+
+/* A home visit in Lohja at `start`, of `practitioner` when given. */
+static char *
+book_visit(gint64 start, const char *client, const char *practitioner)
+{
+	g_autofree char *slot = slot_at(HH, "Lohja", start, practitioner);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	GVariantDict d;
+	char *id;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "municipality", "s", "Lohja");
+	if (practitioner)
+		g_variant_dict_insert(&d, "practitioner", "s", practitioner);
+	r = harness_call(&h, "org.slotd.Scheduler1", "Book",
+			 g_variant_new("(ss@a{sv})", slot, client,
+				       g_variant_dict_end(&d)),
+			 "(s)", &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(s)", &id);
+	return id;
+}
+
+static GVariant *
+get_booking(const char *id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(&h, "org.slotd.Scheduler1",
+					     "GetBooking",
+					     g_variant_new("(s)", id),
+					     "(a{sv})", &error);
+
+	g_assert_no_error(error);
+	return g_variant_get_child_value(r, 0);
+}
+
+/* One line of sqlite3's output for `sql` on slotd's database (WAL:
+ * a reader sees the last commit). */
+static char *
+sql_line(const char *sql)
+{
+	g_autofree char *db = g_build_filename(h.state_dir, "slotd.db", NULL);
+	g_autofree char *out = NULL, *err = NULL;
+	const char *argv[] = { "sqlite3", "-readonly", db, sql, NULL };
+
+	if (harness_run(&h, &out, &err, argv) != 0)
+		g_error("sqlite3 failed: %s", err);
+	return g_strstrip(g_steal_pointer(&out));
+}
+
+static gint64
+numeric_id(const char *booking)
+{
+	g_assert_true(g_str_has_prefix(booking, "b-"));
+	return g_ascii_strtoll(booking + 2, NULL, 10);
+}
+
+/* The practitioner a booking took, from resource_use (the practitioner
+ * is the booking's resource whose id is not a car's). */
+static char *
+practitioner_of(const char *booking)
+{
+	g_autofree char *sql = g_strdup_printf(
+		"SELECT resource FROM resource_use WHERE booking = %"
+		G_GINT64_FORMAT " AND resource NOT LIKE '%%-car%%';",
+		numeric_id(booking));
+	char *id = sql_line(sql);
+
+	g_assert_cmpstr(id, !=, "");
+	g_assert_null(strchr(id, '\n'));
+	return id;
+}
+
+/* When the booking takes `resource`: [*ret_start, *ret_end). */
+static void
+use_of(const char *booking, const char *resource, gint64 *ret_start,
+       gint64 *ret_end)
+{
+	g_autofree char *sql = g_strdup_printf(
+		"SELECT start || ' ' || \"end\" FROM resource_use"
+		" WHERE booking = %" G_GINT64_FORMAT " AND resource = '%s';",
+		numeric_id(booking), resource);
+	g_autofree char *line = sql_line(sql);
+
+	g_assert_cmpint(sscanf(line, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+			       ret_start, ret_end), ==, 2);
+}
+
+static char *
+issue_practitioner_token(const char *id, char **ret_path, GError **error)
+{
+	g_autoptr(GVariant) r = harness_call(&h, "org.slotd.Admin1",
+					     "IssuePractitionerFeedToken",
+					     g_variant_new("(s)", id), "(ss)",
+					     error);
+	char *token = NULL;
+
+	if (r)
+		g_variant_get(r, "(ss)", &token, ret_path);
+	return token;
+}
+
+/* ---- the feed ------------------------------------------------------- */
+
+static void
+test_setup(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(&h, "org.slotd.Admin1",
+					     "GetHttpAddress", NULL, "(s)",
+					     &error);
+	const char *address;
+
+	g_assert_no_error(error);
+	g_variant_get(r, "(&s)", &address);
+	g_assert_true(g_str_has_prefix(address, "127.0.0.1:"));
+	base_url = g_strconcat("http://", address, NULL);
+	/* Tuesday 8 December, the day shift. */
+	visit1 = book_visit(harness_local(2026, 12, 8, 9, 0), "pf-client-one",
+			    NULL);
+	nurse = practitioner_of(visit1);
+	g_assert_true(g_str_has_prefix(nurse, "hh-loh-"));
+	visit2 = book_visit(harness_local(2026, 12, 8, 11, 0), "pf-client-two",
+			    nurse);
+	{
+		g_autofree char *second = practitioner_of(visit2);
+
+		g_assert_cmpstr(second, ==, nurse);
+	}
+	/* Another nurse of the same shift, at the same time as visit1. */
+	other_visit = book_visit(harness_local(2026, 12, 8, 9, 0),
+				 "pf-client-three", NULL);
+	other_nurse = practitioner_of(other_visit);
+	g_assert_cmpstr(other_nurse, !=, nurse);
+	nurse_token = issue_practitioner_token(nurse, &nurse_path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(strlen(nurse_token), ==, 32);
+	{
+		g_autofree char *want = g_strdup_printf(
+			"/feeds/practitioner/%s/%s.ics", nurse_token, nurse);
+
+		g_assert_cmpstr(nurse_path, ==, want);
+	}
+	other_token = issue_practitioner_token(other_nurse, &other_path,
+					       &error);
+	g_assert_no_error(error);
+}
+
+/* The event of `booking` agrees with GetBooking and the resource_use
+ * row: times, location, duration and travel; no client anywhere. */
+static void
+assert_visit(GPtrArray *records, const char *booking, const char *client)
+{
+	g_autoptr(GVariant) b = get_booking(booking);
+	g_autofree char *uid = practitioner_uid(booking, nurse);
+	char **event = find_record(records, "EVENT", uid);
+	char **detail = find_record(records, "DETAIL", uid);
+	gint64 start, end, use_start, use_end;
+	g_autofree char *summary = NULL, *location = NULL;
+	g_autofree char *description = NULL, *duration = NULL;
+	g_autofree char *before = NULL, *after = NULL;
+
+	if (event == NULL || detail == NULL)
+		g_error("the feed has no event %s", uid);
+	g_assert_true(g_variant_lookup(b, "start", "x", &start));
+	g_assert_true(g_variant_lookup(b, "end", "x", &end));
+	use_of(booking, nurse, &use_start, &use_end);
+	g_assert_cmpint(use_start, <=, start);
+	g_assert_cmpint(use_end, >=, end);
+	summary = g_strcompress(event[6]);
+	location = g_strcompress(event[7]);
+	description = g_strcompress(detail[3]);
+	g_assert_cmpstr(event[4], ==, "CONFIRMED");
+	g_assert_null(strstr(summary, client));
+	g_assert_null(strstr(summary, "ref"));
+	g_assert_true(g_str_has_prefix(summary, "Kotisairaala"));
+	/* The area of the client's home, never more. */
+	g_assert_true(g_str_has_prefix(location, "Asiakkaan koti, Lohja"));
+	g_assert_cmpstr(detail[2], ==, "Kotikäynti");
+	duration = g_strdup_printf("Kesto: %" G_GINT64_FORMAT " min",
+				   (end - start) / 60);
+	g_assert_nonnull(strstr(description, duration));
+	if (use_start < start) {
+		before = g_strdup_printf("Matka ennen: %" G_GINT64_FORMAT
+					 " min", (start - use_start) / 60);
+		g_assert_nonnull(strstr(description, before));
+	} else {
+		g_assert_null(strstr(description, "Matka ennen"));
+	}
+	if (use_end > end) {
+		after = g_strdup_printf("Matka jälkeen: %" G_GINT64_FORMAT
+					" min", (use_end - end) / 60);
+		g_assert_nonnull(strstr(description, after));
+	} else {
+		g_assert_null(strstr(description, "Matka jälkeen"));
+	}
+	g_assert_null(strstr(description, client));
+}
+
+static void
+test_feed_events(void)
+{
+	g_auto(Response) r = { 0 };
+	g_autoptr(GPtrArray) records = NULL;
+	g_autofree char *other_uid = practitioner_uid(other_visit, nurse);
+
+	get(nurse_path, NULL, &r);
+	g_assert_cmpint(r.status, ==, 200);
+	g_assert_nonnull(strstr(r.headers, "text/calendar"));
+	/* No client reference anywhere in the text. */
+	g_assert_null(memmem(r.body, r.length, "pf-client", 9));
+	g_assert_null(memmem(r.body, r.length, "CLIENT", 6));
+	records = python_dump(r.body, r.length);
+	g_assert_cmpuint(count_records(records, "EVENT"), ==, 2);
+	assert_visit(records, visit1, "pf-client-one");
+	assert_visit(records, visit2, "pf-client-two");
+	g_assert_null(find_record(records, "EVENT", other_uid));
+}
+
+static void
+test_other_practitioner(void)
+{
+	g_auto(Response) r = { 0 };
+	g_autoptr(GPtrArray) records = NULL;
+	g_autofree char *mine1 = practitioner_uid(visit1, other_nurse);
+	g_autofree char *mine2 = practitioner_uid(visit2, other_nurse);
+	g_autofree char *theirs = practitioner_uid(other_visit, other_nurse);
+
+	get(other_path, NULL, &r);
+	g_assert_cmpint(r.status, ==, 200);
+	records = python_dump(r.body, r.length);
+	g_assert_cmpuint(count_records(records, "EVENT"), ==, 1);
+	g_assert_nonnull(find_record(records, "EVENT", theirs));
+	g_assert_null(find_record(records, "EVENT", mine1));
+	g_assert_null(find_record(records, "EVENT", mine2));
+	g_assert_null(memmem(r.body, r.length, "pf-client", 9));
+}
+
+/* A wrong token, another's token, a practitioner's token on a unit's
+ * feed, a unit's token on a practitioner's: all 404, like unit feeds. */
+static void
+test_wrong_tokens(void)
+{
+	const char *wrong = "abcdefghijklmnopqrstuvwxyz234567";
+	g_autofree char *unit_token = NULL, *unit_path = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	char *paths[5] = { NULL };
+
+	r = harness_call(&h, "org.slotd.Admin1", "IssueFeedToken",
+			 g_variant_new("(ss)", "W-HH-LOH", ""), "(ss)",
+			 &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(ss)", &unit_token, &unit_path);
+	paths[0] = g_strdup_printf("/feeds/practitioner/%s/%s.ics", wrong,
+				   nurse);
+	paths[1] = g_strdup_printf("/feeds/practitioner/%s/%s.ics",
+				   other_token, nurse);
+	paths[2] = g_strdup_printf("/feeds/%s/W-HH-LOH.ics", nurse_token);
+	paths[3] = g_strdup_printf("/feeds/practitioner/%s/%s.ics",
+				   unit_token, nurse);
+	paths[4] = g_strdup_printf("/feeds/practitioner/%s/hh-loh-car1.ics",
+				   nurse_token);
+	for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+		g_auto(Response) resp = { 0 };
+
+		get(paths[i], NULL, &resp);
+		g_assert_cmpint(resp.status, ==, 404);
+		g_assert_null(memmem(resp.body, resp.length, "BEGIN:", 6));
+		g_free(paths[i]);
+	}
+	/* Unit feeds are unchanged: the unit's token opens it, and it
+	 * still carries the client references. */
+	{
+		g_auto(Response) unit = { 0 };
+
+		get(unit_path, NULL, &unit);
+		g_assert_cmpint(unit.status, ==, 200);
+		g_assert_nonnull(memmem(unit.body, unit.length,
+					"ref pf-client-one", 17));
+	}
+}
+
+static void
+test_refused_ids(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+
+	g_assert_null(issue_practitioner_token("hh-loh-car1", NULL, &error));
+	harness_assert_dbus_error(error,
+				  "org.slotd.Error.NoSuchPractitioner");
+	g_clear_error(&error);
+	g_assert_null(issue_practitioner_token("nobody-here", NULL, &error));
+	harness_assert_dbus_error(error,
+				  "org.slotd.Error.NoSuchPractitioner");
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "feed-url",
+					"--practitioner", nurse, NULL), ==, 0);
+	g_assert_nonnull(strstr(out, "/feeds/practitioner/"));
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "feed-url",
+					"--practitioner", "hh-loh-car1", NULL),
+			==, 1);
+	g_assert_nonnull(strstr(err, "practitioner"));
+}
+
+/* ETag and 304 as unit feeds; a cancelled visit stays, CANCELLED. */
+static void
+test_conditional_and_cancelled(void)
+{
+	g_auto(Response) first = { 0 }, again = { 0 }, after = { 0 };
+	g_autofree char *etag = NULL, *if_none = NULL, *etag2 = NULL;
+	g_autofree char *uid = practitioner_uid(visit2, nurse);
+	g_autoptr(GPtrArray) records = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	char **event;
+
+	get(nurse_path, NULL, &first);
+	etag = header(&first, "ETag");
+	g_assert_nonnull(etag);
+	if_none = g_strconcat("If-None-Match: ", etag, NULL);
+	get(nurse_path, if_none, &again);
+	g_assert_cmpint(again.status, ==, 304);
+	g_assert_cmpuint(again.length, ==, 0);
+	r = harness_call(&h, "org.slotd.Scheduler1", "Cancel",
+			 g_variant_new("(ss)", visit2, "patient"), NULL,
+			 &error);
+	g_assert_no_error(error);
+	get(nurse_path, if_none, &after);
+	g_assert_cmpint(after.status, ==, 200);
+	etag2 = header(&after, "ETag");
+	g_assert_cmpstr(etag2, !=, etag);
+	records = python_dump(after.body, after.length);
+	event = find_record(records, "EVENT", uid);
+	g_assert_nonnull(event);
+	g_assert_cmpstr(event[4], ==, "CANCELLED");
+	g_assert_null(memmem(after.body, after.length, "pf-client", 9));
+}
+
+/* ---- Planner1 ------------------------------------------------------- */
+
+static GVariant *
+utilisation(gint64 from, gint64 to, GVariant *options, GError **error)
+{
+	g_autoptr(GVariant) r = harness_call(
+		&h, "org.slotd.Planner1", "ResourceUtilisation",
+		g_variant_new("(xx@a{sv})", from, to, options), "(aa{sv})",
+		error);
+
+	return r ? g_variant_get_child_value(r, 0) : NULL;
+}
+
+static GVariant *
+row_of(GVariant *rows, const char *key, const char *value)
+{
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		GVariant *row = g_variant_get_child_value(rows, i);
+		const char *v;
+
+		if (g_variant_lookup(row, key, "&s", &v) &&
+		    g_str_equal(v, value))
+			return row;
+		g_variant_unref(row);
+	}
+	g_error("no row with %s=%s", key, value);
+	return NULL;
+}
+
+/* Tuesday's utilisation of the nurse with one known visit equals that
+ * visit's minutes (travel included); the cancelled one counts not. */
+static void
+test_utilisation(void)
+{
+	gint64 from = harness_local(2026, 12, 8, 0, 0);
+	gint64 to = harness_local(2026, 12, 9, 0, 0);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) rows = NULL, row = NULL, mine = NULL;
+	g_autofree char *out = NULL, *err = NULL, *want = NULL;
+	gint64 use_start, use_end;
+	guint64 booked, duty, bookings;
+	const char *type, *unit;
+	double share;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "unit", "s", "W-HH-LOH");
+	g_variant_dict_insert(&d, "type", "s", "practitioner");
+	rows = utilisation(from, to, g_variant_dict_end(&d), &error);
+	g_assert_no_error(error);
+	/* W-HH-LOH's twelve nurses, nothing else. */
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 12);
+	row = row_of(rows, "resource", other_nurse);
+	use_of(other_visit, other_nurse, &use_start, &use_end);
+	g_assert_true(g_variant_lookup(row, "booked-minutes", "t", &booked));
+	g_assert_true(g_variant_lookup(row, "on-duty-minutes", "t", &duty));
+	g_assert_true(g_variant_lookup(row, "bookings", "t", &bookings));
+	g_assert_true(g_variant_lookup(row, "share", "d", &share));
+	g_assert_true(g_variant_lookup(row, "type", "&s", &type));
+	g_assert_true(g_variant_lookup(row, "unit", "&s", &unit));
+	g_assert_cmpuint(booked, ==, (guint64)(use_end - use_start) / 60);
+	g_assert_cmpuint(booked, >, 0);
+	g_assert_cmpuint(bookings, ==, 1);
+	/* A day shift, 07:00-15:30. */
+	g_assert_cmpuint(duty, ==, 510);
+	g_assert_cmpfloat_with_epsilon(share, (double)booked / 510, 1e-9);
+	g_assert_cmpstr(type, ==, "practitioner");
+	g_assert_cmpstr(unit, ==, "W-HH-LOH");
+	/* visit2 was cancelled: only visit1 is left of the other nurse. */
+	mine = row_of(rows, "resource", nurse);
+	use_of(visit1, nurse, &use_start, &use_end);
+	g_assert_true(g_variant_lookup(mine, "booked-minutes", "t", &booked));
+	g_assert_true(g_variant_lookup(mine, "bookings", "t", &bookings));
+	g_assert_cmpuint(booked, ==, (guint64)(use_end - use_start) / 60);
+	g_assert_cmpuint(bookings, ==, 1);
+	/* Refusals by name. */
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "type", "s", "nurse");
+	g_assert_null(utilisation(from, to, g_variant_dict_end(&d), &error));
+	harness_assert_dbus_error(error,
+				  "org.freedesktop.DBus.Error.InvalidArgs");
+	g_clear_error(&error);
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "unit", "s", "NOPE");
+	g_assert_null(utilisation(from, to, g_variant_dict_end(&d), &error));
+	harness_assert_dbus_error(error, "org.slotd.Error.NoSuchUnit");
+	/* slotctl report resources, as CSV. */
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "--csv", "report",
+					"resources", "--from", "2026-12-08",
+					"--to", "2026-12-08", "--unit",
+					"W-HH-LOH", "--type", "practitioner",
+					NULL), ==, 0);
+	g_assert_true(g_str_has_prefix(out, "resource,type,unit,"));
+	want = g_strdup_printf("\n%s,practitioner,W-HH-LOH,", other_nurse);
+	g_assert_nonnull(strstr(out, want));
+}
+
+/* Staffing's rostered: the nurses configured per shift at W-HH-LOH
+ * (day 3, evening 2, night 1) whatever the weekday. */
+static void
+test_rostered(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL, rows = NULL;
+	guint found = 0;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "from", "x",
+			      harness_local(2026, 12, 14, 0, 0));
+	r = harness_call(&h, "org.slotd.Planner1", "Staffing",
+			 g_variant_new("(s@a{sv})", HH,
+				       g_variant_dict_end(&d)),
+			 "(aa{sv})", &error);
+	g_assert_no_error(error);
+	rows = g_variant_get_child_value(r, 0);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		const char *unit, *shift;
+		guint32 rostered;
+
+		g_assert_true(g_variant_lookup(row, "unit", "&s", &unit));
+		g_assert_true(g_variant_lookup(row, "shift", "&s", &shift));
+		/* Every base of the example is made of nurses and cars. */
+		g_assert_true(g_variant_lookup(row, "rostered", "u",
+					       &rostered));
+		if (!g_str_equal(unit, "W-HH-LOH"))
+			continue;
+		found++;
+		if (g_str_equal(shift, "day"))
+			g_assert_cmpuint(rostered, ==, 3);
+		else if (g_str_equal(shift, "evening"))
+			g_assert_cmpuint(rostered, ==, 2);
+		else if (g_str_equal(shift, "night"))
+			g_assert_cmpuint(rostered, ==, 1);
+		else
+			g_error("unexpected shift %s", shift);
+	}
+	g_assert_cmpuint(found, ==, 3);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autofree char *config = NULL;
+	int status;
+
+	g_test_init(&argc, &argv, NULL);
+	harness_init(&h);
+	h.horizon_days = 14;
+	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
+				      harness_local(2026, 12, 7, 7, 0));
+	config = harness_copy_example(&h);
+	harness_set_key(config, "daemon", "http-address", "127.0.0.1:0");
+	harness_start_slotd(&h, config);
+	g_test_add_func("/practitioner/feed/setup", test_setup);
+	g_test_add_func("/practitioner/feed/events", test_feed_events);
+	g_test_add_func("/practitioner/feed/not-anothers",
+			test_other_practitioner);
+	g_test_add_func("/practitioner/feed/wrong-tokens-404",
+			test_wrong_tokens);
+	g_test_add_func("/practitioner/feed/refused-ids", test_refused_ids);
+	g_test_add_func("/practitioner/feed/conditional-and-cancelled",
+			test_conditional_and_cancelled);
+	g_test_add_func("/practitioner/planner/utilisation",
+			test_utilisation);
+	g_test_add_func("/practitioner/planner/rostered", test_rostered);
+	status = g_test_run();
+	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
+	harness_clear(&h);
+	g_free(base_url);
+	g_free(visit1);
+	g_free(visit2);
+	g_free(other_visit);
+	g_free(nurse);
+	g_free(other_nurse);
+	g_free(nurse_token);
+	g_free(nurse_path);
+	g_free(other_token);
+	g_free(other_path);
+	return status;
+}
