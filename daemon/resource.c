@@ -257,48 +257,54 @@ local_minute(const GDate *date, int minute)
 				     minute % 60);
 }
 
-gboolean
-resource_works(Resource *r, gint64 start, gint64 end)
+/* The times it is on duty within [start, end), clipped to it and in
+ * start order (they may overlap where shifts do). A resource without
+ * shifts is on duty all day, except on its days off. */
+static GArray *
+duty_spans(Resource *r, gint64 start, gint64 end)
 {
-	g_autoptr(GArray) spans = NULL;
+	GArray *spans = g_array_new(FALSE, FALSE, sizeof(Span));
+	gboolean always = !r->shifts || r->shifts->len == 0;
 	GDate date, last;
-	gint64 covered = start;
 
-	if (!r->shifts || r->shifts->len == 0) {
-		GDate d;
-
-		/* Always there, except on its days off. */
-		calendar_local_date(start, &d);
-		calendar_local_date(end - 1, &last);
-		for (; g_date_compare(&d, &last) <= 0; g_date_add_days(&d, 1))
-			if (day_off(r, &d))
-				return FALSE;
-		return TRUE;
-	}
-	spans = g_array_new(FALSE, FALSE, sizeof(Span));
+	if (end <= start)
+		return spans;
 	calendar_local_date(start, &date);
-	g_date_subtract_days(&date, 1);
 	calendar_local_date(end - 1, &last);
+	/* A night shift of the day before reaches into the first day. */
+	if (!always)
+		g_date_subtract_days(&date, 1);
 	for (; g_date_compare(&date, &last) <= 0;
 	     g_date_add_days(&date, 1)) {
 		if (day_off(r, &date))
 			continue;
-		for (guint i = 0; i < r->shifts->len; i++) {
-			const Window *w = r->shifts->pdata[i];
-			int end_minute = w->end_minute <= w->start_minute
-						 ? w->end_minute + 24 * 60
-						 : w->end_minute;
+		for (guint i = 0; i < (always ? 1 : r->shifts->len); i++) {
+			const Window *w = always ? NULL : r->shifts->pdata[i];
+			int from = always ? 0 : w->start_minute;
+			int to = always ? 24 * 60
+				 : w->end_minute <= w->start_minute
+					 ? w->end_minute + 24 * 60
+					 : w->end_minute;
 			Span s;
 
-			if (!shift_on(r, i, &date))
+			if (!always && !shift_on(r, i, &date))
 				continue;
-			s.start = local_minute(&date, w->start_minute);
-			s.end = local_minute(&date, end_minute);
-			if (s.end > start && s.start < end)
+			s.start = MAX(local_minute(&date, from), start);
+			s.end = MIN(local_minute(&date, to), end);
+			if (s.end > s.start)
 				g_array_append_val(spans, s);
 		}
 	}
 	g_array_sort(spans, compare_spans);
+	return spans;
+}
+
+gboolean
+resource_works(Resource *r, gint64 start, gint64 end)
+{
+	g_autoptr(GArray) spans = duty_spans(r, start, end);
+	gint64 covered = start;
+
 	for (guint i = 0; i < spans->len && covered < end; i++) {
 		const Span *s = &g_array_index(spans, Span, i);
 
@@ -309,55 +315,12 @@ resource_works(Resource *r, gint64 start, gint64 end)
 	return covered >= end;
 }
 
-/* The same shifts as resource_works(), summed: how long in [start, end)
- * the resource is on duty (the union of its shifts, days off left
- * out). Thread-safe; for reports. */
 gint64
 resource_duty_seconds(Resource *r, gint64 start, gint64 end)
 {
-	g_autoptr(GArray) spans = NULL;
-	GDate date, last;
+	g_autoptr(GArray) spans = duty_spans(r, start, end);
 	gint64 total = 0, covered = start;
 
-	if (end <= start)
-		return 0;
-	calendar_local_date(start, &date);
-	calendar_local_date(end - 1, &last);
-	if (!r->shifts || r->shifts->len == 0) {
-		/* Always there, except on its days off. */
-		for (; g_date_compare(&date, &last) <= 0;
-		     g_date_add_days(&date, 1)) {
-			gint64 day = MAX(local_minute(&date, 0), start);
-			gint64 next = MIN(local_minute(&date, 24 * 60), end);
-
-			if (!day_off(r, &date) && next > day)
-				total += next - day;
-		}
-		return total;
-	}
-	spans = g_array_new(FALSE, FALSE, sizeof(Span));
-	g_date_subtract_days(&date, 1);
-	for (; g_date_compare(&date, &last) <= 0;
-	     g_date_add_days(&date, 1)) {
-		if (day_off(r, &date))
-			continue;
-		for (guint i = 0; i < r->shifts->len; i++) {
-			const Window *w = r->shifts->pdata[i];
-			int end_minute = w->end_minute <= w->start_minute
-						 ? w->end_minute + 24 * 60
-						 : w->end_minute;
-			Span s;
-
-			if (!shift_on(r, i, &date))
-				continue;
-			s.start = MAX(local_minute(&date, w->start_minute),
-				      start);
-			s.end = MIN(local_minute(&date, end_minute), end);
-			if (s.end > s.start)
-				g_array_append_val(spans, s);
-		}
-	}
-	g_array_sort(spans, compare_spans);
 	for (guint i = 0; i < spans->len; i++) {
 		const Span *s = &g_array_index(spans, Span, i);
 		gint64 from = MAX(s->start, covered);
