@@ -582,3 +582,85 @@ capacity_list_resources(Capacity *capacity, const char *unit)
 	}
 	return g_variant_ref_sink(g_variant_builder_end(&rows));
 }
+
+/* ---- bookings from before the offering was made of resources ---------- */
+
+typedef struct {
+	guint assigned;
+	guint left;
+} Backfill;
+
+static gboolean
+assign_one(Capacity *capacity, const SlotdOffering *off, gint64 id,
+	   Backfill *f, GError **error)
+{
+	g_autoptr(StoreBooking) b = NULL;
+	g_auto(StoreSlot) slot = { 0 };
+	Admission a = { .offering = off };
+	g_autoptr(GError) refusal = NULL;
+	gboolean ok;
+
+	if (!store_get_booking(capacity->store, id, &b, error) ||
+	    !store_get_slot(capacity->store, b->slot, &slot, error))
+		return FALSE;
+	a.slot = &slot;
+	a.end = b->end;
+	a.except = b->id;
+	a.request.language = b->language;
+	a.request.modality = b->modality;
+	a.request.now = capacity_now(capacity);
+	a.request.series = b->series;
+	a.request.options = b->extras;
+	a.free = G_MAXUINT;
+	if (!capacity_assign_resources(capacity, &a, &refusal)) {
+		/* Kept as it is: counted by seats as before, and told. */
+		g_warning("b-%" G_GINT64_FORMAT " at %s takes no resources: "
+			  "%s", b->id, off->id, refusal->message);
+		f->left++;
+		return TRUE;
+	}
+	ok = capacity_take_resources(capacity, &a, b->id, 0, error);
+	g_clear_pointer(&a.resources, g_ptr_array_unref);
+	f->assigned += ok;
+	return ok;
+}
+
+static gboolean
+do_backfill(Capacity *capacity, gpointer data, GError **error)
+{
+	Backfill *f = data;
+	GPtrArray *offerings = capacity->region->offerings;
+
+	for (guint o = 0; o < offerings->len; o++) {
+		const SlotdOffering *off = offerings->pdata[o];
+		g_autoptr(GArray) ids = NULL;
+
+		if (!off->needs && g_hash_table_size(off->modality_needs) == 0)
+			continue;
+		ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+		if (!store_unassigned_bookings(capacity->store, off->id,
+					       capacity_now(capacity), ids,
+					       error))
+			return FALSE;
+		for (guint i = 0; i < ids->len; i++)
+			if (!assign_one(capacity, off,
+					g_array_index(ids, gint64, i), f,
+					error))
+				return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+capacity_assign_unassigned(Capacity *capacity, GError **error)
+{
+	Backfill f = { 0, 0 };
+
+	if (!capacity_transaction(capacity, do_backfill, &f, error))
+		return FALSE;
+	if (f.assigned || f.left)
+		g_message("upcoming bookings made before their offering had "
+			  "resources: %u now take theirs, %u could not (they "
+			  "keep their seats)", f.assigned, f.left);
+	return TRUE;
+}

@@ -275,4 +275,8 @@ gboolean capacity_mark_absent(Capacity *capacity, const Caller *caller,
 /* The region's resources (of `unit`, or all for NULL/""), with their
  * absences: aa{sv}. */
 GVariant *capacity_list_resources(Capacity *capacity, const char *unit);
+/* Upcoming bookings of offerings made of resources that took none (made
+ * before the resources were configured) take theirs now, in start
+ * order; one that finds none free keeps its seats and is logged. */
+gboolean capacity_assign_unassigned(Capacity *capacity, GError **error);
 

@@ -341,6 +341,8 @@ daemon_start(Daemon *daemon, GError **error)
 	if (daemon->clock_func)
 		capacity_set_clock(daemon->capacity, daemon->clock_func, NULL);
 	capacity_set_waitlist_wake(daemon->capacity, waitlist_wake, daemon);
+	if (!capacity_assign_unassigned(daemon->capacity, error))
+		return FALSE;
 	scheduler_connect_signals(daemon);
 	capacity_add_listener(daemon->capacity,
 			      &(CapacityListener){ log_booking_changed, NULL,
