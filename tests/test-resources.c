@@ -502,8 +502,12 @@ test_absence(void)
 	g_assert_null(book(s_tue13, "c-abs-5", o_d2, &error));
 	harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
 	g_clear_error(&error);
-	g_free(book(slot_at(off, 9, 13, 0), "c-abs-6", o_d2, &error));
-	g_assert_no_error(error);
+	{
+		g_autofree char *s_wed13 = slot_at(off, 9, 13, 0);
+
+		g_free(book(s_wed13, "c-abs-6", o_d2, &error));
+		g_assert_no_error(error);
+	}
 	/* Audited, with the caller. */
 	g_clear_pointer(&flagged, g_free);
 	flagged = sql("SELECT count(*) FROM audit WHERE action = "
