@@ -67,6 +67,8 @@ typedef struct {
 	const char *reason;
 	StoreBooking *booking;	/* after the change */
 	gboolean changed;
+	GPtrArray *ended;	/* StoreBooking*: later visits a no-show
+				 * limit cancelled; NULL until then */
 } StatusCall;
 
 static gboolean
@@ -89,6 +91,72 @@ apply_status(Capacity *capacity, StatusCall *s, const StoreBooking *b,
 			   g_str_equal(s->status, "cancelled") ? "cancel"
 							       : "status",
 			   s->booking_id, detail, error);
+}
+
+/* max-noshows-per-series: the no-show that reaches the offering's
+ * limit ends the series (a course): its later visits still booked are
+ * cancelled in the same transaction, each audited and told to the
+ * client like any cancellation. The cut-off does not apply: the
+ * provider ends them. */
+static gboolean
+end_series_after_noshows(Capacity *capacity, StatusCall *s,
+			 const StoreBooking *b, GError **error)
+{
+	const SlotdOffering *off = region_find_offering(capacity->region,
+							b->offering);
+	g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	StoreBookingFilter f = { 0 };
+	g_autofree char *reason = NULL;
+	guint noshows = 0;
+
+	if (!off || !off->max_noshows_per_series || !b->series ||
+	    !g_str_equal(s->status, "noshow"))
+		return TRUE;
+	f.client_ref = b->client_ref;
+	f.service = b->service;
+	if (!store_list_bookings(capacity->store, &f, all, error))
+		return FALSE;
+	for (guint i = 0; i < all->len; i++) {
+		const StoreBooking *other = all->pdata[i];
+
+		if (other->series == b->series &&
+		    g_str_equal(other->status, "noshow"))
+			noshows++;
+	}
+	if (noshows < off->max_noshows_per_series)
+		return TRUE;
+	reason = g_strdup_printf("provider: course ended after %u no-shows",
+				 noshows);
+	for (guint i = 0; i < all->len; i++) {
+		const StoreBooking *later = all->pdata[i];
+		StatusCall cancel = { s->caller, later->id, "cancelled",
+				      reason, NULL, FALSE, NULL };
+		g_autofree char *detail = NULL;
+
+		if (later->series != b->series || later->start <= b->start ||
+		    (!g_str_equal(later->status, "booked") &&
+		     !g_str_equal(later->status, "checked-in")))
+			continue;
+		if (!apply_status(capacity, &cancel, later, error) ||
+		    !store_get_booking(capacity->store, later->id,
+				       &cancel.booking, error))
+			return FALSE;
+		if (!s->ended)
+			s->ended = g_ptr_array_new_with_free_func(
+				(GDestroyNotify)store_booking_free);
+		g_ptr_array_add(s->ended, cancel.booking);
+		detail = g_strdup_printf("b-%" G_GINT64_FORMAT " noshow: "
+					 "%s",
+					 b->id, reason);
+		if (!store_audit(capacity->store, capacity_now(capacity),
+				 s->caller->uid, s->caller->name,
+				 "series-ended", later->id, detail, error) ||
+		    !capacity_outbox_booking(capacity, cancel.booking,
+					     "cancelled", error))
+			return FALSE;
+	}
+	return TRUE;
 }
 
 static gboolean
@@ -123,7 +191,8 @@ do_status(Capacity *capacity, gpointer data, GError **error)
 		    !capacity_check_status_time(capacity, b, s->status,
 						error))
 		return FALSE;
-	if (!apply_status(capacity, s, b, error))
+	if (!apply_status(capacity, s, b, error) ||
+	    !end_series_after_noshows(capacity, s, b, error))
 		return FALSE;
 done:
 	if (!store_get_booking(capacity->store, s->booking_id, &s->booking,
@@ -157,6 +226,7 @@ change_status(Capacity *capacity, StatusCall *s, const char *booking_id,
 		return FALSE;
 	if (!capacity_transaction(capacity, do_status, s, error)) {
 		g_clear_pointer(&s->booking, store_booking_free);
+		g_clear_pointer(&s->ended, g_ptr_array_unref);
 		return FALSE;
 	}
 	if (s->changed) {
@@ -165,6 +235,14 @@ change_status(Capacity *capacity, StatusCall *s, const char *booking_id,
 				      s->booking->start, s->booking->end);
 		note_released(capacity, s->booking);
 	}
+	for (guint i = 0; s->ended && i < s->ended->len; i++) {
+		StoreBooking *b = s->ended->pdata[i];
+
+		capacity_notify_booking(capacity, b);
+		capacity_notify_slots(capacity, b->offering, b->start, b->end);
+		note_released(capacity, b);
+	}
+	g_clear_pointer(&s->ended, g_ptr_array_unref);
 	store_booking_free(s->booking);
 	return TRUE;
 }
@@ -173,7 +251,7 @@ gboolean
 capacity_cancel(Capacity *capacity, const Caller *caller,
 		const char *booking_id, const char *reason, GError **error)
 {
-	StatusCall s = { caller, 0, "cancelled", reason, NULL, FALSE };
+	StatusCall s = { caller, 0, "cancelled", reason, NULL, FALSE, NULL };
 
 	if (!validate_text(reason, "reason", VALIDATE_TEXT_MAX, error))
 		return FALSE;
@@ -200,7 +278,7 @@ do_cancel_many(Capacity *capacity, gpointer data, GError **error)
 
 	for (guint i = 0; i < m->ids->len; i++) {
 		StatusCall s = { m->caller, g_array_index(m->ids, gint64, i),
-				 "cancelled", m->reason, NULL, FALSE };
+				 "cancelled", m->reason, NULL, FALSE, NULL };
 
 		if (!do_status(capacity, &s, error)) {
 			g_prefix_error(error, "b-%" G_GINT64_FORMAT ": ",
@@ -237,7 +315,7 @@ gboolean
 capacity_set_status(Capacity *capacity, const Caller *caller,
 		    const char *booking_id, const char *status, GError **error)
 {
-	StatusCall s = { caller, 0, status, NULL, NULL, FALSE };
+	StatusCall s = { caller, 0, status, NULL, NULL, FALSE, NULL };
 
 	if (!validate_id(status, "status", error))
 		return FALSE;

@@ -671,6 +671,8 @@ static const SlotdOptionSpec pattern_keys[] = {
 	{ "count", "u", "visits or sessions in the series (2-52)" },
 	{ "tolerance-minutes", "u", "how far a visit may be from its time" },
 	{ "limit", "u", "most candidate series returned (1-20, default 5)" },
+	{ "holiday-shift", "b", "weekly: a visit whose day is a public "
+	  "holiday moves to another day of the same week (default true)" },
 	{ NULL }
 };
 
@@ -680,6 +682,7 @@ typedef struct {
 	guint count;
 	gint64 tolerance;	/* seconds */
 	guint limit;
+	gboolean holiday_shift;	/* weekly: move off a holiday in its week */
 } Pattern;
 
 static gboolean
@@ -726,6 +729,10 @@ parse_pattern(GVariant *pattern, Pattern *p, GError **error)
 	p->limit = options_uint32(pattern, "limit", 5);
 	if (p->limit < 1 || p->limit > 20)
 		return pattern_error(error, "'limit' must be 1 to 20");
+	p->holiday_shift = options_bool(pattern, "holiday-shift", p->weekly);
+	if (p->holiday_shift && !p->weekly)
+		return pattern_error(error, "'holiday-shift' is for "
+					    "every=weekly only");
 	return TRUE;
 }
 
@@ -786,6 +793,53 @@ nearest_visit(Capacity *capacity, const SlotdKindOps *ops,
 	return best != G_MAXINT64;
 }
 
+/* A weekly visit whose day is a public holiday (or Midsummer or
+ * Christmas Eve) is looked for on the other days of the same ISO week
+ * at the same local time, the nearest days first, within the
+ * tolerance; the weeks after keep their own day. */
+static gboolean
+holiday_visit(Capacity *capacity, const SlotdKindOps *ops,
+	      const SlotdOffering *off, FindQuery *q, const Pattern *p,
+	      gint64 target, StoreSlot *ret_slot)
+{
+	g_autofree char *text = calendar_format_local(target);
+	int year, month, day, hour, minute;
+	GDate date;
+	guint weekday;
+
+	if (!p->holiday_shift)
+		return FALSE;
+	calendar_local_date(target, &date);
+	if (!calendar_is_non_working_eve(&date))
+		return FALSE;
+	sscanf(text, "%d-%d-%d %d:%d", &year, &month, &day, &hour, &minute);
+	weekday = g_date_get_weekday(&date); /* 1 Monday .. 7 Sunday */
+	for (guint away = 1; away < 7; away++) {
+		for (int sign = -1; sign <= 1; sign += 2) {
+			int moved = (int)weekday + sign * (int)away;
+			GDate other = date;
+
+			if (moved < 1 || moved > 7)
+				continue;
+			if (sign < 0)
+				g_date_subtract_days(&other, away);
+			else
+				g_date_add_days(&other, away);
+			if (calendar_is_non_working_eve(&other))
+				continue;
+			if (nearest_visit(capacity, ops, off, q,
+					  calendar_local_to_utc(
+						  g_date_get_year(&other),
+						  g_date_get_month(&other),
+						  g_date_get_day(&other), hour,
+						  minute),
+					  p->tolerance, ret_slot))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
 static GVariant *
 series_row(const SlotdOffering *off, GPtrArray *ids, GArray *starts,
 	   const char *practitioner)
@@ -827,11 +881,16 @@ complete_series(Capacity *capacity, const SlotdKindOps *ops,
 	for (guint i = 1; i < p->count; i++) {
 		g_auto(StoreSlot) visit = { 0 };
 
+		gint64 target = visit_time(p, first->start, i);
+
 		q->series_index = i;
-		if (!off || !nearest_visit(capacity, ops, off, q,
-					   visit_time(p, first->start, i),
-					   p->tolerance, &visit))
+		if (!off || (!nearest_visit(capacity, ops, off, q, target,
+					    p->tolerance, &visit) &&
+			     !holiday_visit(capacity, ops, off, q, p, target,
+					    &visit))) {
+			q->pin = NULL;
 			return NULL;
+		}
 		g_ptr_array_add(ids, g_strdup_printf("s-%" G_GINT64_FORMAT,
 						     visit.id));
 		g_array_append_val(starts, visit.start);

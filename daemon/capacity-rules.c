@@ -134,7 +134,9 @@ check_limits(Capacity *capacity, const Admission *a,
 
 /* A referral under a legal deadline (care guarantee, therapy guarantee,
  * SHL 36 §): a start past it needs deadline-exceeded-reason. What was
- * found goes into the booking's keys. */
+ * found goes into the booking's keys. The deadline is for the start of
+ * care: in a series (a course, an episode) it binds the first visit,
+ * and the later ones are not held to it. */
 static gboolean
 check_deadline(Admission *a, GVariantDict *extras, GError **error)
 {
@@ -147,7 +149,7 @@ check_deadline(Admission *a, GVariantDict *extras, GError **error)
 	gint64 deadline;
 	GDate last;
 
-	if (!a->request.referral_time)
+	if (!a->request.referral_time || a->request.series_index > 0)
 		return TRUE;
 	rule = report_deadline_rule(a->offering->service,
 				    a->request.referral_time,

@@ -653,6 +653,20 @@ read_needs(SlotdOffering *offering, GError **error)
 					      error);
 }
 
+/* `max-noshows-per-series`: this many no-shows end a series (a
+ * course) and cancel its later visits (capacity-change.c). */
+static gboolean
+read_series_keys(SlotdOffering *offering, GError **error)
+{
+	gint64 noshows = 0;
+
+	if (!slotd_offering_get_int(offering, "max-noshows-per-series", 0, 0,
+				    52, &noshows, error))
+		return FALSE;
+	offering->max_noshows_per_series = (guint)noshows;
+	return TRUE;
+}
+
 gboolean
 offering_read_core(SlotdOffering *offering, GError **error)
 {
@@ -666,7 +680,8 @@ offering_read_core(SlotdOffering *offering, GError **error)
 		offering->languages = g_strdupv(offering->unit->languages);
 	return read_modality(offering, error) &&
 	       read_numbers(offering, error) && read_rules(offering, error) &&
-	       read_windows(offering, error) && read_needs(offering, error);
+	       read_windows(offering, error) && read_needs(offering, error) &&
+	       read_series_keys(offering, error);
 }
 
 static int

@@ -146,6 +146,8 @@ struct _SlotdOffering {
 	char **resource_units;	/* units whose resources it draws on */
 	GPtrArray *pool;	/* Resource*, borrowed: of those units */
 	gboolean keep_practitioner; /* a series keeps its practitioner */
+	guint max_noshows_per_series; /* 0: none; else no-shows that end a
+				       * series and cancel its later visits */
 	char *config_digest;	/* SHA-256 of the group's keys and values */
 
 	/* plugin-facing */
