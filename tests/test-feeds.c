@@ -1014,6 +1014,11 @@ prepare_config(void)
 						  "other-services.conf", NULL);
 	g_autofree char *walk_in = g_build_filename(dir, "services.d",
 						    "walk-in.conf", NULL);
+	/* The courses share E-TEL, whose free/busy this test makes
+	 * public: they are not part of it. */
+	g_autofree char *courses = g_build_filename(dir, "services.d",
+						    "therapy-course.conf",
+						    NULL);
 	g_autofree char *units = g_build_filename(dir, "units.conf", NULL);
 	const char *const drop_other[] = {
 		"service remote-counselling",
@@ -1033,6 +1038,7 @@ prepare_config(void)
 
 	g_assert_cmpint(g_unlink(crisis), ==, 0);
 	g_assert_cmpint(g_unlink(walk_in), ==, 0);
+	g_assert_cmpint(g_unlink(courses), ==, 0);
 	remove_groups(hh, drop);
 	remove_groups(other, drop_other);
 	harness_set_key(entry, "daemon", "http-address", "127.0.0.1:0");
