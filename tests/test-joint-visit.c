@@ -480,6 +480,52 @@ test_identity_code_refused(void)
 	stop();
 }
 
+/* slotctl campaign plan, book one day of it, progress. */
+static void
+test_slotctl(void)
+{
+	g_autofree char *clients = NULL;
+	g_autofree char *saved = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GError) error = NULL;
+	int status;
+
+	start();
+	clients = g_build_filename(h.tmpdir, "round.csv", NULL);
+	saved = g_build_filename(h.tmpdir, "plan.txt", NULL);
+	g_file_set_contents(clients,
+			    "client-ref,housing-unit,language\n"
+			    "tak-1,asumis-1,fi\ntak-2,asumis-1,sv\n"
+			    "tak-3,asumis-2\n# a comment\ntak-4,asumis-2,fi\n",
+			    -1, &error);
+	g_assert_no_error(error);
+	status = harness_slotctl(&h, &out, &err, "campaign", "plan", SERVICE,
+				 clients, "--from", "2026-12-08", "--to",
+				 "2026-12-18", "--save", saved, NULL);
+	if (status != 0)
+		g_test_message("slotctl: %s", err);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_nonnull(strstr(out, "tak-4"));
+	g_assert_nonnull(strstr(out, "2026-12-08 09:00"));
+	/* Tuesday takes asumis-1's two (asumis-2's two go together on
+	 * Wednesday): only Tuesday is booked. */
+	status = harness_slotctl(&h, &out, &err, "campaign", "book", SERVICE,
+				 saved, "--campaign", "k1", "--day",
+				 "2026-12-08", NULL);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_cmpint(sql_int("SELECT count(*) FROM booking"), ==, 2);
+	status = harness_slotctl(&h, &out, &err, "campaign", "progress",
+				 SERVICE, "k1", "--clients", clients, NULL);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_nonnull(strstr(out, "k1: 0 mapped, 2 scheduled, 2 not "
+				     "scheduled"));
+	/* Without --campaign, book refuses. */
+	status = harness_slotctl(&h, &out, &err, "campaign", "book", SERVICE,
+				 saved, NULL);
+	g_assert_cmpint(status, ==, 2);
+	stop();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -492,5 +538,6 @@ main(int argc, char **argv)
 			test_window_too_small);
 	g_test_add_func("/joint-visit/identity-code-refused",
 			test_identity_code_refused);
+	g_test_add_func("/joint-visit/slotctl", test_slotctl);
 	return g_test_run();
 }
