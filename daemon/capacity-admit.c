@@ -113,7 +113,7 @@ copy_call_options(const SlotdKindOps *ops, GVariant *options,
 {
 	static const char *const kept[] = { "booked-by", "on-behalf-of",
 					    "deadline-exceeded-reason",
-					    "practitioner" };
+					    "practitioner", "campaign" };
 	g_autoptr(GVariant) age = NULL;
 	g_autoptr(GVariant) change = NULL;
 

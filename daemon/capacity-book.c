@@ -30,6 +30,8 @@ static const SlotdOptionSpec book_keys[] = {
 	  "for (a staff id)" },
 	{ "allow-practitioner-change", "b", "a visit of a series may have "
 	  "another practitioner than the others" },
+	{ "campaign", "s", "the campaign the booking belongs to (an id; "
+	  "BookCampaign sets it, CampaignProgress counts by it)" },
 	{ NULL }
 };
 
@@ -164,6 +166,10 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 	     !check_override(a->caller, error)))
 		return FALSE;
 	if (!capacity_check_practitioner(capacity, options, error))
+		return FALSE;
+	if (options_string(options, "campaign", NULL) &&
+	    !validate_id(options_string(options, "campaign", NULL),
+			 "campaign", error))
 		return FALSE;
 	a->idempotency_key = options_string(options, "idempotency-key", NULL);
 	if (a->idempotency_key &&
@@ -491,6 +497,23 @@ capacity_hold_in_transaction(Capacity *capacity, const Caller *caller,
 }
 
 gboolean
+capacity_hold_tentative(Capacity *capacity, const Caller *caller,
+			gint64 slot_id, const char *client_ref,
+			GVariant *options, guint seconds, gint64 *ret_hold_id,
+			gint64 *ret_end, GError **error)
+{
+	HoldCall h = { caller, slot_id, client_ref, options, seconds };
+	gboolean ok = do_hold(capacity, &h, error);
+
+	g_free(h.offering);
+	if (ok) {
+		*ret_hold_id = h.hold_id;
+		*ret_end = h.end;
+	}
+	return ok;
+}
+
+gboolean
 capacity_hold(Capacity *capacity, const Caller *caller, const char *slot_id,
 	      const char *client_ref, GVariant *options, guint seconds,
 	      char **ret_hold_id, gint64 *ret_expires, GError **error)
@@ -728,6 +751,25 @@ book_nth(Capacity *capacity, BookCall *c, guint i, guint n,
 }
 
 static gboolean do_book(Capacity *capacity, gpointer data, GError **error);
+
+gboolean
+capacity_book_in_transaction(Capacity *capacity, const Caller *caller,
+			     const char *slot_id, const char *client_ref,
+			     GVariant *options, StoreBooking **ret_booking,
+			     GError **error)
+{
+	const char *ids[] = { slot_id, NULL };
+	BookCall c = { caller, ids, client_ref, options, NULL, FALSE };
+	gboolean ok;
+
+	c.bookings = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_booking_free);
+	ok = do_book(capacity, &c, error);
+	if (ok)
+		*ret_booking = g_ptr_array_steal_index(c.bookings, 0);
+	g_ptr_array_unref(c.bookings);
+	return ok;
+}
 
 gboolean
 capacity_book_from_offer(Capacity *capacity, const Caller *caller,

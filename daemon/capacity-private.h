@@ -209,6 +209,23 @@ gboolean capacity_book_from_offer(Capacity *capacity, const Caller *caller,
 				  gint64 slot_id, const char *client_ref,
 				  GVariant *options, guint32 hold_owner,
 				  StoreBooking **ret_booking, GError **error);
+/* do_hold inside the caller's transaction for PlanCampaign's
+ * tentative placements: the hold and the end of the booking it keeps
+ * room for. */
+gboolean capacity_hold_tentative(Capacity *capacity, const Caller *caller,
+				 gint64 slot_id, const char *client_ref,
+				 GVariant *options, guint seconds,
+				 gint64 *ret_hold_id, gint64 *ret_end,
+				 GError **error);
+/* Book (one slot, no idempotency key) inside the caller's
+ * transaction: BookCampaign's placements. */
+gboolean capacity_book_in_transaction(Capacity *capacity,
+				      const Caller *caller,
+				      const char *slot_id,
+				      const char *client_ref,
+				      GVariant *options,
+				      StoreBooking **ret_booking,
+				      GError **error);
 /* Inside expire_holds' transaction: offers expired at `now` end (the
  * hold machinery gives their places back), audited. */
 gboolean capacity_waitlist_expire(Capacity *capacity, gint64 now,

@@ -202,6 +202,36 @@ gboolean capacity_cancel_many(Capacity *capacity, const Caller *caller,
 			      GError **error);
 char *capacity_series_id(gint64 series);
 
+/* ---- campaigns (capacity-campaign.c) ------------------------------- */
+/* Proposes a schedule for `clients` (aa{sv}: client-ref s, and the
+ * Book keys housing-unit s, language s, municipality s) within [from,
+ * to): each placement is asked of the admission rule as a real hold in
+ * a savepoint rolled back at the end, so the proposal never gives one
+ * practitioner two visits at once and BookCampaign accepts it. A
+ * housing unit's clients go on one day where a day takes them. Books
+ * nothing. options: campaign s. aa{sv}, one row per client in the
+ * call's order: the client's keys, status (placed, unplaceable,
+ * scheduled), and order u, slot, unit, start, end, day, practitioners
+ * as; or error and reason; or booking. */
+gboolean capacity_plan_campaign(Capacity *capacity, const Caller *caller,
+				const char *service, GVariant *clients,
+				gint64 from, gint64 to, GVariant *options,
+				GVariant **ret_rows, GError **error);
+/* Books the placements (rows of PlanCampaign, in their order) in one
+ * transaction, all or none, each through the admission rule, each
+ * carrying the campaign id (options: campaign s, booked-by s). */
+gboolean capacity_book_campaign(Capacity *capacity, const Caller *caller,
+				const char *service, GVariant *placements,
+				GVariant *options,
+				GPtrArray **ret_booking_ids, GError **error);
+/* a{sv}: campaign, service, mapped u (fulfilled), scheduled u,
+ * not-scheduled u, clients aa{sv} (client-ref, progress, booking,
+ * status, start, unit). options: clients as (those never booked count
+ * as not scheduled). */
+gboolean capacity_campaign_progress(Capacity *capacity, const char *service,
+				    const char *campaign, GVariant *options,
+				    GVariant **ret_progress, GError **error);
+
 /* ---- waitlist (capacity-waitlist.c) --------------------------------- */
 /* query a{sv}: municipality s, language s, modality s, earliest x,
  * latest x (acceptable starts), deadline x, priority u (1 first .. 9).

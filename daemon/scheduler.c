@@ -62,6 +62,20 @@ static const char *const errors_accept[] = {
 	E_("PolicyViolation"), E_("DeadlineUnreachable"), E_("Conflict"),
 	E_("ServiceUnavailable"), E_STORAGE, NULL
 };
+static const char *const errors_plan_campaign[] = {
+	E_ARGS, E_DENIED, E_("NoSuchService"), E_("InvalidClientRef"),
+	E_("ServiceUnavailable"), E_STORAGE, NULL
+};
+static const char *const errors_book_campaign[] = {
+	E_ARGS, E_DENIED, E_("NoSuchService"), E_("NoSuchSlot"),
+	E_("SlotFull"), E_("InvalidClientRef"), E_("PolicyViolation"),
+	E_("DeadlineUnreachable"), E_("Conflict"), E_("ServiceUnavailable"),
+	E_STORAGE, NULL
+};
+static const char *const errors_campaign_progress[] = {
+	E_ARGS, E_DENIED, E_("NoSuchService"), E_("InvalidClientRef"),
+	E_STORAGE, NULL
+};
 static const char *const errors_list_waitlist[] = {
 	E_ARGS, E_DENIED, E_("NoSuchService"), E_STORAGE, NULL
 };
@@ -388,6 +402,62 @@ run_decline_offer(Daemon *daemon, const Caller *caller, GVariant *args,
 	return capacity_decline_offer(daemon->capacity, caller, entry, error);
 }
 
+/* ---- campaigns ------------------------------------------------------ */
+
+/* A plan books nothing, but it asks the rule with tentative holds in a
+ * savepoint of the batch that is rolled back, so it runs with the
+ * changes: it sees them in order and they never see its holds. */
+static gboolean
+run_plan_campaign(Daemon *daemon, const Caller *caller, GVariant *args,
+		  GVariant **ret_reply, GError **error)
+{
+	g_autoptr(GVariant) clients = NULL, options = NULL, rows = NULL;
+	const char *service;
+	gint64 from, to;
+
+	g_variant_get(args, "(&s@aa{sv}(xx)@a{sv})", &service, &clients,
+		      &from, &to, &options);
+	if (!capacity_plan_campaign(daemon->capacity, caller, service,
+				    clients, from, to, options, &rows, error))
+		return FALSE;
+	*ret_reply = g_variant_new("(@aa{sv})", rows);
+	return TRUE;
+}
+
+static gboolean
+run_book_campaign(Daemon *daemon, const Caller *caller, GVariant *args,
+		  GVariant **ret_reply, GError **error)
+{
+	g_autoptr(GVariant) placements = NULL, options = NULL;
+	g_autoptr(GPtrArray) ids = NULL;
+	const char *service;
+
+	g_variant_get(args, "(&s@aa{sv}@a{sv})", &service, &placements,
+		      &options);
+	if (!capacity_book_campaign(daemon->capacity, caller, service,
+				    placements, options, &ids, error))
+		return FALSE;
+	g_ptr_array_add(ids, NULL);
+	*ret_reply = g_variant_new("(^as)", (char **)ids->pdata);
+	return TRUE;
+}
+
+static void
+campaign_progress(BusCall *call, GVariant *args, gpointer user_data)
+{
+	Daemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) options = NULL, progress = NULL;
+	const char *service, *campaign;
+	gboolean ok;
+
+	g_variant_get(args, "(&s&s@a{sv})", &service, &campaign, &options);
+	ok = capacity_campaign_progress(daemon->capacity, service, campaign,
+					options, &progress, &error);
+	reply(call, ok, ok ? g_variant_new("(@a{sv})", progress) : NULL,
+	      error);
+}
+
 static void
 list_waitlist(BusCall *call, GVariant *args, gpointer user_data)
 {
@@ -418,6 +488,8 @@ static const struct {
 	{ "BookSeries", run_book_series }, { "Cancel", run_cancel },
 	{ "Reschedule", run_reschedule }, { "SetStatus", run_set_status },
 	{ "CancelSeries", run_cancel_series },
+	{ "PlanCampaign", run_plan_campaign },
+	{ "BookCampaign", run_book_campaign },
 };
 
 /* Requests waiting for the next commit; answered only after it. */
@@ -689,6 +761,25 @@ static const BusMethod scheduler_methods[] = {
 	  errors_entry,
 	  "Passes the open offer to the next matching entry; the entry stays "
 	  "on the list." },
+	{ "PlanCampaign", "saa{sv}(xx)a{sv}", "service,clients,window,options",
+	  "aa{sv}", "placements", defer_change, BUS_ROLE_BOOK,
+	  errors_plan_campaign,
+	  "Proposes a campaign's schedule (clients: client-ref, "
+	  "housing-unit, language, municipality) in the window (from, to): "
+	  "a housing unit's clients on one day where a day takes them, "
+	  "each placement asked of the admission rule with the plan's "
+	  "earlier ones held. Books nothing. Each client is placed (slot, "
+	  "start, practitioners) or unplaceable with the reason." },
+	{ "BookCampaign", "saa{sv}a{sv}", "service,placements,options", "as",
+	  "bookings", defer_change, BUS_ROLE_BOOK, errors_book_campaign,
+	  "Books the placements of PlanCampaign the caller accepts, all or "
+	  "none, each through the admission rule; option campaign (an id) "
+	  "is kept with every booking." },
+	{ "CampaignProgress", "ssa{sv}", "service,campaign,options", "a{sv}",
+	  "progress", campaign_progress, BUS_ROLE_READ,
+	  errors_campaign_progress,
+	  "A campaign's clients mapped (visit fulfilled), scheduled and not "
+	  "scheduled (option clients: the round's whole list)." },
 	{ "ListWaitlist", "s", "service", "aa{sv}", "entries", list_waitlist,
 	  BUS_ROLE_PLANNER, errors_list_waitlist,
 	  "The service's entries still waiting, in the order offers go to "

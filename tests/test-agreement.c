@@ -209,6 +209,12 @@ add_kind_options(Run *r, const char *kind, GVariantDict *q, GVariantDict *b)
 	} else if (g_str_equal(kind, "crisis-duty") && chance(r, 0.5)) {
 		key = "contact";
 		v = g_variant_new_string(pick(r, contacts));
+	} else if (g_str_equal(kind, "joint-visit") && chance(r, 0.7)) {
+		static const char *const housing[] = { "asumis-1", "asumis-3",
+						       "asumis-8", NULL };
+
+		key = "housing-unit";
+		v = g_variant_new_string(pick(r, housing));
 	} else if (g_str_equal(kind, "walk-in") && chance(r, 0.3)) {
 		key = "reason";
 		v = g_variant_new_string(pick(r, reasons));

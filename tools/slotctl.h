@@ -214,3 +214,5 @@ char *svg_heatmap(const CtlHeatmap *map, GVariant *rows);
 /* slotctl-waitlist.c */
 gboolean cmd_waitlist(Ctl *ctl, int argc, char **argv, GError **error);
 gboolean cmd_outbox(Ctl *ctl, int argc, char **argv, GError **error);
+/* slotctl-campaign.c */
+gboolean cmd_campaign(Ctl *ctl, int argc, char **argv, GError **error);
