@@ -309,6 +309,12 @@ def read_db(db):
     return bookings, holds
 
 
+# A resource_use row of table alias {0} that still counts.
+USE_LIVE = ("(({0}.booking IS NOT NULL AND EXISTS (SELECT 1 FROM booking_use"
+            " x WHERE x.booking = {0}.booking)) OR ({0}.hold IS NOT NULL AND"
+            " EXISTS (SELECT 1 FROM hold y WHERE y.id = {0}.hold)))")
+
+
 def check_structure(db):
     ok = db.execute("PRAGMA integrity_check").fetchone()[0]
     if ok != "ok":
@@ -333,6 +339,21 @@ def check_structure(db):
             "  WHERE u.slot = s.id)",
         "a slot over capacity":
             "SELECT id FROM slot WHERE booked + held > capacity",
+        # Resources (issue 13): a row counts while its booking holds
+        # seats or its hold exists.
+        "a practitioner, room or vehicle taken twice at once":
+            "SELECT a.resource FROM resource_use a JOIN resource_use b"
+            " ON a.resource = b.resource AND a.rowid < b.rowid"
+            " AND a.start < b.\"end\" AND b.start < a.\"end\""
+            " WHERE " + USE_LIVE.format("a") + " AND "
+            + USE_LIVE.format("b"),
+        "a live booking of an offering made of resources that took none":
+            "SELECT b.id FROM booking b WHERE (b.offering LIKE"
+            " '%/home-hospital-%' OR b.offering LIKE '%/crisis-duty-%')"
+            " AND EXISTS (SELECT 1 FROM booking_use u"
+            "  WHERE u.booking = b.id)"
+            " AND NOT EXISTS (SELECT 1 FROM resource_use r"
+            "  WHERE r.booking = b.id)",
         "a series without all its visits":
             "SELECT b.id FROM booking b WHERE b.series IS NOT NULL AND"
             " ((SELECT count(DISTINCT c.series_index) FROM booking c"
