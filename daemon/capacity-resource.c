@@ -62,6 +62,9 @@ typedef struct {
 	Admission *a;
 	gint64 start, end;
 	GHashTable *busy;	/* resource ids taken by others */
+	GHashTable *session;	/* of this slot's other bookings: id ->
+				 * seats (NULL until a session need) */
+	guint seats;		/* what this booking takes of a room */
 	GPtrArray *absences;
 	GPtrArray *chosen;	/* Resource* */
 	const char *pin;	/* practitioner to keep, or NULL */
@@ -107,11 +110,16 @@ read_busy(Choice *c, GError **error)
 }
 
 static gboolean
+on_duty(const Choice *c, Resource *r)
+{
+	return !absent(c->absences, r, c->start, c->end) &&
+	       resource_works(r, c->start, c->end);
+}
+
+static gboolean
 is_free(const Choice *c, Resource *r)
 {
-	return !g_hash_table_contains(c->busy, r->id) &&
-	       !absent(c->absences, r, c->start, c->end) &&
-	       resource_works(r, c->start, c->end);
+	return !g_hash_table_contains(c->busy, r->id) && on_duty(c, r);
 }
 
 /* Order of preference: the kept practitioner, then (while nobody
@@ -160,29 +168,73 @@ refuse_need(const Choice *c, const ResourceNeed *need, guint found,
 	return FALSE;
 }
 
+/* A session need (ROLE@session): the slot's other bookings share
+ * what they took — the group's therapist, the drop-in's room — while
+ * a room has places left; the first booking takes a free one. */
+static gboolean
+session_joinable(Choice *c, const Resource *r, gboolean *ret_joined)
+{
+	gpointer seats;
+
+	*ret_joined = FALSE;
+	if (!g_hash_table_lookup_extended(c->session, r->id, NULL, &seats))
+		return FALSE;
+	*ret_joined = TRUE;
+	return r->type != RESOURCE_ROOM ||
+	       GPOINTER_TO_UINT(seats) + c->seats <= r->seats;
+}
+
+static gboolean
+read_session(Choice *c, GError **error)
+{
+	if (c->session)
+		return TRUE;
+	c->session = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   NULL);
+	return store_slot_resources(c->capacity->store, c->a->slot->id,
+				    c->a->except, c->session, error);
+}
+
 static gboolean
 choose_need(Choice *c, const ResourceNeed *need, GError **error)
 {
 	GPtrArray *pool = c->a->offering->pool;
 	g_autoptr(GPtrArray) free = g_ptr_array_new();
+	g_autoptr(GPtrArray) joined = g_ptr_array_new();
 
+	if (need->session && !read_session(c, error))
+		return FALSE;
 	for (guint i = 0; i < pool->len; i++) {
 		Resource *r = pool->pdata[i];
+		gboolean shared = FALSE;
 
-		if (resource_has_role(r, need->role, need->organisation) &&
-		    !g_ptr_array_find(c->chosen, r, NULL) && is_free(c, r))
+		if (!resource_has_role(r, need->role, need->organisation) ||
+		    g_ptr_array_find(c->chosen, r, NULL))
+			continue;
+		if (need->session && session_joinable(c, r, &shared)) {
+			if (on_duty(c, r))
+				g_ptr_array_add(joined, r);
+		}
+		else if (!shared && is_free(c, r))
 			g_ptr_array_add(free, r);
 	}
+	/* Join the session's own first (the same therapist for the whole
+	 * group), then take a free one. */
+	for (guint i = joined->len; i > 0; i--)
+		g_ptr_array_insert(free, 0, joined->pdata[i - 1]);
 	c->free = MIN(c->free, free->len / need->count);
 	if (free->len < need->count)
 		return refuse_need(c, need, free->len, error);
-	for (guint k = 0; k < need->count; k++) {
+	for (guint k = 0, left = joined->len; k < need->count; k++) {
 		guint best = 0;
 
-		for (guint i = 1; i < free->len; i++)
-			if (preference(c, free->pdata[i]) <
-			    preference(c, free->pdata[best]))
-				best = i;
+		if (left > 0)
+			left--; /* the first joinable one */
+		else
+			for (guint i = 1; i < free->len; i++)
+				if (preference(c, free->pdata[i]) <
+				    preference(c, free->pdata[best]))
+					best = i;
 		Resource *r = free->pdata[best];
 
 		g_ptr_array_add(c->chosen, r);
@@ -279,6 +331,7 @@ capacity_assign_resources(Capacity *capacity, Admission *a, GError **error)
 	c.start = a->slot->start;
 	c.end = MAX(admission_end(a), a->consumed ? a->run.end : a->slot->end);
 	c.language = a->request.language;
+	c.seats = a->consumed ? MAX(a->cost.seats, 1) : 1;
 	c.free = G_MAXUINT;
 	c.chosen = g_ptr_array_new();
 	ok = read_busy(&c, error) && find_pin(&c, error);
@@ -287,6 +340,8 @@ capacity_assign_resources(Capacity *capacity, Admission *a, GError **error)
 	ok = ok && check_pin(&c, error) && check_language(&c, error);
 	if (c.busy)
 		g_hash_table_unref(c.busy);
+	if (c.session)
+		g_hash_table_unref(c.session);
 	if (!ok) {
 		g_ptr_array_unref(c.chosen);
 		return FALSE;

@@ -115,6 +115,8 @@ typedef struct {
 	char *role;
 	char *organisation;	/* NULL: any */
 	guint count;
+	gboolean session;	/* ROLE@session: shared by the bookings of
+				 * one slot (a group, a drop-in session) */
 } ResourceNeed;
 
 typedef enum {

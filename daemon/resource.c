@@ -96,10 +96,24 @@ static gboolean
 parse_need(const char *item, ResourceNeed **ret_need, char **ret_problem)
 {
 	g_autofree char *text = g_strstrip(g_strdup(item));
-	char *star = strchr(text, '*');
+	char *at = strchr(text, '@');
+	char *star;
 	char *slash;
 	guint64 count = 1;
+	gboolean session = FALSE;
 	ResourceNeed *need;
+
+	if (at) {
+		if (!g_str_equal(at, "@session")) {
+			*ret_problem = g_strdup_printf(
+				"\"%s\": the only suffix is @session (shared "
+				"by the bookings of one slot)", item);
+			return FALSE;
+		}
+		*at = '\0';
+		session = TRUE;
+	}
+	star = strchr(text, '*');
 
 	if (star) {
 		char *end = NULL;
@@ -127,6 +141,7 @@ parse_need(const char *item, ResourceNeed **ret_need, char **ret_problem)
 	need->role = g_strdup(text);
 	need->organisation = slash ? g_strdup(slash + 1) : NULL;
 	need->count = (guint)count;
+	need->session = session;
 	*ret_need = need;
 	return TRUE;
 }

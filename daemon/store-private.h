@@ -113,7 +113,8 @@ typedef enum {
 	Q_RES_FLAG,
 	Q_RES_UNASSIGNED,
 	Q_RES_USAGE,
-	Q_RES_LAST = Q_RES_USAGE,
+	Q_RES_OF_SLOT,
+	Q_RES_LAST = Q_RES_OF_SLOT,
 
 	/* Waitlist and outbox: store-waitlist.c holds their SQL. */
 	Q_WAIT_FIRST,

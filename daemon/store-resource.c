@@ -74,6 +74,12 @@ static const char *const res_sql[Q_RES_LAST - Q_RES_FIRST + 1] = {
 		" AND b.status NOT IN ('cancelled', 'entered-in-error',"
 		"  'noshow')"
 		" GROUP BY u.resource ORDER BY u.resource",
+	[Q_RES_OF_SLOT - Q_RES_FIRST] =
+		"SELECT u.resource, sum(coalesce(b.seats, h.seats, 1))"
+		" FROM resource_use u LEFT JOIN booking b ON b.id = u.booking"
+		" LEFT JOIN hold h ON h.id = u.hold"
+		" WHERE u.slot = ?1 AND (u.booking IS NULL OR u.booking <> ?2)"
+		" AND " USE_LIVE " GROUP BY u.resource",
 };
 
 static Query
@@ -302,6 +308,26 @@ store_resource_usage(Store *store, gint64 from, gint64 to, GPtrArray *ret_rows,
 			"(stt)", (const char *)sqlite3_column_text(q, 0),
 			(guint64)sqlite3_column_int64(q, 1),
 			(guint64)sqlite3_column_int64(q, 2))));
+	if (rc != SQLITE_DONE)
+		return store_fail_query(store, rc, q, error);
+	return TRUE;
+}
+
+gboolean
+store_slot_resources(Store *store, gint64 slot, gint64 except,
+		     GHashTable *ret_seats, GError **error)
+{
+	g_auto(Query) q = res_query(store, Q_RES_OF_SLOT, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, slot);
+	sqlite3_bind_int64(q, 2, except);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		g_hash_table_insert(ret_seats, store_column_dup(q, 0),
+				    GUINT_TO_POINTER(
+					    sqlite3_column_int(q, 1)));
 	if (rc != SQLITE_DONE)
 		return store_fail_query(store, rc, q, error);
 	return TRUE;

@@ -347,6 +347,11 @@ void store_absence_free(StoreAbsence *absence);
 gboolean store_resources_busy(Store *store, const char *unit, gint64 start,
 			      gint64 end, gint64 except, GHashTable *ret_busy,
 			      GError **error);
+/* The resources live bookings (other than `except`) and holds of one
+ * slot take, each with the seats taken with it: `ret_seats` maps an id
+ * (a string it owns) to GUINT_TO_POINTER(seats). */
+gboolean store_slot_resources(Store *store, gint64 slot, gint64 except,
+			      GHashTable *ret_seats, GError **error);
 gboolean store_use_resource(Store *store, const StoreResourceUse *use,
 			    GError **error);
 /* Drops a booking's rows (it is moved and takes others). */

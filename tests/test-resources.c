@@ -45,7 +45,22 @@ static const char course_conf[] =
 	"shifts=day\n"
 	"shift-day=08:00-16:00 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\n"
 	"[room por-room-1]\nunit=E-SNA\n"
-	"[room por-room-2]\nunit=E-SNA\n";
+	"[room por-room-2]\nunit=E-SNA\n"
+	/* A weekly group: one therapist and one room of four places for
+	 * the whole session, whatever the slot's count says. */
+	"[service group-test]\n"
+	"plugin=fixed\n"
+	"title-fi=Ryhmä (testi)\n"
+	"title-sv=Grupp (test)\n"
+	"[offering E-SNA group-test]\n"
+	"languages=fi;sv\n"
+	"modality=onsite\n"
+	"slot-minutes=90\n"
+	"windows=group\n"
+	"window-group=13:00-14:30 FREQ=WEEKLY;BYDAY=WE\n"
+	"capacity-group=8\n"
+	"needs=therapist@session;group-room@session\n"
+	"[room por-group-room]\nunit=E-SNA\nroles=group-room\nseats=4\n";
 
 static Harness h;
 
@@ -414,6 +429,46 @@ test_course_keeps_therapist(void)
 	}
 }
 
+/* ---- a group shares its therapist and its room ------------------------ */
+
+static void
+test_group_session(void)
+{
+	g_autofree char *slot = slot_at("E-SNA/group-test", 9, 13, 0);
+	g_autofree char *first = NULL, *fifth = NULL;
+	g_autofree char *query = g_strdup_printf(
+		"{'from': <int64 %" G_GINT64_FORMAT ">, 'to': <int64 %"
+		G_GINT64_FORMAT ">}", harness_local(2026, 12, 9, 13, 0),
+		harness_local(2026, 12, 9, 13, 1));
+	g_autoptr(GError) error = NULL;
+
+	for (int i = 0; i < 4; i++) {
+		g_autofree char *client = g_strdup_printf("c-group-%d", i);
+		g_autofree char *id = NULL, *taken = NULL;
+
+		g_assert_true(offered("group-test", slot, query));
+		id = book(slot, client, "{'language': <'fi'>}", &error);
+		g_assert_no_error(error);
+		taken = taken_by(id);
+		g_assert_nonnull(strstr(taken, "por-group-room"));
+		if (i == 0) {
+			first = practitioner_of(id);
+		} else {
+			g_autofree char *p = practitioner_of(id);
+
+			/* The whole group has one therapist. */
+			g_assert_cmpstr(p, ==, first);
+		}
+	}
+	/* Four places in the room: the slot's count of eight does not
+	 * make a fifth fit, and FindSlots agrees. */
+	g_assert_false(offered("group-test", slot, query));
+	fifth = book(slot, "c-group-4", "{'language': <'fi'>}", &error);
+	g_assert_null(fifth);
+	harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
+	g_assert_nonnull(strstr(error->message, "group-room"));
+}
+
 /* ---- an absence flags exactly the bookings it touches ----------------- */
 
 static void
@@ -625,6 +680,7 @@ main(int argc, char **argv)
 	g_test_add_func("/resources/swedish-speaker", test_swedish_speaker);
 	g_test_add_func("/resources/course-keeps-therapist",
 			test_course_keeps_therapist);
+	g_test_add_func("/resources/group-session", test_group_session);
 	g_test_add_func("/resources/absence", test_absence);
 	g_test_add_func("/resources/upgrade-keeps-bookings",
 			test_upgrade_keeps_bookings);
