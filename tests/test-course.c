@@ -2,7 +2,8 @@
  * a private bus with the example region: a course found and booked
  * whole in one call, and a course refused whole when one week's
  * therapist time is taken — nothing of it is left in the database,
- * read with our own SQL. */
+ * read with our own SQL; and the therapy guarantee binding the first
+ * session. */
 #include <string.h>
 
 #include <gio/gio.h>
@@ -138,6 +139,74 @@ test_refused_whole(void)
 			==, 5);
 }
 
+static GVariant *
+book_series_with(char **slots, const char *client, const char *options,
+		 GError **error)
+{
+	return harness_call(&h, SCHED, "BookSeries",
+			    g_variant_new("(^ass@a{sv})", slots, client,
+					  g_variant_new_parsed(options)),
+			    "(as)", error);
+}
+
+/* The therapy guarantee: an under-23's need confirmed on 20 November
+ * gives a deadline at the end of 18 December. A course from Tuesday 29
+ * December is refused without a reason and booked with one (its first
+ * session marked late); one from Tuesday 15 December needs none. */
+static void
+test_first_session_deadline(void)
+{
+	gint64 referral = harness_local(2026, 11, 20, 10, 0);
+	g_autofree char *plain = g_strdup_printf(
+		"{'language': <'fi'>, 'age': <uint32 19>, 'referral-time': "
+		"<int64 %" G_GINT64_FORMAT ">}", referral);
+	g_autofree char *late = g_strdup_printf(
+		"{'language': <'fi'>, 'age': <uint32 19>, 'referral-time': "
+		"<int64 %" G_GINT64_FORMAT ">, 'deadline-exceeded-reason': "
+		"<'client asked for January'>}", referral);
+	g_auto(GStrv) after = course_at("E-TEL",
+					harness_local(2026, 12, 29, 10, 0), 5,
+					"fi");
+	g_auto(GStrv) before = course_at("E-TEL",
+					 harness_local(2026, 12, 15, 13, 0), 5,
+					 "fi");
+	g_autoptr(GVariant) r = NULL, b = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char **ids = NULL;
+	gboolean exceeded = FALSE;
+	gint64 deadline = 0;
+
+	r = book_series_with(after, "client-tc-late", plain, &error);
+	g_assert_null(r);
+	harness_assert_dbus_error(error,
+				  "org.slotd.Error.DeadlineUnreachable");
+	g_clear_error(&error);
+	g_assert_cmpint(sql_int("SELECT COUNT(*) FROM booking WHERE "
+				"client_ref = 'client-tc-late'"), ==, 0);
+	r = book_series_with(after, "client-tc-late", late, &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(^a&s)", &ids);
+	b = harness_call(&h, SCHED, "GetBooking",
+			 g_variant_new("(s)", ids[0]), "(a{sv})", &error);
+	g_assert_no_error(error);
+	{
+		g_autoptr(GVariant) d = g_variant_get_child_value(b, 0);
+
+		g_assert_true(g_variant_lookup(d, "deadline", "x", &deadline));
+		g_assert_cmpint(deadline, ==,
+				harness_local(2026, 12, 19, 0, 0) - 1);
+		g_assert_true(g_variant_lookup(d, "deadline-exceeded", "b",
+					       &exceeded));
+		g_assert_true(exceeded);
+	}
+	g_clear_pointer(&r, g_variant_unref);
+	r = book_series_with(before, "client-tc-early", plain, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(sql_int("SELECT COUNT(*) FROM booking WHERE "
+				"client_ref = 'client-tc-early' AND "
+				"status = 'booked'"), ==, 5);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -153,6 +222,8 @@ main(int argc, char **argv)
 	harness_start_slotd(&h, entry);
 	g_test_add_func("/course/find-and-book", test_find_and_book);
 	g_test_add_func("/course/refused-whole", test_refused_whole);
+	g_test_add_func("/course/first-session-deadline",
+			test_first_session_deadline);
 	status = g_test_run();
 	return harness_finish(&h, status);
 }
