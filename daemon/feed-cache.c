@@ -29,6 +29,7 @@ typedef struct {
 	FeedKind kind;
 	char *unit;
 	char *service;		/* "": the whole unit */
+	FeedVariant variant;	/* lang NULL or "fi"/"sv" (owned) */
 	FeedDocument document;	/* body NULL until the first render */
 	Region *region;		/* the snapshot it was rendered from */
 	gint64 day;		/* local midnight of that render */
@@ -113,15 +114,19 @@ entry_free(Entry *entry)
 	g_clear_pointer(&entry->events, g_hash_table_unref);
 	g_free(entry->unit);
 	g_free(entry->service);
+	g_free((char *)entry->variant.lang);
 	g_free(entry);
 }
 
 static Entry *
 entry_get(FeedCache *cache, FeedKind kind, const char *unit,
-	  const char *service)
+	  const char *service, const FeedVariant *variant)
 {
-	g_autofree char *key = g_strdup_printf("%d %s %s", kind, unit,
-					       service ? service : "");
+	const char *lang = variant && variant->lang ? variant->lang : "";
+	int form = variant ? (int)variant->freebusy : 0;
+	g_autofree char *key = g_strdup_printf("%d %s %s %s %d", kind, unit,
+					       service ? service : "", lang,
+					       form);
 	Entry *entry = g_hash_table_lookup(cache->entries, key);
 
 	if (entry != NULL)
@@ -131,6 +136,8 @@ entry_get(FeedCache *cache, FeedKind kind, const char *unit,
 	entry->kind = kind;
 	entry->unit = g_strdup(unit);
 	entry->service = g_strdup(service ? service : "");
+	entry->variant.lang = *lang ? g_strdup(lang) : NULL;
+	entry->variant.freebusy = (FeedFreebusyForm)form;
 	entry->events = new_event_table();
 	g_queue_init(&entry->waiters);
 	g_queue_init(&entry->later);
@@ -237,7 +244,8 @@ render_freebusy(Entry *entry, gint64 now)
 {
 	Capacity *capacity = entry->cache->capacity;
 	FeedScope scope = { capacity_region(capacity), entry->unit,
-			    entry->service, now };
+			    entry->service, now, NULL, entry->variant.lang,
+			    entry->variant.freebusy };
 	g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
 	g_autoptr(GError) error = NULL;
 	g_autofree char *digest = NULL;
@@ -340,7 +348,8 @@ render_staff(Entry *entry, gint64 now)
 {
 	Capacity *capacity = entry->cache->capacity;
 	FeedScope scope = { capacity_region(capacity), entry->unit,
-			    entry->service, now, NULL };
+			    entry->service, now, NULL, entry->variant.lang,
+			    FEED_FREEBUSY_VFREEBUSY };
 	g_autoptr(GError) error = NULL;
 
 	/* A practitioner's feed is named after it and its home unit. */
@@ -396,7 +405,17 @@ feed_cache_get(FeedCache *cache, FeedKind kind, const char *unit,
 	       const char *service, FeedReadyFunc ready, gpointer user_data,
 	       GDestroyNotify destroy)
 {
-	Entry *entry = entry_get(cache, kind, unit, service);
+	feed_cache_get_variant(cache, kind, unit, service, NULL, ready,
+			       user_data, destroy);
+}
+
+void
+feed_cache_get_variant(FeedCache *cache, FeedKind kind, const char *unit,
+		       const char *service, const FeedVariant *variant,
+		       FeedReadyFunc ready, gpointer user_data,
+		       GDestroyNotify destroy)
+{
+	Entry *entry = entry_get(cache, kind, unit, service, variant);
 	gboolean rendering = entry->writer != NULL;
 	Waiter *waiter;
 

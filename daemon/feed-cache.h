@@ -39,5 +39,19 @@ void feed_cache_get(FeedCache *cache, FeedKind kind, const char *unit,
 		    const char *service, FeedReadyFunc ready,
 		    gpointer user_data, GDestroyNotify destroy);
 
+/* A feed in another form than the default: its titles in one
+ * language, free/busy as events. Each is cached apart. */
+typedef struct {
+	const char *lang;		/* NULL, "fi" or "sv" */
+	FeedFreebusyForm freebusy;	/* free/busy feeds only */
+} FeedVariant;
+
+/* feed_cache_get() of a variant; NULL is the default one. `lang` must
+ * pass feed_language_is_known() (or be NULL). */
+void feed_cache_get_variant(FeedCache *cache, FeedKind kind,
+			    const char *unit, const char *service,
+			    const FeedVariant *variant, FeedReadyFunc ready,
+			    gpointer user_data, GDestroyNotify destroy);
+
 /* How many times feeds were rendered (tests and diagnostics). */
 guint feed_cache_renders(FeedCache *cache);

@@ -67,6 +67,27 @@ bilingual(const char *fi, const char *sv, gboolean swedish_first)
 	}
 }
 
+gboolean
+feed_language_is_known(const char *lang)
+{
+	return g_strcmp0(lang, "fi") == 0 || g_strcmp0(lang, "sv") == 0;
+}
+
+/* A name in the asked language (the other one when it has none), or
+ * both when none was asked. */
+static char *
+localised(const char *lang, const char *fi, const char *sv,
+	  gboolean swedish_first)
+{
+	gboolean swedish = g_strcmp0(lang, "sv") == 0;
+	const char *wanted = swedish ? sv : fi;
+
+	if (!feed_language_is_known(lang))
+		return bilingual(fi, sv, swedish_first);
+	return feed_clean_text(wanted && *wanted ? wanted
+						 : swedish ? fi : sv);
+}
+
 static gboolean
 unit_swedish_first(const Unit *unit)
 {
@@ -74,26 +95,37 @@ unit_swedish_first(const Unit *unit)
 	       g_str_equal(unit->languages[0], "sv");
 }
 
+/* Swedish words and names first (or only): asked for, or the unit's
+ * stronger language. */
+static gboolean
+swedish_first_for(const Region *region, const char *unit_id,
+		  const char *lang)
+{
+	if (feed_language_is_known(lang))
+		return g_str_equal(lang, "sv");
+	return unit_swedish_first(region_find_unit(region, unit_id));
+}
+
 static char *
-unit_title(const Region *region, const char *unit_id)
+unit_title(const Region *region, const char *unit_id, const char *lang)
 {
 	const Unit *unit = region_find_unit(region, unit_id);
 
 	if (unit == NULL)
 		return g_strdup(unit_id);
-	return bilingual(unit->title_fi, unit->title_sv,
+	return localised(lang, unit->title_fi, unit->title_sv,
 			 unit_swedish_first(unit));
 }
 
 static char *
 service_title(const Region *region, const char *service_id,
-	      gboolean swedish_first)
+	      gboolean swedish_first, const char *lang)
 {
 	const Service *service = region_find_service(region, service_id);
 
 	if (service == NULL)
 		return g_strdup(service_id);
-	return bilingual(service->title_fi, service->title_sv,
+	return localised(lang, service->title_fi, service->title_sv,
 			 swedish_first);
 }
 
@@ -297,8 +329,8 @@ new_calendar(const FeedScope *scope, const char *name)
 static char *
 calendar_name(const FeedScope *scope, const char *suffix)
 {
-	const Unit *unit = region_find_unit(scope->region, scope->unit);
-	g_autofree char *title = unit_title(scope->region, scope->unit);
+	g_autofree char *title = unit_title(scope->region, scope->unit,
+					    scope->lang);
 	g_autofree char *service = NULL;
 
 	if (scope->practitioner != NULL)
@@ -306,7 +338,10 @@ calendar_name(const FeedScope *scope, const char *suffix)
 				   suffix ? suffix : "", NULL);
 	if (scope->service && *scope->service)
 		service = service_title(scope->region, scope->service,
-					unit_swedish_first(unit));
+					swedish_first_for(scope->region,
+							  scope->unit,
+							  scope->lang),
+					scope->lang);
 	return g_strconcat(title, service ? " – " : "", service ? service : "",
 			   suffix ? suffix : "", NULL);
 }
@@ -361,6 +396,7 @@ struct _FeedWriter {
 	char *unit;
 	char *practitioner;	/* NULL: a unit's feed */
 	gboolean swedish_first;
+	char *lang;		/* NULL: both languages */
 	char *location;		/* the unit's title */
 	GHashTable *summaries;	/* service id -> title */
 	GHashTable *places;	/* municipality code -> name */
@@ -478,7 +514,7 @@ summary_title(FeedWriter *writer, const char *service_id)
 
 	if (title == NULL) {
 		title = service_title(writer->region, service_id,
-				      writer->swedish_first);
+				      writer->swedish_first, writer->lang);
 		g_hash_table_insert(writer->summaries, g_strdup(service_id),
 				    title);
 	}
@@ -532,14 +568,14 @@ practitioner_location(FeedWriter *writer, const StoreFeedBooking *b)
 		const char *where = writer->swedish_first ? "Klientens hem"
 							  : "Asiakkaan koti";
 		g_autofree char *place =
-			m ? bilingual(m->name_fi, m->name_sv,
+			m ? localised(writer->lang, m->name_fi, m->name_sv,
 				      writer->swedish_first)
 			  : NULL;
 
 		name = place ? g_strconcat(where, ", ", place, NULL)
 			     : g_strdup(where);
 	} else {
-		name = unit_title(writer->region, b->unit);
+		name = unit_title(writer->region, b->unit, writer->lang);
 	}
 	g_hash_table_insert(writer->places, g_steal_pointer(&key), name);
 	return name;
@@ -561,7 +597,8 @@ event_location(FeedWriter *writer, const StoreFeedBooking *b)
 		return writer->location;
 	name = g_hash_table_lookup(writer->places, m->code);
 	if (name == NULL) {
-		name = bilingual(m->name_fi, m->name_sv, writer->swedish_first);
+		name = localised(writer->lang, m->name_fi, m->name_sv,
+				 writer->swedish_first);
 		g_hash_table_insert(writer->places, g_strdup(m->code), name);
 	}
 	return name;
@@ -785,9 +822,13 @@ feed_writer_new_staff(const FeedScope *scope, gsize size_hint)
 	writer->region = region_ref((Region *)scope->region);
 	writer->unit = g_strdup(scope->unit);
 	writer->practitioner = g_strdup(scope->practitioner);
-	writer->swedish_first = unit_swedish_first(
-		region_find_unit(scope->region, scope->unit));
-	writer->location = unit_title(scope->region, scope->unit);
+	writer->lang = g_strdup(feed_language_is_known(scope->lang)
+					? scope->lang
+					: NULL);
+	writer->swedish_first = swedish_first_for(scope->region, scope->unit,
+						  writer->lang);
+	writer->location = unit_title(scope->region, scope->unit,
+				      writer->lang);
 	writer->summaries = g_hash_table_new_full(g_str_hash, g_str_equal,
 						  g_free, g_free);
 	writer->places = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -882,6 +923,7 @@ feed_writer_free(FeedWriter *writer)
 	g_hash_table_unref(writer->places);
 	g_free(writer->location);
 	g_free(writer->unit);
+	g_free(writer->lang);
 	g_free(writer->practitioner);
 	region_unref(writer->region);
 	g_free(writer);
@@ -969,8 +1011,11 @@ best_state(const int *open)
 	return FB_UNAVAILABLE;
 }
 
+typedef void (*PeriodFunc)(gint64 start, gint64 end, FbState state,
+			   gpointer user_data);
+
 static void
-add_period(icalcomponent *freebusy, gint64 start, gint64 end, FbState state)
+add_period(gint64 start, gint64 end, FbState state, gpointer user_data)
 {
 	static const icalparameter_fbtype types[N_FB] = {
 		[FB_UNAVAILABLE] = ICAL_FBTYPE_BUSYUNAVAILABLE,
@@ -978,6 +1023,7 @@ add_period(icalcomponent *freebusy, gint64 start, gint64 end, FbState state)
 		[FB_TENTATIVE] = ICAL_FBTYPE_BUSYTENTATIVE,
 		[FB_FREE] = ICAL_FBTYPE_FREE,
 	};
+	icalcomponent *freebusy = user_data;
 	struct icalperiodtype period = icalperiodtype_null_period();
 	icalproperty *property;
 
@@ -992,7 +1038,8 @@ add_period(icalcomponent *freebusy, gint64 start, gint64 end, FbState state)
 /* Sweeps the edges: every moment of [from, to) gets one state, and
  * neighbouring moments of the same state make one period. */
 static void
-add_periods(icalcomponent *freebusy, GArray *edges, gint64 from, gint64 to)
+sweep_periods(GArray *edges, gint64 from, gint64 to, PeriodFunc func,
+	      gpointer user_data)
 {
 	int open[N_FB] = { 0 };
 	FbState state = FB_UNAVAILABLE;
@@ -1013,30 +1060,66 @@ add_periods(icalcomponent *freebusy, GArray *edges, gint64 from, gint64 to)
 		if (next == state)
 			continue;
 		if (at > since)
-			add_period(freebusy, since, at, state);
+			func(since, at, state, user_data);
 		state = next;
 		since = at;
 	}
 	if (to > since)
-		add_period(freebusy, since, to, state);
+		func(since, to, state, user_data);
+}
+
+/* The calendar's name and the events' words: index 0 Finnish, 1
+ * Swedish; both, stronger first, when no language was asked. */
+static char *
+freebusy_words(const FeedScope *scope, const char *fi, const char *sv)
+{
+	return localised(scope->lang, fi, sv,
+			 swedish_first_for(scope->region, scope->unit,
+					   scope->lang));
+}
+
+static char *
+freebusy_name(const FeedScope *scope)
+{
+	g_autofree char *words = freebusy_words(scope, "vapaa/varattu",
+						"ledig/upptagen");
+	g_autofree char *suffix = NULL;
+
+	/* The name as it always was when no language is asked. */
+	if (!feed_language_is_known(scope->lang))
+		return calendar_name(scope, " – vapaa/varattu · "
+				     "ledig/upptagen");
+	suffix = g_strconcat(" – ", words, NULL);
+	return calendar_name(scope, suffix);
+}
+
+static char *
+freebusy_uid(const FeedScope *scope, const char *what)
+{
+	return g_strdup_printf("%s-%s%s%s@%s.slotd", what, scope->unit,
+			       scope->service && *scope->service ? "-" : "",
+			       scope->service ? scope->service : "",
+			       scope->region->daemon.region_id);
 }
 
 GBytes *
 feed_render_freebusy(const FeedScope *scope, gint64 from, gint64 to,
 		     GArray *slots)
 {
-	g_autofree char *name = calendar_name(scope, " – vapaa/varattu · "
-					      "ledig/upptagen");
-	g_autofree char *uid = g_strdup_printf(
-		"freebusy-%s%s%s@%s.slotd", scope->unit,
-		scope->service && *scope->service ? "-" : "",
-		scope->service ? scope->service : "",
-		scope->region->daemon.region_id);
-	g_autoptr(icalcomponent) calendar = new_calendar(scope, name);
-	g_autoptr(GArray) edges = slot_edges(slots, from, to);
-	icalcomponent *freebusy = icalcomponent_new(ICAL_VFREEBUSY_COMPONENT);
+	g_autofree char *name = NULL;
+	g_autofree char *uid = NULL;
+	g_autoptr(icalcomponent) calendar = NULL;
+	g_autoptr(GArray) edges = NULL;
+	icalcomponent *freebusy;
 	GString *out;
 
+	if (scope->freebusy != FEED_FREEBUSY_VFREEBUSY)
+		return feed_render_freebusy_events(scope, from, to, slots);
+	name = freebusy_name(scope);
+	uid = freebusy_uid(scope, "freebusy");
+	calendar = new_calendar(scope, name);
+	edges = slot_edges(slots, from, to);
+	freebusy = icalcomponent_new(ICAL_VFREEBUSY_COMPONENT);
 	icalcomponent_add_property(freebusy, icalproperty_new_uid(uid));
 	/* Stamped with the window's start, so the text changes with the
 	 * slots and the day only. */
@@ -1046,8 +1129,94 @@ feed_render_freebusy(const FeedScope *scope, gint64 from, gint64 to,
 				   icalproperty_new_dtstart(utc_time(from)));
 	icalcomponent_add_property(freebusy,
 				   icalproperty_new_dtend(utc_time(to)));
-	add_periods(freebusy, edges, from, to);
+	sweep_periods(edges, from, to, add_period, freebusy);
 	icalcomponent_add_component(calendar, freebusy);
 	out = open_calendar_text(calendar, 0);
 	return close_calendar_text(out);
+}
+
+/* ---- free/busy as events -------------------------------------------- */
+
+typedef struct {
+	const FeedScope *scope;
+	GString *out;
+	gint64 stamp;		/* the window's start, as for VFREEBUSY */
+	char *busy, *tentative, *free, *location;
+} EventPeriods;
+
+/* One VEVENT a period: times in UTC (a period may begin in the hour
+ * the autumn night repeats), no client, no booking. Its UID names the
+ * state and the times, so a period that changes is a new event. */
+static void
+add_event_period(gint64 start, gint64 end, FbState state,
+		 gpointer user_data)
+{
+	EventPeriods *p = user_data;
+	g_autoptr(icalcomponent) event = NULL;
+	g_autofree char *what = NULL, *uid = NULL;
+	const char *summary;
+	gboolean transparent = state == FB_FREE;
+
+	/* Closed hours are no event; free ones only when asked. */
+	if (state == FB_UNAVAILABLE ||
+	    (transparent && p->scope->freebusy != FEED_FREEBUSY_EVENTS))
+		return;
+	summary = state == FB_FREE	  ? p->free
+		  : state == FB_TENTATIVE ? p->tentative
+					  : p->busy;
+	what = g_strdup_printf("%s-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
+			       state == FB_FREE	       ? "free"
+			       : state == FB_TENTATIVE ? "tentative"
+						       : "busy",
+			       start, end);
+	uid = freebusy_uid(p->scope, what);
+	event = icalcomponent_new(ICAL_VEVENT_COMPONENT);
+	icalcomponent_add_property(event, icalproperty_new_uid(uid));
+	icalcomponent_add_property(
+		event, icalproperty_new_dtstamp(utc_time(p->stamp)));
+	icalcomponent_add_property(event,
+				   icalproperty_new_dtstart(utc_time(start)));
+	icalcomponent_add_property(event,
+				   icalproperty_new_dtend(utc_time(end)));
+	icalcomponent_add_property(event, icalproperty_new_summary(summary));
+	icalcomponent_add_property(event,
+				   icalproperty_new_location(p->location));
+	icalcomponent_add_property(
+		event, icalproperty_new_status(state == FB_TENTATIVE
+						       ? ICAL_STATUS_TENTATIVE
+						       : ICAL_STATUS_CONFIRMED));
+	icalcomponent_add_property(
+		event, icalproperty_new_transp(transparent
+						       ? ICAL_TRANSP_TRANSPARENT
+						       : ICAL_TRANSP_OPAQUE));
+	{
+		g_autofree char *text = serialise(event);
+
+		g_string_append(p->out, text);
+	}
+}
+
+GBytes *
+feed_render_freebusy_events(const FeedScope *scope, gint64 from, gint64 to,
+			    GArray *slots)
+{
+	g_autofree char *name = freebusy_name(scope);
+	g_autoptr(icalcomponent) calendar = new_calendar(scope, name);
+	g_autoptr(GArray) edges = slot_edges(slots, from, to);
+	EventPeriods p = { scope, NULL, from, NULL, NULL, NULL, NULL };
+	GBytes *text;
+
+	p.busy = freebusy_words(scope, "Varattu", "Upptagen");
+	p.tentative = freebusy_words(scope, "Alustavasti varattu",
+				     "Preliminärt upptagen");
+	p.free = freebusy_words(scope, "Vapaa", "Ledig");
+	p.location = unit_title(scope->region, scope->unit, scope->lang);
+	p.out = open_calendar_text(calendar, 0);
+	sweep_periods(edges, from, to, add_event_period, &p);
+	text = close_calendar_text(p.out);
+	g_free(p.busy);
+	g_free(p.tentative);
+	g_free(p.free);
+	g_free(p.location);
+	return text;
 }

@@ -21,6 +21,20 @@
  * starts, before any thread could be using libical's zones. */
 void feed_init(void);
 
+/* How a free/busy feed is written: one VFREEBUSY (RFC 5545), or the
+ * same periods as VEVENTs for readers that ignore VFREEBUSY
+ * (vdirsyncer and most calendar apps): busy ones OPAQUE, and with
+ * FEED_FREEBUSY_EVENTS free ones TRANSPARENT too. */
+typedef enum {
+	FEED_FREEBUSY_VFREEBUSY,
+	FEED_FREEBUSY_EVENTS,
+	FEED_FREEBUSY_BUSY_EVENTS,
+} FeedFreebusyForm;
+
+/* The languages a feed's titles can be asked in (?lang=fi|sv); NULL:
+ * both, the unit's stronger language first. */
+gboolean feed_language_is_known(const char *lang);
+
 typedef struct {
 	const Region *region;
 	const char *unit;	/* a unit of `region` */
@@ -30,6 +44,10 @@ typedef struct {
 	 * `service` NULL): its bookings in any unit, the time it travels,
 	 * and no client reference */
 	const char *practitioner;
+	/* "fi" or "sv": titles, names and words in that language only;
+	 * NULL: both, the unit's stronger language first */
+	const char *lang;
+	FeedFreebusyForm freebusy;	/* free/busy feeds only */
 } FeedScope;
 
 /* NO_SUCH_UNIT unless the unit exists; NO_SUCH_SERVICE unless
@@ -77,6 +95,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FeedWriter, feed_writer_free)
  * (StoreSlot) of the scope's offerings, in any order. */
 GBytes *feed_render_freebusy(const FeedScope *scope, gint64 from, gint64 to,
 			     GArray *slots);
+/* The same periods as VEVENTs (whatever scope->freebusy says): each
+ * busy one OPAQUE, tentative ones TENTATIVE, free ones TRANSPARENT
+ * (only for FEED_FREEBUSY_EVENTS); closed hours are no event. No
+ * booking and no client in any of them. */
+GBytes *feed_render_freebusy_events(const FeedScope *scope, gint64 from,
+				    gint64 to, GArray *slots);
 
 /* A 128-bit digest of a feed's text in hex, for ETags: it changes with
  * the text but is not cryptographic. */

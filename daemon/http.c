@@ -58,6 +58,21 @@ respond_plain(SoupServerMessage *msg, guint status)
 		soup_message_headers_replace(headers, "Allow", ALLOWED_METHODS);
 }
 
+/* 400 with a line that says what to send instead. */
+static void
+respond_bad_request(SoupServerMessage *msg, const char *why)
+{
+	g_autofree char *body = g_strdup_printf("400 Bad Request: %s\n", why);
+
+	soup_server_message_set_status(msg, SOUP_STATUS_BAD_REQUEST, NULL);
+	soup_server_message_set_response(msg, "text/plain; charset=utf-8",
+					 SOUP_MEMORY_COPY, body,
+					 strlen(body));
+	soup_message_headers_replace(
+		soup_server_message_get_response_headers(msg),
+		"X-Content-Type-Options", "nosniff");
+}
+
 /* The store could not be read: a calendar should try again, not drop
  * the subscription as it might on a 404. */
 static void
@@ -317,7 +332,8 @@ feed_ready(const FeedDocument *document, const GError *error,
 }
 
 static void
-serve_feed(Http *http, SoupServerMessage *msg, const FeedPath *path)
+serve_feed(Http *http, SoupServerMessage *msg, const FeedPath *path,
+	   const FeedVariant *variant)
 {
 	Reply *reply = g_new0(Reply, 1);
 
@@ -335,8 +351,45 @@ serve_feed(Http *http, SoupServerMessage *msg, const FeedPath *path)
 		path->kind == FEED_KIND_PRACTITIONER ? "practitioner" : "unit",
 		path->unit, *path->service ? ", service " : "", path->service);
 	soup_server_message_pause(msg);
-	feed_cache_get(http->cache, path->kind, path->unit, path->service,
-		       feed_ready, reply, (GDestroyNotify)reply_free);
+	feed_cache_get_variant(http->cache, path->kind, path->unit,
+			       path->service, variant, feed_ready, reply,
+			       (GDestroyNotify)reply_free);
+}
+
+/* ?lang=fi|sv and, for free/busy, ?freebusy=events|busy; other
+ * parameters are left alone (calendar apps add their own). The
+ * values point into `query`. */
+static gboolean
+parse_variant(GHashTable *query, FeedKind kind, FeedVariant *ret_variant,
+	      const char **ret_why)
+{
+	const char *lang = query ? g_hash_table_lookup(query, "lang") : NULL;
+	const char *form = query ? g_hash_table_lookup(query, "freebusy")
+				 : NULL;
+
+	memset(ret_variant, 0, sizeof(*ret_variant));
+	if (lang != NULL && !feed_language_is_known(lang)) {
+		*ret_why = "lang must be fi (suomi) or sv (svenska); "
+			   "leave it out for both languages";
+		return FALSE;
+	}
+	ret_variant->lang = lang;
+	if (form == NULL)
+		return TRUE;
+	if (kind != FEED_KIND_FREEBUSY) {
+		*ret_why = "freebusy= is for /freebusy/ feeds only";
+		return FALSE;
+	}
+	if (g_str_equal(form, "events")) {
+		ret_variant->freebusy = FEED_FREEBUSY_EVENTS;
+	} else if (g_str_equal(form, "busy")) {
+		ret_variant->freebusy = FEED_FREEBUSY_BUSY_EVENTS;
+	} else {
+		*ret_why = "freebusy must be events (busy and free periods "
+			   "as events) or busy (busy periods only)";
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static void
@@ -355,7 +408,13 @@ handle_request(SoupServer *server, SoupServerMessage *msg, const char *path,
 	if (path != NULL && feed_path_parse(path, strlen(path), &feed))
 		access = may_read(http, &feed);
 	if (access == ACCESS_GRANTED) {
-		serve_feed(http, msg, &feed);
+		FeedVariant variant;
+		const char *why = NULL;
+
+		if (!parse_variant(query, feed.kind, &variant, &why))
+			respond_bad_request(msg, why);
+		else
+			serve_feed(http, msg, &feed, &variant);
 		return;
 	}
 	/* The path is not logged: it may hold a token, right or wrong. */

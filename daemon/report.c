@@ -539,6 +539,33 @@ median(const GArray *sorted)
 	return low + (high - low) / 2;
 }
 
+/* The public holidays in [start, end), by name ("; " between two), so
+ * that clients need not know the rules; NULL when there are none. */
+static char *
+period_holidays(gint64 start, gint64 end)
+{
+	GString *names = NULL;
+
+	for (gint64 day = calendar_local_day_start(start); day < end;) {
+		GDate date;
+		const char *name;
+
+		calendar_local_date(day, &date);
+		name = calendar_holiday_name(&date);
+		if (name != NULL && day >= start) {
+			if (names == NULL)
+				names = g_string_new(name);
+			else
+				g_string_append_printf(names, "; %s", name);
+		}
+		g_date_add_days(&date, 1);
+		day = calendar_local_to_utc(g_date_get_year(&date),
+					    g_date_get_month(&date),
+					    g_date_get_day(&date), 0, 0);
+	}
+	return names ? g_string_free(names, FALSE) : NULL;
+}
+
 static GVariant *
 cell_row(const CapacityReport *r, const Group *group, guint p, gint64 tna)
 {
@@ -553,6 +580,13 @@ cell_row(const CapacityReport *r, const Group *group, guint p, gint64 tna)
 		report_row_text(&row, "municipality", group->municipality);
 	report_row_int(&row, "period-start", r->period_starts[p]);
 	report_row_int(&row, "period-end", r->period_starts[p + 1]);
+	{
+		g_autofree char *holiday = period_holidays(
+			r->period_starts[p], r->period_starts[p + 1]);
+
+		if (holiday != NULL)
+			report_row_text(&row, "holiday", holiday);
+	}
 	report_row_int(&row, "capacity", c->capacity);
 	report_row_int(&row, "booked", c->booked);
 	report_row_int(&row, "held", c->held);

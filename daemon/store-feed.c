@@ -14,14 +14,38 @@
 
 /* Indexed by QueryId - Q_FEED_FIRST. */
 static const char *const feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
-	/* Leads with unit and start: the booking_by_unit index. */
+	/* Leads with unit and start: the booking_by_unit index. Then
+	 * the bookings rescheduled away from the unit since ?4, found by
+	 * the audit log's "slot s-OLD -> s-NEW" (the old slot's offering
+	 * is "UNIT/SERVICE"), as cancelled at their old time: a booking
+	 * moved away since is modified since, so booking_by_modified
+	 * and audit_by_booking keep this to the recent changes. The
+	 * latest move away wins; one back to the unit shows as itself. */
 	[Q_FEED_BOOKINGS - Q_FEED_FIRST] =
-		"SELECT " FEED_BOOKING_COLUMNS " FROM booking"
+		"WITH moved AS (SELECT b.id AS id, s.offering AS offering,"
+		"  s.start AS start, max(a.id)"
+		"  FROM booking b JOIN audit a ON a.booking = b.id"
+		"  JOIN slot s ON s.id = CAST(substr(a.detail, 8) AS INTEGER)"
+		"  WHERE b.modified >= ?4 AND b.unit <> ?1"
+		"  AND (?2 IS NULL OR b.service = ?2)"
+		"  AND a.action = 'reschedule' AND a.at >= ?4"
+		"  AND substr(a.detail, 1, 7) = 'slot s-'"
+		"  AND substr(s.offering, 1, length(?1) + 1) = ?1 || '/'"
+		"  GROUP BY b.id)"
+		" SELECT " FEED_BOOKING_COLUMNS " FROM booking"
 		" WHERE unit = ?1 AND start >= ?3"
 		" AND (?2 IS NULL OR service = ?2)"
 		" AND (status NOT IN ('cancelled', 'entered-in-error')"
 		"  OR modified >= ?4)"
-		" ORDER BY start, id",
+		" UNION ALL"
+		" SELECT b.id, m.offering, ?1, b.service, m.start,"
+		" m.start + (b.\"end\" - b.start), b.client_ref, 'cancelled',"
+		" b.municipality, b.modality, b.sequence, b.created,"
+		" b.modified, b.language, b.urgency, b.series_index,"
+		" b.series_length"
+		" FROM moved m JOIN booking b ON b.id = m.id"
+		" WHERE m.start >= ?3"
+		" ORDER BY 5, 1",
 	[Q_FEED_TOKEN_ADD - Q_FEED_FIRST] =
 		"INSERT INTO feed_token (hash, unit, service, created,"
 		" created_by) VALUES (?1, ?2, ?3, ?4, ?5)",

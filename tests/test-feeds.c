@@ -165,6 +165,9 @@ python_dump_start(const char *text, gsize length, const char *name)
 
 	g_file_set_contents(file, text, length, &error);
 	g_assert_no_error(error);
+	/* GSubprocess opens the file without O_TRUNC: a shorter reading
+	 * would end in the tail of the last one. */
+	g_unlink(out);
 	g_subprocess_launcher_set_stdout_file_path(l, out);
 	python = g_subprocess_launcher_spawn(l, &error, "/usr/bin/python3",
 					     script, file, NULL);
@@ -984,6 +987,416 @@ test_tokens_never_written(void)
 	g_assert_cmpstr(out, ==, "1\n");
 }
 
+/* ---- issue 18: languages, moves between units, busy as events ------ */
+
+/* GET that must answer 200; the feed read by python3-icalendar. */
+static GPtrArray *
+get_dump(const char *path, Response *r)
+{
+	get(path, r);
+	if (r->status != 200)
+		g_error("%s: %d, expected 200", path, r->status);
+	return python_dump_text(r->body, r->length);
+}
+
+static char *
+cal_text(GPtrArray *dump, const char *property)
+{
+	char **r = find_record(dump, "CAL", property);
+
+	g_assert_nonnull(r);
+	return g_strcompress(r[2]);
+}
+
+/* Every event's SUMMARY begins with `summary` and its LOCATION is one
+ * of `places`; every CATEGORIES is `category`. */
+static void
+assert_events_in(GPtrArray *dump, const char *summary,
+		 const char *const *places, const char *category)
+{
+	guint events = 0;
+
+	for (guint i = 0; i < dump->len; i++) {
+		char **r = dump->pdata[i];
+		g_autofree char *text = NULL;
+
+		if (g_str_equal(r[0], "DETAIL")) {
+			g_assert_cmpstr(r[2], ==, category);
+			continue;
+		}
+		if (!g_str_equal(r[0], "EVENT"))
+			continue;
+		events++;
+		text = g_strcompress(r[6]);
+		if (!g_str_has_prefix(text, summary))
+			g_error("SUMMARY \"%s\" is not \"%s…\"", text, summary);
+		g_free(text);
+		text = g_strcompress(r[7]);
+		if (!g_strv_contains(places, text))
+			g_error("LOCATION \"%s\" is not one of them", text);
+	}
+	g_assert_cmpuint(events, ==, loh_bookings->len);
+}
+
+/* ?lang=fi and ?lang=sv: the calendar's name, the service in SUMMARY,
+ * the unit or municipality in LOCATION and the words of CATEGORIES in
+ * that language alone; each language is a feed of its own (ETag); any
+ * other value is a 400 that says what to send, unless the token opens
+ * nothing (404, no hint). */
+static void
+test_language(void)
+{
+	g_autofree char *path = feed_path("feeds", token_loh, "W-HH-LOH",
+					  NULL);
+	g_autofree char *fb = feed_path("freebusy", token_loh, "W-HH-LOH",
+					NULL);
+	g_autofree char *sv = g_strconcat(path, "?lang=sv", NULL);
+	g_autofree char *fi = g_strconcat(path, "?lang=fi", NULL);
+	g_autofree char *fb_sv = g_strconcat(fb, "?lang=sv", NULL);
+	g_autofree char *fb_fi = g_strconcat(fb, "?lang=fi", NULL);
+	const char *const places_sv[] = { "Lojo", "Vichtis", NULL };
+	const char *const places_fi[] = { "Lohja", "Vihti", NULL };
+	const char *const bad[] = { "?lang=en", "?lang=", "?lang=SV",
+				    "?lang=sv&lang=xx", "?freebusy=events" };
+	g_auto(Response) a = { 0 };
+	g_auto(Response) b = { 0 };
+	g_auto(Response) c = { 0 };
+	g_auto(Response) d = { 0 };
+	g_auto(Response) e = { 0 };
+	g_auto(Response) f = { 0 };
+	g_auto(Response) again = { 0 };
+	g_autoptr(GPtrArray) dump_sv = get_dump(sv, &a);
+	g_autoptr(GPtrArray) dump_fi = get_dump(fi, &b);
+	g_autoptr(GPtrArray) dump_fb_sv = get_dump(fb_sv, &d);
+	g_autoptr(GPtrArray) dump_fb_fi = get_dump(fb_fi, &e);
+	g_autofree char *name = NULL, *etag_sv = NULL, *etag_fi = NULL;
+	g_autofree char *etag = NULL, *inm = NULL, *description = NULL;
+
+	name = cal_text(dump_sv, "X-WR-CALNAME");
+	g_assert_cmpstr(name, ==, HOSTILE_TITLE);
+	g_free(name);
+	name = cal_text(dump_sv, "NAME");
+	g_assert_cmpstr(name, ==, HOSTILE_TITLE);
+	g_free(name);
+	assert_events_in(dump_sv, "Hemsjukhuset, Västra Nyland – ref ",
+			 places_sv, "Hembesök");
+	description = g_strcompress(find_record(dump_sv, "DETAIL", NULL)[3]);
+	g_assert_true(g_str_has_prefix(description,
+				       "Kontaktsätt: Hembesök\n"));
+	name = cal_text(dump_fi, "X-WR-CALNAME");
+	g_assert_cmpstr(name, ==, "Kotisairaala, Lohjan sairaala");
+	g_free(name);
+	assert_events_in(dump_fi, "Kotisairaala, Länsi-Uusimaa – ref ",
+			 places_fi, "Kotikäynti");
+	name = cal_text(dump_fb_sv, "X-WR-CALNAME");
+	g_assert_cmpstr(name, ==, HOSTILE_TITLE " – ledig/upptagen");
+	g_free(name);
+	name = cal_text(dump_fb_fi, "X-WR-CALNAME");
+	g_assert_cmpstr(name, ==,
+			"Kotisairaala, Lohjan sairaala – vapaa/varattu");
+	/* Three feeds, three texts; each answers its own tag with 304. */
+	get(path, &c);
+	etag = header(&c, "ETag");
+	etag_sv = header(&a, "ETag");
+	etag_fi = header(&b, "ETag");
+	g_assert_cmpstr(etag, !=, etag_sv);
+	g_assert_cmpstr(etag, !=, etag_fi);
+	g_assert_cmpstr(etag_sv, !=, etag_fi);
+	g_assert_cmpstr(find_record(dump_sv, "EVENT", NULL)[1], ==,
+			find_record(dump_fi, "EVENT", NULL)[1]);
+	inm = g_strdup_printf("If-None-Match: %s", etag_sv);
+	http("GET", sv, inm, &again);
+	g_assert_cmpint(again.status, ==, 304);
+	http("GET", fi, inm, &f);
+	g_assert_cmpint(f.status, ==, 200);
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *url = g_strconcat(path, bad[i], NULL);
+		g_auto(Response) resp = { 0 };
+
+		get(url, &resp);
+		if (resp.status != 400)
+			g_error("%s: %d, expected 400", bad[i], resp.status);
+		g_assert_true(g_str_has_prefix(resp.body, "400 Bad Request: "));
+		g_assert_null(strstr(resp.body, "BEGIN:VCALENDAR"));
+		g_assert_nonnull(strstr(resp.body, i < 4 ? "lang must be fi"
+							 : "freebusy="));
+	}
+	/* No feed for this path: 404 whatever the query says. */
+	assert_status("/feeds/@/NOPE.ics?lang=en", 404, "404 Not Found\n");
+}
+
+static gint64
+iso_to_utc(const char *iso)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_from_iso8601(iso, NULL);
+
+	g_assert_nonnull(t);
+	return g_date_time_to_unix(t);
+}
+
+/* The EVENT records of one booking: there must be exactly one. */
+static char **
+only_event_of(GPtrArray *dump, const char *booking_id)
+{
+	g_autofree char *uid = g_strconcat(booking_id, "@nyland.slotd", NULL);
+	char **found = NULL;
+
+	for (guint i = 0; i < dump->len; i++) {
+		char **r = dump->pdata[i];
+
+		if (!g_str_equal(r[0], "EVENT") || !g_str_equal(r[1], uid))
+			continue;
+		g_assert_null(found);
+		found = r;
+	}
+	if (found == NULL)
+		g_error("the feed has no event of %s", booking_id);
+	return found;
+}
+
+/* The needs-assessment slot of `unit` at `start` (UTC) for a client in
+ * Espoo. */
+static char *
+unit_slot_at(const char *unit, gint64 start)
+{
+	g_autoptr(GVariant) slots = NULL;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "municipality", "s", "Espoo");
+	g_variant_dict_insert(&d, "from", "x", start);
+	g_variant_dict_insert(&d, "to", "x", start + 1);
+	slots = harness_find(&h, "needs-assessment-west",
+			     g_variant_dict_end(&d));
+	for (gsize i = 0; i < g_variant_n_children(slots); i++) {
+		const char *id, *where;
+		gint64 at;
+
+		g_variant_get_child(slots, i, "(&s&sxxu@a{sv})", &id, &where,
+				    &at, NULL, NULL, NULL);
+		if (at == start && g_str_equal(where, unit))
+			return g_strdup(id);
+	}
+	g_error("no needs-assessment slot of %s at %" G_GINT64_FORMAT, unit,
+		start);
+	return NULL;
+}
+
+static gint64
+booking_sequence(const char *id)
+{
+	g_autoptr(GVariant) b = get_booking(id);
+	gint64 sequence;
+
+	g_assert_true(g_variant_lookup(b, "sequence", "x", &sequence));
+	return sequence;
+}
+
+/* A booking moved to another unit leaves the old unit's feed with its
+ * UID as CANCELLED at its old time and a higher SEQUENCE, so calendar
+ * apps drop it; the new unit shows it confirmed; moved back, each feed
+ * shows it once, the other way round. */
+static void
+test_moved_to_another_unit(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *esp_token = issue_token("W-SNA-ESP", "", NULL,
+						 &error);
+	g_autofree char *kk_token = issue_token("W-SNA-KK", "", NULL, &error);
+	g_autofree char *esp = feed_path("feeds", esp_token, "W-SNA-ESP",
+					 NULL);
+	g_autofree char *kk = feed_path("feeds", kk_token, "W-SNA-KK", NULL);
+	gint64 first = harness_local(2026, 3, 26, 8, 30);
+	gint64 second = harness_local(2026, 3, 27, 11, 0);
+	gint64 third = harness_local(2026, 3, 31, 13, 30);
+	g_autofree char *slot = unit_slot_at("W-SNA-ESP", first);
+	g_autofree char *id = book(slot, "c-moving", "Espoo");
+	g_autofree char *to_kk = unit_slot_at("W-SNA-KK", second);
+	g_autofree char *back = unit_slot_at("W-SNA-ESP", third);
+	g_autoptr(GPtrArray) before = NULL, esp1 = NULL, kk1 = NULL;
+	g_autoptr(GPtrArray) esp2 = NULL, kk2 = NULL;
+	g_auto(Response) r1 = { 0 };
+	g_auto(Response) r2 = { 0 };
+	g_auto(Response) r3 = { 0 };
+	g_auto(Response) r4 = { 0 };
+	g_auto(Response) r5 = { 0 };
+	char **event;
+	gint64 seen, seen_kk;
+
+	g_assert_no_error(error);
+	before = get_dump(esp, &r1);
+	event = only_event_of(before, id);
+	g_assert_cmpstr(event[4], ==, "CONFIRMED");
+	seen = g_ascii_strtoll(event[5], NULL, 10);
+
+	g_variant_unref(call_ok("Reschedule",
+				g_variant_new("(ss)", id, to_kk), "(s)"));
+	esp1 = get_dump(esp, &r2);
+	event = only_event_of(esp1, id);
+	g_assert_cmpstr(event[4], ==, "CANCELLED");
+	g_assert_cmpint(g_ascii_strtoll(event[5], NULL, 10), >, seen);
+	g_assert_cmpint(iso_to_utc(event[2]), ==, first);
+	g_assert_cmpint(iso_to_utc(event[3]), ==, first + 90 * 60);
+	g_assert_cmpstr(event[2], ==, "2026-03-26T08:30:00+02:00");
+	kk1 = get_dump(kk, &r3);
+	event = only_event_of(kk1, id);
+	g_assert_cmpstr(event[4], ==, "CONFIRMED");
+	g_assert_cmpint(iso_to_utc(event[2]), ==, second);
+	seen_kk = g_ascii_strtoll(event[5], NULL, 10);
+	g_assert_cmpint(seen_kk, ==, booking_sequence(id));
+
+	g_variant_unref(call_ok("Reschedule",
+				g_variant_new("(ss)", id, back), "(s)"));
+	esp2 = get_dump(esp, &r4);
+	event = only_event_of(esp2, id);
+	g_assert_cmpstr(event[4], ==, "CONFIRMED");
+	g_assert_cmpint(iso_to_utc(event[2]), ==, third);
+	kk2 = get_dump(kk, &r5);
+	event = only_event_of(kk2, id);
+	g_assert_cmpstr(event[4], ==, "CANCELLED");
+	g_assert_cmpint(iso_to_utc(event[2]), ==, second);
+	g_assert_cmpint(g_ascii_strtoll(event[5], NULL, 10), >, seen_kk);
+}
+
+/* One free/busy period as "START END TYPE" in UTC seconds. */
+static char *
+period_key(const char *start, const char *end, const char *type)
+{
+	return g_strdup_printf("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s",
+			       iso_to_utc(start), iso_to_utc(end), type);
+}
+
+/* The periods as the VFREEBUSY has them, and as the events do. */
+static GHashTable *
+freebusy_periods(GPtrArray *dump, gboolean with_free)
+{
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal,
+						g_free, NULL);
+
+	for (guint i = 0; i < dump->len; i++) {
+		char **r = dump->pdata[i];
+
+		if (g_str_equal(r[0], "FREEBUSY") &&
+		    !g_str_equal(r[1], "BUSY-UNAVAILABLE") &&
+		    (with_free || !g_str_equal(r[1], "FREE")))
+			g_hash_table_add(set, period_key(r[2], r[3], r[1]));
+	}
+	return set;
+}
+
+static GHashTable *
+event_periods(GPtrArray *dump, const char *busy_word)
+{
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal,
+						g_free, NULL);
+
+	for (guint i = 0; i < dump->len; i++) {
+		char **r = dump->pdata[i];
+		char **transp;
+		const char *type;
+		g_autofree char *summary = NULL;
+
+		if (!g_str_equal(r[0], "EVENT"))
+			continue;
+		transp = find_record(dump, "TRANSP", r[1]);
+		g_assert_nonnull(transp);
+		summary = g_strcompress(r[6]);
+		if (g_str_equal(transp[2], "TRANSPARENT")) {
+			type = "FREE";
+			g_assert_cmpstr(r[4], ==, "CONFIRMED");
+		} else {
+			g_assert_cmpstr(transp[2], ==, "OPAQUE");
+			type = g_str_equal(r[4], "TENTATIVE") ? "BUSY-TENTATIVE"
+							      : "BUSY";
+			if (g_str_equal(type, "BUSY"))
+				g_assert_cmpstr(summary, ==, busy_word);
+		}
+		g_assert_true(g_hash_table_add(set,
+					       period_key(r[2], r[3], type)));
+	}
+	return set;
+}
+
+static void
+assert_same_periods(GHashTable *a, GHashTable *b)
+{
+	GHashTableIter iter;
+	const char *key;
+
+	g_assert_cmpuint(g_hash_table_size(a), ==, g_hash_table_size(b));
+	g_hash_table_iter_init(&iter, a);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL))
+		if (!g_hash_table_contains(b, key))
+			g_error("period %s is only on one side", key);
+}
+
+/* ?freebusy=events: the VFREEBUSY's busy, tentative and free periods
+ * as VEVENTs (OPAQUE, OPAQUE and TENTATIVE, TRANSPARENT), closed hours
+ * none; ?freebusy=busy: the busy ones only. Read back by
+ * python3-icalendar and compared period by period; no client
+ * reference or booking id in either. */
+static void
+test_freebusy_events(void)
+{
+	g_autofree char *path = feed_path("freebusy", token_loh, "W-HH-LOH",
+					  NULL);
+	g_autofree char *events = g_strconcat(path, "?freebusy=events", NULL);
+	g_autofree char *busy = g_strconcat(path,
+					    "?freebusy=busy&lang=fi", NULL);
+	g_autofree char *bogus = g_strconcat(path, "?freebusy=vevent", NULL);
+	g_auto(Response) a = { 0 };
+	g_auto(Response) b = { 0 };
+	g_auto(Response) c = { 0 };
+	g_auto(Response) d = { 0 };
+	g_auto(Response) pub = { 0 };
+	g_autoptr(GPtrArray) vfreebusy = get_dump(path, &a);
+	g_autoptr(GPtrArray) as_events = get_dump(events, &b);
+	g_autoptr(GPtrArray) as_busy = get_dump(busy, &c);
+	g_autoptr(GPtrArray) public_events = NULL;
+	g_autoptr(GHashTable) all = freebusy_periods(vfreebusy, TRUE);
+	g_autoptr(GHashTable) busy_only = freebusy_periods(vfreebusy, FALSE);
+	g_autoptr(GHashTable) from_events = NULL, from_busy = NULL;
+	gboolean busy_at_night = FALSE;
+
+	g_assert_cmpuint(g_hash_table_size(busy_only), >, 0);
+	g_assert_cmpuint(g_hash_table_size(all), >,
+			 g_hash_table_size(busy_only));
+	from_events = event_periods(as_events,
+				    "Varattu / Upptagen");
+	from_busy = event_periods(as_busy, "Varattu");
+	assert_same_periods(all, from_events);
+	assert_same_periods(busy_only, from_busy);
+	for (guint i = 0; i < as_events->len; i++) {
+		char **r = as_events->pdata[i];
+
+		if (g_str_equal(r[0], "EVENT") &&
+		    !strstr(r[6], "Vapaa") &&
+		    iso_to_utc(r[2]) <= 1792890000 &&
+		    1792890000 < iso_to_utc(r[3]))
+			busy_at_night = TRUE;
+	}
+	g_assert_true(busy_at_night);
+	for (const char *body = b.body; body; body = body == b.body ? c.body
+								    : NULL) {
+		g_assert_null(strstr(body, "VFREEBUSY"));
+		g_assert_null(strstr(body, "c-"));
+		g_assert_null(strstr(body, "ref "));
+		for (guint i = 0; i < loh_bookings->len; i++) {
+			g_autofree char *uid = g_strconcat(
+				loh_bookings->pdata[i], "@", NULL);
+
+			g_assert_null(strstr(body, uid));
+		}
+	}
+	get(bogus, &d);
+	g_assert_cmpint(d.status, ==, 400);
+	g_assert_nonnull(strstr(d.body, "freebusy must be events"));
+	/* A public free/busy reads the same way without a token. */
+	public_events = get_dump("/freebusy/public/E-TEL.ics?freebusy=events",
+				 &pub);
+	g_assert_cmpuint(count_records(public_events, "EVENT"), >, 0);
+}
+
 /* ---- set-up --------------------------------------------------------- */
 
 static void
@@ -1098,6 +1511,12 @@ main(int argc, char **argv)
 			test_freebusy_has_no_client_refs);
 	g_test_add_func("/feeds/freebusy/public-without-token",
 			test_public_freebusy);
+	g_test_add_func("/feeds/staff/titles-in-one-language",
+			test_language);
+	g_test_add_func("/feeds/staff/moved-to-another-unit",
+			test_moved_to_another_unit);
+	g_test_add_func("/feeds/freebusy/as-events",
+			test_freebusy_events);
 	g_test_add_func("/feeds/subscriber/vdirsyncer-and-khal",
 			test_subscriber);
 	g_test_add_func("/feeds/export/whole-files", test_export);

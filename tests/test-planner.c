@@ -717,13 +717,71 @@ test_svg_heatmap_matches_report(void)
 			g_error("the heatmap has no cell %s", title);
 		cells++;
 	}
-	/* Four units by seven days, the weekend without capacity; one
-	 * rectangle with a tooltip per cell. */
+	/* Four units by seven days, the weekend without capacity, and
+	 * the region's total row under them; one rectangle with a
+	 * tooltip per cell. */
 	g_assert_cmpuint(cells, ==, 4 * 7);
-	g_assert_cmpuint(count(svg, "no capacity</title>"), ==, 4 * 2);
-	g_assert_cmpuint(count(svg, " booked)</title>"), ==, 4 * 5);
+	g_assert_cmpuint(count(svg, "no capacity</title>"), ==, 5 * 2);
+	g_assert_cmpuint(count(svg, " booked)</title>"), ==, 5 * 5);
+	g_assert_nonnull(strstr(svg, "Region total, 2026-12-08: "));
 	/* Somebody's day is partly booked: 3 of 12 on Tuesday in Espoo. */
 	g_assert_nonnull(strstr(svg, "W-SNA-ESP, 2026-12-08: 25.0 %"));
+}
+
+/* Three weeks with bookings in the first and Christmas in the last:
+ * the heatmap rendered to PNG by rsvg-convert, every cell's colour in
+ * the picture against the report's utilisation (tests/heatmap_png.py),
+ * the region's total row, "%" in the cells and the holidays' names as
+ * the daemon gives them. */
+static void
+test_svg_heatmap_as_png(void)
+{
+	g_autofree char *svg_path = g_build_filename(h.tmpdir, "three.svg",
+						     NULL);
+	g_autofree char *json_path = g_build_filename(h.tmpdir, "three.json",
+						      NULL);
+	g_autofree char *script = g_build_filename(
+		harness_source_root(), "tests", "heatmap_png.py", NULL);
+	g_autofree char *out = NULL, *err = NULL, *svg = NULL;
+	g_autofree char *checked = NULL, *csv = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *check[] = { "/usr/bin/python3", script, svg_path,
+				json_path, h.tmpdir, NULL };
+	g_auto(GStrv) lines = NULL;
+
+	if (!g_file_test("/usr/bin/rsvg-convert", G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip("rsvg-convert (librsvg2-bin) is not installed");
+		return;
+	}
+	g_assert_cmpint(harness_slotctl(&h, &out, &err, "report", SNA,
+					"--from", "2026-12-07", "--to",
+					"2026-12-27", "--svg", svg_path,
+					"--json", NULL), ==, 0);
+	g_file_set_contents(json_path, out, -1, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_file_get_contents(svg_path, &svg, NULL, NULL));
+	g_assert_nonnull(strstr(svg, "Joulupäivä / Juldagen"));
+	g_assert_nonnull(strstr(svg, ">25 %</text>"));
+	g_assert_nonnull(strstr(svg, "Region total"));
+	if (harness_run(&h, &checked, &err, check) != 0)
+		g_error("the heatmap's picture differs from the report:\n%s",
+			err);
+	g_assert_true(g_str_has_prefix(checked, "ok: "));
+	/* CSV: ISO 8601 dates, the same columns in the same order. */
+	g_clear_pointer(&out, g_free);
+	g_assert_cmpint(harness_slotctl(&h, &out, NULL, "report", SNA,
+					"--from", "2026-12-21", "--to",
+					"2026-12-27", "--csv", NULL), ==, 0);
+	lines = g_strsplit(out, "\r\n", 3);
+	g_assert_cmpstr(lines[0], ==,
+			"level,unit,municipality,period-start,period-end,"
+			"holiday,capacity,booked,held,free,utilisation,"
+			"bookings,no-shows,cancelled-by-client,"
+			"cancelled-by-provider,third-next-available,"
+			"median-lead-time");
+	g_assert_true(g_str_has_prefix(lines[1], "unit,"));
+	g_assert_nonnull(strstr(lines[1], ",2026-12-21,"
+					  "2026-12-22T00:00:00+02:00,"));
 }
 
 int
@@ -741,6 +799,8 @@ main(int argc, char **argv)
 			test_report_counts_bookings);
 	g_test_add_func("/planner/capacity-report/svg-heatmap-matches",
 			test_svg_heatmap_matches_report);
+	g_test_add_func("/planner/capacity-report/heatmap-png-matches",
+			test_svg_heatmap_as_png);
 	g_test_add_func("/planner/deadline-report/flags-a-breach",
 			test_deadline_report_flags_breach);
 	g_test_add_func("/planner/staffing/three-plugins-through-slotctl",

@@ -385,6 +385,50 @@ test_feed_events(void)
 	g_assert_null(find_record(records, "EVENT", other_uid));
 }
 
+/* ?lang=sv: the calendar's name, the service, the place and the
+ * words in Swedish alone; still no client; an unknown language is a
+ * 400. */
+static void
+test_feed_in_swedish(void)
+{
+	g_autofree char *path = g_strconcat(nurse_path, "?lang=sv", NULL);
+	g_autofree char *bad = g_strconcat(nurse_path, "?lang=de", NULL);
+	g_autofree char *name = NULL, *want = NULL;
+	g_auto(Response) r = { 0 };
+	g_auto(Response) refused = { 0 };
+	g_autoptr(GPtrArray) records = NULL;
+	guint events = 0;
+
+	get(path, NULL, &r);
+	g_assert_cmpint(r.status, ==, 200);
+	g_assert_null(memmem(r.body, r.length, "pf-client", 9));
+	records = python_dump(r.body, r.length);
+	name = g_strcompress(find_record(records, "CAL", "X-WR-CALNAME")[2]);
+	want = g_strconcat(nurse, " – Hemsjukhuset, Lojo sjukhus", NULL);
+	g_assert_cmpstr(name, ==, want);
+	for (guint i = 0; i < records->len; i++) {
+		char **rec = records->pdata[i];
+		g_autofree char *a = NULL, *b = NULL;
+
+		if (g_str_equal(rec[0], "EVENT")) {
+			events++;
+			a = g_strcompress(rec[6]);
+			b = g_strcompress(rec[7]);
+			g_assert_cmpstr(a, ==, "Hemsjukhuset, Västra Nyland");
+			g_assert_cmpstr(b, ==, "Klientens hem, Lojo");
+		} else if (g_str_equal(rec[0], "DETAIL")) {
+			a = g_strcompress(rec[3]);
+			g_assert_cmpstr(rec[2], ==, "Hembesök");
+			g_assert_true(g_str_has_prefix(a, "Kontaktsätt: Hembesök\n"));
+			g_assert_nonnull(strstr(a, "\nLängd: "));
+		}
+	}
+	g_assert_cmpuint(events, ==, 2);
+	get(bad, NULL, &refused);
+	g_assert_cmpint(refused.status, ==, 400);
+	g_assert_nonnull(strstr(refused.body, "lang must be fi"));
+}
+
 static void
 test_other_practitioner(void)
 {
@@ -662,6 +706,7 @@ main(int argc, char **argv)
 	harness_start_slotd(&h, config);
 	g_test_add_func("/practitioner/feed/setup", test_setup);
 	g_test_add_func("/practitioner/feed/events", test_feed_events);
+	g_test_add_func("/practitioner/feed/in-swedish", test_feed_in_swedish);
 	g_test_add_func("/practitioner/feed/not-anothers",
 			test_other_practitioner);
 	g_test_add_func("/practitioner/feed/wrong-tokens-404",

@@ -7,7 +7,8 @@ PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 libglib2.0-dev libglib2.0-bin libdbus-1-dev dbus-daemon dbus-bin
 libsqlite3-dev sqlite3 libical-dev libsoup-3.0-dev gettext
 python3 python3-icalendar vdirsyncer khal libxml2-utils curl
-valgrind systemd libsystemd-dev python3-prometheus-client python3-yaml"
+valgrind systemd libsystemd-dev python3-prometheus-client python3-yaml
+librsvg2-bin"
 
 missing=""
 for p in $PACKAGES; do

@@ -407,6 +407,9 @@ static char *format_int(const char *key, gint64 number, gboolean is_int64,
 		return format_hour_of_week(number);
 	if (instant && g_str_has_suffix(key, "period-start"))
 		return format_period(number);
+	/* ISO 8601 with the offset: what a spreadsheet reads as a time. */
+	if (instant && csv)
+		return time_format_iso(number);
 	if (instant)
 		return time_format_local(number);
 	/* An instant not given (referral-time 0) is not "0.0 d". */

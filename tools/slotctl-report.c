@@ -9,8 +9,17 @@
 
 #define CTL_REPORT_DAYS 28
 
+/* Every key a CapacityReport row may have, in the daemon's order: the
+ * columns come in this order whichever rows lack some of them (a day
+ * with no capacity has no utilisation, most have no holiday), so a
+ * spreadsheet's columns stay put from one report to the next. Keys
+ * not listed follow, as first seen. */
 static const char *const report_leading[] = {
-	"level", "unit", "municipality", "period-start", "hour-of-week", NULL,
+	"level", "unit", "municipality", "period-start", "period-end",
+	"holiday", "hour-of-week", "capacity", "booked", "held", "free",
+	"utilisation", "bookings", "no-shows", "cancelled-by-client",
+	"cancelled-by-provider", "third-next-available", "median-lead-time",
+	NULL,
 };
 
 typedef struct {

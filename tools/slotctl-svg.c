@@ -13,7 +13,9 @@
 #define TNA_W 110
 #define LEGEND_H 56
 #define CHAR_W 8	/* a generous width of a 12 px sans-serif character */
-#define LABEL_CHARS 40
+#define HOLIDAY_H 96	/* names of holidays, upright, above the columns */
+/* The region's row: not a unit id (':' is no id character). */
+#define REGION_ROW ":region"
 
 typedef struct {
 	double from;	/* utilisation from this fraction up */
@@ -43,6 +45,8 @@ typedef struct {
 	GArray *periods;	/* gint64, sorted */
 	GHashTable *cells;	/* "unit\nperiod" → Cell */
 	GHashTable *tna;	/* unit → gint64 seconds */
+	GHashTable *holidays;	/* gint64 period → char * name(s) */
+	gboolean has_region;	/* a total row after the units */
 } Grid;
 
 static const Step *step_of(double utilisation)
@@ -101,9 +105,19 @@ static void grid_add_row(Grid *grid, GVariant *row, const char *unit)
 	g_autoptr(GVariant) utilisation = NULL;
 	gint64 period = row_int(row, "period-start", G_MININT64);
 	gint64 tna = row_int(row, "third-next-available", G_MININT64);
+	const char *holiday = NULL;
 	Cell *cell;
 
-	grid_add_unit(grid, unit);
+	if (g_str_equal(unit, REGION_ROW))
+		grid->has_region = TRUE;
+	else
+		grid_add_unit(grid, unit);
+	/* The daemon names the holidays: slotctl keeps no rules of them. */
+	if (period != G_MININT64 &&
+	    g_variant_lookup(row, "holiday", "&s", &holiday) && *holiday)
+		g_hash_table_replace(grid->holidays,
+				     g_memdup2(&period, sizeof(period)),
+				     g_strdup(holiday));
 	if (tna != G_MININT64 && !g_hash_table_contains(grid->tna, unit))
 		g_hash_table_insert(grid->tna, g_strdup(unit),
 				    g_memdup2(&tna, sizeof(tna)));
@@ -136,12 +150,17 @@ static void grid_init(Grid *grid, GVariant *rows)
 					    g_free);
 	grid->tna = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  g_free);
+	grid->holidays = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+					       g_free, g_free);
 	for (gsize i = 0; i < n; i++) {
 		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
-		const char *unit;
+		const char *unit, *level = NULL;
 
 		if (is_unit_row(row, &unit))
 			grid_add_row(grid, row, unit);
+		else if (g_variant_lookup(row, "level", "&s", &level) &&
+			 g_str_equal(level, "region"))
+			grid_add_row(grid, row, REGION_ROW);
 	}
 	g_array_sort(grid->periods, compare_int64);
 }
@@ -152,6 +171,7 @@ static void grid_clear(Grid *grid)
 	g_array_unref(grid->periods);
 	g_hash_table_unref(grid->cells);
 	g_hash_table_unref(grid->tna);
+	g_hash_table_unref(grid->holidays);
 }
 
 /* --- drawing ------------------------------------------------------ */
@@ -173,33 +193,26 @@ static void text_at(GString *svg, int x, int y, const char *attributes,
 	g_string_append(svg, "</text>\n");
 }
 
+/* The unit's whole title and its id; the region's row by name. */
 static char *unit_label(const CtlHeatmap *map, const char *unit)
 {
 	const char *title = map->unit_titles ?
 			    g_hash_table_lookup(map->unit_titles, unit) : NULL;
 
+	if (g_str_equal(unit, REGION_ROW))
+		return g_strdup(_("Region total"));
 	return title ? g_strdup_printf("%s (%s)", title, unit) :
 		       g_strdup(unit);
-}
-
-/* Long titles are cut to fit; the whole one is in the tooltip. */
-static char *unit_label_short(const CtlHeatmap *map, const char *unit)
-{
-	g_autofree char *label = unit_label(map, unit);
-
-	if (g_utf8_strlen(label, -1) <= LABEL_CHARS)
-		return g_steal_pointer(&label);
-	g_autofree char *cut = g_utf8_substring(label, 0, LABEL_CHARS - 1);
-	return g_strconcat(cut, "…", NULL);
 }
 
 static int label_width(const CtlHeatmap *map, const Grid *grid)
 {
 	glong longest = 8;
 
-	for (guint i = 0; i < grid->units->len; i++) {
-		g_autofree char *label = unit_label_short(
-			map, grid->units->pdata[i]);
+	for (guint i = 0; i <= grid->units->len; i++) {
+		g_autofree char *label = unit_label(
+			map, i < grid->units->len ? grid->units->pdata[i]
+						  : REGION_ROW);
 
 		longest = MAX(longest, g_utf8_strlen(label, -1));
 	}
@@ -259,9 +272,11 @@ static void draw_header(GString *svg, const CtlHeatmap *map,
 		"font-size=\"11\"", "3rd next free");
 }
 
-static char *cell_tooltip(const char *unit, gint64 period, const Cell *cell)
+static char *cell_tooltip(const char *id, gint64 period, const Cell *cell)
 {
 	g_autofree char *day = day_label(period, "%Y-%m-%d");
+	const char *unit = g_str_equal(id, REGION_ROW) ? _("Region total")
+						       : id;
 	char percent[G_ASCII_DTOSTR_BUF_SIZE];
 
 	if (!cell || isnan(cell->utilisation))
@@ -282,15 +297,20 @@ static void draw_cell(GString *svg, const char *unit, gint64 period,
 	gboolean has_data = cell && !isnan(cell->utilisation);
 	const Step *step = has_data ? step_of(cell->utilisation) : NULL;
 
-	g_string_append_printf(svg, "<rect x=\"%d\" y=\"%d\" width=\"%d\" "
-			       "height=\"%d\" fill=\"%s\"><title>", x, y,
-			       CELL_W - 2, CELL_H - 2,
+	/* class and data-*: a reader (tests/heatmap_png.py) finds each
+	 * cell's place in the picture from the SVG itself. */
+	g_string_append_printf(svg, "<rect class=\"cell\" data-unit=\"");
+	put_text(svg, unit);
+	g_string_append_printf(svg, "\" data-period=\"%" G_GINT64_FORMAT
+			       "\" x=\"%d\" y=\"%d\" width=\"%d\" "
+			       "height=\"%d\" fill=\"%s\"><title>", period,
+			       x, y, CELL_W - 2, CELL_H - 2,
 			       step ? step->fill : no_data_fill);
 	put_text(svg, tooltip);
 	g_string_append(svg, "</title></rect>\n");
 	if (has_data) {
 		g_autofree char *percent = g_strdup_printf(
-			"%d", (int) lround(cell->utilisation * 100));
+			"%d %%", (int) lround(cell->utilisation * 100));
 		g_autofree char *ink = g_strdup_printf(
 			"font-size=\"10\" text-anchor=\"middle\" fill=\"%s\"",
 			step->ink);
@@ -301,20 +321,21 @@ static void draw_cell(GString *svg, const char *unit, gint64 period,
 }
 
 static void draw_row(GString *svg, const CtlHeatmap *map, const Grid *grid,
-		     guint r, int x0, int y)
+		     const char *unit, int x0, int y)
 {
-	const char *unit = grid->units->pdata[r];
 	g_autofree char *label = unit_label(map, unit);
-	g_autofree char *shown = unit_label_short(map, unit);
 	g_autofree char *days = NULL;
 	gint64 *tna = g_hash_table_lookup(grid->tna, unit);
 
 	g_string_append_printf(svg, "<text x=\"%d\" y=\"%d\" "
-			       "font-size=\"12\"><title>", MARGIN,
-			       y + CELL_H / 2 + 4);
+			       "font-size=\"12\"%s><title>", MARGIN,
+			       y + CELL_H / 2 + 4,
+			       g_str_equal(unit, REGION_ROW)
+				       ? " font-weight=\"bold\""
+				       : "");
 	put_text(svg, label);
 	g_string_append(svg, "</title>");
-	put_text(svg, shown);
+	put_text(svg, label);
 	g_string_append(svg, "</text>\n");
 	for (guint c = 0; c < grid->periods->len; c++) {
 		gint64 period = g_array_index(grid->periods, gint64, c);
@@ -356,17 +377,45 @@ static void draw_legend(GString *svg, int y)
 		"unit's third next free slot.");
 }
 
+/* A holiday's name upright above its column, which is tinted. */
+static void draw_holidays(GString *svg, const Grid *grid, int x0, int y0,
+			  int rows_h)
+{
+	for (guint c = 0; c < grid->periods->len; c++) {
+		gint64 period = g_array_index(grid->periods, gint64, c);
+		const char *name = g_hash_table_lookup(grid->holidays,
+						       &period);
+		int x = x0 + (int) c * CELL_W;
+
+		if (name == NULL)
+			continue;
+		g_string_append_printf(svg, "<rect x=\"%d\" y=\"%d\" "
+				       "width=\"%d\" height=\"%d\" "
+				       "fill=\"#dde6f5\"/>\n", x - 1, y0,
+				       CELL_W, HOLIDAY_H + HEADER_H + rows_h);
+		g_string_append_printf(svg, "<text class=\"holiday\" "
+				       "x=\"%d\" y=\"%d\" font-size=\"11\" "
+				       "transform=\"rotate(-90 %d %d)\">",
+				       x + CELL_W / 2 + 4, y0 + HOLIDAY_H - 4,
+				       x + CELL_W / 2 + 4, y0 + HOLIDAY_H - 4);
+		put_text(svg, name);
+		g_string_append(svg, "</text>\n");
+	}
+}
+
 char *svg_heatmap(const CtlHeatmap *map, GVariant *rows)
 {
 	GString *svg = g_string_new(NULL);
 	Grid grid;
-	int x0, width, height, y;
+	int x0, width, height, y, holiday_h, n_rows;
 
 	grid_init(&grid, rows);
 	x0 = MARGIN + label_width(map, &grid);
+	holiday_h = g_hash_table_size(grid.holidays) > 0 ? HOLIDAY_H : 0;
+	n_rows = (int) MAX(grid.units->len, 1) + (grid.has_region ? 1 : 0);
 	width = MAX(x0 + (int) grid.periods->len * CELL_W + TNA_W + MARGIN,
 		    760);
-	height = TITLE_H + HEADER_H + (int) MAX(grid.units->len, 1) * CELL_H +
+	height = TITLE_H + holiday_h + HEADER_H + n_rows * CELL_H +
 		 LEGEND_H + 2 * MARGIN;
 	g_string_append_printf(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 			       "\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
@@ -377,14 +426,22 @@ char *svg_heatmap(const CtlHeatmap *map, GVariant *rows)
 			       "fill=\"#ffffff\"/>\n", width, height);
 	draw_title(svg, map);
 	y = MARGIN + TITLE_H;
+	if (holiday_h > 0)
+		draw_holidays(svg, &grid, x0, y, n_rows * CELL_H);
+	y += holiday_h;
 	draw_header(svg, map, &grid, x0, y);
 	y += HEADER_H;
 	if (grid.units->len == 0)
 		text_at(svg, MARGIN, y + 16, "font-size=\"12\"",
 			"The report has no unit rows for this period.");
 	for (guint r = 0; r < grid.units->len; r++)
-		draw_row(svg, map, &grid, r, x0, y + (int) r * CELL_H);
-	y += (int) MAX(grid.units->len, 1) * CELL_H + 16;
+		draw_row(svg, map, &grid, grid.units->pdata[r], x0,
+			 y + (int) r * CELL_H);
+	/* The region's total under the units, after a gap of none. */
+	if (grid.has_region)
+		draw_row(svg, map, &grid, REGION_ROW, x0,
+			 y + (int) MAX(grid.units->len, 1) * CELL_H);
+	y += n_rows * CELL_H + 16;
 	draw_legend(svg, y);
 	g_string_append(svg, "</svg>\n");
 	grid_clear(&grid);

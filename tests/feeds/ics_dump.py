@@ -8,6 +8,7 @@ record a line, fields separated by tabs, for the C tests to compare.
     EVENT <uid> <start> <end> <status> <sequence> <summary> <location>
           <dtstamp> <created> <last-modified>
     DETAIL <uid> <categories> <description>
+    TRANSP <uid> <OPAQUE|TRANSPARENT>   (when the event says)
     FREEBUSY <fbtype> <start> <end>
 
 Event times are ISO 8601 in Europe/Helsinki (as a subscriber shows
@@ -143,8 +144,11 @@ def dump_event(event, texts):
          helsinki(event["DTEND"]), str(event.get("STATUS", "")),
          str(int(event.get("SEQUENCE", 0))),
          escape(texts.get("SUMMARY", "")), escape(texts.get("LOCATION", "")),
-         utc(event["DTSTAMP"]), utc(event["CREATED"]),
-         utc(event["LAST-MODIFIED"]))
+         utc(event["DTSTAMP"]),
+         utc(event["CREATED"]) if "CREATED" in event else "",
+         utc(event["LAST-MODIFIED"]) if "LAST-MODIFIED" in event else "")
+    if "TRANSP" in event:
+        emit("TRANSP", escape(event["UID"]), str(event["TRANSP"]))
     if "DESCRIPTION" in event or "CATEGORIES" in event:
         categories = event.get("CATEGORIES")
         names = [str(c) for c in categories.cats] if categories else []
