@@ -19,6 +19,7 @@ struct _SlotdPlan {
 	GPtrArray *offerings;	/* SlotdOffering*, available ones */
 	gint64 from;
 	gint64 to;
+	gint64 now;		/* the daemon's clock when the call came */
 	GVariant *options;	/* a{sv} */
 	GHashTable *used;	/* option keys the hook read */
 	char *type_error;	/* first option of the wrong type */
@@ -44,6 +45,12 @@ slotd_plan_range(SlotdPlan *plan, gint64 *ret_from, gint64 *ret_to)
 {
 	*ret_from = plan->from;
 	*ret_to = plan->to;
+}
+
+gint64
+slotd_plan_now(SlotdPlan *plan)
+{
+	return plan->now;
 }
 
 GVariant *
@@ -239,6 +246,7 @@ planner_plan(const PlanSource *source, const SlotdKindOps *ops,
 	plan.offerings = available_offerings(source->region, service_id);
 	plan.from = from;
 	plan.to = to;
+	plan.now = source->now;
 	plan.options = options;
 	plan.used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  NULL);

@@ -272,6 +272,15 @@ plan_window(SlotdPlan *plan, const SlotdOffering *offering,
 					      &input, &staffing, &seen));
 }
 
+/* Leaves out a session under way: its check-ins are not all in yet. */
+static void
+ended_only(GArray *slots, gint64 now)
+{
+	for (guint i = slots ? slots->len : 0; i > 0; i--)
+		if (g_array_index(slots, SlotdSlotInfo, i - 1).end > now)
+			g_array_remove_index(slots, i - 1);
+}
+
 static void
 plan_offering(SlotdPlan *plan, const SlotdOffering *offering,
 	      const PlanOptions *options, gint64 from, gint64 to)
@@ -282,9 +291,14 @@ plan_offering(SlotdPlan *plan, const SlotdOffering *offering,
 	g_autoptr(GArray) past = NULL;
 	g_autoptr(GPtrArray) history = NULL;
 
+	/* History is what has happened: a session later today is not,
+	 * even when the report starts after it. */
+	gint64 until = MIN(from, slotd_plan_now(plan));
+
 	upcoming = slotd_plan_slots(plan, offering, from, to);
-	past = slotd_plan_slots(plan, offering, history_from, from);
-	history = slotd_plan_history(plan, offering, history_from, from);
+	past = slotd_plan_slots(plan, offering, history_from, until);
+	history = slotd_plan_history(plan, offering, history_from, until);
+	ended_only(past, slotd_plan_now(plan));
 	for (guint i = 0; i < config->windows->len; i++) {
 		const WalkInWindow *window = config->windows->pdata[i];
 

@@ -146,6 +146,34 @@ test_lohja_from_history(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(row_uint(row, "history-sessions"), ==, 2);
 }
 
+/* A report from tomorrow, asked on Monday 30 November at 08:00: that
+ * day's Lohja session (13:00) has not happened yet, so it is no
+ * history, whatever the store holds for it. */
+static void
+test_todays_session_is_no_history(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GVariant) options = g_variant_ref_sink(
+		g_variant_new_parsed("@a{sv} {}"));
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 tomorrow = local_time(2026, 12, 1, 0, 0);
+	GVariant *row;
+
+	fixture_start(f, test_units, test_service,
+		      local_time(2026, 10, 12, 12, 50));
+	lohja_history(f);
+	f->now = local_time(2026, 11, 30, 8, 0);
+	g_assert_true(planner_staffing(f->capacity, SERVICE, options,
+				       tomorrow, tomorrow + 7 * 86400, &rows,
+				       &error));
+	g_assert_no_error(error);
+	row = row_of(rows, "W-SO-LOH");
+	g_assert_cmpint(booking_time(row, "period-start"), ==,
+			local_time(2026, 12, 7, 13, 0));
+	/* Seven Mondays from 12 October to 23 November. */
+	g_assert_cmpuint(row_uint(row, "history-sessions"), ==, 7);
+}
+
 /* What if Lohja had a second counsellor: c = 2, a = 0.25; C = 0.027778,
  * Wq = C / (4 − 0.5) h = 0.476190 min, P(wait <= 20 min) = 0.991350. */
 static void
@@ -230,6 +258,8 @@ test_plan_add(void)
 {
 	ADD("/walk-in/plan/lohja-arrivals-from-eight-mondays",
 	    test_lohja_from_history);
+	ADD("/walk-in/plan/todays-session-is-no-history",
+	    test_todays_session_is_no_history);
 	ADD("/walk-in/plan/what-if-lohja-had-two-counsellors",
 	    test_lohja_with_one_more_counsellor);
 	ADD("/walk-in/plan/porvoo-two-counsellors-three-an-hour",

@@ -451,6 +451,9 @@ guint slotd_queue_servers_needed(double arrivals_per_hour,
 guint slotd_plan_n_offerings(SlotdPlan *plan);
 const SlotdOffering *slotd_plan_offering(SlotdPlan *plan, guint index);
 void slotd_plan_range(SlotdPlan *plan, gint64 *ret_from, gint64 *ret_to);
+/* The daemon's clock when the planning call came (UTC seconds): what
+ * has happened by then is history, the rest is not. */
+gint64 slotd_plan_now(SlotdPlan *plan);
 /* An option of the Staffing call (a new reference: unref it), or NULL.
  * Reading it marks it used; options no hook reads are refused as
  * unknown. The type is checked: a wrong type gives NULL and an
