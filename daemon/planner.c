@@ -396,7 +396,9 @@ static const BusMethod planner_methods[] = {
 	  "Capacity, booked, held, free, utilisation, no-shows, "
 	  "third-next-available and median lead time per unit, "
 	  "municipality and region, by day or ISO week (options: by, unit, "
-	  "municipality)." },
+	  "municipality); a week's rows also name its fullest day "
+	  "(worst-day, worst-day-utilisation), a row on a public holiday "
+	  "its name (holiday)." },
 	{ "DeadlineReport", "sxxa{sv}", "service,from,to,options", "aa{sv}",
 	  "rows", deadline_report, BUS_ROLE_READ, errors_report,
 	  "Bookings with a referral time starting in [from, to) against "

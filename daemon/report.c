@@ -234,6 +234,10 @@ typedef struct {
 	gint64 cancelled_by_client;
 	gint64 cancelled_by_provider;
 	GArray *leads;		/* seconds, ascending; NULL without any */
+	/* A week's days (index 0 = Monday): its worst day beside the
+	 * mean. */
+	gint64 day_capacity[7];
+	gint64 day_booked[7];
 } Cell;
 
 typedef struct {
@@ -413,10 +417,15 @@ add_slot_days(CapacityReport *r, const SlotdOffering *offering,
 			continue;
 		for (guint k = 0; k < t->n; k++) {
 			Cell *cell = &t->groups[k]->cells[p];
+			gint64 weekday = day->day - first_day_of_period(
+				REPORT_BY_WEEK, period_of_day(REPORT_BY_WEEK,
+							      day->day));
 
 			cell->capacity += day->capacity;
 			cell->booked += day->booked;
 			cell->held += day->held;
+			cell->day_capacity[weekday] += day->capacity;
+			cell->day_booked[weekday] += day->booked;
 		}
 	}
 	return TRUE;
@@ -566,6 +575,35 @@ period_holidays(gint64 start, gint64 end)
 	return names ? g_string_free(names, FALSE) : NULL;
 }
 
+/* The week's day with the highest utilisation, beside the mean: a
+ * full Monday hides in a quiet week's average. */
+static void
+put_worst_day(const CapacityReport *r, const Cell *c, guint p,
+	      GVariantBuilder *row)
+{
+	double worst = -1;
+	gint best = -1;
+
+	for (gint d = 0; d < 7; d++) {
+		double u;
+
+		if (c->day_capacity[d] <= 0)
+			continue;
+		u = (double)c->day_booked[d] / c->day_capacity[d];
+		if (u > worst) {
+			worst = u;
+			best = d;
+		}
+	}
+	if (best < 0)
+		return;
+	report_row_int(row, "worst-day",
+		       report_day_start(first_day_of_period(
+			       REPORT_BY_WEEK, r->first_period + p) + best));
+	report_row_put(row, "worst-day-utilisation",
+		       g_variant_new_double(worst));
+}
+
 static GVariant *
 cell_row(const CapacityReport *r, const Group *group, guint p, gint64 tna)
 {
@@ -595,6 +633,8 @@ cell_row(const CapacityReport *r, const Group *group, guint p, gint64 tna)
 		report_row_put(&row, "utilisation",
 			       g_variant_new_double((double)c->booked /
 						    c->capacity));
+	if (r->query->by == REPORT_BY_WEEK)
+		put_worst_day(r, c, p, &row);
 	report_row_int(&row, "bookings", c->bookings);
 	report_row_int(&row, "no-shows", c->noshows);
 	report_row_int(&row, "cancelled-by-client", c->cancelled_by_client);

@@ -490,8 +490,18 @@ test_capacity_by_week(Fixture *f, gconstpointer data)
 	assert_load(find_row(rows, "unit", "ESP", local(2026, 3, 9, 0, 0)), 3,
 		    1, 1);
 	/* Week of the 9th: ESP Monday 3 + LOH Tuesday 4; SMALL closed. */
-	assert_load(find_row(rows, "region", NULL, local(2026, 3, 9, 0, 0)), 7,
-		    1, 1);
+	row = find_row(rows, "region", NULL, local(2026, 3, 9, 0, 0));
+	assert_load(row, 7, 1, 1);
+	/* The mean is 1 of 7; Monday, 1 of 3, is the week's worst day. */
+	g_assert_cmpint(row_int(row, "worst-day"), ==,
+			local(2026, 3, 9, 0, 0));
+	{
+		double worst = 0;
+
+		g_assert_true(g_variant_lookup(row, "worst-day-utilisation",
+					       "d", &worst));
+		g_assert_cmpfloat_with_epsilon(worst, 1.0 / 3.0, 1e-9);
+	}
 }
 
 static void

@@ -38,6 +38,8 @@ typedef struct {
 	double utilisation;	/* NAN when the row has none */
 	gint64 booked;
 	gint64 capacity;
+	gint64 worst_day;	/* weekly rows: the fullest day, or 0 */
+	double worst;		/* its utilisation */
 } Cell;
 
 typedef struct {
@@ -130,6 +132,10 @@ static void grid_add_row(Grid *grid, GVariant *row, const char *unit)
 		cell->utilisation = NAN;
 	cell->booked = row_int(row, "booked", -1);
 	cell->capacity = row_int(row, "capacity", -1);
+	cell->worst_day = row_int(row, "worst-day", 0);
+	if (!g_variant_lookup(row, "worst-day-utilisation", "d",
+			      &cell->worst))
+		cell->worst_day = 0;
 	g_hash_table_replace(grid->cells, cell_key(unit, period), cell);
 }
 
@@ -285,6 +291,18 @@ static char *cell_tooltip(const char *id, gint64 period, const Cell *cell)
 			cell->utilisation * 100);
 	if (cell->booked < 0 || cell->capacity < 0)
 		return g_strdup_printf("%s, %s: %s %%", unit, day, percent);
+	if (cell->worst_day) {
+		g_autofree char *worst_day = day_label(cell->worst_day,
+						       "%a %Y-%m-%d");
+
+		/* A week: the mean, and its fullest day beside it. */
+		return g_strdup_printf("%s, week of %s: %s %% (%"
+				       G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+				       " booked); fullest day %s, %d %%",
+				       unit, day, percent, cell->booked,
+				       cell->capacity, worst_day,
+				       (int)lround(cell->worst * 100));
+	}
 	return g_strdup_printf("%s, %s: %s %% (%" G_GINT64_FORMAT " of %"
 			       G_GINT64_FORMAT " booked)", unit, day, percent,
 			       cell->booked, cell->capacity);
