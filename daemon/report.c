@@ -243,6 +243,7 @@ typedef struct {
 typedef struct {
 	const char *level;	/* "unit", "municipality", "region" */
 	const char *unit;	/* unit rows only */
+	const Unit *unit_ref;	/* unit rows: its titles */
 	const char *municipality; /* code; not on the region's rows */
 	guint n_cells;
 	Cell *cells;		/* one per period */
@@ -372,6 +373,7 @@ build_groups(CapacityReport *r, GPtrArray *offerings)
 		Group *group = group_new(r, "unit", unit->id,
 					 unit->municipality);
 
+		group->unit_ref = unit;
 		g_ptr_array_add(r->groups, group);
 		t->groups[t->n++] = group;
 		if (municipalities) {
@@ -614,6 +616,10 @@ cell_row(const CapacityReport *r, const Group *group, guint p, gint64 tna)
 	report_row_text(&row, "level", group->level);
 	if (group->unit != NULL)
 		report_row_text(&row, "unit", group->unit);
+	if (group->unit_ref != NULL) {
+		report_row_text(&row, "title-fi", group->unit_ref->title_fi);
+		report_row_text(&row, "title-sv", group->unit_ref->title_sv);
+	}
 	if (group->municipality != NULL)
 		report_row_text(&row, "municipality", group->municipality);
 	report_row_int(&row, "period-start", r->period_starts[p]);

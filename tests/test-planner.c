@@ -726,6 +726,28 @@ test_svg_heatmap_matches_report(void)
 	g_assert_nonnull(strstr(svg, "Region total, 2026-12-08: "));
 	/* Somebody's day is partly booked: 3 of 12 on Tuesday in Espoo. */
 	g_assert_nonnull(strstr(svg, "W-SNA-ESP, 2026-12-08: 25.0 %"));
+	/* Full unit names, in the reader's language. */
+	g_assert_nonnull(strstr(svg, "Palvelutarpeen arviointi, Espoo"));
+	{
+		g_autofree char *sv_path = g_build_filename(
+			h.tmpdir, "heatmap-sv.svg", NULL);
+		g_autofree char *slotctl = g_build_filename(
+			harness_build_root(), "tools", "slotctl", NULL);
+		g_autofree char *sv_svg = NULL;
+		const char *argv[] = { "env", "LC_ALL=C.UTF-8", "LANGUAGE=sv",
+				       slotctl, "--address", h.address,
+				       "report", SNA, "--from", "2026-12-07",
+				       "--to", "2026-12-13", "--svg", sv_path,
+				       NULL };
+
+		g_assert_cmpint(harness_run(&h, NULL, NULL, argv), ==, 0);
+		g_assert_true(g_file_get_contents(sv_path, &sv_svg, NULL,
+						  NULL));
+		g_assert_nonnull(strstr(sv_svg,
+					"Bedömning av servicebehov, Esbo"));
+		g_assert_null(strstr(sv_svg,
+				     "Palvelutarpeen arviointi, Espoo"));
+	}
 }
 
 /* Three weeks with bookings in the first and Christmas in the last:

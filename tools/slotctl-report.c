@@ -17,7 +17,8 @@
 static const char *const report_leading[] = {
 	"level", "unit", "municipality", "period-start", "period-end",
 	"holiday", "hour-of-week", "capacity", "booked", "held", "free",
-	"utilisation", "bookings", "no-shows", "cancelled-by-client",
+	"utilisation", "worst-day", "worst-day-utilisation", "bookings",
+	"no-shows", "cancelled-by-client",
 	"cancelled-by-provider", "third-next-available", "median-lead-time",
 	NULL,
 };
@@ -66,8 +67,16 @@ static CtlTable *rows_table(GVariant *rows)
 
 	for (gsize i = 0; i < n; i++) {
 		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		g_autoptr(GVariant) shown = NULL;
+		GVariantDict d;
 
-		table_set_dict(table, table_add_row(table), row);
+		/* The unit's titles are for the heatmap's labels; the
+		 * table keeps the unit id. */
+		g_variant_dict_init(&d, row);
+		g_variant_dict_remove(&d, "title-fi");
+		g_variant_dict_remove(&d, "title-sv");
+		shown = g_variant_ref_sink(g_variant_dict_end(&d));
+		table_set_dict(table, table_add_row(table), shown);
 	}
 	return table;
 }
@@ -116,11 +125,35 @@ static GHashTable *unit_titles(Ctl *ctl)
 	return titles;
 }
 
+/* The report's own unit titles, in Swedish when slotctl speaks it,
+ * else in Finnish; ListUnits' (Finnish) for any row without them. */
+static GHashTable *report_titles(Ctl *ctl, GVariant *rows)
+{
+	const char *lang = g_get_language_names()[0];
+	const char *key = g_str_has_prefix(lang, "sv") ? "title-sv"
+						       : "title-fi";
+	GHashTable *titles = unit_titles(ctl);
+
+	if (!titles)
+		titles = g_hash_table_new_full(g_str_hash, g_str_equal,
+					       g_free, g_free);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		const char *unit = NULL, *title = NULL;
+
+		if (g_variant_lookup(row, "unit", "&s", &unit) &&
+		    g_variant_lookup(row, key, "&s", &title) && *title)
+			g_hash_table_replace(titles, g_strdup(unit),
+					     g_strdup(title));
+	}
+	return titles;
+}
+
 static gboolean write_heatmap(Ctl *ctl, const char *file,
 			      const CtlHeatmap *map, GVariant *rows,
 			      GError **error)
 {
-	g_autoptr(GHashTable) titles = unit_titles(ctl);
+	g_autoptr(GHashTable) titles = report_titles(ctl, rows);
 	g_autoptr(GError) local_error = NULL;
 	g_autofree char *svg = NULL;
 	CtlHeatmap with_titles = *map;
