@@ -398,7 +398,8 @@ static const BusMethod planner_methods[] = {
 	  "municipality and region, by day or ISO week (options: by, unit, "
 	  "municipality); a week's rows also name its fullest day "
 	  "(worst-day, worst-day-utilisation), a row on a public holiday "
-	  "its name (holiday)." },
+	  "its name (holiday), a unit's row its titles (title-fi, "
+	  "title-sv)." },
 	{ "DeadlineReport", "sxxa{sv}", "service,from,to,options", "aa{sv}",
 	  "rows", deadline_report, BUS_ROLE_READ, errors_report,
 	  "Bookings with a referral time starting in [from, to) against "
