@@ -137,7 +137,7 @@ while [ "$seed" -le "$last" ]; do
 	then
 		caught=$((caught + 1))
 		# The round whose power cut showed the loss.
-		in_round="$in_round $(grep -c '^round ' "$scratch/run.log")"
+		in_round="$in_round $(grep -c '^round ' "$scratch/run.log" || true)"
 	fi
 	grep -v '^round ' "$scratch/run.log"
 	seed=$((seed + 1))
