@@ -24,7 +24,11 @@
  * and how: Book (always with an idempotency key, the client ref), HoldFor
  * then Book with the hold, ReleaseHold, BookSeries, Cancel, Reschedule,
  * SetStatus (arrived, checked-in, fulfilled and noshow keep the seats,
- * entered-in-error gives them back).
+ * entered-in-error gives them back); and the waitlist (issue 16):
+ * JoinWaitlist for the targets whose request a waitlist query can carry
+ * (fixed-w, fixed-e, hh-kar, hh-esp), LeaveWaitlist, AcceptOffer and
+ * DeclineOffer of the offers it saw - in a SlotOffered signal or in
+ * ListWaitlist, which it calls now and then and at the start of a round.
  *
  * Log lines ("-" for nothing):
  *   ready
@@ -36,12 +40,22 @@
  *   send cancel BOOKING                ack cancel BOOKING
  *   send move BOOKING SLOT             ack move BOOKING
  *   send status BOOKING STATUS         ack status BOOKING
+ *   send join REF TARGET               ack join ENTRY
+ *   send leave ENTRY                   ack leave ENTRY
+ *   send accept ENTRY SLOT HOLD        ack accept BOOKING
+ *   send decline ENTRY SLOT HOLD       ack decline ENTRY
+ *   seen ENTRY SLOT HOLD EXPIRES       an open offer of one of its
+ *                                      entries it saw (signal or list);
+ *                                      between calls, never in flight
+ *   (accept and decline answer whatever offer the entry has open; SLOT
+ *   and HOLD say which one the client believed it was)
  *   nak ERROR (refused for a reason of the domain), lost ERROR (slotd
  *   went away), bad ERROR MESSAGE (slotd failed: the checker reports
  *   it), killed PID.
  * STATE holds what the client has from earlier rounds:
  *   booking BOOKING STATUS TARGET SLOT
- *   hold HOLD TARGET SLOT REF */
+ *   hold HOLD TARGET SLOT REF
+ *   entry ENTRY TARGET [SLOT HOLD EXPIRES]   waiting, with its open offer */
 #include <gio/gio.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,17 +90,18 @@ typedef struct {
 	const char *unit;		/* only slots of this unit */
 	gboolean movable;		/* Reschedule within the target */
 	guint weight;			/* share of new bookings */
+	gboolean waitlist;		/* JoinWaitlist with its request */
 } Target;
 
 static const Target targets[N_TARGETS] = {
 	[T_FIXED_W] = { "fixed-w", "needs-assessment-west", NULL, NULL, NULL,
-			NULL, NULL, TRUE, 4 },
+			NULL, NULL, TRUE, 4, TRUE },
 	[T_FIXED_E] = { "fixed-e", "needs-assessment-east", NULL, NULL, NULL,
-			NULL, NULL, TRUE, 3 },
+			NULL, NULL, TRUE, 3, TRUE },
 	[T_HH_KAR] = { "hh-kar", "home-hospital-west", "Karkkila", NULL, NULL,
-		       NULL, "W-HH-LOH", TRUE, 3 },
+		       NULL, "W-HH-LOH", TRUE, 3, TRUE },
 	[T_HH_ESP] = { "hh-esp", "home-hospital-west", "Espoo", NULL, NULL,
-		       NULL, "W-HH-ESP", TRUE, 3 },
+		       NULL, "W-HH-ESP", TRUE, 3, TRUE },
 	[T_FIELD] = { "field", "crisis-duty-west", "Lohja", "contact",
 		      "field", NULL, NULL, TRUE, 3 },
 	[T_WALKIN] = { "walkin", "social-counselling-walk-in", NULL, NULL,
@@ -117,6 +132,16 @@ typedef struct {
 	char *ref;
 } Held;
 
+/* A waitlist entry of the client still waiting, with the open offer it
+ * last saw for it (slot NULL: none). */
+typedef struct {
+	char *entry;
+	TargetId target;
+	char *slot;
+	char *hold;
+	gint64 expires;
+} Entry;
+
 typedef struct {
 	GDBusConnection *conn;
 	FILE *log;
@@ -124,6 +149,7 @@ typedef struct {
 	GPtrArray *pools[N_TARGETS];	/* PoolSlot * */
 	GPtrArray *live;		/* Live * */
 	GPtrArray *held;		/* Held * */
+	GPtrArray *entries;		/* Entry * */
 	guint client;
 	guint round;
 	guint serial;
@@ -162,6 +188,17 @@ held_free(gpointer data)
 	g_free(h->slot);
 	g_free(h->ref);
 	g_free(h);
+}
+
+static void
+entry_free(gpointer data)
+{
+	Entry *e = data;
+
+	g_free(e->entry);
+	g_free(e->slot);
+	g_free(e->hold);
+	g_free(e);
 }
 
 static GVariant *
@@ -609,6 +646,236 @@ do_status(Client *c, guint i)
 	return TRUE;
 }
 
+/* ---- the waitlist --------------------------------------------------- */
+
+static gint
+find_entry(Client *c, const char *entry)
+{
+	for (guint i = 0; i < c->entries->len; i++)
+		if (g_str_equal(((Entry *)c->entries->pdata[i])->entry, entry))
+			return (gint)i;
+	return -1;
+}
+
+static void
+set_offer(Entry *e, const char *slot, const char *hold, gint64 expires)
+{
+	g_free(e->slot);
+	g_free(e->hold);
+	e->slot = g_strdup(slot);
+	e->hold = g_strdup(hold);
+	e->expires = expires;
+}
+
+/* An offer for one of the client's entries: committed before slotd
+ * told anyone, so the checker holds slotd to it. */
+static void
+saw_offer(Client *c, const char *entry, const char *slot, const char *hold,
+	  gint64 expires)
+{
+	gint i = find_entry(c, entry);
+	Entry *e;
+
+	if (i < 0)
+		return;
+	e = c->entries->pdata[i];
+	if (e->hold && g_str_equal(e->hold, hold))
+		return;
+	set_offer(e, slot, hold, expires);
+	logf_line(c, "seen %s %s %s %" G_GINT64_FORMAT, entry, slot, hold,
+		  expires);
+}
+
+static void
+on_slot_offered(GDBusConnection *conn, const char *sender,
+		const char *path, const char *iface, const char *signal,
+		GVariant *params, gpointer user_data)
+{
+	const char *entry, *slot, *hold;
+	gint64 expires;
+
+	if (!g_variant_is_of_type(params, G_VARIANT_TYPE("(sssx)")))
+		return;
+	g_variant_get(params, "(&s&s&sx)", &entry, &slot, &hold, &expires);
+	saw_offer(user_data, entry, slot, hold, expires);
+}
+
+/* The signals that came while the client waited for answers. */
+static void
+pump_signals(void)
+{
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+}
+
+/* ListWaitlist of every service the client waits in: the offers it
+ * shows are seen as the signal's are; an entry without one has none
+ * open (it expired). A failed call changes nothing here. */
+static void
+view_waitlist(Client *c)
+{
+	for (guint t = 0; t < N_TARGETS; t++) {
+		g_autoptr(GVariant) r = NULL, rows = NULL;
+		gboolean again = FALSE;
+
+		if (!targets[t].waitlist)
+			continue;
+		/* One call a service. */
+		for (guint u = 0; u < t; u++)
+			again |= targets[u].waitlist &&
+				 g_str_equal(targets[u].service,
+					     targets[t].service);
+		if (again)
+			continue;
+		r = call(c, "ListWaitlist",
+			 g_variant_new("(s)", targets[t].service), "(aa{sv})",
+			 NULL);
+		if (!r)
+			return;
+		rows = g_variant_get_child_value(r, 0);
+		for (gsize k = 0; k < g_variant_n_children(rows); k++) {
+			g_autoptr(GVariant) row = g_variant_get_child_value(
+				rows, k);
+			const char *id, *slot, *hold;
+			gint64 expires;
+			gint i;
+
+			if (!g_variant_lookup(row, "id", "&s", &id) ||
+			    (i = find_entry(c, id)) < 0)
+				continue;
+			if (g_variant_lookup(row, "offer-slot", "&s", &slot) &&
+			    g_variant_lookup(row, "offer-hold", "&s", &hold) &&
+			    g_variant_lookup(row, "offer-expires", "x",
+					     &expires))
+				saw_offer(c, id, slot, hold, expires);
+			else
+				set_offer(c->entries->pdata[i], NULL, NULL, 0);
+		}
+	}
+}
+
+static TargetId
+random_waitlist_target(Client *c)
+{
+	TargetId t = random_target(c);
+
+	return t < N_TARGETS && targets[t].waitlist ? t : T_FIXED_W;
+}
+
+static gboolean
+do_join(Client *c, TargetId t)
+{
+	g_autofree char *ref = new_ref(c);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	const char *entry;
+	GVariantDict q;
+	Entry *e;
+
+	g_variant_dict_init(&q, NULL);
+	if (targets[t].municipality)
+		g_variant_dict_insert(&q, "municipality", "s",
+				      targets[t].municipality);
+	g_variant_dict_insert(&q, "priority", "u",
+			      (guint32)g_rand_int_range(c->rand, 1, 10));
+	logf_line(c, "send join %s %s", ref, targets[t].name);
+	r = call(c, "JoinWaitlist",
+		 g_variant_new("(ss@a{sv})", targets[t].service, ref,
+			       g_variant_dict_end(&q)),
+		 "(s)", &error);
+	if (!r)
+		return answer_error(c, error);
+	g_variant_get(r, "(&s)", &entry);
+	ack(c, "join %s", entry);
+	e = g_new0(Entry, 1);
+	e->entry = g_strdup(entry);
+	e->target = t;
+	g_ptr_array_add(c->entries, e);
+	return TRUE;
+}
+
+static gboolean
+do_leave(Client *c, guint i)
+{
+	Entry *e = c->entries->pdata[i];
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+
+	logf_line(c, "send leave %s", e->entry);
+	r = call(c, "LeaveWaitlist", g_variant_new("(s)", e->entry), "()",
+		 &error);
+	if (!r)
+		return answer_error(c, error);
+	ack(c, "leave %s", e->entry);
+	g_ptr_array_remove_index_fast(c->entries, i);
+	return TRUE;
+}
+
+/* AcceptOffer (then the entry is booked) or DeclineOffer of the offer
+ * seen. Refused (Conflict): the offer expired meanwhile. */
+static gboolean
+do_answer(Client *c, guint i)
+{
+	Entry *e = c->entries->pdata[i];
+	gboolean accept = g_rand_int_range(c->rand, 0, 100) < 65;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL;
+	const char *booking;
+
+	logf_line(c, "send %s %s %s %s", accept ? "accept" : "decline",
+		  e->entry, e->slot, e->hold);
+	r = call(c, accept ? "AcceptOffer" : "DeclineOffer",
+		 g_variant_new("(s)", e->entry), accept ? "(s)" : "()",
+		 &error);
+	if (!r) {
+		gboolean go_on = answer_error(c, error);
+
+		set_offer(e, NULL, NULL, 0);
+		return go_on;
+	}
+	if (!accept) {
+		ack(c, "decline %s", e->entry);
+		set_offer(e, NULL, NULL, 0);
+		return TRUE;
+	}
+	g_variant_get(r, "(&s)", &booking);
+	ack(c, "accept %s", booking);
+	add_live(c, booking, "booked", e->target, e->slot);
+	g_ptr_array_remove_index_fast(c->entries, i);
+	return TRUE;
+}
+
+/* An entry with an offer seen, or -1. */
+static gint
+pick_offered(Client *c)
+{
+	for (guint i = 0; i < c->entries->len; i++)
+		if (((Entry *)c->entries->pdata[i])->slot)
+			return (gint)i;
+	return -1;
+}
+
+/* The waitlist's share of the steps; -1: none this time. */
+static gint
+waitlist_step(Client *c)
+{
+	gint32 dice = g_rand_int_range(c->rand, 0, 100);
+	gint i;
+
+	pump_signals();
+	if ((i = pick_offered(c)) >= 0 && dice < 40)
+		return do_answer(c, (guint)i);
+	dice = g_rand_int_range(c->rand, 0, 100);
+	if (dice < 5 && c->entries->len < 3)
+		return do_join(c, random_waitlist_target(c));
+	if (dice < 6 && c->entries->len)
+		return do_leave(c, (guint)g_rand_int_range(
+					   c->rand, 0, (gint32)c->entries->len));
+	if (dice < 9)
+		view_waitlist(c);
+	return -1;
+}
+
 /* Books more while the client has few bookings, changes more once it
  * has many, so that seats keep turning over for a hundred rounds. */
 static gboolean
@@ -618,6 +885,8 @@ step(Client *c)
 	gboolean few = c->live->len < 8;
 	gint i;
 
+	if ((i = waitlist_step(c)) >= 0)
+		return i;
 	if (c->held->len && (dice < 15 || c->held->len > 3))
 		return do_use_hold(c);
 	dice = g_rand_int_range(c->rand, 0, 100);
@@ -732,6 +1001,15 @@ load_state(Client *c, const char *path)
 			h->slot = g_strdup(w[3]);
 			h->ref = g_strdup(w[4]);
 			g_ptr_array_add(c->held, h);
+		} else if ((n == 3 || n == 6) && g_str_equal(w[0], "entry")) {
+			Entry *e = g_new0(Entry, 1);
+
+			e->entry = g_strdup(w[1]);
+			e->target = target_by_name(w[2]);
+			if (n == 6)
+				set_offer(e, w[3], w[4],
+					  g_ascii_strtoll(w[5], NULL, 10));
+			g_ptr_array_add(c->entries, e);
 		} else if (n > 1) {
 			g_printerr("bad state line: %s\n", lines[i]);
 			exit(2);
@@ -790,6 +1068,11 @@ run(GDBusConnection *conn, int argc, char **argv)
 		c.pools[t] = g_ptr_array_new_with_free_func(pool_slot_free);
 	c.live = g_ptr_array_new_with_free_func(live_free);
 	c.held = g_ptr_array_new_with_free_func(held_free);
+	c.entries = g_ptr_array_new_with_free_func(entry_free);
+	g_dbus_connection_signal_subscribe(conn, NULL, SCHEDULER,
+					   "SlotOffered", OBJECT, NULL,
+					   G_DBUS_SIGNAL_FLAGS_NONE,
+					   on_slot_offered, &c, NULL);
 	for (guint t = 0; t < N_TARGETS && started; t++)
 		started = load_pool(&c, (TargetId)t);
 	if (started) {
@@ -799,6 +1082,7 @@ run(GDBusConnection *conn, int argc, char **argv)
 			return 2;
 		}
 		logf_line(&c, "ready");
+		view_waitlist(&c);
 		while (step(&c))
 			;
 	}
@@ -807,6 +1091,7 @@ run(GDBusConnection *conn, int argc, char **argv)
 		g_ptr_array_unref(c.pools[t]);
 	g_ptr_array_unref(c.live);
 	g_ptr_array_unref(c.held);
+	g_ptr_array_unref(c.entries);
 	g_rand_free(c.rand);
 	return 0;
 }

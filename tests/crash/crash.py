@@ -109,6 +109,11 @@ def copy_config(source, tmp):
                 line = "http-address=\n"
             elif line.startswith("horizon-days="):
                 line = "horizon-days=21\n"
+            elif line.startswith("hold-max-seconds="):
+                # Offers short enough to expire within a round, while
+                # the clients answer some of them in time.
+                line += "waitlist-offer-seconds=%d\n" % setting(
+                    "CRASH_OFFER_SECONDS", 3)
             lines.append(line)
     with open(entry, "w") as f:
         f.writelines(lines)
@@ -214,6 +219,10 @@ class Model:
         self.acks = 0
         self.resolved = 0    # in-flight changes found landed or not
         self.ops = {}        # op -> acknowledged count
+        # The waitlist (issue 16).
+        self.entries = {}    # id -> dict, see new_entry
+        self.offers = {}     # hold of an offer a client saw -> dict
+        self.seen = 0        # offers seen (signal or ListWaitlist)
 
     def new_booking(self, bid, ref, target, slot, series=None):
         self.bookings[bid] = {"ref": ref, "target": target, "slot": slot,
@@ -221,6 +230,34 @@ class Model:
                               "statuses": 0, "cancels": 0,
                               "series": series, "use": None,
                               "touched": True}
+
+    def new_entry(self, eid, ref, target):
+        self.entries[eid] = {"ref": ref, "target": target,
+                             "status": "waiting", "booking": None,
+                             "declines": 0}
+
+    def saw(self, words):
+        """An open offer a client saw: it was committed before slotd
+        showed it, so it must be found, open or closed, from now on."""
+        eid, slot, hold, expires = words[0], words[1], words[2], \
+            int(words[3])
+        known = self.offers.get(hold)
+        if known and (known["entry"], known["slot"],
+                      known["expires"]) != (eid, slot, expires):
+            raise CheckFailed("offer of %s seen as %s and as %s"
+                              % (hold, known, words))
+        if not known:
+            self.seen += 1
+            self.offers[hold] = {"entry": eid, "slot": slot,
+                                 "expires": expires, "closed": None,
+                                 "must_close": False}
+
+    def close_seen(self, eid):
+        """An acknowledged answer or leave: every offer of the entry
+        seen so far is closed now."""
+        for o in self.offers.values():
+            if o["entry"] == eid:
+                o["must_close"] = True
 
     def read_log(self, path):
         pending = None
@@ -237,6 +274,8 @@ class Model:
                 elif words[0] == "nak":
                     self.apply_nak(pending)
                     pending = None
+                elif words[0] == "seen":
+                    self.saw(words[1:])
                 elif words[0] == "bad":
                     raise CheckFailed("a client got an unexpected error: "
                                       + line.strip())
@@ -269,6 +308,21 @@ class Model:
         elif op == "release":
             del self.holds[sent[1]]
             self.gone_holds[sent[1]] = "released"
+        elif op == "join":
+            self.new_entry(got[1], sent[1], sent[2])
+        elif op == "leave":
+            self.entries[sent[1]]["status"] = "left"
+            self.close_seen(sent[1])
+        elif op == "decline":
+            self.entries[sent[1]]["declines"] += 1
+            self.close_seen(sent[1])
+        elif op == "accept":
+            e = self.entries[sent[1]]
+            e["status"], e["booking"] = "booked", got[1]
+            self.close_seen(sent[1])
+            # Its slot is the accepted offer's, read from the files at
+            # the next check (the client may have believed another).
+            self.new_booking(got[1], e["ref"], e["target"], None)
         elif op in ("cancel", "move", "status"):
             self.bookings[sent[1]]["touched"] = True
         if op == "cancel":
@@ -303,8 +357,10 @@ def read_db(db):
             "ref": ref, "status": status, "slot": slot_id(slot),
             "series": (booking_id(series), index, length)
             if series is not None else None, "key": key}
+    # An offer's hold is the daemon's, checked with its offer.
     for hid, ref, slot in db.execute(
-            "SELECT id, client_ref, slot FROM hold"):
+            "SELECT id, client_ref, slot FROM hold WHERE id NOT IN"
+            " (SELECT hold FROM waitlist_offer)"):
         holds[hold_id(hid)] = {"ref": ref, "slot": slot_id(slot)}
     return bookings, holds
 
@@ -340,10 +396,13 @@ def check_structure(db):
         "a slot over capacity":
             "SELECT id FROM slot WHERE booked + held > capacity",
         # Resources (issue 13): a row counts while its booking holds
-        # seats or its hold exists.
+        # seats or its hold exists. The bookings of one slot share a
+        # session's counsellor and room (ROLE@session needs, as the
+        # walk-in sessions have since 09e57cc): one use, not two.
         "a practitioner, room or vehicle taken twice at once":
             "SELECT a.resource FROM resource_use a JOIN resource_use b"
             " ON a.resource = b.resource AND a.rowid < b.rowid"
+            " AND a.slot != b.slot"
             " AND a.start < b.\"end\" AND b.start < a.\"end\""
             " WHERE " + USE_LIVE.format("a") + " AND "
             + USE_LIVE.format("b"),
@@ -360,6 +419,88 @@ def check_structure(db):
             "  WHERE c.series = b.series) != b.series_length"
             " OR NOT EXISTS (SELECT 1 FROM booking f WHERE f.id = b.series"
             "  AND f.series_index = 0))",
+    }
+    for what, sql in checks.items():
+        bad = [r[0] for r in db.execute(sql).fetchall()]
+        if bad:
+            raise CheckFailed("%s: %s" % (what, bad[:10]))
+
+
+def entry_id(n):
+    return "w-%d" % n
+
+
+def read_waitlist(db):
+    """The test's waitlist entries, {w-N: row}, and all offers,
+    {h-N (the offer's hold): row}."""
+    entries, offers = {}, {}
+    for eid, ref, status, booking in db.execute(
+            "SELECT id, client_ref, status, booking FROM waitlist_entry"
+            " WHERE client_ref LIKE 'crash-c%'"):
+        entries[entry_id(eid)] = {
+            "ref": ref, "status": status,
+            "booking": booking_id(booking) if booking else None}
+    for oid, eid, slot, hold, expires, status, closed, booking in \
+            db.execute("SELECT id, entry, slot, hold, expires, status,"
+                       " closed, booking FROM waitlist_offer"):
+        offers[hold_id(hold)] = {
+            "id": oid, "entry": entry_id(eid), "slot": slot_id(slot),
+            "expires": expires, "status": status, "closed": closed,
+            "booking": booking_id(booking) if booking else None}
+    return entries, offers
+
+
+def check_waitlist_structure(db):
+    """The waitlist's own consistency (issue 16), whatever was in
+    flight: an offer is open exactly while its hold keeps the place, one
+    open offer a slot and an entry, an accepted offer and its booked
+    entry and booking go together, every offer told its client."""
+    checks = {
+        "two open offers for one slot":
+            "SELECT slot FROM waitlist_offer WHERE status = 'open'"
+            " GROUP BY slot HAVING count(*) > 1",
+        "two open offers for one entry":
+            "SELECT entry FROM waitlist_offer WHERE status = 'open'"
+            " GROUP BY entry HAVING count(*) > 1",
+        "an entry offered the same slot twice (a declined offer"
+        " re-opened)":
+            "SELECT entry FROM waitlist_offer GROUP BY entry, slot"
+            " HAVING count(*) > 1",
+        "an open offer whose hold is gone or keeps another slot or"
+        " expiry":
+            "SELECT o.id FROM waitlist_offer o LEFT JOIN hold h"
+            " ON h.id = o.hold WHERE o.status = 'open' AND (h.id IS NULL"
+            " OR h.slot != o.slot OR h.expires != o.expires)",
+        "a closed offer whose hold still keeps the place":
+            "SELECT o.id FROM waitlist_offer o WHERE o.status != 'open'"
+            " AND EXISTS (SELECT 1 FROM hold h WHERE h.id = o.hold)",
+        "an open offer of an entry no longer waiting":
+            "SELECT o.id FROM waitlist_offer o JOIN waitlist_entry e"
+            " ON e.id = o.entry WHERE o.status = 'open'"
+            " AND e.status != 'waiting'",
+        "an accepted offer without its booked entry and booking":
+            "SELECT o.id FROM waitlist_offer o JOIN waitlist_entry e"
+            " ON e.id = o.entry WHERE o.status = 'accepted' AND"
+            " (o.booking IS NULL OR e.status != 'booked'"
+            "  OR e.booking IS NOT o.booking OR NOT EXISTS (SELECT 1"
+            "  FROM booking b WHERE b.id = o.booking"
+            "  AND b.client_ref = e.client_ref))",
+        "a booked entry without its one accepted offer":
+            "SELECT e.id FROM waitlist_entry e WHERE e.status = 'booked'"
+            " AND (e.booking IS NULL OR (SELECT count(*) FROM"
+            " waitlist_offer o WHERE o.entry = e.id AND o.status ="
+            " 'accepted' AND o.booking = e.booking) != 1)",
+        "a closed offer without its closing time":
+            "SELECT id FROM waitlist_offer WHERE (status = 'open')"
+            " = (closed IS NOT NULL)",
+        "an offer expired before its expiry":
+            "SELECT id FROM waitlist_offer WHERE status = 'expired'"
+            " AND closed < expires",
+        "an offer without its client's notification":
+            "SELECT o.id FROM waitlist_offer o WHERE NOT EXISTS"
+            " (SELECT 1 FROM outbox x WHERE x.kind = 'offer'"
+            "  AND x.entry = o.entry AND x.idempotency_key ="
+            "  'slotd:w-' || o.entry || ':offer:' || o.id)",
     }
     for what, sql in checks.items():
         bad = [r[0] for r in db.execute(sql).fetchall()]
@@ -430,13 +571,15 @@ def rows_of(bookings, ref):
                   key=lambda bid: int(bid[2:]))
 
 
-def resolve_inflight(model, bookings, holds):
+def resolve_inflight(model, bookings, holds, entries, offers):
     """Each unanswered change landed whole or not at all; what it did
     becomes what the model expects from now on."""
     for sent in model.inflight:
         op = sent[0]
         model.resolved += 1
-        if op in ("book", "hbook"):
+        if op in ("join", "leave", "accept", "decline"):
+            resolve_waitlist(model, sent, bookings, entries, offers)
+        elif op in ("book", "hbook"):
             ref, target, slot = sent[1:4]
             found = rows_of(bookings, ref)
             known = [bid for bid in found if bid in model.bookings]
@@ -525,6 +668,186 @@ def resolve_inflight(model, bookings, holds):
                                "status": "change to %s"}[op]
                               % tuple(sent[2:3])))
     model.inflight = []
+
+
+def entry_offers(offers, eid, status=None):
+    return [o for o in offers.values() if o["entry"] == eid
+            and (status is None or o["status"] == status)]
+
+
+def fill_accepted(model, bookings, offers):
+    """An acknowledged AcceptOffer's booking is in the slot of the
+    entry's accepted offer."""
+    for eid, e in model.entries.items():
+        b = model.bookings.get(e["booking"])
+        if not b or b["slot"] is not None:
+            continue
+        if e["booking"] not in bookings:
+            raise Lost("acknowledged AcceptOffer of %s (%s): booking %s is"
+                       " missing" % (eid, e["ref"], e["booking"]))
+        got = [o for o in entry_offers(offers, eid, "accepted")
+               if o["booking"] == e["booking"]]
+        if not got:
+            raise Lost("acknowledged AcceptOffer of %s (%s): no accepted"
+                       " offer made booking %s" % (eid, e["ref"],
+                                                   e["booking"]))
+        b["slot"] = got[0]["slot"]
+
+
+def check_waitlist_acknowledged(model, entries, offers):
+    """Every acknowledged JoinWaitlist, LeaveWaitlist, AcceptOffer and
+    DeclineOffer that nothing in flight touches, and every offer a
+    client saw, is there as acknowledged."""
+    busy = {sent[1] for sent in model.inflight
+            if sent[0] in ("leave", "accept", "decline")}
+    for eid, want in model.entries.items():
+        row = entries.get(eid)
+        if row is None:
+            raise Lost("acknowledged JoinWaitlist %s (%s) is missing"
+                       % (eid, want["ref"]))
+        if row["ref"] != want["ref"]:
+            raise CheckFailed("entry %s is of %s, expected %s"
+                              % (eid, row["ref"], want["ref"]))
+        if eid in busy:
+            continue
+        if (row["status"], row["booking"]) != (want["status"],
+                                               want["booking"]):
+            raise Lost("entry %s: acknowledged %s%s, found %s%s"
+                       % (eid, want["status"], " " + want["booking"]
+                          if want["booking"] else "", row["status"],
+                          " " + row["booking"] if row["booking"] else ""))
+        declined = len(entry_offers(offers, eid, "declined"))
+        if declined != want["declines"]:
+            raise (Lost if declined < want["declines"] else CheckFailed)(
+                "entry %s: %d DeclineOffer acknowledged, %d offers"
+                " declined" % (eid, want["declines"], declined))
+    for hold, seen in model.offers.items():
+        row = offers.get(hold)
+        what = "the offer of %s in %s kept by %s until %d" % (
+            seen["entry"], seen["slot"], hold, seen["expires"])
+        if row is None:
+            raise Lost("%s, seen by its client, is gone" % what)
+        if (row["entry"], row["slot"], row["expires"]) != (
+                seen["entry"], seen["slot"], seen["expires"]):
+            raise Lost("%s, seen by its client, is now of %s in %s until"
+                       " %d" % (what, row["entry"], row["slot"],
+                                row["expires"]))
+        if seen["must_close"] and row["status"] == "open" and \
+                seen["entry"] not in busy:
+            raise Lost("%s is still open after an acknowledged answer or"
+                       " leave" % what)
+        if seen["closed"] and row["status"] != seen["closed"]:
+            raise CheckFailed("%s was %s and is now %s"
+                              % (what, seen["closed"], row["status"]))
+        if row["status"] != "open":
+            seen["closed"] = row["status"]
+
+
+def resolve_waitlist(model, sent, bookings, entries, offers):
+    """An in-flight waitlist change landed whole or not at all."""
+    op = sent[0]
+    if op == "join":
+        ref, target = sent[1], sent[2]
+        found = [eid for eid, row in entries.items() if row["ref"] == ref]
+        if len(found) > 1 or (found and found[0] in model.entries):
+            raise CheckFailed("in-flight JoinWaitlist of %s: found %s"
+                              % (ref, found))
+        if found:
+            model.new_entry(found[0], ref, target)
+        return
+    eid = sent[1]
+    want, row = model.entries[eid], entries.get(eid)
+    if row is None:
+        raise Lost("entry %s with a %s in flight is missing" % (eid, op))
+    declined = len(entry_offers(offers, eid, "declined"))
+    unchanged = (row["status"], row["booking"]) == (want["status"],
+                                                    want["booking"])
+    if op == "decline":
+        if not unchanged or declined not in (want["declines"],
+                                             want["declines"] + 1):
+            raise CheckFailed("in-flight DeclineOffer of %s: entry %s, %d"
+                              " declined, expected waiting and %d or %d"
+                              % (eid, row["status"], declined,
+                                 want["declines"], want["declines"] + 1))
+        if declined > want["declines"]:
+            want["declines"] += 1
+            model.close_seen(eid)
+        return
+    if declined != want["declines"]:
+        raise CheckFailed("entry %s: %d DeclineOffer acknowledged, %d"
+                          " offers declined" % (eid, want["declines"],
+                                                declined))
+    if unchanged:
+        return
+    if op == "leave" and row["status"] == "left":
+        want["status"] = "left"
+        model.close_seen(eid)
+    elif op == "accept" and row["status"] == "booked":
+        bid = row["booking"]
+        got = [o for o in entry_offers(offers, eid, "accepted")
+               if o["booking"] == bid]
+        if bid in model.bookings or bid not in bookings or not got:
+            raise CheckFailed("in-flight AcceptOffer of %s landed as %s,"
+                              " booking %s" % (eid, row, bid))
+        want["status"], want["booking"] = "booked", bid
+        model.close_seen(eid)
+        model.new_booking(bid, want["ref"], want["target"], got[0]["slot"])
+        model.refused.discard(want["ref"])
+    else:
+        raise CheckFailed("entry %s: was %s, found %s with a %s in flight"
+                          % (eid, want["status"], row["status"], op))
+
+
+def check_waitlist(model, entries):
+    """Nothing else: every entry of the test was acknowledged or in
+    flight, and is as the model has it."""
+    for eid, row in entries.items():
+        want = model.entries.get(eid)
+        if want is None:
+            raise CheckFailed("entry %s of %s was never acknowledged nor"
+                              " in flight" % (eid, row["ref"]))
+        if (row["status"], row["booking"]) != (want["status"],
+                                               want["booking"]):
+            raise CheckFailed("entry %s: expected %s %s, found %s %s"
+                              % (eid, want["status"], want["booking"],
+                                 row["status"], row["booking"]))
+
+
+def check_waitlist_audit(db, entries, offers):
+    """Each step of an entry has its audit row, each offer its
+    notification (one each, in the step's own transaction)."""
+    counts = {}
+    for action, detail in db.execute(
+            "SELECT action, detail FROM audit WHERE action IN"
+            " ('waitlist-join', 'waitlist-leave', 'offer', 'offer-expire',"
+            " 'offer-decline', 'offer-accept')"):
+        m = re.match(r"(w-\d+)\b", detail or "")
+        if m:
+            key = (m.group(1), action)
+            counts[key] = counts.get(key, 0) + 1
+    told = {}
+    for eid, n in db.execute("SELECT entry, count(*) FROM outbox"
+                             " WHERE kind = 'offer' GROUP BY entry"):
+        told[entry_id(eid)] = n
+    for eid, row in entries.items():
+        mine = entry_offers(offers, eid)
+        by = {}
+        for o in mine:
+            by[o["status"]] = by.get(o["status"], 0) + 1
+        expect = {"waitlist-join": 1,
+                  "waitlist-leave": 1 if row["status"] == "left" else 0,
+                  "offer": len(mine), "offer-expire": by.get("expired", 0),
+                  "offer-decline": by.get("declined", 0),
+                  "offer-accept": by.get("accepted", 0)}
+        for action, n in expect.items():
+            if counts.get((eid, action), 0) != n:
+                raise CheckFailed("entry %s has %d '%s' audit rows, "
+                                  "expected %d" % (eid, counts.get(
+                                      (eid, action), 0), action, n))
+        if told.get(eid, 0) != len(mine):
+            raise CheckFailed("entry %s has %d offer notifications for %d"
+                              " offers" % (eid, told.get(eid, 0),
+                                           len(mine)))
 
 
 def check_acknowledged(model, bookings, holds):
@@ -668,14 +991,20 @@ def check(model, db_path):
                            " acknowledged (%d changes) is gone"
                            % model.acks)
             check_structure(db)
+            check_waitlist_structure(db)
             found = runs(db)
             bookings, holds = read_db(db)
+            entries, offers = read_waitlist(db)
+            fill_accepted(model, bookings, offers)
             check_acknowledged(model, bookings, holds)
-            resolve_inflight(model, bookings, holds)
+            check_waitlist_acknowledged(model, entries, offers)
+            resolve_inflight(model, bookings, holds, entries, offers)
             check_model(model, bookings, holds)
+            check_waitlist(model, entries)
             check_runs(model, found)
             check_audit(model, db)
             check_outbox(model, db)
+            check_waitlist_audit(db, entries, offers)
         finally:
             db.close()
     except sqlite3.Error as e:
@@ -695,6 +1024,19 @@ def write_states(model, tmp):
                 if h["ref"].startswith(prefix):
                     f.write("hold %s %s %s %s\n" % (
                         hid, h["target"], h["slot"], h["ref"]))
+            for eid, e in model.entries.items():
+                if not e["ref"].startswith(prefix) or \
+                        e["status"] != "waiting":
+                    continue
+                # The open offer it saw last, if it still is.
+                offer = ""
+                for hid, o in sorted(model.offers.items(),
+                                     key=lambda kv: int(kv[0][2:])):
+                    if o["entry"] == eid and not o["closed"] and \
+                            not o["must_close"]:
+                        offer = " %s %s %d" % (o["slot"], hid,
+                                               o["expires"])
+                f.write("entry %s %s%s\n" % (eid, e["target"], offer))
 
 
 # ---- rounds ---------------------------------------------------------------
@@ -832,10 +1174,12 @@ def main():
         if slotd.stop() != 0:
             raise CheckFailed("slotd did not stop cleanly after the run")
         check(model, db_path)
-        acks, resolved, ops = model.acks, model.resolved, dict(model.ops)
+        acks, resolved, ops, seen = (model.acks, model.resolved,
+                                     dict(model.ops), model.seen)
         if self_checking:
             self_check(rounds, rng, slotd, model, build, tmp, db_path)
-        model.acks, model.resolved, model.ops = acks, resolved, ops
+        model.acks, model.resolved, model.ops, model.seen = (
+            acks, resolved, ops, seen)
     except Lost as e:
         if expect_loss:
             print("crash: found the expected loss: %s (seed %d)" % (e, seed))
@@ -858,10 +1202,12 @@ def main():
     live = sum(1 for b in model.bookings.values()
                if b["status"] not in ("cancelled", "entered-in-error"))
     print("crash: %d rounds passed in %.0f s; %d acknowledged changes "
-          "checked (%s), %d in flight resolved, %d bookings (%d live)"
+          "checked (%s), %d in flight resolved, %d bookings (%d live), "
+          "%d waitlist entries, %d offers seen"
           % (rounds, time.monotonic() - started, model.acks,
              ", ".join("%s %d" % kv for kv in sorted(model.ops.items())),
-             model.resolved, len(model.bookings), live))
+             model.resolved, len(model.bookings), live,
+             len(model.entries), model.seen))
     if not os.environ.get("SLOTD_KEEP_TMP"):
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
