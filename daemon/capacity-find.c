@@ -16,6 +16,10 @@
 #define FIND_DEFAULT_LIMIT 50
 #define FIND_MAX_LIMIT 2000
 #define FIND_PAGE 64
+/* A cursor's first page is small: most searches take one or two starts
+ * of each offering. Each further page is twice the last, up to
+ * FIND_PAGE. */
+#define FIND_FIRST_PAGE 4
 /* 1970 .. 2200: anything else is a caller's mistake. */
 #define TIME_MIN 0
 #define TIME_MAX G_GINT64_CONSTANT(7258118400)
@@ -67,10 +71,10 @@ typedef struct {
 typedef struct {
 	const SlotdOffering *offering;
 	gint travel;
-	GArray *page;		/* StoreSlot */
+	GArray *page;		/* StoreSlot: whole starts, (start, id) order */
 	guint next;
+	guint want;		/* slots to ask for next time */
 	gint64 after_start;
-	gint64 after_id;
 	gboolean exhausted;
 	gboolean refused;	/* the rule refused the whole offering */
 } Cursor;
@@ -220,24 +224,23 @@ cursor_clear(Cursor *c)
 static gboolean
 cursor_fill(Capacity *capacity, Cursor *c, gint64 to, GError **error)
 {
+	gboolean more = FALSE;
+
 	if (c->exhausted || (c->page && c->next < c->page->len))
 		return TRUE;
 	g_clear_pointer(&c->page, g_array_unref);
 	c->page = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
 	g_array_set_clear_func(c->page, (GDestroyNotify)store_slot_clear);
 	c->next = 0;
-	if (!store_list_slots_after(capacity->store, c->offering->id,
-				    c->after_start, c->after_id, to, FIND_PAGE,
-				    c->page, error))
+	c->want = c->want ? MIN(c->want * 2, FIND_PAGE) : FIND_FIRST_PAGE;
+	if (!store_list_slot_starts(capacity->store, c->offering->id,
+				    c->after_start, to, c->want, c->page,
+				    &more, error))
 		return FALSE;
-	c->exhausted = c->page->len < FIND_PAGE;
-	if (c->page->len > 0) {
-		StoreSlot *last = &g_array_index(c->page, StoreSlot,
-						 c->page->len - 1);
-
-		c->after_start = last->start;
-		c->after_id = last->id;
-	}
+	c->exhausted = !more;
+	if (c->page->len > 0)
+		c->after_start = g_array_index(c->page, StoreSlot,
+					       c->page->len - 1).start;
 	return TRUE;
 }
 
@@ -339,7 +342,10 @@ static gboolean
 consider(Capacity *capacity, const SlotdKindOps *ops, Cursor *c,
 	 const StoreSlot *s, FindQuery *q, GArray *group, GError **error)
 {
-	Admission a = { .offering = c->offering, .ops = ops, .slot = s };
+	/* The page holds whole starts: the rule may take the slot's run
+	 * from it instead of reading the store again. */
+	Admission a = { .offering = c->offering, .ops = ops, .slot = s,
+			.listed = c->page, .listed_at = c->next };
 	GError *refusal = NULL;
 	gboolean ok;
 
@@ -528,7 +534,6 @@ open_cursors(Capacity *capacity, const char *service_id, const FindQuery *q)
 		if (!offering_matches(capacity, c.offering, q, &c.travel))
 			continue;
 		c.after_start = (q->from_given ? q->from : q->from - 86400) - 1;
-		c.after_id = G_MAXINT64;
 		g_array_append_val(cursors, c);
 	}
 	return cursors;
