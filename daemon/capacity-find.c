@@ -58,7 +58,8 @@ typedef struct {
 	guint limit;
 	guint max_travel;	/* 0: none */
 	const char *urgency;
-	GVariant *query;
+	GVariant *query;	/* owned */
+	gint64 referral_time;
 	GError *refusal;	/* first reason an offering could not serve */
 	guint offered;
 	guint series_index;	/* FindSeries: the visit asked about */
@@ -66,6 +67,14 @@ typedef struct {
 	const char *pin;	/* FindSeries: the first visit's practitioner */
 	gboolean nearest;	/* order=nearest */
 } FindQuery;
+
+static void
+find_query_clear(FindQuery *q)
+{
+	g_clear_pointer(&q->query, g_variant_unref);
+	g_clear_error(&q->refusal);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(FindQuery, find_query_clear)
 
 /* One matching offering's walk through its slots. */
 typedef struct {
@@ -141,9 +150,10 @@ parse_find_query(Capacity *capacity, GVariant *query,
 	const char *home = options_string(query, "municipality", NULL);
 
 	memset(q, 0, sizeof(*q));
+	q->query = g_variant_ref(query);
 	if (!options_check(query, find_keys, ops->options, "query", error))
 		return FALSE;
-	q->query = query;
+	q->referral_time = options_int64(query, "referral-time", 0);
 	if (home && !(q->home = capacity_resolve_municipality(capacity, home,
 							       error)))
 		return FALSE;
@@ -183,7 +193,7 @@ fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
 	request->series_index = q->series_index;
 	request->series_length = MAX(q->series_length, 1);
 	request->options = q->query;
-	request->referral_time = options_int64(q->query, "referral-time", 0);
+	request->referral_time = q->referral_time;
 	request->probe = TRUE;
 }
 
@@ -583,7 +593,7 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 							error);
 	g_autoptr(GPtrArray) found = NULL;
 	g_autoptr(GArray) cursors = NULL;
-	FindQuery q;
+	g_auto(FindQuery) q = { 0 };
 	gboolean ok;
 
 	if (!ops || !parse_find_query(capacity, query, ops, &q, error))
@@ -915,7 +925,7 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 	GVariantBuilder rows;
 	guint found = 0;
 	Pattern p = { 0 };
-	FindQuery q;
+	g_auto(FindQuery) q = { 0 };
 
 	if (!parse_pattern(pattern, &p, error) ||
 	    !(ops = capacity_service_kind(capacity, service_id, error)) ||
