@@ -31,6 +31,7 @@ struct _Capacity {
 	CapacityReshape *reshape; /* a Reload under way: no extension */
 	gboolean batch;		/* requests share one transaction */
 	GPtrArray *pending;	/* Notice: told after the batch commits */
+	GPtrArray *committed;	/* Notice: committed, for batch_tell */
 	GPtrArray *absences;	/* StoreAbsence, loaded on first use */
 	GQueue freed;		/* FreedRange: places to offer waitlists */
 	void (*waitlist_wake)(gpointer); /* told when `freed` fills */

@@ -58,6 +58,7 @@ capacity_new(Region *region, Store *store, PluginHost *plugins)
 					  sizeof(CapacityListener));
 	g_queue_init(&capacity->jobs);
 	capacity->pending = g_ptr_array_new_with_free_func(notice_free);
+	capacity->committed = g_ptr_array_new_with_free_func(notice_free);
 	g_queue_init(&capacity->freed);
 	return capacity;
 }
@@ -85,8 +86,19 @@ capacity_batch_end(Capacity *capacity, GError **error)
 		store_rollback(capacity->store);
 		return FALSE;
 	}
-	for (guint i = 0; i < pending->len; i++) {
-		Notice *n = pending->pdata[i];
+	g_ptr_array_extend_and_steal(capacity->committed,
+				     g_steal_pointer(&pending));
+	return TRUE;
+}
+
+void
+capacity_batch_tell(Capacity *capacity)
+{
+	g_autoptr(GPtrArray) committed = capacity->committed;
+
+	capacity->committed = g_ptr_array_new_with_free_func(notice_free);
+	for (guint i = 0; i < committed->len; i++) {
+		Notice *n = committed->pdata[i];
 
 		if (n->booking_id)
 			tell_booking(capacity, n->booking_id, n->status,
@@ -95,7 +107,6 @@ capacity_batch_end(Capacity *capacity, GError **error)
 			capacity_notify_slots(capacity, n->offering, n->from,
 					      n->to);
 	}
-	return TRUE;
 }
 
 static void
@@ -166,6 +177,7 @@ capacity_free(Capacity *capacity)
 	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
 	g_queue_clear_full(&capacity->freed, freed_range_free);
 	g_ptr_array_unref(capacity->pending);
+	g_ptr_array_unref(capacity->committed);
 	capacity_forget_absences(capacity);
 	g_array_unref(capacity->listeners);
 	region_unref(capacity->region);

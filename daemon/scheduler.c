@@ -517,6 +517,8 @@ run_batch(Daemon *daemon)
 			(g_get_monotonic_time() - began) / 1e6);
 	while (!g_queue_is_empty(&batch))
 		change_answer(g_queue_pop_head(&batch), commit_error);
+	/* The signals after the answers: no caller waits for them. */
+	capacity_batch_tell(daemon->capacity);
 	if (held)
 		daemon_holds_changed(daemon);
 }
