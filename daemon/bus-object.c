@@ -906,6 +906,176 @@ bus_call_return(BusCall *call, GVariant *reply)
 	bus_call_send(call, message);
 }
 
+/* ---- replies written straight into libdbus --------------------------- */
+
+struct _BusWriter {
+	BusCall *call;
+	DBusMessage *message;
+	guint depth;		/* iters[depth] is the one appended to */
+	DBusMessageIter iters[BUS_MAX_DEPTH + 1];
+};
+
+static void
+writer_check(dbus_bool_t ok)
+{
+	/* libdbus fails these only when memory runs out. */
+	if (!ok)
+		g_error("out of memory");
+}
+
+BusWriter *
+bus_call_writer(BusCall *call)
+{
+	BusWriter *w = g_new0(BusWriter, 1);
+
+	g_return_val_if_fail(call != NULL, NULL);
+	w->call = call;
+	w->message = dbus_message_new_method_return(call->message);
+	if (!w->message)
+		g_error("out of memory");
+	dbus_message_iter_init_append(w->message, &w->iters[0]);
+	return w;
+}
+
+void
+bus_writer_open(BusWriter *w, char type, const char *signature)
+{
+	int container = type == 'r' ? DBUS_TYPE_STRUCT :
+			type == 'e' ? DBUS_TYPE_DICT_ENTRY : type;
+
+	g_return_if_fail(w->depth < BUS_MAX_DEPTH);
+	writer_check(dbus_message_iter_open_container(
+		&w->iters[w->depth], container, signature,
+		&w->iters[w->depth + 1]));
+	w->depth++;
+}
+
+void
+bus_writer_close(BusWriter *w)
+{
+	g_return_if_fail(w->depth > 0);
+	w->depth--;
+	writer_check(dbus_message_iter_close_container(
+		&w->iters[w->depth], &w->iters[w->depth + 1]));
+}
+
+static void
+writer_basic(BusWriter *w, int type, const void *value)
+{
+	writer_check(dbus_message_iter_append_basic(&w->iters[w->depth], type,
+						    value));
+}
+
+void
+bus_writer_string(BusWriter *w, const char *value)
+{
+	writer_basic(w, DBUS_TYPE_STRING, &value);
+}
+
+void
+bus_writer_int32(BusWriter *w, gint32 value)
+{
+	dbus_int32_t v = value;
+
+	writer_basic(w, DBUS_TYPE_INT32, &v);
+}
+
+void
+bus_writer_uint32(BusWriter *w, guint32 value)
+{
+	dbus_uint32_t v = value;
+
+	writer_basic(w, DBUS_TYPE_UINT32, &v);
+}
+
+void
+bus_writer_int64(BusWriter *w, gint64 value)
+{
+	dbus_int64_t v = value;
+
+	writer_basic(w, DBUS_TYPE_INT64, &v);
+}
+
+void
+bus_writer_strv(BusWriter *w, const char *const *value)
+{
+	bus_writer_open(w, 'a', "s");
+	for (guint i = 0; value && value[i]; i++)
+		bus_writer_string(w, value[i]);
+	bus_writer_close(w);
+}
+
+static void
+writer_entry(BusWriter *w, const char *key, const char *signature)
+{
+	bus_writer_open(w, 'e', NULL);
+	bus_writer_string(w, key);
+	bus_writer_open(w, 'v', signature);
+}
+
+static void
+writer_entry_end(BusWriter *w)
+{
+	bus_writer_close(w);
+	bus_writer_close(w);
+}
+
+void
+bus_writer_entry_string(BusWriter *w, const char *key, const char *value)
+{
+	writer_entry(w, key, "s");
+	bus_writer_string(w, value);
+	writer_entry_end(w);
+}
+
+void
+bus_writer_entry_int32(BusWriter *w, const char *key, gint32 value)
+{
+	writer_entry(w, key, "i");
+	bus_writer_int32(w, value);
+	writer_entry_end(w);
+}
+
+void
+bus_writer_entry_int64(BusWriter *w, const char *key, gint64 value)
+{
+	writer_entry(w, key, "x");
+	bus_writer_int64(w, value);
+	writer_entry_end(w);
+}
+
+void
+bus_writer_entry_strv(BusWriter *w, const char *key,
+		      const char *const *value)
+{
+	writer_entry(w, key, "as");
+	bus_writer_strv(w, value);
+	writer_entry_end(w);
+}
+
+void
+bus_writer_return(BusWriter *w)
+{
+	BusCall *call = w->call;
+	g_autoptr(DBusMessage) message = g_steal_pointer(&w->message);
+	const char *expected = call->method->out_signature ?
+				       call->method->out_signature : "";
+	const char *got = dbus_message_get_signature(message);
+	guint depth = w->depth;
+
+	g_free(w);
+	if (depth == 0 && g_str_equal(expected, got)) {
+		bus_call_send(call, message);
+		return;
+	}
+	g_critical("%s.%s wrote (%s)%s where its table says (%s)",
+		   call->interface->name, call->method->name, got,
+		   depth ? " with containers left open" : "", expected);
+	bus_call_refuse(call, BUS_NAME_FAILED,
+			"Internal error: the reply did not match the "
+			"method's signature");
+}
+
 void
 bus_call_return_error(BusCall *call, const GError *error)
 {

@@ -94,6 +94,30 @@ void bus_call_return(BusCall *call, GVariant *reply);
  * worth at a time between the loop's other work, and it is sent when
  * whole. Frees the call then. */
 void bus_call_return_large(BusCall *call, GVariant *reply);
+/* A reply written straight into the libdbus message, for a hot method
+ * whose reply would otherwise be built as a GVariant and then copied
+ * value by value (FindSlots). Open and close containers with D-Bus type
+ * letters: 'a' with the element's signature, 'r' a struct, 'e' a dict
+ * entry, 'v' with the value's signature. bus_writer_return() checks
+ * the body against the method's out signature, sends it and frees the
+ * call and the writer. */
+typedef struct _BusWriter BusWriter;
+BusWriter *bus_call_writer(BusCall *call);
+void bus_writer_open(BusWriter *w, char type, const char *signature);
+void bus_writer_close(BusWriter *w);
+void bus_writer_string(BusWriter *w, const char *value);
+void bus_writer_int32(BusWriter *w, gint32 value);
+void bus_writer_uint32(BusWriter *w, guint32 value);
+void bus_writer_int64(BusWriter *w, gint64 value);
+void bus_writer_strv(BusWriter *w, const char *const *value);
+/* One {sv} entry of an a{sv} being written. */
+void bus_writer_entry_string(BusWriter *w, const char *key,
+			     const char *value);
+void bus_writer_entry_int32(BusWriter *w, const char *key, gint32 value);
+void bus_writer_entry_int64(BusWriter *w, const char *key, gint64 value);
+void bus_writer_entry_strv(BusWriter *w, const char *key,
+			   const char *const *value);
+void bus_writer_return(BusWriter *w);
 /* Maps the GError (domain, code) to its D-Bus error name. Frees the
  * call. */
 void bus_call_return_error(BusCall *call, const GError *error);

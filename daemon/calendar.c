@@ -66,19 +66,46 @@ clamp_instant(gint64 utc)
 	return CLAMP(utc, INSTANT_MIN, INSTANT_MAX);
 }
 
+/* Every change of Helsinki's offset since 1981 falls on a full UTC hour
+ * (01:00 UTC), so from 1990 on the offset of an instant is that of its
+ * hour: libical is asked once an hour, not for every instant (a search
+ * converts a shift's times for every candidate). Direct-mapped by hour;
+ * an entry holds hour + 1 (0: empty) and the offset. */
+#define OFFSET_MEMO_FROM G_GINT64_CONSTANT(631152000) /* 1990-01-01Z */
+#define OFFSET_MEMO_SIZE 4096
+static struct {
+	gint64 hour;
+	int offset;
+} offset_memo[OFFSET_MEMO_SIZE];
+
 static int
 zone_offset(gint64 utc)
 {
 	g_autoptr(GMutexLocker) locker = NULL;
 	struct icaltimetype instant;
+	gint64 hour = utc / 3600;
+	guint slot = (guint)(hour % OFFSET_MEMO_SIZE);
+	gboolean memo = utc >= OFFSET_MEMO_FROM && utc <= INSTANT_MAX;
 	int is_daylight = 0;
+	int offset;
 
 	calendar_init();
+	if (memo) {
+		locker = g_mutex_locker_new(&zone_lock);
+		if (offset_memo[slot].hour == hour + 1)
+			return offset_memo[slot].offset;
+		g_clear_pointer(&locker, g_mutex_locker_free);
+	}
 	instant = icaltime_from_timet_with_zone((time_t)clamp_instant(utc), 0,
 						icaltimezone_get_utc_timezone());
 	locker = g_mutex_locker_new(&zone_lock);
-	return icaltimezone_get_utc_offset_of_utc_time(helsinki, &instant,
-						       &is_daylight);
+	offset = icaltimezone_get_utc_offset_of_utc_time(helsinki, &instant,
+							 &is_daylight);
+	if (memo) {
+		offset_memo[slot].hour = hour + 1;
+		offset_memo[slot].offset = offset;
+	}
+	return offset;
 }
 
 /* Seconds of a wall-clock reading counted as if the zone were UTC. */

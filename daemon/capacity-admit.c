@@ -157,7 +157,8 @@ admission_consume(Capacity *capacity, Admission *a, const SlotdCost *cost,
 	a->cost = *cost;
 	if (a->cost.seats == 0)
 		a->cost.seats = 1;
-	if (!capacity_slot_run(capacity, a->slot, &a->cost, &a->run, error))
+	if (!capacity_slot_run_listed(capacity, a->slot, a->listed,
+				      a->listed_at, &a->cost, &a->run, error))
 		return FALSE;
 	a->consumed = TRUE;
 	a->free = a->run.free;

@@ -16,6 +16,10 @@
 #define FIND_DEFAULT_LIMIT 50
 #define FIND_MAX_LIMIT 2000
 #define FIND_PAGE 64
+/* A cursor's first page is small: most searches take one or two starts
+ * of each offering. Each further page is twice the last, up to
+ * FIND_PAGE. */
+#define FIND_FIRST_PAGE 4
 /* 1970 .. 2200: anything else is a caller's mistake. */
 #define TIME_MIN 0
 #define TIME_MAX G_GINT64_CONSTANT(7258118400)
@@ -54,7 +58,8 @@ typedef struct {
 	guint limit;
 	guint max_travel;	/* 0: none */
 	const char *urgency;
-	GVariant *query;
+	GVariant *query;	/* owned */
+	gint64 referral_time;
 	GError *refusal;	/* first reason an offering could not serve */
 	guint offered;
 	guint series_index;	/* FindSeries: the visit asked about */
@@ -63,14 +68,22 @@ typedef struct {
 	gboolean nearest;	/* order=nearest */
 } FindQuery;
 
+static void
+find_query_clear(FindQuery *q)
+{
+	g_clear_pointer(&q->query, g_variant_unref);
+	g_clear_error(&q->refusal);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(FindQuery, find_query_clear)
+
 /* One matching offering's walk through its slots. */
 typedef struct {
 	const SlotdOffering *offering;
 	gint travel;
-	GArray *page;		/* StoreSlot */
+	GArray *page;		/* StoreSlot: whole starts, (start, id) order */
 	guint next;
+	guint want;		/* slots to ask for next time */
 	gint64 after_start;
-	gint64 after_id;
 	gboolean exhausted;
 	gboolean refused;	/* the rule refused the whole offering */
 } Cursor;
@@ -137,9 +150,10 @@ parse_find_query(Capacity *capacity, GVariant *query,
 	const char *home = options_string(query, "municipality", NULL);
 
 	memset(q, 0, sizeof(*q));
+	q->query = g_variant_ref(query);
 	if (!options_check(query, find_keys, ops->options, "query", error))
 		return FALSE;
-	q->query = query;
+	q->referral_time = options_int64(query, "referral-time", 0);
 	if (home && !(q->home = capacity_resolve_municipality(capacity, home,
 							       error)))
 		return FALSE;
@@ -179,7 +193,7 @@ fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
 	request->series_index = q->series_index;
 	request->series_length = MAX(q->series_length, 1);
 	request->options = q->query;
-	request->referral_time = options_int64(q->query, "referral-time", 0);
+	request->referral_time = q->referral_time;
 	request->probe = TRUE;
 }
 
@@ -220,24 +234,23 @@ cursor_clear(Cursor *c)
 static gboolean
 cursor_fill(Capacity *capacity, Cursor *c, gint64 to, GError **error)
 {
+	gboolean more = FALSE;
+
 	if (c->exhausted || (c->page && c->next < c->page->len))
 		return TRUE;
 	g_clear_pointer(&c->page, g_array_unref);
 	c->page = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
 	g_array_set_clear_func(c->page, (GDestroyNotify)store_slot_clear);
 	c->next = 0;
-	if (!store_list_slots_after(capacity->store, c->offering->id,
-				    c->after_start, c->after_id, to, FIND_PAGE,
-				    c->page, error))
+	c->want = c->want ? MIN(c->want * 2, FIND_PAGE) : FIND_FIRST_PAGE;
+	if (!store_list_slot_starts(capacity->store, c->offering->id,
+				    c->after_start, to, c->want, c->page,
+				    &more, error))
 		return FALSE;
-	c->exhausted = c->page->len < FIND_PAGE;
-	if (c->page->len > 0) {
-		StoreSlot *last = &g_array_index(c->page, StoreSlot,
-						 c->page->len - 1);
-
-		c->after_start = last->start;
-		c->after_id = last->id;
-	}
+	c->exhausted = !more;
+	if (c->page->len > 0)
+		c->after_start = g_array_index(c->page, StoreSlot,
+					       c->page->len - 1).start;
 	return TRUE;
 }
 
@@ -339,7 +352,10 @@ static gboolean
 consider(Capacity *capacity, const SlotdKindOps *ops, Cursor *c,
 	 const StoreSlot *s, FindQuery *q, GArray *group, GError **error)
 {
-	Admission a = { .offering = c->offering, .ops = ops, .slot = s };
+	/* The page holds whole starts: the rule may take the slot's run
+	 * from it instead of reading the store again. */
+	Admission a = { .offering = c->offering, .ops = ops, .slot = s,
+			.listed = c->page, .listed_at = c->next };
 	GError *refusal = NULL;
 	gboolean ok;
 
@@ -528,7 +544,6 @@ open_cursors(Capacity *capacity, const char *service_id, const FindQuery *q)
 		if (!offering_matches(capacity, c.offering, q, &c.travel))
 			continue;
 		c.after_start = (q->from_given ? q->from : q->from - 86400) - 1;
-		c.after_id = G_MAXINT64;
 		g_array_append_val(cursors, c);
 	}
 	return cursors;
@@ -578,7 +593,7 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 							error);
 	g_autoptr(GPtrArray) found = NULL;
 	g_autoptr(GArray) cursors = NULL;
-	FindQuery q;
+	g_auto(FindQuery) q = { 0 };
 	gboolean ok;
 
 	if (!ops || !parse_find_query(capacity, query, ops, &q, error))
@@ -910,7 +925,7 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 	GVariantBuilder rows;
 	guint found = 0;
 	Pattern p = { 0 };
-	FindQuery q;
+	g_auto(FindQuery) q = { 0 };
 
 	if (!parse_pattern(pattern, &p, error) ||
 	    !(ops = capacity_service_kind(capacity, service_id, error)) ||

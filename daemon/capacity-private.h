@@ -31,6 +31,7 @@ struct _Capacity {
 	CapacityReshape *reshape; /* a Reload under way: no extension */
 	gboolean batch;		/* requests share one transaction */
 	GPtrArray *pending;	/* Notice: told after the batch commits */
+	GPtrArray *committed;	/* Notice: committed, for batch_tell */
 	GPtrArray *absences;	/* StoreAbsence, loaded on first use */
 	GQueue freed;		/* FreedRange: places to offer waitlists */
 	void (*waitlist_wake)(gpointer); /* told when `freed` fills */
@@ -65,6 +66,10 @@ typedef struct {
 	const char *override;	/* an administrator's reason, or NULL */
 	const char *pin;	/* a practitioner to keep (FindSeries), or
 				 * NULL */
+	const GArray *listed;	/* StoreSlot of the offering, whole starts in
+				 * (start, id) order, `slot` among them at
+				 * `listed_at`; or NULL */
+	guint listed_at;
 	/* the answer */
 	gboolean consumed;	/* the cost is declared and checked */
 	SlotdCost cost;
@@ -103,6 +108,12 @@ void capacity_slot_info(const StoreSlot *slot, SlotdSlotInfo *ret_info,
 gboolean capacity_slot_run(Capacity *capacity, const StoreSlot *first,
 			   const SlotdCost *cost, SlotRun *ret_run,
 			   GError **error);
+/* The same from `listed` (see Admission) where it holds every slot the
+ * run could take, else from the store. */
+gboolean capacity_slot_run_listed(Capacity *capacity, const StoreSlot *first,
+				  const GArray *listed, guint listed_at,
+				  const SlotdCost *cost, SlotRun *ret_run,
+				  GError **error);
 void slot_run_clear(SlotRun *run);
 /* Asks the admission rule (core checks, then the plugin's admit). On
  * success the answer is in `a`; clear it with admission_clear(). A

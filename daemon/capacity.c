@@ -58,6 +58,7 @@ capacity_new(Region *region, Store *store, PluginHost *plugins)
 					  sizeof(CapacityListener));
 	g_queue_init(&capacity->jobs);
 	capacity->pending = g_ptr_array_new_with_free_func(notice_free);
+	capacity->committed = g_ptr_array_new_with_free_func(notice_free);
 	g_queue_init(&capacity->freed);
 	return capacity;
 }
@@ -85,8 +86,19 @@ capacity_batch_end(Capacity *capacity, GError **error)
 		store_rollback(capacity->store);
 		return FALSE;
 	}
-	for (guint i = 0; i < pending->len; i++) {
-		Notice *n = pending->pdata[i];
+	g_ptr_array_extend_and_steal(capacity->committed,
+				     g_steal_pointer(&pending));
+	return TRUE;
+}
+
+void
+capacity_batch_tell(Capacity *capacity)
+{
+	g_autoptr(GPtrArray) committed = capacity->committed;
+
+	capacity->committed = g_ptr_array_new_with_free_func(notice_free);
+	for (guint i = 0; i < committed->len; i++) {
+		Notice *n = committed->pdata[i];
 
 		if (n->booking_id)
 			tell_booking(capacity, n->booking_id, n->status,
@@ -95,7 +107,6 @@ capacity_batch_end(Capacity *capacity, GError **error)
 			capacity_notify_slots(capacity, n->offering, n->from,
 					      n->to);
 	}
-	return TRUE;
 }
 
 static void
@@ -166,6 +177,7 @@ capacity_free(Capacity *capacity)
 	g_queue_clear_full(&capacity->jobs, (GDestroyNotify)horizon_job_free);
 	g_queue_clear_full(&capacity->freed, freed_range_free);
 	g_ptr_array_unref(capacity->pending);
+	g_ptr_array_unref(capacity->committed);
 	capacity_forget_absences(capacity);
 	g_array_unref(capacity->listeners);
 	region_unref(capacity->region);
@@ -420,6 +432,46 @@ run_from_list(GArray *slots, guint first, const SlotdCost *cost,
 	return TRUE;
 }
 
+/* The run from all[first] on; the slots are moved out of `all` when it
+ * is the caller's to spend, else copied. */
+static gboolean
+run_from(GArray *all, guint first_index, gboolean spend,
+	 const SlotdCost *cost, SlotRun *ret_run, GError **error)
+{
+	const StoreSlot *first = &g_array_index(all, StoreSlot, first_index);
+	gint64 until = first->start + (gint64)cost->minutes * 60;
+	const char *kind = first->kind;
+
+	if (!run_from_list(all, first_index, cost, &ret_run->free,
+			   &ret_run->end)) {
+		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL,
+			    "the visit does not fit before the opening hours "
+			    "end; choose an earlier slot");
+		return FALSE;
+	}
+	ret_run->slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	g_array_set_clear_func(ret_run->slots,
+			       (GDestroyNotify)store_slot_clear);
+	for (guint i = first_index; i < all->len; i++) {
+		StoreSlot *s = &g_array_index(all, StoreSlot, i);
+		StoreSlot copy;
+
+		if (i > first_index && s->start >= until)
+			break;
+		if (!g_str_equal(s->kind, kind))
+			continue;
+		copy = *s;
+		if (spend) {
+			memset(s, 0, sizeof(*s)); /* moved */
+		} else {
+			copy.offering = g_strdup(s->offering);
+			copy.kind = g_strdup(s->kind);
+		}
+		g_array_append_val(ret_run->slots, copy);
+	}
+	return TRUE;
+}
+
 gboolean
 capacity_slot_run(Capacity *capacity, const StoreSlot *first,
 		  const SlotdCost *cost, SlotRun *ret_run, GError **error)
@@ -432,34 +484,33 @@ capacity_slot_run(Capacity *capacity, const StoreSlot *first,
 	if (!store_list_slots(capacity->store, first->offering, first->start,
 			      MAX(until, first->end), all, error))
 		return FALSE;
-	ret_run->slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
-	g_array_set_clear_func(ret_run->slots,
-			       (GDestroyNotify)store_slot_clear);
 	for (guint i = 0; i < all->len; i++) {
 		StoreSlot *s = &g_array_index(all, StoreSlot, i);
 
 		if (s->id == first->id)
 			first_index = i;
 	}
-	if (!run_from_list(all, first_index, cost, &ret_run->free,
-			   &ret_run->end)) {
-		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL,
-			    "the visit does not fit before the opening hours "
-			    "end; choose an earlier slot");
-		slot_run_clear(ret_run);
-		return FALSE;
-	}
-	for (guint i = first_index; i < all->len; i++) {
-		StoreSlot *s = &g_array_index(all, StoreSlot, i);
+	return run_from(all, first_index, TRUE, cost, ret_run, error);
+}
 
-		if (i > first_index && s->start >= until)
-			break;
-		if (!g_str_equal(s->kind, first->kind))
-			continue;
-		g_array_append_val(ret_run->slots, *s);
-		memset(s, 0, sizeof(*s)); /* moved */
-	}
-	return TRUE;
+gboolean
+capacity_slot_run_listed(Capacity *capacity, const StoreSlot *first,
+			 const GArray *listed, guint listed_at,
+			 const SlotdCost *cost, SlotRun *ret_run,
+			 GError **error)
+{
+	gint64 until = first->start + (gint64)cost->minutes * 60;
+	gint64 to = MAX(until, first->end);
+
+	/* `listed` holds whole starts: when its last start is at or past
+	 * the end of what the store would be asked for, every slot the run
+	 * could take is in it, in the store's order. */
+	if (listed && listed_at < listed->len &&
+	    g_array_index(listed, StoreSlot, listed_at).id == first->id &&
+	    g_array_index(listed, StoreSlot, listed->len - 1).start >= to - 1)
+		return run_from((GArray *)listed, listed_at, FALSE, cost,
+				ret_run, error);
+	return capacity_slot_run(capacity, first, cost, ret_run, error);
 }
 
 /* ---- checks shared by the search and the changes ------------------- */

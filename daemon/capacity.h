@@ -67,11 +67,14 @@ gint64 capacity_now(Capacity *capacity);
 
 /* Group commit: between batch_begin and batch_end every change runs in
  * its own savepoint of one shared transaction, and listeners hear of
- * them only after the COMMIT. A request that fails leaves nothing; if
- * the COMMIT fails, nothing of the batch remains and batch_end says so,
- * and the caller must not acknowledge any of its requests. */
+ * them only after the COMMIT, when the caller calls batch_tell (after
+ * answering the batch's callers, so that no caller waits for the
+ * signals). A request that fails leaves nothing; if the COMMIT fails,
+ * nothing of the batch remains and batch_end says so, and the caller
+ * must not acknowledge any of its requests. */
 gboolean capacity_batch_begin(Capacity *capacity, GError **error);
 gboolean capacity_batch_end(Capacity *capacity, GError **error);
+void capacity_batch_tell(Capacity *capacity);
 
 /* Materialises slots up to now + horizon for every available offering,
  * at most `max_slots` upserts per call; *ret_done when nothing is left.

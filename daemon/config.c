@@ -312,7 +312,7 @@ static const char *const daemon_keys[] = {
 	"feed-refresh-minutes", "cancelled-feed-days", "http-max-connections",
 	"http-idle-seconds", "metrics-token", "report-max-days",
 	"waitlist-offer-seconds", "outbox-lease-seconds", "reminder-offsets",
-	NULL,
+	"feed-cache-bytes", NULL,
 };
 
 /* A report's local days are worked out in SQL from at most four DST
@@ -463,6 +463,9 @@ parse_daemon(Loader *loader, const ConfigGroup *group, GError **error)
 			      &daemon->feed_refresh_minutes, error) ||
 	    !config_read_uint(group, "cancelled-feed-days", 14, 0, 366,
 			      &daemon->cancelled_feed_days, error) ||
+	    !config_read_uint(group, "feed-cache-bytes", 32 * 1024 * 1024,
+			      1024 * 1024, G_MAXUINT,
+			      &daemon->feed_cache_bytes, error) ||
 	    !config_read_uint(group, "http-max-connections", 256, 1, 65536,
 			      &daemon->http_max_connections, error) ||
 	    !config_read_uint(group, "http-idle-seconds", 30, 1, 3600,

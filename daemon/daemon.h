@@ -46,6 +46,11 @@ typedef struct {
 	GQueue reloads;		/* DaemonReload: the first one runs */
 	GCallback bus_lost;
 	int exit_status;
+	/* ListServices' rows (id, kind, title; three strings a service)
+	 * for the region snapshot they were made from: the list changes
+	 * only with a reload. */
+	Region *services_region;
+	GStrv services_rows;
 } Daemon;
 
 gboolean daemon_start(Daemon *daemon, GError **error);

@@ -4,6 +4,8 @@
 
 #include "feed-cache.h"
 
+#include <string.h>
+
 #include "calendar.h"
 
 /* One render step stops after this long; the loop runs in between. */
@@ -17,12 +19,20 @@ typedef struct {
 	GDestroyNotify destroy;
 } Waiter;
 
-/* The VEVENT text of one booking as last rendered. */
+/* Where the VEVENT text of one booking is in the body of the last
+ * render: the text is kept once, in the body, not beside it. */
 typedef struct {
 	gint64 sequence;
 	gint64 modified;
-	char *text;
+	gsize offset;
+	gsize length;
 } EventText;
+
+/* What one kept event costs besides its text: the record, its key and
+ * its share of the hash table's arrays (keys, values, hashes). */
+#define EVENT_BYTES \
+	(sizeof(EventText) + sizeof(gint64) + 2 * sizeof(gpointer) + \
+	 sizeof(guint))
 
 typedef struct {
 	FeedCache *cache;
@@ -34,7 +44,9 @@ typedef struct {
 	Region *region;		/* the snapshot it was rendered from */
 	gint64 day;		/* local midnight of that render */
 	gboolean stale;		/* its unit changed since */
-	GHashTable *events;	/* booking id -> EventText, last render */
+	GHashTable *events;	/* booking id -> EventText, in the body */
+	GList lru;		/* in FeedCache.lru while it has a body */
+	gsize cost;		/* bytes counted in FeedCache.bytes */
 	GQueue waiters;		/* for the render running, or at once */
 	GQueue later;		/* came after a change the running render
 				 * does not show: for the next one */
@@ -53,6 +65,13 @@ struct _FeedCache {
 	Capacity *capacity;
 	GHashTable *entries;	/* "kind unit service" -> Entry */
 	guint renders;
+	/* Entries with a body, least recently asked for first; their
+	 * bodies and events come to `bytes`, kept within the
+	 * configuration's feed-cache-bytes by dropping the first ones.
+	 * A dropped entry keeps its ETag and Last-Modified. */
+	GQueue lru;
+	gsize bytes;
+	guint evictions;
 };
 
 /* ---- entries -------------------------------------------------------- */
@@ -60,8 +79,77 @@ struct _FeedCache {
 static void
 event_text_free(EventText *event)
 {
-	g_free(event->text);
 	g_free(event);
+}
+
+/* ---- the budget ----------------------------------------------------- */
+
+static gsize
+entry_cost(const Entry *entry)
+{
+	if (entry->document.body == NULL)
+		return 0;
+	return sizeof(Entry) + g_bytes_get_size(entry->document.body) +
+	       g_hash_table_size(entry->events) * EVENT_BYTES;
+}
+
+/* Counts what the entry holds now, and makes it the most recent. */
+static void
+entry_account(Entry *entry)
+{
+	FeedCache *cache = entry->cache;
+
+	cache->bytes -= entry->cost;
+	entry->cost = entry_cost(entry);
+	cache->bytes += entry->cost;
+	if (entry->lru.data)
+		g_queue_unlink(&cache->lru, &entry->lru);
+	entry->lru.data = NULL;
+	if (entry->cost == 0)
+		return;
+	entry->lru.data = entry;
+	g_queue_push_tail_link(&cache->lru, &entry->lru);
+}
+
+static void
+entry_touch(Entry *entry)
+{
+	if (entry->lru.data == NULL)
+		return;
+	g_queue_unlink(&entry->cache->lru, &entry->lru);
+	g_queue_push_tail_link(&entry->cache->lru, &entry->lru);
+}
+
+/* Drops the body and the event texts; the next request renders it
+ * again, cold, with the same ETag if nothing changed. */
+static void
+entry_evict(Entry *entry)
+{
+	g_clear_pointer(&entry->document.body, g_bytes_unref);
+	g_hash_table_remove_all(entry->events);
+	entry->cache->evictions++;
+	entry_account(entry);
+}
+
+static void
+enforce_budget(FeedCache *cache)
+{
+	gsize budget =
+		capacity_region(cache->capacity)->daemon.feed_cache_bytes;
+	GList *l = cache->lru.head;
+
+	while (cache->bytes > budget && l) {
+		Entry *entry = l->data;
+
+		l = l->next;
+		/* One being rendered or answered keeps what it has. */
+		if (entry->writer || !g_queue_is_empty(&entry->waiters) ||
+		    !g_queue_is_empty(&entry->later))
+			continue;
+		g_debug("feed cache over %zu bytes: dropping the feed of %s "
+			"(%zu bytes)", budget, entry->unit, entry->cost);
+		entry_evict(entry);
+	}
 }
 
 static GHashTable *
@@ -109,6 +197,7 @@ entry_free(Entry *entry)
 	waiters_answer(&entry->waiters, NULL, error);
 	waiters_answer(&entry->later, NULL, error);
 	g_clear_pointer(&entry->document.body, g_bytes_unref);
+	entry_account(entry);
 	g_free(entry->document.etag);
 	g_clear_pointer(&entry->region, region_unref);
 	g_clear_pointer(&entry->events, g_hash_table_unref);
@@ -195,6 +284,7 @@ entry_store(Entry *entry, GBytes *body, const char *digest, gint64 day)
 	entry->region = g_steal_pointer(&entry->render_region);
 	entry->day = day;
 	entry->cache->renders++;
+	entry_account(entry);
 	g_debug("rendered the %s feed of %s %s%s%s: %zu bytes in %"
 		G_GINT64_FORMAT " ms",
 		entry->kind == FEED_KIND_STAFF	      ? "staff"
@@ -207,6 +297,7 @@ entry_store(Entry *entry, GBytes *body, const char *digest, gint64 day)
 		(g_get_monotonic_time() - entry->render_began) / 1000);
 	waiters_answer(&entry->waiters, &entry->document, NULL);
 	render_for_later(entry);
+	enforce_budget(entry->cache);
 }
 
 static void
@@ -265,13 +356,15 @@ render_freebusy(Entry *entry, gint64 now)
 
 /* ---- staff feeds: in steps ------------------------------------------ */
 
-/* The booking's text from the last render while it has not changed,
- * else a new one; either way it moves to the new table. */
-static const char *
-event_text(Entry *entry, const StoreFeedBooking *booking)
+/* Appends the booking's text: from the last render's body while the
+ * booking has not changed, else a new one. Either way its place in the
+ * new body goes to the new table. */
+static void
+append_event(Entry *entry, const StoreFeedBooking *booking)
 {
 	EventText *event = NULL;
 	gint64 *key = NULL;
+	gsize at = feed_writer_length(entry->writer);
 
 	if (g_hash_table_steal_extended(entry->events, &booking->id,
 					(gpointer *)&key, (gpointer *)&event) &&
@@ -279,16 +372,28 @@ event_text(Entry *entry, const StoreFeedBooking *booking)
 	     event->modified != booking->modified)) {
 		g_clear_pointer(&event, event_text_free);
 	}
-	if (event == NULL) {
+	if (event != NULL) {
+		gsize size = 0;
+		const char *body = g_bytes_get_data(entry->document.body,
+						    &size);
+
+		g_assert(event->offset + event->length <= size);
+		feed_writer_append_len(entry->writer, body + event->offset,
+				       event->length);
+	} else {
+		g_autofree char *text = feed_writer_event(entry->writer,
+							  booking);
+
 		event = g_new0(EventText, 1);
 		event->sequence = booking->sequence;
 		event->modified = booking->modified;
-		event->text = feed_writer_event(entry->writer, booking);
+		event->length = strlen(text);
+		feed_writer_append_len(entry->writer, text, event->length);
 	}
+	event->offset = at;
 	if (key == NULL)
 		key = g_memdup2(&booking->id, sizeof(booking->id));
 	g_hash_table_insert(entry->new_events, key, event);
-	return event->text;
 }
 
 static void
@@ -313,9 +418,7 @@ staff_step(gpointer user_data)
 	gint64 began = g_get_monotonic_time();
 
 	while (entry->next < entry->bookings->len) {
-		feed_writer_append(entry->writer,
-				   event_text(entry, entry->bookings->pdata
-							     [entry->next]));
+		append_event(entry, entry->bookings->pdata[entry->next]);
 		entry->next++;
 		if (entry->next % STEP_CHECK_EVERY == 0 &&
 		    g_get_monotonic_time() - began > STEP_BUDGET_US)
@@ -420,6 +523,7 @@ feed_cache_get_variant(FeedCache *cache, FeedKind kind, const char *unit,
 	Waiter *waiter;
 
 	if (!rendering && entry_is_fresh(entry, capacity_now(cache->capacity))) {
+		entry_touch(entry);
 		ready(&entry->document, NULL, user_data);
 		if (destroy)
 			destroy(user_data);
@@ -483,6 +587,7 @@ feed_cache_new(Capacity *capacity)
 	};
 
 	cache->capacity = capacity;
+	g_queue_init(&cache->lru);
 	cache->entries = g_hash_table_new_full(g_str_hash, g_str_equal,
 					       g_free,
 					       (GDestroyNotify)entry_free);
@@ -504,4 +609,16 @@ guint
 feed_cache_renders(FeedCache *cache)
 {
 	return cache->renders;
+}
+
+gsize
+feed_cache_bytes(FeedCache *cache)
+{
+	return cache->bytes;
+}
+
+guint
+feed_cache_evictions(FeedCache *cache)
+{
+	return cache->evictions;
 }

@@ -3,10 +3,13 @@
  * the configuration is reloaded. A fresh feed costs a hash lookup, so
  * answering a conditional request with 304 costs next to nothing.
  *
- * A staff feed keeps the VEVENT text of every booking from its last
- * render and reuses it while the booking's sequence and modification
- * time stay the same; a long render runs in steps of a few milliseconds
- * from an idle source, so the main loop never stalls on a big unit. */
+ * A staff feed keeps where the VEVENT text of every booking is in its
+ * last body and reuses the text while the booking's sequence and
+ * modification time stay the same; a long render runs in steps of a
+ * few milliseconds from an idle source, so the main loop never stalls
+ * on a big unit. The rendered feeds are kept within feed-cache-bytes
+ * (slotd.conf): beyond it the least recently asked for are dropped and
+ * rendered again, cold, when next asked for. */
 #pragma once
 
 #include <glib.h>
@@ -55,3 +58,10 @@ void feed_cache_get_variant(FeedCache *cache, FeedKind kind,
 
 /* How many times feeds were rendered (tests and diagnostics). */
 guint feed_cache_renders(FeedCache *cache);
+/* The bytes the kept feeds hold by the cache's own count (bodies, the
+ * entries and the table of where each event's text is): at most the
+ * configuration's feed-cache-bytes once no render is running. A render
+ * under way holds its old text and its new one besides. */
+gsize feed_cache_bytes(FeedCache *cache);
+/* How many kept feeds were dropped to stay within the budget. */
+guint feed_cache_evictions(FeedCache *cache);

@@ -872,12 +872,22 @@ feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking)
 }
 
 void
-feed_writer_append(FeedWriter *writer, const char *text)
+feed_writer_append_len(FeedWriter *writer, const char *text, gsize length)
 {
-	gsize length = strlen(text);
-
 	g_string_append_len(writer->text, text, length);
 	digest_update(writer->digest, text, length);
+}
+
+void
+feed_writer_append(FeedWriter *writer, const char *text)
+{
+	feed_writer_append_len(writer, text, strlen(text));
+}
+
+gsize
+feed_writer_length(const FeedWriter *writer)
+{
+	return writer->text->len;
 }
 
 static char *

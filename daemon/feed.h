@@ -86,6 +86,11 @@ FeedWriter *feed_writer_new_staff(const FeedScope *scope, gsize size_hint);
 /* The VEVENT text of one booking (ends in CR LF). */
 char *feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking);
 void feed_writer_append(FeedWriter *writer, const char *text);
+/* The same for `length` bytes of `text` (no NUL needed). */
+void feed_writer_append_len(FeedWriter *writer, const char *text,
+			    gsize length);
+/* Bytes of the feed written so far: where the next text will start. */
+gsize feed_writer_length(const FeedWriter *writer);
 /* Ends the calendar: its text, and a 128-bit digest of the text in hex
  * (for ETags; not cryptographic). Frees the writer. */
 GBytes *feed_writer_finish(FeedWriter *writer, char **ret_digest);

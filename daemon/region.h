@@ -189,6 +189,7 @@ typedef struct {
 	char *feed_export_dir;	/* NULL = off */
 	guint feed_refresh_minutes;
 	guint cancelled_feed_days; /* cancelled bookings stay in feeds */
+	guint feed_cache_bytes;	/* rendered feeds kept; default 32 MiB */
 	guint report_max_days;	/* longest Planner1 window; default 400 */
 	guint waitlist_offer_seconds; /* an offer's hold; default 900 */
 	guint outbox_lease_seconds; /* a claimed notification's lease */

@@ -50,13 +50,15 @@
 
 const char *const store_report_sql[N_QUERIES] = {
 	[Q_SLOT_GET] = "SELECT " SLOT_COLUMNS " FROM slot WHERE id = ?1",
+	/* In the order of the UNIQUE (offering, start, kind) index, so
+	 * that SQLite needs no temporary B-tree; collect_slots() puts the
+	 * slots of one start in id order. */
 	[Q_SLOT_LIST] =
 		"SELECT " SLOT_COLUMNS " FROM slot WHERE offering = ?1"
-		" AND start >= ?2 AND start < ?3 ORDER BY start, id",
+		" AND start >= ?2 AND start < ?3 ORDER BY start, kind",
 	[Q_SLOT_PAGE] =
 		"SELECT " SLOT_COLUMNS " FROM slot WHERE offering = ?1"
-		" AND (start > ?2 OR (start = ?2 AND id > ?3)) AND start < ?4"
-		" ORDER BY start, id LIMIT ?5",
+		" AND start > ?2 AND start < ?3 ORDER BY start, kind LIMIT ?4",
 	[Q_BOOKING_SLOTS] =
 		"SELECT u.slot FROM booking_use u JOIN slot s ON s.id = u.slot"
 		" WHERE u.booking = ?1 ORDER BY s.start, s.id",
@@ -198,6 +200,17 @@ store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
 	return TRUE;
 }
 
+static gint
+compare_start_id(gconstpointer a, gconstpointer b)
+{
+	const StoreSlot *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Rows come in (start, kind) order: (start, id) is the order promised. */
 static gboolean
 collect_slots(Store *store, Query q, GArray *ret_slots, GError **error)
 {
@@ -213,6 +226,7 @@ collect_slots(Store *store, Query q, GArray *ret_slots, GError **error)
 	}
 	if (rc != SQLITE_DONE)
 		return store_fail_query(store, rc, q, error);
+	g_array_sort(found, compare_start_id);
 	/* Moved into the caller's array, which owns the strings now. */
 	g_array_append_vals(ret_slots, found->data, found->len);
 	g_array_set_clear_func(found, NULL);
@@ -234,20 +248,44 @@ store_list_slots(Store *store, const char *offering, gint64 from, gint64 to,
 }
 
 gboolean
-store_list_slots_after(Store *store, const char *offering, gint64 start,
-		       gint64 id, gint64 to, guint limit, GArray *ret_slots,
-		       GError **error)
+store_list_slot_starts(Store *store, const char *offering, gint64 after,
+		       gint64 to, guint limit, GArray *ret_slots,
+		       gboolean *ret_more, GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_SLOT_PAGE, error);
+	g_autoptr(GArray) page = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	gint64 last;
+	guint n;
 
-	if (q == NULL)
-		return FALSE;
-	store_bind_text(q, 1, offering);
-	sqlite3_bind_int64(q, 2, start);
-	sqlite3_bind_int64(q, 3, id);
-	sqlite3_bind_int64(q, 4, to);
-	sqlite3_bind_int64(q, 5, limit);
-	return collect_slots(store, q, ret_slots, error);
+	g_array_set_clear_func(page, (GDestroyNotify)store_slot_clear);
+	{
+		g_auto(Query) q = store_query(store, Q_SLOT_PAGE, error);
+
+		if (q == NULL)
+			return FALSE;
+		store_bind_text(q, 1, offering);
+		sqlite3_bind_int64(q, 2, after);
+		sqlite3_bind_int64(q, 3, to);
+		/* One more than asked: a full page may end inside a
+		 * start. */
+		sqlite3_bind_int64(q, 4, (gint64)limit + 1);
+		if (!collect_slots(store, q, page, error))
+			return FALSE;
+	}
+	*ret_more = page->len > limit;
+	if (*ret_more) {
+		/* The last start may be cut short: it comes next time. */
+		last = g_array_index(page, StoreSlot, page->len - 1).start;
+		for (n = page->len; n > 0; n--)
+			if (g_array_index(page, StoreSlot, n - 1).start != last)
+				break;
+		if (n == 0)	/* one start alone fills the page: all of it */
+			return store_list_slots(store, offering, last,
+						last + 1, ret_slots, error);
+		g_array_set_size(page, n);
+	}
+	g_array_append_vals(ret_slots, page->data, page->len);
+	g_array_set_clear_func(page, NULL);
+	return TRUE;
 }
 
 gboolean

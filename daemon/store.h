@@ -197,11 +197,14 @@ gboolean store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
  * appends StoreSlot values (clear each with store_slot_clear). */
 gboolean store_list_slots(Store *store, const char *offering, gint64 from,
 			  gint64 to, GArray *ret_slots, GError **error);
-/* Up to `limit` slots of an offering after (start, id) in (start, id)
- * order that start before `to`: one page of a search. */
-gboolean store_list_slots_after(Store *store, const char *offering,
-				gint64 start, gint64 id, gint64 to,
-				guint limit, GArray *ret_slots,
+/* One page of a search: the slots of an offering with start in
+ * (after, to), in (start, id) order, the earliest starts first, whole
+ * starts only: at most `limit` slots unless the first start alone has
+ * more. *ret_more is FALSE when no slot of the window is left after
+ * them. */
+gboolean store_list_slot_starts(Store *store, const char *offering,
+				gint64 after, gint64 to, guint limit,
+				GArray *ret_slots, gboolean *ret_more,
 				GError **error);
 /* Takes `seats` in a slot: fails with SLOT_FULL unless the slot is free
  * and booked + held + seats <= capacity. */

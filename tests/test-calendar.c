@@ -8,6 +8,8 @@
 
 #include "calendar.h"
 
+#include <libical/ical.h>
+
 /* UTC seconds of a UTC reading, by GLib: the independent reference. */
 static gint64
 utc(int year, int month, int day, int hour, int minute)
@@ -702,6 +704,58 @@ test_rrule_iteration_cap(void)
 	g_assert_cmpuint(dates->len, ==, 1);
 }
 
+/* The offset libical gives, asked directly. */
+static int
+libical_offset(gint64 utc)
+{
+	icaltimezone *zone =
+		icaltimezone_get_builtin_timezone("Europe/Helsinki");
+	struct icaltimetype t = icaltime_from_timet_with_zone(
+		(time_t)utc, 0, icaltimezone_get_utc_timezone());
+	int is_daylight = 0;
+
+	return icaltimezone_get_utc_offset_of_utc_time(zone, &t, &is_daylight);
+}
+
+/* calendar.c keeps the offset of each UTC hour (issue 17): around every
+ * change of 1990-2060, minute by minute and in both directions (so
+ * that an hour is first asked at its end as well as at its start), the
+ * formatted offset is libical's. */
+static void
+test_offset_memo(void)
+{
+	for (int year = 1990; year <= 2060; year++) {
+		for (int month = 3; month <= 10; month += 7) {
+			gint64 noon = calendar_local_to_utc(year, month, 31,
+							    12, 0);
+			gint64 sunday;
+			GDate d;
+
+			/* The last Sunday of the month, 00:00 UTC. */
+			calendar_local_date(noon, &d);
+			while (g_date_get_weekday(&d) != G_DATE_SUNDAY)
+				g_date_subtract_days(&d, 1);
+			sunday = ((gint64)g_date_get_julian(&d) - 719163) *
+				 86400;
+			for (int pass = 0; pass < 2; pass++) {
+				for (gint64 m = 0; m < 4 * 60; m++) {
+					gint64 t = pass ? sunday + 4 * 3600 -
+								  60 * m - 1
+							: sunday + 60 * m;
+					g_autofree char *iso =
+						calendar_format_iso(t);
+					int off = libical_offset(t);
+					g_autofree char *want = g_strdup_printf(
+						"+%02d:00", off / 3600);
+
+					g_assert_true(g_str_has_suffix(iso,
+								       want));
+				}
+			}
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -718,6 +772,7 @@ main(int argc, char **argv)
 	g_test_add_func("/calendar/dst/every-hour-of-2026-round-trips",
 			test_round_trip_2026);
 	g_test_add_func("/calendar/dst/after-2037", test_far_future);
+	g_test_add_func("/calendar/dst/offset-of-each-hour", test_offset_memo);
 	g_test_add_func("/calendar/time/local-day-start", test_day_start);
 	g_test_add_func("/calendar/time/format", test_format);
 	g_test_add_func("/calendar/time/extreme-instants",
