@@ -605,6 +605,9 @@ test_absence(void)
 					"W-HH-ESP", NULL), ==, 0);
 	g_assert_nonnull(strstr(out, "hh-esp-d3a"));
 	g_assert_nonnull(strstr(out, "hh-esp-car11"));
+	/* Her absence, in local time and with its reason. */
+	g_assert_nonnull(strstr(out, "2026-12-08 00:00 – 2026-12-09 00:00 "
+				     "(sick leave)"));
 	(void)b4;
 }
 

@@ -1242,8 +1242,28 @@ static gboolean cmd_resources(Ctl *ctl, int argc, char **argv,
 	rows = g_variant_get_child_value(reply, 0);
 	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
 		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		g_autoptr(GVariant) spans = g_variant_lookup_value(
+			row, "absences", G_VARIANT_TYPE("a(xxs)"));
+		g_autoptr(GString) text = g_string_new(NULL);
+		GHashTable *r = table_add_row(table);
 
-		table_set_dict(table, table_add_row(table), row);
+		table_set_dict(table, r, row);
+		/* Absences as people read them: local times and why. */
+		for (gsize k = 0; spans && k < g_variant_n_children(spans);
+		     k++) {
+			g_autofree char *from = NULL, *to = NULL;
+			const char *why;
+			gint64 start, end;
+
+			g_variant_get_child(spans, k, "(xx&s)", &start, &end,
+					    &why);
+			from = time_format_local(start);
+			to = time_format_local(end);
+			g_string_append_printf(text, "%s%s – %s (%s)",
+					       k ? "; " : "", from, to, why);
+		}
+		table_set(table, r, "absences", g_variant_new_string(
+				  text->len ? text->str : "-"));
 	}
 	ctl_print_table(ctl, table, N_("No resources are configured."));
 	return TRUE;
