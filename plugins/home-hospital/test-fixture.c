@@ -5,7 +5,6 @@
  * plugin host, store and capacity engine with a fixed clock. */
 #include <string.h>
 
-#include <glib/gstdio.h>
 #include <slotd/plugin.h>
 
 #include "calendar.h"
@@ -41,137 +40,38 @@ static const char base_units[] =
 	"[unit E-HH-SIP]\nmunicipality=Sipoo\ntitle-fi=Kotisairaala Sipoo\n"
 	"title-sv=Hemsjukhuset Sibbo\nlanguages=fi;sv\n";
 
-static void
-write_text(const char *dir, const char *name, const char *text)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autofree char *parent = g_path_get_dirname(path);
-	g_autoptr(GError) error = NULL;
-
-	g_assert_cmpint(g_mkdir_with_parents(parent, 0700), ==, 0);
-	g_file_set_contents(path, text, -1, &error);
-	g_assert_no_error(error);
-}
-
-static void
-copy_source(const char *dir, const char *from, const char *to)
-{
-	const char *root = g_getenv("SLOTD_SOURCE_ROOT");
-	g_autofree char *path = NULL;
-	g_autofree char *text = NULL;
-	g_autoptr(GError) error = NULL;
-
-	g_assert_nonnull(root);
-	path = g_build_filename(root, from, NULL);
-	g_file_get_contents(path, &text, NULL, &error);
-	g_assert_no_error(error);
-	write_text(dir, to, text);
-}
-
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir && (name = g_dir_read_name(dir))) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
 void
 hh_fixture_set_up(HhFixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	calendar_init();
-	memset(f, 0, sizeof(*f));
-	f->dir = g_dir_make_tmp("slotd-hh-XXXXXX", &error);
-	g_assert_no_error(error);
-	write_text(f->dir, "slotd.conf", entry_point);
-	write_text(f->dir, "units.conf", base_units);
-	copy_source(f->dir, "config/example/region.conf", "region.conf");
-	copy_source(f->dir, "config/example/services.d/home-hospital.conf",
-		    "services.d/home-hospital.conf");
-	f->service_file = g_build_filename(f->dir, "services.d",
-					   "home-hospital.conf", NULL);
+	plugin_engine_set_up(f, "slotd-hh", entry_point, base_units,
+			     "home-hospital.conf");
 }
 
 void
 hh_fixture_tear_down(HhFixture *f, gconstpointer data)
 {
-	g_clear_pointer(&f->capacity, capacity_free);
-	g_clear_pointer(&f->store, store_close);
-	g_clear_pointer(&f->plugins, plugin_host_free);
-	g_clear_pointer(&f->region, region_unref);
-	remove_tree(f->dir);
-	g_free(f->dir);
-	g_free(f->service_file);
+	plugin_engine_tear_down(f);
 }
 
 void
 hh_fixture_set_key(HhFixture *f, const char *group, const char *key,
 		   const char *value)
 {
-	g_autoptr(GKeyFile) file = g_key_file_new();
-	g_autoptr(GError) error = NULL;
-
-	g_key_file_load_from_file(file, f->service_file,
-				  G_KEY_FILE_KEEP_COMMENTS, &error);
-	g_assert_no_error(error);
-	g_key_file_set_value(file, group, key, value);
-	g_key_file_save_to_file(file, f->service_file, &error);
-	g_assert_no_error(error);
+	plugin_engine_set_key(f, group, key, value);
 }
 
 gboolean
 hh_fixture_load(HhFixture *f, GError **error)
 {
-	g_autofree char *entry = g_build_filename(f->dir, "slotd.conf", NULL);
-	ConfigOptions options = { .config_file = entry, .state_dir = f->dir };
-
-	f->region = config_load(&options, error);
-	if (!f->region)
-		return FALSE;
-	f->plugins = plugin_host_new();
-	return plugin_host_add_static(f->plugins, slotd_plugin_describe(),
-				      error) &&
-	       plugin_host_configure(f->plugins, f->region, error) &&
-	       config_check_unread_keys(f->region, error);
-}
-
-static gint64
-fixture_clock(gpointer data)
-{
-	return ((HhFixture *)data)->now;
+	return plugin_engine_load(f, slotd_plugin_describe(), error);
 }
 
 void
 hh_fixture_start(HhFixture *f, int year, int month, int day, int hour,
 		 int minute)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *db = g_build_filename(f->dir, "slotd.db", NULL);
-	gboolean done = FALSE;
-
-	g_assert_true(hh_fixture_load(f, &error));
-	g_assert_no_error(error);
-	f->store = store_open(db, &error);
-	g_assert_no_error(error);
-	f->capacity = capacity_new(f->region, f->store, f->plugins);
-	f->now = hh_local(year, month, day, hour, minute);
-	capacity_set_clock(f->capacity, fixture_clock, f);
-	while (!done) {
-		g_assert_true(
-			capacity_extend(f->capacity, 100000, &done, &error));
-		g_assert_no_error(error);
-	}
+	plugin_engine_start(f, slotd_plugin_describe(),
+			    hh_local(year, month, day, hour, minute));
 }
 
 gint64

@@ -8,20 +8,13 @@
 #include "capacity.h"
 #include "plugin-host.h"
 #include "region.h"
+#include "plugin-engine.h"
 #include "store.h"
 
 #define HH_WEST "home-hospital-west"
 #define HH_EAST "home-hospital-east"
 
-typedef struct {
-	char *dir;	    /* temporary config and state */
-	char *service_file; /* the copied services.d/home-hospital.conf */
-	Region *region;
-	PluginHost *plugins;
-	Store *store;
-	Capacity *capacity;
-	gint64 now; /* the engine's clock, UTC */
-} HhFixture;
+typedef PluginEngine HhFixture;
 
 void hh_fixture_set_up(HhFixture *f, gconstpointer data);
 void hh_fixture_tear_down(HhFixture *f, gconstpointer data);

@@ -9,20 +9,13 @@
 #include "capacity.h"
 #include "plugin-host.h"
 #include "region.h"
+#include "plugin-engine.h"
 #include "store.h"
 
 #define JV_SERVICE "supported-housing-mapping"
 #define JV_UNIT "E-JV-POR"
 
-typedef struct {
-	char *dir;	    /* temporary config and state */
-	char *service_file; /* the copied services.d/joint-visit.conf */
-	Region *region;
-	PluginHost *plugins;
-	Store *store;
-	Capacity *capacity;
-	gint64 now; /* the engine's clock, UTC */
-} JvFixture;
+typedef PluginEngine JvFixture;
 
 void jv_fixture_set_up(JvFixture *f, gconstpointer data);
 void jv_fixture_tear_down(JvFixture *f, gconstpointer data);

@@ -8,19 +8,12 @@
 #include "capacity.h"
 #include "plugin-host.h"
 #include "region.h"
+#include "plugin-engine.h"
 #include "store.h"
 
 #define TC_SERVICE "short-therapy-east"
 
-typedef struct {
-	char *dir;
-	char *service_file;
-	Region *region;
-	PluginHost *plugins;
-	Store *store;
-	Capacity *capacity;
-	gint64 now;
-} TcFixture;
+typedef PluginEngine TcFixture;
 
 void tc_fixture_set_up(TcFixture *f, gconstpointer data);
 void tc_fixture_tear_down(TcFixture *f, gconstpointer data);
