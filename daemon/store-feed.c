@@ -13,7 +13,7 @@
 	" urgency, series_index, series_length"
 
 /* Indexed by QueryId - Q_FEED_FIRST. */
-static const char *const feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
+const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 	/* Leads with unit and start: the booking_by_unit index. Then
 	 * the bookings rescheduled away from the unit since ?4, found by
 	 * the audit log's "slot s-OLD -> s-NEW" (the old slot's offering
@@ -95,28 +95,6 @@ enum {
 	FB_USE_END,
 };
 
-/* Prepares a feed statement on first use into the Store's table, where
- * it is kept and finalized with the others. */
-static Query
-feed_query(Store *store, QueryId id, GError **error)
-{
-	int rc;
-
-	g_assert(id >= Q_FEED_FIRST && id <= Q_FEED_LAST);
-	if (store->queries[id] == NULL) {
-		const char *sql = feed_sql[id - Q_FEED_FIRST];
-
-		rc = sqlite3_prepare_v3(store->db, sql, -1,
-					SQLITE_PREPARE_PERSISTENT,
-					&store->queries[id], NULL);
-		if (rc != SQLITE_OK) {
-			store_fail(store, rc, sql, error);
-			return NULL;
-		}
-	}
-	return store_query(store, id, error);
-}
-
 static void
 bind_hash(Query q, int index, const guint8 *hash)
 {
@@ -186,7 +164,7 @@ store_feed_bookings(Store *store, const char *unit, const char *service,
 	int rc;
 
 	g_return_val_if_fail(unit != NULL, FALSE);
-	q = feed_query(store, Q_FEED_BOOKINGS, error);
+	q = store_query(store, Q_FEED_BOOKINGS, error);
 	if (q == NULL)
 		return FALSE;
 	store_bind_text(q, 1, unit);
@@ -215,7 +193,7 @@ store_feed_practitioner_bookings(Store *store, const char *resource,
 	int rc;
 
 	g_return_val_if_fail(resource != NULL, FALSE);
-	q = feed_query(store, Q_FEED_PRACTITIONER, error);
+	q = store_query(store, Q_FEED_PRACTITIONER, error);
 	if (q == NULL)
 		return FALSE;
 	store_bind_text(q, 1, resource);
@@ -247,7 +225,7 @@ store_feed_token_add(Store *store, const guint8 *hash, const char *unit,
 	g_auto(Query) q = NULL;
 
 	g_return_val_if_fail(hash != NULL && unit != NULL, FALSE);
-	q = feed_query(store, Q_FEED_TOKEN_ADD, error);
+	q = store_query(store, Q_FEED_TOKEN_ADD, error);
 	if (q == NULL)
 		return FALSE;
 	bind_hash(q, 1, hash);
@@ -275,7 +253,7 @@ store_feed_token_revoke(Store *store, const guint8 *hash, gint64 now,
 	int rc;
 
 	g_return_val_if_fail(hash != NULL, FALSE);
-	q = feed_query(store, Q_FEED_TOKEN_REVOKE, error);
+	q = store_query(store, Q_FEED_TOKEN_REVOKE, error);
 	if (q == NULL)
 		return FALSE;
 	bind_hash(q, 1, hash);
@@ -311,7 +289,7 @@ store_feed_token_lookup(Store *store, const guint8 *hash, guint8 *ret_hash,
 
 	g_return_val_if_fail(hash != NULL && ret_found != NULL, FALSE);
 	*ret_found = FALSE;
-	q = feed_query(store, Q_FEED_TOKEN_LOOKUP, error);
+	q = store_query(store, Q_FEED_TOKEN_LOOKUP, error);
 	if (q == NULL)
 		return FALSE;
 	bind_hash(q, 1, hash);

@@ -91,7 +91,7 @@ typedef enum {
 	Q_FOREIGN_KEYS,
 	Q_SEAT_COUNTS,
 
-	/* Feeds: store-feed.c holds their SQL and prepares them itself. */
+	/* Feeds: store-feed.c holds their SQL. */
 	Q_FEED_FIRST,
 	Q_FEED_BOOKINGS = Q_FEED_FIRST,
 	Q_FEED_TOKEN_ADD,
@@ -139,6 +139,11 @@ typedef enum {
 
 /* Indexed by QueryId; only the ids from Q_REPORT_FIRST on are set. */
 extern const char *const store_report_sql[N_QUERIES];
+/* The SQL of the other files, each indexed from its range's first id;
+ * store_query() prepares any of them on first use. */
+extern const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1];
+extern const char *const store_resource_sql[Q_RES_LAST - Q_RES_FIRST + 1];
+extern const char *const store_waitlist_sql[Q_WAIT_LAST - Q_WAIT_FIRST + 1];
 
 struct _Store {
 	sqlite3 *db;

@@ -21,7 +21,7 @@
 #define OVERLAPS(s, e) \
 	"u.start < " e " AND u.start > " s " - 172800 AND u.\"end\" > " s
 
-static const char *const res_sql[Q_RES_LAST - Q_RES_FIRST + 1] = {
+const char *const store_resource_sql[Q_RES_LAST - Q_RES_FIRST + 1] = {
 	[Q_RES_BUSY - Q_RES_FIRST] =
 		"SELECT DISTINCT u.resource FROM resource_use u"
 		" WHERE u.unit = ?1 AND " OVERLAPS("?2", "?3")
@@ -82,24 +82,6 @@ static const char *const res_sql[Q_RES_LAST - Q_RES_FIRST + 1] = {
 		" AND " USE_LIVE " GROUP BY u.resource",
 };
 
-static Query
-res_query(Store *store, QueryId id, GError **error)
-{
-	g_assert(id >= Q_RES_FIRST && id <= Q_RES_LAST);
-	if (store->queries[id] == NULL) {
-		const char *sql = res_sql[id - Q_RES_FIRST];
-		int rc = sqlite3_prepare_v3(store->db, sql, -1,
-					    SQLITE_PREPARE_PERSISTENT,
-					    &store->queries[id], NULL);
-
-		if (rc != SQLITE_OK) {
-			store_fail(store, rc, sql, error);
-			return NULL;
-		}
-	}
-	return store_query(store, id, error);
-}
-
 /* Steps `q`, appending its first column as a string to `ret`
  * (GPtrArray of owned strings) or to a set (GHashTable). */
 static gboolean
@@ -125,7 +107,7 @@ gboolean
 store_resources_busy(Store *store, const char *unit, gint64 start, gint64 end,
 		     gint64 except, GHashTable *ret_busy, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_BUSY, error);
+	g_auto(Query) q = store_query(store, Q_RES_BUSY, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -139,7 +121,7 @@ store_resources_busy(Store *store, const char *unit, gint64 start, gint64 end,
 gboolean
 store_use_resource(Store *store, const StoreResourceUse *use, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_USE, error);
+	g_auto(Query) q = store_query(store, Q_RES_USE, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -158,7 +140,7 @@ store_use_resource(Store *store, const StoreResourceUse *use, GError **error)
 gboolean
 store_forget_resources(Store *store, gint64 booking, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_FORGET, error);
+	g_auto(Query) q = store_query(store, Q_RES_FORGET, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -170,7 +152,7 @@ gboolean
 store_booking_resources(Store *store, gint64 booking, gint64 hold,
 			GPtrArray *ret_ids, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_OF_BOOKING, error);
+	g_auto(Query) q = store_query(store, Q_RES_OF_BOOKING, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -183,7 +165,7 @@ gboolean
 store_series_resources(Store *store, gint64 series, gint64 except,
 		       GPtrArray *ret_ids, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_OF_SERIES, error);
+	g_auto(Query) q = store_query(store, Q_RES_OF_SERIES, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -196,7 +178,7 @@ gboolean
 store_resource_bookings(Store *store, const char *resource, gint64 from,
 			gint64 to, GArray *ret_ids, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_BOOKINGS, error);
+	g_auto(Query) q = store_query(store, Q_RES_BOOKINGS, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -220,7 +202,7 @@ gboolean
 store_add_absence(Store *store, const StoreAbsence *a, gint64 *ret_id,
 		  GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_ABSENCE_ADD, error);
+	g_auto(Query) q = store_query(store, Q_RES_ABSENCE_ADD, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -240,7 +222,7 @@ gboolean
 store_list_absences(Store *store, gint64 after, GPtrArray *ret,
 		    GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_ABSENCES, error);
+	g_auto(Query) q = store_query(store, Q_RES_ABSENCES, error);
 	int rc;
 
 	if (q == NULL)
@@ -267,7 +249,7 @@ gboolean
 store_flag_rebooking(Store *store, gint64 booking, gint64 now,
 		     gboolean *ret_changed, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_FLAG, error);
+	g_auto(Query) q = store_query(store, Q_RES_FLAG, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -283,7 +265,7 @@ gboolean
 store_unassigned_bookings(Store *store, const char *offering, gint64 from,
 			  GArray *ret_ids, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_UNASSIGNED, error);
+	g_auto(Query) q = store_query(store, Q_RES_UNASSIGNED, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -296,7 +278,7 @@ gboolean
 store_resource_usage(Store *store, gint64 from, gint64 to, GPtrArray *ret_rows,
 		     GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_USAGE, error);
+	g_auto(Query) q = store_query(store, Q_RES_USAGE, error);
 	int rc;
 
 	if (q == NULL)
@@ -317,7 +299,7 @@ gboolean
 store_slot_resources(Store *store, gint64 slot, gint64 except,
 		     GHashTable *ret_seats, GError **error)
 {
-	g_auto(Query) q = res_query(store, Q_RES_OF_SLOT, error);
+	g_auto(Query) q = store_query(store, Q_RES_OF_SLOT, error);
 	int rc;
 
 	if (q == NULL)

@@ -99,7 +99,7 @@ const char store_schema_waitlist[] =
 	" AND b.sequence = " o ".sequence))"
 
 /* Indexed by QueryId - Q_WAIT_FIRST. */
-static const char *const wait_sql[Q_WAIT_LAST - Q_WAIT_FIRST + 1] = {
+const char *const store_waitlist_sql[Q_WAIT_LAST - Q_WAIT_FIRST + 1] = {
 	[Q_WAIT_INSERT - Q_WAIT_FIRST] =
 		"INSERT INTO waitlist_entry (service, client_ref, municipality,"
 		" language, modality, earliest, latest, deadline, priority,"
@@ -171,26 +171,6 @@ static const char *const wait_sql[Q_WAIT_LAST - Q_WAIT_FIRST + 1] = {
 		" LIMIT ?1",
 };
 
-static Query
-wait_query(Store *store, QueryId id, GError **error)
-{
-	int rc;
-
-	g_assert(id >= Q_WAIT_FIRST && id <= Q_WAIT_LAST);
-	if (store->queries[id] == NULL) {
-		const char *sql = wait_sql[id - Q_WAIT_FIRST];
-
-		rc = sqlite3_prepare_v3(store->db, sql, -1,
-					SQLITE_PREPARE_PERSISTENT,
-					&store->queries[id], NULL);
-		if (rc != SQLITE_OK) {
-			store_fail(store, rc, sql, error);
-			return NULL;
-		}
-	}
-	return store_query(store, id, error);
-}
-
 static char *
 column_or_null(Query q, int column)
 {
@@ -244,7 +224,7 @@ entry_from_row(Query q)
 gboolean
 store_wait_insert(Store *store, StoreWaitEntry *e, GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_INSERT, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_INSERT, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -269,7 +249,7 @@ gboolean
 store_wait_get(Store *store, gint64 id, StoreWaitEntry **ret_entry,
 	       GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_GET, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_GET, error);
 	int rc;
 
 	if (q == NULL)
@@ -293,7 +273,7 @@ gboolean
 store_wait_list(Store *store, const char *service, GPtrArray *ret_entries,
 		GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_LIST, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_LIST, error);
 	guint old_len = ret_entries->len;
 	int rc;
 
@@ -314,7 +294,7 @@ gboolean
 store_wait_set_status(Store *store, gint64 id, const char *status,
 		      gint64 booking, GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_SET_STATUS, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_SET_STATUS, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -329,7 +309,7 @@ store_wait_free_slots(Store *store, const char *offering, gint64 from,
 		      gint64 to, gint64 now, guint limit, GArray *ret_slot_ids,
 		      GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_FREE_SLOTS, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_FREE_SLOTS, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -346,7 +326,7 @@ store_wait_candidates(Store *store, const char *service, gint64 slot,
 		      gint64 start, guint limit, GArray *ret_entry_ids,
 		      GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_CANDIDATES, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_CANDIDATES, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -364,7 +344,7 @@ store_wait_offer_insert(Store *store, gint64 entry, gint64 slot, gint64 hold,
 			gint64 expires, gint64 now, gint64 *ret_offer,
 			GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_OFFER_INSERT, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_OFFER_INSERT, error);
 	int rc;
 
 	if (q == NULL)
@@ -391,7 +371,7 @@ gboolean
 store_wait_offer_close(Store *store, gint64 offer, const char *status,
 		       gint64 booking, gint64 now, GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_OFFER_CLOSE, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_OFFER_CLOSE, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -406,7 +386,7 @@ gboolean
 store_wait_expire_offers(Store *store, gint64 now, GArray *ret_entry_ids,
 			 GArray *ret_slot_ids, GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_OFFER_EXPIRE, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_OFFER_EXPIRE, error);
 	int rc;
 
 	if (q == NULL)
@@ -428,7 +408,7 @@ gboolean
 store_wait_offer_by_hold(Store *store, gint64 hold, gint64 *ret_entry,
 			 GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_WAIT_OFFER_BY_HOLD, error);
+	g_auto(Query) q = store_query(store, Q_WAIT_OFFER_BY_HOLD, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -477,7 +457,7 @@ outbox_from_row(Query q)
 gboolean
 store_outbox_add(Store *store, const StoreOutboxItem *item, GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_OUTBOX_ADD, error);
+	g_auto(Query) q = store_query(store, Q_OUTBOX_ADD, error);
 
 	if (q == NULL)
 		return FALSE;
@@ -526,7 +506,7 @@ gboolean
 store_outbox_claim(Store *store, gint64 now, guint max, gint64 lease_until,
 		   GPtrArray *ret_rows, GError **error)
 {
-	g_auto(Query) v = wait_query(store, Q_OUTBOX_VOID, error);
+	g_auto(Query) v = store_query(store, Q_OUTBOX_VOID, error);
 	g_auto(Query) q = NULL;
 
 	if (v == NULL)
@@ -534,7 +514,7 @@ store_outbox_claim(Store *store, gint64 now, guint max, gint64 lease_until,
 	sqlite3_bind_int64(v, 1, now);
 	if (!store_run(store, v, error))
 		return FALSE;
-	q = wait_query(store, Q_OUTBOX_CLAIM, error);
+	q = store_query(store, Q_OUTBOX_CLAIM, error);
 	if (q == NULL)
 		return FALSE;
 	sqlite3_bind_int64(q, 1, now);
@@ -550,7 +530,7 @@ store_outbox_claim(Store *store, gint64 now, guint max, gint64 lease_until,
 gboolean
 store_outbox_ack(Store *store, gint64 id, gint64 now, GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_OUTBOX_ACK, error);
+	g_auto(Query) q = store_query(store, Q_OUTBOX_ACK, error);
 	int rc;
 
 	if (q == NULL)
@@ -573,7 +553,7 @@ gboolean
 store_outbox_list(Store *store, guint limit, GPtrArray *ret_rows,
 		  GError **error)
 {
-	g_auto(Query) q = wait_query(store, Q_OUTBOX_LIST, error);
+	g_auto(Query) q = store_query(store, Q_OUTBOX_LIST, error);
 
 	if (q == NULL)
 		return FALSE;

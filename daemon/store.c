@@ -426,6 +426,22 @@ store_not_found(GError **error, SlotdErrorCode code)
 /* The statement for `id`, prepared on first use and kept. Refused while
  * the caller's transaction is open in name only: SQLite rolled it back
  * after a fault, and anything run now would commit on its own. */
+/* Where each statement's SQL lives: store.c, store-report.c, and the
+ * feed, resource and waitlist files, one range of ids each. */
+static const char *
+query_sql(QueryId id)
+{
+	if (id < Q_REPORT_FIRST)
+		return core_sql[id];
+	if (id < Q_FEED_FIRST)
+		return store_report_sql[id];
+	if (id <= Q_FEED_LAST)
+		return store_feed_sql[id - Q_FEED_FIRST];
+	if (id <= Q_RES_LAST)
+		return store_resource_sql[id - Q_RES_FIRST];
+	return store_waitlist_sql[id - Q_WAIT_FIRST];
+}
+
 Query
 store_query(Store *store, QueryId id, GError **error)
 {
@@ -442,7 +458,7 @@ store_query(Store *store, QueryId id, GError **error)
 	}
 	if (store->queries[id] != NULL)
 		return store->queries[id];
-	sql = id < Q_REPORT_FIRST ? core_sql[id] : store_report_sql[id];
+	sql = query_sql(id);
 	g_assert(sql != NULL);
 	rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 				&store->queries[id], NULL);
