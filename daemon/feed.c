@@ -652,11 +652,13 @@ event_category(FeedWriter *writer, const StoreFeedBooking *b)
 	return feed_word(modality_words, b->modality, writer->swedish_first);
 }
 
-/* A practitioner's feed: how long the visit is, and the travel the
- * practitioner is taken for before and after it. */
+/* A practitioner's feed: how long the visit is, and the time the
+ * practitioner is taken for before and after it — travel for a home
+ * visit, the rest of the slot (notes, the room) for any other. */
 static void
 practitioner_times(GString *text, const StoreFeedBooking *b, gboolean sv)
 {
+	gboolean home = g_strcmp0(b->modality, "home") == 0;
 	gint64 before = b->use_start && b->use_start < b->start
 				? (b->start - b->use_start) / 60
 				: 0;
@@ -667,11 +669,15 @@ practitioner_times(GString *text, const StoreFeedBooking *b, gboolean sv)
 			       (b->end - b->start) / 60);
 	if (before > 0)
 		g_string_append_printf(text, "\n%s: %" G_GINT64_FORMAT " min",
-				       sv ? "Resa före" : "Matka ennen",
+				       home ? (sv ? "Resa före" : "Matka ennen")
+					    : (sv ? "Reserverad före"
+						  : "Varattu ennen"),
 				       before);
 	if (after > 0)
 		g_string_append_printf(text, "\n%s: %" G_GINT64_FORMAT " min",
-				       sv ? "Resa efter" : "Matka jälkeen",
+				       home ? (sv ? "Resa efter" : "Matka jälkeen")
+					    : (sv ? "Reserverad efter"
+						  : "Varattu jälkeen"),
 				       after);
 }
 
