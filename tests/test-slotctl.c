@@ -347,6 +347,12 @@ test_book_cancel_show_reload(void)
 	g_assert_cmpint(ctl(&h, "en", &out, &err, "status", NULL), ==, 0);
 	assert_contains(out, "\nnow:");
 	assert_no_epoch(out);
+	/* A weekly report names its fullest day as a date. */
+	g_assert_cmpint(ctl(&h, "en", &out, &err, "report",
+			    "crisis-duty-west", "--by", "week", "--from",
+			    "2026-12-14", "--to", "2026-12-20", NULL), ==, 0);
+	assert_contains(out, "WORST-DAY");
+	assert_no_epoch(out);
 
 	/* staffing: a queue that never empties is "unbounded", not -1 */
 	g_assert_cmpint(ctl(&h, "en", &out, &err, "staffing", CRISIS,

@@ -280,7 +280,7 @@ gboolean key_is_time(const char *key)
 	static const char *const names[] = {
 		"created", "modified", "from", "to", "at", "respond-by",
 		"on-site-from", "on-site-until", "bookable-from", "expires",
-		"now", NULL,
+		"now", "worst-day", NULL,
 	};
 
 	for (guint i = 0; suffixes[i]; i++)
@@ -405,7 +405,8 @@ static char *format_int(const char *key, gint64 number, gboolean is_int64,
 
 	if (g_str_equal(key, "hour-of-week") && number >= 0 && number < 168)
 		return format_hour_of_week(number);
-	if (instant && g_str_has_suffix(key, "period-start"))
+	if (instant && (g_str_has_suffix(key, "period-start") ||
+			g_str_equal(key, "worst-day")))
 		return format_period(number);
 	/* ISO 8601 with the offset: what a spreadsheet reads as a time. */
 	if (instant && csv)
@@ -637,6 +638,7 @@ static const char *const column_labels[] G_GNUC_UNUSED = {
 	NC_("column", "roles"), NC_("column", "organisation"),
 	NC_("column", "minutes"), NC_("column", "bookings"),
 	NC_("column", "absence"), NC_("column", "alternatives"),
+	NC_("column", "worst-day"), NC_("column", "worst-day-utilisation"),
 };
 
 static const char *header_label(const char *key)
