@@ -426,26 +426,30 @@ store_not_found(GError **error, SlotdErrorCode code)
 /* The statement for `id`, prepared on first use and kept. Refused while
  * the caller's transaction is open in name only: SQLite rolled it back
  * after a fault, and anything run now would commit on its own. */
-/* Where each statement's SQL lives: store.c, store-report.c, and the
- * feed, resource and waitlist files, one range of ids each. */
-static const char *
-query_sql(QueryId id)
+/* The table of statements `id` is in — store.c's, store-report.c's, or
+ * the feed, resource and waitlist files' — and the id its index 0 is. */
+static const char *const *
+statement_table(QueryId id, QueryId *ret_first)
 {
+	*ret_first = 0;
 	if (id < Q_REPORT_FIRST)
-		return core_sql[id];
+		return core_sql;
 	if (id < Q_FEED_FIRST)
-		return store_report_sql[id];
-	if (id <= Q_FEED_LAST)
-		return store_feed_sql[id - Q_FEED_FIRST];
-	if (id <= Q_RES_LAST)
-		return store_resource_sql[id - Q_RES_FIRST];
-	return store_waitlist_sql[id - Q_WAIT_FIRST];
+		return store_report_sql;
+	*ret_first = id <= Q_FEED_LAST ? Q_FEED_FIRST
+		     : id <= Q_RES_LAST ? Q_RES_FIRST
+					: Q_WAIT_FIRST;
+	return id <= Q_FEED_LAST  ? store_feed_sql
+	       : id <= Q_RES_LAST ? store_resource_sql
+				  : store_waitlist_sql;
 }
 
 Query
 store_query(Store *store, QueryId id, GError **error)
 {
+	const char *const *table_sql;
 	const char *sql;
+	QueryId first;
 	int rc;
 
 	if (store->in_transaction && id != Q_ROLLBACK &&
@@ -458,7 +462,8 @@ store_query(Store *store, QueryId id, GError **error)
 	}
 	if (store->queries[id] != NULL)
 		return store->queries[id];
-	sql = query_sql(id);
+	table_sql = statement_table(id, &first);
+	sql = table_sql[id - first];
 	g_assert(sql != NULL);
 	rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 				&store->queries[id], NULL);
