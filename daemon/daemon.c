@@ -323,6 +323,23 @@ connect_bus(Daemon *daemon, GError **error)
 				   object_interfaces, daemon, error);
 }
 
+/* The resources' duty over the horizon, ahead of the searches that
+ * will ask (resource.c): from yesterday, as the slots. */
+static void
+warm_resources(Daemon *daemon, Region *region, gboolean on_a_thread)
+{
+	gint64 now = capacity_now(daemon->capacity);
+	gint64 from = now - 24 * 3600;
+	gint64 to = now + ((gint64)region->daemon.horizon_days + 2) * 24 * 3600;
+
+	if (on_a_thread) {
+		resource_warming_finish(daemon->warming);
+		daemon->warming = region_warm_resources_async(region, from, to);
+	} else {
+		region_warm_resources(region, from, to, NULL);
+	}
+}
+
 gboolean
 daemon_start(Daemon *daemon, GError **error)
 {
@@ -340,6 +357,7 @@ daemon_start(Daemon *daemon, GError **error)
 		return FALSE;
 	if (daemon->clock_func)
 		capacity_set_clock(daemon->capacity, daemon->clock_func, NULL);
+	warm_resources(daemon, daemon->region, TRUE);
 	capacity_set_waitlist_wake(daemon->capacity, waitlist_wake, daemon);
 	if (!capacity_assign_unassigned(daemon->capacity, error))
 		return FALSE;
@@ -499,6 +517,7 @@ reload_compute(Store *store, gpointer data, GError **error)
 
 	if (!capacity_reshape_compute(r->reshape, store, error))
 		return NULL;
+	warm_resources(r->daemon, r->region, FALSE);
 	return g_variant_new("()");
 }
 
@@ -646,6 +665,7 @@ daemon_finish(Daemon *daemon)
 	/* Before the bus, the store and the region: running reports end
 	 * and are answered. */
 	g_clear_pointer(&daemon->planner, planner_pool_free);
+	g_clear_pointer(&daemon->warming, resource_warming_finish);
 	reload_abandon_all(daemon);
 	destroy_source(&daemon->extend_source);
 	destroy_source(&daemon->daily_source);

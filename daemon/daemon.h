@@ -50,6 +50,7 @@ typedef struct {
 	 * for the region snapshot they were made from: the list changes
 	 * only with a reload. */
 	Region *services_region;
+	ResourceWarming *warming;	/* the resources' duty, built ahead */
 	GStrv services_rows;
 } Daemon;
 

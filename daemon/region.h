@@ -104,7 +104,8 @@ typedef struct _Resource {
 	GArray *off;		/* of DayRange: dated days off */
 	char *source_file;
 	char *group;
-	/* which shift occurs on which local day, filled on demand */
+	/* its duty in UTC per block of 64 days (block + 1 -> GArray of
+	 * spans, resource.c), built on demand and then never changed */
 	GMutex lock;
 	GHashTable *days;
 } Resource;
@@ -292,6 +293,17 @@ gboolean resource_works(Resource *resource, gint64 start, gint64 end);
 /* How many seconds of [start, end) it is on duty by the same shifts
  * and days off (their union). Thread-safe. */
 gint64 resource_duty_seconds(Resource *resource, gint64 start, gint64 end);
+/* Builds the duty times of every resource over [start, end) ahead of
+ * the first search that asks (expanding a shift's RRULE is what costs),
+ * until *stop (may be NULL) is set. */
+void region_warm_resources(Region *region, gint64 start, gint64 end,
+			   const gint *stop);
+/* The same on a thread of its own, which holds a reference to the
+ * region; _finish stops it early, waits for it and frees it. */
+typedef struct _ResourceWarming ResourceWarming;
+ResourceWarming *region_warm_resources_async(Region *region, gint64 start,
+					     gint64 end);
+void resource_warming_finish(ResourceWarming *warming);
 /* The needs of a booking of `offering` with `modality`; NULL or empty:
  * the offering is not made of resources. */
 GPtrArray *offering_needs(const SlotdOffering *offering,

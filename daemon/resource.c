@@ -1,14 +1,14 @@
 /* Resources of the region: practitioners, rooms and vehicles, their
  * shifts and days off, and what an offering's bookings need of them.
- * The snapshot is read-only except for the per-resource cache of which
- * shifts occur on which day, which has its own lock because workers
- * read resources too. */
+ * The snapshot is read-only except for the per-resource cache of its
+ * duty times (per block of days, in UTC), which has its own lock
+ * because workers read resources too. */
 #include <string.h>
 
 #include "calendar.h"
 #include "region.h"
 
-/* Days per cache block: one RRULE expansion fills 64 days. */
+/* Days per cache block: one RRULE expansion per shift fills 64 days. */
 #define BLOCK_DAYS 64
 
 void
@@ -61,8 +61,8 @@ void
 region_add_resource(Region *region, Resource *resource)
 {
 	g_mutex_init(&resource->lock);
-	resource->days = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-					       g_free, g_free);
+	resource->days = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+					       NULL, (GDestroyNotify)g_array_unref);
 	g_ptr_array_add(region->resources, resource);
 	g_hash_table_insert(region->resource_by_id, resource->id, resource);
 }
@@ -195,57 +195,6 @@ day_off(const Resource *r, const GDate *date)
 	return FALSE;
 }
 
-/* A bit per day of the block: does shift `index` start that day?
- * Called with the lock held. */
-static guint64
-block_mask(Resource *r, guint index, guint32 block)
-{
-	gint64 key = ((gint64)index << 32) | block;
-	guint64 *mask = g_hash_table_lookup(r->days, &key);
-	g_autoptr(GArray) dates = NULL;
-	const Window *w = r->shifts->pdata[index];
-	GDate from, to;
-
-	if (mask)
-		return *mask;
-	mask = g_new0(guint64, 1);
-	dates = g_array_new(FALSE, FALSE, sizeof(GDate));
-	g_date_clear(&from, 1);
-	g_date_clear(&to, 1);
-	g_date_set_julian(&from, MAX((guint32)block * BLOCK_DAYS, 1));
-	g_date_set_julian(&to, (guint32)block * BLOCK_DAYS + BLOCK_DAYS - 1);
-	if (g_date_compare(&to, &w->valid_from) >= 0 &&
-	    calendar_expand_rrule(w->rrule, &w->valid_from, &from, &to, dates,
-				  NULL)) {
-		for (guint i = 0; i < dates->len; i++) {
-			guint32 j = g_date_get_julian(
-				&g_array_index(dates, GDate, i));
-
-			*mask |= G_GUINT64_CONSTANT(1)
-				 << (j - (guint32)block * BLOCK_DAYS);
-		}
-	}
-	g_hash_table_insert(r->days, g_memdup2(&key, sizeof(key)), mask);
-	return *mask;
-}
-
-static gboolean
-shift_on(Resource *r, guint index, const GDate *date)
-{
-	const Window *w = r->shifts->pdata[index];
-	guint32 julian = g_date_get_julian(date);
-	guint64 mask;
-
-	if (g_date_compare(date, &w->valid_from) < 0 ||
-	    (g_date_valid(&w->valid_until) &&
-	     g_date_compare(date, &w->valid_until) > 0))
-		return FALSE;
-	g_mutex_lock(&r->lock);
-	mask = block_mask(r, index, julian / BLOCK_DAYS);
-	g_mutex_unlock(&r->lock);
-	return (mask >> (julian % BLOCK_DAYS)) & 1;
-}
-
 typedef struct {
 	gint64 start, end;
 } Span;
@@ -256,6 +205,41 @@ compare_spans(gconstpointer a, gconstpointer b)
 	const Span *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Blocks filled by one RRULE expansion per shift when one is missing:
+ * an expansion runs from the shift's first date, so its cost hardly
+ * depends on how many blocks it fills. */
+#define FILL_BLOCKS 3
+
+/* Which days of blocks [first, first + FILL_BLOCKS) shift `index`
+ * starts on: a bit per day, FILL_BLOCKS words. */
+static void
+shift_days(const Resource *r, guint index, guint32 first, guint64 *ret_masks)
+{
+	g_autoptr(GArray) dates = g_array_new(FALSE, FALSE, sizeof(GDate));
+	const Window *w = r->shifts->pdata[index];
+	GDate from, to;
+
+	memset(ret_masks, 0, FILL_BLOCKS * sizeof(guint64));
+	g_date_clear(&from, 1);
+	g_date_clear(&to, 1);
+	g_date_set_julian(&from, MAX(first * BLOCK_DAYS, 1));
+	g_date_set_julian(&to, (first + FILL_BLOCKS) * BLOCK_DAYS - 1);
+	if (g_date_compare(&to, &w->valid_from) < 0 ||
+	    !calendar_expand_rrule(w->rrule, &w->valid_from, &from, &to, dates,
+				   NULL))
+		return;
+	for (guint i = 0; i < dates->len; i++) {
+		const GDate *d = &g_array_index(dates, GDate, i);
+		guint32 day = g_date_get_julian(d) - first * BLOCK_DAYS;
+
+		if (g_date_valid(&w->valid_until) &&
+		    g_date_compare(d, &w->valid_until) > 0)
+			continue;
+		ret_masks[day / BLOCK_DAYS] |= G_GUINT64_CONSTANT(1)
+					       << (day % BLOCK_DAYS);
+	}
 }
 
 static gint64
@@ -272,28 +256,29 @@ local_minute(const GDate *date, int minute)
 				     minute % 60);
 }
 
-/* The times it is on duty within [start, end), clipped to it and in
- * start order (they may overlap where shifts do). A resource without
- * shifts is on duty all day, except on its days off. */
+/* The duty of what starts on the days of `block` (a shift, or the whole
+ * day of a resource without shifts, except its days off), in UTC and
+ * merged: sorted, neither overlapping nor touching. A night shift of the
+ * block's last day reaches into the next block, so spans of two blocks
+ * may overlap; each block's own are disjoint. */
 static GArray *
-duty_spans(Resource *r, gint64 start, gint64 end)
+build_block(const Resource *r, guint32 block, const guint64 *masks)
 {
-	GArray *spans = g_array_new(FALSE, FALSE, sizeof(Span));
 	gboolean always = !r->shifts || r->shifts->len == 0;
-	GDate date, last;
+	guint n = always ? 1 : r->shifts->len;
+	GArray *spans = g_array_new(FALSE, FALSE, sizeof(Span));
+	guint kept = 0;
+	for (guint day = 0; day < BLOCK_DAYS; day++) {
+		guint32 julian = block * BLOCK_DAYS + day;
+		GDate date;
 
-	if (end <= start)
-		return spans;
-	calendar_local_date(start, &date);
-	calendar_local_date(end - 1, &last);
-	/* A night shift of the day before reaches into the first day. */
-	if (!always)
-		g_date_subtract_days(&date, 1);
-	for (; g_date_compare(&date, &last) <= 0;
-	     g_date_add_days(&date, 1)) {
+		if (julian < 1)
+			continue;
+		g_date_clear(&date, 1);
+		g_date_set_julian(&date, julian);
 		if (day_off(r, &date))
 			continue;
-		for (guint i = 0; i < (always ? 1 : r->shifts->len); i++) {
+		for (guint i = 0; i < n; i++) {
 			const Window *w = always ? NULL : r->shifts->pdata[i];
 			int from = always ? 0 : w->start_minute;
 			int to = always ? 24 * 60
@@ -302,48 +287,196 @@ duty_spans(Resource *r, gint64 start, gint64 end)
 					 : w->end_minute;
 			Span s;
 
-			if (!always && !shift_on(r, i, &date))
+			if (!always &&
+			    !((masks[i * FILL_BLOCKS] >> day) & 1))
 				continue;
-			s.start = MAX(local_minute(&date, from), start);
-			s.end = MIN(local_minute(&date, to), end);
+			s.start = local_minute(&date, from);
+			s.end = local_minute(&date, to);
 			if (s.end > s.start)
 				g_array_append_val(spans, s);
 		}
 	}
 	g_array_sort(spans, compare_spans);
+	for (guint i = 0; i < spans->len; i++) {
+		const Span *s = &g_array_index(spans, Span, i);
+		Span *last = kept ? &g_array_index(spans, Span, kept - 1)
+				  : NULL;
+
+		if (last && s->start <= last->end)
+			last->end = MAX(last->end, s->end);
+		else
+			g_array_index(spans, Span, kept++) = *s;
+	}
+	g_array_set_size(spans, kept);
 	return spans;
+}
+
+/* Builds the missing blocks of [first, first + FILL_BLOCKS). Called
+ * with the lock held. */
+static void
+fill_blocks(Resource *r, guint32 first)
+{
+	guint n = r->shifts ? r->shifts->len : 0;
+	g_autofree guint64 *masks = g_new0(guint64, MAX(n, 1) * FILL_BLOCKS);
+
+	for (guint i = 0; i < n; i++)
+		shift_days(r, i, first, masks + i * FILL_BLOCKS);
+	for (guint b = 0; b < FILL_BLOCKS; b++) {
+		gpointer key = GUINT_TO_POINTER(first + b + 1);
+
+		if (!g_hash_table_contains(r->days, key))
+			g_hash_table_insert(r->days, key,
+					    build_block(r, first + b,
+							masks + b));
+	}
+}
+
+/* A block's spans: built once, then never changed while the resource
+ * lives, so they are read without the lock. */
+static const GArray *
+block_spans(Resource *r, guint32 block)
+{
+	gpointer key = GUINT_TO_POINTER(block + 1);
+	GArray *spans;
+
+	g_mutex_lock(&r->lock);
+	spans = g_hash_table_lookup(r->days, key);
+	if (spans == NULL) {
+		fill_blocks(r, block);
+		spans = g_hash_table_lookup(r->days, key);
+	}
+	g_mutex_unlock(&r->lock);
+	return spans;
+}
+
+static void
+resource_warm(Resource *r, gint64 start, gint64 end)
+{
+	GDate date;
+	guint32 first, last;
+
+	if (end <= start)
+		return;
+	calendar_local_date(start, &date);
+	first = (g_date_get_julian(&date) - 1) / BLOCK_DAYS;
+	calendar_local_date(end - 1, &date);
+	last = g_date_get_julian(&date) / BLOCK_DAYS;
+	for (guint32 b = first; b <= last; b++)
+		block_spans(r, b);
+}
+
+/* The first of a block's spans that ends after `t` (they end in order). */
+static guint
+first_ending_after(const GArray *spans, gint64 t)
+{
+	guint lo = 0, hi = spans->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+
+		if (g_array_index(spans, Span, mid).end > t)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Seconds of [start, end) on duty. With `whole`, stops at the first
+ * moment off duty (the answer is then less than end - start). */
+static gint64
+duty_within(Resource *r, gint64 start, gint64 end, gboolean whole)
+{
+	gint64 covered = start, total = 0;
+	guint32 first, last;
+	GDate date;
+
+	if (end <= start)
+		return 0;
+	/* A night shift of the day before reaches into the first day. */
+	calendar_local_date(start, &date);
+	first = (g_date_get_julian(&date) - 1) / BLOCK_DAYS;
+	calendar_local_date(end - 1, &date);
+	last = g_date_get_julian(&date) / BLOCK_DAYS;
+	for (guint32 b = first; b <= last && covered < end; b++) {
+		const GArray *spans = block_spans(r, b);
+
+		for (guint i = first_ending_after(spans, covered);
+		     i < spans->len && covered < end; i++) {
+			const Span *s = &g_array_index(spans, Span, i);
+
+			if (s->start >= end || (whole && s->start > covered))
+				return total;
+			if (s->end > covered) {
+				total += MIN(s->end, end) -
+					 MAX(s->start, covered);
+				covered = MIN(s->end, end);
+			}
+		}
+	}
+	return total;
 }
 
 gboolean
 resource_works(Resource *r, gint64 start, gint64 end)
 {
-	g_autoptr(GArray) spans = duty_spans(r, start, end);
-	gint64 covered = start;
-
-	for (guint i = 0; i < spans->len && covered < end; i++) {
-		const Span *s = &g_array_index(spans, Span, i);
-
-		if (s->start > covered)
-			return FALSE;
-		covered = MAX(covered, s->end);
-	}
-	return covered >= end;
+	return duty_within(r, start, end, TRUE) >= end - start;
 }
 
 gint64
 resource_duty_seconds(Resource *r, gint64 start, gint64 end)
 {
-	g_autoptr(GArray) spans = duty_spans(r, start, end);
-	gint64 total = 0, covered = start;
+	return duty_within(r, start, end, FALSE);
+}
 
-	for (guint i = 0; i < spans->len; i++) {
-		const Span *s = &g_array_index(spans, Span, i);
-		gint64 from = MAX(s->start, covered);
+/* ---- warming ---------------------------------------------------------- */
 
-		if (s->end > from) {
-			total += s->end - from;
-			covered = s->end;
-		}
+void
+region_warm_resources(Region *region, gint64 start, gint64 end,
+		      const gint *stop)
+{
+	for (guint i = 0; i < region->resources->len; i++) {
+		if (stop && g_atomic_int_get(stop))
+			return;
+		resource_warm(region->resources->pdata[i], start, end);
 	}
-	return total;
+}
+
+struct _ResourceWarming {
+	Region *region;
+	gint64 start, end;
+	gint stop;
+	GThread *thread;
+};
+
+static gpointer
+warm_thread(gpointer data)
+{
+	ResourceWarming *w = data;
+
+	region_warm_resources(w->region, w->start, w->end, &w->stop);
+	return NULL;
+}
+
+ResourceWarming *
+region_warm_resources_async(Region *region, gint64 start, gint64 end)
+{
+	ResourceWarming *w = g_new0(ResourceWarming, 1);
+
+	w->region = region_ref(region);
+	w->start = start;
+	w->end = end;
+	w->thread = g_thread_new("slotd-warm", warm_thread, w);
+	return w;
+}
+
+void
+resource_warming_finish(ResourceWarming *warming)
+{
+	if (warming == NULL)
+		return;
+	g_atomic_int_set(&warming->stop, 1);
+	g_thread_join(warming->thread);
+	region_unref(warming->region);
+	g_free(warming);
 }
