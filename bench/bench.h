@@ -88,13 +88,16 @@ BareCopy *bare_copy_open(const char *live, const char *dir,
 			 const char *service, const char *language,
 			 GError **error);
 void bare_copy_close(BareCopy *copy);
-/* One booking at a time for `seconds`: per second, and the process's
- * CPU time per booking in ms. */
-double bare_copy_booking_rate(BareCopy *copy, double seconds,
+/* `count` bookings one at a time: per second, and the process's CPU
+ * time per booking in ms. */
+double bare_copy_booking_rate(BareCopy *copy, guint count,
 			      double *ret_cpu_ms, GError **error);
-/* `clients` threads through one committer (group commit). */
-double bare_copy_group_rate(BareCopy *copy, int clients, double seconds,
+/* `count` bookings from `clients` threads through one committer (group
+ * commit). */
+double bare_copy_group_rate(BareCopy *copy, int clients, guint count,
 			    double *ret_cpu_ms, GError **error);
+/* How often the copy's seats were given back so far. */
+guint bare_copy_recycled(BareCopy *copy);
 
 /* ---- main-loop stalls (stall.c) ---------------------------------------- */
 
