@@ -1,10 +1,11 @@
 #!/bin/sh
 # slotd against the physical limits of its building blocks, as ratios.
 #
-# One run starts a private dbus-daemon and the bare echo server, writes a
-# large region (all 17 municipalities, about 300 units, 120 days), has
-# slotd materialise it, loads 1,000,000 bookings through the store API,
-# and then measures slotd and the bare baselines in the same run,
+# One run starts a private dbus-daemon, the bare echo server and the
+# bare HTTP server (libsoup, for the feed 304), writes a large region
+# (all 17 municipalities, about 300 units, 120 days), has slotd
+# materialise it, loads 1,000,000 bookings through the store API, and
+# then measures slotd and the bare baselines in the same run,
 # interleaved: see docs/performance.md for what each figure means.
 #
 #   bench/bench.sh            the full run (under ten minutes)
@@ -61,7 +62,8 @@ if [ -z "$build" ]; then
 	# Only what the benchmark runs: a half-written test elsewhere in
 	# the tree does not stop it.
 	targets="daemon/slotd bench/slotd-bench bench/slotd-bench-echo
-		bench/slotd-bench-gen bench/slotd-bench-fill $(ninja -C "$build" \
+		bench/slotd-bench-http bench/slotd-bench-gen
+		bench/slotd-bench-fill $(ninja -C "$build" \
 		-t targets all | sed -n 's|^\(plugins/[^/ ]*\.so\): .*|\1|p')"
 	# shellcheck disable=SC2086
 	if ! ninja -C "$build" $targets >"$build/bench-build.log" 2>&1; then
@@ -104,7 +106,7 @@ set_params "$mode"
 # ---- processes and clean-up --------------------------------------------
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/slotd-bench.XXXXXX")
-bus_pid='' echo_pid='' slotd_pid=''
+bus_pid='' echo_pid='' http_pid='' slotd_pid=''
 
 # Stops a process we started and waits (at most 20 s) until it is gone.
 # The last slotd is started by `slotd-bench startup`, so it is not this
@@ -123,6 +125,7 @@ stop_pid() {
 
 cleanup() {
 	stop_pid "$slotd_pid"
+	stop_pid "$http_pid"
 	stop_pid "$echo_pid"
 	stop_pid "$bus_pid"
 	if [ "$keep" = 1 ]; then
@@ -249,10 +252,19 @@ feed_units=$(sed -n 's/^info feed-units //p' "$figures" | tail -n 1)
 stall_unit=$(echo "$feed_units" | tr ';' '\n' | tail -n 1)
 feed_units=$(echo "$feed_units" | tr ';' '\n' | sed '$d' | tr '\n' ';')
 
-say "the bare echo server"
+say "the bare echo server and the bare HTTP server"
 "$build/bench/slotd-bench-echo" "$address" 2>>"$work/echo.log" &
 echo_pid=$!
 "$bench" wait-name "$address" org.slotd.BenchEcho 10
+"$build/bench/slotd-bench-http" >"$work/bare-http.address" \
+	2>>"$work/bare-http.log" &
+http_pid=$!
+i=0
+while [ ! -s "$work/bare-http.address" ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+bare_http=$(head -n 1 "$work/bare-http.address")
 
 say "start-up with the bookings: $starts start(s)"
 # shellcheck disable=SC2046
@@ -279,7 +291,8 @@ say "staff feeds of $feed_bookings bookings against libical"
 # shellcheck disable=SC2046
 "$bench" feed --address "$address" \
 	$(echo "$feed_units" | tr ';' '\n' | sed '/^$/d; s/^/--unit /') \
-	--rounds "$feed_rounds" --not-modified "$not_modified" >>"$figures"
+	--rounds "$feed_rounds" --not-modified "$not_modified" \
+	${bare_http:+--bare-http "$bare_http"} >>"$figures"
 
 say "durable booking rates against bare SQLite"
 "$bench" rates --address "$address" --dir "$work" --rounds "$rate_rounds" \

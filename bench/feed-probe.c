@@ -1,16 +1,19 @@
 /* Feed figures: a staff feed of 10,000 bookings rendered cold against
  * the bare libical build and serialisation of 10,000 events, and a 304
- * against the bare echo.
+ * against the bare HTTP server's 304 (slotd-bench-http: libsoup 3, as
+ * slotd's feed server, with nothing behind it).
  *
  * slotd keeps the text of each booking's event from a feed's last
  * render, so a feed is only cold the first time it is asked for. The
  * loader gives several units exactly 10,000 bookings; each round asks
  * for a new one (the first unit only warms up, uncounted). A round then
- * alternates 304s with echo calls, and finally cancels one booking of
+ * alternates slotd's 304s with the bare server's, each on a connection
+ * kept alive for the round (which goes first flips every round), and
+ * finally cancels one booking of
  * the unit over D-Bus and times the render after that one change (an
  * information figure). The feed server is optional: without
  * Admin1.GetHttpAddress the feed figures are null and only the libical
- * baseline is measured. */
+ * baseline is measured; without --bare-http the bare 304 is null. */
 #include "bench.h"
 #include "http-client.h"
 
@@ -23,12 +26,14 @@ typedef struct {
 	char **units;		/* feed units; one more than rounds */
 	int rounds;
 	int not_modified;
+	char *bare_http;	/* slotd-bench-http's host:port */
 } FeedOptions;
 
 typedef struct {
 	char *http;		/* host:port */
+	char *bare_etag;	/* of the bare server's document */
 	GArray *bare_ms, *cold_ms, *rerender_ms, *not_modified_p50,
-		*echo_p50;
+		*bare_not_modified_p50;
 	guint events;
 	gsize bytes;
 } FeedRun;
@@ -165,62 +170,80 @@ time_render(FeedRun *run, const char *path, GArray *samples, GError **error)
 	return etag;
 }
 
+/* One GET with If-None-Match on a kept-alive connection, timed. */
 static gboolean
-time_echo(DBusConnection *connection, GArray *samples, GError **error)
+time_one_304(int fd, const char *path, const char *etag, GArray *samples,
+	     GError **error)
 {
-	g_autoptr(DBusMessage) call = bench_new_call(ECHO_NAME, ECHO_PATH,
-						     ECHO_IFACE, "Echo");
-	g_autoptr(DBusMessage) reply = NULL;
-	DBusMessageIter iter, item;
-	const char *text = "s-123456";
-	dbus_int64_t start = 1780000000, end = 1780001800;
-	dbus_int32_t seats = 2;
-	double t0;
+	HttpResponse response = { 0 };
+	double t0 = bench_now_us();
+	gboolean ok = http_get_not_modified(fd, path, etag, &response, error);
 
-	dbus_message_iter_init_append(call, &iter);
-	dbus_message_iter_open_container(&iter, DBUS_TYPE_STRUCT, NULL, &item);
-	dbus_message_iter_append_basic(&item, DBUS_TYPE_STRING, &text);
-	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT64, &start);
-	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT64, &end);
-	dbus_message_iter_append_basic(&item, DBUS_TYPE_INT32, &seats);
-	dbus_message_iter_close_container(&iter, &item);
-	t0 = bench_now_us();
-	reply = bench_call(connection, call, error);
 	t0 = bench_now_us() - t0;
+	http_response_clear(&response);
 	g_array_append_val(samples, t0);
-	return reply != NULL;
+	return ok;
 }
 
-/* 304s on one kept-alive connection, alternating with echo calls. */
+/* The bare server's ETag, from one plain GET. */
 static gboolean
-time_not_modified(DBusConnection *connection, const FeedOptions *o,
-		  FeedRun *run, const char *path, const char *etag,
-		  GError **error)
+bare_locate(const FeedOptions *o, FeedRun *run, GError **error)
+{
+	HttpResponse response = { 0 };
+	gboolean ok = http_get_cold(o->bare_http, "/", &response, error);
+
+	if (ok && (response.status != 200 || !response.etag)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "bare HTTP server: status %d%s", response.status,
+			    response.etag ? "" : ", no ETag");
+		ok = FALSE;
+	}
+	if (ok)
+		run->bare_etag = g_steal_pointer(&response.etag);
+	http_response_clear(&response);
+	return ok;
+}
+
+/* 304s from slotd and from the bare server, one connection each kept
+ * alive for the round, alternating request by request; the bare
+ * server is asked for the same path. */
+static gboolean
+time_not_modified(const FeedOptions *o, FeedRun *run, const char *path,
+		  const char *etag, int round, GError **error)
 {
 	g_autoptr(GArray) nm = g_array_new(FALSE, FALSE, sizeof(double));
-	g_autoptr(GArray) echo = g_array_new(FALSE, FALSE, sizeof(double));
+	g_autoptr(GArray) bare = g_array_new(FALSE, FALSE, sizeof(double));
 	int fd = http_connect(run->http, error);
-	gboolean ok = fd >= 0;
+	int bare_fd = fd >= 0 && run->bare_etag
+			      ? http_connect(o->bare_http, error)
+			      : -1;
+	gboolean ok = fd >= 0 && (!run->bare_etag || bare_fd >= 0);
 	double p50;
 
 	for (int i = 0; ok && i < o->not_modified; i++) {
-		HttpResponse response = { 0 };
-		double t0 = bench_now_us();
+		gboolean slotd_first = (round % 2 == 0);
 
-		ok = http_get_not_modified(fd, path, etag, &response, error);
-		t0 = bench_now_us() - t0;
-		http_response_clear(&response);
-		g_array_append_val(nm, t0);
-		ok = ok && time_echo(connection, echo, error);
+		for (int k = 0; ok && k < 2; k++) {
+			if ((k == 0) == slotd_first)
+				ok = time_one_304(fd, path, etag, nm, error);
+			else if (bare_fd >= 0)
+				ok = time_one_304(bare_fd, path,
+						  run->bare_etag, bare,
+						  error);
+		}
 	}
 	if (fd >= 0)
 		close(fd);
+	if (bare_fd >= 0)
+		close(bare_fd);
 	if (!ok)
 		return FALSE;
 	p50 = bench_quantile(nm, 0.5);
 	g_array_append_val(run->not_modified_p50, p50);
-	p50 = bench_quantile(echo, 0.5);
-	g_array_append_val(run->echo_p50, p50);
+	if (bare->len) {
+		p50 = bench_quantile(bare, 0.5);
+		g_array_append_val(run->bare_not_modified_p50, p50);
+	}
 	return TRUE;
 }
 
@@ -252,7 +275,7 @@ feed_round(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
 	path = feed_path(connection, unit, error);
 	etag = path ? time_render(run, path, run->cold_ms, error) : NULL;
 	return etag &&
-	       time_not_modified(connection, o, run, path, etag, error) &&
+	       time_not_modified(o, run, path, etag, round, error) &&
 	       time_rerender(connection, run, unit, path, error);
 }
 
@@ -264,7 +287,7 @@ feed_report(FeedRun *run, gboolean served)
 		bench_figure_null("feed-10k-cold-ms");
 		bench_figure_null("feed-10k-rerender-ms");
 		bench_figure_null("feed-304-p50-us");
-		bench_figure_null("echo-small-feed-p50-us");
+		bench_figure_null("bare-304-p50-us");
 		return;
 	}
 	bench_figure("feed-10k-cold-ms", bench_median(run->cold_ms));
@@ -272,7 +295,11 @@ feed_report(FeedRun *run, gboolean served)
 	bench_figure("feed-events", run->events);
 	bench_figure("feed-bytes", (double)run->bytes);
 	bench_figure("feed-304-p50-us", bench_median(run->not_modified_p50));
-	bench_figure("echo-small-feed-p50-us", bench_median(run->echo_p50));
+	if (run->bare_not_modified_p50->len)
+		bench_figure("bare-304-p50-us",
+			     bench_median(run->bare_not_modified_p50));
+	else
+		bench_figure_null("bare-304-p50-us");
 }
 
 static gboolean
@@ -284,7 +311,8 @@ run_feed(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
 	g_autofree char *etag = NULL;
 
 	/* Warm-up, not counted: the first render may load zone data. */
-	if (!path || !(etag = time_render(run, path, warm, error)))
+	if (!path || !(etag = time_render(run, path, warm, error)) ||
+	    (o->bare_http && !bare_locate(o, run, error)))
 		return FALSE;
 	for (int r = 0; r < o->rounds; r++) {
 		if (!feed_round(connection, o, run, r, error))
@@ -321,6 +349,8 @@ parse_feed_options(int argc, char **argv, FeedOptions *o)
 		{ "rounds", 0, 0, G_OPTION_ARG_INT, &o->rounds, "Rounds", "N" },
 		{ "not-modified", 0, 0, G_OPTION_ARG_INT, &o->not_modified,
 		  "304s per round", "N" },
+		{ "bare-http", 0, 0, G_OPTION_ARG_STRING, &o->bare_http,
+		  "The bare HTTP server (slotd-bench-http)", "HOST:PORT" },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) context =
@@ -343,17 +373,18 @@ static void
 feed_run_clear(FeedRun *run)
 {
 	g_free(run->http);
+	g_free(run->bare_etag);
 	g_array_unref(run->bare_ms);
 	g_array_unref(run->cold_ms);
 	g_array_unref(run->rerender_ms);
 	g_array_unref(run->not_modified_p50);
-	g_array_unref(run->echo_p50);
+	g_array_unref(run->bare_not_modified_p50);
 }
 
 int
 cmd_feed(int argc, char **argv)
 {
-	FeedOptions o = { NULL, NULL, 5, 200 };
+	FeedOptions o = { NULL, NULL, 5, 200, NULL };
 	FeedRun run = { 0 };
 	g_autoptr(GError) error = NULL;
 	DBusConnection *connection = NULL;
@@ -365,7 +396,8 @@ cmd_feed(int argc, char **argv)
 	run.cold_ms = g_array_new(FALSE, FALSE, sizeof(double));
 	run.rerender_ms = g_array_new(FALSE, FALSE, sizeof(double));
 	run.not_modified_p50 = g_array_new(FALSE, FALSE, sizeof(double));
-	run.echo_p50 = g_array_new(FALSE, FALSE, sizeof(double));
+	run.bare_not_modified_p50 = g_array_new(FALSE, FALSE,
+						sizeof(double));
 	connection = bench_connect(o.address, &error);
 	served = connection && feed_locate(connection, &run, &error);
 	if (served) {
@@ -382,6 +414,7 @@ cmd_feed(int argc, char **argv)
 	feed_run_clear(&run);
 	bench_disconnect(connection);
 	g_free(o.address);
+	g_free(o.bare_http);
 	g_strfreev(o.units);
 	return ok ? 0 : 1;
 }

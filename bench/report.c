@@ -60,7 +60,7 @@ static const Row rows[] = {
 	  "feed-10k-cold-ms", "bare-ical-10k-ms", RULE_RATIO_AT_MOST, 1.3,
 	  NULL },
 	{ "feed-304-p50", "staff feed 304 p50", "us", "feed-304-p50-us",
-	  "echo-small-feed-p50-us", RULE_RATIO_AT_MOST, 1.5, NULL },
+	  "bare-304-p50-us", RULE_RATIO_AT_MOST, 1.5, NULL },
 	{ "feed-10k-after-one-change", "staff feed, render after one change",
 	  "ms", "feed-10k-rerender-ms", "bare-ical-10k-ms", RULE_INFO, 0,
 	  NULL },
