@@ -112,12 +112,6 @@ gboolean bench_pinger_report(BenchPinger *pinger, const char *name,
 			     GError **error);
 void bench_pinger_stop(BenchPinger *pinger);
 
-/* ---- the bare libical baseline (bare-ical.c) ------------------------ */
-
-/* Builds a VCALENDAR of `events` VEVENTs shaped like staff bookings
- * and serialises it; returns the time in ms and the text length. */
-double bare_ical_build(guint events, gsize *ret_length);
-
 /* ---- subcommands ----------------------------------------------------- */
 
 int cmd_latency(int argc, char **argv);

@@ -62,7 +62,7 @@ if [ -z "$build" ]; then
 	# Only what the benchmark runs: a half-written test elsewhere in
 	# the tree does not stop it.
 	targets="daemon/slotd bench/slotd-bench bench/slotd-bench-echo
-		bench/slotd-bench-http bench/slotd-bench-gen
+		bench/slotd-bench-http bench/slotd-bench-ical bench/slotd-bench-gen
 		bench/slotd-bench-fill $(ninja -C "$build" \
 		-t targets all | sed -n 's|^\(plugins/[^/ ]*\.so\): .*|\1|p')"
 	# shellcheck disable=SC2086
@@ -292,6 +292,8 @@ say "staff feeds of $feed_bookings bookings against libical"
 "$bench" feed --address "$address" \
 	$(echo "$feed_units" | tr ';' '\n' | sed '/^$/d; s/^/--unit /') \
 	--rounds "$feed_rounds" --not-modified "$not_modified" \
+	--ical "$build/bench/slotd-bench-ical" --db "$work/state/slotd.db" \
+	--region "$work/region" \
 	${bare_http:+--bare-http "$bare_http"} >>"$figures"
 
 say "durable booking rates against bare SQLite"

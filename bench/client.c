@@ -207,15 +207,14 @@ cmd_fsync(int argc, char **argv)
 	return 0;
 }
 
-/* The bare baselines alone: for a look at a machine, and the smoke
- * test. */
+/* The bare SQLite baselines alone, for a look at a machine (libical's:
+ * slotd-bench-ical --synthetic 10000). */
 int
 cmd_bare(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	BareStore *store, *wide = NULL;
-	double seconds, txn, commit, wide_txn = -1, ms;
-	gsize length;
+	double seconds, txn, commit, wide_txn = -1;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: slotd-bench bare DIR SECONDS\n");
@@ -233,12 +232,9 @@ cmd_bare(int argc, char **argv)
 		fprintf(stderr, "slotd-bench bare: %s\n", error->message);
 		return 1;
 	}
-	ms = bare_ical_build(BENCH_FEED_EVENTS, &length);
 	bench_figure("bare-booking-txn-per-s", txn);
 	bench_figure("bare-one-row-commit-per-s", commit);
 	bench_figure("bare-booking-txn-wide-per-s", wide_txn);
-	bench_figure("bare-ical-10k-ms", ms);
-	bench_figure("bare-ical-10k-bytes", (double)length);
 	return 0;
 }
 
@@ -249,7 +245,7 @@ static const struct {
 } commands[] = {
 	{ "latency", cmd_latency, "trivial call and FindSlots vs echo" },
 	{ "rates", cmd_rates, "Book rates vs bare SQLite transactions" },
-	{ "feed", cmd_feed, "staff feed and 304 vs libical and echo" },
+	{ "feed", cmd_feed, "staff feed and 304 vs libical and bare HTTP" },
 	{ "bare", cmd_bare, "the bare baselines alone (no bus)" },
 	{ "startup", cmd_startup, "start slotd, time to its bus name" },
 	{ "rss", cmd_rss, "resident memory of a process" },

@@ -1,25 +1,45 @@
 /* Feed figures: a staff feed of 10,000 bookings rendered cold against
- * the bare libical build and serialisation of 10,000 events, and a 304
- * against the bare HTTP server's 304 (slotd-bench-http: libsoup 3, as
- * slotd's feed server, with nothing behind it).
+ * a fresh process that reads the same rows and writes the same text
+ * with libical (slotd-bench-ical, bare-ical.c), and a 304 against the
+ * bare HTTP server's 304 (slotd-bench-http: libsoup 3, as slotd's feed
+ * server, with nothing behind it).
  *
  * slotd keeps the text of each booking's event from a feed's last
  * render, so a feed is only cold the first time it is asked for. The
  * loader gives several units exactly 10,000 bookings; each round asks
- * for a new one (the first unit only warms up, uncounted). A round then
- * alternates slotd's 304s with the bare server's, each on a connection
- * kept alive for the round (which goes first flips every round), and
- * finally cancels one booking of
- * the unit over D-Bus and times the render after that one change (an
- * information figure). The feed server is optional: without
- * Admin1.GetHttpAddress the feed figures are null and only the libical
- * baseline is measured; without --bare-http the bare 304 is null. */
+ * for a new one (the first unit only warms up, uncounted). A round
+ * times slotd's cold GET and the bare process for that unit, which one
+ * first flipping every round; the bare process is timed from its spawn
+ * to its exit with its text read to the end from a pipe, as the cold
+ * GET is timed from the connect to the last byte. The two texts are
+ * compared byte for byte (an information line says whether they were
+ * the same). Then slotd's 304s alternate with the bare server's, each
+ * on a connection kept alive for the round (which goes first flips
+ * every round), and last one booking of the unit is cancelled over
+ * D-Bus and the render after that one change is timed (information).
+ *
+ * Information figures beside them: the bare process's own time from
+ * main() to the serialised text (bare-ical-inside-ms: the difference
+ * to bare-ical-10k-ms is exec, linking and writing the text), and the
+ * older baseline of 10,000 synthetic events built in memory
+ * (bare-ical-synthetic-ms).
+ *
+ * The feed server is optional: without Admin1.GetHttpAddress the feed
+ * figures are null and only the bare process is measured; without
+ * --bare-http the bare 304 is null. */
 #include "bench.h"
 #include "http-client.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 typedef struct {
 	char *address;
@@ -27,15 +47,22 @@ typedef struct {
 	int rounds;
 	int not_modified;
 	char *bare_http;	/* slotd-bench-http's host:port */
+	char *ical;		/* slotd-bench-ical */
+	char *db;		/* slotd's database, for it */
+	char *region;		/* the region's directory, for it */
 } FeedOptions;
 
 typedef struct {
 	char *http;		/* host:port */
 	char *bare_etag;	/* of the bare server's document */
-	GArray *bare_ms, *cold_ms, *rerender_ms, *not_modified_p50,
-		*bare_not_modified_p50;
+	GArray *bare_ms, *inside_ms, *synthetic_ms, *cold_ms, *rerender_ms,
+		*not_modified_p50, *bare_not_modified_p50;
 	guint events;
 	gsize bytes;
+	guint bare_events;
+	gsize bare_bytes;
+	guint compared, same;	/* texts compared, the same */
+	char *difference;	/* the first one, said */
 } FeedRun;
 
 static DBusMessage *
@@ -142,9 +169,11 @@ count_events(const char *text)
 	return n;
 }
 
-/* Times one GET that has to render; returns the ETag for the 304s. */
+/* Times one GET that has to render; returns the ETag for the 304s and,
+ * with `ret_body`, the text. */
 static char *
-time_render(FeedRun *run, const char *path, GArray *samples, GError **error)
+time_render(FeedRun *run, const char *path, GArray *samples,
+	    GString **ret_body, GError **error)
 {
 	HttpResponse response = { 0 };
 	double t0 = bench_now_us(), ms;
@@ -165,6 +194,12 @@ time_render(FeedRun *run, const char *path, GArray *samples, GError **error)
 	g_array_append_val(samples, ms);
 	run->events = count_events(response.text->str);
 	run->bytes = response.text->len;
+	if (ret_body) {
+		const char *body = strstr(response.text->str, "\r\n\r\n") + 4;
+
+		*ret_body = g_string_new_len(
+			body, response.text->len - (body - response.text->str));
+	}
 	etag = g_steal_pointer(&response.etag);
 	http_response_clear(&response);
 	return etag;
@@ -257,8 +292,153 @@ time_rerender(DBusConnection *connection, FeedRun *run, const char *unit,
 
 	if (!booking || !cancel_booking(connection, booking, error))
 		return FALSE;
-	etag = time_render(run, path, run->rerender_ms, error);
+	etag = time_render(run, path, run->rerender_ms, NULL, error);
 	return etag != NULL;
+}
+
+/* ---- the bare process ----------------------------------------------- */
+
+static gboolean
+read_to_end(int fd, GString *into, GError **error)
+{
+	char buffer[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buffer, sizeof(buffer))) > 0 ||
+	       (n < 0 && errno == EINTR))
+		if (n > 0)
+			g_string_append_len(into, buffer, n);
+	if (n == 0)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+		    "reading the bare feed: %s", g_strerror(errno));
+	return FALSE;
+}
+
+/* The unit's feed from a fresh slotd-bench-ical: from the spawn to its
+ * exit, its text read to the end from a pipe. */
+static gboolean
+time_bare(const FeedOptions *o, FeedRun *run, const char *unit,
+	  GString **ret_text, GError **error)
+{
+	char *argv[] = { o->ical, (char *)"--db", o->db, (char *)"--region",
+			 o->region, (char *)"--unit", (char *)unit,
+			 (char *)"--timing", NULL };
+	g_autoptr(GString) text = g_string_sized_new(8 << 20);
+	g_autoptr(GString) said = g_string_new(NULL);
+	posix_spawn_file_actions_t actions;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, status = 0, rc;
+	double t0, ms, inside;
+	const char *at;
+	pid_t pid;
+	gboolean ok;
+
+	if (!g_unix_open_pipe(out, FD_CLOEXEC, error) ||
+	    !g_unix_open_pipe(err, FD_CLOEXEC, error)) {
+		if (out[0] >= 0) {
+			close(out[0]);
+			close(out[1]);
+		}
+		return FALSE;
+	}
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+	t0 = bench_now_us();
+	rc = posix_spawn(&pid, o->ical, &actions, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	close(out[1]);
+	close(err[1]);
+	ok = rc == 0 && read_to_end(out[0], text, error);
+	if (rc == 0)
+		waitpid(pid, &status, 0);
+	ms = (bench_now_us() - t0) / 1000;
+	/* One line, after the text: the pipe's buffer holds it. */
+	ok = read_to_end(err[0], said, ok ? error : NULL) && ok;
+	close(out[0]);
+	close(err[0]);
+	if (rc != 0 || (ok && (!WIFEXITED(status) || WEXITSTATUS(status)))) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "%s failed (%s): %s", o->ical,
+			    rc ? g_strerror(rc) : "exit status", said->str);
+		return FALSE;
+	}
+	if (!ok)
+		return FALSE;
+	g_array_append_val(run->bare_ms, ms);
+	if ((at = strstr(said->str, "inside-ms "))) {
+		inside = g_ascii_strtod(at + 10, NULL);
+		g_array_append_val(run->inside_ms, inside);
+	}
+	run->bare_events = count_events(text->str);
+	run->bare_bytes = text->len;
+	if (ret_text)
+		*ret_text = g_steal_pointer(&text);
+	return TRUE;
+}
+
+/* The older baseline: synthetic events in memory, timed inside. */
+static void
+time_synthetic(const FeedOptions *o, FeedRun *run)
+{
+	g_autofree char *count = g_strdup_printf("%d", BENCH_FEED_EVENTS);
+	char *argv[] = { o->ical, (char *)"--synthetic", count, NULL };
+	g_autofree char *out = NULL;
+	double ms;
+
+	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+			  &out, NULL, NULL, NULL) ||
+	    !g_str_has_prefix(out, "synthetic-ms "))
+		return;
+	ms = g_ascii_strtod(out + 13, NULL);
+	g_array_append_val(run->synthetic_ms, ms);
+}
+
+/* Byte for byte; the first difference is kept to be said. */
+static void
+compare_texts(FeedRun *run, const char *unit, GString *slotd, GString *bare)
+{
+	gsize at = 0, line = 1;
+
+	run->compared++;
+	if (slotd->len == bare->len && memcmp(slotd->str, bare->str,
+					      slotd->len) == 0) {
+		run->same++;
+		return;
+	}
+	while (at < slotd->len && at < bare->len &&
+	       slotd->str[at] == bare->str[at])
+		line += slotd->str[at++] == '\n';
+	if (!run->difference)
+		run->difference = g_strdup_printf(
+			"%s, line %" G_GSIZE_FORMAT " (%" G_GSIZE_FORMAT
+			" and %" G_GSIZE_FORMAT " bytes)", unit, line,
+			slotd->len, bare->len);
+}
+
+/* slotd's cold GET and the bare process, in the round's order. */
+static char *
+time_cold_pair(const FeedOptions *o, FeedRun *run, const char *unit,
+	       const char *path, GArray *cold, int round, GError **error)
+{
+	g_autoptr(GString) slotd = NULL;
+	g_autoptr(GString) bare = NULL;
+	char *etag = NULL;
+	gboolean ok = TRUE;
+
+	for (int k = 0; ok && k < 2; k++) {
+		if ((k == 0) == (round % 2 == 0))
+			ok = (etag = time_render(run, path, cold, &slotd,
+						 error)) != NULL;
+		else
+			ok = time_bare(o, run, unit, &bare, error);
+	}
+	if (ok) {
+		compare_texts(run, unit, slotd, bare);
+		return etag;
+	}
+	g_free(etag);
+	return NULL;
 }
 
 static gboolean
@@ -268,21 +448,40 @@ feed_round(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
 	const char *unit = o->units[round + 1];
 	g_autofree char *path = NULL;
 	g_autofree char *etag = NULL;
-	gsize length;
-	double ms = bare_ical_build(BENCH_FEED_EVENTS, &length);
 
-	g_array_append_val(run->bare_ms, ms);
+	time_synthetic(o, run);
 	path = feed_path(connection, unit, error);
-	etag = path ? time_render(run, path, run->cold_ms, error) : NULL;
+	etag = path ? time_cold_pair(o, run, unit, path, run->cold_ms, round,
+				     error)
+		    : NULL;
 	return etag &&
 	       time_not_modified(o, run, path, etag, round, error) &&
 	       time_rerender(connection, run, unit, path, error);
 }
 
 static void
+median_or_null(const char *name, GArray *values)
+{
+	if (values->len)
+		bench_figure(name, bench_median(values));
+	else
+		bench_figure_null(name);
+}
+
+static void
 feed_report(FeedRun *run, gboolean served)
 {
-	bench_figure("bare-ical-10k-ms", bench_median(run->bare_ms));
+	median_or_null("bare-ical-10k-ms", run->bare_ms);
+	median_or_null("bare-ical-inside-ms", run->inside_ms);
+	median_or_null("bare-ical-synthetic-ms", run->synthetic_ms);
+	bench_figure("bare-ical-events", run->bare_events);
+	bench_figure("bare-ical-bytes", (double)run->bare_bytes);
+	if (run->compared)
+		printf("info feed-text the bare process's text was slotd's "
+		       "byte for byte for %u of %u feeds%s%s\n", run->same,
+		       run->compared, run->difference ? "; first difference: "
+						      : "",
+		       run->difference ? run->difference : "");
 	if (!served) {
 		bench_figure_null("feed-10k-cold-ms");
 		bench_figure_null("feed-10k-rerender-ms");
@@ -310,10 +509,16 @@ run_feed(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
 	g_autofree char *path = feed_path(connection, o->units[0], error);
 	g_autofree char *etag = NULL;
 
-	/* Warm-up, not counted: the first render may load zone data. */
-	if (!path || !(etag = time_render(run, path, warm, error)) ||
+	/* Warm-up, not counted: the first render may load zone data; the
+	 * bare process's program and libraries come into the page cache.
+	 * Its two texts are compared too. */
+	if (!path ||
+	    !(etag = time_cold_pair(o, run, o->units[0], path, warm, 0,
+				    error)) ||
 	    (o->bare_http && !bare_locate(o, run, error)))
 		return FALSE;
+	g_array_set_size(run->bare_ms, 0);
+	g_array_set_size(run->inside_ms, 0);
 	for (int r = 0; r < o->rounds; r++) {
 		if (!feed_round(connection, o, run, r, error))
 			return FALSE;
@@ -325,16 +530,16 @@ run_feed(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
 	return TRUE;
 }
 
-/* Only the libical baseline, when slotd has no feed server. */
-static void
-bare_only(const FeedOptions *o, FeedRun *run)
+/* Only the libical baselines, when slotd has no feed server. */
+static gboolean
+bare_only(const FeedOptions *o, FeedRun *run, GError **error)
 {
-	for (int r = 0; r < o->rounds; r++) {
-		gsize length;
-		double ms = bare_ical_build(BENCH_FEED_EVENTS, &length);
-
-		g_array_append_val(run->bare_ms, ms);
+	for (int r = 0; r <= o->rounds; r++) {
+		time_synthetic(o, run);
+		if (!time_bare(o, run, o->units[r], NULL, error))
+			return FALSE;
 	}
+	return TRUE;
 }
 
 static gboolean
@@ -351,6 +556,12 @@ parse_feed_options(int argc, char **argv, FeedOptions *o)
 		  "304s per round", "N" },
 		{ "bare-http", 0, 0, G_OPTION_ARG_STRING, &o->bare_http,
 		  "The bare HTTP server (slotd-bench-http)", "HOST:PORT" },
+		{ "ical", 0, 0, G_OPTION_ARG_FILENAME, &o->ical,
+		  "The bare feed program (slotd-bench-ical)", "PATH" },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &o->db,
+		  "slotd's database, for the bare feed", "PATH" },
+		{ "region", 0, 0, G_OPTION_ARG_FILENAME, &o->region,
+		  "The region's directory, for the bare feed", "DIR" },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) context =
@@ -360,10 +571,12 @@ parse_feed_options(int argc, char **argv, FeedOptions *o)
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error) ||
 	    !o->address || o->rounds < 1 || !o->units ||
-	    g_strv_length(o->units) < (guint)o->rounds + 1) {
+	    g_strv_length(o->units) < (guint)o->rounds + 1 || !o->ical ||
+	    !o->db || !o->region) {
 		fprintf(stderr, "slotd-bench feed: %s\n",
 			error ? error->message
-			      : "--address and rounds + 1 --unit are needed");
+			      : "--address, rounds + 1 --unit, --ical, --db "
+				"and --region are needed");
 		return FALSE;
 	}
 	return TRUE;
@@ -374,7 +587,10 @@ feed_run_clear(FeedRun *run)
 {
 	g_free(run->http);
 	g_free(run->bare_etag);
+	g_free(run->difference);
 	g_array_unref(run->bare_ms);
+	g_array_unref(run->inside_ms);
+	g_array_unref(run->synthetic_ms);
 	g_array_unref(run->cold_ms);
 	g_array_unref(run->rerender_ms);
 	g_array_unref(run->not_modified_p50);
@@ -384,7 +600,7 @@ feed_run_clear(FeedRun *run)
 int
 cmd_feed(int argc, char **argv)
 {
-	FeedOptions o = { NULL, NULL, 5, 200, NULL };
+	FeedOptions o = { NULL, NULL, 5, 200, NULL, NULL, NULL, NULL };
 	FeedRun run = { 0 };
 	g_autoptr(GError) error = NULL;
 	DBusConnection *connection = NULL;
@@ -393,6 +609,8 @@ cmd_feed(int argc, char **argv)
 	if (!parse_feed_options(argc, argv, &o))
 		return 2;
 	run.bare_ms = g_array_new(FALSE, FALSE, sizeof(double));
+	run.inside_ms = g_array_new(FALSE, FALSE, sizeof(double));
+	run.synthetic_ms = g_array_new(FALSE, FALSE, sizeof(double));
 	run.cold_ms = g_array_new(FALSE, FALSE, sizeof(double));
 	run.rerender_ms = g_array_new(FALSE, FALSE, sizeof(double));
 	run.not_modified_p50 = g_array_new(FALSE, FALSE, sizeof(double));
@@ -405,7 +623,8 @@ cmd_feed(int argc, char **argv)
 	} else {
 		/* No feed server: say so, and measure the baseline. */
 		bench_note("no staff feed measured: %s", error->message);
-		bare_only(&o, &run);
+		g_clear_error(&error);
+		ok = bare_only(&o, &run, &error);
 	}
 	if (ok)
 		feed_report(&run, served);
@@ -415,6 +634,9 @@ cmd_feed(int argc, char **argv)
 	bench_disconnect(connection);
 	g_free(o.address);
 	g_free(o.bare_http);
+	g_free(o.ical);
+	g_free(o.db);
+	g_free(o.region);
 	g_strfreev(o.units);
 	return ok ? 0 : 1;
 }
