@@ -55,6 +55,11 @@ gboolean bench_wait_name(DBusConnection *connection, const char *name,
 /* Admin1.GetStatus "horizon-complete" within `seconds`. */
 gboolean bench_wait_horizon(DBusConnection *connection, double seconds,
 			    GError **error);
+/* Admin1.GetHttpAddress; an error when slotd serves no HTTP. */
+char *bench_http_address(DBusConnection *connection, GError **error);
+/* The path of the unit's staff feed, under a token issued for it. */
+char *bench_feed_path(DBusConnection *connection, const char *unit,
+		      GError **error);
 /* Appends an a{sv} entry with a string or int64 value. */
 void bench_dict_string(DBusMessageIter *dict, const char *key,
 		       const char *value);
@@ -122,3 +127,8 @@ int cmd_startup(int argc, char **argv);
 int cmd_rss(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stall(int argc, char **argv);
+int cmd_memory(int argc, char **argv);
+
+/* A "VmRSS:"-style line of /proc/PID/status, in MiB (startup.c). */
+gboolean bench_process_mib(int pid, const char *key, double *ret_mib,
+			   GError **error);

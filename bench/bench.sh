@@ -85,21 +85,28 @@ slotd=$build/daemon/slotd
 # ---- the run's parameters ----------------------------------------------
 
 # scale (units), horizon days, bookings, feed bookings, startup runs,
-# latency rounds/calls/find calls, rate rounds/seconds, feed rounds/304s.
+# latency rounds/calls/find calls, rate rounds/seconds, feed rounds/304s,
+# the fixed memory workload's searches (and its eight feeds).
 set_params() {
 	case $1 in
 	full) scale=1 horizon=120 bookings=1000000 feed_bookings=10000
 	      starts=5 lat_rounds=15 calls=200 find_calls=20
-	      rate_rounds=5 rate_seconds=2 feed_rounds=7 not_modified=200 ;;
+	      rate_rounds=5 rate_seconds=2 feed_rounds=7 not_modified=200
+	      searches=100 ;;
 	quick) scale=1 horizon=120 bookings=1000000 feed_bookings=10000
 	      starts=3 lat_rounds=5 calls=100 find_calls=8
-	      rate_rounds=3 rate_seconds=1 feed_rounds=3 not_modified=100 ;;
+	      rate_rounds=3 rate_seconds=1 feed_rounds=3 not_modified=100
+	      searches=100 ;;
 	quick-small) scale=0.25 horizon=30 bookings=100000
 	      feed_bookings=10000 ;;
 	smoke) scale=0.25 horizon=7 bookings=2000 feed_bookings=100
 	      starts=1 lat_rounds=1 calls=20 find_calls=2
-	      rate_rounds=1 rate_seconds=0.3 feed_rounds=1 not_modified=10 ;;
+	      rate_rounds=1 rate_seconds=0.3 feed_rounds=1 not_modified=10
+	      searches=10 ;;
 	esac
+	# The feed rounds, their warm-up and the stall's cold feed; at
+	# least the memory workload's eight.
+	feed_units_n=$((feed_rounds + 2 > 8 ? feed_rounds + 2 : 8))
 }
 set_params "$mode"
 
@@ -193,7 +200,7 @@ prepare_database() {
 	# shellcheck disable=SC2086
 	"$build/bench/slotd-bench-fill" --db "$work/state/slotd.db" $check \
 		--meta "$work/region/bench.ini" --bookings "$bookings" \
-		--feed-units $((feed_rounds + 2)) \
+		--feed-units "$feed_units_n" \
 		--feed-bookings "$feed_bookings" >"$work/fill.txt"
 	cat "$work/fill.txt" >>"$figures"
 	if [ "$mode" = full ]; then
@@ -248,6 +255,7 @@ else
 fi
 prepare_database
 feed_units=$(sed -n 's/^info feed-units //p' "$figures" | tail -n 1)
+all_feed_units=$feed_units
 # The last unit's feed stays cold for the stall figure.
 stall_unit=$(echo "$feed_units" | tr ';' '\n' | tail -n 1)
 feed_units=$(echo "$feed_units" | tr ';' '\n' | sed '$d' | tr '\n' ';')
@@ -265,6 +273,20 @@ while [ ! -s "$work/bare-http.address" ] && [ $i -lt 200 ]; do
 	i=$((i + 1))
 done
 bare_http=$(head -n 1 "$work/bare-http.address")
+
+# On a slotd of its own, so that the figures' slotd keeps its feeds
+# cold and this peak is the workload's alone.
+say "memory on a fixed workload: 8 staff feeds, $searches whole-region searches"
+# shellcheck disable=SC2046,SC2091
+$(slotd_args) 2>>"$work/slotd.log" &
+slotd_pid=$!
+"$bench" wait-horizon "$address" 300
+# shellcheck disable=SC2046
+"$bench" memory --address "$address" --pid "$slotd_pid" \
+	$(echo "$all_feed_units" | tr ';' '\n' | sed '/^$/d; s/^/--unit /') \
+	--feeds 8 --searches "$searches" --days "$horizon" >>"$figures"
+stop_pid "$slotd_pid"
+slotd_pid=
 
 say "start-up with the bookings: $starts start(s)"
 # shellcheck disable=SC2046

@@ -89,6 +89,53 @@ bench_dict_uint32(DBusMessageIter *dict, const char *key,
 	dbus_message_iter_close_container(dict, &entry);
 }
 
+static DBusMessage *
+admin_call(DBusConnection *connection, const char *method, const char *unit,
+	   GError **error)
+{
+	g_autoptr(DBusMessage) call = bench_new_call(SLOTD_NAME, SLOTD_PATH,
+						     ADMIN_IFACE, method);
+	const char *service = "";
+
+	if (unit)
+		dbus_message_append_args(call, DBUS_TYPE_STRING, &unit,
+					 DBUS_TYPE_STRING, &service,
+					 DBUS_TYPE_INVALID);
+	return bench_call(connection, call, error);
+}
+
+char *
+bench_http_address(DBusConnection *connection, GError **error)
+{
+	g_autoptr(DBusMessage) http = admin_call(connection, "GetHttpAddress",
+						 NULL, error);
+	const char *address;
+
+	if (!http || !dbus_message_get_args(http, NULL, DBUS_TYPE_STRING,
+					    &address, DBUS_TYPE_INVALID))
+		return NULL;
+	if (!*address) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "slotd serves no HTTP (empty http-address)");
+		return NULL;
+	}
+	return g_strdup(address);
+}
+
+char *
+bench_feed_path(DBusConnection *connection, const char *unit, GError **error)
+{
+	g_autoptr(DBusMessage) token = admin_call(connection, "IssueFeedToken",
+						  unit, error);
+	const char *secret, *path;
+
+	if (!token || !dbus_message_get_args(token, NULL, DBUS_TYPE_STRING,
+					     &secret, DBUS_TYPE_STRING, &path,
+					     DBUS_TYPE_INVALID))
+		return NULL;
+	return g_strdup(path);
+}
+
 gboolean
 bench_wait_name(DBusConnection *connection, const char *name,
 		double seconds)
@@ -252,6 +299,7 @@ static const struct {
 	{ "fsync", cmd_fsync, "fdatasync latency of a directory's disk" },
 	{ "report", cmd_report, "figures -> table and JSON" },
 	{ "stall", cmd_stall, "main-loop stalls: report, feed, reload" },
+	{ "memory", cmd_memory, "peak memory on a fixed workload" },
 };
 
 int

@@ -65,53 +65,11 @@ typedef struct {
 	char *difference;	/* the first one, said */
 } FeedRun;
 
-static DBusMessage *
-admin_call(DBusConnection *connection, const char *method, const char *unit,
-	   GError **error)
-{
-	g_autoptr(DBusMessage) call = bench_new_call(SLOTD_NAME, SLOTD_PATH,
-						     ADMIN_IFACE, method);
-	const char *service = "";
-
-	if (unit)
-		dbus_message_append_args(call, DBUS_TYPE_STRING, &unit,
-					 DBUS_TYPE_STRING, &service,
-					 DBUS_TYPE_INVALID);
-	return bench_call(connection, call, error);
-}
-
 static gboolean
 feed_locate(DBusConnection *connection, FeedRun *run, GError **error)
 {
-	g_autoptr(DBusMessage) http = admin_call(connection, "GetHttpAddress",
-						 NULL, error);
-	const char *address;
-
-	if (!http || !dbus_message_get_args(http, NULL, DBUS_TYPE_STRING,
-					    &address, DBUS_TYPE_INVALID))
-		return FALSE;
-	if (!*address) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-			    "slotd serves no HTTP (empty http-address)");
-		return FALSE;
-	}
-	run->http = g_strdup(address);
-	return TRUE;
-}
-
-/* The path of the unit's staff feed, under a token issued for it. */
-static char *
-feed_path(DBusConnection *connection, const char *unit, GError **error)
-{
-	g_autoptr(DBusMessage) token = admin_call(connection, "IssueFeedToken",
-						  unit, error);
-	const char *secret, *path;
-
-	if (!token || !dbus_message_get_args(token, NULL, DBUS_TYPE_STRING,
-					     &secret, DBUS_TYPE_STRING, &path,
-					     DBUS_TYPE_INVALID))
-		return NULL;
-	return g_strdup(path);
+	run->http = bench_http_address(connection, error);
+	return run->http != NULL;
 }
 
 /* One booked booking of the unit, to cancel. */
@@ -450,7 +408,7 @@ feed_round(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
 	g_autofree char *etag = NULL;
 
 	time_synthetic(o, run);
-	path = feed_path(connection, unit, error);
+	path = bench_feed_path(connection, unit, error);
 	etag = path ? time_cold_pair(o, run, unit, path, run->cold_ms, round,
 				     error)
 		    : NULL;
@@ -506,7 +464,7 @@ run_feed(DBusConnection *connection, const FeedOptions *o, FeedRun *run,
 	 GError **error)
 {
 	g_autoptr(GArray) warm = g_array_new(FALSE, FALSE, sizeof(double));
-	g_autofree char *path = feed_path(connection, o->units[0], error);
+	g_autofree char *path = bench_feed_path(connection, o->units[0], error);
 	g_autofree char *etag = NULL;
 
 	/* Warm-up, not counted: the first render may load zone data; the
