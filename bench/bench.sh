@@ -13,6 +13,13 @@
 #                             database of the last full run when it is
 #                             still fresh, else a smaller region
 #   bench/bench.sh --smoke    seconds: proves the programs work (tests)
+#   bench/bench.sh --scaling  FindSlots (200 slots) p50 and the echo of
+#                             its reply at 100,000, 1,000,000 and
+#                             2,000,000 bookings on the full-size region,
+#                             and the 2M/1M ratio against its target
+#                             (about 6 minutes; not part of the full run);
+#                             --scaling --quick tries it on the smaller
+#                             region (10,000 to 200,000; no verdict)
 #
 # Only a run on the full-size region gives verdicts ("met"); a quick run
 # on the smaller region and a smoke run print n/a.
@@ -20,17 +27,19 @@
 # Options: --build DIR uses an existing build directory as it is (no
 # meson, no ninja); by default build/bench is configured (debugoptimized)
 # and built. --keep keeps the work directory. The table goes to stdout,
-# the JSON to bench/results/latest.json (smoke: into the work directory).
+# the JSON to bench/results/latest.json (smoke: into the work directory;
+# --scaling: its table to bench/results/scaling.txt).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 mode=full
+scaling=0
 build=
 keep=0
 
 usage() {
-	sed -n '2,20s/^# \{0,1\}//p' "$0"
+	sed -n '2,/^set -eu/{/^#/s/^# \{0,1\}//p}' "$0"
 }
 
 while [ $# -gt 0 ]; do
@@ -38,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--quick) mode=quick ;;
 	--smoke) mode=smoke ;;
 	--full) mode=full ;;
+	--scaling) scaling=1 ;;
 	--build) build=$2; shift ;;
 	--keep) keep=1 ;;
 	-h | --help) usage; exit 0 ;;
@@ -62,8 +72,8 @@ if [ -z "$build" ]; then
 	# Only what the benchmark runs: a half-written test elsewhere in
 	# the tree does not stop it.
 	targets="daemon/slotd bench/slotd-bench bench/slotd-bench-echo
-		bench/slotd-bench-http bench/slotd-bench-ical bench/slotd-bench-gen
-		bench/slotd-bench-fill $(ninja -C "$build" \
+		bench/slotd-bench-http bench/slotd-bench-ical
+		bench/slotd-bench-gen bench/slotd-bench-fill $(ninja -C "$build" \
 		-t targets all | sed -n 's|^\(plugins/[^/ ]*\.so\): .*|\1|p')"
 	# shellcheck disable=SC2086
 	if ! ninja -C "$build" $targets >"$build/bench-build.log" 2>&1; then
@@ -73,7 +83,7 @@ if [ -z "$build" ]; then
 	fi
 fi
 build=$(cd "$build" && pwd)
-if [ "$mode" != smoke ] &&
+if { [ "$mode" != smoke ] || [ "$scaling" = 1 ]; } &&
 	grep -q '^#define SLOTD_SANITIZED 1' "$build/slotd-config.h"; then
 	echo "bench.sh: $build is a sanitizer build; its figures would" \
 		"mean nothing (use --smoke, or another build)" >&2
@@ -222,7 +232,126 @@ meta() {
 	sed -n "s/^$1=//p" "$work/region/bench.ini"
 }
 
+start_echo() {
+	"$build/bench/slotd-bench-echo" "$address" 2>>"$work/echo.log" &
+	echo_pid=$!
+	"$bench" wait-name "$address" org.slotd.BenchEcho 10
+}
+
+# slotd on the work directory's region and database, until its horizon
+# is complete.
+start_slotd() {
+	# shellcheck disable=SC2046,SC2091
+	$(slotd_args) 2>>"$work/slotd.log" &
+	slotd_pid=$!
+	"$bench" wait-horizon "$address" 300
+}
+
+stop_slotd() {
+	stop_pid "$slotd_pid"
+	slotd_pid=
+}
+
+# The trivial call and FindSlots against the echo.
+measure_latency() {
+	"$bench" latency --address "$address" --rounds "$lat_rounds" \
+		--calls "$calls" --find-calls "$find_calls" \
+		--find-service "$(meta find-service)" \
+		--find-municipality "$(meta find-municipality)" \
+		--find-language "$(meta find-language)" \
+		--find-days "$([ "$horizon" -lt 15 ] &&
+			echo $((horizon - 1)) || echo 14)" \
+		--db "$work/state/slotd.db"
+}
+
+# ---- the scaling table ---------------------------------------------------
+
+# FindSlots at three sizes of the same database: the first step's
+# bookings loaded, then more loaded into the same database before each
+# next step. The third step's are cancelled bookings (no seat): the
+# region's seats cannot hold them all.
+run_scaling() {
+	if [ "$mode" = quick ]; then
+		scale=0.25 horizon=30 first=10000 second=100000 third=200000
+		lat_rounds=3 calls=20 find_calls=5
+	else
+		scale=1 horizon=120 first=100000 second=1000000 third=2000000
+		lat_rounds=5 calls=20 find_calls=10
+	fi
+	steps="$first $second $third"
+	say "slotd scaling, work directory $work"
+	start_bus
+	generate "$scale" "$horizon"
+	mkdir -p "$work/state"
+	materialise
+	start_echo
+	table=$work/scaling.txt
+	loaded=0
+	for total in $steps; do
+		if [ "$total" = "$third" ]; then
+			add="--bookings 0 --cancelled $((total - loaded))"
+			what="$((total - loaded)) cancelled"
+		else
+			add="--bookings $((total - loaded))"
+			what="$((total - loaded))"
+		fi
+		say "loading $what bookings ($total in all)"
+		# shellcheck disable=SC2086
+		"$build/bench/slotd-bench-fill" --db "$work/state/slotd.db" \
+			--meta "$work/region/bench.ini" --feed-units 0 \
+			$add >>"$work/fill.txt"
+		loaded=$total
+		say "FindSlots and the echo at $total bookings"
+		start_slotd
+		measure_latency >"$work/scaling-$total.txt"
+		stop_slotd
+	done
+	{
+		echo "FindSlots, 200 slots, p50, against the echo of the same" \
+			"reply; $(meta units) units, $horizon-day horizon"
+		echo "(the last step's added bookings are cancelled ones: no" \
+			"seat)"
+		echo
+		printf '%12s %14s %12s %8s\n' bookings "FindSlots us" \
+			"echo us" ratio
+		for total in $steps; do
+			f=$(sed -n 's/^figure find-200-p50-us //p' \
+				"$work/scaling-$total.txt")
+			e=$(sed -n 's/^figure echo-200-p50-us //p' \
+				"$work/scaling-$total.txt")
+			awk -v n="$total" -v f="$f" -v e="$e" 'BEGIN {
+				printf "%12d %14.0f %12.0f %8.2f\n", n, f, e,
+					f / e }'
+		done
+		awk -v a="$(sed -n 's/^figure find-200-p50-us //p' \
+				"$work/scaling-$second.txt")" \
+			-v b="$(sed -n 's/^figure find-200-p50-us //p' \
+				"$work/scaling-$third.txt")" \
+			-v n2="$second" -v n3="$third" \
+			-v judged="$([ "$mode" = quick ] && echo 0 || echo 1)" \
+			'BEGIN {
+			r = b / a
+			verdict = r <= 1.5 ? "met" : "NOT met"
+			if (!judged)
+				verdict = "n/a, a smaller region"
+			printf "\nFindSlots p50 at %d / at %d bookings: %.2f", \
+				n3, n2, r
+			printf " (target <= 1.50x: %s)\n", verdict }'
+	} >"$table"
+	echo
+	cat "$table"
+	if [ "$mode" != quick ]; then
+		mkdir -p "$here/results"
+		cp "$table" "$here/results/scaling.txt"
+	fi
+}
+
 # ---- the run -------------------------------------------------------------
+
+if [ "$scaling" = 1 ]; then
+	run_scaling
+	exit 0
+fi
 
 say "slotd benchmark, $mode run, work directory $work"
 info run "$mode"
@@ -261,9 +390,7 @@ stall_unit=$(echo "$feed_units" | tr ';' '\n' | tail -n 1)
 feed_units=$(echo "$feed_units" | tr ';' '\n' | sed '$d' | tr '\n' ';')
 
 say "the bare echo server and the bare HTTP server"
-"$build/bench/slotd-bench-echo" "$address" 2>>"$work/echo.log" &
-echo_pid=$!
-"$bench" wait-name "$address" org.slotd.BenchEcho 10
+start_echo
 "$build/bench/slotd-bench-http" >"$work/bare-http.address" \
 	2>>"$work/bare-http.log" &
 http_pid=$!
@@ -277,16 +404,12 @@ bare_http=$(head -n 1 "$work/bare-http.address")
 # On a slotd of its own, so that the figures' slotd keeps its feeds
 # cold and this peak is the workload's alone.
 say "memory on a fixed workload: 8 staff feeds, $searches whole-region searches"
-# shellcheck disable=SC2046,SC2091
-$(slotd_args) 2>>"$work/slotd.log" &
-slotd_pid=$!
-"$bench" wait-horizon "$address" 300
+start_slotd
 # shellcheck disable=SC2046
 "$bench" memory --address "$address" --pid "$slotd_pid" \
 	$(echo "$all_feed_units" | tr ';' '\n' | sed '/^$/d; s/^/--unit /') \
 	--feeds 8 --searches "$searches" --days "$horizon" >>"$figures"
-stop_pid "$slotd_pid"
-slotd_pid=
+stop_slotd
 
 say "start-up with the bookings: $starts start(s)"
 # shellcheck disable=SC2046
@@ -300,14 +423,7 @@ slotd_pid=$(cat "$work/slotd.pid")
 	>>"$figures"
 
 say "latency: trivial call and FindSlots against the echo"
-"$bench" latency --address "$address" --rounds "$lat_rounds" \
-	--calls "$calls" --find-calls "$find_calls" \
-	--find-service "$(meta find-service)" \
-	--find-municipality "$(meta find-municipality)" \
-	--find-language "$(meta find-language)" \
-	--find-days "$([ "$horizon" -lt 15 ] && echo $((horizon - 1)) ||
-		echo 14)" \
-	--db "$work/state/slotd.db" >>"$figures"
+measure_latency >>"$figures"
 
 say "staff feeds of $feed_bookings bookings against libical"
 # shellcheck disable=SC2046
