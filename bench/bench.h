@@ -128,6 +128,7 @@ int cmd_rss(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stall(int argc, char **argv);
 int cmd_memory(int argc, char **argv);
+int cmd_calls(int argc, char **argv);
 
 /* A "VmRSS:"-style line of /proc/PID/status, in MiB (startup.c). */
 gboolean bench_process_mib(int pid, const char *key, double *ret_mib,

@@ -300,6 +300,7 @@ static const struct {
 	{ "report", cmd_report, "figures -> table and JSON" },
 	{ "stall", cmd_stall, "main-loop stalls: report, feed, reload" },
 	{ "memory", cmd_memory, "peak memory on a fixed workload" },
+	{ "calls", cmd_calls, "N calls of one kind (callgrind.sh)" },
 };
 
 int
