@@ -154,8 +154,9 @@ last_booking(BareCopy *c, GError **error)
 	sqlite3_stmt *q = NULL;
 	gboolean ok;
 
-	ok = sqlite3_prepare_v2(c->db, "SELECT coalesce(max(id), 0) FROM booking",
-				-1, &q, NULL) == SQLITE_OK &&
+	ok = sqlite3_prepare_v2(c->db,
+				"SELECT coalesce(max(id), 0) FROM booking", -1,
+				&q, NULL) == SQLITE_OK &&
 	     sqlite3_step(q) == SQLITE_ROW;
 	if (ok)
 		c->last_before = sqlite3_column_int64(q, 0);
@@ -252,8 +253,10 @@ recycle(BareCopy *c, GError **error)
 		" AND u.booking > %1$" G_GINT64_FORMAT ")"
 		" WHERE id IN (SELECT slot FROM booking_use"
 		" WHERE booking > %1$" G_GINT64_FORMAT ");"
-		"DELETE FROM booking_use WHERE booking > %1$" G_GINT64_FORMAT ";"
-		"UPDATE booking SET status = 'cancelled', sequence = sequence + 1,"
+		"DELETE FROM booking_use"
+		" WHERE booking > %1$" G_GINT64_FORMAT ";"
+		"UPDATE booking SET status = 'cancelled',"
+		" sequence = sequence + 1,"
 		" cancel_reason = 'benchmark: seat given back'"
 		" WHERE id > %1$" G_GINT64_FORMAT " AND status = 'booked';"
 		"COMMIT;", c->last_before);

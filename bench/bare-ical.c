@@ -493,8 +493,8 @@ row_event(Bare *b, sqlite3_stmt *q)
 	icalcomponent_add_property(
 		e, icalproperty_new_lastmodified(
 			   utc_time(sqlite3_column_int64(q, R_MODIFIED))));
-	icalcomponent_add_property(e,
-				   icalproperty_new_description(description->str));
+	icalcomponent_add_property(
+		e, icalproperty_new_description(description->str));
 	icalcomponent_add_property(
 		e, icalproperty_new_categories(word(b, modalities, modality)));
 	return e;
@@ -609,7 +609,8 @@ synthetic_event(guint i, struct icaltimetype stamp)
 	icalcomponent_add_property(e, from);
 	icalcomponent_add_property(e, to);
 	icalcomponent_add_property(e, icalproperty_new_summary(summary));
-	icalcomponent_add_property(e, icalproperty_new_location("Espoo / Esbo"));
+	icalcomponent_add_property(e,
+				   icalproperty_new_location("Espoo / Esbo"));
 	icalcomponent_add_property(
 		e, icalproperty_new_status(ICAL_STATUS_CONFIRMED));
 	icalcomponent_add_property(e, icalproperty_new_sequence(1));

@@ -73,8 +73,9 @@ if [ -z "$build" ]; then
 	# the tree does not stop it.
 	targets="daemon/slotd bench/slotd-bench bench/slotd-bench-echo
 		bench/slotd-bench-http bench/slotd-bench-ical
-		bench/slotd-bench-gen bench/slotd-bench-fill $(ninja -C "$build" \
-		-t targets all | sed -n 's|^\(plugins/[^/ ]*\.so\): .*|\1|p')"
+		bench/slotd-bench-gen bench/slotd-bench-fill $(ninja \
+		-C "$build" -t targets all |
+		sed -n 's|^\(plugins/[^/ ]*\.so\): .*|\1|p')"
 	# shellcheck disable=SC2086
 	if ! ninja -C "$build" $targets >"$build/bench-build.log" 2>&1; then
 		cat "$build/bench-build.log" >&2

@@ -258,9 +258,9 @@ per_call() {
 echo
 echo "callgrind, instructions per call ($calls calls each, after 2" \
 	"uncounted); $describe"
-printf '  %-52s %12s\n' "ListServices (list_services)" "$(per_call "$list_ir")"
-printf '  %-52s %12s\n' \
+printf '  %-62s %10s\n' "ListServices (list_services)" "$(per_call "$list_ir")"
+printf '  %-62s %10s\n' \
 	"FindSlots $find_service, $found slots (find_slots)" \
 	"$(per_call "$find_ir")"
-printf '  %-52s %12s\n' "Book $book_service (defer_change + batch_due)" \
+printf '  %-62s %10s\n' "Book $book_service (defer_change + batch_due)" \
 	"$(per_call "$book_ir")"
