@@ -10,8 +10,8 @@
  * for a new one (the first unit only warms up, uncounted). A round
  * times slotd's cold GET and the bare process for that unit, which one
  * first flipping every round; the bare process is timed from its spawn
- * to its exit with its text read to the end from a pipe, as the cold
- * GET is timed from the connect to the last byte. The two texts are
+ * to the last byte of its text read from a pipe, as the cold GET is
+ * timed from the connect to the last byte. The two texts are
  * compared byte for byte (an information line says whether they were
  * the same). Then slotd's 304s alternate with the bare server's, each
  * on a connection kept alive for the round (which goes first flips
@@ -273,8 +273,9 @@ read_to_end(int fd, GString *into, GError **error)
 	return FALSE;
 }
 
-/* The unit's feed from a fresh slotd-bench-ical: from the spawn to its
- * exit, its text read to the end from a pipe. */
+/* The unit's feed from a fresh slotd-bench-ical: from the spawn to the
+ * end of its text, read from a pipe (it closes the pipe once the text
+ * is written; its exit is not counted). */
 static gboolean
 time_bare(const FeedOptions *o, FeedRun *run, const char *unit,
 	  GString **ret_text, GError **error)
@@ -308,9 +309,9 @@ time_bare(const FeedOptions *o, FeedRun *run, const char *unit,
 	close(out[1]);
 	close(err[1]);
 	ok = rc == 0 && read_to_end(out[0], text, error);
+	ms = (bench_now_us() - t0) / 1000;
 	if (rc == 0)
 		waitpid(pid, &status, 0);
-	ms = (bench_now_us() - t0) / 1000;
 	/* One line, after the text: the pipe's buffer holds it. */
 	ok = read_to_end(err[0], said, ok ? error : NULL) && ok;
 	close(out[0]);
