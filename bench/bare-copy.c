@@ -10,7 +10,15 @@
  * client), and a group commit (against Book from 16 clients): 16
  * threads hand their bookings to one committer, which takes whatever
  * is waiting (at most 64, as slotd's run_batch) into one transaction,
- * a savepoint per booking, and tells each its answer after COMMIT. */
+ * a savepoint per booking, and tells each its answer after COMMIT.
+ *
+ * Each measurement makes a given number of bookings (the same number
+ * slotd makes in its measurement). The copy's free seats are a fixed
+ * list; when fewer are left than the next measurement needs, the
+ * bookings made so far are cancelled and their seats given back,
+ * untimed, between measurements, and the list starts again. So every
+ * measured booking is a real one (a free seat taken, new rows
+ * written), and the harness cannot run out however fast it books. */
 #include "bench.h"
 
 #include <sqlite3.h>
@@ -66,6 +74,9 @@ struct _BareCopy {
 	GArray *seats;		/* gint64 slot id, one entry per free seat */
 	gint next;		/* atomically taken */
 	gint serial;
+	gint64 last_before;	/* the last booking id before the harness */
+	gint left;		/* bookings still to make, this measurement */
+	guint recycled;		/* times the seats were given back */
 	/* the group commit */
 	GMutex lock;
 	GCond cond;
@@ -136,6 +147,23 @@ find_seats(BareCopy *c, GError **error)
 	return TRUE;
 }
 
+/* Where the harness's own bookings begin. */
+static gboolean
+last_booking(BareCopy *c, GError **error)
+{
+	sqlite3_stmt *q = NULL;
+	gboolean ok;
+
+	ok = sqlite3_prepare_v2(c->db,
+				"SELECT coalesce(max(id), 0) FROM booking", -1,
+				&q, NULL) == SQLITE_OK &&
+	     sqlite3_step(q) == SQLITE_ROW;
+	if (ok)
+		c->last_before = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return ok || copy_fail(c, "reading the last booking", error);
+}
+
 BareCopy *
 bare_copy_open(const char *live, const char *dir, const char *service,
 	       const char *language, GError **error)
@@ -172,7 +200,7 @@ bare_copy_open(const char *live, const char *dir, const char *service,
 			bare_copy_close(c);
 			return NULL;
 		}
-	if (!find_seats(c, error)) {
+	if (!find_seats(c, error) || !last_booking(c, error)) {
 		bare_copy_close(c);
 		return NULL;
 	}
@@ -210,6 +238,60 @@ take_seat(BareCopy *c)
 	guint i = (guint)g_atomic_int_add(&c->next, 1);
 
 	return i < c->seats->len ? g_array_index(c->seats, gint64, i) : 0;
+}
+
+/* Cancels every booking the harness made and gives their seats back,
+ * as a Cancel would: the seat counts go down, the seat-use rows go,
+ * the bookings stay, cancelled. One transaction, not timed. */
+static gboolean
+recycle(BareCopy *c, GError **error)
+{
+	g_autofree char *sql = g_strdup_printf(
+		"BEGIN IMMEDIATE;"
+		"UPDATE slot SET booked = booked - (SELECT sum(u.seats)"
+		" FROM booking_use u WHERE u.slot = slot.id"
+		" AND u.booking > %1$" G_GINT64_FORMAT ")"
+		" WHERE id IN (SELECT slot FROM booking_use"
+		" WHERE booking > %1$" G_GINT64_FORMAT ");"
+		"DELETE FROM booking_use"
+		" WHERE booking > %1$" G_GINT64_FORMAT ";"
+		"UPDATE booking SET status = 'cancelled',"
+		" sequence = sequence + 1,"
+		" cancel_reason = 'benchmark: seat given back'"
+		" WHERE id > %1$" G_GINT64_FORMAT " AND status = 'booked';"
+		"COMMIT;", c->last_before);
+
+	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		copy_fail(c, "giving the seats back", error);
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	c->next = 0;
+	c->recycled++;
+	bench_note("the bare copy's %u seats given back (%u times so far)",
+		   c->seats->len, c->recycled);
+	return TRUE;
+}
+
+/* Free seats for `count` more bookings, giving them back if needed. */
+static gboolean
+ensure_seats(BareCopy *c, guint count, GError **error)
+{
+	if (c->seats->len < count) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "the copy has %u free seats of the service; a "
+			    "measurement needs %u", c->seats->len, count);
+		return FALSE;
+	}
+	if ((guint)c->next + count <= c->seats->len)
+		return TRUE;
+	return recycle(c, error);
+}
+
+guint
+bare_copy_recycled(BareCopy *c)
+{
+	return c->recycled;
 }
 
 /* The rows of one booking, inside a transaction. */
@@ -265,7 +347,7 @@ book_one(BareCopy *c, GError **error)
 	gint64 slot = take_seat(c);
 	guint serial = (guint)g_atomic_int_add(&c->serial, 1);
 
-	if (!slot) {
+	if (!slot) { /* ensure_seats() was not asked */
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 				    "the copy ran out of free seats");
 		return FALSE;
@@ -288,21 +370,20 @@ cpu_seconds(void)
 }
 
 double
-bare_copy_booking_rate(BareCopy *c, double seconds, double *ret_cpu_ms,
+bare_copy_booking_rate(BareCopy *c, guint count, double *ret_cpu_ms,
 		       GError **error)
 {
-	double start = bench_now_us(), until = start + seconds * 1e6, now;
-	double cpu = cpu_seconds();
-	guint64 done = 0;
+	double start, cpu;
 
-	do {
+	if (count == 0 || !ensure_seats(c, count, error))
+		return -1;
+	start = bench_now_us();
+	cpu = cpu_seconds();
+	for (guint i = 0; i < count; i++)
 		if (!book_one(c, error))
 			return -1;
-		done++;
-		now = bench_now_us();
-	} while (now < until);
-	*ret_cpu_ms = (cpu_seconds() - cpu) * 1000 / done;
-	return done / ((now - start) / 1e6);
+	*ret_cpu_ms = (cpu_seconds() - cpu) * 1000 / count;
+	return count / ((bench_now_us() - start) / 1e6);
 }
 
 /* ---- the group commit ------------------------------------------------ */
@@ -358,7 +439,6 @@ committer(gpointer data)
 
 typedef struct {
 	BareCopy *copy;
-	double until;
 	guint done;
 	gboolean failed;
 } Client;
@@ -369,7 +449,8 @@ client(gpointer data)
 	Client *cl = data;
 	BareCopy *c = cl->copy;
 
-	while (bench_now_us() < cl->until) {
+	/* Until the measurement's bookings are all taken. */
+	while (g_atomic_int_add(&c->left, -1) > 0) {
 		Request r = { take_seat(c),
 			      (guint)g_atomic_int_add(&c->serial, 1) };
 
@@ -393,20 +474,25 @@ client(gpointer data)
 }
 
 double
-bare_copy_group_rate(BareCopy *c, int clients, double seconds,
+bare_copy_group_rate(BareCopy *c, int clients, guint count,
 		     double *ret_cpu_ms, GError **error)
 {
 	g_autofree Client *cls = g_new0(Client, clients);
 	g_autofree GThread **threads = g_new0(GThread *, clients);
 	GThread *commit;
-	double start = bench_now_us(), cpu = cpu_seconds(), elapsed;
+	double start, cpu, elapsed;
 	guint done = 0;
 	gboolean failed = FALSE;
 
+	if (count == 0 || !ensure_seats(c, count, error))
+		return -1;
 	c->stopping = FALSE;
+	c->left = (gint)count;
+	start = bench_now_us();
+	cpu = cpu_seconds();
 	commit = g_thread_new("committer", committer, c);
 	for (int i = 0; i < clients; i++) {
-		cls[i] = (Client){ c, start + seconds * 1e6, 0, FALSE };
+		cls[i] = (Client){ c, 0, FALSE };
 		threads[i] = g_thread_new("bare-client", client, &cls[i]);
 	}
 	for (int i = 0; i < clients; i++) {
@@ -420,7 +506,7 @@ bare_copy_group_rate(BareCopy *c, int clients, double seconds,
 	g_cond_broadcast(&c->cond);
 	g_mutex_unlock(&c->lock);
 	g_thread_join(commit);
-	if (failed || done == 0) {
+	if (failed || done != count) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "bare group commit: a booking failed (%s)",
 			    sqlite3_errmsg(c->db));

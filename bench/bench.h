@@ -55,6 +55,11 @@ gboolean bench_wait_name(DBusConnection *connection, const char *name,
 /* Admin1.GetStatus "horizon-complete" within `seconds`. */
 gboolean bench_wait_horizon(DBusConnection *connection, double seconds,
 			    GError **error);
+/* Admin1.GetHttpAddress; an error when slotd serves no HTTP. */
+char *bench_http_address(DBusConnection *connection, GError **error);
+/* The path of the unit's staff feed, under a token issued for it. */
+char *bench_feed_path(DBusConnection *connection, const char *unit,
+		      GError **error);
 /* Appends an a{sv} entry with a string or int64 value. */
 void bench_dict_string(DBusMessageIter *dict, const char *key,
 		       const char *value);
@@ -88,13 +93,16 @@ BareCopy *bare_copy_open(const char *live, const char *dir,
 			 const char *service, const char *language,
 			 GError **error);
 void bare_copy_close(BareCopy *copy);
-/* One booking at a time for `seconds`: per second, and the process's
- * CPU time per booking in ms. */
-double bare_copy_booking_rate(BareCopy *copy, double seconds,
+/* `count` bookings one at a time: per second, and the process's CPU
+ * time per booking in ms. */
+double bare_copy_booking_rate(BareCopy *copy, guint count,
 			      double *ret_cpu_ms, GError **error);
-/* `clients` threads through one committer (group commit). */
-double bare_copy_group_rate(BareCopy *copy, int clients, double seconds,
+/* `count` bookings from `clients` threads through one committer (group
+ * commit). */
+double bare_copy_group_rate(BareCopy *copy, int clients, guint count,
 			    double *ret_cpu_ms, GError **error);
+/* How often the copy's seats were given back so far. */
+guint bare_copy_recycled(BareCopy *copy);
 
 /* ---- main-loop stalls (stall.c) ---------------------------------------- */
 
@@ -109,12 +117,6 @@ gboolean bench_pinger_report(BenchPinger *pinger, const char *name,
 			     GError **error);
 void bench_pinger_stop(BenchPinger *pinger);
 
-/* ---- the bare libical baseline (bare-ical.c) ------------------------ */
-
-/* Builds a VCALENDAR of `events` VEVENTs shaped like staff bookings
- * and serialises it; returns the time in ms and the text length. */
-double bare_ical_build(guint events, gsize *ret_length);
-
 /* ---- subcommands ----------------------------------------------------- */
 
 int cmd_latency(int argc, char **argv);
@@ -125,3 +127,9 @@ int cmd_startup(int argc, char **argv);
 int cmd_rss(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stall(int argc, char **argv);
+int cmd_memory(int argc, char **argv);
+int cmd_calls(int argc, char **argv);
+
+/* A "VmRSS:"-style line of /proc/PID/status, in MiB (startup.c). */
+gboolean bench_process_mib(int pid, const char *key, double *ret_mib,
+			   GError **error);

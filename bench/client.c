@@ -89,6 +89,53 @@ bench_dict_uint32(DBusMessageIter *dict, const char *key,
 	dbus_message_iter_close_container(dict, &entry);
 }
 
+static DBusMessage *
+admin_call(DBusConnection *connection, const char *method, const char *unit,
+	   GError **error)
+{
+	g_autoptr(DBusMessage) call = bench_new_call(SLOTD_NAME, SLOTD_PATH,
+						     ADMIN_IFACE, method);
+	const char *service = "";
+
+	if (unit)
+		dbus_message_append_args(call, DBUS_TYPE_STRING, &unit,
+					 DBUS_TYPE_STRING, &service,
+					 DBUS_TYPE_INVALID);
+	return bench_call(connection, call, error);
+}
+
+char *
+bench_http_address(DBusConnection *connection, GError **error)
+{
+	g_autoptr(DBusMessage) http = admin_call(connection, "GetHttpAddress",
+						 NULL, error);
+	const char *address;
+
+	if (!http || !dbus_message_get_args(http, NULL, DBUS_TYPE_STRING,
+					    &address, DBUS_TYPE_INVALID))
+		return NULL;
+	if (!*address) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "slotd serves no HTTP (empty http-address)");
+		return NULL;
+	}
+	return g_strdup(address);
+}
+
+char *
+bench_feed_path(DBusConnection *connection, const char *unit, GError **error)
+{
+	g_autoptr(DBusMessage) token = admin_call(connection, "IssueFeedToken",
+						  unit, error);
+	const char *secret, *path;
+
+	if (!token || !dbus_message_get_args(token, NULL, DBUS_TYPE_STRING,
+					     &secret, DBUS_TYPE_STRING, &path,
+					     DBUS_TYPE_INVALID))
+		return NULL;
+	return g_strdup(path);
+}
+
 gboolean
 bench_wait_name(DBusConnection *connection, const char *name,
 		double seconds)
@@ -207,15 +254,14 @@ cmd_fsync(int argc, char **argv)
 	return 0;
 }
 
-/* The bare baselines alone: for a look at a machine, and the smoke
- * test. */
+/* The bare SQLite baselines alone, for a look at a machine (libical's:
+ * slotd-bench-ical --synthetic 10000). */
 int
 cmd_bare(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	BareStore *store, *wide = NULL;
-	double seconds, txn, commit, wide_txn = -1, ms;
-	gsize length;
+	double seconds, txn, commit, wide_txn = -1;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: slotd-bench bare DIR SECONDS\n");
@@ -233,12 +279,9 @@ cmd_bare(int argc, char **argv)
 		fprintf(stderr, "slotd-bench bare: %s\n", error->message);
 		return 1;
 	}
-	ms = bare_ical_build(BENCH_FEED_EVENTS, &length);
 	bench_figure("bare-booking-txn-per-s", txn);
 	bench_figure("bare-one-row-commit-per-s", commit);
 	bench_figure("bare-booking-txn-wide-per-s", wide_txn);
-	bench_figure("bare-ical-10k-ms", ms);
-	bench_figure("bare-ical-10k-bytes", (double)length);
 	return 0;
 }
 
@@ -249,13 +292,15 @@ static const struct {
 } commands[] = {
 	{ "latency", cmd_latency, "trivial call and FindSlots vs echo" },
 	{ "rates", cmd_rates, "Book rates vs bare SQLite transactions" },
-	{ "feed", cmd_feed, "staff feed and 304 vs libical and echo" },
+	{ "feed", cmd_feed, "staff feed and 304 vs libical and bare HTTP" },
 	{ "bare", cmd_bare, "the bare baselines alone (no bus)" },
 	{ "startup", cmd_startup, "start slotd, time to its bus name" },
 	{ "rss", cmd_rss, "resident memory of a process" },
 	{ "fsync", cmd_fsync, "fdatasync latency of a directory's disk" },
 	{ "report", cmd_report, "figures -> table and JSON" },
 	{ "stall", cmd_stall, "main-loop stalls: report, feed, reload" },
+	{ "memory", cmd_memory, "peak memory on a fixed workload" },
+	{ "calls", cmd_calls, "N calls of one kind (callgrind.sh)" },
 };
 
 int

@@ -7,7 +7,17 @@
  * rest is spread evenly over every other slot still to come, leaving
  * the benchmark's own search and booking services free (bench.ini says
  * which). Bookings are by pseudonymous clients of about three bookings
- * each, status booked, one seat. */
+ * each, status booked, one seat.
+ *
+ * Run again on the same database it adds to what is there (the room it
+ * plans with is what the earlier bookings left). --cancelled N adds N
+ * cancelled bookings besides, which hold no seat: the region's seats
+ * (about 1.5 million bookable on the full-size region) cannot hold the
+ * 2,000,000 bookings of the scaling table, and a database that large
+ * holds bookings that no longer take a place. They go round every slot
+ * still to come, whatever its room, created and cancelled 200 days
+ * ago, so that no staff feed shows them (a feed keeps cancelled ones
+ * for cancelled-feed-days). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +36,7 @@ typedef struct {
 	char *unit;
 	char *service;
 	GArray *slots;		/* PlannedSlot */
+	GArray *all;		/* PlannedSlot: every slot to come */
 	guint64 room;
 	gboolean feed;
 } PlannedOffering;
@@ -34,6 +45,7 @@ typedef struct {
 	char *db;
 	char *meta;
 	gint64 bookings;
+	gint64 cancelled;
 	int feed_units;
 	int feed_bookings;
 	int batch;
@@ -51,6 +63,7 @@ planned_offering_free(PlannedOffering *o)
 	g_free(o->unit);
 	g_free(o->service);
 	g_array_unref(o->slots);
+	g_array_unref(o->all);
 	g_free(o);
 }
 
@@ -87,6 +100,7 @@ plan_offering(Fill *f, Store *store, const char *id, GError **error)
 	o->unit = g_strndup(id, slash ? (gsize)(slash - id) : strlen(id));
 	o->service = g_strdup(slash ? slash + 1 : "");
 	o->slots = g_array_new(FALSE, FALSE, sizeof(PlannedSlot));
+	o->all = g_array_new(FALSE, FALSE, sizeof(PlannedSlot));
 	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
 	/* Only slots still to come: feeds and searches look ahead. */
 	if (!store_list_slots(store, id, f->now + 3600,
@@ -101,6 +115,8 @@ plan_offering(Fill *f, Store *store, const char *id, GError **error)
 		guint reserve = reserve_for(f, o->service, s->capacity);
 		PlannedSlot p = { s->id, s->start, s->end, 0, 0 };
 
+		if (f->cancelled > 0)
+			g_array_append_val(o->all, p);
 		if (s->status != SLOT_STATUS_FREE || free_seats <= reserve)
 			continue;
 		p.room = free_seats - reserve;
@@ -306,6 +322,70 @@ fail:
 	return FALSE;
 }
 
+/* The cancelled bookings: round every slot to come, offering by
+ * offering, no seat taken. */
+static gboolean
+load_cancelled(Fill *f, Store *store, GError **error)
+{
+	g_autoptr(GVariant) extras = g_variant_ref_sink(
+		g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
+	g_autoptr(GPtrArray) owners = g_ptr_array_new();
+	g_autoptr(GArray) slots = g_array_new(FALSE, FALSE,
+					      sizeof(PlannedSlot));
+	gint64 done = 0;
+
+	for (guint i = 0; i < f->offerings->len; i++) {
+		PlannedOffering *o = f->offerings->pdata[i];
+
+		for (guint s = 0; s < o->all->len; s++)
+			g_ptr_array_add(owners, o);
+		g_array_append_vals(slots, o->all->data, o->all->len);
+	}
+	if (slots->len == 0) {
+		g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+				    "no slots to come for cancelled bookings");
+		return FALSE;
+	}
+	if (!store_begin(store, error))
+		return FALSE;
+	for (; done < f->cancelled; done++) {
+		guint at = (guint)(done % slots->len);
+		const PlannedSlot *p = &g_array_index(slots, PlannedSlot, at);
+		const PlannedOffering *o = owners->pdata[at];
+		char client_ref[16];
+		StoreBooking b = { 0 };
+
+		g_snprintf(client_ref, sizeof(client_ref), "x%08x",
+			   (guint32)(done / 3));
+		b.slot = p->slot;
+		b.offering = o->id;
+		b.unit = o->unit;
+		b.service = o->service;
+		b.start = p->start;
+		b.end = p->end;
+		b.client_ref = client_ref;
+		b.status = (char *)"cancelled";
+		b.seats = 1;
+		b.language = (char *)"fi";
+		b.urgency = (char *)"routine";
+		b.extras = extras;
+		b.sequence = 1;
+		b.created = f->now - 200 * 86400 + done / 64;
+		b.modified = b.created;
+		b.cancel_reason = (char *)"benchmark: loaded cancelled";
+		if (!store_insert_booking(store, &b, error))
+			goto fail;
+		if ((done + 1) % f->batch)
+			continue;
+		if (!store_commit(store, error) || !store_begin(store, error))
+			goto fail;
+	}
+	return store_commit(store, error);
+fail:
+	store_rollback(store);
+	return FALSE;
+}
+
 static gboolean
 run(Fill *f, GError **error)
 {
@@ -318,7 +398,8 @@ run(Fill *f, GError **error)
 	if (!g_key_file_load_from_file(f->ini, f->meta, G_KEY_FILE_NONE,
 				       error) ||
 	    !(store = store_open(f->db, error)) || !plan(f, store, error) ||
-	    !load(f, store, &done, error))
+	    !load(f, store, &done, error) ||
+	    (f->cancelled > 0 && !load_cancelled(f, store, error)))
 		return FALSE;
 	if (f->check && !store_integrity_check(store, error))
 		return FALSE;
@@ -326,6 +407,9 @@ run(Fill *f, GError **error)
 	g_ptr_array_add(f->feeds, NULL);
 	feeds = g_strjoinv(";", (char **)f->feeds->pdata);
 	printf("figure fill-bookings %" G_GUINT64_FORMAT "\n", done);
+	if (f->cancelled > 0)
+		printf("figure fill-cancelled %" G_GINT64_FORMAT "\n",
+		       f->cancelled);
 	printf("figure fill-s %.1f\n", seconds);
 	printf("info feed-units %s\n", feeds);
 	return TRUE;
@@ -334,14 +418,16 @@ run(Fill *f, GError **error)
 int
 main(int argc, char **argv)
 {
-	Fill f = { NULL, NULL, 1000000, 1, 10000, 50000, FALSE };
+	Fill f = { NULL, NULL, 1000000, 0, 1, 10000, 50000, FALSE };
 	GOptionEntry entries[] = {
 		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &f.db,
 		  "slotd's database (slotd stopped)", "FILE" },
 		{ "meta", 0, 0, G_OPTION_ARG_FILENAME, &f.meta,
 		  "bench.ini of the generated region", "FILE" },
 		{ "bookings", 0, 0, G_OPTION_ARG_INT64, &f.bookings,
-		  "Bookings to load in all", "N" },
+		  "Bookings to load in all (this run)", "N" },
+		{ "cancelled", 0, 0, G_OPTION_ARG_INT64, &f.cancelled,
+		  "Cancelled bookings to add besides (no seat)", "N" },
 		{ "feed-units", 0, 0, G_OPTION_ARG_INT, &f.feed_units,
 		  "Units given exactly --feed-bookings", "N" },
 		{ "feed-bookings", 0, 0, G_OPTION_ARG_INT, &f.feed_bookings,
@@ -359,7 +445,7 @@ main(int argc, char **argv)
 
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error) || !f.db ||
-	    !f.meta || f.batch < 1) {
+	    !f.meta || f.batch < 1 || f.bookings < 0 || f.cancelled < 0) {
 		fprintf(stderr, "slotd-bench-fill: %s\n",
 			error ? error->message : "--db and --meta are needed");
 		return 2;

@@ -4,11 +4,19 @@
  * clients (one connection and thread each, one call in flight each)
  * against the bare group commit of 16 threads on that copy; beside
  * each rate the CPU time per booking (slotd's process; the bare
- * benchmark's own). Each round runs the four for the same number of
- * seconds, a pair at a time with the order flipping every round; the
- * figures are medians over the rounds. The one-row commit is an
- * information row (the disk's limit). Last, one more round of Book
- * from 16 clients with a pinger: the main loop's stalls under load. */
+ * benchmark's own). The figures are medians over the rounds; in each
+ * round the pairs run one after the other, the order flipping every
+ * round. The one-row commit is an information row (the disk's limit).
+ * Last, one more round of Book from 16 clients with a pinger: the main
+ * loop's stalls under load.
+ *
+ * slotd and the bare side make the same number of bookings in a
+ * measurement, so that neither is measured over a different stretch of
+ * the same work. The numbers come from the warm-up: what slotd books
+ * in --seconds at the rate it had there, cut down so that every round
+ * and the stall round fit in the free seats found for slotd (it books
+ * each seat once; the bare copy gives its seats back between
+ * measurements instead, see bare-copy.c). */
 #include "bench.h"
 
 #include <stdio.h>
@@ -26,6 +34,8 @@ typedef struct {
 	int pool_days;
 	char *db;		/* slotd's database, copied for the bare */
 	int pid;		/* slotd's, for its CPU time */
+	guint one;		/* bookings a measurement, one client */
+	guint many;		/* bookings a measurement, `clients` */
 } RateOptions;
 
 /* Free seats found ahead of time, one entry per seat. */
@@ -155,7 +165,7 @@ typedef struct {
 	const RateOptions *options;
 	SeatPool *pool;
 	DBusConnection *connection;
-	double until;		/* microseconds, monotonic */
+	gint *left;		/* bookings still to make, shared */
 	guint done;
 	double finished;
 	GError *error;
@@ -166,7 +176,7 @@ booker_run(gpointer data)
 {
 	Booker *b = data;
 
-	while (bench_now_us() < b->until) {
+	while (g_atomic_int_add(b->left, -1) > 0) {
 		const char *slot = pool_take(b->pool);
 		g_autoptr(DBusMessage) call = NULL;
 		g_autoptr(DBusMessage) reply = NULL;
@@ -209,48 +219,53 @@ process_cpu(int pid)
 }
 
 static double book_rate_n(const RateOptions *o, SeatPool *pool, int n,
-			  GError **error);
+			  guint count, GError **error);
 
 /* book_rate_n(), with slotd's CPU time per booking in ms. */
 static double
-book_rate(const RateOptions *o, SeatPool *pool, int n, double *ret_cpu_ms,
-	  GError **error)
+book_rate(const RateOptions *o, SeatPool *pool, int n, guint count,
+	  double *ret_cpu_ms, GError **error)
 {
 	double cpu = process_cpu(o->pid);
-	gint before = g_atomic_int_get(&pool->next);
-	double rate = book_rate_n(o, pool, n, error);
-	gint done = g_atomic_int_get(&pool->next) - before;
+	double rate = book_rate_n(o, pool, n, count, error);
 
 	if (ret_cpu_ms)
-		*ret_cpu_ms = cpu < 0 || done <= 0 ?
+		*ret_cpu_ms = cpu < 0 || rate < 0 ?
 				      -1 :
 				      (process_cpu(o->pid) - cpu) * 1000 /
-					      done;
+					      count;
 	return rate;
 }
 
-/* Bookings per second with `n` clients; the connections are made
- * before the clock starts. */
+/* Bookings per second of `count` bookings from `n` clients; the
+ * connections are made before the clock starts. */
 static double
-book_rate_n(const RateOptions *o, SeatPool *pool, int n, GError **error)
+book_rate_n(const RateOptions *o, SeatPool *pool, int n, guint count,
+	    GError **error)
 {
 	g_autofree Booker *bookers = g_new0(Booker, n);
 	g_autofree GThread **threads = g_new0(GThread *, n);
+	gint left = (gint)count;
 	double start, last = 0;
 	guint done = 0;
 
+	if (pool->slots->len - (guint)pool->next < count) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "%u free seats left to book, %u asked",
+			    pool->slots->len - (guint)pool->next, count);
+		return -1;
+	}
 	for (int i = 0; i < n; i++) {
 		bookers[i].options = o;
 		bookers[i].pool = pool;
+		bookers[i].left = &left;
 		bookers[i].connection = bench_connect(o->address, error);
 		if (!bookers[i].connection)
 			n = i; /* close those made so far */
 	}
 	start = bench_now_us();
-	for (int i = 0; i < n && !*error; i++) {
-		bookers[i].until = start + o->seconds * 1e6;
+	for (int i = 0; i < n && !*error; i++)
 		threads[i] = g_thread_new("booker", booker_run, &bookers[i]);
-	}
 	for (int i = 0; i < n; i++) {
 		if (threads[i])
 			g_thread_join(threads[i]);
@@ -262,6 +277,9 @@ book_rate_n(const RateOptions *o, SeatPool *pool, int n, GError **error)
 		else
 			g_clear_error(&bookers[i].error);
 	}
+	if (!*error && done != count)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "%u of %u bookings made", done, count);
 	return *error ? -1 : done / ((last - start) / 1e6);
 }
 
@@ -308,12 +326,13 @@ book_pair(const RateOptions *o, SeatPool *pool, BareCopy *copy, int n,
 		double rate;
 
 		if (slotd)
-			rate = book_rate(o, pool, n, &cpu, error);
+			rate = book_rate(o, pool, n, n == 1 ? o->one : o->many,
+					 &cpu, error);
 		else if (n == 1)
-			rate = bare_copy_booking_rate(copy, o->seconds, &cpu,
+			rate = bare_copy_booking_rate(copy, o->one, &cpu,
 						      error);
 		else
-			rate = bare_copy_group_rate(copy, n, o->seconds, &cpu,
+			rate = bare_copy_group_rate(copy, n, o->many, &cpu,
 						    error);
 		if (!add_rate(s,
 			      n == 1 ? (slotd ? S_BOOK_ONE : S_BARE_TXN) :
@@ -352,7 +371,8 @@ parse_rate_options(int argc, char **argv, RateOptions *o)
 		  "Directory of the bare database (slotd's disk)", "DIR" },
 		{ "rounds", 0, 0, G_OPTION_ARG_INT, &o->rounds, "Rounds", "N" },
 		{ "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &o->seconds,
-		  "Seconds of each measurement", "S" },
+		  "Seconds of each of slotd's measurements (at the warm-up's "
+		  "rate; sizes the bookings made)", "S" },
 		{ "clients", 0, 0, G_OPTION_ARG_INT, &o->clients,
 		  "Concurrent clients", "N" },
 		{ "service", 0, 0, G_OPTION_ARG_STRING, &o->service,
@@ -385,8 +405,12 @@ parse_rate_options(int argc, char **argv, RateOptions *o)
 }
 
 static void
-report_rates(const RateOptions *o, RateSamples *s)
+report_rates(const RateOptions *o, RateSamples *s, BareCopy *copy)
 {
+	printf("info book-work %u bookings a measurement from 1 client, "
+	       "%u from %d (slotd and bare alike); the bare copy's seats "
+	       "given back %u times\n", o->one, o->many, o->clients,
+	       bare_copy_recycled(copy));
 	for (guint i = 0; i < N_SAMPLES; i++) {
 		if (s->s[i]->len)
 			bench_figure(sample_names[i], bench_median(s->s[i]));
@@ -394,6 +418,8 @@ report_rates(const RateOptions *o, RateSamples *s)
 			bench_figure_null(sample_names[i]);
 	}
 	bench_figure("book-clients", o->clients);
+	bench_figure("book-1-client-count", o->one);
+	bench_figure("book-16-clients-count", o->many);
 }
 
 /* Book from 16 clients once more, with the pinger watching. */
@@ -406,33 +432,71 @@ stall_under_load(const RateOptions *o, SeatPool *pool, GError **error)
 	if (!p)
 		return FALSE;
 	bench_pinger_mark(p);
-	ok = book_rate(o, pool, o->clients, NULL, error) >= 0 &&
+	ok = book_rate(o, pool, o->clients, o->many, NULL, error) >= 0 &&
 	     bench_pinger_report(p, "load", error);
 	bench_pinger_stop(p);
 	return ok;
 }
 
+/* The bookings of each measurement: what slotd books in o->seconds at
+ * the warm-up's rates, scaled down to what the free seats allow for
+ * every round and the stall round (a twentieth kept spare). */
 static gboolean
-run_rates(const RateOptions *o, SeatPool *pool, BareCopy *copy,
-	  BareStore *bare, GError **error)
+size_work(RateOptions *o, const SeatPool *pool, double one_rate,
+	  double many_rate, GError **error)
 {
+	guint left = pool->slots->len - (guint)pool->next;
+	double one = MAX(one_rate * o->seconds, 10);
+	double many = MAX(many_rate * o->seconds, 4.0 * o->clients);
+	double need = o->rounds * (one + many) + many;
+	double room = left * 0.95;
+
+	if (need > room) {
+		one *= room / need;
+		many *= room / need;
+	}
+	o->one = (guint)one;
+	o->many = (guint)many;
+	if (o->one >= 5 && o->many >= (guint)o->clients)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+		    "%u free seats of %s: too few for %d rounds of booking",
+		    left, o->service, o->rounds);
+	return FALSE;
+}
+
+static gboolean
+run_rates(RateOptions *o, SeatPool *pool, BareCopy *copy, BareStore *bare,
+	  GError **error)
+{
+	guint warm = CLAMP(pool->slots->len / 50, 10, 200);
+	guint warm_many = CLAMP(pool->slots->len / 50, (guint)o->clients,
+				16u * (guint)o->clients);
+	double one_rate, many_rate, cpu;
 	RateSamples s;
-	double cpu;
 	gboolean ok;
 
 	for (guint i = 0; i < N_SAMPLES; i++)
 		s.s[i] = g_array_new(FALSE, FALSE, sizeof(double));
 	/* Warm-up, not counted: statements, caches, the WAL's first
-	 * growth. */
-	ok = book_rate(o, pool, 1, NULL, error) >= 0 &&
-	     bare_copy_booking_rate(copy, o->seconds, &cpu, error) >= 0 &&
-	     bare_store_commit_rate(bare, o->seconds, error) >= 0;
+	 * growth; and slotd's rates, which size the measurements. */
+	ok = (one_rate = book_rate(o, pool, 1, warm, NULL, error)) >= 0 &&
+	     (many_rate = book_rate(o, pool, o->clients, warm_many, NULL,
+				    error)) >= 0 &&
+	     bare_copy_booking_rate(copy, warm, &cpu, error) >= 0 &&
+	     bare_copy_group_rate(copy, o->clients, warm_many, &cpu,
+				  error) >= 0 &&
+	     bare_store_commit_rate(bare, o->seconds, error) >= 0 &&
+	     size_work(o, pool, one_rate, many_rate, error);
+	if (ok)
+		bench_note("%u bookings a measurement from 1 client, %u from "
+			   "%d", o->one, o->many, o->clients);
 	for (int r = 0; ok && r < o->rounds; r++) {
 		ok = run_round(o, pool, copy, bare, r, &s, error);
 		bench_note("rates round %d/%d", r + 1, o->rounds);
 	}
 	if (ok)
-		report_rates(o, &s);
+		report_rates(o, &s, copy);
 	ok = ok && stall_under_load(o, pool, error);
 	for (guint i = 0; i < N_SAMPLES; i++)
 		g_array_unref(s.s[i]);
@@ -442,7 +506,8 @@ run_rates(const RateOptions *o, SeatPool *pool, BareCopy *copy,
 int
 cmd_rates(int argc, char **argv)
 {
-	RateOptions o = { NULL, NULL, 5, 2.0, 16, NULL, NULL, 28, NULL, 0 };
+	RateOptions o = { NULL, NULL, 5, 2.0, 16, NULL, NULL, 28, NULL, 0,
+			  0, 0 };
 	SeatPool pool = { g_ptr_array_new_with_free_func(g_free), 0, 1 };
 	g_autoptr(GError) error = NULL;
 	DBusConnection *connection = NULL;

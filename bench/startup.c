@@ -169,6 +169,22 @@ status_mib(const char *status, const char *key)
 	return line ? g_ascii_strtod(line + strlen(key), NULL) / 1024 : -1;
 }
 
+gboolean
+bench_process_mib(int pid, const char *key, double *ret_mib, GError **error)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+	g_autofree char *status = NULL;
+
+	if (!g_file_get_contents(path, &status, NULL, error))
+		return FALSE;
+	*ret_mib = status_mib(status, key);
+	if (*ret_mib >= 0)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no %s in %s", key,
+		    path);
+	return FALSE;
+}
+
 int
 cmd_rss(int argc, char **argv)
 {
