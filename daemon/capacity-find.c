@@ -59,6 +59,7 @@ typedef struct {
 	guint max_travel;	/* 0: none */
 	const char *urgency;
 	GVariant *query;	/* owned */
+	OptionIndex *index;	/* of query, for the rule's lookups */
 	gint64 referral_time;
 	GError *refusal;	/* first reason an offering could not serve */
 	guint offered;
@@ -71,6 +72,7 @@ typedef struct {
 static void
 find_query_clear(FindQuery *q)
 {
+	g_clear_pointer(&q->index, option_index_free);
 	g_clear_pointer(&q->query, g_variant_unref);
 	g_clear_error(&q->refusal);
 }
@@ -151,6 +153,7 @@ parse_find_query(Capacity *capacity, GVariant *query,
 
 	memset(q, 0, sizeof(*q));
 	q->query = g_variant_ref(query);
+	q->index = option_index_new(query);
 	if (!options_check(query, find_keys, ops->options, "query", error))
 		return FALSE;
 	q->referral_time = options_int64(query, "referral-time", 0);
@@ -193,6 +196,7 @@ fill_request(const FindQuery *q, gint64 now, SlotdRequest *request)
 	request->series_index = q->series_index;
 	request->series_length = MAX(q->series_length, 1);
 	request->options = q->query;
+	request->option_index = q->index;
 	request->referral_time = q->referral_time;
 	request->probe = TRUE;
 }

@@ -254,16 +254,16 @@ static gboolean
 find_pin(Choice *c, GError **error)
 {
 	const Admission *a = c->a;
-	GVariant *options = a->request.options;
 	g_autoptr(GPtrArray) ids = NULL;
+	gboolean change = FALSE;
 
-	c->pin = options ? options_string(options, "practitioner", NULL)
-			 : NULL;
+	c->pin = NULL;
+	slotd_request_option(&a->request, "practitioner", "&s", &c->pin);
 	if (c->pin || (c->pin = a->pin))
 		return TRUE;
-	if (!a->request.series || !a->offering->keep_practitioner ||
-	    (options && options_bool(options, "allow-practitioner-change",
-				     FALSE)))
+	slotd_request_option(&a->request, "allow-practitioner-change", "b",
+			     &change);
+	if (!a->request.series || !a->offering->keep_practitioner || change)
 		return TRUE;
 	ids = g_ptr_array_new_with_free_func(g_free);
 	if (!store_series_resources(c->capacity->store, a->request.series,

@@ -142,7 +142,7 @@ check_deadline(Admission *a, GVariantDict *extras, GError **error)
 {
 	guint32 age = 0;
 	gboolean aged = a->request.options &&
-			g_variant_lookup(a->request.options, "age", "u", &age);
+			slotd_request_option(&a->request, "age", "u", &age);
 	const char *reason = NULL;
 	const DeadlineRule *rule;
 	g_autofree char *by = NULL;
@@ -159,7 +159,7 @@ check_deadline(Admission *a, GVariantDict *extras, GError **error)
 	report_deadline_day(rule, a->request.referral_time, &last);
 	deadline = deadline_day_end(&last);
 	if (a->request.options)
-		g_variant_lookup(a->request.options,
+		slotd_request_option(&a->request,
 				 "deadline-exceeded-reason", "&s", &reason);
 	g_variant_dict_insert(extras, "deadline", "x", deadline);
 	g_variant_dict_insert(extras, "deadline-rule", "s", rule->id);

@@ -1,6 +1,7 @@
 /* a{sv} options checked against tables of known keys. */
 #include "options.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "validate.h"
@@ -178,4 +179,83 @@ options_double(GVariant *dict, const char *key, double fallback)
 	g_autoptr(GVariant) v = lookup(dict, key, G_VARIANT_TYPE_DOUBLE);
 
 	return v ? g_variant_get_double(v) : fallback;
+}
+
+struct _OptionIndex {
+	GVariant *dict;
+	GHashTable *values;	/* key (in dict) -> unboxed value */
+};
+
+OptionIndex *
+option_index_new(GVariant *dict)
+{
+	OptionIndex *index = g_new0(OptionIndex, 1);
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_return_val_if_fail(g_variant_is_of_type(dict,
+						  G_VARIANT_TYPE_VARDICT),
+			     NULL);
+	index->dict = g_variant_ref(dict);
+	index->values = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					      (GDestroyNotify)g_variant_unref);
+	g_variant_iter_init(&iter, dict);
+	/* As g_variant_lookup(): of a repeated key the first counts. */
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		if (g_hash_table_contains(index->values, key))
+			g_variant_unref(value);
+		else
+			g_hash_table_insert(index->values, (gpointer)key,
+					    value);
+	}
+	return index;
+}
+
+void
+option_index_free(OptionIndex *index)
+{
+	if (index == NULL)
+		return;
+	g_hash_table_unref(index->values);
+	g_variant_unref(index->dict);
+	g_free(index);
+}
+
+GVariant *
+slotd_request_option_value(const SlotdRequest *request, const char *key,
+			   const GVariantType *type)
+{
+	const OptionIndex *index = request->option_index;
+	GVariant *value;
+
+	g_return_val_if_fail(key != NULL, NULL);
+	if (request->options == NULL)
+		return NULL;
+	if (index == NULL || index->dict != request->options)
+		return g_variant_lookup_value(request->options, key, type);
+	value = g_hash_table_lookup(index->values, key);
+	if (value == NULL || (type && !g_variant_is_of_type(value, type)))
+		return NULL;
+	return g_variant_ref(value);
+}
+
+gboolean
+slotd_request_option(const SlotdRequest *request, const char *key,
+		     const char *format, ...)
+{
+	g_autoptr(GVariant) value = NULL;
+	va_list ap;
+
+	g_return_val_if_fail(format != NULL, FALSE);
+	value = slotd_request_option_value(request, key, NULL);
+	if (value == NULL || !g_variant_check_format_string(value, format,
+							    FALSE))
+		return FALSE;
+	/* A borrowed string stays valid with the dict, as for
+	 * g_variant_lookup(): the value is a part of it. */
+	va_start(ap, format);
+	g_variant_get_va(value, format, NULL, &ap);
+	va_end(ap);
+	return TRUE;
 }

@@ -20,3 +20,10 @@ gint64 options_int64(GVariant *dict, const char *key, gint64 fallback);
 guint32 options_uint32(GVariant *dict, const char *key, guint32 fallback);
 gboolean options_bool(GVariant *dict, const char *key, gboolean fallback);
 double options_double(GVariant *dict, const char *key, double fallback);
+/* An a{sv}'s values by key (the request's option_index): built once
+ * for a dict asked many times over, as a search's query is once per
+ * candidate. Holds a reference to the dict. */
+typedef struct _OptionIndex OptionIndex;
+OptionIndex *option_index_new(GVariant *dict);
+void option_index_free(OptionIndex *index);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OptionIndex, option_index_free)

@@ -30,7 +30,7 @@ static gboolean resolve_contact(const SlotdRequest *request,
 	const char *text = NULL;
 
 	if (request->options != NULL)
-		g_variant_lookup(request->options, "contact", "&s", &text);
+		slotd_request_option(request, "contact", "&s", &text);
 	if (text == NULL) {
 		*ret_contact = crisis_contact_for_modality(request->modality);
 		return TRUE;
@@ -109,7 +109,7 @@ static gboolean field_minutes(const CrisisBase *base,
 	guint32 minutes = base->field_minutes;
 
 	if (request->options != NULL)
-		g_variant_lookup(request->options, "field-minutes", "u",
+		slotd_request_option(request, "field-minutes", "u",
 				 &minutes);
 	if (minutes < FIELD_MINUTES_MIN || minutes > FIELD_MINUTES_MAX) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
@@ -170,7 +170,7 @@ static gboolean task_minutes(const SlotdOffering *offering,
 		break;
 	}
 	if (request->options != NULL)
-		stray = g_variant_lookup_value(request->options,
+		stray = slotd_request_option_value(request,
 					       "field-minutes", NULL);
 	if (stray != NULL) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,

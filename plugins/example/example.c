@@ -96,7 +96,7 @@ take_topic(SlotdContext *ctx, const SlotdRequest *request, GError **error)
 	const char *topic = NULL;
 
 	if (!request->options ||
-	    !g_variant_lookup(request->options, "topic", "&s", &topic))
+	    !slotd_request_option(request, "topic", "&s", &topic))
 		return TRUE;
 	if (!g_strv_contains(topics, topic)) {
 		g_autofree char *known = g_strjoinv(", ", (char **)topics);

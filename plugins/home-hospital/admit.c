@@ -115,12 +115,12 @@ episode_place(const SlotdRequest *request, const SlotdSlotInfo *slot,
 	/* Bookings made before series were stored keep their place in
 	 * their own keys. */
 	if (request->series_length > 1 || !request->options ||
-	    !g_variant_lookup(request->options, "episode-visits", "u",
+	    !slotd_request_option(request, "episode-visits", "u",
 			      ret_visits))
 		return;
-	g_variant_lookup(request->options, "episode-visit", "u", ret_number);
+	slotd_request_option(request, "episode-visit", "u", ret_number);
 	if (*ret_number > 1)
-		g_variant_lookup(request->options, "episode-start", "x",
+		slotd_request_option(request, "episode-start", "x",
 				 ret_episode_start);
 	else
 		*ret_episode_start = slot->start;

@@ -90,10 +90,10 @@ resolve_on_site(const HhBase *base, const SlotdRequest *request,
 	gboolean follow_up = FALSE, given = FALSE;
 
 	if (request->options) {
-		g_variant_lookup(request->options, "episode", "&s", &name);
-		given = g_variant_lookup(request->options, "visit-minutes", "u",
+		slotd_request_option(request, "episode", "&s", &name);
+		given = slotd_request_option(request, "visit-minutes", "u",
 					 &minutes);
-		g_variant_lookup(request->options, "follow-up", "b",
+		slotd_request_option(request, "follow-up", "b",
 				 &follow_up);
 	}
 	ret_visit->episode =
@@ -114,7 +114,7 @@ resolve_on_site(const HhBase *base, const SlotdRequest *request,
 	/* A rescheduled booking comes back with its own keys: it stays
 	 * the first visit or a later one. */
 	if (!request->options ||
-	    !g_variant_lookup(request->options, "first-visit", "b",
+	    !slotd_request_option(request, "first-visit", "b",
 			      &ret_visit->first_visit))
 		ret_visit->first_visit =
 			request->series_index == 0 && !follow_up;

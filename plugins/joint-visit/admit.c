@@ -19,7 +19,7 @@ jv_resolve_visit(const SlotdOffering *offering, const SlotdRequest *request,
 	ret_visit->on_site_minutes = settings->visit_minutes;
 	ret_visit->housing = NULL;
 	if (request->options)
-		g_variant_lookup(request->options, "housing-unit", "&s",
+		slotd_request_option(request, "housing-unit", "&s",
 				 &housing);
 	if (housing) {
 		g_autofree char *known = NULL;

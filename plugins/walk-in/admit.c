@@ -37,7 +37,7 @@ request_reason(const SlotdRequest *request)
 	const char *reason = NULL;
 
 	if (request->options != NULL)
-		g_variant_lookup(request->options, "reason", "&s", &reason);
+		slotd_request_option(request, "reason", "&s", &reason);
 	return reason;
 }
 
@@ -183,7 +183,7 @@ admit_checkin(const SlotdOffering *offering, SlotdContext *ctx,
 	 * session: it is not moved to another (its ticket would be lost to
 	 * this session's numbering); cancel it and check in there. */
 	if (request->options &&
-	    g_variant_lookup(request->options, "ticket", "u", NULL))
+	    slotd_request_option(request, "ticket", "u", NULL))
 		return refuse(error, "A check-in is not moved to another "
 			      "session: cancel it and check the visitor in "
 			      "at the other session.");

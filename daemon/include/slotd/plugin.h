@@ -127,7 +127,24 @@ typedef struct {
 	 * 0 for a single booking. slotd_context_series_bookings() lists
 	 * its other bookings. */
 	gint64 series;
+	/* The daemon's index of `options`, or NULL: not for plugins to
+	 * read; slotd_request_option() uses it. */
+	gconstpointer option_index;
 } SlotdRequest;
+
+/* Looks `key` up in request->options as g_variant_lookup() does (the
+ * format gives the type: "u", "&s", "b", "x"...; FALSE when the key is
+ * absent or of another type), through the daemon's index when the
+ * request has one. FindSlots asks the rule once per candidate slot
+ * with the same options: g_variant_lookup() unpacks every entry it
+ * passes each time, the index does not. */
+gboolean slotd_request_option(const SlotdRequest *request, const char *key,
+			      const char *format, ...);
+/* The value of `key` if it has `type` (NULL: any), a new reference, or
+ * NULL; as g_variant_lookup_value(). */
+GVariant *slotd_request_option_value(const SlotdRequest *request,
+				     const char *key,
+				     const GVariantType *type);
 
 /* What one booking takes: `seats` capacity units in every slot of the
  * chosen slot's kind from its start for `minutes` (0: just the chosen
