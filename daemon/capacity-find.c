@@ -60,6 +60,7 @@ typedef struct {
 	const char *urgency;
 	GVariant *query;	/* owned */
 	OptionIndex *index;	/* of query, for the rule's lookups */
+	ResourceBusy *busy;	/* what others take, read once a unit */
 	gint64 referral_time;
 	GError *refusal;	/* first reason an offering could not serve */
 	guint offered;
@@ -73,6 +74,7 @@ static void
 find_query_clear(FindQuery *q)
 {
 	g_clear_pointer(&q->index, option_index_free);
+	g_clear_pointer(&q->busy, resource_busy_free);
 	g_clear_pointer(&q->query, g_variant_unref);
 	g_clear_error(&q->refusal);
 }
@@ -179,8 +181,13 @@ parse_find_query(Capacity *capacity, GVariant *query,
 			 error))
 		return FALSE;
 	q->urgency = options_string(query, "urgency", "routine");
-	return capacity_check_urgency(q->urgency, error) &&
-	       parse_window(capacity, query, q, error);
+	if (!capacity_check_urgency(q->urgency, error) ||
+	    !parse_window(capacity, query, q, error))
+		return FALSE;
+	/* Candidates start in the window; with a visit's length and its
+	 * travel their time reaches a little past it. */
+	q->busy = resource_busy_new(q->to - q->from + 2 * 86400);
+	return TRUE;
 }
 
 static void
@@ -359,7 +366,8 @@ consider(Capacity *capacity, const SlotdKindOps *ops, Cursor *c,
 	/* The page holds whole starts: the rule may take the slot's run
 	 * from it instead of reading the store again. */
 	Admission a = { .offering = c->offering, .ops = ops, .slot = s,
-			.listed = c->page, .listed_at = c->next };
+			.listed = c->page, .listed_at = c->next,
+			.busy = q->busy };
 	GError *refusal = NULL;
 	gboolean ok;
 
@@ -792,7 +800,7 @@ nearest_visit(Capacity *capacity, const SlotdKindOps *ops,
 	for (guint i = 0; i < slots->len; i++) {
 		StoreSlot *s = &g_array_index(slots, StoreSlot, i);
 		Admission a = { .offering = off, .ops = ops, .slot = s,
-				.pin = q->pin };
+				.pin = q->pin, .busy = q->busy };
 		gint64 distance = ABS(s->start - target);
 		gboolean ok;
 

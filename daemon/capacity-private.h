@@ -53,6 +53,15 @@ typedef struct {
 	gint64 end;		/* end of the booking */
 } SlotRun;
 
+/* The live uses of the units' resources (capacity-resource.c), read
+ * from the store once per unit for a window of `span` seconds from the
+ * first time asked and kept for one search, during which nothing is
+ * written; Hold and Book read their own time afresh. */
+typedef struct _ResourceBusy ResourceBusy;
+ResourceBusy *resource_busy_new(gint64 span);
+void resource_busy_free(ResourceBusy *busy);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ResourceBusy, resource_busy_free)
+
 /* One question to the admission rule, and its answer. The same
  * question is asked by FindSlots (probe), Hold, Book, BookSeries and
  * Reschedule; capacity_admit() is the only place that asks it. */
@@ -70,6 +79,8 @@ typedef struct {
 				 * (start, id) order, `slot` among them at
 				 * `listed_at`; or NULL */
 	guint listed_at;
+	ResourceBusy *busy;	/* a search's resource uses, read once per
+				 * unit and window; or NULL: read now */
 	/* the answer */
 	gboolean consumed;	/* the cost is declared and checked */
 	SlotdCost cost;

@@ -61,7 +61,7 @@ typedef struct {
 	Capacity *capacity;
 	Admission *a;
 	gint64 start, end;
-	GHashTable *busy;	/* resource ids taken by others */
+	GHashTable *busy;	/* interned ids of resources others take */
 	GHashTable *session;	/* of this slot's other bookings: id ->
 				 * seats (NULL until a session need) */
 	guint seats;		/* what this booking takes of a room */
@@ -84,6 +84,69 @@ modality_of(const Admission *a)
 	return a->offering->modality;
 }
 
+/* ---- what others take ------------------------------------------------ */
+
+typedef struct {
+	gint64 from, to;	/* the window read */
+	GArray *uses;		/* StoreResourceBusy, in start order */
+} UnitUses;
+
+struct _ResourceBusy {
+	gint64 span;
+	GHashTable *units;	/* unit id -> UnitUses */
+};
+
+static void
+unit_uses_free(UnitUses *u)
+{
+	g_array_unref(u->uses);
+	g_free(u);
+}
+
+ResourceBusy *
+resource_busy_new(gint64 span)
+{
+	ResourceBusy *busy = g_new0(ResourceBusy, 1);
+
+	busy->span = MAX(span, 0);
+	busy->units = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    (GDestroyNotify)unit_uses_free);
+	return busy;
+}
+
+void
+resource_busy_free(ResourceBusy *busy)
+{
+	if (busy == NULL)
+		return;
+	g_hash_table_unref(busy->units);
+	g_free(busy);
+}
+
+/* The uses of `unit` over a window that holds [start, end). */
+static const UnitUses *
+unit_uses(Capacity *capacity, ResourceBusy *busy, const char *unit,
+	  gint64 start, gint64 end, GError **error)
+{
+	UnitUses *u = g_hash_table_lookup(busy->units, unit);
+
+	if (u && u->from <= start && end <= u->to)
+		return u;
+	u = g_new0(UnitUses, 1);
+	u->from = start;
+	u->to = MAX(end, start + busy->span);
+	u->uses = g_array_new(FALSE, FALSE, sizeof(StoreResourceBusy));
+	if (!store_resources_busy(capacity->store, unit, u->from, u->to,
+				  u->uses, error)) {
+		unit_uses_free(u);
+		return NULL;
+	}
+	g_hash_table_replace(busy->units, g_strdup(unit), u);
+	return u;
+}
+
+/* The resources of the pool's units that a live booking other than
+ * the one being moved, or a hold, takes in any part of the time. */
 static gboolean
 read_busy(Choice *c, GError **error)
 {
@@ -93,13 +156,43 @@ read_busy(Choice *c, GError **error)
 					   ? (const char *const *)
 						     off->resource_units
 					   : own;
+	g_autoptr(ResourceBusy) fresh = NULL;
+	ResourceBusy *busy = c->a->busy;
 
-	c->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (guint i = 0; units[i]; i++)
-		if (!store_resources_busy(c->capacity->store, units[i],
-					  c->start, c->end, c->a->except,
-					  c->busy, error))
+	if (busy == NULL)
+		busy = fresh = resource_busy_new(0);
+	c->busy = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (guint i = 0; units[i]; i++) {
+		const UnitUses *u = unit_uses(c->capacity, busy, units[i],
+					      c->start, c->end, error);
+		guint lo = 0, hi;
+
+		if (u == NULL)
 			return FALSE;
+		/* The first use that starts after start - 2 days: a use is
+		 * at most two days long (the table's CHECK). */
+		hi = u->uses->len;
+		while (lo < hi) {
+			guint mid = lo + (hi - lo) / 2;
+
+			if (g_array_index(u->uses, StoreResourceBusy,
+					  mid).start > c->start - 172800)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		for (guint k = lo; k < u->uses->len; k++) {
+			const StoreResourceBusy *use = &g_array_index(
+				u->uses, StoreResourceBusy, k);
+
+			if (use->start >= c->end)
+				break;
+			if (use->end > c->start &&
+			    (use->booking == 0 || use->booking != c->a->except))
+				g_hash_table_add(c->busy,
+						 (gpointer)use->resource);
+		}
+	}
 	c->absences = absences(c->capacity);
 	if (c->absences)
 		return TRUE;
@@ -119,7 +212,8 @@ on_duty(const Choice *c, Resource *r)
 static gboolean
 is_free(const Choice *c, Resource *r)
 {
-	return !g_hash_table_contains(c->busy, r->id) && on_duty(c, r);
+	return !g_hash_table_contains(c->busy, g_intern_string(r->id)) &&
+	       on_duty(c, r);
 }
 
 /* Order of preference: the kept practitioner, then (while nobody

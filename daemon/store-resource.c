@@ -23,9 +23,10 @@
 
 const char *const store_resource_sql[Q_RES_LAST - Q_RES_FIRST + 1] = {
 	[Q_RES_BUSY - Q_RES_FIRST] =
-		"SELECT DISTINCT u.resource FROM resource_use u"
+		"SELECT u.resource, u.start, u.\"end\", coalesce(u.booking, 0)"
+		" FROM resource_use u"
 		" WHERE u.unit = ?1 AND " OVERLAPS("?2", "?3")
-		" AND (u.booking IS NULL OR u.booking <> ?4) AND " USE_LIVE,
+		" AND " USE_LIVE " ORDER BY u.start",
 	[Q_RES_USE - Q_RES_FIRST] =
 		"INSERT INTO resource_use (resource, unit, booking, hold, slot,"
 		" start, \"end\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -105,17 +106,28 @@ collect_strings(Store *store, Query q, GPtrArray *ret_array,
 
 gboolean
 store_resources_busy(Store *store, const char *unit, gint64 start, gint64 end,
-		     gint64 except, GHashTable *ret_busy, GError **error)
+		     GArray *ret_uses, GError **error)
 {
 	g_auto(Query) q = store_query(store, Q_RES_BUSY, error);
+	int rc;
 
 	if (q == NULL)
 		return FALSE;
 	store_bind_text(q, 1, unit);
 	sqlite3_bind_int64(q, 2, start);
 	sqlite3_bind_int64(q, 3, end);
-	sqlite3_bind_int64(q, 4, except);
-	return collect_strings(store, q, NULL, ret_busy, error);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		StoreResourceBusy use = {
+			g_intern_string((const char *)sqlite3_column_text(q, 0)),
+			sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+			sqlite3_column_int64(q, 3)
+		};
+
+		g_array_append_val(ret_uses, use);
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail_query(store, rc, q, error);
+	return TRUE;
 }
 
 gboolean

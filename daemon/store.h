@@ -344,12 +344,17 @@ typedef struct {
 } StoreAbsence;
 
 void store_absence_free(StoreAbsence *absence);
-/* Adds to `ret_busy` (a set of strings it owns) the resources of
- * `unit` taken by a live booking other than `except` or a hold in any
- * part of [start, end). */
+/* A live use of a resource: by a booking that holds seats, or by a
+ * hold (booking 0). `resource` is interned (g_intern_string). */
+typedef struct {
+	const char *resource;
+	gint64 start, end;
+	gint64 booking;
+} StoreResourceBusy;
+/* Appends to `ret_uses` (of StoreResourceBusy) the live uses of the
+ * resources of `unit` that overlap [start, end), in start order. */
 gboolean store_resources_busy(Store *store, const char *unit, gint64 start,
-			      gint64 end, gint64 except, GHashTable *ret_busy,
-			      GError **error);
+			      gint64 end, GArray *ret_uses, GError **error);
 /* The resources live bookings (other than `except`) and holds of one
  * slot take, each with the seats taken with it: `ret_seats` maps an id
  * (a string it owns) to GUINT_TO_POINTER(seats). */
