@@ -834,3 +834,15 @@ slotd_local_to_utc(int year, int month, int day, int hour, int minute)
 {
 	return calendar_local_to_utc(year, month, day, hour, minute);
 }
+
+void
+slotd_local_time(gint64 utc, GDate *ret_date, int *ret_minute)
+{
+	WallClock c;
+
+	wall_clock_at(utc, &c);
+	if (ret_date)
+		*ret_date = c.date;
+	if (ret_minute)
+		*ret_minute = c.hour * 60 + c.minute;
+}

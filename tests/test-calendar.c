@@ -240,6 +240,48 @@ test_format(void)
 			utc(2026, 12, 7, 12, 0));
 }
 
+/* slotd_local_time() against GLib's own reading of the same instant in
+ * Helsinki: every 7 minutes through both clock-change days of 2026 and
+ * 2040, and every 53 minutes through 2026. */
+static void
+test_local_time(void)
+{
+	g_autoptr(GTimeZone) tz = g_time_zone_new_identifier("Europe/Helsinki");
+	const gint64 days[][2] = {
+		{ utc(2026, 3, 28, 12, 0), 7 * 60 },
+		{ utc(2026, 10, 24, 12, 0), 7 * 60 },
+		{ utc(2040, 3, 24, 12, 0), 7 * 60 },
+		{ utc(2040, 10, 27, 12, 0), 7 * 60 },
+		{ utc(2026, 1, 1, 0, 0), 53 * 60 },
+	};
+
+	g_assert_nonnull(tz);
+	for (guint d = 0; d < G_N_ELEMENTS(days); d++) {
+		gint64 span = d == 4 ? 365 * 86400 : 2 * 86400;
+
+		for (gint64 t = days[d][0]; t < days[d][0] + span;
+		     t += days[d][1]) {
+			g_autoptr(GDateTime) utc_time =
+				g_date_time_new_from_unix_utc(t);
+			g_autoptr(GDateTime) local =
+				g_date_time_to_timezone(utc_time, tz);
+			GDate date;
+			int minute = -1;
+
+			slotd_local_time(t, &date, &minute);
+			g_assert_cmpint(g_date_get_year(&date), ==,
+					g_date_time_get_year(local));
+			g_assert_cmpint(g_date_get_month(&date), ==,
+					g_date_time_get_month(local));
+			g_assert_cmpint(g_date_get_day(&date), ==,
+					g_date_time_get_day_of_month(local));
+			g_assert_cmpint(minute, ==,
+					g_date_time_get_hour(local) * 60 +
+						g_date_time_get_minute(local));
+		}
+	}
+}
+
 static void
 test_parse_accepted(void)
 {
@@ -763,6 +805,7 @@ main(int argc, char **argv)
 	calendar_init();
 
 	g_test_add_func("/calendar/dst/spring-forward", test_spring_forward);
+	g_test_add_func("/calendar/local-time", test_local_time);
 	g_test_add_func("/calendar/dst/fall-back", test_fall_back);
 	g_test_add_func("/calendar/dst/night-shift-length", test_night_shift);
 	g_test_add_func("/calendar/dst/missing-time-moves-forward",

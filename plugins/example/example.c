@@ -18,7 +18,6 @@
  *
  * README.md walks through it; example.conf is a service that uses it.
  */
-#include <stdio.h>
 
 #include <slotd/plugin.h>
 
@@ -73,13 +72,9 @@ example_configure(SlotdOffering *offering, GError **error)
 static void
 local_week(gint64 utc, gint64 *ret_from, gint64 *ret_to)
 {
-	g_autofree char *local = slotd_format_local(utc);
-	int year = 0, month = 0, day = 0;
 	GDate date;
 
-	sscanf(local, "%d-%d-%d", &year, &month, &day);
-	g_date_clear(&date, 1);
-	g_date_set_dmy(&date, day, month, year);
+	slotd_local_time(utc, &date, NULL);
 	g_date_subtract_days(&date, g_date_get_weekday(&date) - G_DATE_MONDAY);
 	*ret_from = slotd_local_to_utc(g_date_get_year(&date),
 				       g_date_get_month(&date),

@@ -2,23 +2,11 @@
  * takes (on site plus the drive from the base and back). */
 #include "home-hospital.h"
 
-#include <stdio.h>
 
 void
 hh_local_time(gint64 utc, GDate *ret_date, int *ret_minute_of_day)
 {
-	g_autofree char *text = slotd_format_local(utc);
-	int year = 1970, month = 1, day = 1, hour = 0, minute = 0;
-
-	/* "2026-12-07 14:00", as the SDK documents it. */
-	if (text)
-		sscanf(text, "%d-%d-%d %d:%d", &year, &month, &day, &hour,
-		       &minute);
-	if (ret_date)
-		g_date_set_dmy(ret_date, (GDateDay)day, (GDateMonth)month,
-			       (GDateYear)year);
-	if (ret_minute_of_day)
-		*ret_minute_of_day = hour * 60 + minute;
+	slotd_local_time(utc, ret_date, ret_minute_of_day);
 }
 
 void

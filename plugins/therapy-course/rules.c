@@ -3,7 +3,6 @@
  * state: unit-tested directly. */
 #include "therapy-course.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 gboolean
@@ -31,16 +30,13 @@ tc_parse_range(const char *text, guint *ret_min, guint *ret_max)
 static void
 local_date(gint64 when, GDate *ret_date, int *ret_hour, int *ret_minute)
 {
-	g_autofree char *text = slotd_format_local(when);
-	int year, month, day, hour, minute;
+	int minute;
 
-	sscanf(text, "%d-%d-%d %d:%d", &year, &month, &day, &hour, &minute);
-	g_date_clear(ret_date, 1);
-	g_date_set_dmy(ret_date, day, month, year);
+	slotd_local_time(when, ret_date, &minute);
 	if (ret_hour)
-		*ret_hour = hour;
+		*ret_hour = minute / 60;
 	if (ret_minute)
-		*ret_minute = minute;
+		*ret_minute = minute % 60;
 }
 
 static gint64

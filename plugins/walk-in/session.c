@@ -1,6 +1,5 @@
 /* walk-in: mapping stored session slots back to their windows, and
  * naming sessions to people in refusals. */
-#include <stdio.h>
 #include <string.h>
 
 #include "walk-in.h"
@@ -8,19 +7,7 @@
 void
 walk_in_local_time(gint64 utc, GDate *ret_date, int *ret_minute)
 {
-	g_autofree char *text = slotd_format_local(utc);
-	int year, month, day, hour, minute;
-
-	g_date_clear(ret_date, 1);
-	*ret_minute = -1;
-	/* The SDK's only local-time view is its "YYYY-MM-DD HH:MM" text;
-	 * reading it back keeps the zone rules the core's. */
-	if (text == NULL || sscanf(text, "%d-%d-%d %d:%d", &year, &month,
-				   &day, &hour, &minute) != 5 ||
-	    !g_date_valid_dmy(day, month, year))
-		return;
-	g_date_set_dmy(ret_date, day, month, year);
-	*ret_minute = hour * 60 + minute;
+	slotd_local_time(utc, ret_date, ret_minute);
 }
 
 const WalkInWindow *

@@ -439,6 +439,10 @@ GArray *slotd_context_offering_slots(SlotdContext *ctx,
 char *slotd_format_local(gint64 utc);
 /* UTC seconds of a Europe/Helsinki wall-clock time. */
 gint64 slotd_local_to_utc(int year, int month, int day, int hour, int minute);
+/* The Europe/Helsinki date and minute of the day (0-1439) of an
+ * instant: what slotd_format_local() writes, without the text. Either
+ * pointer may be NULL. */
+void slotd_local_time(gint64 utc, GDate *ret_date, int *ret_minute);
 
 /* ---- queueing ------------------------------------------------------- */
 /* An M/M/c queue (Erlang C). `arrivals_per_hour` λ, mean `service_minutes`
