@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "slotd-feed"
 
 #include "feed-export.h"
+#include "planner-pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +122,7 @@ write_in_thread(gpointer data, gpointer user_data)
 {
 	FileWrite *write = data;
 
+	worker_thread_give_way();
 	if (!replace_file(write->path, write->text))
 		g_warning("cannot export the feed %s: %s", write->name,
 			  g_strerror(errno));

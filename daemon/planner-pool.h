@@ -39,3 +39,10 @@ guint planner_pool_connections(PlannerPool *pool);
  * running ones finish; every outcome is delivered here, in this call,
  * before the connections close. */
 void planner_pool_free(PlannerPool *pool);
+
+/* Makes the calling thread (a worker: the pool's, a feed export's, the
+ * resources' warming) give way to the main loop when the machine is
+ * busy: a long report on one core must not delay the loop's replies.
+ * Linux keeps a nice value per thread; once per thread, errors ignored
+ * (raising one's own nice value is always allowed). */
+void worker_thread_give_way(void);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "planner-pool.h"
 #include "region.h"
 
 /* Days per cache block: one RRULE expansion per shift fills 64 days. */
@@ -454,6 +455,7 @@ warm_thread(gpointer data)
 {
 	ResourceWarming *w = data;
 
+	worker_thread_give_way();
 	region_warm_resources(w->region, w->start, w->end, &w->stop);
 	return NULL;
 }
