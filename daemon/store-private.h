@@ -145,6 +145,11 @@ extern const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1];
 extern const char *const store_resource_sql[Q_RES_LAST - Q_RES_FIRST + 1];
 extern const char *const store_waitlist_sql[Q_WAIT_LAST - Q_WAIT_FIRST + 1];
 
+/* WAL checkpoints on a thread of their own (store-checkpoint.c). */
+typedef struct _StoreCheckpointer StoreCheckpointer;
+StoreCheckpointer *store_checkpointer_start(Store *store);
+void store_checkpointer_stop(Store *store, StoreCheckpointer *cp);
+
 struct _Store {
 	sqlite3 *db;
 	char *path;
@@ -154,6 +159,7 @@ struct _Store {
 	gboolean op_began;	/* the running op savepoint began a txn */
 	gboolean readonly;	/* store_open_readonly(): a worker's reader */
 	gint64 generation;
+	StoreCheckpointer *checkpointer; /* the main connection's */
 };
 
 /* A prepared statement on loan from the Store: reset and unbound when

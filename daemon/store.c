@@ -542,6 +542,7 @@ store_collect_ids(Store *store, Query q, GArray *ret_ids, GError **error)
 static void
 store_free(Store *store)
 {
+	store_checkpointer_stop(store, g_steal_pointer(&store->checkpointer));
 	for (guint i = 0; i < N_QUERIES; i++)
 		sqlite3_finalize(store->queries[i]);
 	if (store->db != NULL && sqlite3_close(store->db) != SQLITE_OK)
@@ -726,6 +727,7 @@ store_open(const char *path, GError **error)
 		store_free(store);
 		return NULL;
 	}
+	store->checkpointer = store_checkpointer_start(store);
 	return store;
 }
 
@@ -780,6 +782,7 @@ store_close(Store *store)
 		store_free(store);
 		return;
 	}
+	store_checkpointer_stop(store, g_steal_pointer(&store->checkpointer));
 	/* Leaves one self-contained file behind for copies and audits. */
 	q = store_query(store, Q_CHECKPOINT, NULL);
 	if (q != NULL && sqlite3_step(q) == SQLITE_ROW &&

@@ -694,3 +694,9 @@ gboolean store_outbox_ack(Store *store, gint64 id, gint64 now,
 /* Items not acknowledged (pending, claimed), by (due, id). */
 gboolean store_outbox_list(Store *store, guint limit, GPtrArray *ret_rows,
 			   GError **error);
+
+/* Checkpoints of the main connection's WAL so far: run by the
+ * checkpoint thread, and run by a commit because the WAL grew past its
+ * limit all the same (store-checkpoint.c). */
+void store_checkpoint_counts(Store *store, guint *ret_done,
+			     guint *ret_forced);

@@ -1505,6 +1505,52 @@ test_reader_reads_while_writer_writes(Fixture *f, gconstpointer data)
 
 /* Whatever it is asked, a reader changes nothing; it never creates a
  * database either. */
+/* Commits that grow the WAL past SQLite's usual threshold are
+ * checkpointed by the store's thread, not by the committing connection,
+ * and nothing is lost: every slot is there after a reopen, and the WAL
+ * was copied back while the main connection kept it open. */
+static void
+test_checkpoint_off_the_committer(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	guint done = 0, forced = 0;
+	gint64 deadline;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int frames = -1, copied = -1;
+
+	/* About 1,600 pages: each transaction adds 200 slots. */
+	for (guint t = 0; t < 120; t++) {
+		g_assert_true(store_begin(f->store, &error));
+		for (guint i = 0; i < 200; i++)
+			add_slot(f, "lohja-hs.walk-in",
+				 T0 + ((gint64)t * 200 + i) * HOUR, 3);
+		g_assert_true(store_commit(f->store, &error));
+		g_assert_no_error(error);
+	}
+	deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	while (store_checkpoint_counts(f->store, &done, &forced), done == 0 &&
+	       g_get_monotonic_time() < deadline)
+		g_usleep(10 * 1000);
+	g_assert_cmpuint(done, >, 0);
+	g_assert_cmpuint(forced, ==, 0);
+	/* What the thread copied stays copied: a passive checkpoint from
+	 * here finds at most the frames of commits after it. */
+	g_assert_cmpint(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE,
+					NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_wal_checkpoint_v2(db, NULL,
+						  SQLITE_CHECKPOINT_PASSIVE,
+						  &frames, &copied),
+			==, SQLITE_OK);
+	g_assert_cmpint(copied, ==, frames);
+	g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT count(*) FROM slot",
+					   -1, &q, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(q), ==, SQLITE_ROW);
+	g_assert_cmpint(sqlite3_column_int(q, 0), ==, 120 * 200);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 static void
 test_reader_refuses_changes(Fixture *f, gconstpointer data)
 {
@@ -1869,6 +1915,8 @@ main(int argc, char **argv)
 	     test_reader_reads_while_writer_writes);
 	TEST("/store/reader/refuses-every-change",
 	     test_reader_refuses_changes);
+	TEST("/store/wal/checkpointed-off-the-committer",
+	     test_checkpoint_off_the_committer);
 	TEST("/store/integrity/notices-seat-count-drift",
 	     test_integrity_seat_drift);
 	TEST("/store/faults/full-database-refuses-writes-and-recovers",

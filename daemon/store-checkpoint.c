@@ -1,0 +1,168 @@
+/* WAL checkpoints off the main loop. SQLite's own automatic checkpoint
+ * runs inside the COMMIT that crosses its threshold: it copies the
+ * WAL's pages into the database file and syncs it, tens of
+ * milliseconds during which the loop answers nobody. The main
+ * connection's WAL hook (called after each commit, the write lock
+ * already released) only notes the WAL's length; past CHECKPOINT_PAGES
+ * a thread with a connection of its own runs a PASSIVE checkpoint,
+ * which copies what no reader still needs while the main connection
+ * goes on committing. A WAL that keeps growing all the same (the
+ * thread starved, or a reader holding old pages) is checkpointed by the
+ * commit that takes it past CHECKPOINT_PAGES_FORCE, as SQLite would.
+ *
+ * The thread's connection syncs as the main one does (synchronous =
+ * FULL): a checkpoint syncs the database file before the WAL can be
+ * reused, so no committed change depends on which connection copied
+ * it. */
+#define G_LOG_DOMAIN "slotd-store"
+
+#include "store-private.h"
+
+#include "planner-pool.h"
+
+/* SQLite's default threshold for its automatic checkpoint (pages). */
+#define CHECKPOINT_PAGES 1000
+/* Past this the committing connection checkpoints itself (40 MiB). */
+#define CHECKPOINT_PAGES_FORCE 10000
+
+struct _StoreCheckpointer {
+	char *path;
+	GThread *thread;
+	GMutex lock;
+	GCond wake;
+	gboolean wanted;	/* a checkpoint is asked for */
+	gboolean stopping;
+	guint done;		/* checkpoints run by the thread */
+	guint forced;		/* run by the committing connection */
+};
+
+static sqlite3 *
+open_connection(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA synchronous = FULL;"
+			 "PRAGMA trusted_schema = OFF;", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		g_warning("the checkpoint connection cannot be opened: %s",
+			  db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	return db;
+}
+
+static gpointer
+checkpoint_thread(gpointer data)
+{
+	StoreCheckpointer *cp = data;
+	sqlite3 *db = NULL;
+
+	worker_thread_give_way();
+	g_mutex_lock(&cp->lock);
+	for (;;) {
+		int rc, frames = 0, copied = 0;
+
+		while (!cp->wanted && !cp->stopping)
+			g_cond_wait(&cp->wake, &cp->lock);
+		if (cp->stopping)
+			break;
+		cp->wanted = FALSE;
+		g_mutex_unlock(&cp->lock);
+		if (db == NULL)
+			db = open_connection(cp->path);
+		rc = db ? sqlite3_wal_checkpoint_v2(db, NULL,
+						    SQLITE_CHECKPOINT_PASSIVE,
+						    &frames, &copied)
+			: SQLITE_CANTOPEN;
+		/* BUSY: another checkpoint runs (the forced one); the next
+		 * commit asks again. */
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			g_warning("a WAL checkpoint failed: %s",
+				  db ? sqlite3_errmsg(db) : "no connection");
+		g_mutex_lock(&cp->lock);
+		cp->done++;
+	}
+	g_mutex_unlock(&cp->lock);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* On the committing thread, after the commit. Never waits for the
+ * checkpoint thread. */
+static int
+on_wal(void *data, sqlite3 *db, const char *name, int pages)
+{
+	StoreCheckpointer *cp = data;
+
+	if (pages >= CHECKPOINT_PAGES_FORCE) {
+		int rc = sqlite3_wal_checkpoint_v2(db, name,
+						   SQLITE_CHECKPOINT_PASSIVE,
+						   NULL, NULL);
+
+		g_mutex_lock(&cp->lock);
+		cp->forced++;
+		g_mutex_unlock(&cp->lock);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			g_warning("a WAL checkpoint failed: %s",
+				  sqlite3_errmsg(db));
+		return SQLITE_OK;
+	}
+	if (pages < CHECKPOINT_PAGES)
+		return SQLITE_OK;
+	g_mutex_lock(&cp->lock);
+	if (!cp->wanted) {
+		cp->wanted = TRUE;
+		g_cond_signal(&cp->wake);
+	}
+	g_mutex_unlock(&cp->lock);
+	return SQLITE_OK;
+}
+
+StoreCheckpointer *
+store_checkpointer_start(Store *store)
+{
+	StoreCheckpointer *cp = g_new0(StoreCheckpointer, 1);
+
+	cp->path = g_strdup(store->path);
+	g_mutex_init(&cp->lock);
+	g_cond_init(&cp->wake);
+	cp->thread = g_thread_new("slotd-checkpoint", checkpoint_thread, cp);
+	/* Replaces SQLite's automatic checkpoint on this connection. */
+	sqlite3_wal_hook(store->db, on_wal, cp);
+	return cp;
+}
+
+void
+store_checkpointer_stop(Store *store, StoreCheckpointer *cp)
+{
+	if (cp == NULL)
+		return;
+	sqlite3_wal_hook(store->db, NULL, NULL);
+	g_mutex_lock(&cp->lock);
+	cp->stopping = TRUE;
+	g_cond_signal(&cp->wake);
+	g_mutex_unlock(&cp->lock);
+	g_thread_join(cp->thread);
+	g_mutex_clear(&cp->lock);
+	g_cond_clear(&cp->wake);
+	g_free(cp->path);
+	g_free(cp);
+}
+
+void
+store_checkpoint_counts(Store *store, guint *ret_done, guint *ret_forced)
+{
+	StoreCheckpointer *cp = store->checkpointer;
+
+	*ret_done = *ret_forced = 0;
+	if (cp == NULL)
+		return;
+	g_mutex_lock(&cp->lock);
+	*ret_done = cp->done;
+	*ret_forced = cp->forced;
+	g_mutex_unlock(&cp->lock);
+}
