@@ -611,6 +611,34 @@ event_category(FeedWriter *writer, const StoreFeedBooking *b)
  * practitioner is taken for before and after it — travel for a home
  * visit, the rest of the slot (notes, the room) for any other. */
 static void
+append_int(GString *text, gint64 value)
+{
+	char digits[24];
+	char *p = digits + sizeof(digits);
+	guint64 left = value < 0 ? -(guint64)value : (guint64)value;
+
+	/* what printf's %lld writes, without printf's cost */
+	do {
+		*--p = (char)('0' + left % 10);
+		left /= 10;
+	} while (left > 0);
+	if (value < 0)
+		*--p = '-';
+	g_string_append_len(text, p, digits + sizeof(digits) - p);
+}
+
+/* A line "Label: N min". */
+static void
+append_minutes(GString *text, const char *label, gint64 minutes)
+{
+	g_string_append_c(text, '\n');
+	g_string_append(text, label);
+	g_string_append(text, ": ");
+	append_int(text, minutes);
+	g_string_append(text, " min");
+}
+
+static void
 practitioner_times(GString *text, const StoreFeedBooking *b, gboolean sv)
 {
 	gboolean home = g_strcmp0(b->modality, "home") == 0;
@@ -619,21 +647,18 @@ practitioner_times(GString *text, const StoreFeedBooking *b, gboolean sv)
 				: 0;
 	gint64 after = b->use_end > b->end ? (b->use_end - b->end) / 60 : 0;
 
-	g_string_append_printf(text, "\n%s: %" G_GINT64_FORMAT " min",
-			       sv ? "Längd" : "Kesto",
-			       (b->end - b->start) / 60);
+	append_minutes(text, sv ? "Längd" : "Kesto", (b->end - b->start) / 60);
 	if (before > 0)
-		g_string_append_printf(text, "\n%s: %" G_GINT64_FORMAT " min",
-				       home ? (sv ? "Resa före" : "Matka ennen")
-					    : (sv ? "Reserverad före"
-						  : "Varattu ennen"),
-				       before);
+		append_minutes(text,
+			       home ? (sv ? "Resa före" : "Matka ennen")
+				    : (sv ? "Reserverad före" : "Varattu ennen"),
+			       before);
 	if (after > 0)
-		g_string_append_printf(text, "\n%s: %" G_GINT64_FORMAT " min",
-				       home ? (sv ? "Resa efter" : "Matka jälkeen")
-					    : (sv ? "Reserverad efter"
-						  : "Varattu jälkeen"),
-				       after);
+		append_minutes(text,
+			       home ? (sv ? "Resa efter" : "Matka jälkeen")
+				    : (sv ? "Reserverad efter"
+					  : "Varattu jälkeen"),
+			       after);
 }
 
 /* DESCRIPTION: how, how urgent, in which language and where in a
@@ -642,24 +667,22 @@ static char *
 event_description(FeedWriter *writer, const StoreFeedBooking *b)
 {
 	gboolean sv = writer->swedish_first;
-	GString *text = g_string_new(NULL);
+	GString *text = g_string_sized_new(160);
 
-	g_string_append_printf(text, "%s: %s\n",
-			       sv ? "Kontaktsätt" : "Asiointitapa",
-			       event_category(writer, b));
-	g_string_append_printf(text, "%s: %s\n",
-			       sv ? "Brådska" : "Kiireellisyys",
-			       feed_word(urgency_words, b->urgency, sv));
-	g_string_append_printf(text, "%s: %s",
-			       sv ? "Servicespråk" : "Palvelukieli",
-			       feed_word(language_words, b->language, sv));
-	if (b->series_length > 1)
-		g_string_append_printf(
-			text, sv ? "\nSerie: besök %" G_GINT64_FORMAT
-				   " av %" G_GINT64_FORMAT
-				 : "\nSarja: käynti %" G_GINT64_FORMAT
-				   "/%" G_GINT64_FORMAT,
-			b->series_index + 1, b->series_length);
+	/* Appended piece by piece: printf was a fifth of an event. */
+	g_string_append(text, sv ? "Kontaktsätt: " : "Asiointitapa: ");
+	g_string_append(text, event_category(writer, b));
+	g_string_append(text, sv ? "\nBrådska: " : "\nKiireellisyys: ");
+	g_string_append(text, feed_word(urgency_words, b->urgency, sv));
+	g_string_append(text, sv ? "\nServicespråk: " : "\nPalvelukieli: ");
+	g_string_append(text, feed_word(language_words, b->language, sv));
+	if (b->series_length > 1) {
+		g_string_append(text, sv ? "\nSerie: besök "
+					 : "\nSarja: käynti ");
+		append_int(text, b->series_index + 1);
+		g_string_append(text, sv ? " av " : "/");
+		append_int(text, b->series_length);
+	}
 	if (writer->practitioner != NULL)
 		practitioner_times(text, b, sv);
 	return g_string_free(text, FALSE);
@@ -750,8 +773,7 @@ fold_point(const char *line)
 	return FOLD_OCTETS - 1;
 }
 
-/* Appends the writer's content line (ending in CR LF) to `out`, folded
- * where it is too long. */
+/* Appends `line` (ending in CR LF) to `out`, folded. */
 static void
 append_folded(GString *out, const GString *line)
 {
@@ -769,19 +791,27 @@ append_folded(GString *out, const GString *line)
 	g_string_append_len(out, rest, left);
 }
 
-/* Starts a content line: the property's name. */
-static GString *
-line_begin(FeedWriter *writer, const char *name)
+/* Starts a content line at the end of `out`: the property's name. The
+ * line is written in place and only a long one is copied to be
+ * folded; the position returned is where it began. */
+static gsize
+line_begin(GString *out, const char *name)
 {
-	g_string_truncate(writer->line, 0);
-	g_string_append(writer->line, name);
-	return writer->line;
+	gsize start = out->len;
+
+	g_string_append(out, name);
+	return start;
 }
 
 static void
-line_end(FeedWriter *writer, GString *out)
+line_end(FeedWriter *writer, GString *out, gsize start)
 {
-	g_string_append_len(writer->line, "\r\n", 2);
+	g_string_append_len(out, "\r\n", 2);
+	if (out->len - start < FOLD_OCTETS)
+		return;
+	g_string_truncate(writer->line, 0);
+	g_string_append_len(writer->line, out->str + start, out->len - start);
+	g_string_truncate(out, start);
 	append_folded(out, writer->line);
 }
 
@@ -813,24 +843,47 @@ put_digits(char *at, guint value, guint width)
 	}
 }
 
-/* A DATE-TIME value (RFC 5545 3.3.5) of the broken-down `seconds`:
- * "YYYYMMDDTHHMMSS", with "Z" for UTC. Years 0-9999, which every
+/* The proleptic Gregorian date of `days` after 1970-01-01 (before,
+ * when negative). Counted from 0000-03-01 in eras of 400 years, which
+ * all have 146,097 days, and years that begin in March, so that the
+ * leap day comes last: then it is plain arithmetic, and gmtime_r()'s
+ * time zone lock is not taken five times an event. */
+static void
+civil_date(gint64 days, int *ret_year, int *ret_month, int *ret_day)
+{
+	gint64 since = days + 719468;	/* days from 0000-03-01 */
+	gint64 era = (since >= 0 ? since : since - 146096) / 146097;
+	gint64 of_era = since - era * 146097;		/* 0..146096 */
+	gint64 year = (of_era - of_era / 1460 + of_era / 36524 -
+		       of_era / 146096) / 365;		/* 0..399 */
+	gint64 of_year = of_era - (365 * year + year / 4 - year / 100);
+	gint64 month = (5 * of_year + 2) / 153;		/* 0: March */
+
+	*ret_day = (int)(of_year - (153 * month + 2) / 5 + 1);
+	*ret_month = (int)(month < 10 ? month + 3 : month - 9);
+	*ret_year = (int)(year + era * 400 + (*ret_month <= 2));
+}
+
+/* A DATE-TIME value (RFC 5545 3.3.5) of `seconds` counted as UTC's
+ * are: "YYYYMMDDTHHMMSS", with "Z" for UTC. Years 0-9999, which every
  * booking's are. */
 static void
 append_date_time(GString *line, gint64 seconds, gboolean utc)
 {
-	time_t t = (time_t)seconds;
-	struct tm tm;
+	gint64 days = seconds >= 0 ? seconds / 86400
+				   : -((-seconds + 86399) / 86400);
+	gint64 of_day = seconds - days * 86400;
+	int year, month, day;
 	char text[16];
 
-	gmtime_r(&t, &tm);
-	put_digits(text, (guint)(tm.tm_year + 1900), 4);
-	put_digits(text + 4, (guint)tm.tm_mon + 1, 2);
-	put_digits(text + 6, (guint)tm.tm_mday, 2);
+	civil_date(days, &year, &month, &day);
+	put_digits(text, (guint)year, 4);
+	put_digits(text + 4, (guint)month, 2);
+	put_digits(text + 6, (guint)day, 2);
 	text[8] = 'T';
-	put_digits(text + 9, (guint)tm.tm_hour, 2);
-	put_digits(text + 11, (guint)tm.tm_min, 2);
-	put_digits(text + 13, (guint)tm.tm_sec, 2);
+	put_digits(text + 9, (guint)(of_day / 3600), 2);
+	put_digits(text + 11, (guint)(of_day / 60 % 60), 2);
+	put_digits(text + 13, (guint)(of_day % 60), 2);
 	g_string_append_len(line, text, 15);
 	if (utc)
 		g_string_append_c(line, 'Z');
@@ -840,21 +893,21 @@ static void
 write_text(FeedWriter *writer, GString *out, const char *name,
 	   const char *text)
 {
-	GString *line = line_begin(writer, name);
+	gsize start = line_begin(out, name);
 
-	g_string_append_c(line, ':');
-	append_text(line, text);
-	line_end(writer, out);
+	g_string_append_c(out, ':');
+	append_text(out, text);
+	line_end(writer, out, start);
 }
 
 static void
 write_utc(FeedWriter *writer, GString *out, const char *name, gint64 utc)
 {
-	GString *line = line_begin(writer, name);
+	gsize start = line_begin(out, name);
 
-	g_string_append_c(line, ':');
-	append_date_time(line, utc, TRUE);
-	line_end(writer, out);
+	g_string_append_c(out, ':');
+	append_date_time(out, utc, TRUE);
+	line_end(writer, out, start);
 }
 
 /* DTSTART or DTEND: Helsinki wall-clock time with its TZID (the
@@ -863,16 +916,16 @@ static void
 write_event_time(FeedWriter *writer, GString *out, const char *name,
 		 gint64 utc)
 {
-	GString *line;
+	gsize start;
 
 	if (is_ambiguous_local(writer, utc)) {
 		write_utc(writer, out, name, utc);
 		return;
 	}
-	line = line_begin(writer, name);
-	g_string_append(line, ";TZID=" FEED_TZID ":");
-	append_date_time(line, utc + offset_at(writer, utc), FALSE);
-	line_end(writer, out);
+	start = line_begin(out, name);
+	g_string_append(out, ";TZID=" FEED_TZID ":");
+	append_date_time(out, utc + offset_at(writer, utc), FALSE);
+	line_end(writer, out, start);
 }
 
 FeedWriter *
@@ -923,7 +976,7 @@ feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking)
 	/* An event is about 550 bytes. */
 	GString *out = g_string_sized_new(640);
 	EventTexts t;
-	char number[16];
+	gsize start;
 
 	event_texts(writer, booking, &t);
 	g_string_append_len(out, "BEGIN:VEVENT\r\n", 14);
@@ -934,9 +987,9 @@ feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking)
 	write_text(writer, out, "SUMMARY", t.summary);
 	write_text(writer, out, "LOCATION", t.location);
 	write_text(writer, out, "STATUS", event_status(booking->status));
-	g_snprintf(number, sizeof(number), "%d",
-		   (int)CLAMP(booking->sequence, 0, G_MAXINT));
-	write_text(writer, out, "SEQUENCE", number);
+	start = line_begin(out, "SEQUENCE:");
+	append_int(out, CLAMP(booking->sequence, 0, G_MAXINT));
+	line_end(writer, out, start);
 	write_utc(writer, out, "CREATED", booking->created);
 	write_utc(writer, out, "LAST-MODIFIED", booking->modified);
 	write_text(writer, out, "DESCRIPTION", t.description);

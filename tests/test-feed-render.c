@@ -600,6 +600,24 @@ random_instant(GRand *rand)
 	return t;
 }
 
+/* DTSTAMP, CREATED and LAST-MODIFIED are UTC: any time will do, and
+ * now and then one from 1970 to 2199, or just before or at a
+ * midnight. */
+static gint64
+random_stamp(GRand *rand)
+{
+	gint64 day = g_rand_int_range(rand, 0, 230 * 365) * (gint64)86400;
+
+	switch (g_rand_int_range(rand, 0, 8)) {
+	case 0:
+		return day + g_rand_int_range(rand, 0, 86400);
+	case 1:
+		return day - g_rand_int_range(rand, 0, 2);
+	default:
+		return random_instant(rand);
+	}
+}
+
 static const char *
 random_of(GRand *rand, const char *const *values, guint n)
 {
@@ -672,8 +690,8 @@ random_booking(GRand *rand, const Region *region, GPtrArray *offerings)
 					 G_N_ELEMENTS(languages)));
 	b->sequence = sequences[g_rand_int_range(rand, 0,
 						 G_N_ELEMENTS(sequences))];
-	b->created = random_instant(rand);
-	b->modified = random_instant(rand);
+	b->created = random_stamp(rand);
+	b->modified = random_stamp(rand);
 	b->series_length = g_rand_boolean(rand) ? 1
 						: g_rand_int_range(rand, 2, 30);
 	b->series_index = g_rand_int_range(rand, 0, b->series_length);
