@@ -1,7 +1,10 @@
-/* The calendar feeds: the only code that builds and serialises
- * iCalendar (libical). A staff feed is a unit's bookings, optionally
- * narrowed to one service; a free/busy feed is a VFREEBUSY of the
- * unit's (or one service's) slots and holds no client reference.
+/* The calendar feeds: the only code that writes iCalendar. A staff
+ * feed is a unit's bookings, optionally narrowed to one service; a
+ * free/busy feed is a VFREEBUSY of the unit's (or one service's) slots
+ * and holds no client reference. The calendar's head, its VTIMEZONE and
+ * the free/busy feeds are built and serialised with libical; a staff
+ * feed's events, one per booking, are written directly in the text
+ * libical would give.
  *
  * Rendering is pure: it reads the region snapshot and what the caller
  * fetched from the store, and returns the text. */
@@ -85,6 +88,21 @@ typedef struct _FeedWriter FeedWriter;
 FeedWriter *feed_writer_new_staff(const FeedScope *scope, gsize size_hint);
 /* The VEVENT text of one booking (ends in CR LF). */
 char *feed_writer_event(FeedWriter *writer, const StoreFeedBooking *booking);
+
+/* For tests: the texts feed_writer_event() writes for the booking,
+ * before they are escaped and folded. */
+typedef struct {
+	char *uid;
+	char *summary;
+	char *location;
+	char *description;
+	char *category;
+} FeedEventTexts;
+
+void feed_writer_event_texts(FeedWriter *writer,
+			     const StoreFeedBooking *booking,
+			     FeedEventTexts *ret);
+void feed_event_texts_clear(FeedEventTexts *texts);
 void feed_writer_append(FeedWriter *writer, const char *text);
 /* The same for `length` bytes of `text` (no NUL needed). */
 void feed_writer_append_len(FeedWriter *writer, const char *text,

@@ -65,6 +65,7 @@ typedef enum {
 	Q_AUDIT,
 	Q_META_GET,
 	Q_META_SET,
+	Q_META_GENERATION,
 
 	Q_REPORT_FIRST,
 	Q_SLOT_GET = Q_REPORT_FIRST,
@@ -158,7 +159,11 @@ struct _Store {
 	gboolean in_transaction; /* between store_begin and commit/rollback */
 	gboolean op_began;	/* the running op savepoint began a txn */
 	gboolean readonly;	/* store_open_readonly(): a worker's reader */
-	gint64 generation;
+	gint64 generation;	/* the last one handed out */
+	/* The slot generation in meta: as committed, and as written in
+	 * the open transaction (0: not written there, or rolled back). */
+	gint64 generation_saved;
+	gint64 generation_pending;
 	StoreCheckpointer *checkpointer; /* the main connection's */
 };
 

@@ -623,6 +623,141 @@ test_schema_upgrade_from_v3(Fixture *f, gconstpointer data)
 	sqlite3_close(db);
 }
 
+/* ---- the slot generation ------------------------------------------- */
+
+static gint64
+upsert_at(Fixture *f, gint64 start, gint64 generation)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 id = 0;
+
+	g_assert_true(store_upsert_slot(f->store, "lohja-hs.walk-in", "slot",
+					start, start + HOUR, 3, generation,
+					&id, &error));
+	g_assert_no_error(error);
+	return id;
+}
+
+/* The generation in meta, as another process reads it; -1: none. */
+static gint64
+stored_generation(Fixture *f)
+{
+	sqlite3 *db = raw_open(f->path);
+	gint64 value = raw_int(db, "SELECT coalesce((SELECT CAST(value AS"
+			       " INTEGER) FROM meta WHERE key ="
+			       " 'slot-generation'), -1)");
+
+	sqlite3_close(db);
+	return value;
+}
+
+static gint64
+max_generation(Fixture *f)
+{
+	sqlite3 *db = raw_open(f->path);
+	gint64 value = raw_int(db, "SELECT max(generation) FROM slot");
+
+	sqlite3_close(db);
+	return value;
+}
+
+/* Written with the slots, read at start-up: after a restart the next
+ * generation is above every one stored, as max(generation) said. */
+static void
+test_generation_kept_in_meta(Fixture *f, gconstpointer data)
+{
+	gint64 later;
+
+	upsert_at(f, T0, f->generation);
+	g_assert_cmpint(stored_generation(f), ==, f->generation);
+	later = store_next_generation(f->store);
+	upsert_at(f, T0 + HOUR, later);
+	upsert_at(f, T0 + 2 * HOUR, later);
+	/* Handed out but never written: nothing to keep. */
+	store_next_generation(f->store);
+	fixture_close(f);
+	g_assert_cmpint(max_generation(f), ==, later);
+	g_assert_cmpint(stored_generation(f), ==, later);
+	fixture_open(f);
+	g_assert_cmpint(store_next_generation(f->store), ==, later + 1);
+	/* What start-up read is meta, not the slots. */
+	fixture_close(f);
+	{
+		sqlite3 *db = raw_open(f->path);
+
+		g_assert_cmpint(sqlite3_exec(db, "UPDATE meta SET value = '90'"
+					     " WHERE key = 'slot-generation'",
+					     NULL, NULL, NULL), ==, SQLITE_OK);
+		sqlite3_close(db);
+	}
+	fixture_open(f);
+	g_assert_cmpint(store_next_generation(f->store), ==, 91);
+}
+
+/* A rolled-back transaction takes its write of the generation with it;
+ * the next one to write slots of that generation writes it again, also
+ * after a savepoint was rolled back inside a transaction. */
+static void
+test_generation_follows_rollbacks(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 before, next;
+
+	upsert_at(f, T0, f->generation);
+	before = stored_generation(f);
+	next = store_next_generation(f->store);
+	g_assert_true(store_begin(f->store, &error));
+	upsert_at(f, T0 + HOUR, next);
+	store_rollback(f->store);
+	g_assert_cmpint(stored_generation(f), ==, before);
+
+	g_assert_true(store_begin(f->store, &error));
+	g_assert_true(store_savepoint(f->store, "step", &error));
+	upsert_at(f, T0 + HOUR, next);
+	store_rollback_to(f->store, "step");
+	g_assert_true(store_release(f->store, "step", &error));
+	upsert_at(f, T0 + 2 * HOUR, next);
+	g_assert_true(store_commit(f->store, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(stored_generation(f), ==, next);
+	g_assert_cmpint(max_generation(f), ==, next);
+}
+
+/* A database from a slotd before meta kept the generation: the first
+ * start works it out from the slots and stores it; a file open for
+ * reading only is worked out from the slots again until it can be. */
+static void
+test_generation_of_older_database(Fixture *f, gconstpointer data)
+{
+	sqlite3 *db;
+
+	upsert_at(f, T0, f->generation);
+	upsert_at(f, T0 + HOUR, f->generation);
+	fixture_close(f);
+	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, "UPDATE slot SET generation = 41"
+				     " WHERE id = (SELECT min(id) FROM slot);"
+				     "DELETE FROM meta"
+				     " WHERE key = 'slot-generation'",
+				     NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	g_assert_cmpint(stored_generation(f), ==, -1);
+
+	read_only_opens = TRUE;
+	fixture_open(f);
+	g_assert_cmpint(store_next_generation(f->store), ==, 42);
+	fixture_close(f);
+	g_assert_cmpint(stored_generation(f), ==, -1);
+	read_only_opens = FALSE;
+
+	fixture_open(f);
+	g_assert_cmpint(stored_generation(f), ==, 41);
+	g_assert_cmpint(store_next_generation(f->store), ==, 42);
+	fixture_close(f);
+	fixture_open(f);
+	g_assert_cmpint(store_next_generation(f->store), ==, 42);
+}
+
 static void
 test_schema_newer(Fixture *f, gconstpointer data)
 {
@@ -1865,6 +2000,11 @@ main(int argc, char **argv)
 	TEST("/store/schema/upgrade-from-v3-adds-waitlist-and-outbox",
 	     test_schema_upgrade_from_v3);
 	TEST("/store/schema/newer-version-is-refused", test_schema_newer);
+	TEST("/store/generation/kept-in-meta", test_generation_kept_in_meta);
+	TEST("/store/generation/follows-rollbacks",
+	     test_generation_follows_rollbacks);
+	TEST("/store/generation/older-database-gets-it",
+	     test_generation_of_older_database);
 	TEST("/store/schema/not-a-database-is-refused",
 	     test_schema_not_a_database);
 	TEST("/store/seats/never-exceed-capacity", test_seats_capacity);
