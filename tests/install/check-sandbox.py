@@ -62,9 +62,27 @@ def expand(group, cache={}):
     return cache[group]
 
 
+def expand_all(words):
+    names = set()
+    for word in words:
+        names |= expand(word) if word.startswith("@") else {word}
+    return names
+
+
 def allowed_syscalls():
-    return (expand("@system-service") - expand("@privileged") -
-            expand("@resources"))
+    """The unit's SystemCallFilter= lines in order: the first allows,
+    a later one adds to the set, one starting with ~ takes away."""
+    allowed = set()
+    unit = os.path.join(SOURCE, "systemd", "slotd.service.in")
+    for line in open(unit, encoding="utf-8"):
+        if not line.startswith("SystemCallFilter="):
+            continue
+        value = line.split("=", 1)[1].strip()
+        if value.startswith("~"):
+            allowed -= expand_all(value[1:].split())
+        else:
+            allowed |= expand_all(value.split())
+    return allowed
 
 
 class Daemon:
