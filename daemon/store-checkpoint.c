@@ -18,7 +18,6 @@
 
 #include "store-private.h"
 
-#include "planner-pool.h"
 
 /* SQLite's default threshold for its automatic checkpoint (pages). */
 #define CHECKPOINT_PAGES 1000
@@ -61,7 +60,8 @@ checkpoint_thread(gpointer data)
 	StoreCheckpointer *cp = data;
 	sqlite3 *db = NULL;
 
-	worker_thread_give_way();
+	/* Not lowered like the other workers: what it does not copy in
+	 * time, a commit on the main loop would. */
 	g_mutex_lock(&cp->lock);
 	for (;;) {
 		int rc, frames = 0, copied = 0;
