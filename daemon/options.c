@@ -183,7 +183,7 @@ options_double(GVariant *dict, const char *key, double fallback)
 
 struct _OptionIndex {
 	GVariant *dict;
-	GHashTable *values;	/* key (in dict) -> unboxed value */
+	GHashTable *values;	/* key (a copy) -> unboxed value */
 };
 
 OptionIndex *
@@ -198,7 +198,11 @@ option_index_new(GVariant *dict)
 						  G_VARIANT_TYPE_VARDICT),
 			     NULL);
 	index->dict = g_variant_ref(dict);
-	index->values = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+	/* The keys are copied: a dict built in tree form (as one read from
+	 * the bus is) frees its children, and the text of their keys, once
+	 * anything serialises it, and g_variant_iter_loop() does. The
+	 * values are references of their own. */
+	index->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      (GDestroyNotify)g_variant_unref);
 	g_variant_iter_init(&iter, dict);
 	/* As g_variant_lookup(): of a repeated key the first counts. */
@@ -206,7 +210,7 @@ option_index_new(GVariant *dict)
 		if (g_hash_table_contains(index->values, key))
 			g_variant_unref(value);
 		else
-			g_hash_table_insert(index->values, (gpointer)key,
+			g_hash_table_insert(index->values, g_strdup(key),
 					    value);
 	}
 	return index;
