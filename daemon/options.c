@@ -227,6 +227,44 @@ option_index_free(OptionIndex *index)
 }
 
 GVariant *
+option_index_peek(const OptionIndex *index, const char *key,
+		  const GVariantType *type)
+{
+	GVariant *value = g_hash_table_lookup(index->values, key);
+
+	if (value == NULL || (type && !g_variant_is_of_type(value, type)))
+		return NULL;
+	return value;
+}
+
+const char *
+option_index_string(const OptionIndex *index, const char *key,
+		    const char *fallback)
+{
+	GVariant *v = option_index_peek(index, key, G_VARIANT_TYPE_STRING);
+
+	return v ? g_variant_get_string(v, NULL) : fallback;
+}
+
+gint64
+option_index_int64(const OptionIndex *index, const char *key,
+		   gint64 fallback)
+{
+	GVariant *v = option_index_peek(index, key, G_VARIANT_TYPE_INT64);
+
+	return v ? g_variant_get_int64(v) : fallback;
+}
+
+guint32
+option_index_uint32(const OptionIndex *index, const char *key,
+		    guint32 fallback)
+{
+	GVariant *v = option_index_peek(index, key, G_VARIANT_TYPE_UINT32);
+
+	return v ? g_variant_get_uint32(v) : fallback;
+}
+
+GVariant *
 slotd_request_option_value(const SlotdRequest *request, const char *key,
 			   const GVariantType *type)
 {
@@ -238,10 +276,8 @@ slotd_request_option_value(const SlotdRequest *request, const char *key,
 		return NULL;
 	if (index == NULL || index->dict != request->options)
 		return g_variant_lookup_value(request->options, key, type);
-	value = g_hash_table_lookup(index->values, key);
-	if (value == NULL || (type && !g_variant_is_of_type(value, type)))
-		return NULL;
-	return g_variant_ref(value);
+	value = option_index_peek(index, key, type);
+	return value ? g_variant_ref(value) : NULL;
 }
 
 gboolean
