@@ -572,7 +572,8 @@ run_batch(Daemon *daemon)
 	gint64 began = g_get_monotonic_time();
 
 	g_queue_init(&daemon->batch);
-	if (capacity_batch_begin(daemon->capacity, &commit_error)) {
+	if (capacity_batch_begin(daemon->capacity, batch.length == 1,
+				 &commit_error)) {
 		for (GList *l = batch.head; l; l = l->next) {
 			Change *c = l->data;
 			Caller caller;

@@ -14,6 +14,12 @@
 #define BACKUP_PAGES_PER_STEP 256
 #define BACKUP_TEMP_TRIES 100
 
+gint64
+store_total_changes(Store *store)
+{
+	return sqlite3_total_changes64(store->db);
+}
+
 /* ---- statements ----------------------------------------------------- */
 
 #define SLOT_COLUMNS \

@@ -147,6 +147,9 @@ gboolean store_commit(Store *store, GError **error);
  * a storage fault every call in the transaction fails until this. */
 void store_rollback(Store *store);
 gboolean store_in_transaction(Store *store);
+/* Rows this connection has inserted, updated or deleted since it opened
+ * (sqlite3_total_changes64): unchanged means nothing was written. */
+gint64 store_total_changes(Store *store);
 /* A read transaction (BEGIN DEFERRED): every read until store_read_end
  * sees the same commit, as a report that adds up several queries must.
  * Writers are not held up (WAL). */
