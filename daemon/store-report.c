@@ -74,6 +74,8 @@ const char *const store_report_sql[N_QUERIES] = {
 	[Q_HOLD_NEXT] = "SELECT coalesce(min(expires), 0) FROM hold",
 	[Q_BOOKING_GET] =
 		"SELECT " BOOKING_COLUMNS " FROM booking WHERE id = ?1",
+	[Q_BOOKING_MARKS] =
+		"SELECT sequence, needs_rebooking FROM booking WHERE id = ?1",
 	[Q_BOOKING_BY_KEY] =
 		"SELECT " BOOKING_COLUMNS " FROM booking"
 		" WHERE idempotency_key = ?1",
@@ -448,6 +450,26 @@ store_get_booking(Store *store, gint64 booking_id,
 		return FALSE;
 	return *ret_booking != NULL ||
 	       store_not_found(error, SLOTD_ERROR_NO_SUCH_BOOKING);
+}
+
+gboolean
+store_get_booking_marks(Store *store, gint64 booking_id, gint64 *ret_sequence,
+			gboolean *ret_needs_rebooking, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_BOOKING_MARKS, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, booking_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return store_not_found(error, SLOTD_ERROR_NO_SUCH_BOOKING);
+	if (rc != SQLITE_ROW)
+		return store_fail_query(store, rc, q, error);
+	*ret_sequence = sqlite3_column_int64(q, 0);
+	*ret_needs_rebooking = sqlite3_column_int(q, 1) != 0;
+	return TRUE;
 }
 
 gboolean

@@ -263,6 +263,12 @@ gboolean store_insert_booking(Store *store, StoreBooking *booking,
 			      GError **error);
 gboolean store_get_booking(Store *store, gint64 booking_id,
 			   StoreBooking **ret_booking, GError **error);
+/* Only a booking's sequence and needs_rebooking, without reading the
+ * row into a StoreBooking (its extras parsed and all). */
+gboolean store_get_booking_marks(Store *store, gint64 booking_id,
+				 gint64 *ret_sequence,
+				 gboolean *ret_needs_rebooking,
+				 GError **error);
 /* NULL result (and TRUE) when no booking carries the key. */
 gboolean store_find_idempotent(Store *store, const char *key,
 			       StoreBooking **ret_booking, GError **error);
