@@ -396,22 +396,27 @@ store_new_booking(Capacity *capacity, const Admission *adm, BookArgs *a,
 	return TRUE;
 }
 
-/* One booking inside the caller's transaction. */
+/* One booking inside the caller's transaction, of `slot` as the caller
+ * read it (with its offering and kind) just before. */
 static gboolean
-book_one(Capacity *capacity, gint64 slot_id, BookArgs *a,
-	 StoreBooking **ret_booking, GError **error)
+book_one(Capacity *capacity, const StoreSlot *slot, const SlotdOffering *off,
+	 const SlotdKindOps *ops, BookArgs *a, StoreBooking **ret_booking,
+	 GError **error)
 {
-	const SlotdOffering *off;
-	const SlotdKindOps *ops;
-	g_auto(StoreSlot) slot = { 0 };
+	g_auto(StoreSlot) reread = { 0 };
 	Admission adm;
 	gboolean ok;
 
 	/* A hold's places go back first, so that the rule sees the room
-	 * the hold kept for exactly this booking. */
-	if (!use_hold(capacity, a, slot_id, error) ||
-	    !load_slot(capacity, slot_id, &slot, &off, &ops, error) ||
-	    !admit_request(capacity, off, ops, &slot, a, &adm, error))
+	 * the hold kept for exactly this booking: the slot as it is then.
+	 * Without a hold nothing changed since the caller read it. */
+	if (a->hold_id) {
+		if (!use_hold(capacity, a, slot->id, error) ||
+		    !load_slot(capacity, slot->id, &reread, &off, &ops, error))
+			return FALSE;
+		slot = &reread;
+	}
+	if (!admit_request(capacity, off, ops, slot, a, &adm, error))
 		return FALSE;
 	ok = store_new_booking(capacity, &adm, a, ret_booking, error);
 	admission_clear(&adm);
@@ -779,7 +784,7 @@ book_nth(Capacity *capacity, BookCall *c, guint i, guint n,
 	a.offered = c->offered;
 	a.hold_owner = c->hold_owner;
 	a.series = c->series;
-	if (!book_one(capacity, id, &a, ret_booking, error))
+	if (!book_one(capacity, &slot, off, ops, &a, ret_booking, error))
 		return FALSE;
 	c->series = a.series;
 	return TRUE;
