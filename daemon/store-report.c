@@ -14,6 +14,14 @@
 #define BACKUP_PAGES_PER_STEP 256
 #define BACKUP_TEMP_TRIES 100
 
+void
+store_setup_library(void)
+{
+	/* Refused (SQLITE_MISUSE) once the library is initialised: then
+	 * the statistics simply stay on. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 gint64
 store_total_changes(Store *store)
 {

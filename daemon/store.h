@@ -139,6 +139,11 @@ void store_close(Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_close)
 const char *store_path(Store *store);
 
+/* The daemon's settings of the SQLite library, before anything opens a
+ * database: no memory statistics (nothing asks for them, and keeping
+ * them takes a global mutex for every allocation). */
+void store_setup_library(void);
+
 /* ---- transactions --------------------------------------------------- */
 gboolean store_begin(Store *store, GError **error);	/* BEGIN IMMEDIATE */
 /* On failure nothing of the transaction remains (it is rolled back). */
