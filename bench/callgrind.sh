@@ -30,7 +30,10 @@
 # Book (default remote-counselling); --build DIR uses an existing build
 # directory as it is (by default build/bench is configured and built as
 # bench.sh does); --keep keeps the work directory with the callgrind
-# dumps (callgrind_annotate reads them).
+# dumps (callgrind_annotate reads them); --whole counts the whole slotd
+# process between the zeroing and the dump instead of only the handlers
+# (its main loop, libdbus's reading and writing, the signals, SQLite's
+# commit: what a call costs slotd in all).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +43,7 @@ size=small
 calls=5
 build=
 keep=0
+whole=0
 find_service=
 find_municipality=
 find_language=
@@ -62,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--book-service) book_service=$2; shift ;;
 	--build) build=$2; shift ;;
 	--keep) keep=1 ;;
+	--whole) whole=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "callgrind.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
@@ -193,10 +198,15 @@ fi
 # ---- slotd under callgrind ---------------------------------------------------
 
 say "slotd under callgrind (slow to start)"
-# shellcheck disable=SC2046
-valgrind --tool=callgrind --collect-atstart=no \
-	--toggle-collect=find_slots --toggle-collect=list_services \
-	--toggle-collect=defer_change --toggle-collect=batch_due \
+if [ "$whole" = 1 ]; then
+	collect="--collect-atstart=yes"
+else
+	collect="--collect-atstart=no --toggle-collect=find_slots
+		--toggle-collect=list_services --toggle-collect=defer_change
+		--toggle-collect=batch_due"
+fi
+# shellcheck disable=SC2046,SC2086
+valgrind --tool=callgrind $collect \
 	--callgrind-out-file="$work/callgrind.out" \
 	--log-file="$work/valgrind.log" \
 	$(slotd_args) 2>>"$work/slotd.log" &
@@ -255,12 +265,20 @@ per_call() {
 			printf "%.0f k", v / 1e3 }'
 }
 
+if [ "$whole" = 1 ]; then
+	counted="the whole process"
+	list_what="" find_what="" book_what=""
+else
+	counted="the handlers"
+	list_what=" (list_services)" find_what=" (find_slots)"
+	book_what=" (defer_change + batch_due)"
+fi
 echo
-echo "callgrind, instructions per call ($calls calls each, after 2" \
-	"uncounted); $describe"
-printf '  %-62s %10s\n' "ListServices (list_services)" "$(per_call "$list_ir")"
+echo "callgrind, instructions per call in $counted ($calls calls each," \
+	"after 2 uncounted); $describe"
+printf '  %-62s %10s\n' "ListServices$list_what" "$(per_call "$list_ir")"
 printf '  %-62s %10s\n' \
-	"FindSlots $find_service, $found slots (find_slots)" \
+	"FindSlots $find_service, $found slots$find_what" \
 	"$(per_call "$find_ir")"
-printf '  %-62s %10s\n' "Book $book_service (defer_change + batch_due)" \
+printf '  %-62s %10s\n' "Book $book_service$book_what" \
 	"$(per_call "$book_ir")"

@@ -898,10 +898,13 @@ bus_call_return(BusCall *call, GVariant *reply)
 	g_return_if_fail(call != NULL);
 	if (!bus_call_check_reply(call, owned))
 		return;
-	message = dbus_message_new_method_return(call->message);
-	if (owned && !message_append_args(message, owned)) {
-		bus_call_refuse_unencodable(call);
-		return;
+	message = bus_wire_return(call->message, owned);
+	if (!message) {
+		message = dbus_message_new_method_return(call->message);
+		if (owned && !message_append_args(message, owned)) {
+			bus_call_refuse_unencodable(call);
+			return;
+		}
 	}
 	bus_call_send(call, message);
 }
@@ -1140,11 +1143,26 @@ declared_signal(Bus *bus, const char *path, const char *interface,
 	return interface_signal(table, name);
 }
 
+/* The arguments as libdbus appends them, after bus_wire_signal(). */
+static DBusMessage *
+signal_appended(const char *path, const char *interface, const char *name,
+		GVariant *args)
+{
+	DBusMessage *message = dbus_message_new_signal(path, interface, name);
+
+	if (args && !message_append_args(message, args)) {
+		dbus_message_unref(message);
+		return NULL;
+	}
+	return message;
+}
+
 gboolean
 bus_emit_signal(Bus *bus, const char *path, const char *interface,
 		const char *name, GVariant *args)
 {
 	g_autoptr(GVariant) owned = args ? g_variant_ref_sink(args) : NULL;
+	const char *type = owned ? g_variant_get_type_string(owned) : "()";
 	const BusSignal *signal;
 	g_autofree char *expected = NULL;
 	g_autoptr(DBusMessage) message = NULL;
@@ -1159,15 +1177,13 @@ bus_emit_signal(Bus *bus, const char *path, const char *interface,
 	}
 	expected = g_strdup_printf("(%s)",
 				   signal->signature ? signal->signature : "");
-	message = dbus_message_new_signal(path, interface, name);
-	if (!g_str_equal(expected,
-			 owned ? g_variant_get_type_string(owned) : "()") ||
-	    (owned && !message_append_args(message, owned))) {
+	if (g_str_equal(expected, type) &&
+	    !(message = bus_wire_signal(path, interface, name, owned)))
+		message = signal_appended(path, interface, name, owned);
+	if (!message) {
 		g_critical("Refusing to emit %s.%s: arguments %s do not match "
 			   "its signature %s",
-			   interface, name,
-			   owned ? g_variant_get_type_string(owned) : "()",
-			   expected);
+			   interface, name, type, expected);
 		return FALSE;
 	}
 	if (!dbus_connection_send(bus->connection, message, NULL))

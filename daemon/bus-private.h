@@ -59,6 +59,14 @@ struct _BusCall {
 	gint64 received;	/* monotonic, for the call observer */
 };
 
+/* bus-wire.c: a signal, or the return of `call`, whose arguments (a
+ * tuple) are two or more basic values, marshalled in one piece; NULL
+ * for other arguments (append them) or when libdbus would not take the
+ * result. A new message, serial 0, as libdbus would build it. */
+DBusMessage *bus_wire_signal(const char *path, const char *interface,
+			     const char *name, GVariant *args);
+DBusMessage *bus_wire_return(DBusMessage *call, GVariant *args);
+
 /* bus-object.c */
 void bus_object_free(gpointer object);
 /* Answers or starts every method call that reaches us. */

@@ -75,6 +75,12 @@ watch_add(DBusWatch *watch, void *data)
 	ws->watch = watch;
 	ws->tag = g_source_add_unix_fd(source, dbus_watch_get_unix_fd(watch),
 				       watch_condition(watch));
+	/* GLib takes a source's descriptors out of the poll set while it
+	 * dispatches one that cannot recurse, and puts them back after,
+	 * and each of the two wakes the loop through its eventfd: two
+	 * writes and one more turn of the loop for every read. Handling a
+	 * watch runs no main loop of its own, so nothing can recurse. */
+	g_source_set_can_recurse(source, TRUE);
 	g_source_set_name(source, "slotd bus watch");
 	g_source_attach(source, bus->context);
 	g_hash_table_insert(bus->watches, watch, source);
@@ -170,27 +176,44 @@ typedef struct {
 	DBusConnection *connection;
 } DispatchSource;
 
+/* Ready while libdbus has a message queued: asked before and after each
+ * poll, so a message read by a watch is dispatched on the next turn of
+ * the loop without waking it (a ready time set would write to the
+ * loop's eventfd for every message). */
+static gboolean
+dispatch_ready(GSource *source)
+{
+	DispatchSource *ds = (DispatchSource *)source;
+
+	return dbus_connection_get_dispatch_status(ds->connection) ==
+	       DBUS_DISPATCH_DATA_REMAINS;
+}
+
+static gboolean
+dispatch_prepare(GSource *source, gint *timeout)
+{
+	*timeout = -1;
+	return dispatch_ready(source);
+}
+
 static gboolean
 dispatch_run(GSource *source, GSourceFunc callback, gpointer user_data)
 {
 	DispatchSource *ds = (DispatchSource *)source;
 	DBusConnection *connection = dbus_connection_ref(ds->connection);
 
-	g_source_set_ready_time(source, -1);
+	/* One message at a time keeps other sources (timers, HTTP) fair
+	 * when a client floods us: the next one on the next turn. */
 	if (dbus_connection_get_dispatch_status(connection) ==
 	    DBUS_DISPATCH_DATA_REMAINS)
 		dbus_connection_dispatch(connection);
-	/* One message at a time keeps other sources (timers, HTTP) fair
-	 * when a client floods us. */
-	if (!g_source_is_destroyed(source) &&
-	    dbus_connection_get_dispatch_status(connection) ==
-		    DBUS_DISPATCH_DATA_REMAINS)
-		g_source_set_ready_time(source, 0);
 	dbus_connection_unref(connection);
 	return G_SOURCE_CONTINUE;
 }
 
 static GSourceFuncs dispatch_funcs = {
+	.prepare = dispatch_prepare,
+	.check = dispatch_ready,
 	.dispatch = dispatch_run,
 };
 
@@ -200,10 +223,12 @@ on_dispatch_status(DBusConnection *connection, DBusDispatchStatus status,
 {
 	Bus *bus = data;
 
-	/* Only wake the source: dispatching from here would re-enter
-	 * libdbus while it holds its own state. */
-	if (status == DBUS_DISPATCH_DATA_REMAINS && bus->dispatch_source)
-		g_source_set_ready_time(bus->dispatch_source, 0);
+	/* The loop asks the source itself (dispatch_ready()); only a
+	 * message queued by another thread needs to wake it. Dispatching
+	 * from here would re-enter libdbus while it holds its own state. */
+	if (status == DBUS_DISPATCH_DATA_REMAINS &&
+	    !g_main_context_is_owner(bus->context))
+		g_main_context_wakeup(bus->context);
 }
 
 static GSource *
@@ -607,10 +632,8 @@ bus_attach(Bus *bus)
 		    bus, NULL) ||
 	    !dbus_connection_add_filter(connection, bus_filter, bus, NULL))
 		g_error("out of memory");
-	/* Messages that came in while we registered are already queued. */
-	if (dbus_connection_get_dispatch_status(connection) ==
-	    DBUS_DISPATCH_DATA_REMAINS)
-		g_source_set_ready_time(bus->dispatch_source, 0);
+	/* Messages that came in while we registered are already queued:
+	 * dispatch_ready() sees them on the loop's first turn. */
 }
 
 static gboolean

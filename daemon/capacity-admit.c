@@ -108,7 +108,7 @@ check_offering_fits(Capacity *capacity, const Admission *a, GError **error)
 /* The plugin keys of the call, kept with the booking so that a
  * reschedule can ask the rule again with the same request. */
 static void
-copy_call_options(const SlotdKindOps *ops, GVariant *options,
+copy_call_options(const SlotdKindOps *ops, const SlotdRequest *r,
 		  GVariantDict *extras)
 {
 	static const char *const kept[] = { "booked-by", "on-behalf-of",
@@ -117,30 +117,30 @@ copy_call_options(const SlotdKindOps *ops, GVariant *options,
 	g_autoptr(GVariant) age = NULL;
 	g_autoptr(GVariant) change = NULL;
 
-	if (!options)
+	if (!r->options)
 		return;
-	change = g_variant_lookup_value(options, "allow-practitioner-change",
-					G_VARIANT_TYPE_BOOLEAN);
+	change = slotd_request_option_value(r, "allow-practitioner-change",
+					    G_VARIANT_TYPE_BOOLEAN);
 	if (change)
 		g_variant_dict_insert_value(extras,
 					    "allow-practitioner-change",
 					    change);
 	for (const SlotdOptionSpec *s = ops->options; s && s->name; s++) {
-		g_autoptr(GVariant) v = g_variant_lookup_value(
-			options, s->name, G_VARIANT_TYPE(s->type));
+		g_autoptr(GVariant) v = slotd_request_option_value(
+			r, s->name, G_VARIANT_TYPE(s->type));
 
 		if (v)
 			g_variant_dict_insert_value(extras, s->name, v);
 	}
-	age = g_variant_lookup_value(options, "age", G_VARIANT_TYPE_UINT32);
+	age = slotd_request_option_value(r, "age", G_VARIANT_TYPE_UINT32);
 	if (age)
 		g_variant_dict_insert_value(extras, "age", age);
 	/* Who booked and for whom, and why late: kept, shown by
 	 * GetBooking, asked again by a reschedule. */
 	for (guint i = 0; i < G_N_ELEMENTS(kept); i++) {
 		const char *key = kept[i];
-		g_autoptr(GVariant) v = g_variant_lookup_value(
-			options, key, G_VARIANT_TYPE_STRING);
+		g_autoptr(GVariant) v = slotd_request_option_value(
+			r, key, G_VARIANT_TYPE_STRING);
 
 		if (v)
 			g_variant_dict_insert_value(extras, key, v);
@@ -219,7 +219,7 @@ capacity_admit(Capacity *capacity, Admission *a, gboolean *ret_capacity,
 	ctx.admission = a;
 	ctx.except = a->except;
 	if (!a->request.probe)
-		copy_call_options(a->ops, a->request.options, ctx.extras);
+		copy_call_options(a->ops, &a->request, ctx.extras);
 	ok = run_rule(capacity, a, &ctx, ret_capacity, error);
 	/* What it takes of practitioners, rooms and vehicles, jointly. */
 	if (ok) {

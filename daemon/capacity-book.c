@@ -40,6 +40,7 @@ typedef struct {
 	const Caller *caller;
 	const char *client_ref;
 	GVariant *options;
+	const OptionIndex *index;	/* of options, or NULL */
 	const char *municipality;	/* resolved code */
 	const char *language;
 	const char *modality;
@@ -68,15 +69,41 @@ audit(Capacity *capacity, const Caller *caller, const char *action,
 
 /* ---- checks ---------------------------------------------------------- */
 
+/* An option of the request: through the index when the call made one
+ * (g_variant_lookup() unpacks every entry it passes, each time). */
+static const char *
+arg_string(const BookArgs *a, const char *key, const char *fallback)
+{
+	if (a->index)
+		return option_index_string(a->index, key, fallback);
+	return options_string(a->options, key, fallback);
+}
+
+static gint64
+arg_int64(const BookArgs *a, const char *key, gint64 fallback)
+{
+	if (a->index)
+		return option_index_int64(a->index, key, fallback);
+	return options_int64(a->options, key, fallback);
+}
+
+static guint32
+arg_uint32(const BookArgs *a, const char *key, guint32 fallback)
+{
+	if (a->index)
+		return option_index_uint32(a->index, key, fallback);
+	return options_uint32(a->options, key, fallback);
+}
+
 /* booked-by is a pseudonymous id like a client reference; on-behalf-of
  * one of three words. Both are kept with the booking, never in feeds. */
 static gboolean
-check_on_behalf(GVariant *options, GError **error)
+check_on_behalf(const BookArgs *a, GError **error)
 {
 	static const char *const whom[] = { "self", "guardian",
 					    "professional", NULL };
-	const char *by = options_string(options, "booked-by", NULL);
-	const char *behalf = options_string(options, "on-behalf-of", NULL);
+	const char *by = arg_string(a, "booked-by", NULL);
+	const char *behalf = arg_string(a, "on-behalf-of", NULL);
 
 	if (by && !validate_client_ref(by, FALSE, error)) {
 		g_prefix_error(error, "booked-by: ");
@@ -90,9 +117,9 @@ check_on_behalf(GVariant *options, GError **error)
 }
 
 static gboolean
-validate_option_text(GVariant *options, const char *key, GError **error)
+validate_option_text(const BookArgs *a, const char *key, GError **error)
 {
-	const char *text = options_string(options, key, NULL);
+	const char *text = arg_string(a, key, NULL);
 
 	return !text || validate_text(text, key, 200, error);
 }
@@ -108,15 +135,18 @@ check_override(const Caller *caller, GError **error)
 	return FALSE;
 }
 
+/* `a->index` is the index of `options` or NULL. */
 static gboolean
 parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 		const char *client_ref, GVariant *options, BookArgs *a,
 		GError **error)
 {
-	const char *home = options_string(options, "municipality", NULL);
-	const char *hold = options_string(options, "hold", NULL);
+	const char *home, *hold, *campaign;
 	gint64 now = capacity_now(capacity);
 
+	a->options = options;
+	home = arg_string(a, "municipality", NULL);
+	hold = arg_string(a, "hold", NULL);
 	if (!options_check(options, book_keys, ops->options, "option", error))
 		return FALSE;
 	/* NULL: a hold for a client not named yet. */
@@ -126,7 +156,6 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 				 error))
 		return FALSE;
 	a->client_ref = client_ref;
-	a->options = options;
 	a->municipality = NULL;
 	if (home) {
 		const Municipality *m =
@@ -136,42 +165,41 @@ parse_book_args(Capacity *capacity, const SlotdKindOps *ops,
 			return FALSE;
 		a->municipality = m->code;
 	}
-	a->language = options_string(options, "language", NULL);
+	a->language = arg_string(a, "language", NULL);
 	if (a->language && !validate_language(a->language, error))
 		return FALSE;
-	a->modality = options_string(options, "modality", NULL);
+	a->modality = arg_string(a, "modality", NULL);
 	if (a->modality && !capacity_check_modality(a->modality, error))
 		return FALSE;
-	a->urgency = options_string(options, "urgency", "routine");
+	a->urgency = arg_string(a, "urgency", "routine");
 	if (!capacity_check_urgency(a->urgency, error))
 		return FALSE;
-	a->referral_time = options_int64(options, "referral-time", 0);
+	a->referral_time = arg_int64(a, "referral-time", 0);
 	if (a->referral_time < 0 || a->referral_time > now) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
 			    "referral-time must be a past instant in UTC "
 			    "seconds");
 		return FALSE;
 	}
-	if (options_uint32(options, "age", 0) > 130) {
+	if (arg_uint32(a, "age", 0) > 130) {
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_INVALID_ARGS,
 			    "age must be 0 to 130 years");
 		return FALSE;
 	}
-	if (!check_on_behalf(options, error) ||
-	    !validate_option_text(options, "deadline-exceeded-reason", error))
+	if (!check_on_behalf(a, error) ||
+	    !validate_option_text(a, "deadline-exceeded-reason", error))
 		return FALSE;
-	a->override = options_string(options, "override-reason", NULL);
+	a->override = arg_string(a, "override-reason", NULL);
 	if (a->override &&
 	    (!validate_text(a->override, "override-reason", 200, error) ||
 	     !check_override(a->caller, error)))
 		return FALSE;
 	if (!capacity_check_practitioner(capacity, options, error))
 		return FALSE;
-	if (options_string(options, "campaign", NULL) &&
-	    !validate_id(options_string(options, "campaign", NULL),
-			 "campaign", error))
+	campaign = arg_string(a, "campaign", NULL);
+	if (campaign && !validate_id(campaign, "campaign", error))
 		return FALSE;
-	a->idempotency_key = options_string(options, "idempotency-key", NULL);
+	a->idempotency_key = arg_string(a, "idempotency-key", NULL);
 	if (a->idempotency_key &&
 	    !validate_id(a->idempotency_key, "idempotency-key", error))
 		return FALSE;
@@ -226,6 +254,7 @@ fill_request(Capacity *capacity, const BookArgs *a, SlotdRequest *r)
 	r->series_length = a->series_length;
 	r->series = a->series;
 	r->options = a->options;
+	r->option_index = a->index;
 }
 
 /* Asks the admission rule about `slot` for the request in `a`. */
@@ -367,22 +396,27 @@ store_new_booking(Capacity *capacity, const Admission *adm, BookArgs *a,
 	return TRUE;
 }
 
-/* One booking inside the caller's transaction. */
+/* One booking inside the caller's transaction, of `slot` as the caller
+ * read it (with its offering and kind) just before. */
 static gboolean
-book_one(Capacity *capacity, gint64 slot_id, BookArgs *a,
-	 StoreBooking **ret_booking, GError **error)
+book_one(Capacity *capacity, const StoreSlot *slot, const SlotdOffering *off,
+	 const SlotdKindOps *ops, BookArgs *a, StoreBooking **ret_booking,
+	 GError **error)
 {
-	const SlotdOffering *off;
-	const SlotdKindOps *ops;
-	g_auto(StoreSlot) slot = { 0 };
+	g_auto(StoreSlot) reread = { 0 };
 	Admission adm;
 	gboolean ok;
 
 	/* A hold's places go back first, so that the rule sees the room
-	 * the hold kept for exactly this booking. */
-	if (!use_hold(capacity, a, slot_id, error) ||
-	    !load_slot(capacity, slot_id, &slot, &off, &ops, error) ||
-	    !admit_request(capacity, off, ops, &slot, a, &adm, error))
+	 * the hold kept for exactly this booking: the slot as it is then.
+	 * Without a hold nothing changed since the caller read it. */
+	if (a->hold_id) {
+		if (!use_hold(capacity, a, slot->id, error) ||
+		    !load_slot(capacity, slot->id, &reread, &off, &ops, error))
+			return FALSE;
+		slot = &reread;
+	}
+	if (!admit_request(capacity, off, ops, slot, a, &adm, error))
 		return FALSE;
 	ok = store_new_booking(capacity, &adm, a, ret_booking, error);
 	admission_clear(&adm);
@@ -456,9 +490,11 @@ do_hold(Capacity *capacity, gpointer data, GError **error)
 {
 	HoldCall *h = data;
 	g_auto(StoreSlot) slot = { 0 };
+	g_autoptr(OptionIndex) index =
+		h->options ? option_index_new(h->options) : NULL;
 	const SlotdOffering *off;
 	const SlotdKindOps *ops;
-	BookArgs a = { 0 };
+	BookArgs a = { .index = index };
 	Admission adm;
 	gboolean ok;
 
@@ -641,6 +677,7 @@ typedef struct {
 	gint64 series;		/* set by the first booking of a series */
 	gboolean offered;	/* the hold is a waitlist offer's */
 	guint32 hold_owner;
+	const OptionIndex *index; /* of options, while do_book() runs */
 } BookCall;
 
 static gboolean
@@ -688,8 +725,11 @@ same_request(const StoreBooking *b, const char *client_ref,
 static gboolean
 replay(Capacity *capacity, BookCall *c, guint n, GError **error)
 {
-	const char *key = options_string(c->options, "idempotency-key", NULL);
+	const char *key = NULL;
 
+	/* No index: the call has no options. */
+	if (c->index)
+		key = option_index_string(c->index, "idempotency-key", NULL);
 	if (!key)
 		return TRUE;
 	if (key_shape_conflicts(capacity, key, n, error))
@@ -729,8 +769,8 @@ book_nth(Capacity *capacity, BookCall *c, guint i, guint n,
 	const SlotdOffering *off;
 	const SlotdKindOps *ops;
 	g_auto(StoreSlot) slot = { 0 };
-	BookArgs a = { .caller = c->caller, .series_index = i,
-		       .series_length = n };
+	BookArgs a = { .caller = c->caller, .index = c->index,
+		       .series_index = i, .series_length = n };
 	gint64 id = 0;
 
 	if (!capacity_parse_id(c->slot_ids[i], 's', &id,
@@ -744,7 +784,7 @@ book_nth(Capacity *capacity, BookCall *c, guint i, guint n,
 	a.offered = c->offered;
 	a.hold_owner = c->hold_owner;
 	a.series = c->series;
-	if (!book_one(capacity, id, &a, ret_booking, error))
+	if (!book_one(capacity, &slot, off, ops, &a, ret_booking, error))
 		return FALSE;
 	c->series = a.series;
 	return TRUE;
@@ -800,15 +840,8 @@ capacity_book_from_offer(Capacity *capacity, const Caller *caller,
 }
 
 static gboolean
-do_book(Capacity *capacity, gpointer data, GError **error)
+book_visits(Capacity *capacity, BookCall *c, guint n, GError **error)
 {
-	BookCall *c = data;
-	guint n = g_strv_length((char **)c->slot_ids);
-
-	if (!replay(capacity, c, n, error))
-		return FALSE;
-	if (c->replayed)
-		return TRUE;
 	for (guint i = 0; i < n; i++) {
 		g_autoptr(GError) local = NULL;
 		StoreBooking *b = NULL;
@@ -823,6 +856,25 @@ do_book(Capacity *capacity, gpointer data, GError **error)
 		g_ptr_array_add(c->bookings, b);
 	}
 	return TRUE;
+}
+
+static gboolean
+do_book(Capacity *capacity, gpointer data, GError **error)
+{
+	BookCall *c = data;
+	guint n = g_strv_length((char **)c->slot_ids);
+	g_autoptr(OptionIndex) index = NULL;
+	gboolean ok;
+
+	/* The checks and the rule read the same options many times over,
+	 * for every visit: indexed once. */
+	if (c->options)
+		index = option_index_new(c->options);
+	c->index = index;
+	ok = replay(capacity, c, n, error) &&
+	     (c->replayed || book_visits(capacity, c, n, error));
+	c->index = NULL;
+	return ok;
 }
 
 static void

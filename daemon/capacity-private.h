@@ -30,6 +30,8 @@ struct _Capacity {
 	gboolean orphans_checked; /* removed offerings withdrawn */
 	CapacityReshape *reshape; /* a Reload under way: no extension */
 	gboolean batch;		/* requests share one transaction */
+	gboolean alone;		/* the batch's only request is to come */
+	gint64 changes_at_begin; /* store_total_changes() at its BEGIN */
 	GPtrArray *pending;	/* Notice: told after the batch commits */
 	GPtrArray *committed;	/* Notice: committed, for batch_tell */
 	GPtrArray *absences;	/* StoreAbsence, loaded on first use */

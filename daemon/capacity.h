@@ -71,8 +71,11 @@ gint64 capacity_now(Capacity *capacity);
  * answering the batch's callers, so that no caller waits for the
  * signals). A request that fails leaves nothing; if the COMMIT fails,
  * nothing of the batch remains and batch_end says so, and the caller
- * must not acknowledge any of its requests. */
-gboolean capacity_batch_begin(Capacity *capacity, GError **error);
+ * must not acknowledge any of its requests. `alone`: the batch runs a
+ * single change, whose first request then needs no savepoint (the
+ * transaction is all its own; a failure rolls the transaction back). */
+gboolean capacity_batch_begin(Capacity *capacity, gboolean alone,
+			      GError **error);
 gboolean capacity_batch_end(Capacity *capacity, GError **error);
 void capacity_batch_tell(Capacity *capacity);
 

@@ -170,6 +170,7 @@ main(int argc, char **argv)
 	Daemon daemon = { 0 };
 	g_autoptr(GError) error = NULL;
 
+	store_setup_library();
 	setlocale(LC_ALL, "");
 	if (!parse_options(&argc, &argv, &daemon.options, &error)) {
 		fprintf(stderr, "slotd: %s (try --help)\n", error->message);

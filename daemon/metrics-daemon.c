@@ -47,20 +47,22 @@ observe_call(const char *interface, const char *method, const char *error,
 static const char *
 change_of(const char *booking_id, const char *status)
 {
-	g_autoptr(StoreBooking) b = NULL;
+	gint64 sequence;
+	gboolean needs_rebooking;
 
 	if (g_str_equal(status, "cancelled"))
 		return "cancel";
 	if (!g_str_equal(status, "booked"))
 		return "status";
+	/* Two columns, not the whole row: this runs for every booking. */
 	if (!g_str_has_prefix(booking_id, "b-") ||
-	    !store_get_booking(watched->store,
-			       g_ascii_strtoll(booking_id + 2, NULL, 10), &b,
-			       NULL))
+	    !store_get_booking_marks(watched->store,
+				     g_ascii_strtoll(booking_id + 2, NULL, 10),
+				     &sequence, &needs_rebooking, NULL))
 		return "status";
-	if (b->needs_rebooking)
+	if (needs_rebooking)
 		return "needs-rebooking";
-	return b->sequence == 0 ? "book" : "reschedule";
+	return sequence == 0 ? "book" : "reschedule";
 }
 
 /* The booking id is looked at, never written down. */

@@ -183,7 +183,7 @@ options_double(GVariant *dict, const char *key, double fallback)
 
 struct _OptionIndex {
 	GVariant *dict;
-	GHashTable *values;	/* key (in dict) -> unboxed value */
+	GHashTable *values;	/* key (a copy) -> unboxed value */
 };
 
 OptionIndex *
@@ -198,7 +198,11 @@ option_index_new(GVariant *dict)
 						  G_VARIANT_TYPE_VARDICT),
 			     NULL);
 	index->dict = g_variant_ref(dict);
-	index->values = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+	/* The keys are copied: a dict built in tree form (as one read from
+	 * the bus is) frees its children, and the text of their keys, once
+	 * anything serialises it, and g_variant_iter_loop() does. The
+	 * values are references of their own. */
+	index->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      (GDestroyNotify)g_variant_unref);
 	g_variant_iter_init(&iter, dict);
 	/* As g_variant_lookup(): of a repeated key the first counts. */
@@ -206,7 +210,7 @@ option_index_new(GVariant *dict)
 		if (g_hash_table_contains(index->values, key))
 			g_variant_unref(value);
 		else
-			g_hash_table_insert(index->values, (gpointer)key,
+			g_hash_table_insert(index->values, g_strdup(key),
 					    value);
 	}
 	return index;
@@ -223,6 +227,44 @@ option_index_free(OptionIndex *index)
 }
 
 GVariant *
+option_index_peek(const OptionIndex *index, const char *key,
+		  const GVariantType *type)
+{
+	GVariant *value = g_hash_table_lookup(index->values, key);
+
+	if (value == NULL || (type && !g_variant_is_of_type(value, type)))
+		return NULL;
+	return value;
+}
+
+const char *
+option_index_string(const OptionIndex *index, const char *key,
+		    const char *fallback)
+{
+	GVariant *v = option_index_peek(index, key, G_VARIANT_TYPE_STRING);
+
+	return v ? g_variant_get_string(v, NULL) : fallback;
+}
+
+gint64
+option_index_int64(const OptionIndex *index, const char *key,
+		   gint64 fallback)
+{
+	GVariant *v = option_index_peek(index, key, G_VARIANT_TYPE_INT64);
+
+	return v ? g_variant_get_int64(v) : fallback;
+}
+
+guint32
+option_index_uint32(const OptionIndex *index, const char *key,
+		    guint32 fallback)
+{
+	GVariant *v = option_index_peek(index, key, G_VARIANT_TYPE_UINT32);
+
+	return v ? g_variant_get_uint32(v) : fallback;
+}
+
+GVariant *
 slotd_request_option_value(const SlotdRequest *request, const char *key,
 			   const GVariantType *type)
 {
@@ -234,10 +276,8 @@ slotd_request_option_value(const SlotdRequest *request, const char *key,
 		return NULL;
 	if (index == NULL || index->dict != request->options)
 		return g_variant_lookup_value(request->options, key, type);
-	value = g_hash_table_lookup(index->values, key);
-	if (value == NULL || (type && !g_variant_is_of_type(value, type)))
-		return NULL;
-	return g_variant_ref(value);
+	value = option_index_peek(index, key, type);
+	return value ? g_variant_ref(value) : NULL;
 }
 
 gboolean

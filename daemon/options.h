@@ -26,4 +26,16 @@ double options_double(GVariant *dict, const char *key, double fallback);
 typedef struct _OptionIndex OptionIndex;
 OptionIndex *option_index_new(GVariant *dict);
 void option_index_free(OptionIndex *index);
+/* The options_*() lookups through an index: the same answers for its
+ * dict (the first of a repeated key; the fallback when the key is
+ * absent or of another type). A value, and a string's text, is the
+ * index's: valid while the index is. */
+GVariant *option_index_peek(const OptionIndex *index, const char *key,
+			    const GVariantType *type);
+const char *option_index_string(const OptionIndex *index, const char *key,
+				const char *fallback);
+gint64 option_index_int64(const OptionIndex *index, const char *key,
+			  gint64 fallback);
+guint32 option_index_uint32(const OptionIndex *index, const char *key,
+			    guint32 fallback);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OptionIndex, option_index_free)

@@ -14,6 +14,20 @@
 #define BACKUP_PAGES_PER_STEP 256
 #define BACKUP_TEMP_TRIES 100
 
+void
+store_setup_library(void)
+{
+	/* Refused (SQLITE_MISUSE) once the library is initialised: then
+	 * the statistics simply stay on. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+gint64
+store_total_changes(Store *store)
+{
+	return sqlite3_total_changes64(store->db);
+}
+
 /* ---- statements ----------------------------------------------------- */
 
 #define SLOT_COLUMNS \
@@ -68,6 +82,8 @@ const char *const store_report_sql[N_QUERIES] = {
 	[Q_HOLD_NEXT] = "SELECT coalesce(min(expires), 0) FROM hold",
 	[Q_BOOKING_GET] =
 		"SELECT " BOOKING_COLUMNS " FROM booking WHERE id = ?1",
+	[Q_BOOKING_MARKS] =
+		"SELECT sequence, needs_rebooking FROM booking WHERE id = ?1",
 	[Q_BOOKING_BY_KEY] =
 		"SELECT " BOOKING_COLUMNS " FROM booking"
 		" WHERE idempotency_key = ?1",
@@ -442,6 +458,26 @@ store_get_booking(Store *store, gint64 booking_id,
 		return FALSE;
 	return *ret_booking != NULL ||
 	       store_not_found(error, SLOTD_ERROR_NO_SUCH_BOOKING);
+}
+
+gboolean
+store_get_booking_marks(Store *store, gint64 booking_id, gint64 *ret_sequence,
+			gboolean *ret_needs_rebooking, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_BOOKING_MARKS, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	sqlite3_bind_int64(q, 1, booking_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return store_not_found(error, SLOTD_ERROR_NO_SUCH_BOOKING);
+	if (rc != SQLITE_ROW)
+		return store_fail_query(store, rc, q, error);
+	*ret_sequence = sqlite3_column_int64(q, 0);
+	*ret_needs_rebooking = sqlite3_column_int(q, 1) != 0;
+	return TRUE;
 }
 
 gboolean

@@ -139,6 +139,11 @@ void store_close(Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_close)
 const char *store_path(Store *store);
 
+/* The daemon's settings of the SQLite library, before anything opens a
+ * database: no memory statistics (nothing asks for them, and keeping
+ * them takes a global mutex for every allocation). */
+void store_setup_library(void);
+
 /* ---- transactions --------------------------------------------------- */
 gboolean store_begin(Store *store, GError **error);	/* BEGIN IMMEDIATE */
 /* On failure nothing of the transaction remains (it is rolled back). */
@@ -147,6 +152,9 @@ gboolean store_commit(Store *store, GError **error);
  * a storage fault every call in the transaction fails until this. */
 void store_rollback(Store *store);
 gboolean store_in_transaction(Store *store);
+/* Rows this connection has inserted, updated or deleted since it opened
+ * (sqlite3_total_changes64): unchanged means nothing was written. */
+gint64 store_total_changes(Store *store);
 /* A read transaction (BEGIN DEFERRED): every read until store_read_end
  * sees the same commit, as a report that adds up several queries must.
  * Writers are not held up (WAL). */
@@ -260,6 +268,12 @@ gboolean store_insert_booking(Store *store, StoreBooking *booking,
 			      GError **error);
 gboolean store_get_booking(Store *store, gint64 booking_id,
 			   StoreBooking **ret_booking, GError **error);
+/* Only a booking's sequence and needs_rebooking, without reading the
+ * row into a StoreBooking (its extras parsed and all). */
+gboolean store_get_booking_marks(Store *store, gint64 booking_id,
+				 gint64 *ret_sequence,
+				 gboolean *ret_needs_rebooking,
+				 GError **error);
 /* NULL result (and TRUE) when no booking carries the key. */
 gboolean store_find_idempotent(Store *store, const char *key,
 			       StoreBooking **ret_booking, GError **error);

@@ -11,7 +11,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include "bus.h"
+#include "bus-private.h"
 #include <slotd/plugin.h>
 
 /* The daemon gets this from the core library; this test links the bus
@@ -631,6 +631,101 @@ test_error_names(void)
 	g_assert_cmpstr(bus_error_name(foreign), ==, "org.slotd.Error.Failed");
 }
 
+/* ---- messages marshalled in one piece -------------------------------- */
+
+/* The wire bytes of `message` numbered `serial`. */
+static GBytes *
+wire_bytes(DBusMessage *message, guint32 serial)
+{
+	char *data = NULL;
+	int len = 0;
+	GBytes *bytes;
+
+	g_assert_cmpuint(dbus_message_get_serial(message), ==, 0);
+	dbus_message_set_serial(message, serial);
+	g_assert_true(dbus_message_marshal(message, &data, &len));
+	bytes = g_bytes_new(data, (gsize)len);
+	dbus_free(data);
+	return bytes;
+}
+
+/* What libdbus builds, appending the arguments one by one. */
+static DBusMessage *
+appended(DBusMessage *message, GVariant *args)
+{
+	DBusMessageIter iter;
+
+	dbus_message_iter_init_append(message, &iter);
+	for (gsize i = 0; args && i < g_variant_n_children(args); i++) {
+		g_autoptr(GVariant) child = g_variant_get_child_value(args, i);
+
+		g_assert_true(bus_append_value(&iter, child, 0));
+	}
+	return message;
+}
+
+static void
+test_wire_as_libdbus(void)
+{
+	static const char *const tuples[] = {
+		"('remote-counselling', 'ESP-health', int64 1767261600,"
+		" int64 1767265200)",
+		"('b-1234567', 'booked')",
+		"('', '')",
+		"('w-7', 's-12', 'h-3', int64 -1)",
+		"(byte 0xff, true, false, int16 -2, uint16 65535,"
+		" int32 -7, uint32 7, int64 1, uint64 18446744073709551615,"
+		" 0.25, objectpath '/org/slotd/Scheduler1', signature 'a{sv}',"
+		" 'ääkköset')",
+	};
+	g_autoptr(DBusMessage) call = dbus_message_new_method_call(
+		"org.slotd.Slotd1", "/org/slotd/Scheduler1",
+		"org.slotd.Scheduler1", "Book");
+
+	dbus_message_set_serial(call, 4242);
+	g_assert_true(dbus_message_set_sender(call, ":1.42"));
+	for (guint i = 0; i < G_N_ELEMENTS(tuples); i++) {
+		g_autoptr(GVariant) args = g_variant_ref_sink(
+			g_variant_new_parsed(tuples[i]));
+		g_autoptr(DBusMessage) signal = bus_wire_signal(
+			"/org/slotd/Scheduler1", "org.slotd.Scheduler1",
+			"SlotsChanged", args);
+		g_autoptr(DBusMessage) ret = bus_wire_return(call, args);
+		g_autoptr(DBusMessage) signal_ref = appended(
+			dbus_message_new_signal("/org/slotd/Scheduler1",
+						"org.slotd.Scheduler1",
+						"SlotsChanged"),
+			args);
+		g_autoptr(DBusMessage) ret_ref = appended(
+			dbus_message_new_method_return(call), args);
+		g_autoptr(GBytes) a = NULL, b = NULL, c = NULL, d = NULL;
+
+		g_test_message("%s", tuples[i]);
+		g_assert_nonnull(signal);
+		g_assert_nonnull(ret);
+		a = wire_bytes(signal, 9);
+		b = wire_bytes(signal_ref, 9);
+		c = wire_bytes(ret, 10);
+		d = wire_bytes(ret_ref, 10);
+		g_assert_true(g_bytes_equal(a, b));
+		g_assert_true(g_bytes_equal(c, d));
+	}
+	{
+		g_autoptr(GVariant) array = g_variant_ref_sink(
+			g_variant_new_parsed("(['a', 'b'],)"));
+		g_autoptr(GVariant) variant = g_variant_ref_sink(
+			g_variant_new_parsed("(<1>, 2)"));
+		g_autoptr(GVariant) one = g_variant_ref_sink(
+			g_variant_new_parsed("('b-1',)"));
+
+		/* Not basic, or one argument: appended the usual way. */
+		g_assert_null(bus_wire_signal("/a", "a.b", "C", array));
+		g_assert_null(bus_wire_return(call, variant));
+		g_assert_null(bus_wire_return(call, one));
+		g_assert_null(bus_wire_signal("/a", "a.b", "C", NULL));
+	}
+}
+
 /* ---- roles and callers ----------------------------------------------- */
 
 static void
@@ -1152,6 +1247,7 @@ main(int argc, char **argv)
 	ADD("/bus/errors/slotd-error-keeps-name-and-message", test_slot_full);
 	ADD("/bus/errors/foreign-domain-is-failed", test_foreign_error);
 	g_test_add_func("/bus/errors/table", test_error_names);
+	g_test_add_func("/bus/wire/as-libdbus-builds", test_wire_as_libdbus);
 	ADD("/bus/access/admin-denied", test_admin_denied);
 	ADD("/bus/access/book-granted-and-cached", test_book_granted);
 	ADD("/bus/access/vanished-caller-is-refused", test_vanished_caller);

@@ -54,15 +54,20 @@ else:
 #include "store-private.h"
 """), ("""	options = entry_options(e, e->offer_hold);
 """, """	/* PLANTED: the offer is closed, the entry marked booked and that
-	 * committed before the booking is made. */
+	 * committed before the booking is made. (The request has no
+	 * savepoint when it is its batch's only one.) */
+	gboolean in_savepoint = capacity->store->savepoints->len > 0;
+
 	if (!store_wait_offer_close(capacity->store, e->offer, "accepted", 0,
 				    now, error) ||
 	    !store_wait_set_status(capacity->store, e->id, "booked", 0,
 				   error) ||
-	    !store_release(capacity->store, "request", error) ||
+	    (in_savepoint &&
+	     !store_release(capacity->store, "request", error)) ||
 	    !store_commit(capacity->store, error) ||
 	    !store_begin(capacity->store, error) ||
-	    !store_savepoint(capacity->store, "request", error))
+	    (in_savepoint &&
+	     !store_savepoint(capacity->store, "request", error)))
 		return FALSE;
 	options = entry_options(e, e->offer_hold);
 """), ("""	return store_wait_offer_close(capacity->store, e->offer, "accepted",

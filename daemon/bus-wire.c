@@ -1,0 +1,253 @@
+/* Messages of basic arguments, marshalled here in one piece.
+ *
+ * libdbus appends a top-level argument by reading the SIGNATURE header
+ * field back, adding a letter and writing the field again, which
+ * re-marshals the header after it: some 15,000 instructions for each
+ * string or number of a signal. The booking signals (ss, ssxx) and a
+ * Book's answer (s) cost more to build than the rows they announce.
+ * Here the header and the body are written in wire format directly and
+ * handed to dbus_message_demarshal(), which checks them as it checks a
+ * message read from the socket; dbus_message_copy() then gives a
+ * message with serial 0, for the connection to number as its own. The
+ * bytes are those libdbus builds (tests/test-bus.c compares them).
+ *
+ * Only what a tuple of at least two basic values can say. The checks of
+ * the demarshaller cost some 16,000 instructions a message, so a single
+ * argument is cheaper appended; anything else (arrays, variants,
+ * structs) goes the usual way too, and so does any message the
+ * demarshaller would not take. */
+#include "bus-private.h"
+
+#include <string.h>
+
+#define FIELD_PATH 1
+#define FIELD_INTERFACE 2
+#define FIELD_MEMBER 3
+#define FIELD_REPLY_SERIAL 5
+#define FIELD_DESTINATION 6
+#define FIELD_SIGNATURE 8
+
+/* The fixed part of a header: byte order, type, flags, version, body
+ * length, serial; then the field array's length. */
+#define HEADER_FIXED 12
+#define FIELDS_AT 16
+
+/* Larger messages are rare and not worth a special path. */
+#define WIRE_MAX 4096
+
+static void
+pad(GByteArray *b, guint align)
+{
+	static const guint8 zeros[8];
+
+	g_byte_array_append(b, zeros, (align - b->len % align) % align);
+}
+
+static void
+put_u32(GByteArray *b, guint32 v)
+{
+	pad(b, 4);
+	g_byte_array_append(b, (const guint8 *)&v, 4);
+}
+
+static void
+put_string(GByteArray *b, const char *s)
+{
+	gsize n = strlen(s);
+
+	put_u32(b, (guint32)n);
+	g_byte_array_append(b, (const guint8 *)s, n + 1);
+}
+
+static void
+put_signature(GByteArray *b, const char *s)
+{
+	guint8 n = (guint8)strlen(s);
+
+	g_byte_array_append(b, &n, 1);
+	g_byte_array_append(b, (const guint8 *)s, n + 1u);
+}
+
+/* A header field: a struct (yv), 8-aligned. */
+static void
+put_field(GByteArray *b, guint8 code, const char *type, const char *text,
+	  guint32 number)
+{
+	pad(b, 8);
+	g_byte_array_append(b, &code, 1);
+	put_signature(b, type);
+	if (type[0] == 'u')
+		put_u32(b, number);
+	else if (type[0] == 'g')
+		put_signature(b, text);
+	else
+		put_string(b, text);
+}
+
+/* Appends one basic value in wire format; FALSE for any other. */
+static gboolean
+put_value(GByteArray *b, GVariant *v)
+{
+	union {
+		guint8 y;
+		guint16 q;
+		guint32 u;
+		guint64 t;
+		double d;
+	} n;
+	guint size;
+
+	switch (g_variant_classify(v)) {
+	case G_VARIANT_CLASS_STRING:
+	case G_VARIANT_CLASS_OBJECT_PATH:
+		put_string(b, g_variant_get_string(v, NULL));
+		return TRUE;
+	case G_VARIANT_CLASS_SIGNATURE:
+		put_signature(b, g_variant_get_string(v, NULL));
+		return TRUE;
+	case G_VARIANT_CLASS_BYTE:
+		n.y = g_variant_get_byte(v);
+		size = 1;
+		break;
+	case G_VARIANT_CLASS_INT16:
+		n.q = (guint16)g_variant_get_int16(v);
+		size = 2;
+		break;
+	case G_VARIANT_CLASS_UINT16:
+		n.q = g_variant_get_uint16(v);
+		size = 2;
+		break;
+	case G_VARIANT_CLASS_BOOLEAN: /* 4 bytes on the wire, 1 in GVariant */
+		n.u = g_variant_get_boolean(v) ? 1 : 0;
+		size = 4;
+		break;
+	case G_VARIANT_CLASS_INT32:
+		n.u = (guint32)g_variant_get_int32(v);
+		size = 4;
+		break;
+	case G_VARIANT_CLASS_UINT32:
+		n.u = g_variant_get_uint32(v);
+		size = 4;
+		break;
+	case G_VARIANT_CLASS_INT64:
+		n.t = (guint64)g_variant_get_int64(v);
+		size = 8;
+		break;
+	case G_VARIANT_CLASS_UINT64:
+		n.t = g_variant_get_uint64(v);
+		size = 8;
+		break;
+	case G_VARIANT_CLASS_DOUBLE:
+		n.d = g_variant_get_double(v);
+		size = 8;
+		break;
+	default: /* containers, and handles: we pass no descriptors */
+		return FALSE;
+	}
+	pad(b, size);
+	g_byte_array_append(b, (const guint8 *)&n, size);
+	return TRUE;
+}
+
+/* The signature of a tuple of two or more basic values, or FALSE. */
+static gboolean
+basic_signature(GVariant *args, char *ret, gsize size)
+{
+	const char *type = args ? g_variant_get_type_string(args) : "()";
+	gsize n = strlen(type);
+
+	if (type[0] != '(' || n < 4 || n - 2 >= size)
+		return FALSE;
+	for (gsize i = 1; i + 1 < n; i++)
+		if (!strchr("ybnqiuxtdsog", type[i]))
+			return FALSE;
+	memcpy(ret, type + 1, n - 2);
+	ret[n - 2] = '\0';
+	return TRUE;
+}
+
+/* Header fields already written to `b`; writes the body and returns the
+ * message, or NULL. */
+static DBusMessage *
+finish(GByteArray *b, GVariant *args)
+{
+	g_auto(DBusError) error = DBUS_ERROR_INIT;
+	g_autoptr(DBusMessage) parsed = NULL;
+	guint32 fields = b->len - FIELDS_AT, body;
+	guint body_at;
+
+	pad(b, 8);
+	body_at = b->len;
+	for (gsize i = 0, n = args ? g_variant_n_children(args) : 0; i < n;
+	     i++) {
+		g_autoptr(GVariant) child = g_variant_get_child_value(args, i);
+
+		if (!put_value(b, child))
+			return NULL;
+	}
+	if (b->len > WIRE_MAX)
+		return NULL;
+	body = b->len - body_at;
+	memcpy(b->data + 4, &body, 4);
+	memcpy(b->data + HEADER_FIXED, &fields, 4);
+	parsed = dbus_message_demarshal((const char *)b->data, (int)b->len,
+					&error);
+	if (!parsed)
+		return NULL;
+	/* A copy has serial 0: the connection gives it the next one. */
+	return dbus_message_copy(parsed);
+}
+
+/* The fixed header of a message of `type`; the lengths come later. */
+static GByteArray *
+start(guint8 type)
+{
+	GByteArray *b = g_byte_array_sized_new(256);
+	const guint8 head[4] = {
+		G_BYTE_ORDER == G_LITTLE_ENDIAN ? DBUS_LITTLE_ENDIAN
+						: DBUS_BIG_ENDIAN,
+		type, DBUS_HEADER_FLAG_NO_REPLY_EXPECTED,
+		DBUS_MAJOR_PROTOCOL_VERSION
+	};
+
+	g_byte_array_append(b, head, sizeof(head));
+	put_u32(b, 0);	/* body length */
+	put_u32(b, 1);	/* serial: demarshalling wants one; not sent */
+	put_u32(b, 0);	/* length of the field array */
+	return b;
+}
+
+DBusMessage *
+bus_wire_signal(const char *path, const char *interface, const char *name,
+		GVariant *args)
+{
+	g_autoptr(GByteArray) b = NULL;
+	char signature[64];
+
+	if (!basic_signature(args, signature, sizeof(signature)))
+		return NULL;
+	b = start(DBUS_MESSAGE_TYPE_SIGNAL);
+	put_field(b, FIELD_PATH, "o", path, 0);
+	put_field(b, FIELD_INTERFACE, "s", interface, 0);
+	put_field(b, FIELD_MEMBER, "s", name, 0);
+	put_field(b, FIELD_SIGNATURE, "g", signature, 0);
+	return finish(b, args);
+}
+
+DBusMessage *
+bus_wire_return(DBusMessage *call, GVariant *args)
+{
+	g_autoptr(GByteArray) b = NULL;
+	const char *sender = dbus_message_get_sender(call);
+	char signature[64];
+
+	if (!basic_signature(args, signature, sizeof(signature)))
+		return NULL;
+	b = start(DBUS_MESSAGE_TYPE_METHOD_RETURN);
+	if (sender)
+		put_field(b, FIELD_DESTINATION, "s", sender, 0);
+	put_field(b, FIELD_REPLY_SERIAL, "u", NULL,
+		  dbus_message_get_serial(call));
+	put_field(b, FIELD_SIGNATURE, "g", signature, 0);
+	return finish(b, args);
+}
