@@ -398,6 +398,26 @@ harness_local(int year, int month, int day, int hour, int minute)
 }
 
 void
+harness_wait_log(Harness *h, const char *text, guint seconds)
+{
+	gint64 until = g_get_monotonic_time() +
+		       (gint64)seconds * wait_scale() * G_USEC_PER_SEC;
+	g_autofree char *log = NULL;
+
+	for (;;) {
+		g_clear_pointer(&log, g_free);
+		if (g_file_get_contents(h->log_path, &log, NULL, NULL) &&
+		    strstr(log, text))
+			return;
+		if (g_get_monotonic_time() > until)
+			break;
+		g_usleep(10000);
+	}
+	g_error("slotd's log did not say \"%s\" within %u s; its log:\n%s",
+		text, seconds, log ? log : "(none)");
+}
+
+void
 harness_assert_dbus_error(GError *error, const char *name)
 {
 	g_autofree char *remote = NULL;
