@@ -5,8 +5,15 @@
 # fuzzer finds, kept in the output directory).
 #
 #   tests/fuzz/build-and-run.sh             5 minutes a harness
-#   tests/fuzz/build-and-run.sh --bounded   10 s a harness (the test suite)
+#   tests/fuzz/build-and-run.sh --bounded   4 s a harness (the test suite)
 #   FUZZ_SECONDS=N  FUZZ_ONLY=NAME          other lengths, one harness
+#
+# The suite's 4 s go on from the corpus the earlier runs in the same
+# build directory left (besides the seeds in tests/fuzz/corpus); the
+# long run is tests/reliability-full.sh's step. Only what changed is
+# built again: an object whose source or any header of daemon/ is newer,
+# a harness whose source or an object is; all of it when the flags or
+# the engine's source list (daemon/meson.build) changed.
 #
 # Output and findings: $SLOTD_BUILD_ROOT/fuzz (or build/fuzz). Exit
 # status 0 when no harness found anything.
@@ -16,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=${SLOTD_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
 out=${SLOTD_BUILD_ROOT:-$root/build}/fuzz
 seconds=${FUZZ_SECONDS:-300}
-[ "${1:-}" = "--bounded" ] && seconds=${FUZZ_SECONDS:-10}
+[ "${1:-}" = "--bounded" ] && seconds=${FUZZ_SECONDS:-4}
 targets=${FUZZ_ONLY:-"client-ref feed-path config feed-render"}
 
 command -v clang >/dev/null || { echo "fuzz: no clang; skipped"; exit 77; }
@@ -32,40 +39,64 @@ cflags="-g -O1 -std=gnu11 -w -fsanitize=address,undefined
 	$(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lm"
 
-cat >"$out/include/slotd-config.h" <<EOF
-#pragma once
+config_h='#pragma once
 #define SLOTD_VERSION "fuzz"
 #define SLOTD_SYSCONFDIR "/etc/slotd"
 #define SLOTD_PLUGINDIR "/usr/lib/slotd/plugins"
 #define SLOTD_STATEDIR "/var/lib/slotd"
 #define SLOTD_BUS_NAME "org.slotd.Slotd1"
 #define SLOTD_OBJECT_PATH "/org/slotd/Slotd1"
-#define SLOTD_SANITIZED 1
-EOF
+#define SLOTD_SANITIZED 1'
 
-# Rebuilt whole when any source changed since the last build.
-stamp="$out/built"
-if [ ! -f "$stamp" ] ||
-	[ -n "$(find "$root/daemon" "$here" -newer "$stamp" \
-		\( -name '*.c' -o -name '*.h' \) | head -n 1)" ]; then
-	echo "fuzz: building the harnesses in $out"
-	rm -f "$out"/obj/*.o
-	objs=""
-	for n in $core; do
-		[ -f "$root/daemon/$n.c" ] || continue
-		objs="$objs $n"
+# True when $1 is missing or any of the other files is newer.
+stale() {
+	target=$1
+	shift
+	[ -e "$target" ] || return 0
+	for f in "$@"; do
+		[ "$f" -nt "$target" ] && return 0
 	done
+	return 1
+}
+
+# Other flags, configuration header or list of sources: nothing built
+# before is kept.
+recipe="$cflags | $libs | $core | $config_h"
+if [ "$(cat "$out/recipe" 2>/dev/null)" != "$recipe" ] ||
+	[ ! -f "$out/include/slotd-config.h" ]; then
+	rm -f "$out"/obj/*.o "$out/built"
+	for t in client-ref feed-path config feed-render; do
+		rm -f "$out/fuzz-$t"
+	done
+	printf '%s\n' "$config_h" >"$out/include/slotd-config.h"
+	printf '%s\n' "$recipe" >"$out/recipe"
+fi
+headers=$(find "$root/daemon" -name '*.h')
+objs=""
+todo=""
+for n in $core; do
+	[ -f "$root/daemon/$n.c" ] || continue
+	objs="$objs $out/obj/$n.o"
 	# shellcheck disable=SC2086
-	printf '%s\n' $objs | xargs -P "$(nproc)" -I{} \
+	stale "$out/obj/$n.o" "$root/daemon/$n.c" $headers &&
+		todo="$todo $n"
+done
+if [ -n "$todo" ]; then
+	echo "fuzz: compiling$todo"
+	# shellcheck disable=SC2086
+	printf '%s\n' $todo | xargs -P "$(nproc)" -I{} \
 		clang $cflags -fsanitize=fuzzer-no-link \
 		-c "$root/daemon/{}.c" -o "$out/obj/{}.o"
-	for t in client-ref feed-path config feed-render; do
-		# shellcheck disable=SC2086
-		clang $cflags -fsanitize=fuzzer "$here/fuzz-$t.c" \
-			"$out"/obj/*.o $libs -o "$out/fuzz-$t"
-	done
-	touch "$stamp"
 fi
+for t in client-ref feed-path config feed-render; do
+	# shellcheck disable=SC2086
+	if stale "$out/fuzz-$t" "$here/fuzz-$t.c" $objs $headers; then
+		echo "fuzz: linking fuzz-$t"
+		# shellcheck disable=SC2086
+		clang $cflags -fsanitize=fuzzer "$here/fuzz-$t.c" $objs \
+			$libs -o "$out/fuzz-$t"
+	fi
+done
 
 export SLOTD_SOURCE_ROOT="$root"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0"
