@@ -179,17 +179,22 @@ wait_scale(void)
 	return wrapper && *wrapper ? 10 : 1;
 }
 
+/* Both waits poll often: every test starts slotd at least once, many
+ * of them a dozen times. */
 static void
 wait_for_name(Harness *h)
 {
-	for (int i = 0; i < 600 * wait_scale(); i++) {
+	gint64 until = g_get_monotonic_time() +
+		       (gint64)60 * wait_scale() * G_USEC_PER_SEC;
+
+	while (g_get_monotonic_time() < until) {
 		if (name_owned(h))
 			return;
 		/* The identifier goes once the child has exited. */
 		g_main_context_iteration(NULL, FALSE);
 		if (!g_subprocess_get_identifier(h->slotd))
 			break;
-		g_usleep(50000);
+		g_usleep(10000);
 	}
 	{
 		g_autofree char *log = NULL;
@@ -203,7 +208,10 @@ wait_for_name(Harness *h)
 static void
 wait_for_horizon(Harness *h)
 {
-	for (int i = 0; i < 1200 * wait_scale(); i++) {
+	gint64 until = g_get_monotonic_time() +
+		       (gint64)120 * wait_scale() * G_USEC_PER_SEC;
+
+	while (g_get_monotonic_time() < until) {
 		g_autoptr(GVariant) r = harness_call(h, "org.slotd.Admin1",
 						     "GetStatus", NULL,
 						     "(a{sv})", NULL);
@@ -216,9 +224,10 @@ wait_for_horizon(Harness *h)
 			if (done)
 				return;
 		}
-		g_usleep(50000);
+		g_usleep(20000);
 	}
-	g_error("slotd did not finish materialising its slots in 60 s");
+	g_error("slotd did not finish materialising its slots in %d s",
+		120 * wait_scale());
 }
 
 /* SLOTD_TEST_WRAPPER="valgrind --leak-check=full ..." (or setpriv ...)
@@ -395,6 +404,26 @@ harness_local(int year, int month, int day, int hour, int minute)
 						  minute, 0);
 
 	return g_date_time_to_unix(dt);
+}
+
+void
+harness_wait_log(Harness *h, const char *text, guint seconds)
+{
+	gint64 until = g_get_monotonic_time() +
+		       (gint64)seconds * wait_scale() * G_USEC_PER_SEC;
+	g_autofree char *log = NULL;
+
+	for (;;) {
+		g_clear_pointer(&log, g_free);
+		if (g_file_get_contents(h->log_path, &log, NULL, NULL) &&
+		    strstr(log, text))
+			return;
+		if (g_get_monotonic_time() > until)
+			break;
+		g_usleep(10000);
+	}
+	g_error("slotd's log did not say \"%s\" within %u s; its log:\n%s",
+		text, seconds, log ? log : "(none)");
 }
 
 void

@@ -68,5 +68,8 @@ void harness_init_open(Harness *h);
 /* Runs `command` as nobody in `group` (setpriv); the exit code. */
 int harness_run_as_nobody(Harness *h, gid_t group, const char *const *command,
 			  char **ret_out, char **ret_err);
+/* Waits (at most `seconds`, scaled for a wrapped daemon) until slotd's
+ * log holds `text`; fails the test otherwise. */
+void harness_wait_log(Harness *h, const char *text, guint seconds);
 /* Asserts a D-Bus error name. */
 void harness_assert_dbus_error(GError *error, const char *name);

@@ -21,11 +21,17 @@ static Harness h;
 
 /* ---- set-up --------------------------------------------------------- */
 
-/* The example region with the clock at Monday 2026-12-07 `hour`:`min`
- * and, when `keys` is given, "key=value" pairs set on W-SNA-LV. A
- * second caller (nobody in group users) gets the book role. */
+/* Slots for the week most tests look at (7 to 13 December); three
+ * weeks for those that look further. Fewer days start slotd sooner. */
+#define WEEK 7
+#define THREE_WEEKS 21
+
+/* The example region with `days` of slots, the clock at Monday
+ * 2026-12-07 `hour`:`min` and, when `keys` is given, "key=value" pairs
+ * set on W-SNA-LV. A second caller (nobody in group users) gets the
+ * book role. */
 static void
-start(int hour, int minute, const char *const *keys)
+start(int hour, int minute, guint days, const char *const *keys)
 {
 	g_autofree char *entry = NULL;
 	gboolean open = harness_second_group() != HARNESS_NO_GROUP;
@@ -36,7 +42,7 @@ start(int hour, int minute, const char *const *keys)
 		harness_init(&h);
 	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
 				      harness_local(2026, 12, 7, hour, minute));
-	h.horizon_days = 21;
+	h.horizon_days = days;
 	entry = harness_copy_example(&h);
 	if (open)
 		harness_set_key(entry, "access", "book-groups", "users");
@@ -234,7 +240,7 @@ test_notice(void)
 	g_autofree char *slot = NULL;
 	g_autofree char *id = NULL;
 
-	start(8, 21, NULL);
+	start(8, 21, WEEK, NULL);
 	slot = slot_at(7, 8, 30);
 	g_assert_false(offered(slot, "c-notice", 7));
 	book_refused(slot, "c-notice", NULL, "org.slotd.Error.PolicyViolation",
@@ -275,7 +281,7 @@ test_advance(void)
 	const char *const keys[] = { "max-advance-days", "7", NULL };
 	g_autofree char *far = NULL, *near = NULL, *id = NULL;
 
-	start(7, 0, keys);
+	start(7, 0, THREE_WEEKS, keys);
 	far = slot_at(15, 8, 30);
 	near = slot_at(10, 8, 30);
 	g_assert_false(offered(far, "c-far", 15));
@@ -297,7 +303,7 @@ test_limits(void)
 	g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
 	g_autofree char *id1 = NULL, *id2 = NULL, *id3 = NULL;
 
-	start(7, 0, keys);
+	start(7, 0, WEEK, keys);
 	a = slot_at(8, 8, 30);
 	b = slot_at(8, 11, 0);
 	c = slot_at(9, 8, 30);
@@ -344,7 +350,7 @@ test_cancel_cutoff(void)
 		g_test_skip("needs root and setpriv for a second caller");
 		return;
 	}
-	start(8, 28, NULL);
+	start(8, 28, WEEK, NULL);
 	slot = slot_at(7, 8, 30);
 	id = book_ok(slot, "c-late", "booked at the door");
 	before = digest();
@@ -371,7 +377,7 @@ test_status_in_time(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL;
 
-	start(7, 0, NULL);
+	start(7, 0, WEEK, NULL);
 	slot = slot_at(8, 8, 30);
 	id = book_ok(slot, "c-status", NULL);
 	before = digest();
@@ -414,7 +420,7 @@ test_on_behalf(void)
 	g_autofree char *before = NULL, *after = NULL, *out = NULL;
 	const char *value;
 
-	start(7, 0, NULL);
+	start(7, 0, WEEK, NULL);
 	slot = slot_at(8, 8, 30);
 	r = harness_call(&h, SCHED, "Book",
 			 g_variant_new_parsed(
@@ -468,7 +474,7 @@ test_history(void)
 	const char *want[] = { "book", "reschedule", "cancel" };
 	const char *action, *detail;
 
-	start(7, 0, NULL);
+	start(7, 0, WEEK, NULL);
 	a = slot_at(8, 8, 30);
 	b = slot_at(9, 11, 0);
 	id = book_ok(a, "c-history", NULL);
@@ -574,7 +580,7 @@ test_deadline(void)
 	gint64 at, deadline;
 	gboolean exceeded;
 
-	start(7, 0, NULL);
+	start(7, 0, THREE_WEEKS, NULL);
 	late = harness_find(&h, "short-therapy",
 			    g_variant_new_parsed(
 				    "{'from': <%x>, 'limit': <uint32 1>}",
@@ -668,7 +674,10 @@ book_found_series(const char *service, GVariant *pattern, GVariant *query,
 static void
 test_find_series(void)
 {
-	start(7, 0, NULL);
+	/* A minute past the hour: from 07:00:00 the 08:00 visits are just
+	 * the hour's notice ahead, offered by a FindSeries in slotd's
+	 * first second and refused by a BookSeries in its next. */
+	start(7, 1, THREE_WEEKS, NULL);
 	book_found_series(
 		"home-hospital-west",
 		g_variant_new_parsed("{'every': <'24h'>, 'count': <uint32 5>,"
@@ -691,7 +700,7 @@ test_find_series(void)
 static void
 test_series_on_daemon(void)
 {
-	start(7, 0, NULL);
+	start(7, 0, WEEK, NULL);
 	test_series();
 	stop();
 }

@@ -140,12 +140,23 @@ feed_path(const char *kind, const char *token, const char *unit,
 static GPtrArray *
 parse_records(const char *out)
 {
-	g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
 	GPtrArray *records = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)g_strfreev);
 
-	for (guint i = 0; lines[i] && *lines[i]; i++)
-		g_ptr_array_add(records, g_strsplit(lines[i], "\t", -1));
+	/* Line by line up to the first empty one, not g_strsplit() on the
+	 * whole text: that calls strstr() for every line, and the
+	 * sanitizer's strstr() measures the text to its end each time (25 s
+	 * for the 4.6 MB of the ten thousand events). */
+	for (const char *line = out; *line && *line != '\n';) {
+		const char *end = strchr(line, '\n');
+		g_autofree char *text = end ? g_strndup(line, end - line)
+					    : g_strdup(line);
+
+		g_ptr_array_add(records, g_strsplit(text, "\t", -1));
+		if (!end)
+			break;
+		line = end + 1;
+	}
 	return records;
 }
 

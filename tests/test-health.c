@@ -146,7 +146,9 @@ test_held_loop(void)
 
 	assert_status_says(TRUE);
 	g_subprocess_send_signal(h.slotd, SIGUSR1);
-	g_usleep(200 * 1000);
+	/* Logged on the loop as the hold begins: asked before that, slotd
+	 * would rightly answer that it is fit. */
+	harness_wait_log(&h, "holding the main loop", 10);
 	g_assert_cmpint(health(&checks), ==, 503);
 	g_assert_cmpstr(checks, ==, "unhealthy loop=false database=true "
 				    "horizon=true plugins=true");

@@ -257,7 +257,9 @@ test_held_loop_stops_pinging(void)
 
 	g_subprocess_send_signal(h.slotd, SIGUSR1);
 	began = g_get_monotonic_time();
-	g_usleep(300 * 1000);
+	/* Logged on the loop as the hold begins; a ping sent before it is
+	 * drained. */
+	harness_wait_log(&h, "holding the main loop", 10);
 	drain();
 	g_assert_cmpuint(count_pings(1200), ==, 0);
 	again = wait_for("WATCHDOG=1", 5000);

@@ -5,6 +5,7 @@
  * exactly what was acknowledged when slotd lost power.
  *
  *   crash-client ADDRESS wait
+ *   crash-client ADDRESS pools FILE
  *   crash-client ADDRESS run CLIENT ROUND SEED LOG STATE [PID AFTER]
  *
  * With PID and AFTER the client is the round's killer: right after its
@@ -55,8 +56,17 @@
  * STATE holds what the client has from earlier rounds:
  *   booking BOOKING STATUS TARGET SLOT
  *   hold HOLD TARGET SLOT REF
- *   entry ENTRY TARGET [SLOT HOLD EXPIRES]   waiting, with its open offer */
+ *   entry ENTRY TARGET [SLOT HOLD EXPIRES]   waiting, with its open offer
+ * and the slots each target's bookings are chosen from, as `pools`
+ * wrote them:
+ *   pool TARGET SLOT UNIT START
+ * Without pool lines the client asks FindSlots itself. `pools` asks
+ * once for all the clients of a round: eight clients asking for every
+ * target took most of a round's time, slotd answering one call at a
+ * time while the first clients ready were already booking. */
+#include <errno.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -968,6 +978,42 @@ load_pool(Client *c, TargetId t)
 	return TRUE;
 }
 
+/* Every target's pool in FILE (pool lines), written whole. */
+static int
+write_pools(GDBusConnection *conn, const char *path)
+{
+	Client c = { conn };
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+	g_autoptr(GError) error = NULL;
+
+	for (guint t = 0; t < N_TARGETS; t++) {
+		c.pools[t] = g_ptr_array_new_with_free_func(pool_slot_free);
+		if (!load_pool(&c, (TargetId)t)) {
+			g_printerr("slotd went away while the pools were "
+				   "found\n");
+			return 1;
+		}
+		for (guint i = 0; i < c.pools[t]->len; i++) {
+			const PoolSlot *s = c.pools[t]->pdata[i];
+
+			g_string_append_printf(text,
+					       "pool %s %s %s %" G_GINT64_FORMAT
+					       "\n",
+					       targets[t].name, s->id, s->unit,
+					       s->start);
+		}
+		g_ptr_array_unref(c.pools[t]);
+	}
+	if (!g_file_set_contents(tmp, text->str, (gssize)text->len, &error) ||
+	    g_rename(tmp, path) != 0) {
+		g_printerr("%s: %s\n", path,
+			   error ? error->message : g_strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
 static TargetId
 target_by_name(const char *name)
 {
@@ -978,14 +1024,16 @@ target_by_name(const char *name)
 	exit(2);
 }
 
-static void
+/* TRUE when the state held the pools. */
+static gboolean
 load_state(Client *c, const char *path)
 {
 	g_autofree char *text = NULL;
 	g_auto(GStrv) lines = NULL;
+	gboolean pooled = FALSE;
 
 	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return;
+		return FALSE;
 	lines = g_strsplit(text, "\n", -1);
 	for (guint i = 0; lines[i]; i++) {
 		g_auto(GStrv) w = g_strsplit(lines[i], " ", -1);
@@ -1010,11 +1058,20 @@ load_state(Client *c, const char *path)
 				set_offer(e, w[3], w[4],
 					  g_ascii_strtoll(w[5], NULL, 10));
 			g_ptr_array_add(c->entries, e);
+		} else if (n == 5 && g_str_equal(w[0], "pool")) {
+			PoolSlot *s = g_new0(PoolSlot, 1);
+
+			s->id = g_strdup(w[2]);
+			s->unit = g_strdup(w[3]);
+			s->start = g_ascii_strtoll(w[4], NULL, 10);
+			g_ptr_array_add(c->pools[target_by_name(w[1])], s);
+			pooled = TRUE;
 		} else if (n > 1) {
 			g_printerr("bad state line: %s\n", lines[i]);
 			exit(2);
 		}
 	}
+	return pooled;
 }
 
 static gboolean
@@ -1073,10 +1130,10 @@ run(GDBusConnection *conn, int argc, char **argv)
 					   "SlotOffered", OBJECT, NULL,
 					   G_DBUS_SIGNAL_FLAGS_NONE,
 					   on_slot_offered, &c, NULL);
-	for (guint t = 0; t < N_TARGETS && started; t++)
-		started = load_pool(&c, (TargetId)t);
+	if (!load_state(&c, argv[4]))
+		for (guint t = 0; t < N_TARGETS && started; t++)
+			started = load_pool(&c, (TargetId)t);
 	if (started) {
-		load_state(&c, argv[4]);
 		if (c.pools[T_FIXED_W]->len == 0) {
 			g_printerr("no slots to book\n");
 			return 2;
@@ -1103,9 +1160,10 @@ main(int argc, char **argv)
 	g_autoptr(GDBusConnection) conn = NULL;
 
 	if (argc < 3 || (g_str_equal(argv[2], "run") && argc != 8 &&
-			 argc != 10)) {
-		g_printerr("usage: crash-client ADDRESS wait | run CLIENT "
-			   "ROUND SEED LOG STATE [PID AFTER]\n");
+			 argc != 10) ||
+	    (g_str_equal(argv[2], "pools") && argc != 4)) {
+		g_printerr("usage: crash-client ADDRESS wait | pools FILE | "
+			   "run CLIENT ROUND SEED LOG STATE [PID AFTER]\n");
 		return 2;
 	}
 	conn = g_dbus_connection_new_for_address_sync(
@@ -1120,5 +1178,7 @@ main(int argc, char **argv)
 	g_dbus_connection_set_exit_on_close(conn, FALSE);
 	if (g_str_equal(argv[2], "wait"))
 		return wait_ready(conn);
+	if (g_str_equal(argv[2], "pools"))
+		return write_pools(conn, argv[3]);
 	return run(conn, argc - 3, argv + 3);
 }

@@ -1015,10 +1015,11 @@ def check(model, db_path):
         raise CheckFailed("reading the database: %s" % e) from e
 
 
-def write_states(model, tmp):
+def write_states(model, tmp, pools):
     for n in range(CLIENTS):
         prefix = "crash-c%d-" % n
         with open(os.path.join(tmp, "state-c%d" % n), "w") as f:
+            f.write(pools)
             for bid, b in model.bookings.items():
                 if b["ref"].startswith(prefix) and \
                         b["status"] not in ("cancelled", "entered-in-error"):
@@ -1044,6 +1045,17 @@ def write_states(model, tmp):
 
 
 # ---- rounds ---------------------------------------------------------------
+
+def find_pools(build, slotd, tmp):
+    """The slots the clients choose from, as "pool" lines of their state:
+    found once a round (crash-client pools) rather than by each client."""
+    path = os.path.join(tmp, "pools")
+    client = os.path.join(build, "tests", "crash-client")
+    if subprocess.call([client, slotd.address, "pools", path]) != 0:
+        raise CheckFailed("the clients' slots could not be found")
+    with open(path) as f:
+        return f.read()
+
 
 def run_clients(build, slotd, tmp, rnd, rng, killer):
     client = os.path.join(build, "tests", "crash-client")
@@ -1081,7 +1093,7 @@ def one_round(rnd, rng, slotd, model, build, tmp, db_path, label=None):
     """Runs the clients until the power goes; returns how it went."""
     slotd.seed = rng.randrange(1 << 31)
     slotd.start()
-    write_states(model, tmp)
+    write_states(model, tmp, find_pools(build, slotd, tmp))
     by_ack = rnd % 2 == 0
     killer = (rng.randrange(CLIENTS), rng.randint(30, 300)) if by_ack \
         else None
