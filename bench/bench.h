@@ -65,6 +65,8 @@ void bench_dict_string(DBusMessageIter *dict, const char *key,
 		       const char *value);
 void bench_dict_uint32(DBusMessageIter *dict, const char *key,
 		       dbus_uint32_t value);
+void bench_dict_int64(DBusMessageIter *dict, const char *key,
+		      dbus_int64_t value);
 
 /* ---- the bare SQLite baselines (bare-store.c) ----------------------- */
 

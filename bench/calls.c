@@ -36,8 +36,8 @@ find_call(const CallsOptions *o, int limit)
 {
 	DBusMessage *m = bench_new_call(SLOTD_NAME, SLOTD_PATH,
 					SCHEDULER_IFACE, "FindSlots");
-	DBusMessageIter iter, dict, entry, variant;
-	const char *service = o->service, *key = "to";
+	DBusMessageIter iter, dict;
+	const char *service = o->service;
 	dbus_int64_t to = g_get_real_time() / G_USEC_PER_SEC +
 			  (dbus_int64_t)o->days * 86400;
 
@@ -49,14 +49,7 @@ find_call(const CallsOptions *o, int limit)
 	if (o->language)
 		bench_dict_string(&dict, "language", o->language);
 	bench_dict_uint32(&dict, "limit", (dbus_uint32_t)limit);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL,
-					 &entry);
-	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key);
-	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "x",
-					 &variant);
-	dbus_message_iter_append_basic(&variant, DBUS_TYPE_INT64, &to);
-	dbus_message_iter_close_container(&entry, &variant);
-	dbus_message_iter_close_container(&dict, &entry);
+	bench_dict_int64(&dict, "to", to);
 	dbus_message_iter_close_container(&iter, &dict);
 	return m;
 }

@@ -58,35 +58,40 @@ bench_call(DBusConnection *connection, DBusMessage *call, GError **error)
 	return NULL;
 }
 
-void
-bench_dict_string(DBusMessageIter *dict, const char *key, const char *value)
+/* One {sv} entry of a basic type into an open a{sv}. */
+static void
+dict_basic(DBusMessageIter *dict, const char *key, int type,
+	   const char *signature, const void *value)
 {
 	DBusMessageIter entry, variant;
 
 	dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL,
 					 &entry);
 	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key);
-	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "s",
+	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, signature,
 					 &variant);
-	dbus_message_iter_append_basic(&variant, DBUS_TYPE_STRING, &value);
+	dbus_message_iter_append_basic(&variant, type, value);
 	dbus_message_iter_close_container(&entry, &variant);
 	dbus_message_iter_close_container(dict, &entry);
+}
+
+void
+bench_dict_string(DBusMessageIter *dict, const char *key, const char *value)
+{
+	dict_basic(dict, key, DBUS_TYPE_STRING, "s", &value);
 }
 
 void
 bench_dict_uint32(DBusMessageIter *dict, const char *key,
 		  dbus_uint32_t value)
 {
-	DBusMessageIter entry, variant;
+	dict_basic(dict, key, DBUS_TYPE_UINT32, "u", &value);
+}
 
-	dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL,
-					 &entry);
-	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key);
-	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "u",
-					 &variant);
-	dbus_message_iter_append_basic(&variant, DBUS_TYPE_UINT32, &value);
-	dbus_message_iter_close_container(&entry, &variant);
-	dbus_message_iter_close_container(dict, &entry);
+void
+bench_dict_int64(DBusMessageIter *dict, const char *key, dbus_int64_t value)
+{
+	dict_basic(dict, key, DBUS_TYPE_INT64, "x", &value);
 }
 
 static DBusMessage *

@@ -252,6 +252,30 @@ plan(Fill *f, Store *store, GError **error)
 
 /* ---- loading -------------------------------------------------------- */
 
+/* The booking the loader writes for one planned slot: a Finnish,
+ * routine booking of one seat, created at `created`. */
+static void
+loaded_booking(StoreBooking *b, const PlannedOffering *o,
+	       const PlannedSlot *p, char *client_ref, const char *status,
+	       GVariant *extras, gint64 created)
+{
+	memset(b, 0, sizeof(*b));
+	b->slot = p->slot;
+	b->offering = o->id;
+	b->unit = o->unit;
+	b->service = o->service;
+	b->start = p->start;
+	b->end = p->end;
+	b->client_ref = client_ref;
+	b->status = (char *)status;
+	b->seats = 1;
+	b->language = (char *)"fi";
+	b->urgency = (char *)"routine";
+	b->extras = extras;
+	b->created = created;
+	b->modified = created;
+}
+
 static gboolean
 insert_one(Fill *f, Store *store, const PlannedOffering *o,
 	   const PlannedSlot *p, guint64 serial, GVariant *extras,
@@ -263,23 +287,11 @@ insert_one(Fill *f, Store *store, const PlannedOffering *o,
 	 * without changing what the database holds. */
 	guint32 client = (guint32)(serial / 3);
 	char client_ref[16];
-	StoreBooking b = { 0 };
+	StoreBooking b;
 
 	g_snprintf(client_ref, sizeof(client_ref), "c%08x", client);
-	b.slot = p->slot;
-	b.offering = o->id;
-	b.unit = o->unit;
-	b.service = o->service;
-	b.start = p->start;
-	b.end = p->end;
-	b.client_ref = client_ref;
-	b.status = (char *)"booked";
-	b.seats = 1;
-	b.language = (char *)"fi";
-	b.urgency = (char *)"routine";
-	b.extras = extras;
-	b.created = f->now - 30 * 86400 + (gint64)(serial / 64);
-	b.modified = b.created;
+	loaded_booking(&b, o, p, client_ref, "booked", extras,
+		       f->now - 30 * 86400 + (gint64)(serial / 64));
 	return store_insert_booking(store, &b, error) &&
 	       store_take_seats(store, b.id, p->slot, 1, error);
 }
@@ -353,25 +365,13 @@ load_cancelled(Fill *f, Store *store, GError **error)
 		const PlannedSlot *p = &g_array_index(slots, PlannedSlot, at);
 		const PlannedOffering *o = owners->pdata[at];
 		char client_ref[16];
-		StoreBooking b = { 0 };
+		StoreBooking b;
 
 		g_snprintf(client_ref, sizeof(client_ref), "x%08x",
 			   (guint32)(done / 3));
-		b.slot = p->slot;
-		b.offering = o->id;
-		b.unit = o->unit;
-		b.service = o->service;
-		b.start = p->start;
-		b.end = p->end;
-		b.client_ref = client_ref;
-		b.status = (char *)"cancelled";
-		b.seats = 1;
-		b.language = (char *)"fi";
-		b.urgency = (char *)"routine";
-		b.extras = extras;
+		loaded_booking(&b, o, p, client_ref, "cancelled", extras,
+			       f->now - 200 * 86400 + done / 64);
 		b.sequence = 1;
-		b.created = f->now - 200 * 86400 + done / 64;
-		b.modified = b.created;
 		b.cancel_reason = (char *)"benchmark: loaded cancelled";
 		if (!store_insert_booking(store, &b, error))
 			goto fail;

@@ -83,7 +83,6 @@ make_find(const LatencyOptions *o)
 	const char *service = o->find_service;
 	dbus_int64_t from = g_get_real_time() / G_USEC_PER_SEC + 3600;
 	dbus_int64_t to = from + (dbus_int64_t)o->find_days * 86400;
-	DBusMessageIter entry, variant;
 	const char *keys[] = { "from", "to" };
 	dbus_int64_t values[] = { from, to };
 
@@ -93,18 +92,8 @@ make_find(const LatencyOptions *o)
 	bench_dict_string(&dict, "municipality", o->find_municipality);
 	bench_dict_string(&dict, "language", o->find_language);
 	bench_dict_uint32(&dict, "limit", BENCH_FIND_SLOTS);
-	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
-		dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY,
-						 NULL, &entry);
-		dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING,
-					       &keys[i]);
-		dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "x",
-						 &variant);
-		dbus_message_iter_append_basic(&variant, DBUS_TYPE_INT64,
-					       &values[i]);
-		dbus_message_iter_close_container(&entry, &variant);
-		dbus_message_iter_close_container(&dict, &entry);
-	}
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
+		bench_dict_int64(&dict, keys[i], values[i]);
 	dbus_message_iter_close_container(&iter, &dict);
 	return m;
 }

@@ -115,22 +115,13 @@ whole_region_find(const char *service, gint64 to)
 {
 	DBusMessage *m = bench_new_call(SLOTD_NAME, SLOTD_PATH,
 					SCHEDULER_IFACE, "FindSlots");
-	DBusMessageIter iter, dict, entry, variant;
-	const char *key = "to";
-	dbus_int64_t value = to;
+	DBusMessageIter iter, dict;
 
 	dbus_message_iter_init_append(m, &iter);
 	dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &service);
 	dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
 	bench_dict_uint32(&dict, "limit", FIND_MAX_LIMIT);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL,
-					 &entry);
-	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key);
-	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "x",
-					 &variant);
-	dbus_message_iter_append_basic(&variant, DBUS_TYPE_INT64, &value);
-	dbus_message_iter_close_container(&entry, &variant);
-	dbus_message_iter_close_container(&dict, &entry);
+	bench_dict_int64(&dict, "to", to);
 	dbus_message_iter_close_container(&iter, &dict);
 	return m;
 }

@@ -54,25 +54,15 @@ find_call(const RateOptions *o, dbus_int64_t from, dbus_int64_t to)
 					SCHEDULER_IFACE, "FindSlots");
 	const char *keys[] = { "from", "to" };
 	dbus_int64_t values[] = { from, to };
-	DBusMessageIter iter, dict, entry, variant;
+	DBusMessageIter iter, dict;
 	const char *service = o->service;
 
 	dbus_message_iter_init_append(m, &iter);
 	dbus_message_iter_append_basic(&iter, DBUS_TYPE_STRING, &service);
 	dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
 	bench_dict_uint32(&dict, "limit", 2000);
-	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
-		dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY,
-						 NULL, &entry);
-		dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING,
-					       &keys[i]);
-		dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "x",
-						 &variant);
-		dbus_message_iter_append_basic(&variant, DBUS_TYPE_INT64,
-					       &values[i]);
-		dbus_message_iter_close_container(&entry, &variant);
-		dbus_message_iter_close_container(&dict, &entry);
-	}
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
+		bench_dict_int64(&dict, keys[i], values[i]);
 	dbus_message_iter_close_container(&iter, &dict);
 	return m;
 }
