@@ -6,6 +6,8 @@
 
 #include <glib/gstdio.h>
 
+#include "plugin-engine.h"
+
 static const char slotd_conf[] =
 	"[daemon]\n"
 	"include=region.conf;units.conf\n"
@@ -156,22 +158,6 @@ void crisis_fixture_setup(CrisisFixture *f, gconstpointer data)
 	}
 }
 
-static void remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
 void crisis_fixture_teardown(CrisisFixture *f, gconstpointer data)
 {
 	g_clear_pointer(&f->capacity, capacity_free);
@@ -179,7 +165,7 @@ void crisis_fixture_teardown(CrisisFixture *f, gconstpointer data)
 	g_clear_pointer(&f->plugins, plugin_host_free);
 	g_clear_pointer(&f->region, region_unref);
 	if (f->dir)
-		remove_tree(f->dir);
+		plugin_engine_remove_tree(f->dir);
 	g_clear_pointer(&f->dir, g_free);
 }
 

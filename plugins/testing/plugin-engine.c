@@ -34,8 +34,8 @@ copy_source(const char *dir, const char *from, const char *to)
 	write_text(dir, to, text);
 }
 
-static void
-remove_tree(const char *path)
+void
+plugin_engine_remove_tree(const char *path)
 {
 	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
 	const char *name;
@@ -44,7 +44,7 @@ remove_tree(const char *path)
 		g_autofree char *child = g_build_filename(path, name, NULL);
 
 		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			remove_tree(child);
+			plugin_engine_remove_tree(child);
 		else
 			g_unlink(child);
 	}
@@ -83,7 +83,7 @@ plugin_engine_tear_down(PluginEngine *e)
 	g_clear_pointer(&e->store, store_close);
 	g_clear_pointer(&e->plugins, plugin_host_free);
 	g_clear_pointer(&e->region, region_unref);
-	remove_tree(e->dir);
+	plugin_engine_remove_tree(e->dir);
 	g_free(e->dir);
 	g_free(e->service_file);
 }

@@ -30,6 +30,9 @@ void plugin_engine_set_up(PluginEngine *e, const char *prefix,
 			  const char *entry_point, const char *units,
 			  const char *service);
 void plugin_engine_tear_down(PluginEngine *e);
+/* Removes a directory and everything below it (a test's temporary
+ * files). */
+void plugin_engine_remove_tree(const char *path);
 /* Sets (or with `value` NULL removes) a key of the service file. */
 void plugin_engine_set_key(PluginEngine *e, const char *group,
 			   const char *key, const char *value);

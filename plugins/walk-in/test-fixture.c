@@ -2,6 +2,8 @@
  * the test, the store and the capacity engine on a fixed clock. */
 #include <glib/gstdio.h>
 
+#include "plugin-engine.h"
+
 #include "calendar.h"
 #include "config.h"
 #include "walk-in.h"
@@ -110,23 +112,6 @@ fixture_start(Fixture *f, const char *units, const char *service, gint64 now)
 	}
 }
 
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
 void
 fixture_stop(Fixture *f)
 {
@@ -137,7 +122,7 @@ fixture_stop(Fixture *f)
 	g_clear_pointer(&f->region, region_unref);
 	g_clear_pointer(&f->plugins, plugin_host_free);
 	if (f->dir != NULL)
-		remove_tree(f->dir);
+		plugin_engine_remove_tree(f->dir);
 	g_clear_pointer(&f->dir, g_free);
 }
 
