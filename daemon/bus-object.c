@@ -2,6 +2,7 @@
  * checking its signature, converting bodies to and from GVariant,
  * introspection generated from the tables, signals and error replies. */
 #include "bus-private.h"
+#include "loop-watch.h"
 
 #include <string.h>
 
@@ -839,6 +840,8 @@ bus_call_drop(BusCall *call)
 void
 bus_call_run(BusCall *call)
 {
+	LOOP_WORK_CALL("call", call->interface->name, call->method->name);
+
 	call->method->handler(call, call->args, call->user_data);
 }
 

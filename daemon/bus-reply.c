@@ -7,6 +7,7 @@
  * Until then its call counts as unanswered (bus_drain() waits for it);
  * a closing bus finishes every one at once (bus_reply_finish_all()). */
 #include "bus-private.h"
+#include "loop-watch.h"
 
 /* Main-loop time one slice may take, and elements appended between two
  * looks at the clock. */
@@ -119,6 +120,8 @@ static gboolean
 step(gpointer user_data)
 {
 	BusLargeReply *r = user_data;
+	LOOP_WORK_CALL("reply", r->call->interface->name,
+		       r->call->method->name);
 	gboolean ok = append_slice(r, g_get_monotonic_time() + SLICE_USEC);
 
 	if (ok && !whole(r))

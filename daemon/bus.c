@@ -2,6 +2,7 @@
  * and dispatching as GSources, the well-known name, and the callers'
  * credentials for the role checks. */
 #include "bus-private.h"
+#include "loop-watch.h"
 
 G_DEFINE_QUARK(bus-error, bus_error)
 
@@ -38,6 +39,7 @@ watch_condition(DBusWatch *watch)
 static gboolean
 watch_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 {
+	LOOP_WORK("bus io", NULL);
 	WatchSource *ws = (WatchSource *)source;
 	GIOCondition revents = g_source_query_unix_fd(source, ws->tag);
 	DBusConnection *connection;
@@ -116,6 +118,7 @@ typedef struct {
 static gboolean
 timeout_fire(gpointer data)
 {
+	LOOP_WORK("bus timeout", NULL);
 	TimeoutTicket *ticket = data;
 	DBusConnection *connection = ticket->bus->connection;
 
@@ -199,6 +202,7 @@ dispatch_prepare(GSource *source, gint *timeout)
 static gboolean
 dispatch_run(GSource *source, GSourceFunc callback, gpointer user_data)
 {
+	LOOP_WORK("bus dispatch", NULL);
 	DispatchSource *ds = (DispatchSource *)source;
 	DBusConnection *connection = dbus_connection_ref(ds->connection);
 

@@ -217,6 +217,10 @@ withdraw_orphans(Capacity *capacity, gpointer data, GError **error)
 }
 
 
+/* Main-loop time after which capacity_extend() stops between two job
+ * steps. */
+#define EXTEND_BUDGET_USEC 8000
+
 static gboolean
 plan_jobs(Capacity *capacity, GError **error)
 {
@@ -328,6 +332,11 @@ gboolean
 capacity_extend(Capacity *capacity, guint max_slots, gboolean *ret_done,
 		GError **error)
 {
+	/* Each job step is a COMMIT of its own: offerings with a day or
+	 * two to add would otherwise take a whole pass of the region
+	 * (38 commits, 100-200 ms) in one turn of the loop. */
+	gint64 deadline = g_get_monotonic_time() + EXTEND_BUDGET_USEC;
+
 	*ret_done = FALSE;
 	/* A reload is under way: it has the store's slots to itself, and
 	 * the daemon asks again when it is over. */
@@ -366,7 +375,8 @@ capacity_extend(Capacity *capacity, guint max_slots, gboolean *ret_done,
 		notify_rebook(capacity, rebook);
 		if (step.finished)
 			horizon_job_free(g_queue_pop_head(&capacity->jobs));
-		if (step.done_slots >= max_slots)
+		if (step.done_slots >= max_slots ||
+		    g_get_monotonic_time() >= deadline)
 			return TRUE;
 		max_slots -= step.done_slots;
 	}

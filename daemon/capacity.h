@@ -80,8 +80,9 @@ gboolean capacity_batch_end(Capacity *capacity, GError **error);
 void capacity_batch_tell(Capacity *capacity);
 
 /* Materialises slots up to now + horizon for every available offering,
- * at most `max_slots` upserts per call; *ret_done when nothing is left.
- * The daemon calls it from an idle source so the loop never stalls. */
+ * at most `max_slots` upserts per call, and no further offering once
+ * 8 ms have passed; *ret_done when nothing is left. The daemon calls
+ * it from an idle source so the loop never stalls. */
 gboolean capacity_extend(Capacity *capacity, guint max_slots,
 			 gboolean *ret_done, GError **error);
 /* Swaps in a new region snapshot: offerings whose configuration

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "notify.h"
 #include "slotd-config.h"
+#include "loop-watch.h"
 
 /* Slots upserted per idle step while materialising the horizon. */
 #define EXTEND_CHUNK 400
@@ -132,6 +133,7 @@ log_rebooking(GPtrArray *rebook)
 static gboolean
 extend_step(gpointer user_data)
 {
+	LOOP_WORK("horizon extension", NULL);
 	Daemon *daemon = user_data;
 	g_autoptr(GError) error = NULL;
 	gboolean done = FALSE;
@@ -166,6 +168,7 @@ schedule_extend(Daemon *daemon)
 static gboolean
 daily_check(gpointer user_data)
 {
+	LOOP_WORK("daily check", NULL);
 	schedule_extend(user_data);
 	return G_SOURCE_CONTINUE;
 }
@@ -173,6 +176,7 @@ daily_check(gpointer user_data)
 static gboolean
 expire_holds(gpointer user_data)
 {
+	LOOP_WORK("hold expiry", NULL);
 	Daemon *daemon = user_data;
 
 	g_clear_pointer(&daemon->hold_source, g_source_unref);
@@ -188,6 +192,7 @@ expire_holds(gpointer user_data)
 static gboolean
 waitlist_step(gpointer user_data)
 {
+	LOOP_WORK("waitlist", NULL);
 	Daemon *daemon = user_data;
 	g_autoptr(GPtrArray) offers = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)capacity_offer_free);
@@ -482,6 +487,7 @@ reload_end(DaemonReload *r, GPtrArray *rebook, const GError *error)
 static gboolean
 reload_step(gpointer user_data)
 {
+	LOOP_WORK("reload step", NULL);
 	DaemonReload *r = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) rebook = NULL;
@@ -624,6 +630,7 @@ reload_abandon_all(Daemon *daemon)
 static gboolean
 drain_step(gpointer user_data)
 {
+	LOOP_WORK("drain", NULL);
 	Daemon *daemon = user_data;
 	guint unanswered = daemon->bus ? bus_drain(daemon->bus) : 0;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "loop-watch.h"
 
 /* One render step stops after this long; the loop runs in between. */
 #define STEP_BUDGET_US 5000
@@ -414,6 +415,7 @@ finish_staff(Entry *entry)
 static gboolean
 staff_step(gpointer user_data)
 {
+	LOOP_WORK("feed render step", NULL);
 	Entry *entry = user_data;
 	gint64 began = g_get_monotonic_time();
 

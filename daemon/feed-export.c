@@ -4,6 +4,7 @@
 
 #include "feed-export.h"
 #include "planner-pool.h"
+#include "loop-watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,6 +212,7 @@ export_unit(FeedExport *export, const char *unit)
 static gboolean
 flush(gpointer user_data)
 {
+	LOOP_WORK("feed export flush", NULL);
 	FeedExport *export = user_data;
 	Region *region = capacity_region(export->capacity);
 	g_autoptr(GHashTable) dirty = g_steal_pointer(&export->dirty);
@@ -278,6 +280,7 @@ on_slots_changed(const char *service, const char *unit, gint64 from,
 static gboolean
 refresh(gpointer user_data)
 {
+	LOOP_WORK("feed export refresh", NULL);
 	FeedExport *export = user_data;
 
 	g_hash_table_remove_all(export->written);

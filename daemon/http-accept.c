@@ -14,6 +14,7 @@
 #endif
 
 #include "http-conn.h"
+#include "loop-watch.h"
 
 /* Kept free for the database, the bus, backups and the journal. */
 #define RESERVED_FDS 64
@@ -207,6 +208,7 @@ dispatch_one(HttpAccept *accept, GSocket *socket)
 static gboolean
 incoming(GSocket *listener, GIOCondition condition, gpointer user_data)
 {
+	LOOP_WORK("http accept", NULL);
 	HttpAccept *accept = user_data;
 
 	for (guint i = 0; i < ACCEPT_BATCH; i++) {

@@ -4,6 +4,7 @@
 #include "http-conn.h"
 
 #include "http-stream.h"
+#include "loop-watch.h"
 
 /* An answer may take this many idle timeouts. */
 #define ANSWER_FACTOR 4
@@ -99,6 +100,7 @@ hand_over(HttpConn *conn)
 static gboolean
 readable(GSocket *socket, GIOCondition condition, gpointer user_data)
 {
+	LOOP_WORK("http", NULL);
 	HttpConn *conn = user_data;
 
 	g_clear_pointer(&conn->waiting, g_source_unref);

@@ -19,6 +19,7 @@
 #define LOG_ID_RELOADED "3b3a8a63b8254636ba78274e74c03c3e"
 #define LOG_ID_RELOAD_REFUSED "a64e04cd1a3446d29b7c730455286693"
 #define LOG_ID_NEEDS_REBOOKING "4e2197e3da944961ae39183784598d0b"
+#define LOG_ID_LOOP_HELD "c51e704af9344d86af64cf44a0302401"
 
 /* Installs the writer for the whole process. Without `debug`, info and
  * debug records are dropped. */

@@ -15,6 +15,7 @@
 #include "metrics-daemon.h"
 #include "notify.h"
 #include "slotd-config.h"
+#include "loop-watch.h"
 
 /* TERM and INT: stop taking calls, answer the ones received, close the
  * database, exit. A second one while that runs stops at once. */
@@ -82,6 +83,7 @@ static gboolean
 on_stall(gpointer user_data)
 {
 	guint seconds = GPOINTER_TO_UINT(user_data);
+	LOOP_WORK("test stall", NULL);
 
 	g_warning("holding the main loop for %u s (SLOTD_TEST_STALL_SECONDS)",
 		  seconds);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "loop-watch.h"
 #include "metrics.h"
 
 /* The loop timer; its lateness is a stall of the loop. */
@@ -100,6 +101,14 @@ turn(gpointer user_data)
 	tick_due = now + TICK_USEC;
 	g_source_set_ready_time(tick, tick_due);
 	return G_SOURCE_CONTINUE;
+}
+
+static void
+loop_held(const char *work, double seconds)
+{
+	g_autofree char *labels = metrics_labels("work", work, NULL);
+
+	metrics_observe("slotd_main_loop_held_seconds", labels, seconds);
 }
 
 /* ---- read at scrape time -------------------------------------------- */
@@ -263,11 +272,13 @@ metrics_daemon_start(Daemon *daemon)
 	g_source_set_callback(tick, turn, NULL, NULL);
 	g_source_set_ready_time(tick, tick_due);
 	g_source_attach(tick, NULL);
+	loop_watch_install(loop_held);
 }
 
 void
 metrics_daemon_stop(void)
 {
+	loop_watch_uninstall();
 	bus_set_call_observer(NULL, NULL);
 	if (watched && watched->capacity)
 		capacity_remove_listener(watched->capacity, &watched);

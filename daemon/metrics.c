@@ -36,6 +36,9 @@ static const Family families[] = {
 	  "reschedule, status, needs-rebooking." },
 	{ "slotd_main_loop_lateness_seconds", HISTOGRAM, time_buckets,
 	  "How late a 10 ms main-loop timer ran: stalls of the loop." },
+	{ "slotd_main_loop_held_seconds", HISTOGRAM, time_buckets,
+	  "Turns of the main loop that held it 10 ms or more, by the "
+	  "longest piece of work in the turn." },
 	{ "slotd_commit_batch_changes", HISTOGRAM, batch_buckets,
 	  "Changes (Book, Cancel ...) that shared one COMMIT." },
 	{ "slotd_commit_duration_seconds", HISTOGRAM, time_buckets,

@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "slotd-planner"
 
 #include "planner-pool.h"
+#include "loop-watch.h"
 
 #include <slotd/plugin.h>
 #include <errno.h>
@@ -174,6 +175,7 @@ deliver(PlannerPool *pool, PlannerJob *job)
 static gboolean
 deliver_one(gpointer user_data)
 {
+	LOOP_WORK("planner result", NULL);
 	PlannerPool *pool = user_data;
 	PlannerJob *job;
 	gboolean more;

@@ -2,6 +2,7 @@
 #include "daemon.h"
 #include "metrics.h"
 #include "slotd-config.h"
+#include "loop-watch.h"
 
 #include <string.h>
 
@@ -603,6 +604,7 @@ run_batch(Daemon *daemon)
 static gboolean
 batch_due(gpointer user_data)
 {
+	LOOP_WORK("commit", NULL);
 	Daemon *daemon = user_data;
 
 	g_clear_pointer(&daemon->batch_source, g_source_unref);

@@ -124,7 +124,36 @@ test_horizon_being_filled(void)
 	wait_healthy(120);
 }
 
-/* A loop held for STALL_SECONDS: the request waits, then says so. */
+/* The value of the sample `series` in a metrics text. */
+static double
+sample_value(const char *body, const char *series)
+{
+	g_autofree char *line_start = g_strconcat("\n", series, " ", NULL);
+	const char *at = strstr(body, line_start);
+
+	if (!at)
+		g_error("no sample %s in the metrics", series);
+	return g_ascii_strtod(at + strlen(line_start), NULL);
+}
+
+/* The hold is logged and counted under the work that made it. */
+static void
+assert_hold_named(void)
+{
+	g_auto(ProbeResponse) r = { 0 };
+
+	harness_wait_log(&h, "main loop held for 2", 10);
+	harness_wait_log(&h, "ms: test stall", 1);
+	probe_get(address, "/metrics", NULL, &r);
+	g_assert_cmpint(r.status, ==, 200);
+	g_assert_cmpfloat(sample_value(r.body, "slotd_main_loop_held_seconds_"
+					       "count{work=\"test stall\"}"),
+			  ==, 1);
+	g_assert_cmpfloat(sample_value(r.body, "slotd_main_loop_held_seconds_"
+					       "sum{work=\"test stall\"}"),
+			  >=, STALL_SECONDS);
+}
+
 /* slotctl status (Admin1.GetStatus) says what /healthz says. */
 static void
 assert_status_says(gboolean healthy)
@@ -154,6 +183,7 @@ test_held_loop(void)
 				    "horizon=true plugins=true");
 	assert_status_says(FALSE);
 	wait_healthy(15);
+	assert_hold_named();
 }
 
 static gboolean

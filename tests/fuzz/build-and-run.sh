@@ -33,9 +33,11 @@ targets=${FUZZ_ONLY:-"client-ref feed-path config feed-render"}
 command -v clang >/dev/null || { echo "fuzz: no clang; skipped"; exit 77; }
 mkdir -p "$out/include" "$out/obj" "$out/artifacts"
 
-# The engine's sources, as daemon/meson.build lists them.
-core=$(sed -n '/^core_names = \[/,/\]/p' "$root/daemon/meson.build" |
-	tr -d "[],'" | sed 's/core_names =//')
+# The engine's sources, as daemon/meson.build lists them (with the
+# loop watch the engine links).
+core=$(sed -n '/^core_names = \[/,/\]/p; /^loop_names = \[/p' \
+	"$root/daemon/meson.build" | tr -d "[],'" |
+	sed 's/core_names =//; s/loop_names =//')
 pkgs="glib-2.0 gmodule-2.0 sqlite3 libical"
 cflags="-g -O1 -std=gnu11 -w -fsanitize=address,undefined
 	-fno-sanitize-recover=undefined -DG_LOG_USE_STRUCTURED=1
@@ -91,18 +93,21 @@ done
 
 # The engine's objects the harnesses need, a dozen of its forty: the
 # closure over undefined symbols, as nm reads it from meson's own build
-# of the engine (libslotd-core.a, built before `meson test` runs this).
+# of the engine (libslotd-core.a and the libslotd-loop.a it links,
+# built before `meson test` runs this).
 # Fails without that library or nm.
 needed_objects() {
-	lib=${SLOTD_BUILD_ROOT:-$root/build}/daemon/libslotd-core.a
-	[ -f "$lib" ] && command -v nm >/dev/null || return 1
+	dir=${SLOTD_BUILD_ROOT:-$root/build}/daemon
+	lib="$dir/libslotd-core.a $dir/libslotd-loop.a"
+	[ -f "$dir/libslotd-core.a" ] && [ -f "$dir/libslotd-loop.a" ] &&
+		command -v nm >/dev/null || return 1
 	{
 		for t in $harnesses; do
 			nm -u "$out/obj/fuzz-$t.o" | awk '{print "need", $NF}'
 		done
-		nm -A -g --defined-only "$lib" |
+		nm -A -g --defined-only $lib |
 			awk '{n = split($1, p, ":"); print "def", $NF, p[n - 1]}'
-		nm -A -u "$lib" |
+		nm -A -u $lib |
 			awk '{n = split($1, p, ":"); print "use", $NF, p[n - 1]}'
 	} | awk '
 		$1 == "def" { owner[$2] = $3 }
