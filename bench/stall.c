@@ -131,6 +131,7 @@ typedef struct {
 	char *service;		/* the report's */
 	char *unit;		/* a unit whose staff feed is still cold */
 	gboolean reload;
+	char *http;		/* slotd's feed server, host:port */
 } StallOptions;
 
 static gboolean
@@ -164,18 +165,12 @@ static gboolean
 feed_render(DBusConnection *connection, const StallOptions *o,
 	    GError **error)
 {
-	g_autoptr(DBusMessage) where = bench_new_call(
-		SLOTD_NAME, SLOTD_PATH, ADMIN_IFACE, "GetHttpAddress");
-	g_autoptr(DBusMessage) http = bench_call(connection, where, error);
 	g_autoptr(DBusMessage) issue = NULL;
 	g_autoptr(DBusMessage) token = NULL;
 	HttpResponse response = { 0 };
-	const char *address, *secret, *path, *unit = o->unit, *all = "";
+	const char *secret, *path, *unit = o->unit, *all = "";
 	gboolean ok;
 
-	if (!http || !dbus_message_get_args(http, NULL, DBUS_TYPE_STRING,
-					    &address, DBUS_TYPE_INVALID))
-		return FALSE;
 	issue = bench_new_call(SLOTD_NAME, SLOTD_PATH, ADMIN_IFACE,
 			       "IssueFeedToken");
 	dbus_message_append_args(issue, DBUS_TYPE_STRING, &unit,
@@ -185,7 +180,7 @@ feed_render(DBusConnection *connection, const StallOptions *o,
 					     &secret, DBUS_TYPE_STRING, &path,
 					     DBUS_TYPE_INVALID))
 		return FALSE;
-	ok = http_get_cold(address, path, &response, error);
+	ok = http_get_cold(o->http, path, &response, error);
 	if (ok && response.status != 200) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "feed GET: status %d", response.status);
@@ -205,6 +200,147 @@ reload(DBusConnection *connection, const StallOptions *o, GError **error)
 	return reply != NULL;
 }
 
+/* ---- slotd's own account: slotd_main_loop_held_seconds ------------- */
+
+/* Per work label: turns, seconds, and the cumulative bucket counts by
+ * their upper bound in ms (le="+Inf" as G_MAXINT). */
+typedef struct {
+	double count, sum;
+	GHashTable *buckets;	/* int ms -> double count */
+} Held;
+
+static void
+held_free(gpointer data)
+{
+	Held *h = data;
+
+	g_hash_table_unref(h->buckets);
+	g_free(h);
+}
+
+static Held *
+held_of(GHashTable *all, const char *work)
+{
+	Held *h = g_hash_table_lookup(all, work);
+
+	if (!h) {
+		h = g_new0(Held, 1);
+		h->buckets = g_hash_table_new(NULL, NULL);
+		g_hash_table_insert(all, g_strdup(work), h);
+	}
+	return h;
+}
+
+#define HELD "slotd_main_loop_held_seconds"
+
+/* The held histogram from /metrics; NULL when it cannot be read. */
+static GHashTable *
+held_read(const char *http)
+{
+	HttpResponse r = { 0 };
+	GHashTable *all = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	if (!http_get_cold(http, "/metrics", &r, NULL) || r.status != 200) {
+		http_response_clear(&r);
+		return NULL;
+	}
+	all = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				    held_free);
+	lines = g_strsplit(r.text->str, "\n", -1);
+	http_response_clear(&r);
+	for (char **l = lines; *l; l++) {
+		const char *w, *end, *value;
+		g_autofree char *work = NULL;
+		Held *h;
+
+		if (!g_str_has_prefix(*l, HELD) ||
+		    !(w = strstr(*l, "work=\"")) ||
+		    !(end = strchr(w + 6, '"')) || !(value = strrchr(*l, ' ')))
+			continue;
+		work = g_strndup(w + 6, end - (w + 6));
+		h = held_of(all, work);
+		if (g_str_has_prefix(*l, HELD "_count"))
+			h->count = g_ascii_strtod(value + 1, NULL);
+		else if (g_str_has_prefix(*l, HELD "_sum"))
+			h->sum = g_ascii_strtod(value + 1, NULL);
+		else if (g_str_has_prefix(*l, HELD "_bucket")) {
+			const char *le = strstr(*l, "le=\"");
+			int ms = !le ? -1
+				 : g_str_has_prefix(le + 4, "+Inf")
+				     ? G_MAXINT
+				     : (int)(g_ascii_strtod(le + 4, NULL) *
+					     1000 + 0.5);
+
+			if (ms >= 0)
+				g_hash_table_insert(
+					h->buckets, GINT_TO_POINTER(ms),
+					GUINT_TO_POINTER((guint)g_ascii_strtod(
+						value + 1, NULL)));
+		}
+	}
+	return all;
+}
+
+static guint
+bucket(const Held *h, int ms)
+{
+	return h ? GPOINTER_TO_UINT(g_hash_table_lookup(
+			   h->buckets, GINT_TO_POINTER(ms)))
+		 : 0;
+}
+
+/* One note per work that held the loop 10 ms or more during the phase:
+ * turns, their time, and between which bucket bounds the longest lay. */
+static void
+held_note(const char *phase, GHashTable *before, GHashTable *after)
+{
+	GHashTableIter it;
+	gpointer key, value;
+	guint works = 0;
+
+	if (!before || !after) {
+		bench_note("loop held during %s: /metrics not readable", phase);
+		return;
+	}
+	g_hash_table_iter_init(&it, after);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		const Held *a = value, *b = g_hash_table_lookup(before, key);
+		double turns = a->count - (b ? b->count : 0);
+		int low = 10, high = G_MAXINT;
+
+		if (turns <= 0)
+			continue;
+		works++;
+		/* The longest turn: above the largest bound whose bucket
+		 * did not take every new turn, at most the next. */
+		for (GList *l = g_hash_table_get_keys(a->buckets); l;
+		     l = g_list_delete_link(l, l)) {
+			int ms = GPOINTER_TO_INT(l->data);
+			double in = bucket(a, ms) - bucket(b, ms);
+
+			if (in < turns && ms >= low)
+				low = ms;
+			if (in >= turns && ms < high)
+				high = ms;
+		}
+		if (high == G_MAXINT)
+			bench_note("loop held during %s by %s: %.0f turns of "
+				   "10 ms+, %.0f ms in all, longest over %d ms",
+				   phase, (const char *)key, turns,
+				   (a->sum - (b ? b->sum : 0)) * 1000, low);
+		else
+			bench_note("loop held during %s by %s: %.0f turns of "
+				   "10 ms+, %.0f ms in all, longest %d-%d ms",
+				   phase, (const char *)key, turns,
+				   (a->sum - (b ? b->sum : 0)) * 1000, low,
+				   high);
+	}
+	if (works == 0)
+		bench_note("loop held during %s: no turn of 10 ms or more",
+			   phase);
+}
+
 typedef gboolean (*Phase)(DBusConnection *, const StallOptions *,
 			  GError **);
 
@@ -212,13 +348,39 @@ static gboolean
 measure(BenchPinger *p, DBusConnection *connection, const StallOptions *o,
 	const char *name, Phase phase, GError **error)
 {
+	g_autoptr(GHashTable) before = held_read(o->http);
+	g_autoptr(GHashTable) after = NULL;
 	double t0 = bench_now_us();
 
 	bench_pinger_mark(p);
 	if (!phase(connection, o, error))
 		return FALSE;
 	bench_note("%s took %.0f ms", name, (bench_now_us() - t0) / 1000);
-	return bench_pinger_report(p, name, error);
+	if (!bench_pinger_report(p, name, error))
+		return FALSE;
+	after = held_read(o->http);
+	held_note(name, before, after);
+	return TRUE;
+}
+
+/* slotd's feed server, from Admin1.GetHttpAddress. */
+static char *
+http_address(DBusConnection *connection, GError **error)
+{
+	g_autoptr(DBusMessage) where = bench_new_call(
+		SLOTD_NAME, SLOTD_PATH, ADMIN_IFACE, "GetHttpAddress");
+	g_autoptr(DBusMessage) http = bench_call(connection, where, error);
+	const char *address;
+
+	if (!http)
+		return NULL;
+	if (!dbus_message_get_args(http, NULL, DBUS_TYPE_STRING, &address,
+				   DBUS_TYPE_INVALID)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "GetHttpAddress: not a string");
+		return NULL;
+	}
+	return g_strdup(address);
 }
 
 int
@@ -253,6 +415,7 @@ cmd_stall(int argc, char **argv)
 	}
 	dbus_threads_init_default();
 	ok = (connection = bench_connect(o.address, &error)) &&
+	     (o.http = http_address(connection, &error)) &&
 	     (p = bench_pinger_start(o.address, &error)) &&
 	     measure(p, connection, &o, "report", year_report, &error) &&
 	     measure(p, connection, &o, "feed", feed_render, &error) &&
@@ -265,5 +428,6 @@ cmd_stall(int argc, char **argv)
 	g_free(o.address);
 	g_free(o.service);
 	g_free(o.unit);
+	g_free(o.http);
 	return ok ? 0 : 1;
 }

@@ -375,7 +375,7 @@ daemon_start(Daemon *daemon, GError **error)
 	if (!connect_bus(daemon, error))
 		return FALSE;
 	/* Feeds after the name: a second daemon stops at the name. */
-	daemon->http = http_new(daemon->capacity, error);
+	daemon->http = http_new(daemon->capacity, daemon->planner, error);
 	if (!daemon->http)
 		return FALSE;
 	schedule_extend(daemon);
@@ -669,6 +669,10 @@ daemon_finish(Daemon *daemon)
 {
 	if (daemon->capacity)
 		scheduler_flush(daemon);
+	/* Feeds first: a render reading on a planner worker is abandoned
+	 * (its callers are told slotd is stopping), so that no new read
+	 * reaches the pool once it is gone. */
+	g_clear_pointer(&daemon->http, http_free);
 	/* Before the bus, the store and the region: running reports end
 	 * and are answered. */
 	g_clear_pointer(&daemon->planner, planner_pool_free);
@@ -679,7 +683,6 @@ daemon_finish(Daemon *daemon)
 	destroy_source(&daemon->hold_source);
 	destroy_source(&daemon->waitlist_source);
 	destroy_source(&daemon->drain_source);
-	g_clear_pointer(&daemon->http, http_free);
 	g_clear_pointer(&daemon->bus, bus_free);
 	g_clear_pointer(&daemon->capacity, capacity_free);
 	g_clear_pointer(&daemon->store, store_close);

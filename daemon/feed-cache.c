@@ -52,6 +52,8 @@ typedef struct {
 	GQueue later;		/* came after a change the running render
 				 * does not show: for the next one */
 	/* while a staff render runs */
+	struct _FeedRead *reading; /* its bookings, on a worker */
+	gint64 render_now;
 	GSource *step;
 	FeedWriter *writer;
 	GPtrArray *bookings;	/* StoreFeedBooking */
@@ -73,7 +75,25 @@ struct _FeedCache {
 	GQueue lru;
 	gsize bytes;
 	guint evictions;
+	PlannerPool *reader;	/* borrowed; NULL: read on the loop */
 };
+
+/* A staff or practitioner feed's bookings, read on a planner worker. */
+typedef struct _FeedRead {
+	Entry *entry;		/* NULL once the render was abandoned */
+	FeedKind kind;
+	char *unit;		/* a practitioner's id for its feed */
+	char *service;		/* NULL: the whole unit */
+	gint64 from, cancelled_since;
+	GPtrArray *bookings;	/* StoreFeedBooking */
+} FeedRead;
+
+/* Being rendered: reading its bookings, or writing its text. */
+static gboolean
+entry_rendering(const Entry *entry)
+{
+	return entry->reading != NULL || entry->writer != NULL;
+}
 
 /* ---- entries -------------------------------------------------------- */
 
@@ -144,7 +164,8 @@ enforce_budget(FeedCache *cache)
 
 		l = l->next;
 		/* One being rendered or answered keeps what it has. */
-		if (entry->writer || !g_queue_is_empty(&entry->waiters) ||
+		if (entry_rendering(entry) ||
+		    !g_queue_is_empty(&entry->waiters) ||
 		    !g_queue_is_empty(&entry->later))
 			continue;
 		g_debug("feed cache over %zu bytes: dropping the feed of %s "
@@ -177,6 +198,11 @@ waiters_answer(GQueue *waiters, const FeedDocument *document,
 static void
 render_clear(Entry *entry)
 {
+	if (entry->reading) {
+		/* The worker finishes; its outcome is dropped. */
+		entry->reading->entry = NULL;
+		entry->reading = NULL;
+	}
 	if (entry->step) {
 		g_source_destroy(entry->step);
 		g_clear_pointer(&entry->step, g_source_unref);
@@ -260,7 +286,7 @@ render_for_later(Entry *entry)
 		return;
 	while ((waiter = g_queue_pop_head(&entry->later)))
 		g_queue_push_tail(&entry->waiters, waiter);
-	if (entry->writer == NULL)
+	if (!entry_rendering(entry))
 		render(entry);
 }
 
@@ -431,31 +457,43 @@ staff_step(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* On a worker with its own read-only connection (or, without a pool,
+ * on the loop). */
 static gboolean
-read_bookings(Capacity *capacity, Entry *entry, gint64 now,
-	      GPtrArray *ret_bookings, GError **error)
+read_bookings(Store *store, FeedRead *fr, GError **error)
 {
-	gint64 from, cancelled_since;
-
-	feed_staff_window(capacity_region(capacity), now, &from,
-			  &cancelled_since);
-	if (entry->kind == FEED_KIND_PRACTITIONER)
+	if (fr->kind == FEED_KIND_PRACTITIONER)
 		return store_feed_practitioner_bookings(
-			capacity_store(capacity), entry->unit, from,
-			cancelled_since, ret_bookings, error);
-	return store_feed_bookings(capacity_store(capacity), entry->unit,
-				   *entry->service ? entry->service : NULL,
-				   from, cancelled_since, ret_bookings, error);
+			store, fr->unit, fr->from, fr->cancelled_since,
+			fr->bookings, error);
+	return store_feed_bookings(store, fr->unit, fr->service, fr->from,
+				   fr->cancelled_since, fr->bookings, error);
+}
+
+static GVariant *
+read_on_worker(Store *store, gpointer data, GError **error)
+{
+	return read_bookings(store, data, error) ? g_variant_new("()") : NULL;
 }
 
 static void
-render_staff(Entry *entry, gint64 now)
+feed_read_free(gpointer data)
 {
-	Capacity *capacity = entry->cache->capacity;
-	FeedScope scope = { capacity_region(capacity), entry->unit,
-			    entry->service, now, NULL, entry->variant.lang,
-			    FEED_FREEBUSY_VFREEBUSY };
-	g_autoptr(GError) error = NULL;
+	FeedRead *fr = data;
+
+	g_free(fr->unit);
+	g_free(fr->service);
+	g_clear_pointer(&fr->bookings, g_ptr_array_unref);
+	g_free(fr);
+}
+
+/* With the bookings read: the text, a few milliseconds at a time. */
+static void
+write_staff(Entry *entry, GPtrArray *bookings)
+{
+	FeedScope scope = { entry->render_region, entry->unit,
+			    entry->service, entry->render_now, NULL,
+			    entry->variant.lang, FEED_FREEBUSY_VFREEBUSY };
 
 	/* A practitioner's feed is named after it and its home unit. */
 	if (entry->kind == FEED_KIND_PRACTITIONER) {
@@ -466,23 +504,65 @@ render_staff(Entry *entry, gint64 now)
 		scope.unit = r ? r->unit : "";
 		scope.service = NULL;
 	}
-	entry->bookings = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)store_feed_booking_free);
-	if (!read_bookings(capacity, entry, now, entry->bookings, &error)) {
-		entry_fail(entry, error);
-		return;
-	}
+	entry->bookings = bookings;
 	entry->writer = feed_writer_new_staff(&scope,
 					      entry->bookings->len * 512);
 	entry->new_events = new_event_table();
 	entry->next = 0;
-	entry->render_day = calendar_local_day_start(now);
+	entry->render_day = calendar_local_day_start(entry->render_now);
 	/* Most feeds are done in the first step, before this returns. */
 	if (staff_step(entry) == G_SOURCE_REMOVE)
 		return;
 	entry->step = g_idle_source_new();
 	g_source_set_callback(entry->step, staff_step, entry, NULL);
 	g_source_attach(entry->step, NULL);
+}
+
+static void
+read_done(gpointer data, GVariant *reply, const GError *error)
+{
+	FeedRead *fr = data;
+	Entry *entry = fr->entry;
+
+	if (entry == NULL)
+		return;
+	entry->reading = NULL;
+	if (reply == NULL) {
+		entry_fail(entry, error);
+		return;
+	}
+	write_staff(entry, g_steal_pointer(&fr->bookings));
+}
+
+static void
+render_staff(Entry *entry, gint64 now)
+{
+	FeedCache *cache = entry->cache;
+	FeedRead *fr = g_new0(FeedRead, 1);
+	g_autoptr(GError) error = NULL;
+
+	fr->kind = entry->kind;
+	fr->unit = g_strdup(entry->unit);
+	fr->service = *entry->service ? g_strdup(entry->service) : NULL;
+	fr->bookings = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_feed_booking_free);
+	feed_staff_window(entry->render_region, now, &fr->from,
+			  &fr->cancelled_since);
+	entry->render_now = now;
+	if (cache->reader != NULL) {
+		fr->entry = entry;
+		entry->reading = fr;
+		planner_pool_push(cache->reader, read_on_worker, read_done, fr,
+				  feed_read_free);
+		return;
+	}
+	if (!read_bookings(capacity_store(cache->capacity), fr, &error)) {
+		feed_read_free(fr);
+		entry_fail(entry, error);
+		return;
+	}
+	write_staff(entry, g_steal_pointer(&fr->bookings));
+	feed_read_free(fr);
 }
 
 static void
@@ -521,7 +601,7 @@ feed_cache_get_variant(FeedCache *cache, FeedKind kind, const char *unit,
 		       GDestroyNotify destroy)
 {
 	Entry *entry = entry_get(cache, kind, unit, service, variant);
-	gboolean rendering = entry->writer != NULL;
+	gboolean rendering = entry_rendering(entry);
 	Waiter *waiter;
 
 	if (!rendering && entry_is_fresh(entry, capacity_now(cache->capacity))) {
@@ -595,6 +675,12 @@ feed_cache_new(Capacity *capacity)
 					       (GDestroyNotify)entry_free);
 	capacity_add_listener(capacity, &listener);
 	return cache;
+}
+
+void
+feed_cache_set_reader(FeedCache *cache, PlannerPool *pool)
+{
+	cache->reader = pool;
 }
 
 void

@@ -6,11 +6,14 @@
  * A staff feed keeps where the VEVENT text of every booking is in its
  * last body and reuses the text while the booking's sequence and
  * modification time stay the same; a long render runs in steps of a
- * few milliseconds from an idle source, so the main loop never stalls
- * on a big unit. The rendered feeds are kept within feed-cache-bytes
+ * few milliseconds from an idle source, and its bookings are read on a
+ * planner worker with a connection of its own (feed_cache_set_reader),
+ * so the main loop never stalls on a big unit. The rendered feeds are kept within feed-cache-bytes
  * (slotd.conf): beyond it the least recently asked for are dropped and
  * rendered again, cold, when next asked for. */
 #pragma once
+
+#include "planner-pool.h"
 
 #include <glib.h>
 
@@ -33,6 +36,11 @@ typedef void (*FeedReadyFunc)(const FeedDocument *document,
 FeedCache *feed_cache_new(Capacity *capacity);
 /* Callers still waiting get an error first. */
 void feed_cache_free(FeedCache *cache);
+/* Staff and practitioner feeds read their bookings on `pool` from now
+ * on (borrowed: it outlives the cache, or is freed first, its
+ * outstanding reads then answered as failed). Without one they are
+ * read on the calling thread (tests). */
+void feed_cache_set_reader(FeedCache *cache, PlannerPool *pool);
 
 /* Calls `ready` with the feed's current text: at once when it is
  * fresh, else when rendered (possibly before this returns). The scope

@@ -533,7 +533,7 @@ start_server(Http *http, const char *address, const HttpLimits *limits,
 }
 
 Http *
-http_new(Capacity *capacity, GError **error)
+http_new(Capacity *capacity, PlannerPool *reader, GError **error)
 {
 	const DaemonConfig *config = &capacity_region(capacity)->daemon;
 	HttpLimits limits = { config->http_max_connections,
@@ -543,6 +543,7 @@ http_new(Capacity *capacity, GError **error)
 	feed_init();
 	http->capacity = capacity;
 	http->cache = feed_cache_new(capacity);
+	feed_cache_set_reader(http->cache, reader);
 	http->replies = g_hash_table_new(NULL, NULL);
 	http->address = NULL;
 	if (config->http_address && *config->http_address &&

@@ -23,13 +23,16 @@
 #include <glib.h>
 
 #include "capacity.h"
+#include "planner-pool.h"
 #include "http-accept.h"
 #include "http-status.h"
 
 typedef struct _Http Http;
 
-/* Starts what the region's [daemon] group asks for. */
-Http *http_new(Capacity *capacity, GError **error);
+/* Starts what the region's [daemon] group asks for. Feeds read their
+ * bookings on `reader` (borrowed; freed after the Http), or on the
+ * loop when it is NULL. */
+Http *http_new(Capacity *capacity, PlannerPool *reader, GError **error);
 /* Stops serving; waits for exported files being written. */
 void http_free(Http *http);
 /* Where the server listens ("127.0.0.1:8470", "[::1]:8470"), with the

@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "slotd-store"
 
 #include "store-private.h"
+#include "loop-watch.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -889,6 +890,8 @@ generation_committed(Store *store)
 gboolean
 store_commit(Store *store, GError **error)
 {
+	LOOP_WORK("sqlite commit", NULL);
+
 	g_return_val_if_fail(store->in_transaction, FALSE);
 	if (run_plain(store, Q_COMMIT, error)) {
 		store->in_transaction = FALSE;

@@ -3,7 +3,11 @@
  * kept feeds stay within it, the least recently asked for go first, and
  * a dropped feed renders again to the same bytes and ETag. A render
  * after a change, which reuses the kept event texts from the body, is
- * byte for byte a cold render. No daemon: a store, the example region
+ * byte for byte a cold render. Bookings read on a planner worker (as
+ * the daemon reads them) give the same text as bookings read on the
+ * calling thread, a change during the read is in the next render, and
+ * a cache freed while a read runs answers its callers with an error
+ * and drops the read's outcome. No daemon: a store, the example region
  * and the capacity engine's listeners. */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -12,6 +16,7 @@
 #include "capacity-private.h"
 #include "config.h"
 #include "feed-cache.h"
+#include "planner-pool.h"
 #include "store.h"
 
 #define NOW G_GINT64_CONSTANT(1772427600) /* Mon 2026-03-02 07:00 */
@@ -230,6 +235,68 @@ test_render_after_change(Fixture *f, gconstpointer data)
 	feed_cache_free(cache);
 }
 
+static void
+on_refused(const FeedDocument *document, const GError *error,
+	   gpointer user_data)
+{
+	GError **ret = user_data;
+
+	g_assert_null(document);
+	g_assert_nonnull(error);
+	*ret = g_error_copy(error);
+}
+
+static void
+test_read_on_worker(Fixture *f, gconstpointer data)
+{
+	g_autofree char *db = g_build_filename(f->dir, "slotd.db", NULL);
+	g_autoptr(GError) error = NULL;
+	PlannerPool *pool = planner_pool_new(db, 1, &error);
+	FeedCache *on_worker = feed_cache_new(f->capacity);
+	FeedCache *here = feed_cache_new(f->capacity);
+	Result a = { 0 }, b = { 0 };
+	GError *refused = NULL;
+
+	g_assert_no_error(error);
+	f->region->daemon.feed_cache_bytes = G_MAXUINT;
+	feed_cache_set_reader(on_worker, pool);
+	/* Not answered before the worker has read. */
+	feed_cache_get(on_worker, FEED_KIND_STAFF, f->offerings[1]->unit->id,
+		       NULL, on_ready, &a, NULL);
+	g_assert_false(a.done);
+	while (!a.done)
+		g_main_context_iteration(NULL, TRUE);
+	get_feed(f, here, 1, &b);
+	g_assert_true(g_bytes_equal(a.body, b.body));
+	g_assert_cmpstr(a.etag, ==, b.etag);
+
+	/* A booking committed while the worker reads: the caller gets
+	 * the render under way, the next caller one with the booking. */
+	add_booking(f, 1, NOW + 5 * 86400 + 3 * HOUR);
+	result_clear(&a);
+	feed_cache_get(on_worker, FEED_KIND_STAFF, f->offerings[1]->unit->id,
+		       NULL, on_ready, &a, NULL);
+	add_booking(f, 1, NOW + 6 * 86400 + 3 * HOUR);
+	while (!a.done)
+		g_main_context_iteration(NULL, TRUE);
+	get_feed(f, on_worker, 1, &a);
+	get_feed(f, here, 1, &b);
+	g_assert_true(g_bytes_equal(a.body, b.body));
+	g_assert_cmpstr(a.etag, ==, b.etag);
+
+	/* Freed while reading: the caller is told, the outcome dropped. */
+	feed_cache_get(on_worker, FEED_KIND_STAFF, f->offerings[2]->unit->id,
+		       NULL, on_refused, &refused, NULL);
+	feed_cache_free(on_worker);
+	g_assert_error(refused, SLOTD_ERROR,
+		       SLOTD_ERROR_SERVICE_UNAVAILABLE);
+	g_clear_error(&refused);
+	planner_pool_free(pool);
+	result_clear(&a);
+	result_clear(&b);
+	feed_cache_free(here);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -239,5 +306,7 @@ main(int argc, char **argv)
 	g_test_add("/feed-cache/render-after-change", Fixture, NULL,
 		   fixture_set_up, test_render_after_change,
 		   fixture_tear_down);
+	g_test_add("/feed-cache/read-on-worker", Fixture, NULL,
+		   fixture_set_up, test_read_on_worker, fixture_tear_down);
 	return g_test_run();
 }
