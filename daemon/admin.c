@@ -53,7 +53,7 @@ list_plugins(BusCall *call, GVariant *args, gpointer user_data)
  * booking that needs rebooking flagged (daemon_reload), while the loop
  * goes on answering others. */
 static void
-reload_done(Daemon *daemon, GPtrArray *rebook, const GError *error,
+reload_done(Daemon *daemon, guint rebook_count, const GError *error,
 	    gpointer user_data)
 {
 	BusCall *call = user_data;

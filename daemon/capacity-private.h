@@ -258,3 +258,6 @@ gboolean capacity_waitlist_expire(Capacity *capacity, gint64 now,
 gboolean capacity_waitlist_pop(Capacity *capacity, char **ret_offering,
 			       gint64 *ret_from, gint64 *ret_to);
 gboolean capacity_waitlist_pending(Capacity *capacity);
+
+/* `ids` (positive gint64s) ascending, each once: a new array. */
+GArray *capacity_sorted_distinct_ids(const GArray *ids);

@@ -130,6 +130,10 @@ gboolean capacity_reshape_step(Capacity *capacity, CapacityReshape *reshape,
 			       GError **error);
 /* Bookings flagged so far, text ids, ascending (a new array). */
 GPtrArray *capacity_reshape_rebook(CapacityReshape *reshape);
+/* How many bookings were flagged so far, each counted once, and the
+ * first `max_ids` of them (text ids, ascending) in *ret_first. */
+guint capacity_reshape_rebook_first(CapacityReshape *reshape, guint max_ids,
+				    GPtrArray **ret_first);
 /* Slots added or changed, and withdrawn (after compute). */
 void capacity_reshape_counts(CapacityReshape *reshape, guint *ret_offerings,
 			     guint *ret_changes);

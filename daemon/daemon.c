@@ -113,19 +113,21 @@ log_booking_changed(const char *booking_id, const char *status,
 			 status);
 }
 
+/* `first`: the first of `count` bookings flagged, at most
+ * REBOOK_LOG_MAX. */
 static void
-log_rebooking(GPtrArray *rebook)
+log_rebooking(GPtrArray *first, guint count)
 {
-	for (guint i = 0; i < rebook->len && i < REBOOK_LOG_MAX; i++)
+	for (guint i = 0; i < first->len && i < REBOOK_LOG_MAX; i++)
 		g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID",
 				 LOG_ID_NEEDS_REBOOKING, "SLOTD_BOOKING",
-				 (const char *)rebook->pdata[i], "MESSAGE",
+				 (const char *)first->pdata[i], "MESSAGE",
 				 "booking %s needs rebooking after the "
 				 "configuration change",
-				 (const char *)rebook->pdata[i]);
+				 (const char *)first->pdata[i]);
 	g_warning("%u bookings need rebooking after the change "
 		  "(slotctl list --needs-rebooking)",
-		  rebook->len);
+		  count);
 }
 
 /* ---- background work ------------------------------------------------ */
@@ -438,7 +440,7 @@ reload_closed(Daemon *daemon, GError **error)
 
 static void
 reload_log(Daemon *daemon, DaemonReload *r, GPtrArray *rebook,
-	   const GError *error)
+	   guint rebook_count, const GError *error)
 {
 	if (error && !r->begun)
 		g_log_structured(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID",
@@ -458,14 +460,15 @@ reload_log(Daemon *daemon, DaemonReload *r, GPtrArray *rebook,
 				 (g_get_monotonic_time() - r->started) / 1e6,
 				 r->loading / 1e3, r->steps,
 				 r->longest_step / 1e3);
-	if (rebook && rebook->len)
-		log_rebooking(rebook);
+	if (rebook && rebook_count)
+		log_rebooking(rebook, rebook_count);
 }
 
 /* The first reload of the queue is over: its caller is told, the next
  * one starts. A reshape begun and not finished is left to extension. */
 static void
-reload_end(DaemonReload *r, GPtrArray *rebook, const GError *error)
+reload_end(DaemonReload *r, GPtrArray *rebook, guint rebook_count,
+	   const GError *error)
 {
 	Daemon *daemon = r->daemon;
 
@@ -473,13 +476,13 @@ reload_end(DaemonReload *r, GPtrArray *rebook, const GError *error)
 	g_queue_pop_head(&daemon->reloads);
 	destroy_source(&r->step_source);
 	g_clear_pointer(&r->reshape, capacity_reshape_free);
-	reload_log(daemon, r, rebook, error);
+	reload_log(daemon, r, rebook, rebook_count, error);
 	g_clear_pointer(&r->region, region_unref);
 	if (!daemon->stopping)
 		schedule_extend(daemon);
 	notify_reloaded(daemon);
 	if (r->done)
-		r->done(daemon, rebook, error, r->user_data);
+		r->done(daemon, rebook_count, error, r->user_data);
 	g_free(r);
 	reload_next(daemon);
 }
@@ -491,6 +494,7 @@ reload_step(gpointer user_data)
 	DaemonReload *r = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) rebook = NULL;
+	guint count;
 	gboolean done = FALSE;
 	gint64 t0 = g_get_monotonic_time();
 	gboolean ok = capacity_reshape_step(r->daemon->capacity, r->reshape,
@@ -503,14 +507,15 @@ reload_step(gpointer user_data)
 			       "the new configuration is in use, but its slots "
 			       "are still being prepared in the background: ");
 		g_clear_pointer(&r->step_source, g_source_unref);
-		reload_end(r, NULL, error);
+		reload_end(r, NULL, 0, error);
 		return G_SOURCE_REMOVE;
 	}
 	if (!done)
 		return G_SOURCE_CONTINUE;
-	rebook = capacity_reshape_rebook(r->reshape);
+	count = capacity_reshape_rebook_first(r->reshape, REBOOK_LOG_MAX,
+					      &rebook);
 	g_clear_pointer(&r->step_source, g_source_unref);
-	reload_end(r, rebook, NULL);
+	reload_end(r, rebook, count, NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -538,11 +543,11 @@ reload_computed(gpointer data, GVariant *reply, const GError *error)
 	guint offerings, changes;
 
 	if (!reply) {
-		reload_end(r, NULL, error);
+		reload_end(r, NULL, 0, error);
 		return;
 	}
 	if (reload_closed(daemon, &closed)) {
-		reload_end(r, NULL, closed);
+		reload_end(r, NULL, 0, closed);
 		return;
 	}
 	capacity_reshape_counts(r->reshape, &offerings, &changes);
@@ -573,14 +578,14 @@ reload_start(DaemonReload *r)
 	r->started = g_get_monotonic_time();
 	if (reload_closed(daemon, &error) ||
 	    !(r->region = load_region(daemon, &error))) {
-		reload_end(r, NULL, error);
+		reload_end(r, NULL, 0, error);
 		return;
 	}
 	r->reshape = capacity_reshape_new(daemon->capacity, r->region,
 					  &error);
 	r->loading = g_get_monotonic_time() - r->started;
 	if (!r->reshape) {
-		reload_end(r, NULL, error);
+		reload_end(r, NULL, 0, error);
 		return;
 	}
 	planner_pool_push(daemon->planner, reload_compute, reload_computed, r,
@@ -622,7 +627,7 @@ reload_abandon_all(Daemon *daemon)
 		reload_closed(daemon, &error);
 		if (!r->started)
 			r->started = g_get_monotonic_time();
-		reload_end(r, NULL, error);
+		reload_end(r, NULL, 0, error);
 	}
 }
 

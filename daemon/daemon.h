@@ -55,9 +55,10 @@ typedef struct {
 } Daemon;
 
 gboolean daemon_start(Daemon *daemon, GError **error);
-/* Called on the main loop when a reload is over: with the bookings
- * that need rebooking after it (text ids, ascending), or an error. */
-typedef void (*DaemonReloadDone)(Daemon *daemon, GPtrArray *rebook,
+/* Called on the main loop when a reload is over: with how many
+ * bookings need rebooking after it (the first are logged), or an
+ * error. */
+typedef void (*DaemonReloadDone)(Daemon *daemon, guint rebook_count,
 				 const GError *error, gpointer user_data);
 /* Re-reads configuration and plugins, and reshapes the slots of every
  * changed offering, without holding up the main loop: the new slots are

@@ -7,6 +7,7 @@
 
 #include "calendar.h"
 #include "capacity.h"
+#include "capacity-private.h"
 #include "config.h"
 #include "plugin-host.h"
 
@@ -507,10 +508,67 @@ test_idempotency_key_shapes(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(booked_at(f, "ESP/counselling", t2), ==, 0);
 }
 
+static int
+cmp_id(gconstpointer a, gconstpointer b)
+{
+	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The bookings a reload flags, counted once and in order: the radix
+ * sort against qsort and a hash set, over generated lists (small and
+ * large ids, many repeats, none, one), the seed printed on failure. */
+static void
+test_rebook_distinct(void)
+{
+	guint32 seed = g_test_rand_int();
+	GRand *rand = g_rand_new_with_seed(seed);
+
+	g_test_message("seed %u", seed);
+	for (guint round = 0; round < 200; round++) {
+		guint n = round == 0 ? 0 : round == 1 ? 1
+			  : (guint)g_rand_int_range(rand, 0, 5000);
+		gint64 range = round % 3 == 0 ? 50
+			       : round % 3 == 1 ? G_GINT64_CONSTANT(2000000)
+						: G_MAXINT64 / 2;
+		g_autoptr(GArray) ids = g_array_new(FALSE, FALSE,
+						    sizeof(gint64));
+		g_autoptr(GArray) got = NULL;
+		g_autoptr(GHashTable) set = g_hash_table_new(g_int64_hash,
+							     g_int64_equal);
+		g_autoptr(GArray) want = g_array_new(FALSE, FALSE,
+						     sizeof(gint64));
+
+		for (guint i = 0; i < n; i++) {
+			gint64 id = 1 + (gint64)(g_rand_double(rand) *
+						 (double)range);
+
+			g_array_append_val(ids, id);
+		}
+		for (guint i = 0; i < n; i++)
+			if (g_hash_table_add(set, &g_array_index(ids, gint64,
+								 i)))
+				g_array_append_val(
+					want, g_array_index(ids, gint64, i));
+		g_array_sort(want, cmp_id);
+		got = capacity_sorted_distinct_ids(ids);
+		if (got->len != want->len ||
+		    memcmp(got->data, want->data,
+			   want->len * sizeof(gint64)) != 0)
+			g_error("seed %u, round %u: %u ids, %u distinct, got "
+				"%u not in order",
+				seed, round, n, want->len, got->len);
+	}
+	g_rand_free(rand);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/capacity/reload/rebook-distinct",
+			test_rebook_distinct);
 #define ADD(path, func)                                                   \
 	g_test_add(path, Fixture, NULL, fixture_setup, func,              \
 		   fixture_teardown)
