@@ -2,6 +2,7 @@
  * Options, logging, signals and the main loop. */
 #include <glib-unix.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,13 @@ main(int argc, char **argv)
 	Daemon daemon = { 0 };
 	g_autoptr(GError) error = NULL;
 
+	/* One malloc arena for every thread. By default glibc gives each
+	 * thread its own; a feed's ten thousand bookings read on a worker
+	 * and freed on the loop then stay as free space in the worker's
+	 * arena: the fixed memory workload of the benchmark peaked at
+	 * 69.9 MiB, with one arena at 64.2. Small blocks still come from
+	 * each thread's own cache without the lock. Before any thread. */
+	mallopt(M_ARENA_MAX, 1);
 	store_setup_library();
 	setlocale(LC_ALL, "");
 	if (!parse_options(&argc, &argv, &daemon.options, &error)) {
