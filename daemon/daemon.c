@@ -20,7 +20,7 @@
 /* Main-loop time a step of a reload takes at most (about): its changes
  * are committed in transactions of this much work, then the loop
  * answers what came meanwhile. */
-#define RELOAD_STEP_US 8000
+#define RELOAD_STEP_US 4000
 /* Planner1 calls that run at once, each on a worker thread with a
  * read-only connection; more wait their turn. Two leave a core of the
  * smallest machines to the main loop. */
