@@ -206,7 +206,7 @@ reload(DBusConnection *connection, const StallOptions *o, GError **error)
  * their upper bound in ms (le="+Inf" as G_MAXINT). */
 typedef struct {
 	double count, sum;
-	GHashTable *buckets;	/* int ms -> double count */
+	GHashTable *buckets;	/* bound in ms -> count, both as pointers */
 } Held;
 
 static void
