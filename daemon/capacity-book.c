@@ -4,6 +4,7 @@
  * writes its audit row; the listeners hear of it only after COMMIT. */
 #include "capacity-private.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
@@ -287,11 +288,94 @@ take_run(Capacity *capacity, gint64 booking_id, const Admission *adm,
 	return TRUE;
 }
 
+/* Options that name the call, not the request: a Book carries them, its
+ * hold did not. */
+static gboolean
+names_the_call(const char *key)
+{
+	return g_str_equal(key, "hold") ||
+	       g_str_equal(key, "idempotency-key");
+}
+
+static int
+compare_lines(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A request as a HoldFor hold keeps it: "client-ref=..." (empty when
+ * the client is not named yet), then one "key=value" line per option in
+ * key order, values as GVariant text. */
+#define UNNAMED_CLIENT "client-ref=\n"
+static char *
+request_text(const char *client_ref, GVariant *options)
+{
+	GString *text = g_string_new(NULL);
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_string_append_printf(text, "client-ref=%s\n",
+			       client_ref ? client_ref : "");
+	if (options) {
+		g_variant_iter_init(&iter, options);
+		while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+			g_autofree char *printed = g_variant_print(value,
+								   TRUE);
+
+			if (!names_the_call(key))
+				g_ptr_array_add(lines,
+						g_strdup_printf("%s=%s", key,
+								printed));
+			g_variant_unref(value);
+		}
+	}
+	g_ptr_array_sort(lines, compare_lines);
+	for (guint i = 0; i < lines->len; i++)
+		g_string_append_printf(text, "%s\n",
+				       (const char *)lines->pdata[i]);
+	return g_string_free(text, FALSE);
+}
+
+/* Adds the key of every line of `lines` that `other` lacks. */
+static void
+add_missing_keys(GHashTable *keys, char **lines, char **other)
+{
+	for (char **l = lines; *l; l++)
+		if (**l && !g_strv_contains((const char *const *)other, *l))
+			g_hash_table_add(keys, g_strndup(*l, strcspn(*l, "=")));
+}
+
+/* The keys whose lines differ between two request texts, for the
+ * error: "language, modality". */
+static char *
+request_difference(const char *held, const char *asked)
+{
+	g_auto(GStrv) a = g_strsplit(held, "\n", -1);
+	g_auto(GStrv) b = g_strsplit(asked, "\n", -1);
+	g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash,
+							   g_str_equal, g_free,
+							   NULL);
+	g_autofree gpointer *names = NULL;
+	guint n = 0;
+	GString *out = g_string_new(NULL);
+
+	add_missing_keys(keys, a, b);
+	add_missing_keys(keys, b, a);
+	names = g_hash_table_get_keys_as_array(keys, &n);
+	qsort(names, n, sizeof(gpointer), compare_lines);
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(out, "%s%s", i ? ", " : "",
+				       (const char *)names[i]);
+	return g_string_free(out, FALSE);
+}
+
 static gboolean
 use_hold(Capacity *capacity, const BookArgs *a, gint64 slot_id,
 	 GError **error)
 {
-	StoreHold hold;
+	g_auto(StoreHold) hold = { 0 };
 
 	if (!a->hold_id)
 		return TRUE;
@@ -303,6 +387,29 @@ use_hold(Capacity *capacity, const BookArgs *a, gint64 slot_id,
 		g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
 			    "the hold belongs to another slot or caller");
 		return FALSE;
+	}
+	/* HoldFor held exactly what Book of that request takes: another
+	 * request would be decided afresh, and could take another
+	 * practitioner than the one held (a Finnish-speaking nurse for a
+	 * client held with a Swedish-speaking one). */
+	if (hold.request && *hold.request) {
+		gboolean named = !g_str_has_prefix(hold.request,
+						   UNNAMED_CLIENT);
+		g_autofree char *asked = request_text(
+			named ? a->client_ref : NULL, a->options);
+
+		if (!g_str_equal(asked, hold.request)) {
+			g_autofree char *keys =
+				request_difference(hold.request, asked);
+
+			g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_CONFLICT,
+				    "the hold was taken for another request "
+				    "(%s differs); book with the client and "
+				    "options the hold was taken with, or "
+				    "hold again",
+				    keys);
+			return FALSE;
+		}
 	}
 	/* Its seat goes back just before the booking takes it. */
 	return store_delete_hold(capacity->store, a->hold_id, error);
@@ -435,6 +542,7 @@ typedef struct {
 	gint64 expires;
 	char *offering;
 	gint64 start, end;
+	char *request;		/* HoldFor: what Book must ask; NULL none */
 } HoldCall;
 
 static gboolean
@@ -475,6 +583,7 @@ reserve(Capacity *capacity, HoldCall *h, const Admission *adm,
 		.expires = now + h->seconds,
 		.uid = h->caller->uid,
 		.created = now,
+		.request = h->request,
 	};
 
 	for (guint i = 0; i < adm->run.slots->len; i++)
@@ -559,7 +668,14 @@ capacity_hold(Capacity *capacity, const Caller *caller, const char *slot_id,
 	HoldCall h = { caller, 0, client_ref, options ? options : none,
 		       seconds };
 	guint max = capacity->region->daemon.hold_max_seconds;
+	/* HoldFor (options, even empty ones) promises what Book of this
+	 * request would take; Hold promises nothing. An unnamed client is
+	 * named by the Book. */
+	g_autofree char *request = options ? request_text(client_ref,
+							  options)
+					   : NULL;
 
+	h.request = request;
 	if (!capacity_parse_id(slot_id, 's', &h.slot_id,
 			       SLOTD_ERROR_NO_SUCH_SLOT, error))
 		return FALSE;
@@ -620,10 +736,12 @@ capacity_release_hold(Capacity *capacity, const Caller *caller,
 {
 	ReleaseCall r = { caller, 0 };
 	g_auto(StoreSlot) slot = { 0 };
+	gboolean ok = capacity_parse_id(hold_id, 'h', &r.hold_id,
+					SLOTD_ERROR_NO_SUCH_HOLD, error) &&
+		      capacity_transaction(capacity, do_release, &r, error);
 
-	if (!capacity_parse_id(hold_id, 'h', &r.hold_id,
-			       SLOTD_ERROR_NO_SUCH_HOLD, error) ||
-	    !capacity_transaction(capacity, do_release, &r, error))
+	store_hold_clear(&r.hold);
+	if (!ok)
 		return FALSE;
 	if (store_get_slot(capacity->store, r.hold.slot, &slot, NULL)) {
 		capacity_notify_slots(capacity, slot.offering, slot.start,

@@ -758,8 +758,10 @@ static const BusMethod scheduler_methods[] = {
 	{ "HoldFor", "ssa{sv}u", "slot,client_ref,options,seconds", "sx",
 	  "hold,expires", defer_change, BUS_ROLE_BOOK, errors_hold_for,
 	  "Holds exactly what Book of this request would take, until "
-	  "expires (UTC seconds); Book with option hold then succeeds. An "
-	  "empty client_ref: the client is not named yet." },
+	  "expires (UTC seconds); Book of the same client and options with "
+	  "option hold then succeeds, Book of another request with it is "
+	  "refused (Conflict, naming what differs). An empty client_ref: "
+	  "the client is not named yet; the Book names it." },
 	{ "ReleaseHold", "s", "hold", "", "", defer_change, BUS_ROLE_BOOK,
 	  errors_release,
 	  "Gives a hold's places back before it expires." },

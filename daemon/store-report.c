@@ -77,7 +77,7 @@ const char *const store_report_sql[N_QUERIES] = {
 		"SELECT u.slot FROM booking_use u JOIN slot s ON s.id = u.slot"
 		" WHERE u.booking = ?1 ORDER BY s.start, s.id",
 	[Q_HOLD_GET] =
-		"SELECT id, slot, seats, expires, uid FROM hold"
+		"SELECT id, slot, seats, expires, uid, request FROM hold"
 		" WHERE id = ?1 AND expires > ?2",
 	[Q_HOLD_NEXT] = "SELECT coalesce(min(expires), 0) FROM hold",
 	[Q_BOOKING_GET] =
@@ -322,6 +322,12 @@ store_booking_slots(Store *store, gint64 booking_id, GArray *ret_slot_ids,
 
 /* ---- holds ---------------------------------------------------------- */
 
+void
+store_hold_clear(StoreHold *hold)
+{
+	g_clear_pointer(&hold->request, g_free);
+}
+
 gboolean
 store_get_hold(Store *store, gint64 hold_id, gint64 now, StoreHold *ret_hold,
 	       GError **error)
@@ -343,6 +349,7 @@ store_get_hold(Store *store, gint64 hold_id, gint64 now, StoreHold *ret_hold,
 	ret_hold->seats = sqlite3_column_int64(q, 2);
 	ret_hold->expires = sqlite3_column_int64(q, 3);
 	ret_hold->uid = sqlite3_column_int64(q, 4);
+	ret_hold->request = store_column_dup(q, 5);
 	return TRUE;
 }
 

@@ -187,12 +187,20 @@ static const char schema_v4[] =
 	" withdrawn INTEGER,"
 	" CHECK (\"end\" > start));";
 
+/* What a HoldFor hold was taken for (capacity_request_text()): Book
+ * with the hold must ask the same. '' for holds that promise nothing
+ * about a request (Hold, waitlist offers, campaigns, and holds of
+ * before version 6). */
+static const char schema_v6[] =
+	"ALTER TABLE hold ADD COLUMN request TEXT NOT NULL DEFAULT '';";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
 	store_schema_waitlist,	/* version 5, store-waitlist.c */
+	schema_v6,
 };
 
 /* ---- statements ----------------------------------------------------- */
@@ -285,8 +293,9 @@ static const char *const core_sql[N_QUERIES] = {
 		" AND status = 'free' AND booked + held + ?2 <= capacity",
 	[Q_HOLD_INSERT] =
 		"INSERT INTO hold (slot, seats, expires, uid, offering,"
-		" service, start, \"end\", client_ref, extras, created)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		" service, start, \"end\", client_ref, extras, created,"
+		" request)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[Q_HOLD_USE] =
 		"INSERT INTO hold_use (hold, slot, seats) VALUES (?1, ?2, ?3)",
 	[Q_HOLD_GIVE_BACK] =
@@ -1356,6 +1365,7 @@ insert_hold(Store *store, const StoreHoldRequest *h, gint64 *ret_hold_id,
 	store_bind_text(q, 9, h->client_ref);
 	store_bind_text(q, 10, extras);
 	sqlite3_bind_int64(q, 11, h->created);
+	store_bind_text(q, 12, h->request ? h->request : "");
 	if (!store_run(store, q, error))
 		return FALSE;
 	*ret_hold_id = sqlite3_last_insert_rowid(store->db);

@@ -69,7 +69,11 @@ typedef struct {
 	guint seats;		/* in every slot of the run */
 	gint64 expires;
 	guint32 uid;
+	char *request;		/* what it was taken for; "" nothing */
 } StoreHold;
+
+void store_hold_clear(StoreHold *hold);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(StoreHold, store_hold_clear)
 
 /* What a new hold reserves: `seats` in each of `slots` (the run the
  * booking would take), and the request it was taken for, which plugins
@@ -86,6 +90,7 @@ typedef struct {
 	gint64 expires;
 	guint32 uid;
 	gint64 created;
+	const char *request;	/* NULL or "": promises no request */
 } StoreHoldRequest;
 
 /* Where Reschedule moves a booking, and what it takes there. */

@@ -690,6 +690,85 @@ test_rostered(void)
 	g_assert_cmpuint(found, ==, 3);
 }
 
+/* A Book that uses a HoldFor hold asks what the hold was taken for:
+ * without the language a Swedish-speaking client was held with, or for
+ * another client, it is refused, names what differs and changes
+ * nothing; with the same request it books with the hold. */
+static void
+test_hold_for_the_same_request(void)
+{
+	g_autoptr(GVariant) slots = NULL, held = NULL, booked = NULL;
+	g_autoptr(GVariant) b = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *slot, *hold, *language;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "municipality", "s", "Lohja");
+	g_variant_dict_insert(&d, "language", "s", "sv");
+	g_variant_dict_insert(&d, "from", "x",
+			      harness_local(2026, 12, 9, 8, 0));
+	g_variant_dict_insert(&d, "limit", "u", 1);
+	slots = harness_find(&h, HH, g_variant_dict_end(&d));
+	g_assert_cmpuint(g_variant_n_children(slots), ==, 1);
+	g_variant_get_child(slots, 0, "(&s&sxxu@a{sv})", &slot, NULL, NULL,
+			    NULL, NULL, NULL);
+	held = harness_call(&h, "org.slotd.Scheduler1", "HoldFor",
+			    g_variant_new("(ss@a{sv}u)", slot, "pf-client-sv",
+					  g_variant_new_parsed(
+						  "{'municipality': <'Lohja'>,"
+						  " 'language': <'sv'>}"),
+					  120),
+			    "(sx)", &error);
+	g_assert_no_error(error);
+	g_variant_get(held, "(&sx)", &hold, NULL);
+
+	booked = harness_call(&h, "org.slotd.Scheduler1", "Book",
+			      g_variant_new("(ss@a{sv})", slot, "pf-client-sv",
+					    g_variant_new_parsed(
+						    "{'municipality': <'Lohja'>,"
+						    " 'hold': <%s>}",
+						    hold)),
+			      "(s)", &error);
+	g_assert_null(booked);
+	harness_assert_dbus_error(error, "org.slotd.Error.Conflict");
+	g_assert_nonnull(strstr(error->message, "(language differs)"));
+	g_clear_error(&error);
+
+	booked = harness_call(&h, "org.slotd.Scheduler1", "Book",
+			      g_variant_new("(ss@a{sv})", slot,
+					    "pf-client-other",
+					    g_variant_new_parsed(
+						    "{'municipality': <'Lohja'>,"
+						    " 'language': <'sv'>,"
+						    " 'hold': <%s>}",
+						    hold)),
+			      "(s)", &error);
+	g_assert_null(booked);
+	harness_assert_dbus_error(error, "org.slotd.Error.Conflict");
+	g_assert_nonnull(strstr(error->message, "(client-ref differs)"));
+	g_clear_error(&error);
+
+	/* Nothing changed: the hold still holds, and books. */
+	booked = harness_call(&h, "org.slotd.Scheduler1", "Book",
+			      g_variant_new("(ss@a{sv})", slot, "pf-client-sv",
+					    g_variant_new_parsed(
+						    "{'language': <'sv'>,"
+						    " 'hold': <%s>,"
+						    " 'municipality': <'Lohja'>}",
+						    hold)),
+			      "(s)", &error);
+	g_assert_no_error(error);
+	{
+		const char *id;
+
+		g_variant_get(booked, "(&s)", &id);
+		b = get_booking(id);
+	}
+	g_assert_true(g_variant_lookup(b, "language", "&s", &language));
+	g_assert_cmpstr(language, ==, "sv");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -717,6 +796,8 @@ main(int argc, char **argv)
 	g_test_add_func("/practitioner/planner/utilisation",
 			test_utilisation);
 	g_test_add_func("/practitioner/planner/rostered", test_rostered);
+	g_test_add_func("/practitioner/hold/book-asks-what-was-held",
+			test_hold_for_the_same_request);
 	status = g_test_run();
 	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
 	harness_clear(&h);

@@ -14,10 +14,12 @@
 #include "schema-undo-v3.h"
 #include "schema-undo-v4.h"
 #include "schema-undo-v5.h"
+#include "schema-undo-v6.h"
 
 /* The schema this release writes: 4 added resources, 5 the waitlist,
- * its offers and the notification outbox. */
-#define SCHEMA_NOW 5
+ * its offers and the notification outbox, 6 the request a hold was
+ * taken for. */
+#define SCHEMA_NOW 6
 #include "store.h"
 #include "slotd/plugin.h"
 
@@ -551,6 +553,8 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL), ==,
+			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL), ==,
@@ -598,6 +602,8 @@ test_schema_upgrade_from_v3(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL), ==,
+			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL), ==,
