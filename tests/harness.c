@@ -155,6 +155,23 @@ harness_find(Harness *h, const char *service, GVariant *query)
 	return g_variant_get_child_value(r, 0);
 }
 
+char *
+harness_book(Harness *h, const char *slot, const char *client,
+	     GVariant *options, GError **error)
+{
+	g_autoptr(GVariant) r = harness_call(
+		h, "org.slotd.Scheduler1", "Book",
+		g_variant_new("(ss@a{sv})", slot, client,
+			      options ? options
+				      : g_variant_new("a{sv}", NULL)),
+		"(s)", error);
+	char *id = NULL;
+
+	if (r)
+		g_variant_get(r, "(s)", &id);
+	return id;
+}
+
 static gboolean
 name_owned(Harness *h)
 {

@@ -45,6 +45,10 @@ void harness_set_key(const char *path, const char *group, const char *key,
 		     const char *value);
 /* The first n slots of a FindSlots call (array of (ssxxua{sv})). */
 GVariant *harness_find(Harness *h, const char *service, GVariant *query);
+/* Scheduler1.Book of `slot` for `client` with `options` (an a{sv},
+ * floating taken; NULL: none): the booking id, or NULL and `error`. */
+char *harness_book(Harness *h, const char *slot, const char *client,
+		   GVariant *options, GError **error);
 
 /* A synchronous call on /org/slotd/Slotd1; NULL and `error` on failure. */
 GVariant *harness_call(Harness *h, const char *interface, const char *method,

@@ -211,17 +211,7 @@ static char *
 book(Harness *h, const char *slot, const char *client, GVariant *options,
      GError **error)
 {
-	g_autoptr(GVariant) r = harness_call(
-		h, SCHED, "Book",
-		g_variant_new("(ss@a{sv})", slot, client,
-			      options ? options
-				      : g_variant_new("a{sv}", NULL)),
-		"(s)", error);
-	char *id = NULL;
-
-	if (r)
-		g_variant_get(r, "(s)", &id);
-	return id;
+	return harness_book(h, slot, client, options, error);
 }
 
 static char *

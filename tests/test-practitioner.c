@@ -690,6 +690,16 @@ test_rostered(void)
 	g_assert_cmpuint(found, ==, 3);
 }
 
+/* Book of `slot` for `client` with `options` (GVariant text of an
+ * a{sv}): the booking id, or NULL and `error`. */
+static char *
+book_with(const char *slot, const char *client, const char *options,
+	  GError **error)
+{
+	return harness_book(&h, slot, client, g_variant_new_parsed(options),
+			    error);
+}
+
 /* A Book that uses a HoldFor hold asks what the hold was taken for:
  * without the language a Swedish-speaking client was held with, or for
  * another client, it is refused, names what differs and changes
@@ -697,9 +707,10 @@ test_rostered(void)
 static void
 test_hold_for_the_same_request(void)
 {
-	g_autoptr(GVariant) slots = NULL, held = NULL, booked = NULL;
-	g_autoptr(GVariant) b = NULL;
+	g_autoptr(GVariant) slots = NULL, held = NULL, b = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autofree char *without_language = NULL;
+	g_autofree char *same = NULL, *booking = NULL;
 	const char *slot, *hold, *language;
 	GVariantDict d;
 
@@ -722,49 +733,25 @@ test_hold_for_the_same_request(void)
 			    "(sx)", &error);
 	g_assert_no_error(error);
 	g_variant_get(held, "(&sx)", &hold, NULL);
+	without_language = g_strdup_printf(
+		"{'municipality': <'Lohja'>, 'hold': <'%s'>}", hold);
+	same = g_strdup_printf("{'language': <'sv'>, 'hold': <'%s'>,"
+			       " 'municipality': <'Lohja'>}", hold);
 
-	booked = harness_call(&h, "org.slotd.Scheduler1", "Book",
-			      g_variant_new("(ss@a{sv})", slot, "pf-client-sv",
-					    g_variant_new_parsed(
-						    "{'municipality': <'Lohja'>,"
-						    " 'hold': <%s>}",
-						    hold)),
-			      "(s)", &error);
-	g_assert_null(booked);
+	g_assert_null(book_with(slot, "pf-client-sv", without_language,
+				&error));
 	harness_assert_dbus_error(error, "org.slotd.Error.Conflict");
 	g_assert_nonnull(strstr(error->message, "(language differs)"));
 	g_clear_error(&error);
-
-	booked = harness_call(&h, "org.slotd.Scheduler1", "Book",
-			      g_variant_new("(ss@a{sv})", slot,
-					    "pf-client-other",
-					    g_variant_new_parsed(
-						    "{'municipality': <'Lohja'>,"
-						    " 'language': <'sv'>,"
-						    " 'hold': <%s>}",
-						    hold)),
-			      "(s)", &error);
-	g_assert_null(booked);
+	g_assert_null(book_with(slot, "pf-client-other", same, &error));
 	harness_assert_dbus_error(error, "org.slotd.Error.Conflict");
 	g_assert_nonnull(strstr(error->message, "(client-ref differs)"));
 	g_clear_error(&error);
 
 	/* Nothing changed: the hold still holds, and books. */
-	booked = harness_call(&h, "org.slotd.Scheduler1", "Book",
-			      g_variant_new("(ss@a{sv})", slot, "pf-client-sv",
-					    g_variant_new_parsed(
-						    "{'language': <'sv'>,"
-						    " 'hold': <%s>,"
-						    " 'municipality': <'Lohja'>}",
-						    hold)),
-			      "(s)", &error);
+	booking = book_with(slot, "pf-client-sv", same, &error);
 	g_assert_no_error(error);
-	{
-		const char *id;
-
-		g_variant_get(booked, "(&s)", &id);
-		b = get_booking(id);
-	}
+	b = get_booking(booking);
 	g_assert_true(g_variant_lookup(b, "language", "&s", &language));
 	g_assert_cmpstr(language, ==, "sv");
 }

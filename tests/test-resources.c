@@ -183,16 +183,8 @@ static char *
 book(const char *slot, const char *client, const char *options,
      GError **error)
 {
-	g_autoptr(GVariant) r = harness_call(
-		&h, SCHED, "Book",
-		g_variant_new("(ss@a{sv})", slot, client,
-			      g_variant_new_parsed(options)),
-		"(s)", error);
-	char *id = NULL;
-
-	if (r)
-		g_variant_get(r, "(s)", &id);
-	return id;
+	return harness_book(&h, slot, client, g_variant_new_parsed(options),
+			    error);
 }
 
 static GVariant *
