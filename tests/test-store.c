@@ -976,7 +976,7 @@ test_holds_take_and_expire(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) changed = g_array_new(FALSE, FALSE, sizeof(gint64));
 	gint64 slot = add_slot(f, "lohja-hs.walk-in", T0, 2);
-	StoreHold hold;
+	g_auto(StoreHold) hold = { 0 };
 	gint64 hold_id = 0;
 
 	g_assert_true(hold_slot(f, slot, 1, T0 + 100, 1000, &hold_id, &error));
@@ -994,6 +994,8 @@ test_holds_take_and_expire(Fixture *f, gconstpointer data)
 	g_assert_cmpint(hold.slot, ==, slot);
 	g_assert_cmpuint(hold.seats, ==, 1);
 	g_assert_cmpuint(hold.uid, ==, 1000);
+	/* Taken without a request to keep. */
+	g_assert_cmpstr(hold.request, ==, "");
 	g_assert_false(store_get_hold(f->store, hold_id, T0 + 100, &hold,
 				      &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_NO_SUCH_HOLD);
