@@ -35,12 +35,14 @@ LoopWork loop_watch_enter(const char *what, const char *detail,
 			  const char *member);
 void loop_watch_leave(LoopWork *previous);
 
-/* Names the rest of the enclosing block's work. */
+/* Names the rest of the enclosing block's work (blocks may nest). */
 #define LOOP_WORK(what, detail)                                         \
 	G_GNUC_UNUSED __attribute__((cleanup(loop_watch_leave)))        \
-	LoopWork loop_work_ = loop_watch_enter((what), (detail), NULL)
+	LoopWork G_PASTE(loop_work_, __COUNTER__) =                    \
+		loop_watch_enter((what), (detail), NULL)
 
 /* The same for a D-Bus method: "call org.slotd.Booking1.Book". */
 #define LOOP_WORK_CALL(what, interface, member)                         \
 	G_GNUC_UNUSED __attribute__((cleanup(loop_watch_leave)))        \
-	LoopWork loop_work_ = loop_watch_enter((what), (interface), (member))
+	LoopWork G_PASTE(loop_work_, __COUNTER__) =                    \
+		loop_watch_enter((what), (interface), (member))
