@@ -433,8 +433,10 @@ withdraw_removed(Capacity *capacity, Region *region, GArray *rebook,
 
 /* ---- reshaping after a reload (capacity.h: capacity_reshape_*) ------ */
 
-/* Days of withdrawn slots whose bookings are flagged per statement. */
-#define FLAG_PIECE_SECONDS (14 * 86400)
+/* Days of withdrawn slots whose bookings are flagged per statement:
+ * fourteen days of a full offering's bookings took 25-50 ms of the loop
+ * in one statement (the benchmark's reload of a million bookings). */
+#define FLAG_PIECE_SECONDS (3 * 86400)
 
 /* One change to one slot. `slot` 0: insert or update the slot of the
  * spec (store_upsert_slot, which decides against the seats taken at

@@ -21,6 +21,12 @@
  * are committed in transactions of this much work, then the loop
  * answers what came meanwhile. */
 #define RELOAD_STEP_US 4000
+/* How long a step waits for the checkpoint thread before it looks
+ * again. */
+#define RELOAD_WAIT_US 2000
+/* Waits in a row at most (a reader can keep the checkpoint from
+ * finishing): then the step commits, and the commit checkpoints. */
+#define RELOAD_WAIT_MAX 50
 /* Planner1 calls that run at once, each on a worker thread with a
  * read-only connection; more wait their turn. Two leave a core of the
  * smallest machines to the main loop. */
@@ -416,6 +422,8 @@ typedef struct {
 	Region *region;		/* the new one */
 	CapacityReshape *reshape;
 	GSource *step_source;	/* committing the changes */
+	guint waits;		/* for the checkpoint thread */
+	guint waiting;		/* of them in a row */
 	gint64 started;		/* monotonic */
 	gboolean begun;		/* the new region is served */
 	guint steps;
@@ -455,11 +463,12 @@ reload_log(Daemon *daemon, DaemonReload *r, GPtrArray *rebook,
 				 LOG_ID_RELOADED, "MESSAGE",
 				 "configuration reloaded: %u offerings "
 				 "(%.1f s; read in %.1f ms, committed in %u "
-				 "steps of at most %.1f ms)",
+				 "steps of at most %.1f ms, with %u waits "
+				 "for the WAL checkpoint)",
 				 daemon->region->offerings->len,
 				 (g_get_monotonic_time() - r->started) / 1e6,
 				 r->loading / 1e3, r->steps,
-				 r->longest_step / 1e3);
+				 r->longest_step / 1e3, r->waits);
 	if (rebook && rebook_count)
 		log_rebooking(rebook, rebook_count);
 }
@@ -488,6 +497,14 @@ reload_end(DaemonReload *r, GPtrArray *rebook, guint rebook_count,
 }
 
 static gboolean
+dispatch_step(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	return callback(user_data);
+}
+
+static GSourceFuncs step_funcs = { NULL, NULL, dispatch_step, NULL };
+
+static gboolean
 reload_step(gpointer user_data)
 {
 	LOOP_WORK("reload step", NULL);
@@ -497,8 +514,22 @@ reload_step(gpointer user_data)
 	guint count;
 	gboolean done = FALSE;
 	gint64 t0 = g_get_monotonic_time();
-	gboolean ok = capacity_reshape_step(r->daemon->capacity, r->reshape,
-					    RELOAD_STEP_US, &done, &error);
+	gboolean ok;
+
+	/* Committing on would make a commit checkpoint the WAL on the
+	 * loop: the checkpoint thread gets a moment to catch up. */
+	if (r->waiting < RELOAD_WAIT_MAX &&
+	    store_wal_backlogged(r->daemon->store)) {
+		r->waits++;
+		r->waiting++;
+		g_source_set_ready_time(r->step_source,
+					t0 + RELOAD_WAIT_US);
+		return G_SOURCE_CONTINUE;
+	}
+	r->waiting = 0;
+	g_source_set_ready_time(r->step_source, 0);
+	ok = capacity_reshape_step(r->daemon->capacity, r->reshape,
+				   RELOAD_STEP_US, &done, &error);
 
 	r->steps++;
 	r->longest_step = MAX(r->longest_step, g_get_monotonic_time() - t0);
@@ -560,7 +591,10 @@ reload_computed(gpointer data, GVariant *reply, const GError *error)
 	region_unref(daemon->region);
 	daemon->region = region_ref(r->region);
 	name_role_groups(daemon);
-	r->step_source = g_idle_source_new();
+	/* Ready at once, like an idle source; a step that finds the WAL
+	 * backlogged sets a later ready time instead (reload_step). */
+	r->step_source = g_source_new(&step_funcs, sizeof(GSource));
+	g_source_set_ready_time(r->step_source, 0);
 	/* As the bus's own: a step, then what came meanwhile. */
 	g_source_set_priority(r->step_source, G_PRIORITY_DEFAULT);
 	g_source_set_callback(r->step_source, reload_step, r, NULL);

@@ -17,12 +17,16 @@
 #define G_LOG_DOMAIN "slotd-store"
 
 #include "store-private.h"
+#include "loop-watch.h"
 
 
 /* SQLite's default threshold for its automatic checkpoint (pages). */
 #define CHECKPOINT_PAGES 1000
 /* Past this the committing connection checkpoints itself (40 MiB). */
 #define CHECKPOINT_PAGES_FORCE 10000
+/* From this on, store_wal_backlogged() asks bulk writers to wait for
+ * the thread. */
+#define CHECKPOINT_PAGES_BACKLOG (CHECKPOINT_PAGES_FORCE * 3 / 4)
 
 struct _StoreCheckpointer {
 	char *path;
@@ -33,6 +37,8 @@ struct _StoreCheckpointer {
 	gboolean stopping;
 	guint done;		/* checkpoints run by the thread */
 	guint forced;		/* run by the committing connection */
+	int pages;		/* the WAL's length after the last commit */
+	gboolean caught_up;	/* the thread copied all of it since */
 };
 
 static sqlite3 *
@@ -85,6 +91,11 @@ checkpoint_thread(gpointer data)
 				  db ? sqlite3_errmsg(db) : "no connection");
 		g_mutex_lock(&cp->lock);
 		cp->done++;
+		/* Everything copied: the next commit restarts the WAL. Not
+		 * when a commit came meanwhile (it asked again). */
+		if (rc == SQLITE_OK && frames >= 0 && copied == frames &&
+		    !cp->wanted)
+			cp->caught_up = TRUE;
 	}
 	g_mutex_unlock(&cp->lock);
 	sqlite3_close(db);
@@ -98,7 +109,12 @@ on_wal(void *data, sqlite3 *db, const char *name, int pages)
 {
 	StoreCheckpointer *cp = data;
 
+	g_mutex_lock(&cp->lock);
+	cp->pages = pages;
+	cp->caught_up = FALSE;
+	g_mutex_unlock(&cp->lock);
 	if (pages >= CHECKPOINT_PAGES_FORCE) {
+		LOOP_WORK("wal checkpoint in commit", NULL);
 		int rc = sqlite3_wal_checkpoint_v2(db, name,
 						   SQLITE_CHECKPOINT_PASSIVE,
 						   NULL, NULL);
@@ -120,6 +136,26 @@ on_wal(void *data, sqlite3 *db, const char *name, int pages)
 	}
 	g_mutex_unlock(&cp->lock);
 	return SQLITE_OK;
+}
+
+gboolean
+store_wal_backlogged(Store *store)
+{
+	StoreCheckpointer *cp = store->checkpointer;
+	gboolean backlogged;
+
+	if (cp == NULL)
+		return FALSE;
+	g_mutex_lock(&cp->lock);
+	backlogged = cp->pages >= CHECKPOINT_PAGES_BACKLOG && !cp->caught_up;
+	/* No commit comes to ask while the writer waits: ask here (a
+	 * reader holding old pages may have kept the last pass short). */
+	if (backlogged && !cp->wanted) {
+		cp->wanted = TRUE;
+		g_cond_signal(&cp->wake);
+	}
+	g_mutex_unlock(&cp->lock);
+	return backlogged;
 }
 
 StoreCheckpointer *

@@ -719,3 +719,12 @@ gboolean store_outbox_list(Store *store, guint limit, GPtrArray *ret_rows,
  * limit all the same (store-checkpoint.c). */
 void store_checkpoint_counts(Store *store, guint *ret_done,
 			     guint *ret_forced);
+/* TRUE while the WAL is long (7,500 pages or more, three quarters of the
+ * length at which a commit checkpoints it itself) and the checkpoint
+ * thread has not copied all of it since the last commit: a writer of
+ * many changes (a reload's steps) waits a little instead of committing,
+ * so that the WAL restarts and no commit has to checkpoint on the
+ * loop. Asks the thread for another pass when it is idle. A reader
+ * holding old pages can keep the thread from ever catching up: a
+ * writer must not wait for ever. */
+gboolean store_wal_backlogged(Store *store);
