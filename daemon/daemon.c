@@ -497,14 +497,6 @@ reload_end(DaemonReload *r, GPtrArray *rebook, guint rebook_count,
 }
 
 static gboolean
-dispatch_step(GSource *source, GSourceFunc callback, gpointer user_data)
-{
-	return callback(user_data);
-}
-
-static GSourceFuncs step_funcs = { NULL, NULL, dispatch_step, NULL };
-
-static gboolean
 reload_step(gpointer user_data)
 {
 	LOOP_WORK("reload step", NULL);
@@ -593,11 +585,10 @@ reload_computed(gpointer data, GVariant *reply, const GError *error)
 	name_role_groups(daemon);
 	/* Ready at once, like an idle source; a step that finds the WAL
 	 * backlogged sets a later ready time instead (reload_step). */
-	r->step_source = g_source_new(&step_funcs, sizeof(GSource));
+	r->step_source = loop_ready_source_new(reload_step, r);
 	g_source_set_ready_time(r->step_source, 0);
 	/* As the bus's own: a step, then what came meanwhile. */
 	g_source_set_priority(r->step_source, G_PRIORITY_DEFAULT);
-	g_source_set_callback(r->step_source, reload_step, r, NULL);
 	g_source_set_static_name(r->step_source, "reload steps");
 	g_source_attach(r->step_source, NULL);
 }

@@ -25,14 +25,6 @@ struct _HttpConn {
 
 /* ---- timer ---------------------------------------------------------- */
 
-static gboolean
-dispatch_plain(GSource *source, GSourceFunc callback, gpointer user_data)
-{
-	return callback(user_data);
-}
-
-static GSourceFuncs plain_funcs = { NULL, NULL, dispatch_plain, NULL };
-
 static void
 arm(HttpConn *conn)
 {
@@ -128,8 +120,7 @@ http_conn_new(SoupServer *server, GSocket *socket, guint idle_seconds,
 	conn->idle_seconds = idle_seconds;
 	conn->gone = gone;
 	conn->user_data = user_data;
-	conn->timer = g_source_new(&plain_funcs, sizeof(GSource));
-	g_source_set_callback(conn->timer, expired, conn, NULL);
+	conn->timer = loop_ready_source_new(expired, conn);
 	arm(conn);
 	g_source_attach(conn->timer, NULL);
 	conn->waiting = g_socket_create_source(socket, G_IO_IN, NULL);

@@ -131,3 +131,22 @@ loop_watch_leave(LoopWork *previous)
 	piece_end(g_get_monotonic_time());
 	current = *previous;
 }
+
+/* ---- ready-time sources ------------------------------------------------ */
+
+static gboolean
+dispatch_ready(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	return callback(user_data);
+}
+
+static GSourceFuncs ready_funcs = { .dispatch = dispatch_ready };
+
+GSource *
+loop_ready_source_new(GSourceFunc func, gpointer data)
+{
+	GSource *source = g_source_new(&ready_funcs, sizeof(GSource));
+
+	g_source_set_callback(source, func, data, NULL);
+	return source;
+}

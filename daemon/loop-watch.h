@@ -46,3 +46,9 @@ void loop_watch_leave(LoopWork *previous);
 	G_GNUC_UNUSED __attribute__((cleanup(loop_watch_leave)))        \
 	LoopWork G_PASTE(loop_work_, __COUNTER__) =                    \
 		loop_watch_enter((what), (interface), (member))
+
+/* A source dispatched when its ready time comes
+ * (g_source_set_ready_time(); -1, the start, is never), calling `func`
+ * like a timeout's callback: the loop's timers and wake-ups that move
+ * their own deadline. Not attached. */
+GSource *loop_ready_source_new(GSourceFunc func, gpointer data);

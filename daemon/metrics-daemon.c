@@ -81,14 +81,6 @@ count_change(const char *booking_id, const char *status, const char *unit,
 /* ---- the loop ------------------------------------------------------- */
 
 static gboolean
-dispatch_plain(GSource *source, GSourceFunc callback, gpointer user_data)
-{
-	return callback(user_data);
-}
-
-static GSourceFuncs plain_funcs = { NULL, NULL, dispatch_plain, NULL };
-
-static gboolean
 turn(gpointer user_data)
 {
 	gint64 now = g_get_monotonic_time();
@@ -278,8 +270,7 @@ metrics_daemon_start(Daemon *daemon)
 						   &watched });
 	metrics_add_collector(collect, NULL);
 	tick_due = g_get_monotonic_time() + TICK_USEC;
-	tick = g_source_new(&plain_funcs, sizeof(GSource));
-	g_source_set_callback(tick, turn, NULL, NULL);
+	tick = loop_ready_source_new(turn, NULL);
 	g_source_set_ready_time(tick, tick_due);
 	g_source_attach(tick, NULL);
 	loop_watch_install(loop_held);

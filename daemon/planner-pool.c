@@ -189,14 +189,6 @@ deliver_one(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-deliver_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
-{
-	return callback(user_data);
-}
-
-static GSourceFuncs deliver_funcs = { .dispatch = deliver_dispatch };
-
 /* ---- the pool ------------------------------------------------------------ */
 
 PlannerPool *
@@ -209,8 +201,7 @@ planner_pool_new(const char *db_path, guint n_threads, GError **error)
 	g_queue_init(&pool->finished);
 	pool->idle = g_ptr_array_new();
 	pool->context = g_main_context_ref_thread_default();
-	pool->deliver = g_source_new(&deliver_funcs, sizeof(GSource));
-	g_source_set_callback(pool->deliver, deliver_one, pool, NULL);
+	pool->deliver = loop_ready_source_new(deliver_one, pool);
 	g_source_set_static_name(pool->deliver, "planner replies");
 	g_source_attach(pool->deliver, pool->context);
 	pool->threads = g_thread_pool_new(worker, pool, (gint)n_threads,
