@@ -67,6 +67,9 @@ void bench_dict_uint32(DBusMessageIter *dict, const char *key,
 		       dbus_uint32_t value);
 void bench_dict_int64(DBusMessageIter *dict, const char *key,
 		      dbus_int64_t value);
+/* The structs of a FindSlots reply: each slot id appended once per
+ * free seat to `seats` (when given, g_free'd strings); their number. */
+guint bench_found_seats(DBusMessage *reply, GPtrArray *seats);
 
 /* ---- the bare SQLite baselines (bare-store.c) ----------------------- */
 

@@ -54,34 +54,6 @@ find_call(const CallsOptions *o, int limit)
 	return m;
 }
 
-/* The structs of a FindSlots answer: each slot id once per free seat
- * into `seats` (when given); their number. */
-static guint
-read_slots(DBusMessage *reply, GPtrArray *seats)
-{
-	DBusMessageIter iter, array, entry;
-	guint n = 0;
-
-	dbus_message_iter_init(reply, &iter);
-	dbus_message_iter_recurse(&iter, &array);
-	for (; dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT;
-	     dbus_message_iter_next(&array), n++) {
-		const char *slot;
-		dbus_uint32_t free_seats;
-
-		if (!seats)
-			continue;
-		dbus_message_iter_recurse(&array, &entry);
-		dbus_message_iter_get_basic(&entry, &slot);
-		for (int i = 0; i < 4; i++)
-			dbus_message_iter_next(&entry);
-		dbus_message_iter_get_basic(&entry, &free_seats);
-		for (; free_seats > 0; free_seats--)
-			g_ptr_array_add(seats, g_strdup(slot));
-	}
-	return n;
-}
-
 static gboolean
 print_seats(DBusConnection *connection, const CallsOptions *o,
 	    GError **error)
@@ -92,7 +64,7 @@ print_seats(DBusConnection *connection, const CallsOptions *o,
 
 	if (!reply)
 		return FALSE;
-	read_slots(reply, seats);
+	bench_found_seats(reply, seats);
 	if (seats->len < (guint)o->count) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "%u free seats of %s, %d wanted", seats->len,
@@ -167,7 +139,7 @@ make_calls(DBusConnection *connection, const CallsOptions *o,
 		if (!reply)
 			return FALSE;
 		if (g_str_equal(o->kind, "find"))
-			found = read_slots(reply, NULL);
+			found = bench_found_seats(reply, NULL);
 	}
 	printf("calls %d\n", o->count);
 	if (g_str_equal(o->kind, "find"))

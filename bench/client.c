@@ -94,6 +94,33 @@ bench_dict_int64(DBusMessageIter *dict, const char *key, dbus_int64_t value)
 	dict_basic(dict, key, DBUS_TYPE_INT64, "x", &value);
 }
 
+guint
+bench_found_seats(DBusMessage *reply, GPtrArray *seats)
+{
+	DBusMessageIter iter, array, entry;
+	guint n = 0;
+
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &array);
+	for (; dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT;
+	     dbus_message_iter_next(&array), n++) {
+		const char *slot;
+		dbus_uint32_t free_seats;
+
+		if (!seats)
+			continue;
+		/* (ssxxua{sv}): the id, then the free seats fifth. */
+		dbus_message_iter_recurse(&array, &entry);
+		dbus_message_iter_get_basic(&entry, &slot);
+		for (int i = 0; i < 4; i++)
+			dbus_message_iter_next(&entry);
+		dbus_message_iter_get_basic(&entry, &free_seats);
+		for (; free_seats > 0; free_seats--)
+			g_ptr_array_add(seats, g_strdup(slot));
+	}
+	return n;
+}
+
 static DBusMessage *
 admin_call(DBusConnection *connection, const char *method, const char *unit,
 	   GError **error)

@@ -67,37 +67,6 @@ find_call(const RateOptions *o, dbus_int64_t from, dbus_int64_t to)
 	return m;
 }
 
-/* Adds every seat of a FindSlots reply; returns the latest start. */
-static dbus_int64_t
-pool_add_reply(SeatPool *pool, DBusMessage *reply)
-{
-	DBusMessageIter iter, array, entry;
-	dbus_int64_t latest = 0;
-
-	dbus_message_iter_init(reply, &iter);
-	dbus_message_iter_recurse(&iter, &array);
-	for (; dbus_message_iter_get_arg_type(&array) == DBUS_TYPE_STRUCT;
-	     dbus_message_iter_next(&array)) {
-		const char *slot, *unit;
-		dbus_int64_t start;
-		dbus_uint32_t free_seats;
-
-		dbus_message_iter_recurse(&array, &entry);
-		dbus_message_iter_get_basic(&entry, &slot);
-		dbus_message_iter_next(&entry);
-		dbus_message_iter_get_basic(&entry, &unit);
-		dbus_message_iter_next(&entry);
-		dbus_message_iter_get_basic(&entry, &start);
-		dbus_message_iter_next(&entry);
-		dbus_message_iter_next(&entry);
-		dbus_message_iter_get_basic(&entry, &free_seats);
-		for (dbus_uint32_t s = 0; s < free_seats; s++)
-			g_ptr_array_add(pool->slots, g_strdup(slot));
-		latest = MAX(latest, start);
-	}
-	return latest;
-}
-
 static gboolean
 pool_fill(SeatPool *pool, DBusConnection *connection, const RateOptions *o,
 	  GError **error)
@@ -113,7 +82,7 @@ pool_fill(SeatPool *pool, DBusConnection *connection, const RateOptions *o,
 
 		if (!reply)
 			return FALSE;
-		pool_add_reply(pool, reply);
+		bench_found_seats(reply, pool->slots);
 	}
 	bench_note("%u free seats of %s to book", pool->slots->len,
 		   o->service);
