@@ -445,7 +445,7 @@ say "durable booking rates against bare SQLite"
 
 # Last, as it changes the region: every window five minutes later (where
 # the minutes allow), so that the Reload reshapes every offering.
-say "main-loop stalls: a 36-week report, a cold feed, a reload"
+say "main-loop stalls: a 36-week report (rows in a memfd, then in the reply), a cold feed, a reload"
 perl -pi -e 's/^(window-[^=]*=)(\d\d):([0-4]\d)-(\d\d):([0-4]\d)/
 	sprintf("%s%s:%02d-%s:%02d", $1, $2, $3 + 5, $4, $5 + 5)/e' \
 	"$work"/region/services.d/*.conf

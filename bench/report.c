@@ -89,6 +89,12 @@ static const Row rows[] = {
 	  "stall-report-max-ms", NULL, RULE_AT_MOST, 100, NULL },
 	{ "stall-report-p99", "loop stall, 36-week report, p99", "ms",
 	  "stall-report-p99-ms", NULL, RULE_AT_MOST, 20, NULL },
+	/* The same report with its rows in the message, not the memfd
+	 * that slotctl asks for. */
+	{ "stall-report-inline-max", "loop stall, report rows in reply, max",
+	  "ms", "stall-report-inline-max-ms", NULL, RULE_INFO, 0, NULL },
+	{ "stall-report-inline-p99", "loop stall, report rows in reply, p99",
+	  "ms", "stall-report-inline-p99-ms", NULL, RULE_INFO, 0, NULL },
 	{ "stall-feed-max", "loop stall, cold feed render, max", "ms",
 	  "stall-feed-max-ms", NULL, RULE_AT_MOST, 100, NULL },
 	{ "stall-feed-p99", "loop stall, cold feed render, p99", "ms",

@@ -3,12 +3,14 @@
  * every 10 ms and keeps each round trip. slotd answers Ping from the
  * same main loop as everything else, so a round trip of 150 ms means
  * the loop was busy for about that long. `slotd-bench stall` measures
- * it during a 36-week report, a cold feed render and a reload; rates.c
+ * it during a 36-week report (its rows in a memfd as slotctl asks, and
+ * in the reply), a cold feed render and a reload; rates.c
  * during Book from 16 clients. Figures: p99 and max, in ms. */
 #include "bench.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PING_US 10000
 
@@ -134,17 +136,15 @@ typedef struct {
 	char *http;		/* slotd's feed server, host:port */
 } StallOptions;
 
-static gboolean
-year_report(DBusConnection *connection, const StallOptions *o,
-	    GError **error)
+/* A year of the service's report would be over the 8,000 rows one
+ * reply may have in the full region (216 units by week): 36 weeks. */
+static DBusMessage *
+year_report_call(const StallOptions *o, const char *method)
 {
-	g_autoptr(DBusMessage) call = bench_new_call(
-		SLOTD_NAME, SLOTD_PATH, "org.slotd.Planner1", "CapacityReport");
-	g_autoptr(DBusMessage) reply = NULL;
+	DBusMessage *call = bench_new_call(SLOTD_NAME, SLOTD_PATH,
+					   "org.slotd.Planner1", method);
 	DBusMessageIter iter, dict;
 	dbus_int64_t from = g_get_real_time() / G_USEC_PER_SEC;
-	/* 36 weeks: a year of the full region's largest service by week
-	 * (216 units) is over the 8,000 rows one reply may have. */
 	dbus_int64_t to = from + 36 * 7 * 86400;
 	const char *service = o->service;
 
@@ -153,11 +153,54 @@ year_report(DBusConnection *connection, const StallOptions *o,
 	dbus_message_iter_append_basic(&iter, DBUS_TYPE_INT64, &from);
 	dbus_message_iter_append_basic(&iter, DBUS_TYPE_INT64, &to);
 	dbus_message_iter_open_container(&iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
-	/* By week: by day, a year of a large region is over the rows
-	 * limit of one reply. */
 	bench_dict_string(&dict, "by", "week");
 	dbus_message_iter_close_container(&iter, &dict);
-	reply = bench_call(connection, call, error);
+	return call;
+}
+
+/* The report as slotctl asks for it: CapacityReportFd, the rows in a
+ * memfd, read here whole (GVariant aa{sv}) and counted. */
+static gboolean
+year_report(DBusConnection *connection, const StallOptions *o,
+	    GError **error)
+{
+	g_autoptr(DBusMessage) call = year_report_call(o, "CapacityReportFd");
+	g_autoptr(DBusMessage) reply = bench_call(connection, call, error);
+	g_autoptr(GMappedFile) mapped = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	int fd = -1;
+
+	if (!reply)
+		return FALSE;
+	if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_UNIX_FD, &fd,
+				   DBUS_TYPE_INVALID)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "CapacityReportFd: no file descriptor in (%s)",
+			    dbus_message_get_signature(reply));
+		return FALSE;
+	}
+	mapped = g_mapped_file_new_from_fd(fd, FALSE, error);
+	close(fd);
+	if (!mapped)
+		return FALSE;
+	bytes = g_mapped_file_get_bytes(mapped);
+	rows = g_variant_ref_sink(g_variant_new_from_bytes(
+		G_VARIANT_TYPE("aa{sv}"), bytes, FALSE));
+	bench_note("report: %zu rows, %.2f MB in the memfd",
+		   g_variant_n_children(rows), g_bytes_get_size(bytes) / 1e6);
+	return g_variant_n_children(rows) > 0;
+}
+
+/* The same report with its rows in the reply (CapacityReport): for the
+ * record, what a caller of the plain method does to everybody else. */
+static gboolean
+year_report_inline(DBusConnection *connection, const StallOptions *o,
+		   GError **error)
+{
+	g_autoptr(DBusMessage) call = year_report_call(o, "CapacityReport");
+	g_autoptr(DBusMessage) reply = bench_call(connection, call, error);
+
 	return reply != NULL;
 }
 
@@ -418,6 +461,8 @@ cmd_stall(int argc, char **argv)
 	     (o.http = http_address(connection, &error)) &&
 	     (p = bench_pinger_start(o.address, &error)) &&
 	     measure(p, connection, &o, "report", year_report, &error) &&
+	     measure(p, connection, &o, "report-inline", year_report_inline,
+		     &error) &&
 	     measure(p, connection, &o, "feed", feed_render, &error) &&
 	     (!o.reload ||
 	      measure(p, connection, &o, "reload", reload, &error));

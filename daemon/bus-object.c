@@ -5,6 +5,7 @@
 #include "loop-watch.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <slotd/plugin.h>
 
@@ -200,15 +201,18 @@ table_error(GError **error, const char *format, ...)
 	return FALSE;
 }
 
+/* A file descriptor is never taken in (read_basic refuses one); a reply
+ * may carry one only as the whole out signature "h" (bus_writer_fd). */
 static gboolean
 check_args(const char *interface, const char *member, const char *signature,
-	   const char *names, GError **error)
+	   const char *names, gboolean fd_out, GError **error)
 {
 	const char *sig = signature ? signature : "";
 	g_auto(GStrv) split = NULL;
 
 	if (!dbus_signature_validate(sig, NULL) ||
-	    strchr(sig, DBUS_TYPE_UNIX_FD))
+	    (strchr(sig, DBUS_TYPE_UNIX_FD) &&
+	     !(fd_out && g_str_equal(sig, DBUS_TYPE_UNIX_FD_AS_STRING))))
 		return table_error(error, "%s.%s: “%s” is not a signature we "
 				   "can carry", interface, member, sig);
 	if (!names)
@@ -234,9 +238,9 @@ check_interface(const BusInterface *interface, GError **error)
 			return table_error(error, "%s.%s: bad name or no "
 					   "handler", name, m->name);
 		if (!check_args(name, m->name, m->in_signature, m->in_names,
-				error) ||
+				FALSE, error) ||
 		    !check_args(name, m->name, m->out_signature, m->out_names,
-				error))
+				TRUE, error))
 			return FALSE;
 	}
 	for (const BusSignal *s = interface->signals; s && s->name; s++) {
@@ -244,7 +248,7 @@ check_interface(const BusInterface *interface, GError **error)
 			return table_error(error, "%s.%s: bad signal name",
 					   name, s->name);
 		if (!check_args(name, s->name, s->signature, s->arg_names,
-				error))
+				FALSE, error))
 			return FALSE;
 	}
 	return TRUE;
@@ -1080,6 +1084,41 @@ bus_writer_return(BusWriter *w)
 	bus_call_refuse(call, BUS_NAME_FAILED,
 			"Internal error: the reply did not match the "
 			"method's signature");
+}
+
+void
+bus_call_return_fd(BusCall *call, int fd)
+{
+	g_autoptr(DBusMessage) message = NULL;
+	const char *expected = call->method->out_signature;
+	dbus_bool_t ok;
+
+	g_return_if_fail(call != NULL && fd >= 0);
+	if (expected == NULL || !g_str_equal(expected, "h")) {
+		close(fd);
+		g_critical("%s.%s answered a file descriptor where its table "
+			   "says (%s)", call->interface->name,
+			   call->method->name, expected ? expected : "");
+		bus_call_refuse(call, BUS_NAME_FAILED,
+				"Internal error: the reply did not match the "
+				"method's signature");
+		return;
+	}
+	message = dbus_message_new_method_return(call->message);
+	if (message == NULL)
+		g_error("out of memory");
+	/* libdbus keeps a duplicate of its own (dup may fail: EMFILE). */
+	ok = dbus_message_append_args(message, DBUS_TYPE_UNIX_FD, &fd,
+				      DBUS_TYPE_INVALID);
+	close(fd);
+	if (!ok) {
+		bus_call_refuse(call, "org.slotd.Error.StorageUnavailable",
+				"The result could not be handed over as a file "
+				"descriptor (too many open files?); try again "
+				"later");
+		return;
+	}
+	bus_call_send(call, message);
 }
 
 void

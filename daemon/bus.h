@@ -118,6 +118,10 @@ void bus_writer_entry_int64(BusWriter *w, const char *key, gint64 value);
 void bus_writer_entry_strv(BusWriter *w, const char *key,
 			   const char *const *value);
 void bus_writer_return(BusWriter *w);
+/* Answers a method whose out signature is "h" with `fd`, which it
+ * takes and closes. The caller's connection must be able to take file
+ * descriptors, or the bus refuses to deliver the reply. Frees the call. */
+void bus_call_return_fd(BusCall *call, int fd);
 /* Maps the GError (domain, code) to its D-Bus error name. Frees the
  * call. */
 void bus_call_return_error(BusCall *call, const GError *error);

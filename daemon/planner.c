@@ -9,8 +9,22 @@
  * thread with a read-only connection of its own, and only the reply is
  * sent from the main loop. A Reload meanwhile swaps the daemon's
  * region, not the call's. A caller that has gone by then is answered
- * all the same; the bus drops the reply. */
+ * all the same; the bus drops the reply.
+ *
+ * Each method has a twin named ...Fd that answers the same rows in a
+ * sealed memfd instead of the message (docs/reports.md). A report of
+ * thousands of rows is megabytes: in a message it is marshalled on the
+ * main loop, and every answer slotd sends after it waits behind it in
+ * the one stream to the bus (30-50 ms for 3 MB, a stall for everybody
+ * else). The twin's rows are serialised and written on the worker, and
+ * the loop sends a message of a few bytes. */
+#define _GNU_SOURCE /* memfd_create, F_ADD_SEALS */
 #include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "calendar.h"
 #include "options.h"
@@ -59,7 +73,8 @@ static const SlotdOptionSpec deadline_keys[] = {
 	{ NULL }
 };
 
-/* One call on its way through the pool. */
+/* One call on its way through the pool. The ...Fd twins share their
+ * plain method's handler; the name tells them apart. */
 typedef struct {
 	BusCall *call;
 	Region *region;		/* a reference: the call's snapshot */
@@ -68,6 +83,9 @@ typedef struct {
 	ReportQuery query;	/* Staffing: service, from and to only */
 	const SlotdKindOps *ops; /* Staffing: the kind's plan hook */
 	GVariant *passed;	/* Staffing: the options for the plugin */
+	gboolean to_fd;		/* a ...Fd twin: the rows go in a memfd */
+	PlannerJobFunc run;	/* the twin's rows, on the worker */
+	int fd;			/* the twin's memfd once written, or -1 */
 } PlanCall;
 
 static PlanCall *
@@ -78,6 +96,8 @@ plan_call_new(Daemon *daemon, BusCall *call)
 	pc->call = call;
 	pc->region = region_ref(capacity_region(daemon->capacity));
 	pc->now = capacity_now(daemon->capacity);
+	pc->to_fd = g_str_has_suffix(bus_call_member(call), "Fd");
+	pc->fd = -1;
 	return pc;
 }
 
@@ -89,6 +109,8 @@ plan_call_free(gpointer data)
 
 	g_clear_pointer(&pc->options, g_variant_unref);
 	g_clear_pointer(&pc->passed, g_variant_unref);
+	if (pc->fd >= 0)
+		close(pc->fd);
 	region_unref(pc->region);
 	g_free(pc);
 }
@@ -98,10 +120,15 @@ plan_call_done(gpointer data, GVariant *reply, const GError *error)
 {
 	PlanCall *pc = data;
 
-	if (reply)
+	if (reply && pc->to_fd) {
+		g_variant_unref(g_variant_ref_sink(reply));
+		bus_call_return_fd(pc->call, pc->fd);
+		pc->fd = -1;
+	} else if (reply) {
 		bus_call_return_large(pc->call, reply);
-	else
+	} else {
 		bus_call_return_error(pc->call, error);
+	}
 }
 
 static void
@@ -111,11 +138,66 @@ plan_call_refuse(PlanCall *pc, const GError *error)
 	plan_call_free(pc);
 }
 
+/* The rows (aa{sv}) as GVariant's serialised form, little-endian, in
+ * a memfd sealed against every change, read from its start. */
+static int
+rows_memfd(GVariant *rows, GError **error)
+{
+	g_autoptr(GVariant) le = G_BYTE_ORDER == G_LITTLE_ENDIAN ?
+					 g_variant_ref(rows) :
+					 g_variant_byteswap(rows);
+	const char *data = g_variant_get_data(le);
+	gsize size = g_variant_get_size(le), done = 0;
+	int fd = memfd_create("slotd-rows", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		goto failed;
+	while (done < size) {
+		ssize_t n = write(fd, data + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto failed;
+		done += (gsize)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+				       F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0)
+		goto failed;
+	return fd;
+failed:
+	g_set_error(error, SLOTD_ERROR, SLOTD_ERROR_STORAGE_UNAVAILABLE,
+		    "the rows could not be written to a memory file: %s; try "
+		    "again later", g_strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* A ...Fd twin on the worker: the rows as its plain method computes
+ * them, written to a memfd; the reply is an empty tuple. */
+static GVariant *
+run_to_fd(Store *store, gpointer data, GError **error)
+{
+	PlanCall *pc = data;
+	g_autoptr(GVariant) reply = pc->run(store, data, error);
+	g_autoptr(GVariant) rows = NULL;
+
+	if (reply == NULL)
+		return NULL;
+	g_variant_ref_sink(reply);
+	rows = g_variant_get_child_value(reply, 0);
+	pc->fd = rows_memfd(rows, error);
+	return pc->fd >= 0 ? g_variant_new("()") : NULL;
+}
+
 static void
 plan_call_start(Daemon *daemon, PlanCall *pc, PlannerJobFunc run)
 {
-	planner_pool_push(daemon->planner, run, plan_call_done, pc,
-			  plan_call_free);
+	pc->run = run;
+	planner_pool_push(daemon->planner, pc->to_fd ? run_to_fd : run,
+			  plan_call_done, pc, plan_call_free);
 }
 
 static PlanSource
@@ -419,6 +501,23 @@ static const BusMethod planner_methods[] = {
 	  "Per practitioner, room and vehicle in [from, to): resource, type, "
 	  "unit, organisation, on-duty-minutes (its shifts), booked-minutes "
 	  "(travel included), share and bookings (options: unit, type)." },
+#define FD_DOC(method)                                                      \
+	"The rows of " method " in a sealed memfd instead of the message: "  \
+	"GVariant aa{sv} in its serialised form, little-endian; the same "  \
+	"arguments, checks and errors. For large reports: every answer "     \
+	"slotd sends after a reply of megabytes waits behind it on the bus."
+	{ "CapacityReportFd", "sxxa{sv}", "service,from,to,options", "h",
+	  "rows", capacity_report, BUS_ROLE_READ, errors_report,
+	  FD_DOC("CapacityReport") },
+	{ "DeadlineReportFd", "sxxa{sv}", "service,from,to,options", "h",
+	  "rows", deadline_report, BUS_ROLE_READ, errors_report,
+	  FD_DOC("DeadlineReport") },
+	{ "StaffingFd", "sa{sv}", "service,options", "h", "rows", staffing,
+	  BUS_ROLE_READ, errors_staffing, FD_DOC("Staffing") },
+	{ "ResourceUtilisationFd", "xxa{sv}", "from,to,options", "h", "rows",
+	  resource_utilisation, BUS_ROLE_READ, errors_resources,
+	  FD_DOC("ResourceUtilisation") },
+#undef FD_DOC
 	{ NULL }
 };
 

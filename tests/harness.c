@@ -1,6 +1,9 @@
+#define _GNU_SOURCE /* F_GET_SEALS */
 /* Test harness: private bus, real daemon, real clients. */
 #include "harness.h"
 
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -359,6 +362,44 @@ harness_call(Harness *h, const char *interface, const char *method,
 		h->conn, "org.slotd.Slotd1", "/org/slotd/Slotd1", interface,
 		method, args, reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
 		G_DBUS_CALL_FLAGS_NONE, 60000, NULL, error);
+}
+
+GVariant *
+harness_call_rows_fd(Harness *h, const char *method, GVariant *args,
+		     GError **error)
+{
+	g_autoptr(GUnixFDList) fds = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_sync(
+		h->conn, "org.slotd.Slotd1", "/org/slotd/Slotd1",
+		"org.slotd.Planner1", method, args, G_VARIANT_TYPE("(h)"),
+		G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &fds, NULL, error);
+	g_autoptr(GMappedFile) mapped = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	gint32 handle;
+	int fd, seals;
+
+	if (reply == NULL)
+		return NULL;
+	g_variant_get(reply, "(h)", &handle);
+	g_assert_nonnull(fds);
+	g_assert_cmpint(handle, <, g_unix_fd_list_get_length(fds));
+	fd = g_unix_fd_list_get(fds, handle, NULL);
+	g_assert_cmpint(fd, >=, 0);
+	/* What the caller reads cannot change under it. */
+	seals = fcntl(fd, F_GET_SEALS);
+	g_assert_cmpint(seals & (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK),
+			==, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK);
+	g_assert_cmpint(write(fd, "x", 1), ==, -1);
+	mapped = g_mapped_file_new_from_fd(fd, FALSE, NULL);
+	close(fd);
+	bytes = mapped ? g_mapped_file_get_bytes(mapped)
+		       : g_bytes_new(NULL, 0); /* an empty file: no map */
+	g_assert_true(G_BYTE_ORDER == G_LITTLE_ENDIAN);
+	rows = g_variant_ref_sink(g_variant_new_from_bytes(
+		G_VARIANT_TYPE("aa{sv}"), bytes, FALSE));
+	g_assert_true(g_variant_is_normal_form(rows));
+	return g_steal_pointer(&rows);
 }
 
 int

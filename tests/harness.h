@@ -53,6 +53,12 @@ char *harness_book(Harness *h, const char *slot, const char *client,
 /* A synchronous call on /org/slotd/Slotd1; NULL and `error` on failure. */
 GVariant *harness_call(Harness *h, const char *interface, const char *method,
 		       GVariant *args, const char *reply_type, GError **error);
+/* A Planner1 ...Fd method (the rows in a memfd): the rows (aa{sv}) read
+ * from the file descriptor the reply carries, or NULL and `error`.
+ * Asserts that the memfd is sealed against writing, growing and
+ * shrinking and that it holds exactly one normal-form aa{sv}. */
+GVariant *harness_call_rows_fd(Harness *h, const char *method,
+			       GVariant *args, GError **error);
 /* Runs build/tools/slotctl --address ADDR ARGS...; returns exit code.
  * *ret_out / *ret_err (NULL or a string from an earlier call) are
  * replaced. */

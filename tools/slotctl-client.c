@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(slotctl-error-quark, ctl_error)
 
@@ -331,14 +332,16 @@ static GVariant *check_reply(DBusMessage *reply, const char *method,
 	return NULL;
 }
 
-GVariant *client_call(Ctl *ctl, const char *interface, const char *method,
-		      GVariant *args, const char *reply_type, int timeout_ms,
-		      GError **error)
+/* Sends the call and waits for the reply; NULL and `error` when the
+ * call failed or slotd answered an error. */
+static DBusMessage *call_blocking(Ctl *ctl, const char *interface,
+				  const char *method, GVariant *args,
+				  int timeout_ms, GError **error)
 {
 	g_autoptr(GVariant) owned_args = args ? g_variant_ref_sink(args) : NULL;
 	g_auto(DBusError) err = DBUS_ERROR_INIT;
 	g_autoptr(DBusMessage) message = NULL;
-	g_autoptr(DBusMessage) reply = NULL;
+	DBusMessage *reply;
 
 	if (!client_connect(ctl, error))
 		return NULL;
@@ -352,14 +355,68 @@ GVariant *client_call(Ctl *ctl, const char *interface, const char *method,
 	reply = dbus_connection_send_with_reply_and_block(ctl->connection,
 							  message, timeout_ms,
 							  &err);
-	if (!reply) {
+	if (!reply)
 		g_set_error(error, CTL_ERROR, CTL_ERROR_BUS, "%s: %s",
 			    err.name ? err.name :
 			    "org.freedesktop.DBus.Error.Failed",
 			    err.message ? err.message : "(no message)");
+	return reply;
+}
+
+GVariant *client_call(Ctl *ctl, const char *interface, const char *method,
+		      GVariant *args, const char *reply_type, int timeout_ms,
+		      GError **error)
+{
+	g_autoptr(DBusMessage) reply = call_blocking(ctl, interface, method,
+						     args, timeout_ms, error);
+
+	return reply ? check_reply(reply, method, reply_type, error) : NULL;
+}
+
+GVariant *client_call_rows_fd(Ctl *ctl, const char *interface,
+			      const char *method, GVariant *args,
+			      int timeout_ms, GError **error)
+{
+	g_autoptr(DBusMessage) reply = call_blocking(ctl, interface, method,
+						     args, timeout_ms, error);
+	g_auto(DBusError) err = DBUS_ERROR_INIT;
+	g_autoptr(GMappedFile) mapped = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	g_autoptr(GError) map_error = NULL;
+	int fd = -1;
+
+	if (!reply)
+		return NULL;
+	/* libdbus hands us a duplicate of the descriptor: ours to close. */
+	if (!g_str_equal(dbus_message_get_signature(reply), "h") ||
+	    !dbus_message_get_args(reply, &err, DBUS_TYPE_UNIX_FD, &fd,
+				   DBUS_TYPE_INVALID)) {
+		g_set_error(error, CTL_ERROR, CTL_ERROR_FAILED,
+			    "slotd answered %s with (%s), expected (h); are "
+			    "slotctl and slotd the same version?", method,
+			    dbus_message_get_signature(reply));
 		return NULL;
 	}
-	return check_reply(reply, method, reply_type, error);
+	mapped = g_mapped_file_new_from_fd(fd, FALSE, &map_error);
+	close(fd);
+	if (!mapped) {
+		g_set_error(error, CTL_ERROR, CTL_ERROR_FAILED,
+			    "cannot read the rows slotd passed for %s: %s",
+			    method, map_error->message);
+		return NULL;
+	}
+	bytes = g_mapped_file_get_bytes(mapped);
+	/* Not trusted: GLib checks every offset as it reads. */
+	rows = g_variant_ref_sink(g_variant_new_from_bytes(
+		G_VARIANT_TYPE("aa{sv}"), bytes, FALSE));
+	if (G_BYTE_ORDER == G_BIG_ENDIAN) {
+		GVariant *swapped = g_variant_byteswap(rows);
+
+		g_variant_unref(rows);
+		rows = swapped;
+	}
+	return g_steal_pointer(&rows);
 }
 
 /* --- call arguments from options ---------------------------------- */

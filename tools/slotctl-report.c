@@ -92,15 +92,16 @@ static void print_rows(Ctl *ctl, GVariant *rows)
 	table_print(table, ctl_output(ctl));
 }
 
-/* Calls a Planner1 method answering aa{sv}; returns the array. */
+/* Calls a Planner1 method's ...Fd twin, which passes the rows in a
+ * memfd rather than in the message (a report of megabytes would hold
+ * up slotd's other answers on the bus); returns the rows (aa{sv}). */
 static GVariant *planner_call(Ctl *ctl, const char *method, GVariant *args,
 			      GError **error)
 {
-	g_autoptr(GVariant) reply = NULL;
+	g_autofree char *twin = g_strconcat(method, "Fd", NULL);
 
-	reply = client_call(ctl, CTL_IFACE_PLANNER, method, args, "(aa{sv})",
-			    CTL_REPORT_TIMEOUT_MS, error);
-	return reply ? g_variant_get_child_value(reply, 0) : NULL;
+	return client_call_rows_fd(ctl, CTL_IFACE_PLANNER, twin, args,
+				   CTL_REPORT_TIMEOUT_MS, error);
 }
 
 /* Unit titles make the heatmap readable; without them ids will do. */

@@ -98,6 +98,11 @@ void client_disconnect(Ctl *ctl);
 GVariant *client_call(Ctl *ctl, const char *interface, const char *method,
 		      GVariant *args, const char *reply_type, int timeout_ms,
 		      GError **error);
+/* Calls a method that answers its rows in a memfd (out signature "h",
+ * Planner1's ...Fd) and returns them (aa{sv}). */
+GVariant *client_call_rows_fd(Ctl *ctl, const char *interface,
+			      const char *method, GVariant *args,
+			      int timeout_ms, GError **error);
 
 /* slotctl-client.c: call arguments. Each puts nothing when the option
  * was not given (NULL text, -1 count). */
