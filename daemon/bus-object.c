@@ -916,22 +916,12 @@ bus_call_return(BusCall *call, GVariant *reply)
 	bus_call_send(call, message);
 }
 
-/* ---- replies written straight into libdbus --------------------------- */
+/* ---- replies written straight into the message's bytes ----------------- */
 
 struct _BusWriter {
 	BusCall *call;
-	DBusMessage *message;
-	guint depth;		/* iters[depth] is the one appended to */
-	DBusMessageIter iters[BUS_MAX_DEPTH + 1];
+	BusWireBody body;	/* bus-wire.c */
 };
-
-static void
-writer_check(dbus_bool_t ok)
-{
-	/* libdbus fails these only when memory runs out. */
-	if (!ok)
-		g_error("out of memory");
-}
 
 BusWriter *
 bus_call_writer(BusCall *call)
@@ -940,70 +930,45 @@ bus_call_writer(BusCall *call)
 
 	g_return_val_if_fail(call != NULL, NULL);
 	w->call = call;
-	w->message = dbus_message_new_method_return(call->message);
-	if (!w->message)
-		g_error("out of memory");
-	dbus_message_iter_init_append(w->message, &w->iters[0]);
+	bus_wire_body_init(&w->body, call->message,
+			   call->method->out_signature);
 	return w;
 }
 
 void
 bus_writer_open(BusWriter *w, char type, const char *signature)
 {
-	int container = type == 'r' ? DBUS_TYPE_STRUCT :
-			type == 'e' ? DBUS_TYPE_DICT_ENTRY : type;
-
-	g_return_if_fail(w->depth < BUS_MAX_DEPTH);
-	writer_check(dbus_message_iter_open_container(
-		&w->iters[w->depth], container, signature,
-		&w->iters[w->depth + 1]));
-	w->depth++;
+	bus_wire_open(&w->body, type, signature);
 }
 
 void
 bus_writer_close(BusWriter *w)
 {
-	g_return_if_fail(w->depth > 0);
-	w->depth--;
-	writer_check(dbus_message_iter_close_container(
-		&w->iters[w->depth], &w->iters[w->depth + 1]));
-}
-
-static void
-writer_basic(BusWriter *w, int type, const void *value)
-{
-	writer_check(dbus_message_iter_append_basic(&w->iters[w->depth], type,
-						    value));
+	bus_wire_close(&w->body);
 }
 
 void
 bus_writer_string(BusWriter *w, const char *value)
 {
-	writer_basic(w, DBUS_TYPE_STRING, &value);
+	bus_wire_string(&w->body, value);
 }
 
 void
 bus_writer_int32(BusWriter *w, gint32 value)
 {
-	dbus_int32_t v = value;
-
-	writer_basic(w, DBUS_TYPE_INT32, &v);
+	bus_wire_u32(&w->body, (guint32)value);
 }
 
 void
 bus_writer_uint32(BusWriter *w, guint32 value)
 {
-	dbus_uint32_t v = value;
-
-	writer_basic(w, DBUS_TYPE_UINT32, &v);
+	bus_wire_u32(&w->body, value);
 }
 
 void
 bus_writer_int64(BusWriter *w, gint64 value)
 {
-	dbus_int64_t v = value;
-
-	writer_basic(w, DBUS_TYPE_INT64, &v);
+	bus_wire_u64(&w->body, (guint64)value);
 }
 
 void
@@ -1067,20 +1032,20 @@ void
 bus_writer_return(BusWriter *w)
 {
 	BusCall *call = w->call;
-	g_autoptr(DBusMessage) message = g_steal_pointer(&w->message);
-	const char *expected = call->method->out_signature ?
-				       call->method->out_signature : "";
-	const char *got = dbus_message_get_signature(message);
-	guint depth = w->depth;
+	g_auto(DBusError) error = DBUS_ERROR_INIT;
+	g_autoptr(DBusMessage) message = bus_wire_body_finish(&w->body,
+							      &error);
 
 	g_free(w);
-	if (depth == 0 && g_str_equal(expected, got)) {
+	if (message) {
 		bus_call_send(call, message);
 		return;
 	}
-	g_critical("%s.%s wrote (%s)%s where its table says (%s)",
-		   call->interface->name, call->method->name, got,
-		   depth ? " with containers left open" : "", expected);
+	g_critical("%s.%s wrote a reply that is not (%s): %s",
+		   call->interface->name, call->method->name,
+		   call->method->out_signature ? call->method->out_signature
+					       : "",
+		   error.message ? error.message : "out of memory");
 	bus_call_refuse(call, BUS_NAME_FAILED,
 			"Internal error: the reply did not match the "
 			"method's signature");

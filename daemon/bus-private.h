@@ -66,6 +66,33 @@ struct _BusCall {
 DBusMessage *bus_wire_signal(const char *path, const char *interface,
 			     const char *name, GVariant *args);
 DBusMessage *bus_wire_return(DBusMessage *call, GVariant *args);
+/* The return to `call` with a body of `signature`, written value by
+ * value in wire format (bus-wire.c); bus_wire_body_finish() checks it
+ * whole against the signature, as a message read from the socket is.
+ * Containers: 'a' with the element's signature, 'r' a struct, 'e' a
+ * dict entry, 'v' with the value's signature. */
+typedef struct {
+	GByteArray *b;		/* header, then the body so far */
+	guint32 fields;		/* length of the header's field array */
+	guint body_at;
+	guint depth;
+	gboolean broken;	/* a close without an open, too deep, ... */
+	struct {
+		char type;
+		guint length_at;	/* an array's length field */
+		guint elements_at;	/* where its elements start */
+	} open[BUS_MAX_DEPTH];
+} BusWireBody;
+void bus_wire_body_init(BusWireBody *w, DBusMessage *call,
+			const char *signature);
+void bus_wire_open(BusWireBody *w, char type, const char *signature);
+void bus_wire_close(BusWireBody *w);
+void bus_wire_string(BusWireBody *w, const char *value);
+void bus_wire_u32(BusWireBody *w, guint32 value);	/* u, i */
+void bus_wire_u64(BusWireBody *w, guint64 value);	/* t, x */
+/* The message with serial 0, or NULL and `error`; clears `w`. */
+DBusMessage *bus_wire_body_finish(BusWireBody *w, DBusError *error);
+void bus_wire_body_clear(BusWireBody *w);
 
 /* bus-object.c */
 void bus_object_free(gpointer object);

@@ -166,14 +166,32 @@ basic_signature(GVariant *args, char *ret, gsize size)
 	return TRUE;
 }
 
+/* Header fields end `fields` bytes after FIELDS_AT and the body starts
+ * at `body_at`, the end of `b`: fills in the lengths and returns the
+ * message as libdbus reads and checks it, or NULL and `error`. */
+static DBusMessage *
+demarshal(GByteArray *b, guint32 fields, guint body_at, DBusError *error)
+{
+	g_autoptr(DBusMessage) parsed = NULL;
+	guint32 body = b->len - body_at;
+
+	memcpy(b->data + 4, &body, 4);
+	memcpy(b->data + HEADER_FIXED, &fields, 4);
+	parsed = dbus_message_demarshal((const char *)b->data, (int)b->len,
+					error);
+	if (!parsed)
+		return NULL;
+	/* A copy has serial 0: the connection gives it the next one. */
+	return dbus_message_copy(parsed);
+}
+
 /* Header fields already written to `b`; writes the body and returns the
  * message, or NULL. */
 static DBusMessage *
 finish(GByteArray *b, GVariant *args)
 {
 	g_auto(DBusError) error = DBUS_ERROR_INIT;
-	g_autoptr(DBusMessage) parsed = NULL;
-	guint32 fields = b->len - FIELDS_AT, body;
+	guint32 fields = b->len - FIELDS_AT;
 	guint body_at;
 
 	pad(b, 8);
@@ -187,15 +205,7 @@ finish(GByteArray *b, GVariant *args)
 	}
 	if (b->len > WIRE_MAX)
 		return NULL;
-	body = b->len - body_at;
-	memcpy(b->data + 4, &body, 4);
-	memcpy(b->data + HEADER_FIXED, &fields, 4);
-	parsed = dbus_message_demarshal((const char *)b->data, (int)b->len,
-					&error);
-	if (!parsed)
-		return NULL;
-	/* A copy has serial 0: the connection gives it the next one. */
-	return dbus_message_copy(parsed);
+	return demarshal(b, fields, body_at, &error);
 }
 
 /* The fixed header of a message of `type`; the lengths come later. */
@@ -234,20 +244,163 @@ bus_wire_signal(const char *path, const char *interface, const char *name,
 	return finish(b, args);
 }
 
-DBusMessage *
-bus_wire_return(DBusMessage *call, GVariant *args)
+/* The header of the return to `call`, with the body's signature when
+ * it has one (as dbus_message_new_method_return() and the appends
+ * would leave it). */
+static GByteArray *
+start_return(DBusMessage *call, const char *signature)
 {
-	g_autoptr(GByteArray) b = NULL;
+	GByteArray *b = start(DBUS_MESSAGE_TYPE_METHOD_RETURN);
 	const char *sender = dbus_message_get_sender(call);
-	char signature[64];
 
-	if (!basic_signature(args, signature, sizeof(signature)))
-		return NULL;
-	b = start(DBUS_MESSAGE_TYPE_METHOD_RETURN);
 	if (sender)
 		put_field(b, FIELD_DESTINATION, "s", sender, 0);
 	put_field(b, FIELD_REPLY_SERIAL, "u", NULL,
 		  dbus_message_get_serial(call));
-	put_field(b, FIELD_SIGNATURE, "g", signature, 0);
+	if (signature && *signature)
+		put_field(b, FIELD_SIGNATURE, "g", signature, 0);
+	return b;
+}
+
+DBusMessage *
+bus_wire_return(DBusMessage *call, GVariant *args)
+{
+	g_autoptr(GByteArray) b = NULL;
+	char signature[64];
+
+	if (!basic_signature(args, signature, sizeof(signature)))
+		return NULL;
+	b = start_return(call, signature);
 	return finish(b, args);
+}
+
+/* ---- a whole body written value by value ------------------------------- *
+ *
+ * For replies of many values (FindSlots: 200 structs, each with a dict
+ * of extras). libdbus's iterators check each container's signature and
+ * re-marshal as they go: some 30,000 instructions a slot. Here the
+ * values go straight into the message's bytes after its header (whose
+ * SIGNATURE field is the method's out signature, known beforehand), and
+ * the one demarshalling at the end checks everything against it: a
+ * value written out of place makes the message invalid, never a wrong
+ * one. */
+
+static guint
+alignment(char type)
+{
+	switch (type) {
+	case DBUS_TYPE_BYTE:
+	case DBUS_TYPE_SIGNATURE:
+	case DBUS_TYPE_VARIANT:
+		return 1;
+	case DBUS_TYPE_INT16:
+	case DBUS_TYPE_UINT16:
+		return 2;
+	case DBUS_TYPE_INT64:
+	case DBUS_TYPE_UINT64:
+	case DBUS_TYPE_DOUBLE:
+	case DBUS_STRUCT_BEGIN_CHAR:
+	case DBUS_DICT_ENTRY_BEGIN_CHAR:
+		return 8;
+	default: /* b i u h s o a */
+		return 4;
+	}
+}
+
+void
+bus_wire_body_init(BusWireBody *w, DBusMessage *call, const char *signature)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = start_return(call, signature);
+	w->fields = w->b->len - FIELDS_AT;
+	pad(w->b, 8);
+	w->body_at = w->b->len;
+}
+
+void
+bus_wire_body_clear(BusWireBody *w)
+{
+	if (w->b)
+		g_byte_array_unref(w->b);
+	w->b = NULL;
+}
+
+void
+bus_wire_open(BusWireBody *w, char type, const char *signature)
+{
+	if (w->depth == BUS_MAX_DEPTH) {
+		w->broken = TRUE;
+		return;
+	}
+	w->open[w->depth].type = type;
+	switch (type) {
+	case DBUS_TYPE_ARRAY:
+		put_u32(w->b, 0); /* the length, once known */
+		w->open[w->depth].length_at = w->b->len - 4;
+		/* Padded to the element's alignment even when empty. */
+		pad(w->b, alignment(signature ? signature[0] : '\0'));
+		w->open[w->depth].elements_at = w->b->len;
+		break;
+	case 'r':
+	case 'e':
+		pad(w->b, 8);
+		break;
+	case DBUS_TYPE_VARIANT:
+		put_signature(w->b, signature ? signature : "");
+		break;
+	default:
+		w->broken = TRUE;
+		break;
+	}
+	w->depth++;
+}
+
+void
+bus_wire_close(BusWireBody *w)
+{
+	guint32 length;
+
+	if (w->depth == 0) {
+		w->broken = TRUE;
+		return;
+	}
+	w->depth--;
+	if (w->open[w->depth].type != DBUS_TYPE_ARRAY)
+		return;
+	length = w->b->len - w->open[w->depth].elements_at;
+	memcpy(w->b->data + w->open[w->depth].length_at, &length, 4);
+}
+
+void
+bus_wire_string(BusWireBody *w, const char *value)
+{
+	put_string(w->b, value ? value : "");
+}
+
+void
+bus_wire_u32(BusWireBody *w, guint32 value)
+{
+	put_u32(w->b, value);
+}
+
+void
+bus_wire_u64(BusWireBody *w, guint64 value)
+{
+	pad(w->b, 8);
+	g_byte_array_append(w->b, (const guint8 *)&value, 8);
+}
+
+DBusMessage *
+bus_wire_body_finish(BusWireBody *w, DBusError *error)
+{
+	DBusMessage *message = NULL;
+
+	if (w->broken || w->depth != 0)
+		dbus_set_error_const(error, DBUS_ERROR_INCONSISTENT_MESSAGE,
+				     "containers left open or closed twice, "
+				     "or nested too deep");
+	else
+		message = demarshal(w->b, w->fields, w->body_at, error);
+	bus_wire_body_clear(w);
+	return message;
 }
