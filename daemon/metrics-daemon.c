@@ -152,7 +152,7 @@ collect_database(GString *out)
 {
 	const char *db = store_path(watched->store);
 	g_autofree char *wal = g_strconcat(db, "-wal", NULL);
-	guint by_thread, by_commit;
+	guint by_thread, by_commit, by_restart;
 
 	metrics_write_header(out, "slotd_database_bytes", "gauge",
 			     "Size of the database file and its write-ahead "
@@ -161,15 +161,20 @@ collect_database(GString *out)
 			     file_bytes(db));
 	metrics_write_sample(out, "slotd_database_bytes", "file=\"wal\"",
 			     file_bytes(wal));
-	store_checkpoint_counts(watched->store, &by_thread, &by_commit);
+	store_checkpoint_counts(watched->store, &by_thread, &by_commit,
+				&by_restart);
 	metrics_write_header(out, "slotd_wal_checkpoints_total", "counter",
 			     "WAL checkpoints run by the checkpoint thread, "
-			     "and by a COMMIT on the main loop because the "
-			     "WAL had grown past 10,000 pages.");
+			     "by a COMMIT on the main loop because the WAL "
+			     "had grown past 10,000 pages, and by a COMMIT "
+			     "that copied only its own pages so that the WAL "
+			     "starts over.");
 	metrics_write_sample(out, "slotd_wal_checkpoints_total",
 			     "by=\"thread\"", by_thread);
 	metrics_write_sample(out, "slotd_wal_checkpoints_total",
 			     "by=\"commit\"", by_commit);
+	metrics_write_sample(out, "slotd_wal_checkpoints_total",
+			     "by=\"restart\"", by_restart);
 }
 
 static void

@@ -10,6 +10,16 @@
  * thread starved, or a reader holding old pages) is checkpointed by the
  * commit that takes it past CHECKPOINT_PAGES_FORCE, as SQLite would.
  *
+ * The WAL starts over (its next commit writes from its first frame) only
+ * when a transaction begins after every frame was copied. Under steady
+ * commits the next transaction has usually begun before the thread's
+ * pass ends, so the WAL kept growing and the thread copied each commit's
+ * pages again, with a sync of the database file, after every commit:
+ * twice the writes and syncs of a booking. So a commit that finds the
+ * thread's last pass at most RESTART_PAGES behind copies those few
+ * frames itself: the next transaction then finds the WAL all copied,
+ * and the WAL starts over, once in about 1,000 pages.
+ *
  * The thread's connection syncs as the main one does (synchronous =
  * FULL): a checkpoint syncs the database file before the WAL can be
  * reused, so no committed change depends on which connection copied
@@ -24,6 +34,9 @@
 #define CHECKPOINT_PAGES 1000
 /* Past this the committing connection checkpoints itself (40 MiB). */
 #define CHECKPOINT_PAGES_FORCE 10000
+/* A commit copies at most this many frames itself to let the WAL start
+ * over (the last commit or two after the thread's pass). */
+#define RESTART_PAGES 128
 /* From this on, store_wal_backlogged() asks bulk writers to wait for
  * the thread. */
 #define CHECKPOINT_PAGES_BACKLOG (CHECKPOINT_PAGES_FORCE * 3 / 4)
@@ -37,7 +50,9 @@ struct _StoreCheckpointer {
 	gboolean stopping;
 	guint done;		/* checkpoints run by the thread */
 	guint forced;		/* run by the committing connection */
+	guint restarts;		/* its own frames copied by a commit */
 	int pages;		/* the WAL's length after the last commit */
+	int copied_to;		/* the thread copied the WAL up to here */
 	gboolean caught_up;	/* the thread copied all of it since */
 };
 
@@ -93,9 +108,11 @@ checkpoint_thread(gpointer data)
 		cp->done++;
 		/* Everything copied: the next commit restarts the WAL. Not
 		 * when a commit came meanwhile (it asked again). */
-		if (rc == SQLITE_OK && frames >= 0 && copied == frames &&
-		    !cp->wanted)
-			cp->caught_up = TRUE;
+		if (rc == SQLITE_OK && frames >= 0 && copied == frames) {
+			cp->copied_to = frames;
+			if (!cp->wanted)
+				cp->caught_up = TRUE;
+		}
 	}
 	g_mutex_unlock(&cp->lock);
 	sqlite3_close(db);
@@ -108,11 +125,34 @@ static int
 on_wal(void *data, sqlite3 *db, const char *name, int pages)
 {
 	StoreCheckpointer *cp = data;
+	int left;		/* frames the thread has not copied */
 
 	g_mutex_lock(&cp->lock);
+	/* Shorter than what was copied: the WAL has started over. */
+	if (pages < cp->copied_to)
+		cp->copied_to = 0;
 	cp->pages = pages;
+	left = pages - cp->copied_to;
 	cp->caught_up = FALSE;
 	g_mutex_unlock(&cp->lock);
+	if (pages >= CHECKPOINT_PAGES && pages < CHECKPOINT_PAGES_FORCE &&
+	    cp->copied_to > 0 && left <= RESTART_PAGES) {
+		LOOP_WORK("wal restart in commit", NULL);
+		int frames = -1, copied = -1;
+		int rc = sqlite3_wal_checkpoint_v2(db, name,
+						   SQLITE_CHECKPOINT_PASSIVE,
+						   &frames, &copied);
+
+		g_mutex_lock(&cp->lock);
+		cp->restarts++;
+		if (rc == SQLITE_OK && frames >= 0 && copied == frames)
+			cp->caught_up = TRUE;
+		g_mutex_unlock(&cp->lock);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			g_warning("a WAL checkpoint failed: %s",
+				  sqlite3_errmsg(db));
+		return SQLITE_OK;
+	}
 	if (pages >= CHECKPOINT_PAGES_FORCE) {
 		LOOP_WORK("wal checkpoint in commit", NULL);
 		int rc = sqlite3_wal_checkpoint_v2(db, name,
@@ -136,6 +176,20 @@ on_wal(void *data, sqlite3 *db, const char *name, int pages)
 	}
 	g_mutex_unlock(&cp->lock);
 	return SQLITE_OK;
+}
+
+int
+store_wal_pages(Store *store)
+{
+	StoreCheckpointer *cp = store->checkpointer;
+	int pages;
+
+	if (cp == NULL)
+		return -1;
+	g_mutex_lock(&cp->lock);
+	pages = cp->pages;
+	g_mutex_unlock(&cp->lock);
+	return pages;
 }
 
 gboolean
@@ -190,15 +244,20 @@ store_checkpointer_stop(Store *store, StoreCheckpointer *cp)
 }
 
 void
-store_checkpoint_counts(Store *store, guint *ret_done, guint *ret_forced)
+store_checkpoint_counts(Store *store, guint *ret_done, guint *ret_forced,
+			guint *ret_restarts)
 {
 	StoreCheckpointer *cp = store->checkpointer;
 
 	*ret_done = *ret_forced = 0;
+	if (ret_restarts)
+		*ret_restarts = 0;
 	if (cp == NULL)
 		return;
 	g_mutex_lock(&cp->lock);
 	*ret_done = cp->done;
 	*ret_forced = cp->forced;
+	if (ret_restarts)
+		*ret_restarts = cp->restarts;
 	g_mutex_unlock(&cp->lock);
 }

@@ -715,10 +715,14 @@ gboolean store_outbox_list(Store *store, guint limit, GPtrArray *ret_rows,
 			   GError **error);
 
 /* Checkpoints of the main connection's WAL so far: run by the
- * checkpoint thread, and run by a commit because the WAL grew past its
- * limit all the same (store-checkpoint.c). */
+ * checkpoint thread, run by a commit because the WAL grew past its
+ * limit all the same, and (ret_restarts, may be NULL) run by a commit
+ * that copied only its own frames so that the WAL starts over
+ * (store-checkpoint.c). */
 void store_checkpoint_counts(Store *store, guint *ret_done,
-			     guint *ret_forced);
+			     guint *ret_forced, guint *ret_restarts);
+/* The WAL's length in pages after the last commit (-1: no thread). */
+int store_wal_pages(Store *store);
 /* TRUE while the WAL is long (7,500 pages or more, three quarters of the
  * length at which a commit checkpoints it itself) and the checkpoint
  * thread has not copied all of it since the last commit: a writer of

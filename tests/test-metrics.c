@@ -263,6 +263,8 @@ test_counts_equal_the_calls(void)
 	g_assert_cmpfloat(sample(s, "slotd_wal_checkpoints_total",
 				 "by=thread"), >=, 0);
 	ASSERT_SAMPLE(s, "slotd_wal_checkpoints_total", "by=commit", 0);
+	g_assert_cmpfloat(sample(s, "slotd_wal_checkpoints_total",
+				 "by=restart"), >=, 0);
 	g_assert_cmpfloat(sample(s, "slotd_open_fds", ""), >, 0);
 	assert_no_private_data(r.body, booked);
 }
