@@ -594,6 +594,25 @@ feed_cache_get(FeedCache *cache, FeedKind kind, const char *unit,
 			       user_data, destroy);
 }
 
+/* The entry's document if it can be given as it is (made the most
+ * recent then), else NULL. */
+static const FeedDocument *
+entry_peek(Entry *entry)
+{
+	if (entry_rendering(entry) ||
+	    !entry_is_fresh(entry, capacity_now(entry->cache->capacity)))
+		return NULL;
+	entry_touch(entry);
+	return &entry->document;
+}
+
+const FeedDocument *
+feed_cache_peek(FeedCache *cache, FeedKind kind, const char *unit,
+		const char *service, const FeedVariant *variant)
+{
+	return entry_peek(entry_get(cache, kind, unit, service, variant));
+}
+
 void
 feed_cache_get_variant(FeedCache *cache, FeedKind kind, const char *unit,
 		       const char *service, const FeedVariant *variant,
@@ -602,11 +621,11 @@ feed_cache_get_variant(FeedCache *cache, FeedKind kind, const char *unit,
 {
 	Entry *entry = entry_get(cache, kind, unit, service, variant);
 	gboolean rendering = entry_rendering(entry);
+	const FeedDocument *document = entry_peek(entry);
 	Waiter *waiter;
 
-	if (!rendering && entry_is_fresh(entry, capacity_now(cache->capacity))) {
-		entry_touch(entry);
-		ready(&entry->document, NULL, user_data);
+	if (document != NULL) {
+		ready(document, NULL, user_data);
 		if (destroy)
 			destroy(user_data);
 		return;

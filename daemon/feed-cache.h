@@ -64,6 +64,13 @@ void feed_cache_get_variant(FeedCache *cache, FeedKind kind,
 			    const FeedVariant *variant, FeedReadyFunc ready,
 			    gpointer user_data, GDestroyNotify destroy);
 
+/* The kept document when it is fresh and no render is under way (a
+ * calendar app polling: answered at once, a 304 most of the time), or
+ * NULL: ask feed_cache_get_variant(). Valid until the loop runs on. */
+const FeedDocument *feed_cache_peek(FeedCache *cache, FeedKind kind,
+				    const char *unit, const char *service,
+				    const FeedVariant *variant);
+
 /* How many times feeds were rendered (tests and diagnostics). */
 guint feed_cache_renders(FeedCache *cache);
 /* The bytes the kept feeds hold by the cache's own count (bodies, the

@@ -15,6 +15,8 @@ struct _HttpConn {
 	HttpStream *stream;	/* NULL until libsoup has it */
 	GSource *waiting;	/* for the first bytes */
 	GSource *timer;
+	gint64 deadline;	/* when the connection times out */
+	gint64 armed;		/* the timer's ready time, or -1 */
 	char *key;
 	guint idle_seconds;
 	guint busy;		/* requests being answered */
@@ -25,6 +27,18 @@ struct _HttpConn {
 
 /* ---- timer ---------------------------------------------------------- */
 
+/* Moving a source's ready time wakes the loop (a write to its eventfd
+ * and one more turn): twice a request when every request began and
+ * ended with one. The timer is moved only when the deadline comes
+ * earlier than it is set for; when it fires before the deadline, it is
+ * set again (at most once per idle timeout). */
+static void
+set_timer(HttpConn *conn, gint64 at)
+{
+	conn->armed = at;
+	g_source_set_ready_time(conn->timer, at);
+}
+
 static void
 arm(HttpConn *conn)
 {
@@ -32,8 +46,9 @@ arm(HttpConn *conn)
 
 	if (conn->busy)
 		seconds *= ANSWER_FACTOR;
-	g_source_set_ready_time(conn->timer, g_get_monotonic_time() +
-						     seconds * G_USEC_PER_SEC);
+	conn->deadline = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+	if (conn->armed < 0 || conn->deadline < conn->armed)
+		set_timer(conn, conn->deadline);
 }
 
 /* libsoup's connection is shut down, not closed: libsoup reads the
@@ -43,6 +58,10 @@ expired(gpointer user_data)
 {
 	HttpConn *conn = user_data;
 
+	if (g_get_monotonic_time() < conn->deadline) {
+		set_timer(conn, conn->deadline);
+		return G_SOURCE_CONTINUE;
+	}
 	g_debug("closing a feed connection %s",
 		conn->busy ? "whose answer takes too long"
 			   : "that sent no request in time");
@@ -52,7 +71,7 @@ expired(gpointer user_data)
 		return G_SOURCE_REMOVE;
 	}
 	g_socket_shutdown(conn->socket, TRUE, TRUE, NULL);
-	g_source_set_ready_time(conn->timer, -1);
+	set_timer(conn, -1);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -121,6 +140,7 @@ http_conn_new(SoupServer *server, GSocket *socket, guint idle_seconds,
 	conn->gone = gone;
 	conn->user_data = user_data;
 	conn->timer = loop_ready_source_new(expired, conn);
+	conn->armed = -1;
 	arm(conn);
 	g_source_attach(conn->timer, NULL);
 	conn->waiting = g_socket_create_source(socket, G_IO_IN, NULL);

@@ -335,8 +335,17 @@ static void
 serve_feed(Http *http, SoupServerMessage *msg, const FeedPath *path,
 	   const FeedVariant *variant)
 {
-	Reply *reply = g_new0(Reply, 1);
+	const FeedDocument *kept = feed_cache_peek(
+		http->cache, path->kind, path->unit, path->service, variant);
+	Reply *reply;
 
+	/* Kept and fresh (a calendar app polling): answered here, without
+	 * pausing the message and resuming it from the loop. */
+	if (kept != NULL) {
+		answer(http, msg, kept, NULL);
+		return;
+	}
+	reply = g_new0(Reply, 1);
 	reply->http = http;
 	reply->msg = g_object_ref(msg);
 	reply->finished_handler = g_signal_connect(msg, "finished",

@@ -245,6 +245,54 @@ no_such_token(GError **error)
 	return FALSE;
 }
 
+/* ---- tokens found, kept ---------------------------------------------- */
+
+typedef struct {
+	char *unit;
+	char *service;
+} KeptToken;
+
+static void
+kept_token_free(gpointer data)
+{
+	KeptToken *kept = data;
+
+	g_free(kept->unit);
+	g_free(kept->service);
+	g_free(kept);
+}
+
+static guint
+hash_hash(gconstpointer key)
+{
+	guint h;
+
+	/* The key is a SHA-256 already: any four of its bytes will do. */
+	memcpy(&h, key, sizeof(h));
+	return h;
+}
+
+static gboolean
+hash_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, STORE_FEED_HASH_SIZE) == 0;
+}
+
+static void
+keep_token(Store *store, const guint8 *hash, const char *unit,
+	   const char *service)
+{
+	KeptToken *kept = g_new(KeptToken, 1);
+
+	if (store->feed_tokens == NULL)
+		store->feed_tokens = g_hash_table_new_full(
+			hash_hash, hash_equal, g_free, kept_token_free);
+	kept->unit = g_strdup(unit);
+	kept->service = g_strdup(service);
+	g_hash_table_replace(store->feed_tokens,
+			     g_memdup2(hash, STORE_FEED_HASH_SIZE), kept);
+}
+
 gboolean
 store_feed_token_revoke(Store *store, const guint8 *hash, gint64 now,
 			char **ret_unit, char **ret_service, GError **error)
@@ -253,6 +301,9 @@ store_feed_token_revoke(Store *store, const guint8 *hash, gint64 now,
 	int rc;
 
 	g_return_val_if_fail(hash != NULL, FALSE);
+	/* Before the change: a rollback at worst costs a lookup. */
+	if (store->feed_tokens)
+		g_hash_table_remove_all(store->feed_tokens);
 	q = store_query(store, Q_FEED_TOKEN_REVOKE, error);
 	if (q == NULL)
 		return FALSE;
@@ -287,8 +338,20 @@ store_feed_token_lookup(Store *store, const guint8 *hash, guint8 *ret_hash,
 	g_auto(Query) q = NULL;
 	int rc;
 
+	KeptToken *kept;
+
 	g_return_val_if_fail(hash != NULL && ret_found != NULL, FALSE);
 	*ret_found = FALSE;
+	kept = store->feed_tokens ? g_hash_table_lookup(store->feed_tokens,
+							 hash)
+				  : NULL;
+	if (kept != NULL) {
+		memcpy(ret_hash, hash, STORE_FEED_HASH_SIZE);
+		*ret_unit = g_strdup(kept->unit);
+		*ret_service = g_strdup(kept->service);
+		*ret_found = TRUE;
+		return TRUE;
+	}
 	q = store_query(store, Q_FEED_TOKEN_LOOKUP, error);
 	if (q == NULL)
 		return FALSE;
@@ -304,5 +367,7 @@ store_feed_token_lookup(Store *store, const guint8 *hash, guint8 *ret_hash,
 	*ret_unit = store_column_dup(q, 1);
 	*ret_service = store_column_dup(q, 2);
 	*ret_found = TRUE;
+	/* Kept by the hash the row holds, which the caller compares. */
+	keep_token(store, ret_hash, *ret_unit, *ret_service);
 	return TRUE;
 }

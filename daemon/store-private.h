@@ -166,6 +166,10 @@ struct _Store {
 	gint64 generation_saved;
 	gint64 generation_pending;
 	StoreCheckpointer *checkpointer; /* the main connection's */
+	/* Feed tokens found (not revoked), by hash: a calendar app polls
+	 * every few minutes, and each poll asked the database. Only this
+	 * connection revokes, and a revoke empties it (store-feed.c). */
+	GHashTable *feed_tokens;
 };
 
 /* A prepared statement on loan from the Store: reset and unbound when

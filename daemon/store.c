@@ -576,6 +576,7 @@ store_free(Store *store)
 		g_warning("closing the database: %s",
 			  sqlite3_errmsg(store->db));
 	g_ptr_array_unref(store->savepoints);
+	g_clear_pointer(&store->feed_tokens, g_hash_table_unref);
 	g_free(store->path);
 	g_free(store);
 }
