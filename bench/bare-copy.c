@@ -2,8 +2,10 @@
  * the same rows and indexes, the same free slots of the service slotd
  * books from. A booking is what slotd's Book writes, with nothing of
  * slotd around it: read the slot, take a seat (the guarded UPDATE),
- * insert the booking row (every column slotd sets), its seat-use row
- * and its audit row, in a BEGIN IMMEDIATE transaction, WAL,
+ * insert the booking row (every column slotd sets), its seat-use row,
+ * its audit row and its notifications in the outbox (the confirmation,
+ * and the reminders a day and two hours before that are still to
+ * come, as slotd writes them), in a BEGIN IMMEDIATE transaction, WAL,
  * synchronous=FULL, statements prepared once.
  *
  * Two ways: one at a time on one connection (against Book from one
@@ -30,6 +32,7 @@
 
 enum {
 	C_BEGIN, C_COMMIT, C_ROLLBACK, C_SLOT, C_TAKE, C_BOOK, C_USE, C_AUDIT,
+	C_OUTBOX,
 	C_SAVEPOINT, C_RELEASE, C_ROLLBACK_TO, N_COPY_QUERIES
 };
 
@@ -54,6 +57,12 @@ static const char *const copy_sql[N_COPY_QUERIES] = {
 		  " VALUES (?1, ?2, 1)",
 	[C_AUDIT] = "INSERT INTO audit (at, uid, caller, action, booking,"
 		    " detail) VALUES (?1, 0, ':1.42', 'book', ?2, '')",
+	/* The text as long as slotd's (about 70 characters). */
+	[C_OUTBOX] = "INSERT INTO outbox (stream, booking, entry, kind,"
+		     " sequence, due, idempotency_key, client_ref, language,"
+		     " text, created) VALUES (?1, ?2, NULL, ?3, 0, ?4, ?5, ?6,"
+		     " ?7, 'Aika varattu: 7.12.2026 klo 8.30, Esimerkkiyksikkö,"
+		     " käynti.', ?8)",
 	[C_SAVEPOINT] = "SAVEPOINT unit0",
 	[C_RELEASE] = "RELEASE unit0",
 	[C_ROLLBACK_TO] = "ROLLBACK TO unit0",
@@ -294,6 +303,46 @@ bare_copy_recycled(BareCopy *c)
 	return c->recycled;
 }
 
+/* One outbox row of `booking`: `kind` due at `due`, keyed as slotd
+ * keys them. */
+static gboolean
+outbox_row(BareCopy *c, gint64 booking, const char *kind, gint64 due,
+	   const char *client_ref, gint64 now)
+{
+	sqlite3_stmt *q = c->q[C_OUTBOX];
+	g_autofree char *stream = g_strdup_printf("b-%" G_GINT64_FORMAT,
+						  booking);
+	g_autofree char *key = g_strdup_printf("slotd:%s:%s:0", stream,
+					       kind);
+
+	sqlite3_bind_text(q, 1, stream, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, booking);
+	sqlite3_bind_text(q, 3, g_str_has_prefix(kind, "reminder") ? "reminder"
+								   : kind,
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, due);
+	sqlite3_bind_text(q, 5, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, client_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, c->language, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 8, now);
+	return run(c, C_OUTBOX);
+}
+
+/* The confirmation, and the reminders a day and two hours before the
+ * start that are still ahead. */
+static gboolean
+outbox_rows(BareCopy *c, gint64 booking, gint64 start, const char *client_ref,
+	    gint64 now)
+{
+	return outbox_row(c, booking, "booked", now, client_ref, now) &&
+	       (start - 86400 <= now ||
+		outbox_row(c, booking, "reminder-86400s", start - 86400,
+			   client_ref, now)) &&
+	       (start - 7200 <= now ||
+		outbox_row(c, booking, "reminder-7200s", start - 7200,
+			   client_ref, now));
+}
+
 /* The rows of one booking, inside a transaction. */
 static gboolean
 book_rows(BareCopy *c, gint64 slot, guint serial)
@@ -338,7 +387,8 @@ book_rows(BareCopy *c, gint64 slot, guint serial)
 	sqlite3_bind_int64(c->q[C_USE], 2, slot);
 	sqlite3_bind_int64(c->q[C_AUDIT], 1, now);
 	sqlite3_bind_int64(c->q[C_AUDIT], 2, booking);
-	return run(c, C_USE) && run(c, C_AUDIT);
+	return run(c, C_USE) && run(c, C_AUDIT) &&
+	       outbox_rows(c, booking, start, client_ref, now);
 }
 
 static gboolean
