@@ -1028,8 +1028,23 @@ bus_writer_entry_strv(BusWriter *w, const char *key,
 	writer_entry_end(w);
 }
 
+struct _BusKeptReply {
+	const BusMethod *method;
+	DBusMessage *message;
+};
+
 void
-bus_writer_return(BusWriter *w)
+bus_kept_reply_free(BusKeptReply *kept)
+{
+	if (kept == NULL)
+		return;
+	dbus_message_unref(kept->message);
+	g_free(kept);
+}
+
+/* Sends the writer's reply; returns it (a reference) if it was sent. */
+static DBusMessage *
+writer_send(BusWriter *w)
 {
 	BusCall *call = w->call;
 	g_auto(DBusError) error = DBUS_ERROR_INIT;
@@ -1039,7 +1054,7 @@ bus_writer_return(BusWriter *w)
 	g_free(w);
 	if (message) {
 		bus_call_send(call, message);
-		return;
+		return g_steal_pointer(&message);
 	}
 	g_critical("%s.%s wrote a reply that is not (%s): %s",
 		   call->interface->name, call->method->name,
@@ -1049,6 +1064,48 @@ bus_writer_return(BusWriter *w)
 	bus_call_refuse(call, BUS_NAME_FAILED,
 			"Internal error: the reply did not match the "
 			"method's signature");
+	return NULL;
+}
+
+void
+bus_writer_return(BusWriter *w)
+{
+	g_autoptr(DBusMessage) sent = writer_send(w);
+}
+
+void
+bus_writer_return_keep(BusWriter *w, BusKeptReply **kept)
+{
+	const BusMethod *method = w->call->method;
+	DBusMessage *sent = writer_send(w);
+
+	if (sent == NULL)
+		return;
+	bus_kept_reply_free(*kept);
+	*kept = g_new(BusKeptReply, 1);
+	(*kept)->method = method;
+	(*kept)->message = sent;
+}
+
+void
+bus_call_return_kept(BusCall *call, const BusKeptReply *kept)
+{
+	g_autoptr(DBusMessage) message = NULL;
+
+	g_return_if_fail(call != NULL && kept != NULL);
+	if (kept->method != call->method) {
+		g_critical("%s.%s answered with a reply kept for %s",
+			   call->interface->name, call->method->name,
+			   kept->method->name);
+		bus_call_refuse(call, BUS_NAME_FAILED,
+				"Internal error: the reply did not match the "
+				"method's signature");
+		return;
+	}
+	message = bus_wire_return_again(kept->message, call->message);
+	if (message == NULL)
+		g_error("out of memory");
+	bus_call_send(call, message);
 }
 
 void

@@ -93,6 +93,10 @@ void bus_wire_u64(BusWireBody *w, guint64 value);	/* t, x */
 /* The message with serial 0, or NULL and `error`; clears `w`. */
 DBusMessage *bus_wire_body_finish(BusWireBody *w, DBusError *error);
 void bus_wire_body_clear(BusWireBody *w);
+/* The return of `call` with the body of `kept` (a return to another
+ * call): a copy with its reply serial and addressee changed, serial 0;
+ * NULL when memory runs out. */
+DBusMessage *bus_wire_return_again(DBusMessage *kept, DBusMessage *call);
 
 /* bus-object.c */
 void bus_object_free(gpointer object);

@@ -404,3 +404,20 @@ bus_wire_body_finish(BusWireBody *w, DBusError *error)
 	bus_wire_body_clear(w);
 	return message;
 }
+
+/* ---- a reply kept, answered again ---------------------------------------- */
+
+DBusMessage *
+bus_wire_return_again(DBusMessage *kept, DBusMessage *call)
+{
+	g_autoptr(DBusMessage) copy = dbus_message_copy(kept);
+
+	/* The copy has serial 0 and is not locked: its header may change. */
+	if (copy == NULL ||
+	    !dbus_message_set_reply_serial(copy,
+					   dbus_message_get_serial(call)) ||
+	    !dbus_message_set_destination(copy,
+					  dbus_message_get_sender(call)))
+		return NULL;
+	return g_steal_pointer(&copy);
+}

@@ -118,6 +118,15 @@ void bus_writer_entry_int64(BusWriter *w, const char *key, gint64 value);
 void bus_writer_entry_strv(BusWriter *w, const char *key,
 			   const char *const *value);
 void bus_writer_return(BusWriter *w);
+/* A reply that will be the same for other calls of the method (the
+ * ListServices of one region snapshot): bus_writer_return_keep() sends
+ * it and keeps it in *kept (replacing what was there);
+ * bus_call_return_kept() answers another call of the same method with
+ * a copy, only its addressee and reply serial changed. */
+typedef struct _BusKeptReply BusKeptReply;
+void bus_writer_return_keep(BusWriter *w, BusKeptReply **kept);
+void bus_call_return_kept(BusCall *call, const BusKeptReply *kept);
+void bus_kept_reply_free(BusKeptReply *kept);
 /* Answers a method whose out signature is "h" with `fd`, which it
  * takes and closes. The caller's connection must be able to take file
  * descriptors, or the bus refuses to deliver the reply. Frees the call. */

@@ -718,6 +718,6 @@ daemon_finish(Daemon *daemon)
 	g_clear_pointer(&daemon->store, store_close);
 	g_clear_pointer(&daemon->region, region_unref);
 	g_clear_pointer(&daemon->services_region, region_unref);
-	g_clear_pointer(&daemon->services_rows, g_strfreev);
+	g_clear_pointer(&daemon->services_reply, bus_kept_reply_free);
 	g_clear_pointer(&daemon->plugins, plugin_host_free);
 }

@@ -46,12 +46,11 @@ typedef struct {
 	GQueue reloads;		/* DaemonReload: the first one runs */
 	GCallback bus_lost;
 	int exit_status;
-	/* ListServices' rows (id, kind, title; three strings a service)
-	 * for the region snapshot they were made from: the list changes
-	 * only with a reload. */
+	/* ListServices' reply for the region snapshot it was written
+	 * for: the list changes only with a reload. */
 	Region *services_region;
+	BusKeptReply *services_reply;
 	ResourceWarming *warming;	/* the resources' duty, built ahead */
-	GStrv services_rows;
 } Daemon;
 
 gboolean daemon_start(Daemon *daemon, GError **error);

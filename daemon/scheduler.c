@@ -98,55 +98,46 @@ reply(BusCall *call, gboolean ok, GVariant *value, GError *error)
 		bus_call_return_error(call, error);
 }
 
-/* The rows for `region`, made once per region snapshot (a reload makes
- * a new one; the region is held, so its address is not reused). */
-static const char *const *
-services_rows(Daemon *daemon, Region *region)
+/* One row of ListServices. */
+static void
+write_service(BusWriter *w, Daemon *daemon, const Service *s)
 {
-	GPtrArray *rows;
+	const SlotdKindOps *ops = plugin_host_kind(daemon->plugins, s->kind);
+	g_autofree char *title = ops ? NULL
+				     : g_strdup_printf("%s (unavailable: no "
+						       "plugin provides '%s')",
+						       s->title_fi, s->kind);
 
-	if (daemon->services_region == region)
-		return (const char *const *)daemon->services_rows;
-	rows = g_ptr_array_new();
-	for (guint i = 0; i < region->services->len; i++) {
-		const Service *s = region->services->pdata[i];
-		const SlotdKindOps *ops = plugin_host_kind(daemon->plugins,
-							   s->kind);
-
-		g_ptr_array_add(rows, g_strdup(s->id));
-		g_ptr_array_add(rows, g_strdup(s->kind));
-		g_ptr_array_add(rows,
-				ops ? g_strdup(s->title_fi)
-				    : g_strdup_printf("%s (unavailable: no "
-						      "plugin provides '%s')",
-						      s->title_fi, s->kind));
-	}
-	g_ptr_array_add(rows, NULL);
-	g_clear_pointer(&daemon->services_region, region_unref);
-	g_strfreev(daemon->services_rows);
-	daemon->services_region = region_ref(region);
-	daemon->services_rows = (GStrv)g_ptr_array_free(rows, FALSE);
-	return (const char *const *)daemon->services_rows;
+	bus_writer_open(w, 'r', NULL);
+	bus_writer_string(w, s->id);
+	bus_writer_string(w, s->kind);
+	bus_writer_string(w, title ? title : s->title_fi);
+	bus_writer_close(w);
 }
 
+/* The reply is written once per region snapshot (a reload makes a new
+ * one, and loads the plugins again; the region is held, so its address
+ * is not reused) and kept: every other call gets a copy. */
 static void
 list_services(BusCall *call, GVariant *args, gpointer user_data)
 {
 	Daemon *daemon = user_data;
-	const char *const *rows =
-		services_rows(daemon, capacity_region(daemon->capacity));
-	BusWriter *w = bus_call_writer(call);
+	Region *region = capacity_region(daemon->capacity);
+	BusWriter *w;
 
-	bus_writer_open(w, 'a', "(sss)");
-	for (guint i = 0; rows[i]; i += 3) {
-		bus_writer_open(w, 'r', NULL);
-		bus_writer_string(w, rows[i]);
-		bus_writer_string(w, rows[i + 1]);
-		bus_writer_string(w, rows[i + 2]);
-		bus_writer_close(w);
+	if (daemon->services_region == region && daemon->services_reply) {
+		bus_call_return_kept(call, daemon->services_reply);
+		return;
 	}
+	g_clear_pointer(&daemon->services_reply, bus_kept_reply_free);
+	g_clear_pointer(&daemon->services_region, region_unref);
+	daemon->services_region = region_ref(region);
+	w = bus_call_writer(call);
+	bus_writer_open(w, 'a', "(sss)");
+	for (guint i = 0; i < region->services->len; i++)
+		write_service(w, daemon, region->services->pdata[i]);
 	bus_writer_close(w);
-	bus_writer_return(w);
+	bus_writer_return_keep(w, &daemon->services_reply);
 }
 
 static void

@@ -1001,6 +1001,60 @@ test_wire_body_refused(void)
 	}
 }
 
+/* A reply kept and answered again to other calls is, byte for byte,
+ * what libdbus builds for each of them; the kept one is not touched. */
+static void
+test_wire_return_again(void)
+{
+	g_autoptr(GVariant) args = g_variant_ref_sink(g_variant_new_parsed(
+		"([('fixed', 'fixed', 'Palvelutarpeen arviointi'),"
+		" ('walk-in', 'walk-in', 'Sosiaaliohjaus ääkkösin')],)"));
+	const struct {
+		const char *sender;
+		guint32 serial;
+	} calls[] = { { ":1.7", 77 }, { ":1.1234", 4242 }, { NULL, 9 },
+		      { ":1.7", 78 } };
+	g_autoptr(DBusMessage) first = NULL;
+	g_autoptr(DBusMessage) kept = NULL;
+	g_autoptr(GBytes) kept_before = NULL, kept_after = NULL;
+
+	first = dbus_message_new_method_call("org.slotd.Slotd1",
+					     "/org/slotd/Slotd1",
+					     "org.slotd.Scheduler1",
+					     "ListServices");
+	dbus_message_set_serial(first, 5);
+	g_assert_true(dbus_message_set_sender(first, ":1.99"));
+	kept = appended(dbus_message_new_method_return(first), args);
+	kept_before = wire_bytes(kept, 3);
+	for (guint i = 0; i < G_N_ELEMENTS(calls); i++) {
+		g_autoptr(DBusMessage) call = dbus_message_new_method_call(
+			"org.slotd.Slotd1", "/org/slotd/Slotd1",
+			"org.slotd.Scheduler1", "ListServices");
+		g_autoptr(DBusMessage) again = NULL, ref = NULL;
+		g_autoptr(GBytes) a = NULL, b = NULL;
+
+		dbus_message_set_serial(call, calls[i].serial);
+		if (calls[i].sender)
+			g_assert_true(dbus_message_set_sender(
+				call, calls[i].sender));
+		again = bus_wire_return_again(kept, call);
+		g_assert_nonnull(again);
+		ref = appended(dbus_message_new_method_return(call), args);
+		a = wire_bytes(again, 11);
+		b = wire_bytes(ref, 11);
+		g_assert_true(g_bytes_equal(a, b));
+	}
+	{
+		char *data = NULL;
+		int len = 0;
+
+		g_assert_true(dbus_message_marshal(kept, &data, &len));
+		kept_after = g_bytes_new(data, (gsize)len);
+		dbus_free(data);
+	}
+	g_assert_true(g_bytes_equal(kept_before, kept_after));
+}
+
 /* ---- roles and callers ----------------------------------------------- */
 
 static void
@@ -1526,6 +1580,8 @@ main(int argc, char **argv)
 	g_test_add_func("/bus/wire/body-as-libdbus-builds",
 			test_wire_body_as_libdbus);
 	g_test_add_func("/bus/wire/body-refused", test_wire_body_refused);
+	g_test_add_func("/bus/wire/return-again-as-libdbus-builds",
+			test_wire_return_again);
 	ADD("/bus/access/admin-denied", test_admin_denied);
 	ADD("/bus/access/book-granted-and-cached", test_book_granted);
 	ADD("/bus/access/vanished-caller-is-refused", test_vanished_caller);
