@@ -89,9 +89,12 @@ planner(const char *method, GVariant *args, GError **error)
 			g_test_fail();
 		}
 	} else {
+		g_autofree char *name = NULL, *twin_name = NULL;
+
 		g_assert_nonnull(twin_error);
-		g_assert_cmpstr(g_dbus_error_get_remote_error(twin_error), ==,
-				g_dbus_error_get_remote_error(*error));
+		name = g_dbus_error_get_remote_error(*error);
+		twin_name = g_dbus_error_get_remote_error(twin_error);
+		g_assert_cmpstr(twin_name, ==, name);
 		g_assert_cmpstr(twin_error->message, ==, (*error)->message);
 	}
 	return g_steal_pointer(&rows);
