@@ -936,6 +936,12 @@ bus_call_writer(BusCall *call)
 }
 
 void
+bus_writer_reserve(BusWriter *w, gsize bytes)
+{
+	bus_wire_reserve(&w->body, bytes);
+}
+
+void
 bus_writer_open(BusWriter *w, char type, const char *signature)
 {
 	bus_wire_open(&w->body, type, signature);

@@ -85,6 +85,8 @@ typedef struct {
 } BusWireBody;
 void bus_wire_body_init(BusWireBody *w, DBusMessage *call,
 			const char *signature);
+/* Room for `bytes` more without growing the buffer on the way. */
+void bus_wire_reserve(BusWireBody *w, gsize bytes);
 void bus_wire_open(BusWireBody *w, char type, const char *signature);
 void bus_wire_close(BusWireBody *w);
 void bus_wire_string(BusWireBody *w, const char *value);

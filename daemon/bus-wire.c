@@ -326,6 +326,16 @@ bus_wire_body_clear(BusWireBody *w)
 }
 
 void
+bus_wire_reserve(BusWireBody *w, gsize bytes)
+{
+	guint len = w->b->len;
+
+	/* A GByteArray keeps its allocation when it is made shorter. */
+	g_byte_array_set_size(w->b, len + (guint)MIN(bytes, G_MAXUINT - len));
+	g_byte_array_set_size(w->b, len);
+}
+
+void
 bus_wire_open(BusWireBody *w, char type, const char *signature)
 {
 	if (w->depth == BUS_MAX_DEPTH) {

@@ -103,6 +103,9 @@ void bus_call_return_large(BusCall *call, GVariant *reply);
  * call and the writer. */
 typedef struct _BusWriter BusWriter;
 BusWriter *bus_call_writer(BusCall *call);
+/* Room for about `bytes` of reply, so that a large one is not copied
+ * as it grows. */
+void bus_writer_reserve(BusWriter *w, gsize bytes);
 void bus_writer_open(BusWriter *w, char type, const char *signature);
 void bus_writer_close(BusWriter *w);
 void bus_writer_string(BusWriter *w, const char *value);

@@ -688,7 +688,7 @@ capacity_hold(Capacity *capacity, const Caller *caller, const char *slot_id,
 		g_free(h.offering);
 		return FALSE;
 	}
-	*ret_hold_id = g_strdup_printf("h-%" G_GINT64_FORMAT, h.hold_id);
+	*ret_hold_id = capacity_id_text('h', h.hold_id);
 	if (ret_expires)
 		*ret_expires = h.expires;
 	capacity_notify_slots(capacity, h.offering, h.start, h.end);
@@ -834,7 +834,7 @@ static gboolean
 same_request(const StoreBooking *b, const char *client_ref,
 	     const char *slot_id)
 {
-	g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+	g_autofree char *slot = capacity_id_text('s', b->slot);
 
 	return g_strcmp0(b->client_ref, client_ref) == 0 &&
 	       g_strcmp0(slot, slot_id) == 0;
@@ -935,8 +935,7 @@ capacity_book_from_offer(Capacity *capacity, const Caller *caller,
 			 GVariant *options, guint32 hold_owner,
 			 StoreBooking **ret_booking, GError **error)
 {
-	g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT,
-						slot_id);
+	g_autofree char *slot = capacity_id_text('s', slot_id);
 	const char *ids[] = { slot, NULL };
 	BookCall c = { caller, ids, client_ref, options, NULL, FALSE };
 	gboolean ok;

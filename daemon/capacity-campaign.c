@@ -692,8 +692,7 @@ client_row(const Plan *p, const Client *c)
 		g_variant_dict_insert(&d, "status", "s", "scheduled");
 		g_variant_dict_insert(&d, "booking", "s", c->scheduled);
 	} else if (c->placed) {
-		g_autofree char *slot = g_strdup_printf(
-			"s-%" G_GINT64_FORMAT, c->slot);
+		g_autofree char *slot = capacity_id_text('s', c->slot);
 		GDate date;
 		char day[16];
 

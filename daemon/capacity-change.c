@@ -356,7 +356,7 @@ static void
 describe_core(const StoreBooking *b, GVariantDict *d)
 {
 	g_autofree char *id = capacity_booking_id(b->id);
-	g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+	g_autofree char *slot = capacity_id_text('s', b->slot);
 
 	g_variant_dict_insert(d, "id", "s", id);
 	g_variant_dict_insert(d, "slot", "s", slot);
@@ -399,7 +399,7 @@ describe_plugin(Capacity *capacity, const StoreBooking *b, GVariantDict *d)
 							b->offering);
 	const SlotdKindOps *ops = off ? capacity_kind(capacity, off) : NULL;
 	g_autofree char *id = capacity_booking_id(b->id);
-	g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+	g_autofree char *slot = capacity_id_text('s', b->slot);
 	SlotdBookingInfo info = { id, slot, b->client_ref, b->status,
 				  b->start, b->end, b->created, b->seats,
 				  b->extras };

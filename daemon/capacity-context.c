@@ -30,7 +30,7 @@ void
 capacity_slot_info(const StoreSlot *slot, SlotdSlotInfo *ret_info,
 		   GPtrArray *keep)
 {
-	char *id = g_strdup_printf("s-%" G_GINT64_FORMAT, slot->id);
+	char *id = capacity_id_text('s', slot->id);
 
 	g_ptr_array_add(keep, id);
 	ret_info->id = id;
@@ -86,9 +86,9 @@ hook_booking_new(StoreBooking *b)
 
 	h->booking = b;
 	/* A hold comes as a booking in progress with its id negated. */
-	h->id = b->id < 0 ? g_strdup_printf("h-%" G_GINT64_FORMAT, -b->id)
+	h->id = b->id < 0 ? capacity_id_text('h', -b->id)
 			  : capacity_booking_id(b->id);
-	h->slot_id = g_strdup_printf("s-%" G_GINT64_FORMAT, b->slot);
+	h->slot_id = capacity_id_text('s', b->slot);
 	h->info.id = h->id;
 	h->info.slot_id = h->slot_id;
 	h->info.client_ref = b->client_ref;

@@ -321,23 +321,23 @@ found_slot_new(const Cursor *c, const StoreSlot *s, const Admission *a)
 	const SlotdOffering *off = c->offering;
 	FoundSlot *f = g_new0(FoundSlot, 1);
 
-	f->slot_id = g_strdup_printf("s-%" G_GINT64_FORMAT, s->id);
-	f->unit = g_strdup(off->unit->id);
-	f->offering = g_strdup(off->id);
+	f->slot_id = capacity_id_text('s', s->id);
+	f->unit = off->unit->id;
+	f->offering = off->id;
 	f->kind = g_strdup(s->kind);
 	f->start = s->start;
 	f->end = s->end;
 	f->free = a->free;
 	f->bookable_from = a->bookable_from;
-	f->municipality = g_strdup(off->unit->municipality);
+	f->municipality = off->unit->municipality;
 	f->travel_minutes = c->travel;
-	f->languages = g_strdupv(off->languages);
+	f->languages = (const char *const *)off->languages;
 	f->practitioner = g_strdup(admission_practitioner(a));
 	/* What Book would store: the rule's, the asked, the usual. */
 	f->modality = g_strdup(a->modality	    ? a->modality
 			       : a->request.modality ? a->request.modality
 						     : off->modality);
-	f->modalities = g_strdupv(off->modalities);
+	f->modalities = (const char *const *)off->modalities;
 	return f;
 }
 
@@ -918,8 +918,7 @@ complete_series(Capacity *capacity, const SlotdKindOps *ops,
 			q->pin = NULL;
 			return NULL;
 		}
-		g_ptr_array_add(ids, g_strdup_printf("s-%" G_GINT64_FORMAT,
-						     visit.id));
+		g_ptr_array_add(ids, capacity_id_text('s', visit.id));
 		g_array_append_val(starts, visit.start);
 	}
 	row = series_row(off, ids, starts, q->pin);

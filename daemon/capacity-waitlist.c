@@ -73,8 +73,7 @@ entry_options(const StoreWaitEntry *e, gint64 hold)
 	if (e->modality)
 		g_variant_dict_insert(&d, "modality", "s", e->modality);
 	if (hold) {
-		g_autofree char *id = g_strdup_printf("h-%" G_GINT64_FORMAT,
-						      hold);
+		g_autofree char *id = capacity_id_text('h', hold);
 
 		g_variant_dict_insert(&d, "hold", "s", id);
 	}
@@ -219,10 +218,8 @@ describe_entry(const StoreWaitEntry *e)
 	g_variant_dict_insert(&d, "created", "x", e->created);
 	g_variant_dict_insert(&d, "status", "s", e->status);
 	if (e->offer) {
-		g_autofree char *slot = g_strdup_printf("s-%" G_GINT64_FORMAT,
-							e->offer_slot);
-		g_autofree char *hold = g_strdup_printf("h-%" G_GINT64_FORMAT,
-							e->offer_hold);
+		g_autofree char *slot = capacity_id_text('s', e->offer_slot);
+		g_autofree char *hold = capacity_id_text('h', e->offer_hold);
 
 		g_variant_dict_insert(&d, "offer-slot", "s", slot);
 		g_variant_dict_insert(&d, "offer-hold", "s", hold);
@@ -500,8 +497,8 @@ do_offer(Capacity *capacity, gpointer data, GError **error)
 		return FALSE;
 	o->offer = g_new0(CapacityOffer, 1);
 	o->offer->entry = entry_id(e->id);
-	o->offer->slot = g_strdup_printf("s-%" G_GINT64_FORMAT, o->slot_id);
-	o->offer->hold = g_strdup_printf("h-%" G_GINT64_FORMAT, hold);
+	o->offer->slot = capacity_id_text('s', o->slot_id);
+	o->offer->hold = capacity_id_text('h', hold);
 	o->offer->expires = expires;
 	return TRUE;
 }

@@ -356,7 +356,32 @@ capacity_transaction(Capacity *capacity,
 char *
 capacity_booking_id(gint64 id)
 {
-	return g_strdup_printf("b-%" G_GINT64_FORMAT, id);
+	return capacity_id_text('b', id);
+}
+
+/* Written by hand: g_strdup_printf() parses its format every time, and
+ * a search names every slot it offers (a few thousand instructions
+ * each). Ids are positive; anything else is written as it is. */
+char *
+capacity_id_text(char prefix, gint64 id)
+{
+	char digits[24], *text;
+	guint64 v = id < 0 ? -(guint64)id : (guint64)id;
+	guint n = 0, at = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	text = g_malloc(n + 4);
+	text[at++] = prefix;
+	text[at++] = '-';
+	if (id < 0)
+		text[at++] = '-';
+	while (n)
+		text[at++] = digits[--n];
+	text[at] = '\0';
+	return text;
 }
 
 gboolean
@@ -394,13 +419,8 @@ found_slot_free(FoundSlot *slot)
 	if (!slot)
 		return;
 	g_free(slot->slot_id);
-	g_free(slot->unit);
-	g_free(slot->offering);
 	g_free(slot->kind);
-	g_free(slot->municipality);
-	g_strfreev(slot->languages);
 	g_free(slot->modality);
-	g_strfreev(slot->modalities);
 	g_free(slot->practitioner);
 	g_free(slot);
 }

@@ -31,19 +31,23 @@ typedef struct {
 	gpointer user_data;
 } CapacityListener;
 
+/* A slot a search offers. The offering's strings (unit, offering,
+ * municipality, languages, modalities) are borrowed from the region
+ * snapshot the search ran on, which outlives the call that asked on
+ * the main loop; the rest are the slot's own. */
 typedef struct {
 	char *slot_id;
-	char *unit;
-	char *offering;
+	const char *unit;
+	const char *offering;
 	char *kind;
 	gint64 start;
 	gint64 end;
 	guint free;		/* bookings of this request that still fit */
-	char *municipality;	/* the unit's municipality code */
+	const char *municipality; /* the unit's municipality code */
 	gint travel_minutes;	/* from the client's municipality, -1 n/a */
-	char **languages;
+	const char *const *languages;
 	char *modality;		/* the booking's: asked, or the usual one */
-	char **modalities;	/* every modality the offering serves */
+	const char *const *modalities; /* every modality the offering serves */
 	gint64 bookable_from;	/* 0: bookable now */
 	char *practitioner;	/* the one the booking would take, or NULL */
 } FoundSlot;
@@ -302,6 +306,8 @@ gboolean capacity_outbox_list(Capacity *capacity, guint limit,
 
 /* Text id helpers: "b-12" <-> 12. */
 char *capacity_booking_id(gint64 id);
+/* "s-12" from ('s', 12); the same as g_strdup_printf("%c-%" G_GINT64_FORMAT). */
+char *capacity_id_text(char prefix, gint64 id);
 gboolean capacity_parse_id(const char *text, char prefix, gint64 *ret_id,
 			   SlotdErrorCode not_found, GError **error);
 

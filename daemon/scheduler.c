@@ -164,8 +164,8 @@ list_units(BusCall *call, GVariant *args, gpointer user_data)
 static void
 write_extras(BusWriter *w, const FoundSlot *f)
 {
-	const char *const *languages = (const char *const *)f->languages;
-	const char *const *modalities = (const char *const *)f->modalities;
+	const char *const *languages = f->languages;
+	const char *const *modalities = f->modalities;
 
 	bus_writer_open(w, 'a', "{sv}");
 	if (f->bookable_from)
@@ -205,6 +205,8 @@ find_slots(BusCall *call, GVariant *args, gpointer user_data)
 		return;
 	}
 	w = bus_call_writer(call);
+	/* About 230 bytes a slot with its extras. */
+	bus_writer_reserve(w, (gsize)found->len * 256);
 	bus_writer_open(w, 'a', "(ssxxua{sv})");
 	for (guint i = 0; i < found->len; i++) {
 		const FoundSlot *f = found->pdata[i];

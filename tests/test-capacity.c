@@ -564,12 +564,42 @@ test_rebook_distinct(void)
 	g_rand_free(rand);
 }
 
+/* capacity_id_text() writes what printf writes, for ids of every size
+ * (generated; the seed printed) and the ends of the range. */
+static void
+test_id_text(void)
+{
+	static const gint64 ends[] = { 0, 1, 9, 10, 99, 100, -1, -10,
+				       G_MAXINT64, G_MININT64,
+				       G_MAXINT64 - 1, G_MININT64 + 1 };
+	guint32 seed = g_random_int();
+	GRand *rand = g_rand_new_with_seed(seed);
+
+	g_test_message("seed %u", seed);
+	for (guint i = 0; i < G_N_ELEMENTS(ends) + 5000; i++) {
+		gint64 id = i < G_N_ELEMENTS(ends)
+				    ? ends[i]
+				    : (gint64)(((guint64)g_rand_int(rand) << 32 |
+						g_rand_int(rand)) >>
+					       g_rand_int_range(rand, 0, 63));
+		char prefix = "sbh"[i % 3];
+		g_autofree char *want = g_strdup_printf(
+			"%c-%" G_GINT64_FORMAT, prefix, id);
+		g_autofree char *got = capacity_id_text(prefix, id);
+
+		if (g_strcmp0(got, want) != 0)
+			g_error("seed %u: %s, not %s", seed, got, want);
+	}
+	g_rand_free(rand);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/capacity/reload/rebook-distinct",
 			test_rebook_distinct);
+	g_test_add_func("/capacity/ids/text-as-printf", test_id_text);
 #define ADD(path, func)                                                   \
 	g_test_add(path, Fixture, NULL, fixture_setup, func,              \
 		   fixture_teardown)
