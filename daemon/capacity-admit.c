@@ -179,8 +179,9 @@ run_rule(Capacity *capacity, Admission *a, SlotdContext *ctx,
 {
 	SlotdSlotInfo info;
 	SlotdCost one = { 1, 0 };
+	char id[CAPACITY_ID_TEXT_MAX];
 
-	capacity_slot_info(a->slot, &info, ctx->keep);
+	capacity_slot_info(a->slot, &info, id);
 	if (a->ops->admit &&
 	    !a->ops->admit(a->offering, ctx, &info, &a->request, error)) {
 		if (ret_capacity)

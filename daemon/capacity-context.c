@@ -13,27 +13,33 @@ capacity_context_init(SlotdContext *ctx, Capacity *capacity,
 	ctx->admission = NULL;
 	ctx->except = 0;
 	ctx->extras = g_variant_dict_new(NULL);
-	ctx->keep = g_ptr_array_new_with_free_func(g_free);
-	ctx->arrays = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_array_unref);
+	/* Made when a hook asks for slots: most never do. */
+	ctx->keep = NULL;
+	ctx->arrays = NULL;
 }
 
 void
 capacity_context_clear(SlotdContext *ctx)
 {
 	g_variant_dict_unref(ctx->extras);
-	g_ptr_array_unref(ctx->keep);
-	g_ptr_array_unref(ctx->arrays);
+	g_clear_pointer(&ctx->keep, g_ptr_array_unref);
+	g_clear_pointer(&ctx->arrays, g_ptr_array_unref);
 }
 
 void
-capacity_slot_info(const StoreSlot *slot, SlotdSlotInfo *ret_info,
-		   GPtrArray *keep)
+capacity_slot_info_kept(const StoreSlot *slot, SlotdSlotInfo *ret_info,
+			GPtrArray *keep)
 {
-	char *id = capacity_id_text('s', slot->id);
+	char *id = g_malloc(CAPACITY_ID_TEXT_MAX);
 
 	g_ptr_array_add(keep, id);
-	ret_info->id = id;
+	capacity_slot_info(slot, ret_info, id);
+}
+
+void
+capacity_slot_info(const StoreSlot *slot, SlotdSlotInfo *ret_info, char *id)
+{
+	ret_info->id = capacity_id_format(id, 's', slot->id);
 	ret_info->kind = g_intern_string(slot->kind);
 	ret_info->start = slot->start;
 	ret_info->end = slot->end;
@@ -204,11 +210,16 @@ slotd_context_offering_slots(SlotdContext *ctx, const SlotdOffering *offering,
 	if (!store_list_slots(ctx->capacity->store, offering->id, from, to,
 			      rows, &error))
 		g_warning("cannot list slots: %s", error->message);
+	if (ctx->keep == NULL)
+		ctx->keep = g_ptr_array_new_with_free_func(g_free);
+	if (ctx->arrays == NULL)
+		ctx->arrays = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)g_array_unref);
 	for (guint i = 0; i < rows->len; i++) {
 		SlotdSlotInfo info;
 
-		capacity_slot_info(&g_array_index(rows, StoreSlot, i), &info,
-				   ctx->keep);
+		capacity_slot_info_kept(&g_array_index(rows, StoreSlot, i),
+					&info, ctx->keep);
 		g_array_append_val(out, info);
 	}
 	/* The hook does not free it; the context does. */

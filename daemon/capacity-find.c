@@ -382,12 +382,11 @@ consider(Capacity *capacity, const SlotdKindOps *ops, Cursor *c,
 	if (!ok && a.bookable_from && !a.consumed)
 		a.free = s->capacity - MIN(s->capacity, s->booked + s->held);
 	if (ok || a.bookable_from) {
-		g_autoptr(GPtrArray) keep =
-			g_ptr_array_new_with_free_func(g_free);
+		char id[CAPACITY_ID_TEXT_MAX];
 		SlotdSlotInfo info;
 		Ranked r = { found_slot_new(c, s, &a), MAX(c->travel, 0) };
 
-		capacity_slot_info(s, &info, keep);
+		capacity_slot_info(s, &info, id);
 		if (ops->rank)
 			r.rank += ops->rank(c->offering, &info, &a.request);
 		g_array_append_val(group, r);

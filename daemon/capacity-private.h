@@ -105,8 +105,8 @@ struct _SlotdContext {
 	Admission *admission;	/* NULL outside admit */
 	gint64 except;		/* booking left out of counts */
 	GVariantDict *extras;	/* keys for the booking being admitted */
-	GPtrArray *keep;	/* strings handed to the hook */
-	GPtrArray *arrays;	/* GArrays handed to the hook */
+	GPtrArray *keep;	/* strings handed to the hook, or NULL */
+	GPtrArray *arrays;	/* GArrays handed to the hook, or NULL */
 };
 
 const SlotdKindOps *capacity_kind(Capacity *capacity,
@@ -114,8 +114,13 @@ const SlotdKindOps *capacity_kind(Capacity *capacity,
 void capacity_context_init(SlotdContext *ctx, Capacity *capacity,
 			   const SlotdOffering *offering);
 void capacity_context_clear(SlotdContext *ctx);
+/* The slot as a hook sees it; the id's text goes into `id`
+ * (CAPACITY_ID_TEXT_MAX bytes), which lives as long as the info. */
 void capacity_slot_info(const StoreSlot *slot, SlotdSlotInfo *ret_info,
-			GPtrArray *keep);
+			char *id);
+/* capacity_slot_info() with the id's text kept in `keep`. */
+void capacity_slot_info_kept(const StoreSlot *slot, SlotdSlotInfo *ret_info,
+			     GPtrArray *keep);
 /* The slots from `first` on covering `cost`; FALSE when the offering
  * has no contiguous slots of that kind for the whole length. */
 gboolean capacity_slot_run(Capacity *capacity, const StoreSlot *first,

@@ -360,12 +360,13 @@ capacity_booking_id(gint64 id)
 }
 
 /* Written by hand: g_strdup_printf() parses its format every time, and
- * a search names every slot it offers (a few thousand instructions
- * each). Ids are positive; anything else is written as it is. */
-char *
-capacity_id_text(char prefix, gint64 id)
+ * a search names every slot it considers and offers (a few thousand
+ * instructions each). Ids are positive; anything else is written as it
+ * is. */
+const char *
+capacity_id_format(char *buf, char prefix, gint64 id)
 {
-	char digits[24], *text;
+	char digits[20];
 	guint64 v = id < 0 ? -(guint64)id : (guint64)id;
 	guint n = 0, at = 0;
 
@@ -373,15 +374,22 @@ capacity_id_text(char prefix, gint64 id)
 		digits[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	text = g_malloc(n + 4);
-	text[at++] = prefix;
-	text[at++] = '-';
+	buf[at++] = prefix;
+	buf[at++] = '-';
 	if (id < 0)
-		text[at++] = '-';
+		buf[at++] = '-';
 	while (n)
-		text[at++] = digits[--n];
-	text[at] = '\0';
-	return text;
+		buf[at++] = digits[--n];
+	buf[at] = '\0';
+	return buf;
+}
+
+char *
+capacity_id_text(char prefix, gint64 id)
+{
+	char buf[CAPACITY_ID_TEXT_MAX];
+
+	return g_strdup(capacity_id_format(buf, prefix, id));
 }
 
 gboolean

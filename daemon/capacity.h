@@ -308,6 +308,9 @@ gboolean capacity_outbox_list(Capacity *capacity, guint limit,
 char *capacity_booking_id(gint64 id);
 /* "s-12" from ('s', 12); the same as g_strdup_printf("%c-%" G_GINT64_FORMAT). */
 char *capacity_id_text(char prefix, gint64 id);
+/* The same into `buf`, which holds CAPACITY_ID_TEXT_MAX bytes. */
+#define CAPACITY_ID_TEXT_MAX 24
+const char *capacity_id_format(char *buf, char prefix, gint64 id);
 gboolean capacity_parse_id(const char *text, char prefix, gint64 *ret_id,
 			   SlotdErrorCode not_found, GError **error);
 

@@ -144,8 +144,8 @@ slotd_plan_slots(SlotdPlan *plan, const SlotdOffering *offering, gint64 from,
 	for (guint i = 0; i < rows->len; i++) {
 		SlotdSlotInfo info;
 
-		capacity_slot_info(&g_array_index(rows, StoreSlot, i), &info,
-				   plan->keep);
+		capacity_slot_info_kept(&g_array_index(rows, StoreSlot, i),
+					&info, plan->keep);
 		g_array_append_val(out, info);
 	}
 	return out;
