@@ -1034,9 +1034,17 @@ bus_writer_entry_strv(BusWriter *w, const char *key,
 	writer_entry_end(w);
 }
 
+/* Copies addressed to this many callers are kept; then they start
+ * again (unique names are never reused, so the table would only grow). */
+#define KEPT_CALLERS 16
+
 struct _BusKeptReply {
 	const BusMethod *method;
 	DBusMessage *message;
+	/* Copies made for recent callers, by unique name: a caller asks
+	 * again and again, and changing a copy's addressee costs more than
+	 * the rest of the answer. */
+	GHashTable *addressed;
 };
 
 void
@@ -1044,8 +1052,32 @@ bus_kept_reply_free(BusKeptReply *kept)
 {
 	if (kept == NULL)
 		return;
+	g_hash_table_unref(kept->addressed);
 	dbus_message_unref(kept->message);
 	g_free(kept);
+}
+
+/* The reply for `call`, from a copy made for its caller before if
+ * there is one. */
+static DBusMessage *
+kept_reply_for(BusKeptReply *kept, DBusMessage *call)
+{
+	const char *sender = dbus_message_get_sender(call);
+	DBusMessage *addressed;
+
+	if (sender == NULL)
+		return bus_wire_return_again(kept->message, call);
+	addressed = g_hash_table_lookup(kept->addressed, sender);
+	if (addressed == NULL) {
+		addressed = bus_wire_return_again(kept->message, call);
+		if (addressed == NULL)
+			return NULL;
+		if (g_hash_table_size(kept->addressed) >= KEPT_CALLERS)
+			g_hash_table_remove_all(kept->addressed);
+		g_hash_table_insert(kept->addressed, g_strdup(sender),
+				    addressed);
+	}
+	return bus_wire_return_serial(addressed, call);
 }
 
 /* Sends the writer's reply; returns it (a reference) if it was sent. */
@@ -1091,10 +1123,13 @@ bus_writer_return_keep(BusWriter *w, BusKeptReply **kept)
 	*kept = g_new(BusKeptReply, 1);
 	(*kept)->method = method;
 	(*kept)->message = sent;
+	(*kept)->addressed = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free,
+		(GDestroyNotify)dbus_message_unref);
 }
 
 void
-bus_call_return_kept(BusCall *call, const BusKeptReply *kept)
+bus_call_return_kept(BusCall *call, BusKeptReply *kept)
 {
 	g_autoptr(DBusMessage) message = NULL;
 
@@ -1108,7 +1143,7 @@ bus_call_return_kept(BusCall *call, const BusKeptReply *kept)
 				"method's signature");
 		return;
 	}
-	message = bus_wire_return_again(kept->message, call->message);
+	message = kept_reply_for(kept, call->message);
 	if (message == NULL)
 		g_error("out of memory");
 	bus_call_send(call, message);

@@ -99,6 +99,10 @@ void bus_wire_body_clear(BusWireBody *w);
  * call): a copy with its reply serial and addressee changed, serial 0;
  * NULL when memory runs out. */
 DBusMessage *bus_wire_return_again(DBusMessage *kept, DBusMessage *call);
+/* The same for a call from the caller `addressed` was made for (by
+ * bus_wire_return_again()): only the reply serial changes. */
+DBusMessage *bus_wire_return_serial(DBusMessage *addressed,
+				    DBusMessage *call);
 
 /* bus-object.c */
 void bus_object_free(gpointer object);

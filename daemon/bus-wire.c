@@ -418,6 +418,20 @@ bus_wire_body_finish(BusWireBody *w, DBusError *error)
 /* ---- a reply kept, answered again ---------------------------------------- */
 
 DBusMessage *
+bus_wire_return_serial(DBusMessage *addressed, DBusMessage *call)
+{
+	g_autoptr(DBusMessage) copy = dbus_message_copy(addressed);
+
+	/* A number of the same size: changed in place, unlike an
+	 * addressee, whose new length moves the header after it. */
+	if (copy == NULL ||
+	    !dbus_message_set_reply_serial(copy,
+					   dbus_message_get_serial(call)))
+		return NULL;
+	return g_steal_pointer(&copy);
+}
+
+DBusMessage *
 bus_wire_return_again(DBusMessage *kept, DBusMessage *call)
 {
 	g_autoptr(DBusMessage) copy = dbus_message_copy(kept);

@@ -128,7 +128,7 @@ void bus_writer_return(BusWriter *w);
  * a copy, only its addressee and reply serial changed. */
 typedef struct _BusKeptReply BusKeptReply;
 void bus_writer_return_keep(BusWriter *w, BusKeptReply **kept);
-void bus_call_return_kept(BusCall *call, const BusKeptReply *kept);
+void bus_call_return_kept(BusCall *call, BusKeptReply *kept);
 void bus_kept_reply_free(BusKeptReply *kept);
 /* Answers a method whose out signature is "h" with `fd`, which it
  * takes and closes. The caller's connection must be able to take file

@@ -1002,7 +1002,8 @@ test_wire_body_refused(void)
 }
 
 /* A reply kept and answered again to other calls is, byte for byte,
- * what libdbus builds for each of them; the kept one is not touched. */
+ * what libdbus builds for each of them, and so is the copy made for one
+ * caller answering its next call; the kept one is not touched. */
 static void
 test_wire_return_again(void)
 {
@@ -1040,6 +1041,26 @@ test_wire_return_again(void)
 		again = bus_wire_return_again(kept, call);
 		g_assert_nonnull(again);
 		ref = appended(dbus_message_new_method_return(call), args);
+		/* The copy made for this caller, answering its next call. */
+		{
+			g_autoptr(DBusMessage) next = dbus_message_new_method_call(
+				"org.slotd.Slotd1", "/org/slotd/Slotd1",
+				"org.slotd.Scheduler1", "ListServices");
+			g_autoptr(DBusMessage) serial = NULL, next_ref = NULL;
+			g_autoptr(GBytes) c = NULL, d = NULL;
+
+			dbus_message_set_serial(next, calls[i].serial + 1000);
+			if (calls[i].sender)
+				g_assert_true(dbus_message_set_sender(
+					next, calls[i].sender));
+			serial = bus_wire_return_serial(again, next);
+			g_assert_nonnull(serial);
+			next_ref = appended(dbus_message_new_method_return(next),
+					    args);
+			c = wire_bytes(serial, 12);
+			d = wire_bytes(next_ref, 12);
+			g_assert_true(g_bytes_equal(c, d));
+		}
 		a = wire_bytes(again, 11);
 		b = wire_bytes(ref, 11);
 		g_assert_true(g_bytes_equal(a, b));
