@@ -202,7 +202,7 @@ table_error(GError **error, const char *format, ...)
 }
 
 /* A file descriptor is never taken in (read_basic refuses one); a reply
- * may carry one only as the whole out signature "h" (bus_writer_fd). */
+ * may carry one only as the whole out signature "h" (bus_call_return_fd). */
 static gboolean
 check_args(const char *interface, const char *member, const char *signature,
 	   const char *names, gboolean fd_out, GError **error)
@@ -857,6 +857,21 @@ bus_call_refuse(BusCall *call, const char *name, const char *message)
 	bus_call_drop(call);
 }
 
+/* A handler answered something its table does not say: a slip in
+ * slotd, logged as one (what: what it answered), and the caller is
+ * refused. */
+static void
+refuse_wrong_reply(BusCall *call, const char *what)
+{
+	g_critical("%s.%s answered %s where its table says (%s)",
+		   call->interface->name, call->method->name, what,
+		   call->method->out_signature ? call->method->out_signature
+					       : "");
+	bus_call_refuse(call, BUS_NAME_FAILED,
+			"Internal error: the reply did not match the "
+			"method's signature");
+}
+
 gboolean
 bus_call_check_reply(BusCall *call, GVariant *reply)
 {
@@ -868,11 +883,7 @@ bus_call_check_reply(BusCall *call, GVariant *reply)
 						   "");
 	if (g_str_equal(expected, got))
 		return TRUE;
-	g_critical("%s.%s answered %s where its table says %s",
-		   call->interface->name, call->method->name, got, expected);
-	bus_call_refuse(call, BUS_NAME_FAILED,
-			"Internal error: the reply did not match the "
-			"method's signature");
+	refuse_wrong_reply(call, got);
 	return FALSE;
 }
 
@@ -1094,14 +1105,13 @@ writer_send(BusWriter *w)
 		bus_call_send(call, message);
 		return g_steal_pointer(&message);
 	}
-	g_critical("%s.%s wrote a reply that is not (%s): %s",
-		   call->interface->name, call->method->name,
-		   call->method->out_signature ? call->method->out_signature
-					       : "",
-		   error.message ? error.message : "out of memory");
-	bus_call_refuse(call, BUS_NAME_FAILED,
-			"Internal error: the reply did not match the "
-			"method's signature");
+	{
+		g_autofree char *what = g_strdup_printf(
+			"a body libdbus refused (%s)",
+			error.message ? error.message : "out of memory");
+
+		refuse_wrong_reply(call, what);
+	}
 	return NULL;
 }
 
@@ -1135,12 +1145,7 @@ bus_call_return_kept(BusCall *call, BusKeptReply *kept)
 
 	g_return_if_fail(call != NULL && kept != NULL);
 	if (kept->method != call->method) {
-		g_critical("%s.%s answered with a reply kept for %s",
-			   call->interface->name, call->method->name,
-			   kept->method->name);
-		bus_call_refuse(call, BUS_NAME_FAILED,
-				"Internal error: the reply did not match the "
-				"method's signature");
+		refuse_wrong_reply(call, "a reply kept for another method");
 		return;
 	}
 	message = kept_reply_for(kept, call->message);
@@ -1159,12 +1164,7 @@ bus_call_return_fd(BusCall *call, int fd)
 	g_return_if_fail(call != NULL && fd >= 0);
 	if (expected == NULL || !g_str_equal(expected, "h")) {
 		close(fd);
-		g_critical("%s.%s answered a file descriptor where its table "
-			   "says (%s)", call->interface->name,
-			   call->method->name, expected ? expected : "");
-		bus_call_refuse(call, BUS_NAME_FAILED,
-				"Internal error: the reply did not match the "
-				"method's signature");
+		refuse_wrong_reply(call, "a file descriptor");
 		return;
 	}
 	message = dbus_message_new_method_return(call->message);
@@ -1232,6 +1232,13 @@ bus_call_member(const BusCall *call)
 {
 	g_return_val_if_fail(call != NULL, NULL);
 	return call->method->name;
+}
+
+const char *
+bus_call_out_signature(const BusCall *call)
+{
+	g_return_val_if_fail(call != NULL, NULL);
+	return call->method->out_signature ? call->method->out_signature : "";
 }
 
 /* ---- signals --------------------------------------------------------- */

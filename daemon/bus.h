@@ -146,6 +146,8 @@ BusRole bus_call_roles(const BusCall *call);
 guint32 bus_call_uid(const BusCall *call);
 const char *bus_call_sender(const BusCall *call);
 const char *bus_call_member(const BusCall *call);
+/* The method's out signature as its table gives it ("" for none). */
+const char *bus_call_out_signature(const BusCall *call);
 /* Number of calls received but not answered yet. */
 guint bus_pending_calls(Bus *bus);
 /* Blocks until every queued outgoing message is written. */

@@ -74,7 +74,7 @@ static const SlotdOptionSpec deadline_keys[] = {
 };
 
 /* One call on its way through the pool. The ...Fd twins share their
- * plain method's handler; the name tells them apart. */
+ * plain method's handler; their out signature tells them apart. */
 typedef struct {
 	BusCall *call;
 	Region *region;		/* a reference: the call's snapshot */
@@ -96,7 +96,8 @@ plan_call_new(Daemon *daemon, BusCall *call)
 	pc->call = call;
 	pc->region = region_ref(capacity_region(daemon->capacity));
 	pc->now = capacity_now(daemon->capacity);
-	pc->to_fd = g_str_has_suffix(bus_call_member(call), "Fd");
+	/* A twin's table entry answers a descriptor. */
+	pc->to_fd = g_str_equal(bus_call_out_signature(call), "h");
 	pc->fd = -1;
 	return pc;
 }
