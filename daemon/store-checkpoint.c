@@ -75,6 +75,44 @@ open_connection(const char *path)
 	return db;
 }
 
+static void
+warn_failed(int rc, sqlite3 *db)
+{
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		g_warning("a WAL checkpoint failed: %s",
+			  db ? sqlite3_errmsg(db) : "no connection");
+}
+
+/* With cp->lock held, after a PASSIVE checkpoint that returned `rc`,
+ * `frames` and `copied`: TRUE when it copied the whole WAL, which is
+ * then noted as copied up to its length. */
+static gboolean
+note_copied(StoreCheckpointer *cp, int rc, int frames, int copied)
+{
+	if (rc != SQLITE_OK || frames < 0 || copied != frames)
+		return FALSE;
+	cp->copied_to = frames;
+	return TRUE;
+}
+
+/* A PASSIVE checkpoint on the committing connection, after its commit
+ * (no other commit can come meanwhile), counted in `count`. */
+static void
+checkpoint_in_commit(StoreCheckpointer *cp, sqlite3 *db, const char *name,
+		     guint *count)
+{
+	int frames = -1, copied = -1;
+	int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+					   &frames, &copied);
+
+	g_mutex_lock(&cp->lock);
+	(*count)++;
+	if (note_copied(cp, rc, frames, copied))
+		cp->caught_up = TRUE;
+	g_mutex_unlock(&cp->lock);
+	warn_failed(rc, db);
+}
+
 static gpointer
 checkpoint_thread(gpointer data)
 {
@@ -99,20 +137,15 @@ checkpoint_thread(gpointer data)
 						    SQLITE_CHECKPOINT_PASSIVE,
 						    &frames, &copied)
 			: SQLITE_CANTOPEN;
-		/* BUSY: another checkpoint runs (the forced one); the next
-		 * commit asks again. */
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-			g_warning("a WAL checkpoint failed: %s",
-				  db ? sqlite3_errmsg(db) : "no connection");
+		/* BUSY: another checkpoint runs (one in a commit); the
+		 * next commit asks again. */
+		warn_failed(rc, db);
 		g_mutex_lock(&cp->lock);
 		cp->done++;
-		/* Everything copied: the next commit restarts the WAL. Not
-		 * when a commit came meanwhile (it asked again). */
-		if (rc == SQLITE_OK && frames >= 0 && copied == frames) {
-			cp->copied_to = frames;
-			if (!cp->wanted)
-				cp->caught_up = TRUE;
-		}
+		/* Everything copied: the next transaction restarts the WAL.
+		 * Not when a commit came meanwhile (it asked again). */
+		if (note_copied(cp, rc, frames, copied) && !cp->wanted)
+			cp->caught_up = TRUE;
 	}
 	g_mutex_unlock(&cp->lock);
 	sqlite3_close(db);
@@ -138,33 +171,12 @@ on_wal(void *data, sqlite3 *db, const char *name, int pages)
 	if (pages >= CHECKPOINT_PAGES && pages < CHECKPOINT_PAGES_FORCE &&
 	    cp->copied_to > 0 && left <= RESTART_PAGES) {
 		LOOP_WORK("wal restart in commit", NULL);
-		int frames = -1, copied = -1;
-		int rc = sqlite3_wal_checkpoint_v2(db, name,
-						   SQLITE_CHECKPOINT_PASSIVE,
-						   &frames, &copied);
-
-		g_mutex_lock(&cp->lock);
-		cp->restarts++;
-		if (rc == SQLITE_OK && frames >= 0 && copied == frames)
-			cp->caught_up = TRUE;
-		g_mutex_unlock(&cp->lock);
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-			g_warning("a WAL checkpoint failed: %s",
-				  sqlite3_errmsg(db));
+		checkpoint_in_commit(cp, db, name, &cp->restarts);
 		return SQLITE_OK;
 	}
 	if (pages >= CHECKPOINT_PAGES_FORCE) {
 		LOOP_WORK("wal checkpoint in commit", NULL);
-		int rc = sqlite3_wal_checkpoint_v2(db, name,
-						   SQLITE_CHECKPOINT_PASSIVE,
-						   NULL, NULL);
-
-		g_mutex_lock(&cp->lock);
-		cp->forced++;
-		g_mutex_unlock(&cp->lock);
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-			g_warning("a WAL checkpoint failed: %s",
-				  sqlite3_errmsg(db));
+		checkpoint_in_commit(cp, db, name, &cp->forced);
 		return SQLITE_OK;
 	}
 	if (pages < CHECKPOINT_PAGES)
