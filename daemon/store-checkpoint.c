@@ -75,6 +75,16 @@ open_connection(const char *path)
 	return db;
 }
 
+/* With cp->lock held: the thread runs a pass when it next can. */
+static void
+ask_thread(StoreCheckpointer *cp)
+{
+	if (!cp->wanted) {
+		cp->wanted = TRUE;
+		g_cond_signal(&cp->wake);
+	}
+}
+
 static void
 warn_failed(int rc, sqlite3 *db)
 {
@@ -182,10 +192,7 @@ on_wal(void *data, sqlite3 *db, const char *name, int pages)
 	if (pages < CHECKPOINT_PAGES)
 		return SQLITE_OK;
 	g_mutex_lock(&cp->lock);
-	if (!cp->wanted) {
-		cp->wanted = TRUE;
-		g_cond_signal(&cp->wake);
-	}
+	ask_thread(cp);
 	g_mutex_unlock(&cp->lock);
 	return SQLITE_OK;
 }
@@ -216,10 +223,8 @@ store_wal_backlogged(Store *store)
 	backlogged = cp->pages >= CHECKPOINT_PAGES_BACKLOG && !cp->caught_up;
 	/* No commit comes to ask while the writer waits: ask here (a
 	 * reader holding old pages may have kept the last pass short). */
-	if (backlogged && !cp->wanted) {
-		cp->wanted = TRUE;
-		g_cond_signal(&cp->wake);
-	}
+	if (backlogged)
+		ask_thread(cp);
 	g_mutex_unlock(&cp->lock);
 	return backlogged;
 }
