@@ -539,25 +539,49 @@ walk_ordered(Capacity *capacity, const SlotdKindOps *ops, GArray *cursors,
 	return TRUE;
 }
 
-/* Cursors over the matching offerings, starting a day before `from`
- * so that slots in progress are seen. */
-static GArray *
-open_cursors(Capacity *capacity, const char *service_id, const FindQuery *q)
+/* The earliest start a slot of `off` still in progress at `t` can have:
+ * no slot of the offering has been longer than slot_span says. */
+static gboolean
+in_progress_since(Capacity *capacity, const SlotdOffering *off, gint64 t,
+		  gint64 *ret_since, GError **error)
+{
+	gint64 longest = 0;
+
+	if (!store_slot_longest(capacity->store, off->id, &longest, error))
+		return FALSE;
+	*ret_since = t - longest;
+	return TRUE;
+}
+
+/* Cursors over the matching offerings, from `from`, or from the first
+ * slot that may still be in progress where one may be joined
+ * (is_candidate). */
+static gboolean
+open_cursors(Capacity *capacity, const SlotdKindOps *ops,
+	     const char *service_id, const FindQuery *q, GArray **ret_cursors,
+	     GError **error)
 {
 	g_autoptr(GPtrArray) offerings =
 		region_service_offerings(capacity->region, service_id);
-	GArray *cursors = g_array_new(FALSE, TRUE, sizeof(Cursor));
+	g_autoptr(GArray) cursors = g_array_new(FALSE, TRUE, sizeof(Cursor));
+	gboolean running = !q->from_given &&
+			   capacity_may_join_started(ops, q->urgency);
 
 	g_array_set_clear_func(cursors, (GDestroyNotify)cursor_clear);
 	for (guint i = 0; i < offerings->len; i++) {
 		Cursor c = { .offering = offerings->pdata[i] };
+		gint64 since = q->from;
 
 		if (!offering_matches(capacity, c.offering, q, &c.travel))
 			continue;
-		c.after_start = (q->from_given ? q->from : q->from - 86400) - 1;
+		if (running && !in_progress_since(capacity, c.offering,
+						  q->from, &since, error))
+			return FALSE;
+		c.after_start = since - 1;
 		g_array_append_val(cursors, c);
 	}
-	return cursors;
+	*ret_cursors = g_steal_pointer(&cursors);
+	return TRUE;
 }
 
 /* While the horizon is still being built after a start or a reload, a
@@ -609,8 +633,8 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 
 	if (!ops || !parse_find_query(capacity, query, ops, &q, error))
 		return FALSE;
-	cursors = open_cursors(capacity, service_id, &q);
-	if (!check_ready(capacity, cursors, &q, error))
+	if (!open_cursors(capacity, ops, service_id, &q, &cursors, error) ||
+	    !check_ready(capacity, cursors, &q, error))
 		return FALSE;
 	found = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)found_slot_free);
@@ -635,9 +659,11 @@ earliest_at(Capacity *capacity, const SlotdKindOps *ops,
 {
 	g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
 	g_autoptr(GError) error = NULL;
+	gint64 since = 0;
 
 	g_array_set_clear_func(slots, (GDestroyNotify)store_slot_clear);
-	if (!store_list_slots(capacity->store, off->id, request->now - 86400,
+	if (!in_progress_since(capacity, off, request->now, &since, &error) ||
+	    !store_list_slots(capacity->store, off->id, since,
 			      MIN(until, *ret_start), slots, &error))
 		return FALSE;
 	for (guint i = 0; i < slots->len; i++) {
@@ -944,12 +970,13 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 	q.series_length = p.count;
 	q.limit = FIND_MAX_LIMIT;
 	{
-		g_autoptr(GArray) cursors = open_cursors(capacity, service_id,
-							 &q);
+		g_autoptr(GArray) cursors = NULL;
 
 		firsts = g_ptr_array_new_with_free_func(
 			(GDestroyNotify)found_slot_free);
-		if (!check_ready(capacity, cursors, &q, error) ||
+		if (!open_cursors(capacity, ops, service_id, &q, &cursors,
+				  error) ||
+		    !check_ready(capacity, cursors, &q, error) ||
 		    !walk_ordered(capacity, ops, cursors, &q, firsts, error)) {
 			g_clear_error(&q.refusal);
 			return FALSE;

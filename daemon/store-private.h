@@ -66,11 +66,13 @@ typedef enum {
 	Q_META_GET,
 	Q_META_SET,
 	Q_META_GENERATION,
+	Q_SPAN_KEEP,
 
 	Q_REPORT_FIRST,
 	Q_SLOT_GET = Q_REPORT_FIRST,
 	Q_SLOT_LIST,
 	Q_SLOT_PAGE,
+	Q_SLOT_SPAN,
 	Q_BOOKING_SLOTS,
 	Q_HOLD_GET,
 	Q_HOLD_NEXT,
@@ -165,6 +167,11 @@ struct _Store {
 	 * the open transaction (0: not written there, or rolled back). */
 	gint64 generation_saved;
 	gint64 generation_pending;
+	/* Each offering's longest slot in slot_span, the same way: as
+	 * committed and as written in the open transaction (offering ->
+	 * seconds, made when first needed). */
+	GHashTable *span_saved;
+	GHashTable *span_pending;
 	StoreCheckpointer *checkpointer; /* the main connection's */
 	/* Feed tokens found (not revoked), by hash: a calendar app polls
 	 * every few minutes, and each poll asked the database. Only this

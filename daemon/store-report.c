@@ -73,6 +73,7 @@ const char *const store_report_sql[N_QUERIES] = {
 	[Q_SLOT_PAGE] =
 		"SELECT " SLOT_COLUMNS " FROM slot WHERE offering = ?1"
 		" AND start > ?2 AND start < ?3 ORDER BY start, kind LIMIT ?4",
+	[Q_SLOT_SPAN] = "SELECT longest FROM slot_span WHERE offering = ?1",
 	[Q_BOOKING_SLOTS] =
 		"SELECT u.slot FROM booking_use u JOIN slot s ON s.id = u.slot"
 		" WHERE u.booking = ?1 ORDER BY s.start, s.id",
@@ -302,6 +303,18 @@ store_list_slot_starts(Store *store, const char *offering, gint64 after,
 	g_array_append_vals(ret_slots, page->data, page->len);
 	g_array_set_clear_func(page, NULL);
 	return TRUE;
+}
+
+gboolean
+store_slot_longest(Store *store, const char *offering, gint64 *ret_seconds,
+		   GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SLOT_SPAN, error);
+
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, offering);
+	return store_query_int(store, q, 0, ret_seconds, error);
 }
 
 gboolean

@@ -194,6 +194,16 @@ static const char schema_v4[] =
 static const char schema_v6[] =
 	"ALTER TABLE hold ADD COLUMN request TEXT NOT NULL DEFAULT '';";
 
+/* Version 7: the longest slot each offering has had. A search that
+ * takes slots already in progress looks back that far for them, not a
+ * whole day (capacity-find.c); only grows (store_upsert_slot). */
+static const char schema_v7[] =
+	"CREATE TABLE slot_span ("
+	" offering TEXT PRIMARY KEY,"
+	" longest INTEGER NOT NULL CHECK (longest > 0)) WITHOUT ROWID;"
+	"INSERT INTO slot_span (offering, longest)"
+	" SELECT offering, max(\"end\" - start) FROM slot GROUP BY offering;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -201,6 +211,7 @@ static const char *const migrations[] = {
 	schema_v4,
 	store_schema_waitlist,	/* version 5, store-waitlist.c */
 	schema_v6,
+	schema_v7,
 };
 
 /* ---- statements ----------------------------------------------------- */
@@ -344,6 +355,10 @@ static const char *const core_sql[N_QUERIES] = {
 		"INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	/* Never lowered, whoever writes it. */
+	[Q_SPAN_KEEP] =
+		"INSERT INTO slot_span (offering, longest) VALUES (?1, ?2)"
+		" ON CONFLICT (offering) DO UPDATE SET longest = excluded.longest"
+		" WHERE excluded.longest > longest",
 	[Q_META_GENERATION] =
 		"INSERT INTO meta (key, value)"
 		" VALUES ('" META_GENERATION "', ?1)"
@@ -577,6 +592,8 @@ store_free(Store *store)
 			  sqlite3_errmsg(store->db));
 	g_ptr_array_unref(store->savepoints);
 	g_clear_pointer(&store->feed_tokens, g_hash_table_unref);
+	g_clear_pointer(&store->span_saved, g_hash_table_unref);
+	g_clear_pointer(&store->span_pending, g_hash_table_unref);
 	g_free(store->path);
 	g_free(store);
 }
@@ -880,6 +897,15 @@ store_path(Store *store)
 
 /* ---- transactions --------------------------------------------------- */
 
+/* What the open transaction wrote of them is undone, or never was. */
+static void
+pending_forget(Store *store)
+{
+	store->generation_pending = 0;
+	if (store->span_pending)
+		g_hash_table_remove_all(store->span_pending);
+}
+
 gboolean
 store_begin(Store *store, GError **error)
 {
@@ -887,19 +913,31 @@ store_begin(Store *store, GError **error)
 	if (!run_plain(store, Q_BEGIN, error))
 		return FALSE;
 	store->in_transaction = TRUE;
-	store->generation_pending = 0;
+	pending_forget(store);
 	g_ptr_array_set_size(store->savepoints, 0);
 	return TRUE;
 }
 
-/* What the open transaction wrote of the generation is now durable. */
+/* What the open transaction wrote of the generation and the slot
+ * spans is now durable. */
 static void
 generation_committed(Store *store)
 {
+	GHashTableIter iter;
+	gpointer offering, length;
+
 	store->generation_saved = MAX(store->generation_saved,
 				      store->generation_pending);
 	store->generation_pending = 0;
+	if (store->span_pending == NULL)
+		return;
+	g_hash_table_iter_init(&iter, store->span_pending);
+	while (g_hash_table_iter_next(&iter, &offering, &length)) {
+		g_hash_table_iter_steal(&iter);
+		g_hash_table_replace(store->span_saved, offering, length);
+	}
 }
+
 
 gboolean
 store_commit(Store *store, GError **error)
@@ -924,7 +962,7 @@ store_rollback(Store *store)
 	gboolean was_open = !sqlite3_get_autocommit(store->db);
 
 	store->in_transaction = FALSE;
-	store->generation_pending = 0;
+	pending_forget(store);
 	g_ptr_array_set_size(store->savepoints, 0);
 	/* After a full disk or an I/O error SQLite may have rolled back
 	 * already; ROLLBACK would then only fail. */
@@ -997,7 +1035,7 @@ store_rollback_to(Store *store, const char *name)
 	g_return_if_fail(depth >= 0);
 	/* As in SQL, the savepoint itself stays until released. What was
 	 * written of the generation may be undone: write it again. */
-	store->generation_pending = 0;
+	pending_forget(store);
 	g_ptr_array_set_size(store->savepoints, depth + 1);
 	run_plain(store, Q_ROLLBACK_TO + depth, NULL);
 }
@@ -1019,7 +1057,7 @@ op_end(Store *store, gboolean ok, GError **error)
 			generation_committed(store);
 		return TRUE;
 	}
-	store->generation_pending = 0;
+	pending_forget(store);
 	/* SQLite may have rolled everything back by itself already. */
 	if (sqlite3_get_autocommit(store->db))
 		return FALSE;
@@ -1075,6 +1113,43 @@ keep_generation(Store *store, gint64 generation, GError **error)
 	return TRUE;
 }
 
+/* slot_span keeps each offering's longest slot, written as the
+ * generation is: only when longer than what this connection knows is
+ * there, so once per offering in a horizon's transaction at most. */
+static gboolean
+keep_span(Store *store, const char *offering, gint64 length, GError **error)
+{
+	gint64 known;
+	g_auto(Query) q = NULL;
+	int rc;
+
+	if (store->span_saved == NULL) {
+		store->span_saved = g_hash_table_new_full(g_str_hash,
+							  g_str_equal, g_free,
+							  NULL);
+		store->span_pending = g_hash_table_new_full(g_str_hash,
+							    g_str_equal,
+							    g_free, NULL);
+	}
+	known = MAX(GPOINTER_TO_SIZE(g_hash_table_lookup(store->span_saved,
+							  offering)),
+		    GPOINTER_TO_SIZE(g_hash_table_lookup(store->span_pending,
+							  offering)));
+	if (length <= known)
+		return TRUE;
+	q = store_query(store, Q_SPAN_KEEP, error);
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, offering);
+	sqlite3_bind_int64(q, 2, length);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE)
+		return store_fail_query(store, rc, q, error);
+	g_hash_table_replace(store->span_pending, g_strdup(offering),
+			     GSIZE_TO_POINTER((gsize)length));
+	return TRUE;
+}
+
 gboolean
 store_upsert_slot(Store *store, const char *offering, const char *kind,
 		  gint64 start, gint64 end, guint capacity, gint64 generation,
@@ -1090,7 +1165,8 @@ store_upsert_slot(Store *store, const char *offering, const char *kind,
 	ok = upsert_slot(store, offering, kind, start, end, capacity,
 			 generation, &slot_id, &withdrawn, error) &&
 	     (!withdrawn || run_id(store, Q_SLOT_FLAG, slot_id, error)) &&
-	     keep_generation(store, generation, error);
+	     keep_generation(store, generation, error) &&
+	     keep_span(store, offering, end - start, error);
 	if (!op_end(store, ok, error))
 		return FALSE;
 	if (ret_slot_id != NULL)

@@ -219,6 +219,11 @@ gboolean store_list_slot_starts(Store *store, const char *offering,
 				gint64 after, gint64 to, guint limit,
 				GArray *ret_slots, gboolean *ret_more,
 				GError **error);
+/* The longest slot (end - start, seconds) the offering has ever had; 0
+ * when it has none. A slot in progress at `t` started after
+ * t - this. */
+gboolean store_slot_longest(Store *store, const char *offering,
+			    gint64 *ret_seconds, GError **error);
 /* Takes `seats` in a slot: fails with SLOT_FULL unless the slot is free
  * and booked + held + seats <= capacity. */
 gboolean store_take_seats(Store *store, gint64 booking_id, gint64 slot_id,

@@ -15,11 +15,12 @@
 #include "schema-undo-v4.h"
 #include "schema-undo-v5.h"
 #include "schema-undo-v6.h"
+#include "schema-undo-v7.h"
 
 /* The schema this release writes: 4 added resources, 5 the waitlist,
  * its offers and the notification outbox, 6 the request a hold was
  * taken for. */
-#define SCHEMA_NOW 6
+#define SCHEMA_NOW 7
 #include "store.h"
 #include "slotd/plugin.h"
 
@@ -553,6 +554,8 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
+			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL), ==,
@@ -602,6 +605,8 @@ test_schema_upgrade_from_v3(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
+			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL), ==,
@@ -727,6 +732,147 @@ test_generation_follows_rollbacks(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_cmpint(stored_generation(f), ==, next);
 	g_assert_cmpint(max_generation(f), ==, next);
+}
+
+/* ---- slot spans ------------------------------------------------------ */
+
+/* slot_span's row for `offering`, as another process reads it; 0: none. */
+static gint64
+stored_span(Fixture *f, const char *offering)
+{
+	sqlite3 *db = raw_open(f->path);
+	g_autofree char *sql = g_strdup_printf(
+		"SELECT coalesce((SELECT longest FROM slot_span"
+		" WHERE offering = '%s'), 0)", offering);
+	gint64 value = raw_int(db, sql);
+
+	sqlite3_close(db);
+	return value;
+}
+
+static guint32
+test_seed(void)
+{
+	const char *env = g_getenv("SLOTD_SEED");
+
+	return env ? (guint32)g_ascii_strtoull(env, NULL, 10) : g_random_int();
+}
+
+/* For generated upserts in autocommit, committed and rolled-back
+ * transactions and rolled-back savepoints: every offering's span is the
+ * longest slot of all the committed writes (a model kept here), as the
+ * file says and as store_slot_longest() says, and never shorter than a
+ * slot in the table. SLOTD_SEED=N repeats a run. */
+static void
+test_span_follows_commits(Fixture *f, gconstpointer data)
+{
+	static const char *const offerings[] = { "a.walk-in", "b.walk-in",
+						 "c.duty" };
+	guint32 seed = test_seed();
+	g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+	gint64 committed[G_N_ELEMENTS(offerings)] = { 0 };
+
+	g_test_message("seed %u (SLOTD_SEED=%u repeats it)", seed, seed);
+	for (guint round = 0; round < 60; round++) {
+		g_autoptr(GError) error = NULL;
+		/* 0: autocommit, 1: commit, 2: rollback, 3: a savepoint
+		 * rolled back, then one more upsert, committed. */
+		gint how = g_rand_int_range(r, 0, 4);
+		gint64 written[G_N_ELEMENTS(offerings)] = { 0 };
+		guint n = (guint)g_rand_int_range(r, 1, 5);
+
+		if (how > 0)
+			g_assert_true(store_begin(f->store, &error));
+		if (how == 3)
+			g_assert_true(store_savepoint(f->store, "step",
+						      &error));
+		for (guint i = 0; i < n; i++) {
+			guint o = (guint)g_rand_int_range(r, 0, 3);
+			gint64 start = T0 + g_rand_int_range(r, 0, 48) * HOUR;
+			gint64 length = 60 * g_rand_int_range(r, 1, 3000);
+			gint64 id = 0;
+
+			g_assert_true(store_upsert_slot(
+				f->store, offerings[o], "slot", start,
+				start + length, 2, f->generation, &id,
+				&error));
+			g_assert_no_error(error);
+			written[o] = MAX(written[o], length);
+		}
+		if (how == 3) {
+			gint64 start = T0 + 100 * HOUR;
+			gint64 id = 0;
+
+			store_rollback_to(f->store, "step");
+			g_assert_true(store_release(f->store, "step", &error));
+			memset(written, 0, sizeof written);
+			/* The same length again: written again, as the one
+			 * before went with the savepoint. */
+			g_assert_true(store_upsert_slot(
+				f->store, offerings[0], "slot", start,
+				start + HOUR, 2, f->generation, &id, &error));
+			written[0] = HOUR;
+		}
+		if (how == 2) {
+			store_rollback(f->store);
+			memset(written, 0, sizeof written);
+		} else if (how > 0) {
+			g_assert_true(store_commit(f->store, &error));
+		}
+		g_assert_no_error(error);
+		for (guint o = 0; o < G_N_ELEMENTS(offerings); o++) {
+			g_autofree char *sql = g_strdup_printf(
+				"SELECT coalesce(max(\"end\" - start), 0)"
+				" FROM slot WHERE offering = '%s'",
+				offerings[o]);
+			sqlite3 *db = raw_open(f->path);
+			gint64 in_table = raw_int(db, sql);
+			gint64 said = -1;
+
+			sqlite3_close(db);
+			committed[o] = MAX(committed[o], written[o]);
+			g_assert_true(store_slot_longest(f->store, offerings[o],
+							 &said, &error));
+			g_assert_no_error(error);
+			if (stored_span(f, offerings[o]) != committed[o] ||
+			    said != committed[o] || in_table > said)
+				g_error("round %u, %s: span %" G_GINT64_FORMAT
+					", said %" G_GINT64_FORMAT ", longest "
+					"committed %" G_GINT64_FORMAT
+					", longest in the table %" G_GINT64_FORMAT
+					" (SLOTD_SEED=%u repeats it)",
+					round, offerings[o],
+					stored_span(f, offerings[o]), said,
+					committed[o], in_table, seed);
+		}
+	}
+}
+
+/* A database of schema 6 learns its spans from the slots it has. */
+static void
+test_span_of_older_database(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 id = 0, said = 0;
+	sqlite3 *db;
+
+	add_slot(f, "lohja-hs.walk-in", T0, 2);
+	g_assert_true(store_upsert_slot(f->store, "lohja-hs.walk-in", "long",
+					T0, T0 + 26 * HOUR, 1, f->generation,
+					&id, &error));
+	add_slot(f, "raseborg.walk-in", T0, 2);
+	fixture_close(f);
+	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
+			==, SQLITE_OK);
+	sqlite3_close(db);
+	fixture_open(f);
+	g_assert_cmpint(stored_span(f, "lohja-hs.walk-in"), ==, 26 * HOUR);
+	g_assert_cmpint(stored_span(f, "raseborg.walk-in"), ==, HOUR);
+	g_assert_true(store_slot_longest(f->store, "nowhere.walk-in", &said,
+					 &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(said, ==, 0);
 }
 
 /* A database from a slotd before meta kept the generation: the first
@@ -2045,6 +2191,9 @@ main(int argc, char **argv)
 	     test_generation_follows_rollbacks);
 	TEST("/store/generation/older-database-gets-it",
 	     test_generation_of_older_database);
+	TEST("/store/span/follows-commits", test_span_follows_commits);
+	TEST("/store/span/older-database-learns-it",
+	     test_span_of_older_database);
 	TEST("/store/schema/not-a-database-is-refused",
 	     test_schema_not_a_database);
 	TEST("/store/seats/never-exceed-capacity", test_seats_capacity);
