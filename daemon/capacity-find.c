@@ -242,27 +242,57 @@ cursor_clear(Cursor *c)
 	g_clear_pointer(&c->page, g_array_unref);
 }
 
+/* Appends the cursor's next page to what it holds. */
 static gboolean
-cursor_fill(Capacity *capacity, Cursor *c, gint64 to, GError **error)
+cursor_read(Capacity *capacity, Cursor *c, gint64 to, GError **error)
 {
 	gboolean more = FALSE;
+	guint had;
 
-	if (c->exhausted || (c->page && c->next < c->page->len))
-		return TRUE;
-	g_clear_pointer(&c->page, g_array_unref);
-	c->page = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
-	g_array_set_clear_func(c->page, (GDestroyNotify)store_slot_clear);
-	c->next = 0;
+	if (c->page == NULL) {
+		c->page = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+		g_array_set_clear_func(c->page,
+				       (GDestroyNotify)store_slot_clear);
+	}
+	had = c->page->len;
 	c->want = c->want ? MIN(c->want * 2, FIND_PAGE) : FIND_FIRST_PAGE;
 	if (!store_list_slot_starts(capacity->store, c->offering->id,
 				    c->after_start, to, c->want, c->page,
 				    &more, error))
 		return FALSE;
 	c->exhausted = !more;
-	if (c->page->len > 0)
+	if (c->page->len > had)
 		c->after_start = g_array_index(c->page, StoreSlot,
 					       c->page->len - 1).start;
 	return TRUE;
+}
+
+static gboolean
+cursor_fill(Capacity *capacity, Cursor *c, gint64 to, GError **error)
+{
+	if (c->exhausted || (c->page && c->next < c->page->len))
+		return TRUE;
+	if (c->page)
+		g_array_set_size(c->page, 0);
+	c->next = 0;
+	return cursor_read(capacity, c, to, error);
+}
+
+/* Before the rule is asked about the cursor's current slot: the page
+ * goes on past its start, so that the slot's run (the slots a booking
+ * of it would take) is most often in the page already
+ * (capacity_slot_run_listed) and needs no read of its own. */
+static gboolean
+cursor_look_ahead(Capacity *capacity, Cursor *c, gint64 to, GError **error)
+{
+	const StoreSlot *last;
+
+	if (c->exhausted)
+		return TRUE;
+	last = &g_array_index(c->page, StoreSlot, c->page->len - 1);
+	if (last->start > g_array_index(c->page, StoreSlot, c->next).start)
+		return TRUE;
+	return cursor_read(capacity, c, to, error);
 }
 
 static const StoreSlot *
@@ -424,7 +454,9 @@ take_group(Capacity *capacity, const SlotdKindOps *ops, GArray *cursors,
 
 		while ((s = cursor_peek(c)) && s->start == start) {
 			if (is_candidate(ops, s, q, now) &&
-			    !consider(capacity, ops, c, s, q, group, error))
+			    (!cursor_look_ahead(capacity, c, q->to, error) ||
+			     !consider(capacity, ops, c,
+				       cursor_peek(c), q, group, error)))
 				return FALSE;
 			if (c->exhausted && !cursor_peek(c))
 				break; /* refused for the whole offering */

@@ -66,6 +66,7 @@ typedef enum {
 	Q_META_GET,
 	Q_META_SET,
 	Q_META_GENERATION,
+	Q_SPAN_ALL,
 	Q_SPAN_KEEP,
 
 	Q_REPORT_FIRST,
@@ -169,7 +170,7 @@ struct _Store {
 	gint64 generation_pending;
 	/* Each offering's longest slot in slot_span, the same way: as
 	 * committed and as written in the open transaction (offering ->
-	 * seconds, made when first needed). */
+	 * seconds; the main connection's only, load_spans()). */
 	GHashTable *span_saved;
 	GHashTable *span_pending;
 	StoreCheckpointer *checkpointer; /* the main connection's */
@@ -178,6 +179,9 @@ struct _Store {
 	 * connection revokes, and a revoke empties it (store-feed.c). */
 	GHashTable *feed_tokens;
 };
+
+gboolean store_span_known(Store *store, const char *offering,
+			  gint64 *ret_seconds);
 
 /* A prepared statement on loan from the Store: reset and unbound when
  * the variable goes out of scope, never finalized. */

@@ -309,8 +309,11 @@ gboolean
 store_slot_longest(Store *store, const char *offering, gint64 *ret_seconds,
 		   GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_SLOT_SPAN, error);
+	g_auto(Query) q = NULL;
 
+	if (store_span_known(store, offering, ret_seconds))
+		return TRUE;
+	q = store_query(store, Q_SLOT_SPAN, error);
 	if (q == NULL)
 		return FALSE;
 	store_bind_text(q, 1, offering);

@@ -355,6 +355,7 @@ static const char *const core_sql[N_QUERIES] = {
 		"INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	/* Never lowered, whoever writes it. */
+	[Q_SPAN_ALL] = "SELECT offering, longest FROM slot_span",
 	[Q_SPAN_KEEP] =
 		"INSERT INTO slot_span (offering, longest) VALUES (?1, ?2)"
 		" ON CONFLICT (offering) DO UPDATE SET longest = excluded.longest"
@@ -808,6 +809,44 @@ store_new(const char *path, int flags, GError **error)
 	return store;
 }
 
+/* This connection is the only one that writes slots: what slot_span
+ * holds is read once, and kept as it is written (keep_span), so that
+ * store_slot_longest() needs no query. */
+static gboolean
+load_spans(Store *store, GError **error)
+{
+	g_auto(Query) q = store_query(store, Q_SPAN_ALL, error);
+	int rc;
+
+	if (q == NULL)
+		return FALSE;
+	store->span_saved = g_hash_table_new_full(g_str_hash, g_str_equal,
+						  g_free, NULL);
+	store->span_pending = g_hash_table_new_full(g_str_hash, g_str_equal,
+						    g_free, NULL);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		g_hash_table_replace(store->span_saved, store_column_dup(q, 0),
+				     GSIZE_TO_POINTER((gsize)
+					sqlite3_column_int64(q, 1)));
+	if (rc != SQLITE_DONE)
+		return store_fail_query(store, rc, q, error);
+	return TRUE;
+}
+
+/* The longest slot this connection has written or read for `offering`,
+ * the open transaction's included. */
+gboolean
+store_span_known(Store *store, const char *offering, gint64 *ret_seconds)
+{
+	if (store->span_saved == NULL)
+		return FALSE;
+	*ret_seconds = MAX(GPOINTER_TO_SIZE(g_hash_table_lookup(
+				   store->span_saved, offering)),
+			   GPOINTER_TO_SIZE(g_hash_table_lookup(
+				   store->span_pending, offering)));
+	return TRUE;
+}
+
 Store *
 store_open(const char *path, GError **error)
 {
@@ -820,7 +859,7 @@ store_open(const char *path, GError **error)
 	if (store == NULL)
 		return NULL;
 	if (!configure(store, error) || !migrate(store, error) ||
-	    !load_generation(store, error)) {
+	    !load_generation(store, error) || !load_spans(store, error)) {
 		store_free(store);
 		return NULL;
 	}
@@ -1115,26 +1154,16 @@ keep_generation(Store *store, gint64 generation, GError **error)
 
 /* slot_span keeps each offering's longest slot, written as the
  * generation is: only when longer than what this connection knows is
- * there, so once per offering in a horizon's transaction at most. */
+ * there (load_spans), so rarely after the first horizon. */
 static gboolean
 keep_span(Store *store, const char *offering, gint64 length, GError **error)
 {
-	gint64 known;
+	gint64 known = 0;
 	g_auto(Query) q = NULL;
 	int rc;
 
-	if (store->span_saved == NULL) {
-		store->span_saved = g_hash_table_new_full(g_str_hash,
-							  g_str_equal, g_free,
-							  NULL);
-		store->span_pending = g_hash_table_new_full(g_str_hash,
-							    g_str_equal,
-							    g_free, NULL);
-	}
-	known = MAX(GPOINTER_TO_SIZE(g_hash_table_lookup(store->span_saved,
-							  offering)),
-		    GPOINTER_TO_SIZE(g_hash_table_lookup(store->span_pending,
-							  offering)));
+	g_return_val_if_fail(store_span_known(store, offering, &known),
+			     FALSE);
 	if (length <= known)
 		return TRUE;
 	q = store_query(store, Q_SPAN_KEEP, error);

@@ -846,6 +846,22 @@ test_span_follows_commits(Fixture *f, gconstpointer data)
 					committed[o], in_table, seed);
 		}
 	}
+	/* A worker's reader asks the file, and says the same. */
+	{
+		g_autoptr(GError) error = NULL;
+		Store *reader = store_open_readonly(f->path, &error);
+
+		g_assert_no_error(error);
+		for (guint o = 0; o < G_N_ELEMENTS(offerings); o++) {
+			gint64 said = -1;
+
+			g_assert_true(store_slot_longest(reader, offerings[o],
+							 &said, &error));
+			g_assert_no_error(error);
+			g_assert_cmpint(said, ==, committed[o]);
+		}
+		store_close(reader);
+	}
 }
 
 /* A database of schema 6 learns its spans from the slots it has. */
