@@ -652,6 +652,24 @@ all_refused(GArray *cursors)
 	return cursors->len > 0;
 }
 
+/* A search reads in one transaction: each of its few hundred
+ * statements would otherwise take and give back the database's read
+ * lock (two fcntl calls each), and every cursor sees the same
+ * snapshot. Inside a transaction already open it reads in that one. */
+static gboolean
+find_read_begin(Capacity *capacity, gboolean *ret_own, GError **error)
+{
+	*ret_own = !store_in_transaction(capacity->store);
+	return !*ret_own || store_read_begin(capacity->store, error);
+}
+
+static void
+find_read_end(Capacity *capacity, gboolean own)
+{
+	if (own)
+		store_read_end(capacity->store);
+}
+
 gboolean
 capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 	      GPtrArray **ret_slots, GError **error)
@@ -661,16 +679,21 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 	g_autoptr(GPtrArray) found = NULL;
 	g_autoptr(GArray) cursors = NULL;
 	g_auto(FindQuery) q = { 0 };
+	gboolean own = FALSE;
 	gboolean ok;
 
-	if (!ops || !parse_find_query(capacity, query, ops, &q, error))
+	if (!ops || !parse_find_query(capacity, query, ops, &q, error) ||
+	    !find_read_begin(capacity, &own, error))
 		return FALSE;
 	if (!open_cursors(capacity, ops, service_id, &q, &cursors, error) ||
-	    !check_ready(capacity, cursors, &q, error))
+	    !check_ready(capacity, cursors, &q, error)) {
+		find_read_end(capacity, own);
 		return FALSE;
+	}
 	found = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)found_slot_free);
 	ok = walk_ordered(capacity, ops, cursors, &q, found, error);
+	find_read_end(capacity, own);
 	if (ok && q.offered == 0 && q.refusal && all_refused(cursors)) {
 		/* Nothing could serve this client at all: say why. */
 		g_propagate_error(error, g_steal_pointer(&q.refusal));
@@ -1006,14 +1029,18 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 
 		firsts = g_ptr_array_new_with_free_func(
 			(GDestroyNotify)found_slot_free);
-		if (!open_cursors(capacity, ops, service_id, &q, &cursors,
-				  error) ||
-		    !check_ready(capacity, cursors, &q, error) ||
-		    !walk_ordered(capacity, ops, cursors, &q, firsts, error)) {
-			g_clear_error(&q.refusal);
+		gboolean own = FALSE, ok;
+
+		if (!find_read_begin(capacity, &own, error))
 			return FALSE;
-		}
+		ok = open_cursors(capacity, ops, service_id, &q, &cursors,
+				  error) &&
+		     check_ready(capacity, cursors, &q, error) &&
+		     walk_ordered(capacity, ops, cursors, &q, firsts, error);
+		find_read_end(capacity, own);
 		g_clear_error(&q.refusal);
+		if (!ok)
+			return FALSE;
 	}
 	g_variant_builder_init(&rows, G_VARIANT_TYPE("aa{sv}"));
 	for (guint i = 0; i < firsts->len && found < p.limit; i++) {

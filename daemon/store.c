@@ -1022,6 +1022,9 @@ store_read_begin(Store *store, GError **error)
 void
 store_read_end(Store *store)
 {
+	/* The rollback would undo a write made in it: a bug, said. */
+	if (sqlite3_txn_state(store->db, NULL) == SQLITE_TXN_WRITE)
+		g_critical("a read transaction wrote; its change is undone");
 	store_rollback(store);
 }
 
