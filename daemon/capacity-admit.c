@@ -213,6 +213,8 @@ capacity_admit(Capacity *capacity, Admission *a, gboolean *ret_capacity,
 		return FALSE;
 	}
 	capacity_context_init(&ctx, capacity, a->offering);
+	if (!a->request.probe)
+		capacity_context_keep_extras(&ctx);
 	if (!capacity_check_rules(capacity, a, ctx.extras, error)) {
 		capacity_context_clear(&ctx);
 		return FALSE;

@@ -12,7 +12,8 @@ capacity_context_init(SlotdContext *ctx, Capacity *capacity,
 	ctx->offering = offering;
 	ctx->admission = NULL;
 	ctx->except = 0;
-	ctx->extras = g_variant_dict_new(NULL);
+	/* Made by capacity_context_keep_extras(): a probe keeps none. */
+	ctx->extras = NULL;
 	/* Made when a hook asks for slots: most never do. */
 	ctx->keep = NULL;
 	ctx->arrays = NULL;
@@ -21,9 +22,18 @@ capacity_context_init(SlotdContext *ctx, Capacity *capacity,
 void
 capacity_context_clear(SlotdContext *ctx)
 {
-	g_variant_dict_unref(ctx->extras);
+	g_clear_pointer(&ctx->extras, g_variant_dict_unref);
 	g_clear_pointer(&ctx->keep, g_ptr_array_unref);
 	g_clear_pointer(&ctx->arrays, g_ptr_array_unref);
+}
+
+/* The hooks' extras are kept from now on (an admission that is not a
+ * probe: Book, Hold, a move). */
+void
+capacity_context_keep_extras(SlotdContext *ctx)
+{
+	if (ctx->extras == NULL)
+		ctx->extras = g_variant_dict_new(NULL);
 }
 
 void
@@ -194,6 +204,11 @@ void
 slotd_context_set_extra(SlotdContext *ctx, const char *key, GVariant *value)
 {
 	g_return_if_fail(ctx && key && value);
+	if (ctx->extras == NULL) {
+		/* A probe: the verdict is all that is kept. */
+		g_variant_unref(g_variant_ref_sink(value));
+		return;
+	}
 	g_variant_dict_insert_value(ctx->extras, key, value);
 }
 

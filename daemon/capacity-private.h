@@ -119,6 +119,7 @@ void capacity_context_clear(SlotdContext *ctx);
 void capacity_slot_info(const StoreSlot *slot, SlotdSlotInfo *ret_info,
 			char *id);
 /* capacity_slot_info() with the id's text kept in `keep`. */
+void capacity_context_keep_extras(SlotdContext *ctx);
 void capacity_slot_info_kept(const StoreSlot *slot, SlotdSlotInfo *ret_info,
 			     GPtrArray *keep);
 /* The slots from `first` on covering `cost`; FALSE when the offering

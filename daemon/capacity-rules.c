@@ -161,10 +161,12 @@ check_deadline(Admission *a, GVariantDict *extras, GError **error)
 	if (a->request.options)
 		slotd_request_option(&a->request,
 				 "deadline-exceeded-reason", "&s", &reason);
-	g_variant_dict_insert(extras, "deadline", "x", deadline);
-	g_variant_dict_insert(extras, "deadline-rule", "s", rule->id);
-	g_variant_dict_insert(extras, "deadline-exceeded", "b",
-			      a->slot->start > deadline);
+	if (extras) {	/* NULL: a probe keeps none */
+		g_variant_dict_insert(extras, "deadline", "x", deadline);
+		g_variant_dict_insert(extras, "deadline-rule", "s", rule->id);
+		g_variant_dict_insert(extras, "deadline-exceeded", "b",
+				      a->slot->start > deadline);
+	}
 	if (a->slot->start <= deadline || reason)
 		return TRUE;
 	by = calendar_format_local(deadline);

@@ -250,7 +250,8 @@ admit_referral(const SlotdOffering *offering, SlotdContext *ctx,
 	}
 	if (!check_reason(config, request, error))
 		return FALSE;
-	local_day_bounds(slot->start, &day_from, &day_to);
+	if (request->client_ref)
+		local_day_bounds(slot->start, &day_from, &day_to);
 	if (request->client_ref &&
 	    slotd_context_count_client_bookings(ctx, request->client_ref,
 						day_from, day_to) > 0) {
@@ -261,7 +262,9 @@ admit_referral(const SlotdOffering *offering, SlotdContext *ctx,
 			      "counselling visit on %s: book another day, or "
 			      "move that visit.", starts);
 	}
-	attach_extras(ctx, request, WALK_IN_REFERRAL, 0);
+	/* A probe's extras are not kept (slotd_context_set_extra). */
+	if (!request->probe)
+		attach_extras(ctx, request, WALK_IN_REFERRAL, 0);
 	return TRUE;
 }
 

@@ -422,7 +422,9 @@ gboolean slotd_context_find_earliest(SlotdContext *ctx,
 				     const SlotdOffering **ret_offering,
 				     gint64 *ret_start);
 /* Attach a key to the booking being admitted (shown by GetBooking and
- * given back to describe). Floating references are sunk. */
+ * given back to describe). Floating references are sunk. A probe
+ * (request->probe: FindSlots asking) keeps no extras, so a plugin may
+ * leave making them out then. */
 void slotd_context_set_extra(SlotdContext *ctx, const char *key,
 			     GVariant *value);
 /* The daemon's clock (UTC seconds): use it instead of the system clock
