@@ -20,6 +20,8 @@
  * of each offering. Each further page is twice the last, up to
  * FIND_PAGE. */
 #define FIND_FIRST_PAGE 4
+/* What a cursor reads past its current slot for the slot's run. */
+#define FIND_LOOK_AHEAD 2
 /* 1970 .. 2200: anything else is a caller's mistake. */
 #define TIME_MIN 0
 #define TIME_MAX G_GINT64_CONSTANT(7258118400)
@@ -242,9 +244,11 @@ cursor_clear(Cursor *c)
 	g_clear_pointer(&c->page, g_array_unref);
 }
 
-/* Appends the cursor's next page to what it holds. */
+/* Appends the cursor's next page (`want` slots, or the whole start
+ * that has more) to what it holds. */
 static gboolean
-cursor_read(Capacity *capacity, Cursor *c, gint64 to, GError **error)
+cursor_read(Capacity *capacity, Cursor *c, gint64 to, guint want,
+	    GError **error)
 {
 	gboolean more = FALSE;
 	guint had;
@@ -255,10 +259,9 @@ cursor_read(Capacity *capacity, Cursor *c, gint64 to, GError **error)
 				       (GDestroyNotify)store_slot_clear);
 	}
 	had = c->page->len;
-	c->want = c->want ? MIN(c->want * 2, FIND_PAGE) : FIND_FIRST_PAGE;
 	if (!store_list_slot_starts(capacity->store, c->offering->id,
-				    c->after_start, to, c->want, c->page,
-				    &more, error))
+				    c->after_start, to, want, c->page, &more,
+				    error))
 		return FALSE;
 	c->exhausted = !more;
 	if (c->page->len > had)
@@ -275,13 +278,16 @@ cursor_fill(Capacity *capacity, Cursor *c, gint64 to, GError **error)
 	if (c->page)
 		g_array_set_size(c->page, 0);
 	c->next = 0;
-	return cursor_read(capacity, c, to, error);
+	c->want = c->want ? MIN(c->want * 2, FIND_PAGE) : FIND_FIRST_PAGE;
+	return cursor_read(capacity, c, to, c->want, error);
 }
 
 /* Before the rule is asked about the cursor's current slot: the page
  * goes on past its start, so that the slot's run (the slots a booking
  * of it would take) is most often in the page already
- * (capacity_slot_run_listed) and needs no read of its own. */
+ * (capacity_slot_run_listed) and needs no read of its own. A few slots
+ * are enough for that, and most cursors give one or two slots to an
+ * answer: the pages' growth is for the walk (cursor_fill). */
 static gboolean
 cursor_look_ahead(Capacity *capacity, Cursor *c, gint64 to, GError **error)
 {
@@ -292,7 +298,7 @@ cursor_look_ahead(Capacity *capacity, Cursor *c, gint64 to, GError **error)
 	last = &g_array_index(c->page, StoreSlot, c->page->len - 1);
 	if (last->start > g_array_index(c->page, StoreSlot, c->next).start)
 		return TRUE;
-	return cursor_read(capacity, c, to, error);
+	return cursor_read(capacity, c, to, FIND_LOOK_AHEAD, error);
 }
 
 static const StoreSlot *
