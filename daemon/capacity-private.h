@@ -128,7 +128,8 @@ gboolean capacity_slot_run(Capacity *capacity, const StoreSlot *first,
 			   const SlotdCost *cost, SlotRun *ret_run,
 			   GError **error);
 /* The same from `listed` (see Admission) where it holds every slot the
- * run could take, else from the store. */
+ * run could take, else from the store. A run taken from `listed`
+ * borrows its slots' strings: clear it before `listed` changes. */
 gboolean capacity_slot_run_listed(Capacity *capacity, const StoreSlot *first,
 				  const GArray *listed, guint listed_at,
 				  const SlotdCost *cost, SlotRun *ret_run,

@@ -491,7 +491,8 @@ run_from_list(GArray *slots, guint first, const SlotdCost *cost,
 }
 
 /* The run from all[first] on; the slots are moved out of `all` when it
- * is the caller's to spend, else copied. */
+ * is the caller's to spend, else their strings are borrowed from it
+ * (a search's page, which outlives the admission that asks). */
 static gboolean
 run_from(GArray *all, guint first_index, gboolean spend,
 	 const SlotdCost *cost, SlotRun *ret_run, GError **error)
@@ -508,8 +509,9 @@ run_from(GArray *all, guint first_index, gboolean spend,
 		return FALSE;
 	}
 	ret_run->slots = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
-	g_array_set_clear_func(ret_run->slots,
-			       (GDestroyNotify)store_slot_clear);
+	if (spend)
+		g_array_set_clear_func(ret_run->slots,
+				       (GDestroyNotify)store_slot_clear);
 	for (guint i = first_index; i < all->len; i++) {
 		StoreSlot *s = &g_array_index(all, StoreSlot, i);
 		StoreSlot copy;
@@ -519,12 +521,8 @@ run_from(GArray *all, guint first_index, gboolean spend,
 		if (!g_str_equal(s->kind, kind))
 			continue;
 		copy = *s;
-		if (spend) {
+		if (spend)
 			memset(s, 0, sizeof(*s)); /* moved */
-		} else {
-			copy.offering = g_strdup(s->offering);
-			copy.kind = g_strdup(s->kind);
-		}
 		g_array_append_val(ret_run->slots, copy);
 	}
 	return TRUE;

@@ -218,7 +218,7 @@ store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
 }
 
 static gint
-compare_start_id(gconstpointer a, gconstpointer b)
+compare_start_id(gconstpointer a, gconstpointer b, gpointer unused)
 {
 	const StoreSlot *x = a, *y = b;
 
@@ -227,26 +227,38 @@ compare_start_id(gconstpointer a, gconstpointer b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Rows come in (start, kind) order: (start, id) is the order promised. */
+/* Takes ret_slots back to `len` slots; those after it are cleared
+ * here, whether the array has a clear function or not. */
+static void
+slots_truncate(GArray *ret_slots, guint len)
+{
+	for (guint i = len; i < ret_slots->len; i++)
+		store_slot_clear(&g_array_index(ret_slots, StoreSlot, i));
+	g_array_set_size(ret_slots, len);
+}
+
+/* Appends the rows to ret_slots, which owns their strings then; on a
+ * failure nothing. Rows come in (start, kind) order: (start, id) is
+ * the order promised. */
 static gboolean
 collect_slots(Store *store, Query q, GArray *ret_slots, GError **error)
 {
-	g_autoptr(GArray) found = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	guint old_len = ret_slots->len;
 	int rc;
 
-	g_array_set_clear_func(found, (GDestroyNotify)store_slot_clear);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		StoreSlot slot = { 0 };
 
 		slot_from_row(q, &slot);
-		g_array_append_val(found, slot);
+		g_array_append_val(ret_slots, slot);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		slots_truncate(ret_slots, old_len);
 		return store_fail_query(store, rc, q, error);
-	g_array_sort(found, compare_start_id);
-	/* Moved into the caller's array, which owns the strings now. */
-	g_array_append_vals(ret_slots, found->data, found->len);
-	g_array_set_clear_func(found, NULL);
+	}
+	g_qsort_with_data(&g_array_index(ret_slots, StoreSlot, old_len),
+			  (gint)(ret_slots->len - old_len), sizeof(StoreSlot),
+			  compare_start_id, NULL);
 	return TRUE;
 }
 
@@ -269,11 +281,10 @@ store_list_slot_starts(Store *store, const char *offering, gint64 after,
 		       gint64 to, guint limit, GArray *ret_slots,
 		       gboolean *ret_more, GError **error)
 {
-	g_autoptr(GArray) page = g_array_new(FALSE, TRUE, sizeof(StoreSlot));
+	guint old_len = ret_slots->len;
 	gint64 last;
 	guint n;
 
-	g_array_set_clear_func(page, (GDestroyNotify)store_slot_clear);
 	{
 		g_auto(Query) q = store_query(store, Q_SLOT_PAGE, error);
 
@@ -285,23 +296,23 @@ store_list_slot_starts(Store *store, const char *offering, gint64 after,
 		/* One more than asked: a full page may end inside a
 		 * start. */
 		sqlite3_bind_int64(q, 4, (gint64)limit + 1);
-		if (!collect_slots(store, q, page, error))
+		if (!collect_slots(store, q, ret_slots, error))
 			return FALSE;
 	}
-	*ret_more = page->len > limit;
+	*ret_more = ret_slots->len - old_len > limit;
 	if (*ret_more) {
 		/* The last start may be cut short: it comes next time. */
-		last = g_array_index(page, StoreSlot, page->len - 1).start;
-		for (n = page->len; n > 0; n--)
-			if (g_array_index(page, StoreSlot, n - 1).start != last)
+		last = g_array_index(ret_slots, StoreSlot,
+				     ret_slots->len - 1).start;
+		for (n = ret_slots->len; n > old_len; n--)
+			if (g_array_index(ret_slots, StoreSlot, n - 1).start !=
+			    last)
 				break;
-		if (n == 0)	/* one start alone fills the page: all of it */
+		slots_truncate(ret_slots, n);
+		if (n == old_len) /* one start alone fills the page: all */
 			return store_list_slots(store, offering, last,
 						last + 1, ret_slots, error);
-		g_array_set_size(page, n);
 	}
-	g_array_append_vals(ret_slots, page->data, page->len);
-	g_array_set_clear_func(page, NULL);
 	return TRUE;
 }
 
