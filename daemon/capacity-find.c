@@ -86,10 +86,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(FindQuery, find_query_clear)
 typedef struct {
 	const SlotdOffering *offering;
 	gint travel;
-	GArray *page;		/* StoreSlot: whole starts, (start, id) order */
+	GArray *page;		/* StoreSlot, (start, kind) order; the last
+				 * start may go on in the next page */
 	guint next;
 	guint want;		/* slots to ask for next time */
+	/* Where the next page goes on from (store_list_slot_page). */
 	gint64 after_start;
+	char *after_kind;
 	gboolean exhausted;
 	gboolean refused;	/* the rule refused the whole offering */
 } Cursor;
@@ -242,10 +245,10 @@ static void
 cursor_clear(Cursor *c)
 {
 	g_clear_pointer(&c->page, g_array_unref);
+	g_clear_pointer(&c->after_kind, g_free);
 }
 
-/* Appends the cursor's next page (`want` slots, or the whole start
- * that has more) to what it holds. */
+/* Appends the cursor's next page (`want` slots) to what it holds. */
 static gboolean
 cursor_read(Capacity *capacity, Cursor *c, gint64 to, guint want,
 	    GError **error)
@@ -259,14 +262,19 @@ cursor_read(Capacity *capacity, Cursor *c, gint64 to, guint want,
 				       (GDestroyNotify)store_slot_clear);
 	}
 	had = c->page->len;
-	if (!store_list_slot_starts(capacity->store, c->offering->id,
-				    c->after_start, to, want, c->page, &more,
-				    error))
+	if (!store_list_slot_page(capacity->store, c->offering->id,
+				  c->after_start, c->after_kind, to, want,
+				  c->page, &more, error))
 		return FALSE;
 	c->exhausted = !more;
-	if (c->page->len > had)
-		c->after_start = g_array_index(c->page, StoreSlot,
-					       c->page->len - 1).start;
+	if (c->page->len > had) {
+		const StoreSlot *last = &g_array_index(c->page, StoreSlot,
+						       c->page->len - 1);
+
+		c->after_start = last->start;
+		g_free(c->after_kind);
+		c->after_kind = g_strdup(last->kind);
+	}
 	return TRUE;
 }
 
@@ -399,8 +407,9 @@ static gboolean
 consider(Capacity *capacity, const SlotdKindOps *ops, Cursor *c,
 	 const StoreSlot *s, FindQuery *q, GArray *group, GError **error)
 {
-	/* The page holds whole starts: the rule may take the slot's run
-	 * from it instead of reading the store again. */
+	/* The page holds every slot of its starts but the last: the rule
+	 * may take the slot's run from it instead of reading the store
+	 * again. */
 	Admission a = { .offering = c->offering, .ops = ops, .slot = s,
 			.listed = c->page, .listed_at = c->next,
 			.busy = q->busy };

@@ -77,8 +77,9 @@ typedef struct {
 	const char *override;	/* an administrator's reason, or NULL */
 	const char *pin;	/* a practitioner to keep (FindSeries), or
 				 * NULL */
-	const GArray *listed;	/* StoreSlot of the offering, whole starts in
-				 * (start, id) order, `slot` among them at
+	const GArray *listed;	/* StoreSlot of the offering in (start, kind)
+				 * order, every slot of each start but the
+				 * last one's, `slot` among them at
 				 * `listed_at`; or NULL */
 	guint listed_at;
 	ResourceBusy *busy;	/* a search's resource uses, read once per

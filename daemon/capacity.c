@@ -558,12 +558,12 @@ capacity_slot_run_listed(Capacity *capacity, const StoreSlot *first,
 	gint64 until = first->start + (gint64)cost->minutes * 60;
 	gint64 to = MAX(until, first->end);
 
-	/* `listed` holds whole starts: when its last start is at or past
-	 * the end of what the store would be asked for, every slot the run
-	 * could take is in it, in the store's order. */
+	/* `listed` holds every slot of its starts but perhaps the last:
+	 * when its last start is past the end of what the store would be
+	 * asked for, every slot the run could take is in it. */
 	if (listed && listed_at < listed->len &&
 	    g_array_index(listed, StoreSlot, listed_at).id == first->id &&
-	    g_array_index(listed, StoreSlot, listed->len - 1).start >= to - 1)
+	    g_array_index(listed, StoreSlot, listed->len - 1).start >= to)
 		return run_from((GArray *)listed, listed_at, FALSE, cost,
 				ret_run, error);
 	return capacity_slot_run(capacity, first, cost, ret_run, error);

@@ -70,9 +70,12 @@ const char *const store_report_sql[N_QUERIES] = {
 	[Q_SLOT_LIST] =
 		"SELECT " SLOT_COLUMNS " FROM slot WHERE offering = ?1"
 		" AND start >= ?2 AND start < ?3 ORDER BY start, kind",
+	/* Row values: the page goes on from the last (start, kind) the
+	 * one before ended at, inside a start too. */
 	[Q_SLOT_PAGE] =
 		"SELECT " SLOT_COLUMNS " FROM slot WHERE offering = ?1"
-		" AND start > ?2 AND start < ?3 ORDER BY start, kind LIMIT ?4",
+		" AND (start, kind) > (?2, ?3) AND start < ?4"
+		" ORDER BY start, kind LIMIT ?5",
 	[Q_SLOT_SPAN] = "SELECT longest FROM slot_span WHERE offering = ?1",
 	[Q_BOOKING_SLOTS] =
 		"SELECT u.slot FROM booking_use u JOIN slot s ON s.id = u.slot"
@@ -277,42 +280,32 @@ store_list_slots(Store *store, const char *offering, gint64 from, gint64 to,
 }
 
 gboolean
-store_list_slot_starts(Store *store, const char *offering, gint64 after,
-		       gint64 to, guint limit, GArray *ret_slots,
-		       gboolean *ret_more, GError **error)
+store_list_slot_page(Store *store, const char *offering, gint64 after_start,
+		     const char *after_kind, gint64 to, guint limit,
+		     GArray *ret_slots, gboolean *ret_more, GError **error)
 {
+	g_auto(Query) q = store_query(store, Q_SLOT_PAGE, error);
 	guint old_len = ret_slots->len;
-	gint64 last;
-	guint n;
+	int rc;
 
-	{
-		g_auto(Query) q = store_query(store, Q_SLOT_PAGE, error);
+	if (q == NULL)
+		return FALSE;
+	store_bind_text(q, 1, offering);
+	sqlite3_bind_int64(q, 2, after_start);
+	store_bind_text(q, 3, after_kind);
+	sqlite3_bind_int64(q, 4, to);
+	sqlite3_bind_int64(q, 5, limit);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		StoreSlot slot = { 0 };
 
-		if (q == NULL)
-			return FALSE;
-		store_bind_text(q, 1, offering);
-		sqlite3_bind_int64(q, 2, after);
-		sqlite3_bind_int64(q, 3, to);
-		/* One more than asked: a full page may end inside a
-		 * start. */
-		sqlite3_bind_int64(q, 4, (gint64)limit + 1);
-		if (!collect_slots(store, q, ret_slots, error))
-			return FALSE;
+		slot_from_row(q, &slot);
+		g_array_append_val(ret_slots, slot);
 	}
-	*ret_more = ret_slots->len - old_len > limit;
-	if (*ret_more) {
-		/* The last start may be cut short: it comes next time. */
-		last = g_array_index(ret_slots, StoreSlot,
-				     ret_slots->len - 1).start;
-		for (n = ret_slots->len; n > old_len; n--)
-			if (g_array_index(ret_slots, StoreSlot, n - 1).start !=
-			    last)
-				break;
-		slots_truncate(ret_slots, n);
-		if (n == old_len) /* one start alone fills the page: all */
-			return store_list_slots(store, offering, last,
-						last + 1, ret_slots, error);
+	if (rc != SQLITE_DONE) {
+		slots_truncate(ret_slots, old_len);
+		return store_fail_query(store, rc, q, error);
 	}
+	*ret_more = ret_slots->len - old_len == limit;
 	return TRUE;
 }
 

@@ -210,15 +210,16 @@ gboolean store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
  * appends StoreSlot values (clear each with store_slot_clear). */
 gboolean store_list_slots(Store *store, const char *offering, gint64 from,
 			  gint64 to, GArray *ret_slots, GError **error);
-/* One page of a search: the slots of an offering with start in
- * (after, to), in (start, id) order, the earliest starts first, whole
- * starts only: at most `limit` slots unless the first start alone has
- * more. *ret_more is FALSE when no slot of the window is left after
- * them. */
-gboolean store_list_slot_starts(Store *store, const char *offering,
-				gint64 after, gint64 to, guint limit,
-				GArray *ret_slots, gboolean *ret_more,
-				GError **error);
+/* One page of a search: at most `limit` slots of an offering after
+ * (after_start, after_kind) in (start, kind) order, with start before
+ * `to`; a page may end inside a start, and the next one goes on from
+ * its last slot. *ret_more is FALSE when the window has no slot after
+ * them (TRUE may find none). From `from` on: after_start = from - 1,
+ * after_kind = NULL. */
+gboolean store_list_slot_page(Store *store, const char *offering,
+			      gint64 after_start, const char *after_kind,
+			      gint64 to, guint limit, GArray *ret_slots,
+			      gboolean *ret_more, GError **error);
 /* The longest slot (end - start, seconds) the offering has ever had; 0
  * when it has none. A slot in progress at `t` started after
  * t - this. */
