@@ -240,11 +240,10 @@ slots_truncate(GArray *ret_slots, guint len)
 	g_array_set_size(ret_slots, len);
 }
 
-/* Appends the rows to ret_slots, which owns their strings then; on a
- * failure nothing. Rows come in (start, kind) order: (start, id) is
- * the order promised. */
+/* Appends the rows to ret_slots, which owns their strings then, in the
+ * query's order; on a failure nothing. */
 static gboolean
-collect_slots(Store *store, Query q, GArray *ret_slots, GError **error)
+append_slots(Store *store, Query q, GArray *ret_slots, GError **error)
 {
 	guint old_len = ret_slots->len;
 	int rc;
@@ -255,10 +254,21 @@ collect_slots(Store *store, Query q, GArray *ret_slots, GError **error)
 		slot_from_row(q, &slot);
 		g_array_append_val(ret_slots, slot);
 	}
-	if (rc != SQLITE_DONE) {
-		slots_truncate(ret_slots, old_len);
-		return store_fail_query(store, rc, q, error);
-	}
+	if (rc == SQLITE_DONE)
+		return TRUE;
+	slots_truncate(ret_slots, old_len);
+	return store_fail_query(store, rc, q, error);
+}
+
+/* The same for rows in (start, kind) order: (start, id) is the order
+ * promised. */
+static gboolean
+collect_slots(Store *store, Query q, GArray *ret_slots, GError **error)
+{
+	guint old_len = ret_slots->len;
+
+	if (!append_slots(store, q, ret_slots, error))
+		return FALSE;
 	g_qsort_with_data(&g_array_index(ret_slots, StoreSlot, old_len),
 			  (gint)(ret_slots->len - old_len), sizeof(StoreSlot),
 			  compare_start_id, NULL);
@@ -286,7 +296,6 @@ store_list_slot_page(Store *store, const char *offering, gint64 after_start,
 {
 	g_auto(Query) q = store_query(store, Q_SLOT_PAGE, error);
 	guint old_len = ret_slots->len;
-	int rc;
 
 	if (q == NULL)
 		return FALSE;
@@ -295,16 +304,8 @@ store_list_slot_page(Store *store, const char *offering, gint64 after_start,
 	store_bind_text(q, 3, after_kind);
 	sqlite3_bind_int64(q, 4, to);
 	sqlite3_bind_int64(q, 5, limit);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		StoreSlot slot = { 0 };
-
-		slot_from_row(q, &slot);
-		g_array_append_val(ret_slots, slot);
-	}
-	if (rc != SQLITE_DONE) {
-		slots_truncate(ret_slots, old_len);
-		return store_fail_query(store, rc, q, error);
-	}
+	if (!append_slots(store, q, ret_slots, error))
+		return FALSE;
 	*ret_more = ret_slots->len - old_len == limit;
 	return TRUE;
 }
