@@ -16,6 +16,7 @@
 #include "schema-undo-v5.h"
 #include "schema-undo-v6.h"
 #include "schema-undo-v7.h"
+#include "schema-undo-v8.h"
 
 #define SCHED "org.slotd.Scheduler1"
 #define ADMIN "org.slotd.Admin1"
@@ -628,6 +629,8 @@ test_upgrade_keeps_bookings(void)
 	g_assert_nonnull(before);
 	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL),
+			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
 			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL),
@@ -646,7 +649,7 @@ test_upgrade_keeps_bookings(void)
 	}
 	g_clear_pointer(&version, g_free);
 	version = sql("PRAGMA user_version");
-	g_assert_cmpstr(version, ==, "7");
+	g_assert_cmpstr(version, ==, "8");
 	after = bookings_dump();
 	g_assert_cmpstr(after, ==, before);
 	/* The upcoming bookings take their resources again (backfilled

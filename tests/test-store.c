@@ -16,11 +16,12 @@
 #include "schema-undo-v5.h"
 #include "schema-undo-v6.h"
 #include "schema-undo-v7.h"
+#include "schema-undo-v8.h"
 
 /* The schema this release writes: 4 added resources, 5 the waitlist,
  * its offers and the notification outbox, 6 the request a hold was
  * taken for. */
-#define SCHEMA_NOW 7
+#define SCHEMA_NOW 8
 #include "store.h"
 #include "slotd/plugin.h"
 
@@ -554,6 +555,8 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL),
+			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
 			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL), ==,
@@ -605,6 +608,8 @@ test_schema_upgrade_from_v3(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL),
+			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
 			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL), ==,
@@ -879,6 +884,8 @@ test_span_of_older_database(Fixture *f, gconstpointer data)
 	add_slot(f, "raseborg.walk-in", T0, 2);
 	fixture_close(f);
 	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL),
+			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
 			==, SQLITE_OK);
 	sqlite3_close(db);
@@ -924,6 +931,92 @@ test_generation_of_older_database(Fixture *f, gconstpointer data)
 	fixture_close(f);
 	fixture_open(f);
 	g_assert_cmpint(store_next_generation(f->store), ==, 42);
+}
+
+/* How many temporary B-trees SQLite would open for `sql` (EXPLAIN). */
+static guint
+ephemeral_tables(sqlite3 *db, const char *sql)
+{
+	g_autofree char *explain = g_strconcat("EXPLAIN ", sql, NULL);
+	sqlite3_stmt *stmt = NULL;
+	guint n = 0;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, explain, -1, &stmt, NULL), ==,
+			SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+		if (g_str_equal((const char *)sqlite3_column_text(stmt, 1),
+				"OpenEphemeral"))
+			n++;
+	sqlite3_finalize(stmt);
+	return n;
+}
+
+/* The rows a Book writes (a booking, its outbox rows) and the waitlist's
+ * are checked without a temporary B-tree (schema 8), and a value
+ * outside a list is still refused, in a new file and in one brought
+ * forward from schema 7. */
+static void
+assert_checks_without_in_lists(const char *path)
+{
+	static const char *const inserts[] = {
+		"INSERT INTO booking (slot, offering, unit, service, start,"
+		" \"end\", status, created, modified, created_by) VALUES"
+		" (1, 'o', 'u', 's', 1, 2, '@', 1, 1, 0)",
+		"INSERT INTO outbox (stream, kind, due, idempotency_key,"
+		" language, text, created, state) VALUES"
+		" ('s', '@', 1, 'k', 'fi', 't', 1, 'pending')",
+		"INSERT INTO outbox (stream, kind, due, idempotency_key,"
+		" language, text, created, state) VALUES"
+		" ('s', 'booked', 1, 'k', 'fi', 't', 1, '@')",
+		"INSERT INTO waitlist_entry (client_ref, service, earliest,"
+		" latest, deadline, priority, created, uid, status) VALUES"
+		" ('c', 's', 1, 2, 3, 1, 1, 0, '@')",
+		"INSERT INTO waitlist_offer (entry, slot, hold, expires,"
+		" created, status) VALUES (1, 1, 1, 1, 1, '@')",
+	};
+	sqlite3 *db = raw_open(path);
+
+	for (guint i = 0; i < G_N_ELEMENTS(inserts); i++) {
+		g_autoptr(GString) good = g_string_new(inserts[i]);
+		g_autoptr(GString) bad = g_string_new(inserts[i]);
+		char *message = NULL;
+
+		g_string_replace(good, "'@'", "'x'", 1);
+		g_string_replace(bad, "'@'", "'bogus'", 1);
+
+		g_assert_cmpuint(ephemeral_tables(db, good->str), ==, 0);
+		g_assert_cmpint(sqlite3_exec(db, bad->str, NULL, NULL, &message),
+				==, SQLITE_CONSTRAINT);
+		g_assert_nonnull(strstr(message, "CHECK"));
+		sqlite3_free(message);
+	}
+	sqlite3_close(db);
+}
+
+static void
+test_schema_checks_without_in_lists(Fixture *f, gconstpointer data)
+{
+	sqlite3 *db;
+
+	fixture_close(f);
+	assert_checks_without_in_lists(f->path);
+	db = raw_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL), ==,
+			SQLITE_OK);
+	g_assert_cmpuint(ephemeral_tables(db, "INSERT INTO outbox (stream,"
+					  " kind, due, idempotency_key,"
+					  " language, text, created) VALUES"
+					  " ('s', 'offer', 1, 'k', 'fi', 't',"
+					  " 1)"), ==, 2);
+	sqlite3_close(db);
+	fixture_open(f);
+	fixture_close(f);
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, SCHEMA_NOW);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM pragma_integrity_check"
+				" WHERE integrity_check <> 'ok'"), ==, 0);
+	sqlite3_close(db);
+	assert_checks_without_in_lists(f->path);
 }
 
 static void
@@ -2202,6 +2295,8 @@ main(int argc, char **argv)
 	TEST("/store/schema/upgrade-from-v3-adds-waitlist-and-outbox",
 	     test_schema_upgrade_from_v3);
 	TEST("/store/schema/newer-version-is-refused", test_schema_newer);
+	TEST("/store/schema/checks-need-no-temporary-tables",
+	     test_schema_checks_without_in_lists);
 	TEST("/store/generation/kept-in-meta", test_generation_kept_in_meta);
 	TEST("/store/generation/follows-rollbacks",
 	     test_generation_follows_rollbacks);
