@@ -481,6 +481,23 @@ count_rows(Fixture *f, const char *table)
 	return n;
 }
 
+/* Takes the file back from the current schema to `version` with the
+ * tests' undo scripts, on `db`. */
+static void
+undo_schema(sqlite3 *db, gint64 version)
+{
+	static const char *const undo[SCHEMA_NOW + 1] = {
+		[3] = schema_undo_v3, [4] = schema_undo_v4,
+		[5] = schema_undo_v5, [6] = schema_undo_v6,
+		[7] = schema_undo_v7, [8] = schema_undo_v8,
+	};
+
+	for (gint64 v = SCHEMA_NOW; v > version; v--)
+		g_assert_cmpint(sqlite3_exec(db, undo[v], NULL, NULL, NULL), ==,
+				SQLITE_OK);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, version);
+}
+
 /* A message for people: no SQL, no file names. */
 static void
 assert_plain_message(Fixture *f, const GError *error)
@@ -555,19 +572,7 @@ test_schema_upgrade_from_v2(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL),
-			==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
-			==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL), ==,
-			SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL), ==,
-			SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL), ==,
-			SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v3, NULL, NULL, NULL), ==,
-			SQLITE_OK);
-	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 2);
+	undo_schema(db, 2);
 	sqlite3_close(db);
 
 	fixture_open(f);
@@ -608,16 +613,7 @@ test_schema_upgrade_from_v3(Fixture *f, gconstpointer data)
 	g_assert_true(hold_slot(f, slot, 1, T0 + 600, 1000, &hold, &error));
 	fixture_close(f);
 	db = raw_open(f->path);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL),
-			==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
-			==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v6, NULL, NULL, NULL), ==,
-			SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v5, NULL, NULL, NULL), ==,
-			SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v4, NULL, NULL, NULL), ==,
-			SQLITE_OK);
+	undo_schema(db, 3);
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
 				" WHERE name IN ('outbox', 'resource_use')"),
 			==, 0);
@@ -884,10 +880,7 @@ test_span_of_older_database(Fixture *f, gconstpointer data)
 	add_slot(f, "raseborg.walk-in", T0, 2);
 	fixture_close(f);
 	db = raw_open(f->path);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL),
-			==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
-			==, SQLITE_OK);
+	undo_schema(db, 6);
 	sqlite3_close(db);
 	fixture_open(f);
 	g_assert_cmpint(stored_span(f, "lohja-hs.walk-in"), ==, 26 * HOUR);
@@ -1001,8 +994,7 @@ test_schema_checks_without_in_lists(Fixture *f, gconstpointer data)
 	fixture_close(f);
 	assert_checks_without_in_lists(f->path);
 	db = raw_open(f->path);
-	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL), ==,
-			SQLITE_OK);
+	undo_schema(db, 7);
 	g_assert_cmpuint(ephemeral_tables(db, "INSERT INTO outbox (stream,"
 					  " kind, due, idempotency_key,"
 					  " language, text, created) VALUES"
