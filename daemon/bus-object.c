@@ -1045,6 +1045,32 @@ bus_writer_entry_strv(BusWriter *w, const char *key,
 	writer_entry_end(w);
 }
 
+BusWriter *
+bus_writer_new_scratch(void)
+{
+	BusWriter *w = g_new0(BusWriter, 1);
+
+	bus_wire_scratch_init(&w->body);
+	return w;
+}
+
+GBytes *
+bus_writer_finish_scratch(BusWriter *w)
+{
+	GBytes *bytes;
+
+	g_return_val_if_fail(w->call == NULL, NULL);
+	bytes = bus_wire_scratch_finish(&w->body);
+	g_free(w);
+	return bytes;
+}
+
+void
+bus_writer_put(BusWriter *w, GBytes *bytes)
+{
+	bus_wire_put(&w->body, bytes);
+}
+
 /* Copies addressed to this many callers are kept; then they start
  * again (unique names are never reused, so the table would only grow). */
 #define KEPT_CALLERS 16

@@ -95,6 +95,15 @@ void bus_wire_u64(BusWireBody *w, guint64 value);	/* t, x */
 /* The message with serial 0, or NULL and `error`; clears `w`. */
 DBusMessage *bus_wire_body_finish(BusWireBody *w, DBusError *error);
 void bus_wire_body_clear(BusWireBody *w);
+/* A scratch body: values written from an 8-aligned start with no
+ * message around them (bus_wire_open and the rest work on it), whose
+ * bytes bus_wire_put() puts into bodies later. They must begin with a
+ * value aligned to 8 (a struct, a dict entry): then they are the same
+ * bytes at any 8-aligned place. bus_wire_scratch_finish(): the bytes,
+ * or NULL when a container was left open; clears `w`. */
+void bus_wire_scratch_init(BusWireBody *w);
+GBytes *bus_wire_scratch_finish(BusWireBody *w);
+void bus_wire_put(BusWireBody *w, GBytes *bytes);
 /* The return of `call` with the body of `kept` (a return to another
  * call): a copy with its reply serial and addressee changed, serial 0;
  * NULL when memory runs out. */

@@ -415,6 +415,39 @@ bus_wire_body_finish(BusWireBody *w, DBusError *error)
 	return message;
 }
 
+/* ---- values written once, put into many bodies --------------------------- */
+
+void
+bus_wire_scratch_init(BusWireBody *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = g_byte_array_new();
+}
+
+GBytes *
+bus_wire_scratch_finish(BusWireBody *w)
+{
+	GBytes *bytes = NULL;
+
+	if (!w->broken && w->depth == 0)
+		bytes = g_byte_array_free_to_bytes(g_steal_pointer(&w->b));
+	bus_wire_body_clear(w);
+	return bytes;
+}
+
+void
+bus_wire_put(BusWireBody *w, GBytes *bytes)
+{
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(bytes, &len);
+
+	if (len == 0)
+		return;
+	/* Written from an 8-aligned start: the same bytes at any other. */
+	pad(w->b, 8);
+	g_byte_array_append(w->b, data, (guint)len);
+}
+
 /* ---- a reply kept, answered again ---------------------------------------- */
 
 DBusMessage *

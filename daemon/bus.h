@@ -121,6 +121,14 @@ void bus_writer_entry_int64(BusWriter *w, const char *key, gint64 value);
 void bus_writer_entry_strv(BusWriter *w, const char *key,
 			   const char *const *value);
 void bus_writer_return(BusWriter *w);
+/* Values the same in many replies (the dict entries every slot of one
+ * offering carries alike), written once: a scratch writer takes the
+ * same calls, and bus_writer_finish_scratch() gives its bytes (NULL
+ * when a container was left open) and frees it; bus_writer_put() puts
+ * them into a reply. They must begin with a struct or a dict entry. */
+BusWriter *bus_writer_new_scratch(void);
+GBytes *bus_writer_finish_scratch(BusWriter *w);
+void bus_writer_put(BusWriter *w, GBytes *bytes);
 /* A reply that will be the same for other calls of the method (the
  * ListServices of one region snapshot): bus_writer_return_keep() sends
  * it and keeps it in *kept (replacing what was there);

@@ -719,5 +719,7 @@ daemon_finish(Daemon *daemon)
 	g_clear_pointer(&daemon->region, region_unref);
 	g_clear_pointer(&daemon->services_region, region_unref);
 	g_clear_pointer(&daemon->services_reply, bus_kept_reply_free);
+	g_clear_pointer(&daemon->extras_bytes, g_hash_table_unref);
+	g_clear_pointer(&daemon->extras_region, region_unref);
 	g_clear_pointer(&daemon->plugins, plugin_host_free);
 }

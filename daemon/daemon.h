@@ -50,6 +50,11 @@ typedef struct {
 	 * for: the list changes only with a reload. */
 	Region *services_region;
 	BusKeptReply *services_reply;
+	/* FindSlots: what every slot of an offering carries alike in its
+	 * extras, marshalled once for the region snapshot `extras_region`
+	 * (offering id -> GBytes, bus_writer_put). */
+	Region *extras_region;
+	GHashTable *extras_bytes;
 	ResourceWarming *warming;	/* the resources' duty, built ahead */
 } Daemon;
 

@@ -161,8 +161,39 @@ list_units(BusCall *call, GVariant *args, gpointer user_data)
  * in the order GVariantDict gave them when the reply was built as a
  * GVariant (GLib 2.74), so that the bytes stay what they were: a{sv}
  * has no order a caller may rely on, but the benchmark replays them. */
+/* The languages and modalities entries of an offering's slots, as
+ * bytes: the same for every slot of the offering in one region
+ * snapshot (FoundSlot borrows them from it). */
+static GBytes *
+offering_entries(Daemon *daemon, const FoundSlot *f)
+{
+	Region *region = capacity_region(daemon->capacity);
+	GBytes *bytes;
+	BusWriter *w;
+
+	if (daemon->extras_region != region) {
+		g_clear_pointer(&daemon->extras_bytes, g_hash_table_unref);
+		g_clear_pointer(&daemon->extras_region, region_unref);
+		daemon->extras_region = region_ref(region);
+		/* Keys are the snapshot's offering ids, held with it. */
+		daemon->extras_bytes = g_hash_table_new_full(
+			g_str_hash, g_str_equal, NULL,
+			(GDestroyNotify)g_bytes_unref);
+	}
+	bytes = g_hash_table_lookup(daemon->extras_bytes, f->offering);
+	if (bytes)
+		return bytes;
+	w = bus_writer_new_scratch();
+	bus_writer_entry_strv(w, "languages", f->languages);
+	bus_writer_entry_strv(w, "modalities", f->modalities);
+	bytes = bus_writer_finish_scratch(w);
+	g_hash_table_insert(daemon->extras_bytes, (gpointer)f->offering,
+			    bytes);
+	return bytes;
+}
+
 static void
-write_extras(BusWriter *w, const FoundSlot *f)
+write_extras(BusWriter *w, Daemon *daemon, const FoundSlot *f)
 {
 	const char *const *languages = f->languages;
 	const char *const *modalities = f->modalities;
@@ -181,8 +212,7 @@ write_extras(BusWriter *w, const FoundSlot *f)
 		bus_writer_entry_string(w, "kind", f->kind);
 		bus_writer_entry_string(w, "practitioner", f->practitioner);
 	} else {
-		bus_writer_entry_strv(w, "languages", languages);
-		bus_writer_entry_strv(w, "modalities", modalities);
+		bus_writer_put(w, offering_entries(daemon, f));
 		bus_writer_entry_string(w, "modality", f->modality);
 		bus_writer_entry_string(w, "kind", f->kind);
 	}
@@ -217,7 +247,7 @@ find_slots(BusCall *call, GVariant *args, gpointer user_data)
 		bus_writer_int64(w, f->start);
 		bus_writer_int64(w, f->end);
 		bus_writer_uint32(w, f->free);
-		write_extras(w, f);
+		write_extras(w, daemon, f);
 		bus_writer_close(w);
 	}
 	bus_writer_close(w);

@@ -950,6 +950,89 @@ test_wire_body_as_libdbus(void)
 	}
 }
 
+/* Dict entries written once into a scratch body and put into a reply
+ * (bus_wire_put) give the bytes of the same entries written in place,
+ * after a string of any length (so at every alignment), for generated
+ * entries and any split of them, none put included. SLOTD_SEED=N
+ * repeats a run. */
+static void
+test_wire_put_as_written(void)
+{
+	guint32 seed = test_seed();
+	g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+	g_autoptr(DBusMessage) call = dbus_message_new_method_call(
+		"org.slotd.Slotd1", "/org/slotd/Slotd1",
+		"org.slotd.Scheduler1", "FindSlots");
+
+	g_test_message("seed %u (SLOTD_SEED=%u repeats it)", seed, seed);
+	dbus_message_set_serial(call, 11);
+	for (guint round = 0; round < 300; round++) {
+		g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)g_variant_unref);
+		g_autofree char *prefix = g_strnfill(
+			(gsize)g_rand_int_range(r, 0, 20), 'p');
+		guint n = (guint)g_rand_int_range(r, 0, 6);
+		guint split = (guint)g_rand_int_range(r, 0, (gint32)n + 1);
+		g_autoptr(DBusMessage) in_place = NULL, put = NULL;
+		g_auto(DBusError) error = DBUS_ERROR_INIT;
+		g_autoptr(GBytes) a = NULL, b = NULL, scratch_bytes = NULL;
+		BusWireBody w, scratch;
+
+		for (guint i = 0; i < n; i++) {
+			g_autoptr(GString) type = g_string_new(NULL);
+			g_autofree char *key = g_strdup_printf("k%u", i);
+			GVariant *value;
+
+			random_type(r, type, 3);
+			value = random_value(r, G_VARIANT_TYPE(type->str), 3);
+			g_ptr_array_add(entries, g_variant_ref_sink(
+				g_variant_new_dict_entry(
+					g_variant_new_string(key),
+					g_variant_new_variant(value))));
+		}
+		bus_wire_body_init(&w, call, "sa{sv}");
+		bus_wire_string(&w, prefix);
+		bus_wire_open(&w, 'a', "{sv}");
+		for (guint i = 0; i < n; i++)
+			wire_write(&w, entries->pdata[i]);
+		bus_wire_close(&w);
+		in_place = bus_wire_body_finish(&w, &error);
+		g_assert_nonnull(in_place);
+
+		bus_wire_scratch_init(&scratch);
+		for (guint i = split; i < n; i++)
+			wire_write(&scratch, entries->pdata[i]);
+		scratch_bytes = bus_wire_scratch_finish(&scratch);
+		g_assert_nonnull(scratch_bytes);
+		bus_wire_body_init(&w, call, "sa{sv}");
+		bus_wire_string(&w, prefix);
+		bus_wire_open(&w, 'a', "{sv}");
+		for (guint i = 0; i < split; i++)
+			wire_write(&w, entries->pdata[i]);
+		bus_wire_put(&w, scratch_bytes);
+		bus_wire_close(&w);
+		put = bus_wire_body_finish(&w, &error);
+		g_assert_nonnull(put);
+
+		a = wire_bytes(in_place, 5);
+		b = wire_bytes(put, 5);
+		if (!g_bytes_equal(a, b))
+			g_test_message("seed %u round %u: %u entries, %u "
+				       "written in place, prefix %zu: differ",
+				       seed, round, n, split, strlen(prefix));
+		g_assert_true(g_bytes_equal(a, b));
+	}
+	{
+		BusWireBody scratch;
+
+		/* A container left open gives no bytes. */
+		bus_wire_scratch_init(&scratch);
+		bus_wire_open(&scratch, 'e', NULL);
+		bus_wire_string(&scratch, "k");
+		g_assert_null(bus_wire_scratch_finish(&scratch));
+	}
+}
+
 /* What the demarshaller refuses comes back as NULL and an error, never
  * as a message: a value out of place, a container left open, a string
  * that is not UTF-8. */
@@ -1601,6 +1684,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bus/wire/body-as-libdbus-builds",
 			test_wire_body_as_libdbus);
 	g_test_add_func("/bus/wire/body-refused", test_wire_body_refused);
+	g_test_add_func("/bus/wire/put-as-written", test_wire_put_as_written);
 	g_test_add_func("/bus/wire/return-again-as-libdbus-builds",
 			test_wire_return_again);
 	ADD("/bus/access/admin-denied", test_admin_denied);
