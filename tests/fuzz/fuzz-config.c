@@ -3,7 +3,9 @@
  * a crash, a leak or a hang. The harness keeps the parser inside its
  * own directory: inputs naming absolute paths or ".." are skipped (an
  * include of /dev/zero is the administrator's to avoid). */
+#include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +15,14 @@ int LLVMFuzzerTestOneInput(const guint8 *data, size_t size);
 
 static char *dir;
 static char *entry;
+
+/* The run leaves nothing in /tmp (libFuzzer ends with exit()). */
+static void
+remove_dir(void)
+{
+	g_unlink(entry);
+	g_rmdir(dir);
+}
 
 static gboolean
 stays_inside(const guint8 *data, size_t size)
@@ -30,6 +40,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 	if (!dir) {
 		dir = g_dir_make_tmp("slotd-fuzz-config-XXXXXX", NULL);
 		entry = g_build_filename(dir, "slotd.conf", NULL);
+		atexit(remove_dir);
 	}
 	if (!stays_inside(data, size))
 		return 0;
