@@ -427,13 +427,15 @@ consider(Capacity *capacity, const SlotdKindOps *ops, Cursor *c,
 	if (!ok && a.bookable_from && !a.consumed)
 		a.free = s->capacity - MIN(s->capacity, s->booked + s->held);
 	if (ok || a.bookable_from) {
-		char id[CAPACITY_ID_TEXT_MAX];
-		SlotdSlotInfo info;
 		Ranked r = { found_slot_new(c, s, &a), MAX(c->travel, 0) };
 
-		capacity_slot_info(s, &info, id);
-		if (ops->rank)
+		if (ops->rank) {
+			char id[CAPACITY_ID_TEXT_MAX];
+			SlotdSlotInfo info;
+
+			capacity_slot_info(s, &info, id);
 			r.rank += ops->rank(c->offering, &info, &a.request);
+		}
 		g_array_append_val(group, r);
 		q->offered++;
 		g_clear_error(&refusal);

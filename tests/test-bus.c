@@ -886,6 +886,23 @@ test_seed(void)
 	return env ? (guint32)g_ascii_strtoull(env, NULL, 10) : g_random_int();
 }
 
+/* A wire property test's start: its seed (printed), its generator and
+ * the FindSlots call (with `serial`) whose return it writes. */
+static DBusMessage *
+wire_test_start(guint32 serial, guint32 *ret_seed, GRand **ret_rand)
+{
+	DBusMessage *call = dbus_message_new_method_call(
+		"org.slotd.Slotd1", "/org/slotd/Slotd1",
+		"org.slotd.Scheduler1", "FindSlots");
+
+	*ret_seed = test_seed();
+	*ret_rand = g_rand_new_with_seed(*ret_seed);
+	g_test_message("seed %u (SLOTD_SEED=%u repeats it)", *ret_seed,
+		       *ret_seed);
+	dbus_message_set_serial(call, serial);
+	return call;
+}
+
 /* For every generated body: the bytes written by the wire writer are
  * the bytes libdbus's own appending gives (bus_append_value goes
  * through DBusMessageIter), header included. SLOTD_SEED=N repeats a
@@ -893,14 +910,10 @@ test_seed(void)
 static void
 test_wire_body_as_libdbus(void)
 {
-	guint32 seed = test_seed();
-	g_autoptr(GRand) r = g_rand_new_with_seed(seed);
-	g_autoptr(DBusMessage) call = dbus_message_new_method_call(
-		"org.slotd.Slotd1", "/org/slotd/Slotd1",
-		"org.slotd.Scheduler1", "FindSlots");
+	guint32 seed = 0;
+	g_autoptr(GRand) r = NULL;
+	g_autoptr(DBusMessage) call = wire_test_start(77, &seed, &r);
 
-	g_test_message("seed %u (SLOTD_SEED=%u repeats it)", seed, seed);
-	dbus_message_set_serial(call, 77);
 	g_assert_true(dbus_message_set_sender(call, ":1.7"));
 	for (guint round = 0; round < 400; round++) {
 		g_autoptr(GString) type = g_string_new("(");
@@ -958,14 +971,10 @@ test_wire_body_as_libdbus(void)
 static void
 test_wire_put_as_written(void)
 {
-	guint32 seed = test_seed();
-	g_autoptr(GRand) r = g_rand_new_with_seed(seed);
-	g_autoptr(DBusMessage) call = dbus_message_new_method_call(
-		"org.slotd.Slotd1", "/org/slotd/Slotd1",
-		"org.slotd.Scheduler1", "FindSlots");
+	guint32 seed = 0;
+	g_autoptr(GRand) r = NULL;
+	g_autoptr(DBusMessage) call = wire_test_start(11, &seed, &r);
 
-	g_test_message("seed %u (SLOTD_SEED=%u repeats it)", seed, seed);
-	dbus_message_set_serial(call, 11);
 	for (guint round = 0; round < 300; round++) {
 		g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(
 			(GDestroyNotify)g_variant_unref);
