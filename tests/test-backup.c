@@ -102,12 +102,36 @@ backup(const char *path)
 	return error;
 }
 
+/* The state once slotd's checkpoint thread has copied what the last
+ * commits left in the WAL into the database file: it does so on its
+ * own time after a commit, which changes the file's bytes but nothing
+ * in it. The snapshot is taken when two, 50 ms apart, agree. */
+static char *
+settled_snapshot(void)
+{
+	char *last = state_snapshot();
+
+	for (guint i = 0; i < 100; i++) {
+		char *now;
+
+		g_usleep(50 * 1000);
+		now = state_snapshot();
+		if (g_str_equal(now, last)) {
+			g_free(now);
+			break;
+		}
+		g_free(last);
+		last = now;
+	}
+	return last;
+}
+
 /* Refused with InvalidArgs, a short message that does not repeat the
  * path, and nothing written. */
 static void
 assert_refused(const char *path)
 {
-	g_autofree char *before = state_snapshot();
+	g_autofree char *before = settled_snapshot();
 	g_autofree char *after = NULL;
 	g_autoptr(GError) error = backup(path);
 
