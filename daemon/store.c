@@ -1012,6 +1012,38 @@ pending_forget(Store *store)
 		g_hash_table_remove_all(store->span_pending);
 }
 
+/* Part of the open transaction was undone (a savepoint): the generation
+ * is written again when next needed, and the spans it wrote are read
+ * back, since what was written before the savepoint stays, and the
+ * spans kept in memory must never say less than the file. */
+static void
+pending_reread(Store *store)
+{
+	GHashTableIter iter;
+	gpointer offering, length;
+
+	store->generation_pending = 0;
+	if (store->span_pending == NULL)
+		return;
+	g_hash_table_iter_init(&iter, store->span_pending);
+	while (g_hash_table_iter_next(&iter, &offering, &length)) {
+		g_auto(Query) q = store_query(store, Q_SLOT_SPAN, NULL);
+		gint64 longest = 0;
+
+		if (q != NULL) {
+			store_bind_text(q, 1, offering);
+			store_query_int(store, q, 0, &longest, NULL);
+		}
+		/* Unreadable: forgotten, so written again when next seen;
+		 * the search then looks back as far as memory says. */
+		if (longest > 0)
+			g_hash_table_iter_replace(&iter,
+						  GSIZE_TO_POINTER((gsize)longest));
+		else
+			g_hash_table_iter_remove(&iter);
+	}
+}
+
 gboolean
 store_begin(Store *store, GError **error)
 {
@@ -1027,7 +1059,7 @@ store_begin(Store *store, GError **error)
 /* What the open transaction wrote of the generation and the slot
  * spans is now durable. */
 static void
-generation_committed(Store *store)
+pending_committed(Store *store)
 {
 	GHashTableIter iter;
 	gpointer offering, length;
@@ -1044,7 +1076,6 @@ generation_committed(Store *store)
 	}
 }
 
-
 gboolean
 store_commit(Store *store, GError **error)
 {
@@ -1053,7 +1084,7 @@ store_commit(Store *store, GError **error)
 	g_return_val_if_fail(store->in_transaction, FALSE);
 	if (run_plain(store, Q_COMMIT, error)) {
 		store->in_transaction = FALSE;
-		generation_committed(store);
+		pending_committed(store);
 		return TRUE;
 	}
 	/* A failed COMMIT can leave the transaction open: end it, so that
@@ -1144,9 +1175,9 @@ store_rollback_to(Store *store, const char *name)
 	g_return_if_fail(depth >= 0);
 	/* As in SQL, the savepoint itself stays until released. What was
 	 * written of the generation may be undone: write it again. */
-	pending_forget(store);
 	g_ptr_array_set_size(store->savepoints, depth + 1);
 	run_plain(store, Q_ROLLBACK_TO + depth, NULL);
+	pending_reread(store);
 }
 
 /* Changes of more than one statement run in a savepoint of their own,
@@ -1163,18 +1194,21 @@ op_end(Store *store, gboolean ok, GError **error)
 {
 	if (ok && run_plain(store, Q_OP_RELEASE, error)) {
 		if (store->op_began)
-			generation_committed(store);
+			pending_committed(store);
 		return TRUE;
 	}
-	pending_forget(store);
 	/* SQLite may have rolled everything back by itself already. */
-	if (sqlite3_get_autocommit(store->db))
+	if (sqlite3_get_autocommit(store->db)) {
+		pending_forget(store);
 		return FALSE;
+	}
 	if (store->op_began) {
 		run_plain(store, Q_ROLLBACK, NULL);
+		pending_forget(store);
 	} else {
 		run_plain(store, Q_OP_ROLLBACK, NULL);
 		run_plain(store, Q_OP_RELEASE, NULL);
+		pending_reread(store);
 	}
 	return FALSE;
 }

@@ -777,8 +777,10 @@ test_span_follows_commits(Fixture *f, gconstpointer data)
 	for (guint round = 0; round < 60; round++) {
 		g_autoptr(GError) error = NULL;
 		/* 0: autocommit, 1: commit, 2: rollback, 3: a savepoint
-		 * rolled back, then one more upsert, committed. */
-		gint how = g_rand_int_range(r, 0, 4);
+		 * rolled back, then one more upsert, committed; 4: upserts
+		 * kept, then a savepoint of longer ones rolled back,
+		 * committed. */
+		gint how = g_rand_int_range(r, 0, 5);
 		gint64 written[G_N_ELEMENTS(offerings)] = { 0 };
 		guint n = (guint)g_rand_int_range(r, 1, 5);
 
@@ -799,6 +801,23 @@ test_span_follows_commits(Fixture *f, gconstpointer data)
 				&error));
 			g_assert_no_error(error);
 			written[o] = MAX(written[o], length);
+		}
+		if (how == 4) {
+			g_assert_true(store_savepoint(f->store, "later",
+						      &error));
+			for (guint i = 0; i < 3; i++) {
+				gint64 start = T0 + (200 + i) * HOUR;
+				gint64 id = 0;
+
+				g_assert_true(store_upsert_slot(
+					f->store, offerings[i], "later", start,
+					start + 60 * g_rand_int_range(r, 1,
+								      6000),
+					2, f->generation, &id, &error));
+			}
+			store_rollback_to(f->store, "later");
+			g_assert_true(store_release(f->store, "later",
+						    &error));
 		}
 		if (how == 3) {
 			gint64 start = T0 + 100 * HOUR;
