@@ -1029,8 +1029,10 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 		     GError **error)
 {
 	g_autoptr(GPtrArray) firsts = NULL;
+	g_autoptr(GArray) cursors = NULL;
 	const SlotdKindOps *ops;
 	GVariantBuilder rows;
+	gboolean own = FALSE, ok;
 	guint found = 0;
 	Pattern p = { 0 };
 	g_auto(FindQuery) q = { 0 };
@@ -1041,23 +1043,18 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 		return FALSE;
 	q.series_length = p.count;
 	q.limit = FIND_MAX_LIMIT;
-	{
-		g_autoptr(GArray) cursors = NULL;
-
-		firsts = g_ptr_array_new_with_free_func(
-			(GDestroyNotify)found_slot_free);
-		gboolean own = FALSE, ok;
-
-		if (!find_read_begin(capacity, &own, error))
-			return FALSE;
-		ok = open_cursors(capacity, ops, service_id, &q, &cursors,
-				  error) &&
-		     check_ready(capacity, cursors, &q, error) &&
-		     walk_ordered(capacity, ops, cursors, &q, firsts, error);
+	/* The first visits and the rest, in one read transaction. */
+	if (!find_read_begin(capacity, &own, error))
+		return FALSE;
+	firsts = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)found_slot_free);
+	ok = open_cursors(capacity, ops, service_id, &q, &cursors, error) &&
+	     check_ready(capacity, cursors, &q, error) &&
+	     walk_ordered(capacity, ops, cursors, &q, firsts, error);
+	g_clear_error(&q.refusal);
+	if (!ok) {
 		find_read_end(capacity, own);
-		g_clear_error(&q.refusal);
-		if (!ok)
-			return FALSE;
+		return FALSE;
 	}
 	g_variant_builder_init(&rows, G_VARIANT_TYPE("aa{sv}"));
 	for (guint i = 0; i < firsts->len && found < p.limit; i++) {
@@ -1073,6 +1070,7 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 			found++;
 		}
 	}
+	find_read_end(capacity, own);
 	*ret_rows = g_variant_ref_sink(g_variant_builder_end(&rows));
 	return TRUE;
 }
