@@ -470,6 +470,133 @@ test_removed_while_down_then_back(Fixture *f, gconstpointer data)
 			SLOT_STATUS_FREE);
 }
 
+
+/* The three offerings' windows, each moved by `minutes`. */
+static Region *
+load_moved(Fixture *f, int minutes)
+{
+	g_autofree char *entry = g_build_filename(f->dir, "slotd.conf", NULL);
+	ConfigOptions opts = { entry, f->dir, f->dir };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *services = g_strdup_printf(
+		"[service counselling]\nplugin=fixed\ntitle-fi=Ohjaus\n"
+		"title-sv=Handledning\n"
+		"[offering ESP counselling]\nslot-minutes=30\nseats=2\n"
+		"windows=day\nwindow-day=08:%02d-16:%02d FREQ=DAILY\n"
+		"[offering LOH counselling]\nslot-minutes=30\nseats=1\n"
+		"windows=day\nwindow-day=08:%02d-16:%02d FREQ=DAILY\n"
+		"[service night]\nplugin=fixed\ntitle-fi=Yö\ntitle-sv=Natt\n"
+		"[offering ESP night]\nslot-minutes=30\nseats=3\n"
+		"windows=night\nwindow-night=22:%02d-07:%02d FREQ=DAILY\n",
+		minutes, minutes, minutes, minutes, minutes, 30 + minutes);
+	Region *region;
+
+	write_file(f, "services.conf", services);
+	region = config_load(&opts, &error);
+	g_assert_no_error(error);
+	g_assert_true(plugin_host_configure(f->plugins, region, &error));
+	return region;
+}
+
+/* An offering's slots with a start in [from, to), as text. */
+static char *
+slots_text(Fixture *f, const char *offering, gint64 from, gint64 to)
+{
+	g_autoptr(GArray) slots = slots_between(f, offering, from, to);
+	GString *text = g_string_new(NULL);
+
+	for (guint i = 0; i < slots->len; i++) {
+		const StoreSlot *s = &g_array_index(slots, StoreSlot, i);
+
+		g_string_append_printf(text,
+				       "%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT
+				       " %s %u/%u/%u %d\n",
+				       s->start, s->end, s->kind, s->booked,
+				       s->held, s->capacity, (int)s->status);
+	}
+	return g_string_free(text, FALSE);
+}
+
+typedef struct {
+	const char *offering;
+	gint64 from, to;
+	char *seen;
+} ReadySeen;
+
+static void
+ready_seen_clear(gpointer data)
+{
+	g_free(((ReadySeen *)data)->seen);
+}
+
+/* A reload that moves every window is committed an op at a time. After
+ * every step, what each offering has before capacity_ready_until() is
+ * what it has once the whole reload is in (the last two days before
+ * that point are compared, where a half-done day would show), and the
+ * point never goes back. A search inside that point never sees old
+ * and new slots mixed. */
+static void
+test_reshape_ready_is_final(Fixture *f, gconstpointer data)
+{
+	static const char *const offerings[] = {
+		"ESP/counselling", "LOH/counselling", "ESP/night"
+	};
+	g_autoptr(GArray) seen = g_array_new(FALSE, TRUE, sizeof(ReadySeen));
+	g_autoptr(CapacityReshape) r = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 last[G_N_ELEMENTS(offerings)] = { 0 };
+	gint64 first = calendar_local_to_utc(2026, 12, 7, 0, 0);
+	Region *moved;
+	gboolean done = FALSE;
+	guint steps = 0, partial = 0;
+
+	g_array_set_clear_func(seen, ready_seen_clear);
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
+	moved = load_moved(f, 10);
+	r = capacity_reshape_new(f->capacity, moved, &error);
+	g_assert_no_error(error);
+	g_assert_true(capacity_reshape_compute(r, f->store, &error));
+	g_assert_no_error(error);
+	capacity_reshape_begin(f->capacity, r);
+	region_unref(f->region);
+	f->region = moved;
+	while (!done) {
+		/* A few ops a step. */
+		g_assert_true(capacity_reshape_step(f->capacity, r, 100, &done,
+						    &error));
+		g_assert_no_error(error);
+		steps++;
+		for (guint o = 0; o < G_N_ELEMENTS(offerings); o++) {
+			gint64 until = capacity_ready_until(f->capacity,
+							    offerings[o]);
+			ReadySeen s = { offerings[o], 0, 0, NULL };
+
+			g_assert_cmpint(until, >=, last[o]);
+			last[o] = until;
+			if (until == G_MAXINT64 || until <= first)
+				continue;
+			partial++;
+			s.to = until;
+			s.from = MAX(first, until - 2 * 86400);
+			s.seen = slots_text(f, s.offering, s.from, s.to);
+			g_array_append_val(seen, s);
+		}
+	}
+	g_test_message("%u steps, %u partial answers compared", steps,
+		       partial);
+	g_assert_cmpuint(partial, >, steps);
+	for (guint i = 0; i < seen->len; i++) {
+		const ReadySeen *s = &g_array_index(seen, ReadySeen, i);
+		g_autofree char *now = slots_text(f, s->offering, s->from,
+						  s->to);
+
+		if (g_strcmp0(now, s->seen) != 0)
+			g_error("%s before %" G_GINT64_FORMAT " during the "
+				"reload:\n%s\nonce it was in:\n%s",
+				s->offering, s->to, s->seen, now);
+	}
+}
+
 /* One idempotency key is one request: a series cannot replay a single
  * booking's key, nor a longer series a shorter one's. */
 static void
@@ -616,6 +743,7 @@ main(int argc, char **argv)
 	    test_reconcile_flags_bookings);
 	ADD("/capacity/reconcile/removed-while-down-then-back",
 	    test_removed_while_down_then_back);
+	ADD("/capacity/reshape/ready-is-final", test_reshape_ready_is_final);
 	ADD("/capacity/book/idempotency-key-is-one-request",
 	    test_idempotency_key_shapes);
 	return g_test_run();
