@@ -2,8 +2,10 @@
  * does no work beyond the protocol. It answers
  *   Echo((sxxi) item) -> (sxxi)	the same struct back
  *   Slots(u count) -> a(sxxi)		count slot-shaped structs
- *   SetReply(ay message)		keeps a marshalled method return
- *   Replay() -> (what was kept)	that reply's body, byte for byte
+ *   SetReply(s method, ay message)	keeps a marshalled method return
+ *   <method>() -> (what was kept)	that reply's body, byte for byte:
+ *					Replay for a FindSlots reply,
+ *					ReplayList for a ListServices one
  * on the bus name org.slotd.BenchEcho, so that the benchmark can set
  * slotd's calls against the cheapest round trip the same bus allows.
  *
@@ -241,23 +243,29 @@ slots_reply(DBusMessage *call)
 	return reply;
 }
 
-/* The FindSlots comparison: the benchmark hands over one reply slotd
- * gave (dbus_message_marshal), and Replay answers with a copy of it, so
- * the bare round trip carries the same structs, extras and bytes. */
-static DBusMessage *kept;
+/* The comparisons with slotd's own replies: the benchmark hands over a
+ * reply slotd gave (dbus_message_marshal) under a method name, and a
+ * call of that method is answered with a copy of it, so the bare round
+ * trip carries the same structs, extras and bytes. */
+static GHashTable *kept;	/* method name -> DBusMessage */
 
 static DBusMessage *
 set_reply(DBusMessage *call)
 {
 	DBusError e = DBUS_ERROR_INIT;
+	const char *method = NULL;
 	const char *bytes = NULL;
 	DBusMessage *message;
 	int length = 0;
 
-	if (!dbus_message_get_args(call, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE,
-				   &bytes, &length, DBUS_TYPE_INVALID))
+	if (!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &method,
+				   DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &bytes,
+				   &length, DBUS_TYPE_INVALID) ||
+	    (!g_str_equal(method, "Replay") &&
+	     !g_str_equal(method, "ReplayList")))
 		return dbus_message_new_error(call, DBUS_ERROR_INVALID_ARGS,
-					      "expected a message (ay)");
+					      "expected Replay or ReplayList "
+					      "and a message (say)");
 	message = dbus_message_demarshal(bytes, length, &e);
 	if (!message) {
 		DBusMessage *error = dbus_message_new_error(
@@ -266,21 +274,25 @@ set_reply(DBusMessage *call)
 		dbus_error_free(&e);
 		return error;
 	}
-	if (kept)
-		dbus_message_unref(kept);
-	kept = message;
+	if (!kept)
+		kept = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify)dbus_message_unref);
+	g_hash_table_replace(kept, g_strdup(method), message);
 	return dbus_message_new_method_return(call);
 }
 
+/* NULL when nothing is kept for the call's method. */
 static DBusMessage *
 replay_reply(DBusMessage *call)
 {
+	DBusMessage *message = kept ? g_hash_table_lookup(
+					      kept, dbus_message_get_member(call))
+				    : NULL;
 	DBusMessage *reply;
 
-	if (!kept)
-		return dbus_message_new_error(call, DBUS_ERROR_FAILED,
-					      "no reply kept (SetReply)");
-	reply = dbus_message_copy(kept);
+	if (!message)
+		return NULL;
+	reply = dbus_message_copy(message);
 	dbus_message_set_reply_serial(reply, dbus_message_get_serial(call));
 	dbus_message_set_destination(reply, dbus_message_get_sender(call));
 	dbus_message_set_sender(reply, NULL);
@@ -299,8 +311,15 @@ on_object_message(DBusConnection *connection, DBusMessage *message,
 		reply = slots_reply(message);
 	else if (dbus_message_is_method_call(message, ECHO_IFACE, "SetReply"))
 		reply = set_reply(message);
-	else if (dbus_message_is_method_call(message, ECHO_IFACE, "Replay"))
+	else if (dbus_message_is_method_call(message, ECHO_IFACE, "Replay") ||
+		 dbus_message_is_method_call(message, ECHO_IFACE,
+					     "ReplayList")) {
 		reply = replay_reply(message);
+		if (!reply)
+			reply = dbus_message_new_error(
+				message, DBUS_ERROR_FAILED,
+				"no reply kept for this method (SetReply)");
+	}
 	if (!reply)
 		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 	dbus_connection_send(connection, reply, NULL);

@@ -1,11 +1,12 @@
 /* Latency figures: slotd's trivial call (Scheduler1.ListServices)
- * against the bare echo of a small struct, and FindSlots returning 200
- * slots against the bare server replaying one FindSlots reply slotd gave
- * (the same structs, extras and bytes), and against a bare SQLite read
- * of the same 200 slot rows from slotd's database. The calls alternate
- * one by one (which one goes first flips every round), each round gives
- * its p50/p90/p99, and the figure is the median of those over the
- * rounds. */
+ * against the bare server replaying one ListServices reply slotd gave
+ * (and, for information, against the echo of a small struct), and
+ * FindSlots returning 200 slots against the bare server replaying one
+ * FindSlots reply slotd gave (the same structs, extras and bytes), and
+ * against a bare SQLite read of the same 200 slot rows from slotd's
+ * database. The calls alternate one by one (which one goes first moves
+ * every round), each round gives its p50/p90/p99, and the figure is the
+ * median of those over the rounds. */
 #include "bench.h"
 
 #include <sqlite3.h>
@@ -72,6 +73,12 @@ static DBusMessage *
 make_replay(const LatencyOptions *o)
 {
 	return bench_new_call(ECHO_NAME, ECHO_PATH, ECHO_IFACE, "Replay");
+}
+
+static DBusMessage *
+make_replay_list(const LatencyOptions *o)
+{
+	return bench_new_call(ECHO_NAME, ECHO_PATH, ECHO_IFACE, "ReplayList");
 }
 
 static DBusMessage *
@@ -281,50 +288,70 @@ time_bare_read(BareRead *r, CallKind *k, GError **error)
 	return TRUE;
 }
 
-/* One FindSlots reply, handed to the bare server to replay, and the
- * slots it names for the bare read. */
-static gboolean
-capture_find(DBusConnection *connection, const LatencyOptions *o,
-	     BareRead *read, GError **error)
+/* slotd's reply to `call`, handed to the bare server to replay when
+ * `method` is called. */
+static DBusMessage *
+capture(DBusConnection *connection, DBusMessage *call, const char *method,
+	GError **error)
 {
-	g_autoptr(DBusMessage) find = make_find(o);
-	g_autoptr(DBusMessage) reply = bench_call(connection, find, error);
+	g_autoptr(DBusMessage) reply = bench_call(connection, call, error);
 	g_autoptr(DBusMessage) set = NULL;
 	g_autoptr(DBusMessage) done = NULL;
 	char *bytes = NULL;
 	int length = 0;
 
 	if (!reply)
-		return FALSE;
+		return NULL;
 	if (!dbus_message_marshal(reply, &bytes, &length)) {
-		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-				    "cannot marshal a FindSlots reply");
-		return FALSE;
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "cannot marshal a reply for %s", method);
+		return NULL;
 	}
 	set = bench_new_call(ECHO_NAME, ECHO_PATH, ECHO_IFACE, "SetReply");
-	dbus_message_append_args(set, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &bytes,
+	dbus_message_append_args(set, DBUS_TYPE_STRING, &method,
+				 DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &bytes,
 				 length, DBUS_TYPE_INVALID);
 	dbus_free(bytes);
 	done = bench_call(connection, set, error);
-	return done && bare_read_open(read, o->db, reply, error);
+	return done ? g_steal_pointer(&reply) : NULL;
 }
 
-/* `n` alternating pairs of calls a and b; b first on odd rounds; with
- * `read`, the bare read after each pair. */
+/* One ListServices and one FindSlots reply, handed to the bare server
+ * to replay, and the slots the second names for the bare read. */
 static gboolean
-run_pairs(DBusConnection *connection, const LatencyOptions *o, CallKind *a,
-	  CallKind *b, int n, int round, BareRead *read, CallKind *c,
-	  GError **error)
+capture_replies(DBusConnection *connection, const LatencyOptions *o,
+		BareRead *read, GError **error)
 {
-	CallKind *first = round % 2 ? b : a, *second = round % 2 ? a : b;
+	g_autoptr(DBusMessage) list = make_list_services(o);
+	g_autoptr(DBusMessage) find = make_find(o);
+	g_autoptr(DBusMessage) listed = capture(connection, list, "ReplayList",
+						error);
+	g_autoptr(DBusMessage) found = NULL;
 
-	for (int i = 0; i < n; i++)
-		if (!time_call(connection, o, first, error) ||
-		    !time_call(connection, o, second, error) ||
-		    (read && !time_bare_read(read, c, error)))
+	if (!listed)
+		return FALSE;
+	found = capture(connection, find, "Replay", error);
+	return found && bare_read_open(read, o->db, found, error);
+}
+
+/* `n` turns of the calls in `set`, one of each a turn; the first of a
+ * turn moves by one every round; with `read`, the bare read after each
+ * turn (into `c`). */
+static gboolean
+run_turns(DBusConnection *connection, const LatencyOptions *o,
+	  CallKind *const *set, guint count, int n, int round, BareRead *read,
+	  CallKind *c, GError **error)
+{
+	for (int i = 0; i < n; i++) {
+		for (guint j = 0; j < count; j++)
+			if (!time_call(connection, o,
+				       set[(j + (guint)round) % count], error))
+				return FALSE;
+		if (read && !time_bare_read(read, c, error))
 			return FALSE;
-	kind_end_round(a);
-	kind_end_round(b);
+	}
+	for (guint j = 0; j < count; j++)
+		kind_end_round(set[j]);
 	if (read)
 		kind_end_round(c);
 	return TRUE;
@@ -379,33 +406,41 @@ kind_reset(CallKind *k)
 	g_array_set_size(k->p99, 0);
 }
 
+enum { ECHO_SMALL, TRIVIAL, ECHO_LIST, ECHO_200, FIND_200, SQLITE_200 };
+
 static gboolean
 run_latency(DBusConnection *connection, const LatencyOptions *o,
 	    CallKind *kinds, BareRead *read, GError **error)
 {
-	if (!capture_find(connection, o, read, error))
+	CallKind *const trivial[] = { &kinds[ECHO_LIST], &kinds[TRIVIAL],
+				      &kinds[ECHO_SMALL] };
+	CallKind *const find[] = { &kinds[ECHO_200], &kinds[FIND_200] };
+	CallKind *sqlite = &kinds[SQLITE_200];
+
+	if (!capture_replies(connection, o, read, error))
 		return FALSE;
 	/* A warm-up round that is not counted: caches, first statements. */
-	if (!run_pairs(connection, o, &kinds[0], &kinds[1], 20, 0, NULL, NULL,
-		       error) ||
-	    !run_pairs(connection, o, &kinds[2], &kinds[3],
-		       MIN(o->find_calls, 3), 0, read, &kinds[4], error))
+	if (!run_turns(connection, o, trivial, G_N_ELEMENTS(trivial), 20, 0,
+		       NULL, NULL, error) ||
+	    !run_turns(connection, o, find, G_N_ELEMENTS(find),
+		       MIN(o->find_calls, 3), 0, read, sqlite, error))
 		return FALSE;
-	for (guint i = 0; i < 5; i++)
+	for (guint i = 0; i <= SQLITE_200; i++)
 		kind_reset(&kinds[i]);
 	for (int r = 0; r < o->rounds; r++) {
-		if (!run_pairs(connection, o, &kinds[0], &kinds[1], o->calls,
-			       r, NULL, NULL, error) ||
-		    !run_pairs(connection, o, &kinds[2], &kinds[3],
-			       o->find_calls, r, read, &kinds[4], error))
+		if (!run_turns(connection, o, trivial, G_N_ELEMENTS(trivial),
+			       o->calls, r, NULL, NULL, error) ||
+		    !run_turns(connection, o, find, G_N_ELEMENTS(find),
+			       o->find_calls, r, read, sqlite, error))
 			return FALSE;
 		bench_note("latency round %d/%d", r + 1, o->rounds);
 	}
-	kind_report(&kinds[0], "echo-small");
-	kind_report(&kinds[1], "trivial-call");
-	kind_report(&kinds[2], "echo-200");
-	kind_report(&kinds[3], "find-200");
-	kind_report(&kinds[4], "sqlite-200");
+	kind_report(&kinds[ECHO_SMALL], "echo-small");
+	kind_report(&kinds[TRIVIAL], "trivial-call");
+	kind_report(&kinds[ECHO_LIST], "echo-list");
+	kind_report(&kinds[ECHO_200], "echo-200");
+	kind_report(&kinds[FIND_200], "find-200");
+	kind_report(&kinds[SQLITE_200], "sqlite-200");
 	return TRUE;
 }
 
@@ -414,11 +449,12 @@ cmd_latency(int argc, char **argv)
 {
 	LatencyOptions o = { NULL, 10, 200, 20, NULL, NULL, NULL, 14, NULL };
 	CallKind kinds[] = {
-		{ "Echo", make_echo, 0 },
-		{ "ListServices", make_list_services, 0 },
-		{ "Replay", make_replay, BENCH_FIND_SLOTS },
-		{ "FindSlots", make_find, BENCH_FIND_SLOTS },
-		{ "bare read", NULL, 0 },
+		[ECHO_SMALL] = { "Echo", make_echo, 0 },
+		[TRIVIAL] = { "ListServices", make_list_services, 0 },
+		[ECHO_LIST] = { "ReplayList", make_replay_list, 0 },
+		[ECHO_200] = { "Replay", make_replay, BENCH_FIND_SLOTS },
+		[FIND_200] = { "FindSlots", make_find, BENCH_FIND_SLOTS },
+		[SQLITE_200] = { "bare read", NULL, 0 },
 	};
 	BareRead read = { NULL };
 	g_autoptr(GError) error = NULL;
