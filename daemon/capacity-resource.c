@@ -42,17 +42,70 @@ absences(Capacity *capacity)
 	return capacity->absences;
 }
 
-static gboolean
-absent(GPtrArray *list, const Resource *r, gint64 start, gint64 end)
+gboolean
+capacity_resource_absent(const GPtrArray *absences, const Resource *r,
+			 gint64 start, gint64 end)
 {
-	for (guint i = 0; i < list->len; i++) {
-		const StoreAbsence *a = list->pdata[i];
+	for (guint i = 0; i < absences->len; i++) {
+		const StoreAbsence *a = absences->pdata[i];
 
 		if (a->start < end && a->end > start &&
 		    g_str_equal(a->resource, r->id))
 			return TRUE;
 	}
 	return FALSE;
+}
+
+gboolean
+capacity_resource_present(const GPtrArray *absences, Resource *r,
+			  gint64 start, gint64 end)
+{
+	return !capacity_resource_absent(absences, r, start, end) &&
+	       resource_works(r, start, end);
+}
+
+static gint
+compare_absence_start(gconstpointer a, gconstpointer b)
+{
+	const StoreAbsence *x = *(StoreAbsence *const *)a;
+	const StoreAbsence *y = *(StoreAbsence *const *)b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+gint64
+capacity_resource_present_seconds(const GPtrArray *absences, Resource *r,
+				  gint64 start, gint64 end)
+{
+	g_autoptr(GPtrArray) own = g_ptr_array_new();
+	gint64 seconds = resource_duty_seconds(r, start, end);
+	gint64 from = start, to = start;	/* the absence being merged */
+
+	for (guint i = 0; i < absences->len; i++) {
+		const StoreAbsence *a = absences->pdata[i];
+
+		if (a->start < end && a->end > start &&
+		    g_str_equal(a->resource, r->id))
+			g_ptr_array_add(own, (gpointer)a);
+	}
+	g_ptr_array_sort(own, compare_absence_start);
+	/* Overlapping absences are merged, so that no duty is taken off
+	 * twice. */
+	for (guint i = 0; i <= own->len; i++) {
+		const StoreAbsence *a = i < own->len ? own->pdata[i] : NULL;
+
+		if (a && a->start <= to) {
+			to = MAX(to, MIN(a->end, end));
+			continue;
+		}
+		if (to > from)
+			seconds -= resource_duty_seconds(r, from, to);
+		if (a) {
+			from = MAX(a->start, start);
+			to = MIN(a->end, end);
+		}
+	}
+	return MAX(seconds, 0);
 }
 
 /* ---- choosing --------------------------------------------------------- */
@@ -205,8 +258,7 @@ read_busy(Choice *c, GError **error)
 static gboolean
 on_duty(const Choice *c, Resource *r)
 {
-	return !absent(c->absences, r, c->start, c->end) &&
-	       resource_works(r, c->start, c->end);
+	return capacity_resource_present(c->absences, r, c->start, c->end);
 }
 
 static gboolean

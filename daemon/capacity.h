@@ -322,6 +322,23 @@ gboolean capacity_mark_absent(Capacity *capacity, const Caller *caller,
 			      const char *resource, gint64 start, gint64 end,
 			      const char *reason, char **ret_absence_id,
 			      GVariant **ret_affected, GError **error);
+/* Is it absent at any time of [start, end): one of `absences`
+ * (StoreAbsence, as store_list_absences lists them) of this resource
+ * overlaps it? Thread-safe. */
+gboolean capacity_resource_absent(const GPtrArray *absences,
+				  const Resource *resource, gint64 start,
+				  gint64 end);
+/* On duty for the whole of [start, end) by its shifts and days off, and
+ * not absent then: who the admission rule may take, and who the
+ * reports count as rostered. Thread-safe. */
+gboolean capacity_resource_present(const GPtrArray *absences,
+				   Resource *resource, gint64 start,
+				   gint64 end);
+/* Seconds of [start, end) on duty by its shifts and days off, the times
+ * it is absent left out. Thread-safe. */
+gint64 capacity_resource_present_seconds(const GPtrArray *absences,
+					 Resource *resource, gint64 start,
+					 gint64 end);
 /* The region's resources (of `unit`, or all for NULL/""), with their
  * absences: aa{sv}. */
 GVariant *capacity_list_resources(Capacity *capacity, const char *unit);

@@ -241,6 +241,8 @@ planner_plan(const PlanSource *source, const SlotdKindOps *ops,
 	     gint64 to, GPtrArray **ret_rows, GError **error)
 {
 	SlotdPlan plan = { source->store };
+	g_autoptr(GPtrArray) absences = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_absence_free);
 	gboolean ok;
 
 	plan.offerings = available_offerings(source->region, service_id);
@@ -254,11 +256,12 @@ planner_plan(const PlanSource *source, const SlotdKindOps *ops,
 		(GDestroyNotify)g_variant_unref);
 	plan.keep = g_ptr_array_new_with_free_func(g_free);
 	ok = ops->plan(&plan, error) && check_unread_options(&plan, error) &&
-	     check_rows(&plan, error);
+	     check_rows(&plan, error) &&
+	     store_list_absences(source->store, from, absences, error);
 	if (ok) {
 		/* The core's column: who is on the rota at that time. */
-		report_add_rostered(source->region, service_id, from, to,
-				    plan.rows);
+		report_add_rostered(source->region, absences, service_id, from,
+				    to, plan.rows);
 		*ret_rows = g_ptr_array_ref(plan.rows);
 	}
 	plan_clear(&plan);

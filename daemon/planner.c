@@ -495,12 +495,13 @@ static const BusMethod planner_methods[] = {
 	  "model; options from, to (default the coming week) and the plugin's "
 	  "own, what-ifs included; nothing is changed. Where the service is "
 	  "made of resources the core adds rostered: its practitioners on "
-	  "duty for the row's hour, or the fewest on duty for the row's "
-	  "shift on any day of the range." },
+	  "duty and not marked absent for the row's hour, or the fewest on "
+	  "duty for the row's shift on any day of the range." },
 	{ "ResourceUtilisation", "xxa{sv}", "from,to,options", "aa{sv}",
 	  "rows", resource_utilisation, BUS_ROLE_READ, errors_resources,
 	  "Per practitioner, room and vehicle in [from, to): resource, type, "
-	  "unit, organisation, on-duty-minutes (its shifts), booked-minutes "
+	  "unit, organisation, on-duty-minutes (its shifts, absences left "
+	  "out), booked-minutes "
 	  "(travel included), share and bookings (options: unit, type)." },
 #define FD_DOC(method)                                                      \
 	"The rows of " method " in a sealed memfd instead of the message: "  \

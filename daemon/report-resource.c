@@ -2,7 +2,9 @@
  * rooms and vehicles, and the practitioners rostered beside a staffing
  * plan. Both run on a Planner1 worker: the region snapshot's shifts
  * (resource_works and resource_duty_seconds are thread-safe) and the
- * worker's read-only store connection. */
+ * worker's read-only store connection, whose absences (entered at run
+ * time, MarkAbsent) are left out of the duty as the admission rule
+ * leaves them out (capacity_resource_present). */
 #include "report.h"
 
 #include <stdio.h>
@@ -29,6 +31,8 @@ report_resource_utilisation(const PlanSource *source, gint64 from, gint64 to,
 	g_autoptr(GHashTable) used = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)g_variant_unref);
+	g_autoptr(GPtrArray) absences = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_absence_free);
 
 	if (!report_check_range(region, from, to, error))
 		return FALSE;
@@ -38,7 +42,8 @@ report_resource_utilisation(const PlanSource *source, gint64 from, gint64 to,
 			    unit);
 		return FALSE;
 	}
-	if (!store_resource_usage(source->store, from, to, usage, error))
+	if (!store_resource_usage(source->store, from, to, usage, error) ||
+	    !store_list_absences(source->store, from, absences, error))
 		return FALSE;
 	for (guint i = 0; i < usage->len; i++) {
 		const char *id;
@@ -57,7 +62,8 @@ report_resource_utilisation(const PlanSource *source, gint64 from, gint64 to,
 			continue;
 		if (use)
 			g_variant_get(use, "(&stt)", NULL, &booked, &bookings);
-		duty = resource_duty_seconds(r, from, to) / 60;
+		duty = capacity_resource_present_seconds(absences, r, from,
+							 to) / 60;
 		g_variant_dict_init(&d, NULL);
 		g_variant_dict_insert(&d, "resource", "s", r->id);
 		g_variant_dict_insert(&d, "type", "s",
@@ -116,12 +122,14 @@ rota_of(const Region *region, const char *service_id, const char *unit)
 }
 
 static guint
-on_duty(GPtrArray *people, gint64 start, gint64 end)
+on_duty(GPtrArray *people, const GPtrArray *absences, gint64 start,
+	gint64 end)
 {
 	guint n = 0;
 
 	for (guint i = 0; i < people->len; i++)
-		n += resource_works(people->pdata[i], start, end) ? 1 : 0;
+		n += capacity_resource_present(absences, people->pdata[i],
+					       start, end);
 	return n;
 }
 
@@ -141,8 +149,8 @@ clock_minutes(const char *text)
 /* The fewest on duty for the whole shift on any day of [from, to):
  * the shift starts at `minute` local time and lasts `seconds`. */
 static guint
-fewest_on_shift(GPtrArray *people, gint64 from, gint64 to, int minute,
-		gint64 seconds)
+fewest_on_shift(GPtrArray *people, const GPtrArray *absences, gint64 from,
+		gint64 to, int minute, gint64 seconds)
 {
 	guint fewest = G_MAXUINT;
 	GDate date;
@@ -156,7 +164,7 @@ fewest_on_shift(GPtrArray *people, gint64 from, gint64 to, int minute,
 		if (start >= to)
 			break;
 		if (start >= from)
-			fewest = MIN(fewest, on_duty(people, start,
+			fewest = MIN(fewest, on_duty(people, absences, start,
 						     start + seconds));
 		g_date_add_days(&date, 1);
 	}
@@ -168,7 +176,8 @@ fewest_on_shift(GPtrArray *people, gint64 from, gint64 to, int minute,
  * (shift-start, shift-hours: the fewest over the plan's days). -1 for
  * a row with no time the core understands. */
 static gint64
-row_rostered(GVariant *row, GPtrArray *people, gint64 from, gint64 to)
+row_rostered(GVariant *row, GPtrArray *people, const GPtrArray *absences,
+	     gint64 from, gint64 to)
 {
 	const char *shift_start;
 	gint64 start;
@@ -177,11 +186,11 @@ row_rostered(GVariant *row, GPtrArray *people, gint64 from, gint64 to)
 
 	if (g_variant_lookup(row, "hour-of-week", "u", &hour) &&
 	    g_variant_lookup(row, "period-start", "x", &start))
-		return on_duty(people, start, start + 3600);
+		return on_duty(people, absences, start, start + 3600);
 	if (g_variant_lookup(row, "shift-start", "&s", &shift_start) &&
 	    g_variant_lookup(row, "shift-hours", "d", &hours) && hours > 0 &&
 	    clock_minutes(shift_start) >= 0)
-		return fewest_on_shift(people, from, to,
+		return fewest_on_shift(people, absences, from, to,
 				       clock_minutes(shift_start),
 				       (gint64)(hours * 3600));
 	return -1;
@@ -198,8 +207,9 @@ with_rostered(GVariant *row, guint32 rostered)
 }
 
 void
-report_add_rostered(const Region *region, const char *service_id,
-		    gint64 from, gint64 to, GPtrArray *rows)
+report_add_rostered(const Region *region, const GPtrArray *absences,
+		    const char *service_id, gint64 from, gint64 to,
+		    GPtrArray *rows)
 {
 	g_autoptr(GHashTable) rotas = g_hash_table_new_full(
 		g_str_hash, g_str_equal, g_free,
@@ -221,7 +231,7 @@ report_add_rostered(const Region *region, const char *service_id,
 		/* Offerings not made of resources have no rota. */
 		if (people->len == 0)
 			continue;
-		n = row_rostered(row, people, from, to);
+		n = row_rostered(row, people, absences, from, to);
 		if (n < 0)
 			continue;
 		rows->pdata[i] = with_rostered(row, (guint32)n);

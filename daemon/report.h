@@ -57,7 +57,7 @@ gboolean report_deadlines(const PlanSource *source, const ReportQuery *query,
  * the region in configuration order (of `unit` and of `type`
  * "practitioner", "room" or "vehicle" when given): resource, type,
  * unit, organisation, on-duty-minutes (its shifts in [from, to), days
- * off left out), booked-minutes (live bookings' resource_use in the
+ * off and absences left out), booked-minutes (live bookings' resource_use in the
  * range, travel included), share (booked / on duty; absent when not on
  * duty), bookings. NoSuchUnit or InvalidArgs. */
 gboolean report_resource_utilisation(const PlanSource *source, gint64 from,
@@ -67,11 +67,13 @@ gboolean report_resource_utilisation(const PlanSource *source, gint64 from,
 /* Adds "rostered" to the staffing rows (GVariant a{sv}, replaced in
  * place) of a service whose offerings are made of resources: the
  * practitioners of the pools (of the row's unit, when it names one) on
- * duty for the row's hour (hour-of-week with period-start) or, for a
- * daily shift (shift-start, shift-hours), the fewest on duty on any
- * day of [from, to). Rows with no such time are left alone. */
-void report_add_rostered(const Region *region, const char *service_id,
-			 gint64 from, gint64 to, GPtrArray *rows);
+ * duty and not absent (`absences`, StoreAbsence) for the row's hour
+ * (hour-of-week with period-start) or, for a daily shift (shift-start,
+ * shift-hours), the fewest on duty on any day of [from, to). Rows with
+ * no such time are left alone. */
+void report_add_rostered(const Region *region, const GPtrArray *absences,
+			 const char *service_id, gint64 from, gint64 to,
+			 GPtrArray *rows);
 
 /* ---- shared by report.c and report-deadline.c ----------------------- */
 

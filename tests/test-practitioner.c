@@ -690,6 +690,134 @@ test_rostered(void)
 	g_assert_cmpuint(found, ==, 3);
 }
 
+/* The day shift of W-HH-LOH that `nurse` works on `day` (the 22nd of
+ * December), from ResourceUtilisation: its on-duty minutes. */
+static guint64
+duty_on_22nd(const char *who)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) rows = NULL, row = NULL;
+	guint64 duty = 0;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "unit", "s", "W-HH-LOH");
+	rows = utilisation(harness_local(2026, 12, 22, 0, 0),
+			   harness_local(2026, 12, 23, 0, 0),
+			   g_variant_dict_end(&d), &error);
+	g_assert_no_error(error);
+	row = row_of(rows, "resource", who);
+	g_assert_true(g_variant_lookup(row, "on-duty-minutes", "t", &duty));
+	return duty;
+}
+
+/* W-HH-LOH's rostered per shift over the week of the 21st. */
+static guint32
+rostered_week_of_21st(const char *shift)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL, rows = NULL;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "from", "x",
+			      harness_local(2026, 12, 21, 0, 0));
+	r = harness_call(&h, "org.slotd.Planner1", "Staffing",
+			 g_variant_new("(s@a{sv})", HH,
+				       g_variant_dict_end(&d)),
+			 "(aa{sv})", &error);
+	g_assert_no_error(error);
+	rows = g_variant_get_child_value(r, 0);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		const char *unit, *name;
+		guint32 rostered;
+
+		g_assert_true(g_variant_lookup(row, "unit", "&s", &unit));
+		g_assert_true(g_variant_lookup(row, "shift", "&s", &name));
+		if (g_str_equal(unit, "W-HH-LOH") && g_str_equal(name, shift)) {
+			g_assert_true(g_variant_lookup(row, "rostered", "u",
+						       &rostered));
+			return rostered;
+		}
+	}
+	g_error("no %s row of W-HH-LOH", shift);
+	return 0;
+}
+
+static void
+mark_absent(const char *who, gint64 start, gint64 end)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(
+		&h, "org.slotd.Admin1", "MarkAbsent",
+		g_variant_new("(sxxs)", who, start, end, "ill"),
+		"(saa{sv})", &error);
+
+	g_assert_no_error(error);
+}
+
+/* A nurse marked absent at run time is no longer counted on duty by
+ * the reports, as the admission rule no longer takes her: her
+ * on-duty minutes lose the hours she is away (two overlapping
+ * absences taken off once), and Staffing's day shift has one nurse
+ * fewer on the fewest day of that week. */
+static void
+test_absence_leaves_the_rota(void)
+{
+	const char *away = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) list = NULL, rows = NULL, slots = NULL;
+	GVariantDict d;
+
+	/* A nurse of W-HH-LOH on the day shift (07:00-15:30) on the 22nd. */
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "unit", "s", "W-HH-LOH");
+	g_variant_dict_insert(&d, "type", "s", "practitioner");
+	rows = utilisation(harness_local(2026, 12, 22, 0, 0),
+			   harness_local(2026, 12, 23, 0, 0),
+			   g_variant_dict_end(&d), &error);
+	g_assert_no_error(error);
+	for (gsize i = 0; i < g_variant_n_children(rows) && !away; i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		guint64 duty;
+
+		g_assert_true(g_variant_lookup(row, "on-duty-minutes", "t",
+					       &duty));
+		if (duty == 510)
+			g_assert_true(g_variant_lookup(row, "resource", "&s",
+						       &away));
+	}
+	g_assert_nonnull(away);
+	g_assert_cmpuint(rostered_week_of_21st("day"), ==, 3);
+	/* 08:00-12:00, then 10:00-14:00: away 08:00-14:00, six hours. */
+	mark_absent(away, harness_local(2026, 12, 22, 8, 0),
+		    harness_local(2026, 12, 22, 12, 0));
+	g_assert_cmpuint(duty_on_22nd(away), ==, 510 - 240);
+	mark_absent(away, harness_local(2026, 12, 22, 10, 0),
+		    harness_local(2026, 12, 22, 14, 0));
+	g_assert_cmpuint(duty_on_22nd(away), ==, 510 - 360);
+	g_assert_cmpuint(rostered_week_of_21st("day"), ==, 2);
+	/* The evening and the night have nobody of hers away. */
+	g_assert_cmpuint(rostered_week_of_21st("evening"), ==, 2);
+	g_assert_cmpuint(rostered_week_of_21st("night"), ==, 1);
+	/* The admission rule agrees: she is not offered in those hours. */
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "municipality", "s", "444");
+	g_variant_dict_insert(&d, "practitioner", "s", away);
+	g_variant_dict_insert(&d, "from", "x",
+			      harness_local(2026, 12, 22, 8, 0));
+	g_variant_dict_insert(&d, "to", "x",
+			      harness_local(2026, 12, 22, 14, 0));
+	list = harness_call(&h, "org.slotd.Scheduler1", "FindSlots",
+			    g_variant_new("(s@a{sv})", HH,
+					  g_variant_dict_end(&d)),
+			    "(a(ssxxua{sv}))", &error);
+	g_assert_no_error(error);
+	slots = g_variant_get_child_value(list, 0);
+	g_assert_cmpuint(g_variant_n_children(slots), ==, 0);
+}
+
 /* Book of `slot` for `client` with `options` (GVariant text of an
  * a{sv}): the booking id, or NULL and `error`. */
 static char *
@@ -783,6 +911,8 @@ main(int argc, char **argv)
 	g_test_add_func("/practitioner/planner/utilisation",
 			test_utilisation);
 	g_test_add_func("/practitioner/planner/rostered", test_rostered);
+	g_test_add_func("/practitioner/planner/absence-leaves-the-rota",
+			test_absence_leaves_the_rota);
 	g_test_add_func("/practitioner/hold/book-asks-what-was-held",
 			test_hold_for_the_same_request);
 	status = g_test_run();

@@ -10,10 +10,16 @@
  * off the hour the clocks change (03:00-04:00), where "the" instant of
  * a wall clock time is a matter of policy, not of arithmetic.
  *
+ * The second test adds absences entered at run time
+ * (capacity_resource_present and capacity_resource_present_seconds):
+ * the oracle marks the five-minute steps any of them covers and takes
+ * the duty of each run of marked steps off.
+ *
  * SLOTD_SEED=N repeats a run; the seed is printed when a check fails. */
 #include <string.h>
 
 #include "calendar.h"
+#include "capacity.h"
 #include "region.h"
 
 #define RESOURCES 60
@@ -336,6 +342,139 @@ test_against_oracle(void)
 	region_unref(region);
 }
 
+/* 0-3 absences of `r` around [start, end), on five-minute marks, often
+ * overlapping each other, and one of another resource. */
+static GPtrArray *
+generate_absences(GRand *rand, const Resource *r, const char *other,
+		  gint64 start, gint64 end)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_absence_free);
+	gint64 steps = (end - start) / 300 + 24;
+	guint n = (guint)g_rand_int_range(rand, 0, 4);
+
+	for (guint i = 0; i <= n; i++) {
+		StoreAbsence *a = g_new0(StoreAbsence, 1);
+		gint64 from = g_rand_int_range(rand, 0, (gint32)steps);
+		gint64 length = g_rand_int_range(rand, 1, (gint32)steps / 2 + 2);
+
+		a->resource = g_strdup(i == n ? other : r->id);
+		a->start = start - 12 * 300 + from * 300;
+		a->end = a->start + length * 300;
+		a->reason = g_strdup("test");
+		g_ptr_array_add(list, a);
+	}
+	return list;
+}
+
+/* The oracle: duty in [start, end) less the duty of each run of
+ * five-minute steps an absence of `id` covers; `ret_whole` when on
+ * duty all of it and no absence of `id` touches it. */
+static gint64
+oracle_present(const OracleRota *rota, const GPtrArray *absences,
+	       const char *id, gint64 start, gint64 end, gboolean *ret_whole)
+{
+	gsize steps = (gsize)((end - start + 299) / 300);
+	g_autofree gboolean *away = g_new0(gboolean, steps + 1);
+	gboolean whole, touched = FALSE;
+	gint64 total = oracle_duty(rota, start, end, &whole);
+
+	for (guint i = 0; i < absences->len; i++) {
+		const StoreAbsence *a = absences->pdata[i];
+
+		if (strcmp(a->resource, id) != 0 || a->end <= start ||
+		    a->start >= end)
+			continue;
+		touched = TRUE;
+		for (gsize k = 0; k < steps; k++) {
+			gint64 t = start + (gint64)k * 300;
+
+			if (t < a->end && t + 300 > a->start)
+				away[k] = TRUE;
+		}
+	}
+	for (gsize k = 0; k < steps;) {
+		gsize run = k;
+		gboolean unused;
+
+		if (!away[k]) {
+			k++;
+			continue;
+		}
+		while (run < steps && away[run])
+			run++;
+		total -= oracle_duty(rota, start + (gint64)k * 300,
+				     MIN(end, start + (gint64)run * 300),
+				     &unused);
+		k = run;
+	}
+	*ret_whole = whole && !touched;
+	return total;
+}
+
+static void
+test_absences_against_oracle(void)
+{
+	g_autoptr(GRand) rand = g_rand_new_with_seed(seed ^ 0x5a5a5a5a);
+	Region *region = region_new();
+	g_autoptr(GArray) rotas = g_array_new(FALSE, FALSE, sizeof(OracleRota));
+	guint checked = 0, working = 0, partly = 0;
+
+	for (guint n = 0; n < RESOURCES; n++) {
+		OracleRota rota;
+
+		generate(rand, region, n, &rota);
+		g_array_append_val(rotas, rota);
+	}
+	for (guint q = 0; q < QUESTIONS / 4; q++) {
+		gint64 start, end;
+
+		question(rand, &start, &end);
+		for (guint n = 0; n < RESOURCES; n++) {
+			Resource *r = region->resources->pdata[n];
+			Resource *other = region->resources->pdata[
+				(n + 1) % RESOURCES];
+			const OracleRota *rota =
+				&g_array_index(rotas, OracleRota, n);
+			g_autoptr(GPtrArray) absences = generate_absences(
+				rand, r, other->id, start, end);
+			gboolean whole;
+			gint64 want = oracle_present(rota, absences, r->id,
+						     start, end, &whole);
+			gint64 got = capacity_resource_present_seconds(
+				absences, r, start, end);
+			gboolean present = capacity_resource_present(
+				absences, r, start, end);
+
+			if (got != want || present != whole)
+				g_error("seed %u: resource %s over [%" G_GINT64_FORMAT
+					", %" G_GINT64_FORMAT ") with %u absences: "
+					"present %" G_GINT64_FORMAT " s, whole %d; "
+					"the oracle: %" G_GINT64_FORMAT " s, whole %d "
+					"(SLOTD_SEED=%u repeats it)",
+					seed, r->id, start, end, absences->len,
+					got, present, want, whole, seed);
+			checked++;
+			working += present;
+			partly += got > 0 &&
+				  got < resource_duty_seconds(r, start, end);
+		}
+	}
+	/* Absences must both leave people whole and take duty off. */
+	g_test_message("seed %u: %u questions, %u present throughout, %u "
+		       "with some duty taken off", seed, checked, working,
+		       partly);
+	g_assert_cmpuint(working, >, checked / 50);
+	g_assert_cmpuint(partly, >, checked / 50);
+	for (guint n = 0; n < rotas->len; n++) {
+		OracleRota *rota = &g_array_index(rotas, OracleRota, n);
+
+		g_array_unref(rota->shifts);
+		g_array_unref(rota->off);
+	}
+	region_unref(region);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -347,5 +486,7 @@ main(int argc, char **argv)
 		     : (guint32)g_get_real_time();
 	g_test_message("SLOTD_SEED=%u", seed);
 	g_test_add_func("/resource-duty/against-oracle", test_against_oracle);
+	g_test_add_func("/resource-duty/absences-against-oracle",
+			test_absences_against_oracle);
 	return g_test_run();
 }
