@@ -31,6 +31,10 @@
  * read-only connection; more wait their turn. Two leave a core of the
  * smallest machines to the main loop. */
 #define PLANNER_THREADS 2
+/* The staff feeds read on a worker of their own: a queue of long
+ * reports must not keep a calendar's refresh waiting, nor a burst of
+ * cold feeds a report. */
+#define FEED_READER_THREADS 1
 
 static const BusInterface *const object_interfaces[] = {
 	&scheduler_interface, &planner_interface, &admin_interface,
@@ -368,6 +372,10 @@ daemon_start(Daemon *daemon, GError **error)
 					   PLANNER_THREADS, error);
 	if (!daemon->planner)
 		return FALSE;
+	daemon->feed_reader = planner_pool_new(store_path(daemon->store),
+					       FEED_READER_THREADS, error);
+	if (!daemon->feed_reader)
+		return FALSE;
 	if (daemon->clock_func)
 		capacity_set_clock(daemon->capacity, daemon->clock_func, NULL);
 	warm_resources(daemon, daemon->region, TRUE);
@@ -383,7 +391,7 @@ daemon_start(Daemon *daemon, GError **error)
 	if (!connect_bus(daemon, error))
 		return FALSE;
 	/* Feeds after the name: a second daemon stops at the name. */
-	daemon->http = http_new(daemon->capacity, daemon->planner, error);
+	daemon->http = http_new(daemon->capacity, daemon->feed_reader, error);
 	if (!daemon->http)
 		return FALSE;
 	schedule_extend(daemon);
@@ -699,10 +707,11 @@ daemon_finish(Daemon *daemon)
 {
 	if (daemon->capacity)
 		scheduler_flush(daemon);
-	/* Feeds first: a render reading on a planner worker is abandoned
+	/* Feeds first: a render reading on the feed reader is abandoned
 	 * (its callers are told slotd is stopping), so that no new read
 	 * reaches the pool once it is gone. */
 	g_clear_pointer(&daemon->http, http_free);
+	g_clear_pointer(&daemon->feed_reader, planner_pool_free);
 	/* Before the bus, the store and the region: running reports end
 	 * and are answered. */
 	g_clear_pointer(&daemon->planner, planner_pool_free);

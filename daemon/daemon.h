@@ -29,6 +29,7 @@ typedef struct {
 	PluginHost *plugins;
 	Capacity *capacity;
 	PlannerPool *planner;	/* Planner1's worker threads */
+	PlannerPool *feed_reader; /* the staff feeds' reads (http.c) */
 	Bus *bus;
 	Http *http;
 	GMainLoop *loop;

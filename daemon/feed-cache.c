@@ -78,7 +78,8 @@ struct _FeedCache {
 	PlannerPool *reader;	/* borrowed; NULL: read on the loop */
 };
 
-/* A staff or practitioner feed's bookings, read on a planner worker. */
+/* A staff or practitioner feed's bookings, read on the feed reader's
+ * worker. */
 typedef struct _FeedRead {
 	Entry *entry;		/* NULL once the render was abandoned */
 	FeedKind kind;

@@ -7,8 +7,10 @@
  * last body and reuses the text while the booking's sequence and
  * modification time stay the same; a long render runs in steps of a
  * few milliseconds from an idle source, and its bookings are read on a
- * planner worker with a connection of its own (feed_cache_set_reader),
- * so the main loop never stalls on a big unit. The rendered feeds are kept within feed-cache-bytes
+ * worker with a connection of its own (feed_cache_set_reader: the
+ * daemon's feed reader, not Planner1's workers, so that reports and
+ * feeds do not wait for each other), so the main loop never stalls on
+ * a big unit. The rendered feeds are kept within feed-cache-bytes
  * (slotd.conf): beyond it the least recently asked for are dropped and
  * rendered again, cold, when next asked for. */
 #pragma once

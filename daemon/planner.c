@@ -193,12 +193,46 @@ run_to_fd(Store *store, gpointer data, GError **error)
 	return pc->fd >= 0 ? g_variant_new("()") : NULL;
 }
 
+/* SLOTD_TEST_PLANNER_SECONDS=N: every Planner1 call holds its worker
+ * N seconds before it starts, as a long report would; the tests use it
+ * to keep the workers busy for certain. Never set in production. */
+static guint
+test_hold_seconds(void)
+{
+	static gsize once;
+	static guint seconds;
+
+	if (g_once_init_enter(&once)) {
+		const char *text = g_getenv("SLOTD_TEST_PLANNER_SECONDS");
+		guint64 n = 0;
+
+		if (text && g_ascii_string_to_unsigned(text, 10, 1, 60, &n,
+						       NULL))
+			seconds = (guint)n;
+		g_once_init_leave(&once, 1);
+	}
+	return seconds;
+}
+
+/* On the worker: the call's rows, or its rows in a memfd. */
+static GVariant *
+run_plan_call(Store *store, gpointer data, GError **error)
+{
+	PlanCall *pc = data;
+
+	if (test_hold_seconds())
+		g_usleep(test_hold_seconds() * G_USEC_PER_SEC);
+	return pc->to_fd ? run_to_fd(store, data, error)
+			 : pc->run(store, data, error);
+}
+
 static void
 plan_call_start(Daemon *daemon, PlanCall *pc, PlannerJobFunc run)
 {
 	pc->run = run;
-	planner_pool_push(daemon->planner, pc->to_fd ? run_to_fd : run,
-			  plan_call_done, pc, plan_call_free);
+	(void)test_hold_seconds(); /* read on the main thread */
+	planner_pool_push(daemon->planner, run_plan_call, plan_call_done, pc,
+			  plan_call_free);
 }
 
 static PlanSource

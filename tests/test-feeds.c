@@ -938,6 +938,71 @@ test_follows_a_reload(void)
 	g_assert_cmpuint(count_records(dump, "EVENT"), ==, loh_bookings->len);
 }
 
+/* Seconds each Planner1 call holds its worker (SLOTD_TEST_PLANNER_SECONDS,
+ * set for this file's slotd). */
+#define PLANNER_HOLD 2
+
+typedef struct {
+	gboolean done;
+	GError *error;
+} ReportCall;
+
+static void
+report_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+	ReportCall *call = data;
+	g_autoptr(GVariant) r = g_dbus_connection_call_finish(
+		G_DBUS_CONNECTION(source), result, &call->error);
+
+	call->done = TRUE;
+}
+
+/* Both Planner1 workers busy with reports: a staff feed whose unit has
+ * just changed is still read and answered at once, on the feed
+ * reader's own worker, while the reports are still running (each holds
+ * its worker PLANNER_HOLD seconds here). */
+static void
+test_not_behind_reports(void)
+{
+	ReportCall calls[2] = { { 0 } };
+	g_autofree char *path = feed_path("feeds", token_loh, "W-HH-LOH",
+					  NULL);
+	g_autofree char *id = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(Response) resp = { 0 };
+
+	for (guint i = 0; i < G_N_ELEMENTS(calls); i++)
+		g_dbus_connection_call(
+			h.conn, "org.slotd.Slotd1", "/org/slotd/Slotd1",
+			"org.slotd.Planner1", "CapacityReport",
+			g_variant_new("(sxx@a{sv})", TEL,
+				      harness_local(2026, 4, 6, 0, 0),
+				      harness_local(2026, 4, 13, 0, 0),
+				      g_variant_new("a{sv}", NULL)),
+			G_VARIANT_TYPE("(aa{sv})"), G_DBUS_CALL_FLAGS_NONE,
+			60000, NULL, report_done, &calls[i]);
+	/* The calls are on their way before the feed is asked for. */
+	g_dbus_connection_flush_sync(h.conn, NULL, &error);
+	g_assert_no_error(error);
+	/* A new booking: the feed's text must be read again (and the
+	 * files are written only after a second of quiet). */
+	id = book_loh(harness_local(2026, 4, 1, 10, 0), "c-behind", "Lojo");
+	get(path, &resp);
+	g_assert_cmpint(resp.status, ==, 200);
+	g_assert_nonnull(strstr(resp.body, id));
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_test_message("feed answered in %.2f s while the reports ran",
+		       resp.seconds);
+	for (guint i = 0; i < G_N_ELEMENTS(calls); i++)
+		g_assert_false(calls[i].done);
+	for (guint i = 0; i < G_N_ELEMENTS(calls); i++) {
+		while (!calls[i].done)
+			g_main_context_iteration(NULL, TRUE);
+		g_assert_no_error(calls[i].error);
+	}
+}
+
 /* What python3-icalendar read of the 10,000-booking feed. */
 static void
 test_ten_thousand_parsed(void)
@@ -1505,6 +1570,8 @@ main(int argc, char **argv)
 	export_dir = g_build_filename(h.tmpdir, "export", NULL);
 	loh_bookings = g_ptr_array_new_with_free_func(g_free);
 	config = prepare_config();
+	g_setenv("SLOTD_TEST_PLANNER_SECONDS", G_STRINGIFY(PLANNER_HOLD),
+		 TRUE);
 	harness_start_slotd(&h, config);
 	g_test_add_func("/feeds/address/get-http-address-and-feed-url",
 			test_address_and_feed_url);
@@ -1535,6 +1602,8 @@ main(int argc, char **argv)
 			test_ten_thousand_bookings);
 	g_test_add_func("/feeds/staff/follows-a-reload",
 			test_follows_a_reload);
+	g_test_add_func("/feeds/http/not-behind-reports",
+			test_not_behind_reports);
 	g_test_add_func("/feeds/privacy/tokens-never-written",
 			test_tokens_never_written);
 	g_test_add_func("/feeds/ten-thousand/read-by-python3-icalendar",
