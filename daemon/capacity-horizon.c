@@ -480,7 +480,7 @@ struct _CapacityReshape {
 	/* from capacity_reshape_compute() on */
 	GArray *plans;		/* ReshapePlan */
 	GHashTable *plan_of;	/* offering id -> plan index + 1 */
-	GArray *ops;		/* ReshapeOp, by start */
+	GArray *ops;		/* ReshapeOp, as compare_ops orders them */
 	/* on the main thread, from capacity_reshape_begin() on */
 	gboolean begun;
 	gboolean marked;	/* changed offerings' horizons cleared */

@@ -28,8 +28,10 @@
  * finishing): then the step commits, and the commit checkpoints. */
 #define RELOAD_WAIT_MAX 50
 /* Planner1 calls that run at once, each on a worker thread with a
- * read-only connection; more wait their turn. Two leave a core of the
- * smallest machines to the main loop. */
+ * read-only connection; more wait their turn. Two (and the feeds' one,
+ * below, which seldom has long work) leave a core of the smallest
+ * machines to the main loop: the workers also give way to it
+ * (worker_thread_give_way). */
 #define PLANNER_THREADS 2
 /* The staff feeds read on a worker of their own: a queue of long
  * reports must not keep a calendar's refresh waiting, nor a burst of

@@ -710,10 +710,14 @@ test_rostered(void)
 	g_assert_cmpuint(rostered_at(rows, "night"), ==, 1);
 }
 
-/* The day shift of W-HH-LOH that `nurse` works on `day` (the 22nd of
- * December), from ResourceUtilisation: its on-duty minutes. */
+/* The day of the absence test: a Thursday inside this file's horizon
+ * (14 days from the 7th), in the week /rostered has already read. */
+#define AWAY_DAY 17
+
+/* A W-HH-LOH resource's on-duty minutes on AWAY_DAY, from
+ * ResourceUtilisation. */
 static guint64
-duty_on_22nd(const char *who)
+duty_on_away_day(const char *who)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) rows = NULL, row = NULL;
@@ -722,8 +726,8 @@ duty_on_22nd(const char *who)
 
 	g_variant_dict_init(&d, NULL);
 	g_variant_dict_insert(&d, "unit", "s", "W-HH-LOH");
-	rows = utilisation(harness_local(2026, 12, 22, 0, 0),
-			   harness_local(2026, 12, 23, 0, 0),
+	rows = utilisation(harness_local(2026, 12, AWAY_DAY, 0, 0),
+			   harness_local(2026, 12, AWAY_DAY + 1, 0, 0),
 			   g_variant_dict_end(&d), &error);
 	g_assert_no_error(error);
 	row = row_of(rows, "resource", who);
@@ -731,11 +735,11 @@ duty_on_22nd(const char *who)
 	return duty;
 }
 
-/* W-HH-LOH's rostered for `shift` over the week of the 21st. */
+/* W-HH-LOH's rostered for `shift` over the week of the 14th. */
 static guint32
-rostered_week_of_21st(const char *shift)
+rostered_in_away_week(const char *shift)
 {
-	g_autoptr(GVariant) rows = staffing_rows(harness_local(2026, 12, 21,
+	g_autoptr(GVariant) rows = staffing_rows(harness_local(2026, 12, 14,
 							       0, 0));
 
 	return rostered_at(rows, shift);
@@ -753,25 +757,51 @@ mark_absent(const char *who, gint64 start, gint64 end)
 	g_assert_no_error(error);
 }
 
+/* How many home-hospital slots FindSlots offers with `who` starting in
+ * [from, to) on AWAY_DAY (hours, local time). */
+static gsize
+offered_with(const char *who, int from, int to)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = NULL, slots = NULL;
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "municipality", "s", "444");
+	g_variant_dict_insert(&d, "practitioner", "s", who);
+	g_variant_dict_insert(&d, "from", "x",
+			      harness_local(2026, 12, AWAY_DAY, from, 0));
+	g_variant_dict_insert(&d, "to", "x",
+			      harness_local(2026, 12, AWAY_DAY, to, 0));
+	r = harness_call(&h, "org.slotd.Scheduler1", "FindSlots",
+			 g_variant_new("(s@a{sv})", HH,
+				       g_variant_dict_end(&d)),
+			 "(a(ssxxua{sv}))", &error);
+	g_assert_no_error(error);
+	slots = g_variant_get_child_value(r, 0);
+	return g_variant_n_children(slots);
+}
+
 /* A nurse marked absent at run time is no longer counted on duty by
  * the reports, as the admission rule no longer takes her: her
  * on-duty minutes lose the hours she is away (two overlapping
- * absences taken off once), and Staffing's day shift has one nurse
- * fewer on the fewest day of that week. */
+ * absences taken off once), Staffing's day shift has one nurse fewer
+ * on the fewest day of that week, and FindSlots offers her in those
+ * hours before the absences and not after. */
 static void
 test_absence_leaves_the_rota(void)
 {
 	const char *away = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) list = NULL, rows = NULL, slots = NULL;
+	g_autoptr(GVariant) rows = NULL;
 	GVariantDict d;
 
-	/* A nurse of W-HH-LOH on the day shift (07:00-15:30) on the 22nd. */
+	/* A nurse of W-HH-LOH on the day shift (07:00-15:30) that day. */
 	g_variant_dict_init(&d, NULL);
 	g_variant_dict_insert(&d, "unit", "s", "W-HH-LOH");
 	g_variant_dict_insert(&d, "type", "s", "practitioner");
-	rows = utilisation(harness_local(2026, 12, 22, 0, 0),
-			   harness_local(2026, 12, 23, 0, 0),
+	rows = utilisation(harness_local(2026, 12, AWAY_DAY, 0, 0),
+			   harness_local(2026, 12, AWAY_DAY + 1, 0, 0),
 			   g_variant_dict_end(&d), &error);
 	g_assert_no_error(error);
 	for (gsize i = 0; i < g_variant_n_children(rows) && !away; i++) {
@@ -785,33 +815,21 @@ test_absence_leaves_the_rota(void)
 						       &away));
 	}
 	g_assert_nonnull(away);
-	g_assert_cmpuint(rostered_week_of_21st("day"), ==, 3);
+	g_assert_cmpuint(rostered_in_away_week("day"), ==, 3);
+	g_assert_cmpuint(offered_with(away, 8, 14), >, 0);
 	/* 08:00-12:00, then 10:00-14:00: away 08:00-14:00, six hours. */
-	mark_absent(away, harness_local(2026, 12, 22, 8, 0),
-		    harness_local(2026, 12, 22, 12, 0));
-	g_assert_cmpuint(duty_on_22nd(away), ==, 510 - 240);
-	mark_absent(away, harness_local(2026, 12, 22, 10, 0),
-		    harness_local(2026, 12, 22, 14, 0));
-	g_assert_cmpuint(duty_on_22nd(away), ==, 510 - 360);
-	g_assert_cmpuint(rostered_week_of_21st("day"), ==, 2);
+	mark_absent(away, harness_local(2026, 12, AWAY_DAY, 8, 0),
+		    harness_local(2026, 12, AWAY_DAY, 12, 0));
+	g_assert_cmpuint(duty_on_away_day(away), ==, 510 - 240);
+	mark_absent(away, harness_local(2026, 12, AWAY_DAY, 10, 0),
+		    harness_local(2026, 12, AWAY_DAY, 14, 0));
+	g_assert_cmpuint(duty_on_away_day(away), ==, 510 - 360);
+	g_assert_cmpuint(rostered_in_away_week("day"), ==, 2);
 	/* The evening and the night have nobody of hers away. */
-	g_assert_cmpuint(rostered_week_of_21st("evening"), ==, 2);
-	g_assert_cmpuint(rostered_week_of_21st("night"), ==, 1);
+	g_assert_cmpuint(rostered_in_away_week("evening"), ==, 2);
+	g_assert_cmpuint(rostered_in_away_week("night"), ==, 1);
 	/* The admission rule agrees: she is not offered in those hours. */
-	g_variant_dict_init(&d, NULL);
-	g_variant_dict_insert(&d, "municipality", "s", "444");
-	g_variant_dict_insert(&d, "practitioner", "s", away);
-	g_variant_dict_insert(&d, "from", "x",
-			      harness_local(2026, 12, 22, 8, 0));
-	g_variant_dict_insert(&d, "to", "x",
-			      harness_local(2026, 12, 22, 14, 0));
-	list = harness_call(&h, "org.slotd.Scheduler1", "FindSlots",
-			    g_variant_new("(s@a{sv})", HH,
-					  g_variant_dict_end(&d)),
-			    "(a(ssxxua{sv}))", &error);
-	g_assert_no_error(error);
-	slots = g_variant_get_child_value(list, 0);
-	g_assert_cmpuint(g_variant_n_children(slots), ==, 0);
+	g_assert_cmpuint(offered_with(away, 8, 14), ==, 0);
 }
 
 /* Book of `slot` for `client` with `options` (GVariant text of an
