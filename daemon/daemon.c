@@ -519,9 +519,11 @@ reload_step(gpointer user_data)
 	gboolean ok;
 
 	/* Committing on would make a commit checkpoint the WAL on the
-	 * loop: the checkpoint thread gets a moment to catch up. */
+	 * loop: the checkpoint thread gets a moment to catch up. And a
+	 * COMMIT while it copies waits behind its writes, on the loop. */
 	if (r->waiting < RELOAD_WAIT_MAX &&
-	    store_wal_backlogged(r->daemon->store)) {
+	    (store_wal_backlogged(r->daemon->store) ||
+	     store_wal_copying(r->daemon->store))) {
 		r->waits++;
 		r->waiting++;
 		g_source_set_ready_time(r->step_source,

@@ -54,6 +54,7 @@ struct _StoreCheckpointer {
 	int pages;		/* the WAL's length after the last commit */
 	int copied_to;		/* the thread copied the WAL up to here */
 	gboolean caught_up;	/* the thread copied all of it since */
+	gboolean copying;	/* the thread is in a checkpoint now */
 };
 
 static sqlite3 *
@@ -140,6 +141,7 @@ checkpoint_thread(gpointer data)
 		if (cp->stopping)
 			break;
 		cp->wanted = FALSE;
+		cp->copying = TRUE;
 		g_mutex_unlock(&cp->lock);
 		if (db == NULL)
 			db = open_connection(cp->path);
@@ -151,6 +153,7 @@ checkpoint_thread(gpointer data)
 		 * next commit asks again. */
 		warn_failed(rc, db);
 		g_mutex_lock(&cp->lock);
+		cp->copying = FALSE;
 		cp->done++;
 		/* Everything copied: the next transaction restarts the WAL.
 		 * Not when a commit came meanwhile (it asked again). */
@@ -227,6 +230,21 @@ store_wal_backlogged(Store *store)
 		ask_thread(cp);
 	g_mutex_unlock(&cp->lock);
 	return backlogged;
+}
+
+gboolean
+store_wal_copying(Store *store)
+{
+	StoreCheckpointer *cp = store->checkpointer;
+	gboolean copying;
+
+	if (cp == NULL)
+		return FALSE;
+	g_mutex_lock(&cp->lock);
+	/* Asked for and not begun yet counts: the thread is waking. */
+	copying = cp->copying || cp->wanted;
+	g_mutex_unlock(&cp->lock);
+	return copying;
 }
 
 StoreCheckpointer *

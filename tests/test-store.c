@@ -1992,6 +1992,42 @@ test_wal_starts_over_under_steady_commits(Fixture *f, gconstpointer data)
 	g_assert_cmpint(longest, <, 5000);
 }
 
+/* store_wal_copying() says when the checkpoint thread has been asked
+ * to copy the WAL or is copying it (a reload's steps wait then): from
+ * the commit that takes the WAL past the thread's threshold until the
+ * thread's pass has ended, and not before. */
+static void
+test_wal_copying_follows_the_thread(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	guint done = 0, before = 0, forced = 0;
+	gint64 deadline;
+	guint t = 0;
+
+	store_checkpoint_counts(f->store, &before, &forced, NULL);
+	g_assert_false(store_wal_copying(f->store));
+	/* 200 slots a transaction, until the WAL is past 1,000 pages. */
+	while (store_wal_pages(f->store) < 1000) {
+		g_assert_false(store_wal_copying(f->store));
+		g_assert_true(store_begin(f->store, &error));
+		for (guint i = 0; i < 200; i++)
+			add_slot(f, "lohja-hs.walk-in",
+				 T0 + ((gint64)t * 200 + i) * HOUR, 3);
+		g_assert_true(store_commit(f->store, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(++t, <, 100);
+	}
+	/* That commit asked the thread: copying until its pass ends. */
+	g_assert_true(store_wal_copying(f->store));
+	deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	while (store_wal_copying(f->store) &&
+	       g_get_monotonic_time() < deadline)
+		g_usleep(1000);
+	g_assert_false(store_wal_copying(f->store));
+	store_checkpoint_counts(f->store, &done, &forced, NULL);
+	g_assert_cmpuint(done, >, before);
+}
+
 static void
 test_reader_refuses_changes(Fixture *f, gconstpointer data)
 {
@@ -2368,6 +2404,8 @@ main(int argc, char **argv)
 	     test_reader_refuses_changes);
 	TEST("/store/wal/checkpointed-off-the-committer",
 	     test_checkpoint_off_the_committer);
+	TEST("/store/wal/copying-follows-the-thread",
+	     test_wal_copying_follows_the_thread);
 	TEST("/store/wal/starts-over-under-steady-commits",
 	     test_wal_starts_over_under_steady_commits);
 	TEST("/store/integrity/notices-seat-count-drift",
