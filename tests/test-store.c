@@ -1912,6 +1912,21 @@ test_reader_reads_while_writer_writes(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(after, ==, "2");
 }
 
+/* The `t`-th transaction of 200 slots an hour apart (about 13 pages of
+ * WAL). */
+static void
+commit_200_slots(Fixture *f, guint t)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(store_begin(f->store, &error));
+	for (guint i = 0; i < 200; i++)
+		add_slot(f, "lohja-hs.walk-in",
+			 T0 + ((gint64)t * 200 + i) * HOUR, 3);
+	g_assert_true(store_commit(f->store, &error));
+	g_assert_no_error(error);
+}
+
 /* Whatever it is asked, a reader changes nothing; it never creates a
  * database either. */
 /* Commits that grow the WAL past SQLite's usual threshold are
@@ -1921,7 +1936,6 @@ test_reader_reads_while_writer_writes(Fixture *f, gconstpointer data)
 static void
 test_checkpoint_off_the_committer(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	guint done = 0, forced = 0;
 	gint64 deadline;
 	sqlite3 *db = NULL;
@@ -1929,14 +1943,8 @@ test_checkpoint_off_the_committer(Fixture *f, gconstpointer data)
 	int frames = -1, copied = -1;
 
 	/* About 1,600 pages: each transaction adds 200 slots. */
-	for (guint t = 0; t < 120; t++) {
-		g_assert_true(store_begin(f->store, &error));
-		for (guint i = 0; i < 200; i++)
-			add_slot(f, "lohja-hs.walk-in",
-				 T0 + ((gint64)t * 200 + i) * HOUR, 3);
-		g_assert_true(store_commit(f->store, &error));
-		g_assert_no_error(error);
-	}
+	for (guint t = 0; t < 120; t++)
+		commit_200_slots(f, t);
 	deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
 	while (store_checkpoint_counts(f->store, &done, &forced, NULL),
 	       done == 0 &&
@@ -1999,7 +2007,6 @@ test_wal_starts_over_under_steady_commits(Fixture *f, gconstpointer data)
 static void
 test_wal_copying_follows_the_thread(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	guint done = 0, before = 0, forced = 0;
 	gint64 deadline;
 	guint t = 0;
@@ -2009,12 +2016,7 @@ test_wal_copying_follows_the_thread(Fixture *f, gconstpointer data)
 	/* 200 slots a transaction, until the WAL is past 1,000 pages. */
 	while (store_wal_pages(f->store) < 1000) {
 		g_assert_false(store_wal_copying(f->store));
-		g_assert_true(store_begin(f->store, &error));
-		for (guint i = 0; i < 200; i++)
-			add_slot(f, "lohja-hs.walk-in",
-				 T0 + ((gint64)t * 200 + i) * HOUR, 3);
-		g_assert_true(store_commit(f->store, &error));
-		g_assert_no_error(error);
+		commit_200_slots(f, t);
 		g_assert_cmpuint(++t, <, 100);
 	}
 	/* That commit asked the thread: copying until its pass ends. */
