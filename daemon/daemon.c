@@ -21,12 +21,12 @@
  * are committed in transactions of this much work, then the loop
  * answers what came meanwhile. */
 #define RELOAD_STEP_US 4000
-/* How long a step waits for the checkpoint thread before it looks
- * again. */
-#define RELOAD_WAIT_US 2000
+/* How long a step of a bulk writer (a reload, the horizon extension)
+ * waits for the checkpoint thread before it looks again. */
+#define BULK_WAIT_US 2000
 /* Waits in a row at most (a reader can keep the checkpoint from
  * finishing): then the step commits, and the commit checkpoints. */
-#define RELOAD_WAIT_MAX 50
+#define BULK_WAIT_MAX 50
 /* Planner1 calls that run at once, each on a worker thread with a
  * read-only connection; more wait their turn. Two (and the feeds' one,
  * below, which seldom has long work) leave a core of the smallest
@@ -144,6 +144,28 @@ log_rebooking(GPtrArray *first, guint count)
 
 /* ---- background work ------------------------------------------------ */
 
+/* A writer of many changes in steps (a reload, the horizon extension)
+ * waits a little instead of committing while the WAL is backlogged or
+ * the checkpoint thread is copying it: a COMMIT then would checkpoint
+ * on the loop, or wait for the disk behind the thread. At most
+ * BULK_WAIT_MAX waits in a row. TRUE when `source` (a ready-time
+ * source) was set to come back later; otherwise it is left ready. */
+static gboolean
+bulk_write_waits(Daemon *daemon, GSource *source, guint *waiting)
+{
+	if (*waiting < BULK_WAIT_MAX &&
+	    (store_wal_backlogged(daemon->store) ||
+	     store_wal_copying(daemon->store))) {
+		(*waiting)++;
+		g_source_set_ready_time(source, g_get_monotonic_time() +
+							BULK_WAIT_US);
+		return TRUE;
+	}
+	*waiting = 0;
+	g_source_set_ready_time(source, 0);
+	return FALSE;
+}
+
 static gboolean
 extend_step(gpointer user_data)
 {
@@ -152,6 +174,9 @@ extend_step(gpointer user_data)
 	g_autoptr(GError) error = NULL;
 	gboolean done = FALSE;
 
+	if (bulk_write_waits(daemon, daemon->extend_source,
+			     &daemon->extend_waiting))
+		return G_SOURCE_CONTINUE;
 	if (!capacity_extend(daemon->capacity, EXTEND_CHUNK, &done, &error)) {
 		g_warning("cannot materialise slots: %s; retrying in a minute",
 			  error->message);
@@ -172,10 +197,12 @@ schedule_extend(Daemon *daemon)
 {
 	if (daemon->extend_source)
 		return;
-	daemon->extend_source = g_idle_source_new();
+	/* Ready at once, below everything else; a ready-time source, so
+	 * that a wait or a retry a minute later is one. */
+	daemon->extend_source = loop_ready_source_new(extend_step, daemon);
+	g_source_set_ready_time(daemon->extend_source, 0);
+	daemon->extend_waiting = 0;
 	g_source_set_priority(daemon->extend_source, G_PRIORITY_LOW);
-	g_source_set_callback(daemon->extend_source, extend_step, daemon,
-			      NULL);
 	g_source_attach(daemon->extend_source, NULL);
 }
 
@@ -518,20 +545,10 @@ reload_step(gpointer user_data)
 	gint64 t0 = g_get_monotonic_time();
 	gboolean ok;
 
-	/* Committing on would make a commit checkpoint the WAL on the
-	 * loop: the checkpoint thread gets a moment to catch up. And a
-	 * COMMIT while it copies waits behind its writes, on the loop. */
-	if (r->waiting < RELOAD_WAIT_MAX &&
-	    (store_wal_backlogged(r->daemon->store) ||
-	     store_wal_copying(r->daemon->store))) {
+	if (bulk_write_waits(r->daemon, r->step_source, &r->waiting)) {
 		r->waits++;
-		r->waiting++;
-		g_source_set_ready_time(r->step_source,
-					t0 + RELOAD_WAIT_US);
 		return G_SOURCE_CONTINUE;
 	}
-	r->waiting = 0;
-	g_source_set_ready_time(r->step_source, 0);
 	ok = capacity_reshape_step(r->daemon->capacity, r->reshape,
 				   RELOAD_STEP_US, &done, &error);
 

@@ -34,6 +34,7 @@ typedef struct {
 	Http *http;
 	GMainLoop *loop;
 	GSource *extend_source;	/* materialising the horizon */
+	guint extend_waiting;	/* its waits in a row (bulk_write_waits) */
 	GSource *daily_source;	/* re-checks the horizon every hour */
 	GSource *hold_source;	/* next hold expiry */
 	GSource *waitlist_source; /* offering freed places */

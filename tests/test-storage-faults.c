@@ -316,6 +316,57 @@ mount_small_state_dir(void)
 		     "size=24m,mode=0750") == 0;
 }
 
+/* Lines of slotd's log (of its last start) that have `what`. */
+static guint
+log_count(const char *what)
+{
+	g_autofree char *log = NULL;
+	guint n = 0;
+
+	g_assert_true(g_file_get_contents(h.log_path, &log, NULL, NULL));
+	for (const char *p = log; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* A day later on the read-only file: the horizon needs a day more,
+ * which the store refuses. The extension says so once and tries again
+ * a minute later; it does not try again at once, turn after turn of the
+ * loop (as it did when its source was an idle one, on which a later
+ * ready time has no effect: a warning every turn). */
+static void
+test_extension_retries_later(void)
+{
+	g_autofree char *db = g_build_filename(h.state_dir, "slotd.db", NULL);
+	g_autofree char *name = NULL;
+	g_autofree char *today = h.test_time;
+	g_autoptr(GVariant) listed = NULL;
+
+	if (!setpriv_works()) {
+		g_test_skip("setpriv cannot drop CAP_DAC_OVERRIDE here");
+		return;
+	}
+	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
+	g_assert_cmpint(chmod(db, 0444), ==, 0);
+	h.test_time = g_strdup_printf("%" G_GINT64_FORMAT,
+				      harness_local(2026, 12, 8, 7, 0));
+	h.early = TRUE;
+	start_without_dac_override();
+	harness_wait_log(&h, "cannot materialise slots", 10);
+	g_usleep(1500 * 1000);
+	g_assert_cmpuint(log_count("cannot materialise slots"), ==, 1);
+	/* The loop answers meanwhile. */
+	listed = harness_call(&h, SCHEDULER, "ListServices", NULL,
+			      "(a(sss))", NULL);
+	g_assert_nonnull(listed);
+	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
+	g_assert_cmpint(chmod(db, 0644), ==, 0);
+	g_free(h.test_time);
+	h.test_time = g_steal_pointer(&today);
+	h.early = FALSE;
+	harness_start_slotd(&h, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -333,6 +384,8 @@ main(int argc, char **argv)
 			test_full_disk);
 	g_test_add_func("/storage-faults/read-only-file/refused-reads-recovers",
 			test_read_only_file);
+	g_test_add_func("/storage-faults/read-only-file/extension-retries-later",
+			test_extension_retries_later);
 	status = g_test_run();
 	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
 	if (have_tmpfs)
