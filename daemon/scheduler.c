@@ -157,10 +157,6 @@ list_units(BusCall *call, GVariant *args, gpointer user_data)
 	bus_call_return(call, g_variant_new("(a(sssas))", &b));
 }
 
-/* The extras of a found slot, straight into the reply. The keys come
- * in the order GVariantDict gave them when the reply was built as a
- * GVariant (GLib 2.74), so that the bytes stay what they were: a{sv}
- * has no order a caller may rely on, but the benchmark replays them. */
 /* The languages and modalities entries of an offering's slots, as
  * bytes: the same for every slot of the offering in one region
  * snapshot (FoundSlot borrows them from it). */
@@ -192,6 +188,10 @@ offering_entries(Daemon *daemon, const FoundSlot *f)
 	return bytes;
 }
 
+/* The extras of a found slot, straight into the reply. The keys come
+ * in the order GVariantDict gave them when the reply was built as a
+ * GVariant (GLib 2.74), so that the bytes stay what they were: a{sv}
+ * has no order a caller may rely on, but the benchmark replays them. */
 static void
 write_extras(BusWriter *w, Daemon *daemon, const FoundSlot *f)
 {
