@@ -153,9 +153,7 @@ log_rebooking(GPtrArray *first, guint count)
 static gboolean
 bulk_write_waits(Daemon *daemon, GSource *source, guint *waiting)
 {
-	if (*waiting < BULK_WAIT_MAX &&
-	    (store_wal_backlogged(daemon->store) ||
-	     store_wal_copying(daemon->store))) {
+	if (*waiting < BULK_WAIT_MAX && store_wal_busy(daemon->store)) {
 		(*waiting)++;
 		g_source_set_ready_time(source, g_get_monotonic_time() +
 							BULK_WAIT_US);

@@ -37,8 +37,8 @@
 /* A commit copies at most this many frames itself to let the WAL start
  * over (the last commit or two after the thread's pass). */
 #define RESTART_PAGES 128
-/* From this on, store_wal_backlogged() asks bulk writers to wait for
- * the thread. */
+/* From this on, store_wal_busy() asks bulk writers to wait for the
+ * thread. */
 #define CHECKPOINT_PAGES_BACKLOG (CHECKPOINT_PAGES_FORCE * 3 / 4)
 
 struct _StoreCheckpointer {
@@ -215,10 +215,10 @@ store_wal_pages(Store *store)
 }
 
 gboolean
-store_wal_backlogged(Store *store)
+store_wal_busy(Store *store)
 {
 	StoreCheckpointer *cp = store->checkpointer;
-	gboolean backlogged;
+	gboolean backlogged, busy;
 
 	if (cp == NULL)
 		return FALSE;
@@ -228,23 +228,10 @@ store_wal_backlogged(Store *store)
 	 * reader holding old pages may have kept the last pass short). */
 	if (backlogged)
 		ask_thread(cp);
-	g_mutex_unlock(&cp->lock);
-	return backlogged;
-}
-
-gboolean
-store_wal_copying(Store *store)
-{
-	StoreCheckpointer *cp = store->checkpointer;
-	gboolean copying;
-
-	if (cp == NULL)
-		return FALSE;
-	g_mutex_lock(&cp->lock);
 	/* Asked for and not begun yet counts: the thread is waking. */
-	copying = cp->copying || cp->wanted;
+	busy = backlogged || cp->copying || cp->wanted;
 	g_mutex_unlock(&cp->lock);
-	return copying;
+	return busy;
 }
 
 StoreCheckpointer *

@@ -729,19 +729,17 @@ void store_checkpoint_counts(Store *store, guint *ret_done,
 			     guint *ret_forced, guint *ret_restarts);
 /* The WAL's length in pages after the last commit (-1: no thread). */
 int store_wal_pages(Store *store);
-/* TRUE while the WAL is long (7,500 pages or more, three quarters of the
- * length at which a commit checkpoints it itself) and the checkpoint
- * thread has not copied all of it since the last commit: a writer of
- * many changes (a reload's steps) waits a little instead of committing,
- * so that the WAL restarts and no commit has to checkpoint on the
- * loop. Asks the thread for another pass when it is idle. A reader
- * holding old pages can keep the thread from ever catching up: a
- * writer must not wait for ever. */
-gboolean store_wal_backlogged(Store *store);
-/* TRUE from the moment the checkpoint thread is asked to copy the WAL
- * into the database until its pass has ended: a COMMIT then waits for
- * the disk behind the thread's writes and sync (in the benchmark's
- * reload every COMMIT of 10 ms or more, 39 of 39, fell in such a time,
- * against 8 % of all steps), so a writer of many changes waits a little
- * instead, as for store_wal_backlogged(). */
-gboolean store_wal_copying(Store *store);
+/* TRUE while a writer of many changes in steps (a reload, the horizon
+ * extension) should wait a little instead of committing:
+ * - the WAL is long (7,500 pages or more, three quarters of the length
+ *   at which a commit checkpoints it itself) and the checkpoint thread
+ *   has not copied all of it since the last commit: a commit would
+ *   checkpoint on the loop (the thread is asked for another pass when
+ *   it is idle);
+ * - or the thread has been asked for a pass or is copying: a COMMIT
+ *   then waits for the disk behind its writes and sync (in the
+ *   benchmark's reload every COMMIT of 10 ms or more, 39 of 39, fell in
+ *   such a time, against 8 % of all steps).
+ * A reader holding old pages can keep the thread from ever catching
+ * up: a writer must not wait for ever. */
+gboolean store_wal_busy(Store *store);

@@ -2000,9 +2000,9 @@ test_wal_starts_over_under_steady_commits(Fixture *f, gconstpointer data)
 	g_assert_cmpint(longest, <, 5000);
 }
 
-/* store_wal_copying() says when the checkpoint thread has been asked
- * to copy the WAL or is copying it (a reload's steps wait then): from
- * the commit that takes the WAL past the thread's threshold until the
+/* store_wal_busy() says when the checkpoint thread has been asked to
+ * copy the WAL or is copying it (a reload's steps wait then): from the
+ * commit that takes the WAL past the thread's threshold until the
  * thread's pass has ended, and not before. */
 static void
 test_wal_copying_follows_the_thread(Fixture *f, gconstpointer data)
@@ -2012,20 +2012,20 @@ test_wal_copying_follows_the_thread(Fixture *f, gconstpointer data)
 	guint t = 0;
 
 	store_checkpoint_counts(f->store, &before, &forced, NULL);
-	g_assert_false(store_wal_copying(f->store));
+	g_assert_false(store_wal_busy(f->store));
 	/* 200 slots a transaction, until the WAL is past 1,000 pages. */
 	while (store_wal_pages(f->store) < 1000) {
-		g_assert_false(store_wal_copying(f->store));
+		g_assert_false(store_wal_busy(f->store));
 		commit_200_slots(f, t);
 		g_assert_cmpuint(++t, <, 100);
 	}
 	/* That commit asked the thread: copying until its pass ends. */
-	g_assert_true(store_wal_copying(f->store));
+	g_assert_true(store_wal_busy(f->store));
 	deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
-	while (store_wal_copying(f->store) &&
+	while (store_wal_busy(f->store) &&
 	       g_get_monotonic_time() < deadline)
 		g_usleep(1000);
-	g_assert_false(store_wal_copying(f->store));
+	g_assert_false(store_wal_busy(f->store));
 	store_checkpoint_counts(f->store, &done, &forced, NULL);
 	g_assert_cmpuint(done, >, before);
 }
