@@ -699,14 +699,13 @@ capacity_find(Capacity *capacity, const char *service_id, GVariant *query,
 	gboolean own = FALSE;
 	gboolean ok;
 
+	/* Readiness first: before the first step of the horizon's
+	 * extension it plans the extension, which may write. */
 	if (!ops || !parse_find_query(capacity, query, ops, &q, error) ||
+	    !open_cursors(capacity, ops, service_id, &q, &cursors, error) ||
+	    !check_ready(capacity, cursors, &q, error) ||
 	    !find_read_begin(capacity, &own, error))
 		return FALSE;
-	if (!open_cursors(capacity, ops, service_id, &q, &cursors, error) ||
-	    !check_ready(capacity, cursors, &q, error)) {
-		find_read_end(capacity, own);
-		return FALSE;
-	}
 	found = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)found_slot_free);
 	ok = walk_ordered(capacity, ops, cursors, &q, found, error);
@@ -1043,14 +1042,15 @@ capacity_find_series(Capacity *capacity, const char *service_id,
 		return FALSE;
 	q.series_length = p.count;
 	q.limit = FIND_MAX_LIMIT;
-	/* The first visits and the rest, in one read transaction. */
-	if (!find_read_begin(capacity, &own, error))
+	/* Readiness first (it may plan the extension, which may write);
+	 * then the first visits and the rest in one read transaction. */
+	if (!open_cursors(capacity, ops, service_id, &q, &cursors, error) ||
+	    !check_ready(capacity, cursors, &q, error) ||
+	    !find_read_begin(capacity, &own, error))
 		return FALSE;
 	firsts = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)found_slot_free);
-	ok = open_cursors(capacity, ops, service_id, &q, &cursors, error) &&
-	     check_ready(capacity, cursors, &q, error) &&
-	     walk_ordered(capacity, ops, cursors, &q, firsts, error);
+	ok = walk_ordered(capacity, ops, cursors, &q, firsts, error);
 	g_clear_error(&q.refusal);
 	if (!ok) {
 		find_read_end(capacity, own);

@@ -1135,9 +1135,17 @@ capacity_ready_until(Capacity *capacity, const char *offering_id)
 	if (capacity->horizon_complete)
 		return G_MAXINT64;
 	/* Before the first step has run: plan now, so that the answer is
-	 * about the work that will be done. */
-	if (!capacity->jobs_planned && !plan_jobs(capacity, NULL))
-		return G_MAXINT64;
+	 * about the work that will be done. Planning may write (it
+	 * withdraws the slots of offerings no longer configured): inside a
+	 * transaction of someone else's (a campaign's tentative plan, a
+	 * read) it is left to the extension's first step, moments away,
+	 * and nothing is said to be ready yet. */
+	if (!capacity->jobs_planned) {
+		if (store_in_transaction(capacity->store))
+			return capacity_now(capacity);
+		if (!plan_jobs(capacity, NULL))
+			return G_MAXINT64;
+	}
 	for (GList *l = capacity->jobs.head; l; l = l->next) {
 		HorizonJob *job = l->data;
 

@@ -471,6 +471,50 @@ test_removed_while_down_then_back(Fixture *f, gconstpointer data)
 }
 
 
+/* A search that comes before the horizon's extension has taken its
+ * first step (a caller quick after a start) is answered
+ * ServiceUnavailable for the slots not built yet; working that out
+ * plans the extension, which may write, and must not do so inside the
+ * search's read transaction (a critical, fatal here). */
+static void
+test_find_before_first_extension(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) slots = NULL;
+	g_autofree char *db = NULL;
+
+	f->dir = g_dir_make_tmp("test-capacity-XXXXXX", &error);
+	g_assert_no_error(error);
+	calendar_init();
+	write_file(f, "region.conf", region_conf);
+	write_file(f, "slotd.conf",
+		   "[daemon]\ninclude=region.conf;services.conf\n"
+		   "horizon-days=60\n[region]\nid=test\nname-fi=Testi\n"
+		   "name-sv=Test\n");
+	f->plugins = plugin_host_new();
+	fixed_register(f->plugins);
+	f->region = load(f, "08:00-16:00");
+	db = g_build_filename(f->dir, "slotd.db", NULL);
+	f->store = store_open(db, &error);
+	g_assert_no_error(error);
+	f->now = calendar_local_to_utc(2026, 12, 7, 8, 0);
+	f->capacity = capacity_new(f->region, f->store, f->plugins);
+	capacity_set_clock(f->capacity, fixture_clock, f);
+	g_assert_false(capacity_find(f->capacity, "counselling",
+				     g_variant_new("a{sv}", NULL), &slots,
+				     &error));
+	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SERVICE_UNAVAILABLE);
+	g_assert_false(store_in_transaction(f->store));
+	/* Once built, the same search finds slots. */
+	g_clear_error(&error);
+	extend_all(f);
+	g_assert_true(capacity_find(f->capacity, "counselling",
+				    g_variant_new("a{sv}", NULL), &slots,
+				    &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(slots->len, >, 0);
+}
+
 /* The three offerings' windows, each moved by `minutes`. */
 static Region *
 load_moved(Fixture *f, int minutes)
@@ -744,6 +788,8 @@ main(int argc, char **argv)
 	ADD("/capacity/reconcile/removed-while-down-then-back",
 	    test_removed_while_down_then_back);
 	ADD("/capacity/reshape/ready-is-final", test_reshape_ready_is_final);
+	ADD("/capacity/find/before-the-first-extension-step",
+	    test_find_before_first_extension);
 	ADD("/capacity/book/idempotency-key-is-one-request",
 	    test_idempotency_key_shapes);
 	return g_test_run();
