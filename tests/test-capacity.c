@@ -95,8 +95,9 @@ extend_all(Fixture *f)
 	}
 }
 
+/* The region and a capacity on a fresh store, nothing built yet. */
 static void
-fixture_start(Fixture *f, gint64 now)
+fixture_open(Fixture *f, gint64 now)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *db = NULL;
@@ -118,6 +119,12 @@ fixture_start(Fixture *f, gint64 now)
 	f->now = now;
 	f->capacity = capacity_new(f->region, f->store, f->plugins);
 	capacity_set_clock(f->capacity, fixture_clock, f);
+}
+
+static void
+fixture_start(Fixture *f, gint64 now)
+{
+	fixture_open(f, now);
 	extend_all(f);
 }
 
@@ -481,25 +488,8 @@ test_find_before_first_extension(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) slots = NULL;
-	g_autofree char *db = NULL;
 
-	f->dir = g_dir_make_tmp("test-capacity-XXXXXX", &error);
-	g_assert_no_error(error);
-	calendar_init();
-	write_file(f, "region.conf", region_conf);
-	write_file(f, "slotd.conf",
-		   "[daemon]\ninclude=region.conf;services.conf\n"
-		   "horizon-days=60\n[region]\nid=test\nname-fi=Testi\n"
-		   "name-sv=Test\n");
-	f->plugins = plugin_host_new();
-	fixed_register(f->plugins);
-	f->region = load(f, "08:00-16:00");
-	db = g_build_filename(f->dir, "slotd.db", NULL);
-	f->store = store_open(db, &error);
-	g_assert_no_error(error);
-	f->now = calendar_local_to_utc(2026, 12, 7, 8, 0);
-	f->capacity = capacity_new(f->region, f->store, f->plugins);
-	capacity_set_clock(f->capacity, fixture_clock, f);
+	fixture_open(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
 	g_assert_false(capacity_find(f->capacity, "counselling",
 				     g_variant_new("a{sv}", NULL), &slots,
 				     &error));
