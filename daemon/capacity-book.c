@@ -1145,7 +1145,8 @@ move_to(Capacity *capacity, MoveCall *m, const Admission *adm,
 		adm->run.slots->len);
 
 	return take_run(capacity, m->booking_id, adm, error) &&
-	       store_forget_resources(capacity->store, m->booking_id, error) &&
+	       store_forget_resources(capacity->store, m->booking_id,
+				      capacity_now(capacity), error) &&
 	       capacity_take_resources(capacity, adm, m->booking_id, 0,
 				       error) &&
 	       store_move_booking(capacity->store, m->booking_id, &move,

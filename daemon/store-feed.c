@@ -58,7 +58,12 @@ const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 	/* Leads with resource and start: resource_use_by_resource (a use
 	 * begins at most two days before its booking). A cancelled
 	 * booking keeps its rows, so it stays in the feed like in a
-	 * unit's. No client_ref: '' in its place. */
+	 * unit's. No client_ref: '' in its place.
+	 *
+	 * And the bookings moved away from the practitioner since ?3
+	 * (resource_left), as cancelled at the time they had with it:
+	 * the latest move away of each wins, and one that has the
+	 * practitioner again shows as itself, once. */
 	[Q_FEED_PRACTITIONER - Q_FEED_FIRST] =
 		"SELECT b.id, b.offering, b.unit, b.service, b.start, b.\"end\","
 		" '', b.status, b.municipality, b.modality, b.sequence,"
@@ -70,7 +75,20 @@ const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 		" AND b.start >= ?2"
 		" AND (b.status NOT IN ('cancelled', 'entered-in-error')"
 		"  OR b.modified >= ?3)"
-		" GROUP BY b.id ORDER BY b.start, b.id",
+		" GROUP BY b.id"
+		" UNION ALL"
+		" SELECT b.id, l.offering, l.unit, b.service, l.start,"
+		" l.\"end\", '', 'cancelled', b.municipality, b.modality,"
+		" b.sequence, b.created, b.modified, b.language, b.urgency,"
+		" b.series_index, b.series_length, l.use_start, l.use_end"
+		" FROM resource_left l JOIN booking b ON b.id = l.booking"
+		" WHERE l.resource = ?1 AND l.start >= ?2 AND l.left_at >= ?3"
+		" AND NOT EXISTS (SELECT 1 FROM resource_left n"
+		"  WHERE n.booking = l.booking AND n.resource = ?1"
+		"  AND n.id > l.id)"
+		" AND NOT EXISTS (SELECT 1 FROM resource_use u"
+		"  WHERE u.booking = l.booking AND u.resource = ?1)"
+		" ORDER BY 5, 1",
 };
 
 enum {

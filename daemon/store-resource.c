@@ -30,6 +30,16 @@ const char *const store_resource_sql[Q_RES_LAST - Q_RES_FIRST + 1] = {
 	[Q_RES_USE - Q_RES_FIRST] =
 		"INSERT INTO resource_use (resource, unit, booking, hold, slot,"
 		" start, \"end\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* The places a move gives up, one row a resource, with the
+	 * booking's times before the move (run before the booking row
+	 * changes). */
+	[Q_RES_LEAVE - Q_RES_FIRST] =
+		"INSERT INTO resource_left (resource, booking, offering, unit,"
+		" start, \"end\", use_start, use_end, left_at)"
+		" SELECT u.resource, b.id, b.offering, b.unit, b.start,"
+		" b.\"end\", min(u.start), max(u.\"end\"), ?2"
+		" FROM resource_use u JOIN booking b ON b.id = u.booking"
+		" WHERE u.booking = ?1 GROUP BY u.resource ORDER BY min(u.rowid)",
 	[Q_RES_FORGET - Q_RES_FIRST] =
 		"DELETE FROM resource_use WHERE booking = ?1",
 	[Q_RES_OF_BOOKING - Q_RES_FIRST] =
@@ -150,14 +160,23 @@ store_use_resource(Store *store, const StoreResourceUse *use, GError **error)
 }
 
 gboolean
-store_forget_resources(Store *store, gint64 booking, GError **error)
+store_forget_resources(Store *store, gint64 booking, gint64 now,
+		       GError **error)
 {
-	g_auto(Query) q = store_query(store, Q_RES_FORGET, error);
+	g_auto(Query) leave = store_query(store, Q_RES_LEAVE, error);
+	g_auto(Query) forget = NULL;
 
-	if (q == NULL)
+	if (leave == NULL)
 		return FALSE;
-	sqlite3_bind_int64(q, 1, booking);
-	return store_run(store, q, error);
+	sqlite3_bind_int64(leave, 1, booking);
+	sqlite3_bind_int64(leave, 2, now);
+	if (!store_run(store, leave, error))
+		return FALSE;
+	forget = store_query(store, Q_RES_FORGET, error);
+	if (forget == NULL)
+		return FALSE;
+	sqlite3_bind_int64(forget, 1, booking);
+	return store_run(store, forget, error);
 }
 
 gboolean

@@ -249,6 +249,28 @@ static const char schema_v8[] =
 	/* Off, and this connection reads the definitions again. */
 	"PRAGMA writable_schema = RESET;";
 
+/* Version 9: where a booking's practitioners, rooms and cars were
+ * before it moved. resource_use keeps only a booking's present places;
+ * a move writes the ones it gives up here (store_forget_resources), so
+ * that a practitioner's feed can show a visit moved to someone else as
+ * cancelled at its old time, as a unit's feed shows a booking moved to
+ * another unit. Only added to, like the audit. */
+static const char schema_v9[] =
+	"CREATE TABLE resource_left ("
+	" id INTEGER PRIMARY KEY,"
+	" resource TEXT NOT NULL,"
+	" booking INTEGER NOT NULL REFERENCES booking (id),"
+	" offering TEXT NOT NULL,"
+	" unit TEXT NOT NULL,"
+	" start INTEGER NOT NULL,"
+	" \"end\" INTEGER NOT NULL,"
+	" use_start INTEGER NOT NULL,"
+	" use_end INTEGER NOT NULL,"
+	" left_at INTEGER NOT NULL);"
+	"CREATE INDEX resource_left_by_resource ON resource_left"
+	" (resource, start);"
+	"CREATE INDEX resource_left_by_booking ON resource_left (booking);";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -258,6 +280,7 @@ static const char *const migrations[] = {
 	schema_v6,
 	schema_v7,
 	schema_v8,
+	schema_v9,
 };
 
 /* ---- statements ----------------------------------------------------- */

@@ -387,8 +387,10 @@ gboolean store_slot_resources(Store *store, gint64 slot, gint64 except,
 			      GHashTable *ret_seats, GError **error);
 gboolean store_use_resource(Store *store, const StoreResourceUse *use,
 			    GError **error);
-/* Drops a booking's rows (it is moved and takes others). */
-gboolean store_forget_resources(Store *store, gint64 booking,
+/* Drops a booking's rows (it is moved and takes others), writing
+ * the places it leaves, with its times before the move, to
+ * resource_left at `now`: call it before the booking row moves. */
+gboolean store_forget_resources(Store *store, gint64 booking, gint64 now,
 				GError **error);
 /* Resource ids of a booking (or, with `hold`, of a hold), in the
  * order they were taken. */

@@ -17,6 +17,7 @@
 #include "schema-undo-v6.h"
 #include "schema-undo-v7.h"
 #include "schema-undo-v8.h"
+#include "schema-undo-v9.h"
 #include "calendar.h"
 #include "config.h"
 #include "feed.h"
@@ -1381,8 +1382,9 @@ test_store_migrates_to_v2(StoreFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 
-	g_assert_cmpint(raw_int(f->path, "PRAGMA user_version"), ==, 8);
+	g_assert_cmpint(raw_int(f->path, "PRAGMA user_version"), ==, 9);
 	g_clear_pointer(&f->store, store_close);
+	raw_exec(f->path, schema_undo_v9);
 	raw_exec(f->path, schema_undo_v8);
 	raw_exec(f->path, schema_undo_v7);
 	raw_exec(f->path, schema_undo_v6);
@@ -1392,7 +1394,7 @@ test_store_migrates_to_v2(StoreFixture *f, gconstpointer data)
 	raw_exec(f->path, "DROP TABLE feed_token; PRAGMA user_version = 1;");
 	f->store = store_open(f->path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(raw_int(f->path, "PRAGMA user_version"), ==, 8);
+	g_assert_cmpint(raw_int(f->path, "PRAGMA user_version"), ==, 9);
 	g_assert_cmpint(raw_int(f->path, "SELECT count(*) FROM sqlite_schema"
 				" WHERE name = 'feed_token'"), ==, 1);
 }

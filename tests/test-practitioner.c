@@ -898,6 +898,133 @@ test_hold_for_the_same_request(void)
 	g_assert_cmpstr(language, ==, "sv");
 }
 
+/* ---- a visit that moves to another practitioner ------------------- */
+
+/* Reschedule of `booking` to `slot`. */
+static void
+reschedule(const char *booking, const char *slot)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(&h, "org.slotd.Scheduler1",
+					     "Reschedule",
+					     g_variant_new("(ss)", booking,
+							   slot),
+					     "(s)", &error);
+
+	g_assert_no_error(error);
+}
+
+/* `resource`'s feed, read by python3-icalendar; no client in it. */
+static GPtrArray *
+feed_of(const char *resource)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *token =
+		issue_practitioner_token(resource, &path, &error);
+	g_auto(Response) r = { 0 };
+
+	g_assert_no_error(error);
+	get(path, NULL, &r);
+	g_assert_cmpint(r.status, ==, 200);
+	g_assert_null(memmem(r.body, r.length, "pf-client", 9));
+	return python_dump(r.body, r.length);
+}
+
+/* `booking`'s event in `resource`'s feed has `status` and starts at
+ * `start` (local "YYYY-MM-DDTHH:MM"); its SEQUENCE is at least
+ * `sequence`. */
+static void
+assert_event(const char *resource, const char *booking, const char *status,
+	     const char *start, gint64 sequence)
+{
+	g_autoptr(GPtrArray) records = feed_of(resource);
+	g_autofree char *uid = practitioner_uid(booking, resource);
+	char **event = find_record(records, "EVENT", uid);
+
+	if (event == NULL)
+		g_error("%s's feed has no event %s", resource, uid);
+	g_assert_cmpstr(event[4], ==, status);
+	if (!g_str_has_prefix(event[2], start))
+		g_error("%s in %s's feed starts at %s, not %s", uid, resource,
+			event[2], start);
+	g_assert_cmpint(g_ascii_strtoll(event[5], NULL, 10), >=, sequence);
+}
+
+static gint64
+sequence_of(const char *booking)
+{
+	g_autoptr(GVariant) b = get_booking(booking);
+	gint64 sequence = -1;
+
+	g_assert_true(g_variant_lookup(b, "sequence", "x", &sequence));
+	return sequence;
+}
+
+/* A visit moved to a time its nurse is busy goes to another nurse: the
+ * first nurse's feed shows it cancelled at its old time (as a unit's
+ * feed shows a booking moved to another unit), with a higher SEQUENCE
+ * than the event the nurse's calendar had; the new nurse's shows it at
+ * the new time. Moved back to the first time, whoever takes it shows it
+ * there, and every nurse who had it before and has it no longer shows
+ * it cancelled at the time it last had with them. Who had it when is
+ * read from the database after each move, not from the feed. */
+static void
+test_moved_to_another(void)
+{
+	gint64 nine = harness_local(2026, 12, 10, 9, 0);
+	gint64 eleven = harness_local(2026, 12, 10, 11, 0);
+	g_autofree char *visit = book_visit(nine, "pf-client-moving", NULL);
+	g_autofree char *first = practitioner_of(visit);
+	g_autofree char *blocker = book_visit(eleven, "pf-client-blocking",
+					      first);
+	g_autofree char *to_eleven = slot_at(HH, "Lohja", eleven, NULL);
+	g_autofree char *to_nine = slot_at(HH, "Lohja", nine, NULL);
+	g_autofree char *second = NULL, *third = NULL;
+	gint64 before = sequence_of(visit);
+	const char *had[2];
+
+	assert_event(first, visit, "CONFIRMED", "2026-12-10T09:00", before);
+	reschedule(visit, to_eleven);
+	second = practitioner_of(visit);
+	/* The first nurse has the blocking visit at eleven. */
+	g_assert_cmpstr(second, !=, first);
+	g_assert_cmpint(sequence_of(visit), >, before);
+	assert_event(first, visit, "CANCELLED", "2026-12-10T09:00",
+		     before + 1);
+	assert_event(second, visit, "CONFIRMED", "2026-12-10T11:00",
+		     before + 1);
+	assert_event(first, blocker, "CONFIRMED", "2026-12-10T11:00", 0);
+
+	reschedule(visit, to_nine);
+	third = practitioner_of(visit);
+	assert_event(third, visit, "CONFIRMED", "2026-12-10T09:00",
+		     before + 2);
+	had[0] = first;
+	had[1] = second;
+	for (guint i = 0; i < G_N_ELEMENTS(had); i++) {
+		if (g_str_equal(had[i], third))
+			continue;
+		assert_event(had[i], visit, "CANCELLED",
+			     i == 0 ? "2026-12-10T09:00" : "2026-12-10T11:00",
+			     before + 2);
+	}
+	{
+		/* One event of the visit in each feed, never two. */
+		g_autoptr(GPtrArray) records = feed_of(third);
+		g_autofree char *uid = practitioner_uid(visit, third);
+		guint n = 0;
+
+		for (guint i = 0; i < records->len; i++) {
+			char **rec = records->pdata[i];
+
+			n += g_str_equal(rec[0], "EVENT") &&
+			     g_str_equal(rec[1], uid);
+		}
+		g_assert_cmpuint(n, ==, 1);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -929,6 +1056,8 @@ main(int argc, char **argv)
 			test_absence_leaves_the_rota);
 	g_test_add_func("/practitioner/hold/book-asks-what-was-held",
 			test_hold_for_the_same_request);
+	g_test_add_func("/practitioner/feed/moved-to-another",
+			test_moved_to_another);
 	status = g_test_run();
 	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
 	harness_clear(&h);

@@ -17,6 +17,7 @@
 #include "schema-undo-v6.h"
 #include "schema-undo-v7.h"
 #include "schema-undo-v8.h"
+#include "schema-undo-v9.h"
 
 #define SCHED "org.slotd.Scheduler1"
 #define ADMIN "org.slotd.Admin1"
@@ -629,6 +630,8 @@ test_upgrade_keeps_bookings(void)
 	g_assert_nonnull(before);
 	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, schema_undo_v9, NULL, NULL, NULL),
+			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v8, NULL, NULL, NULL),
 			==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, schema_undo_v7, NULL, NULL, NULL),
@@ -649,7 +652,7 @@ test_upgrade_keeps_bookings(void)
 	}
 	g_clear_pointer(&version, g_free);
 	version = sql("PRAGMA user_version");
-	g_assert_cmpstr(version, ==, "8");
+	g_assert_cmpstr(version, ==, "9");
 	after = bookings_dump();
 	g_assert_cmpstr(after, ==, before);
 	/* The upcoming bookings take their resources again (backfilled

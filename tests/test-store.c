@@ -17,11 +17,12 @@
 #include "schema-undo-v6.h"
 #include "schema-undo-v7.h"
 #include "schema-undo-v8.h"
+#include "schema-undo-v9.h"
 
 /* The schema this release writes: 4 added resources, 5 the waitlist,
  * its offers and the notification outbox, 6 the request a hold was
  * taken for. */
-#define SCHEMA_NOW 8
+#define SCHEMA_NOW 9
 #include "store.h"
 #include "slotd/plugin.h"
 
@@ -490,6 +491,7 @@ undo_schema(sqlite3 *db, gint64 version)
 		[3] = schema_undo_v3, [4] = schema_undo_v4,
 		[5] = schema_undo_v5, [6] = schema_undo_v6,
 		[7] = schema_undo_v7, [8] = schema_undo_v8,
+		[9] = schema_undo_v9,
 	};
 
 	for (gint64 v = SCHEMA_NOW; v > version; v--)
