@@ -6,6 +6,7 @@
  * 07:00 Helsinki time. */
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -878,6 +879,163 @@ test_svg_heatmap_as_png(void)
 					  "2026-12-22T00:00:00+02:00,"));
 }
 
+/* ---- a caller whose connection takes no descriptors ------------------ */
+
+/* Reads one whole message from `in`; NULL when none comes in time
+ * (the socket's timeout). */
+static GDBusMessage *
+raw_read(GInputStream *in)
+{
+	guint8 head[16];
+	g_autofree guint8 *blob = NULL;
+	g_autoptr(GError) error = NULL;
+	gsize got = 0;
+	gssize needed;
+
+	if (!g_input_stream_read_all(in, head, sizeof(head), &got, NULL,
+				     &error) ||
+	    got != sizeof(head)) {
+		g_test_message("no message: %s",
+			       error ? error->message : "end of stream");
+		return NULL;
+	}
+	needed = g_dbus_message_bytes_needed(head, sizeof(head), &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(needed, >=, (gssize)sizeof(head));
+	blob = g_malloc(needed);
+	memcpy(blob, head, sizeof(head));
+	g_assert_true(g_input_stream_read_all(in, blob + sizeof(head),
+					      needed - sizeof(head), &got,
+					      NULL, &error));
+	g_assert_no_error(error);
+	return g_dbus_message_new_from_blob(blob, needed,
+					    G_DBUS_CAPABILITY_FLAGS_NONE,
+					    &error);
+}
+
+/* Sends `m` with `serial` and reads until the answer to it; NULL when
+ * none comes before the socket's timeout. */
+static GDBusMessage *
+raw_call(GIOStream *stream, GDBusMessage *m, guint32 serial)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree guchar *blob = NULL;
+	gsize size = 0;
+
+	g_dbus_message_set_serial(m, serial);
+	blob = g_dbus_message_to_blob(m, &size, G_DBUS_CAPABILITY_FLAGS_NONE,
+				      &error);
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(
+		g_io_stream_get_output_stream(stream), blob, size, NULL, NULL,
+		&error));
+	g_assert_no_error(error);
+	for (;;) {
+		GDBusMessage *answer =
+			raw_read(g_io_stream_get_input_stream(stream));
+
+		if (answer == NULL ||
+		    g_dbus_message_get_reply_serial(answer) == serial)
+			return answer;
+		g_object_unref(answer); /* NameAcquired and the like */
+	}
+}
+
+/* A ...Fd twin called over a connection that did not agree to take
+ * descriptors (as clients over TCP, or libraries without descriptor
+ * passing, connect): the bus cannot deliver the answer, and the caller
+ * gets NotSupported naming the plain method, at once, instead of
+ * nothing until its timeout. The connection is made by hand: EXTERNAL
+ * authentication without NEGOTIATE_UNIX_FD, the messages marshalled by
+ * GLib's GDBusMessage. The same call over the harness's connection,
+ * which takes descriptors, gets its descriptor. */
+static void
+test_fd_twin_without_descriptors(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GIOStream) stream =
+		g_dbus_address_get_stream_sync(h.address, NULL, NULL, &error);
+	g_autofree char *uid = g_strdup_printf("%u", (guint)getuid());
+	g_autoptr(GString) auth = g_string_new(NULL);
+	g_autoptr(GDBusMessage) hello = NULL, call = NULL, answer = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	GSocket *socket;
+	char line[256];
+	gsize got = 0;
+	const char *text;
+
+	g_assert_no_error(error);
+	socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
+	g_socket_set_timeout(socket, 10);
+	g_string_append_c(auth, '\0');
+	g_string_append(auth, "AUTH EXTERNAL ");
+	for (const char *c = uid; *c; c++)
+		g_string_append_printf(auth, "%02x", (guint)(guchar)*c);
+	g_string_append(auth, "\r\n");
+	g_assert_true(g_output_stream_write_all(
+		g_io_stream_get_output_stream(stream), auth->str, auth->len,
+		NULL, NULL, &error));
+	g_assert_no_error(error);
+	memset(line, 0, sizeof(line));
+	g_assert_true(g_input_stream_read(g_io_stream_get_input_stream(stream),
+					  line, sizeof(line) - 1, NULL,
+					  &error) > 0);
+	g_assert_no_error(error);
+	g_assert_true(g_str_has_prefix(line, "OK "));
+	/* BEGIN straight away: no NEGOTIATE_UNIX_FD. */
+	g_assert_true(g_output_stream_write_all(
+		g_io_stream_get_output_stream(stream), "BEGIN\r\n", 7, &got,
+		NULL, &error));
+	g_assert_no_error(error);
+
+	hello = g_dbus_message_new_method_call("org.freedesktop.DBus",
+					       "/org/freedesktop/DBus",
+					       "org.freedesktop.DBus", "Hello");
+	answer = raw_call(stream, hello, 1);
+	g_assert_nonnull(answer);
+	g_assert_cmpint(g_dbus_message_get_message_type(answer), ==,
+			G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
+	g_clear_object(&answer);
+
+	call = g_dbus_message_new_method_call("org.slotd.Slotd1",
+					      "/org/slotd/Slotd1",
+					      "org.slotd.Planner1",
+					      "CapacityReportFd");
+	g_dbus_message_set_body(call, g_variant_new("(sxx@a{sv})", SNA,
+						    DEC(7, 0, 0),
+						    DEC(14, 0, 0),
+						    g_variant_new_parsed(
+							    "@a{sv} {}")));
+	answer = raw_call(stream, call, 2);
+	if (answer == NULL)
+		g_error("no answer to CapacityReportFd in 10 s");
+	g_assert_cmpint(g_dbus_message_get_message_type(answer), ==,
+			G_DBUS_MESSAGE_TYPE_ERROR);
+	g_assert_cmpstr(g_dbus_message_get_error_name(answer), ==,
+			"org.freedesktop.DBus.Error.NotSupported");
+	g_variant_get(g_dbus_message_get_body(answer), "(&s)", &text);
+	g_assert_nonnull(strstr(text, "call CapacityReport instead"));
+
+	/* The connection still works, and a descriptor-taking caller
+	 * still gets its descriptor. */
+	g_clear_object(&answer);
+	g_clear_object(&hello);
+	hello = g_dbus_message_new_method_call("org.freedesktop.DBus",
+					       "/org/freedesktop/DBus",
+					       "org.freedesktop.DBus", "GetId");
+	answer = raw_call(stream, hello, 3);
+	g_assert_nonnull(answer);
+	g_assert_cmpint(g_dbus_message_get_message_type(answer), ==,
+			G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
+	rows = harness_call_rows_fd(
+		&h, "CapacityReportFd",
+		g_variant_new("(sxx@a{sv})", SNA, DEC(7, 0, 0), DEC(14, 0, 0),
+			      g_variant_new_parsed("@a{sv} {}")),
+		&error);
+	g_assert_no_error(error);
+	g_assert_nonnull(rows);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -909,6 +1067,8 @@ main(int argc, char **argv)
 			test_staffing_options_are_checked);
 	g_test_add_func("/planner/bounds-say-what-to-do",
 			test_bounds_say_what_to_do);
+	g_test_add_func("/planner/fd-twin/caller-without-descriptors",
+			test_fd_twin_without_descriptors);
 	status = g_test_run();
 	harness_clear(&h);
 	return status;
