@@ -941,6 +941,20 @@ raw_call(GIOStream *stream, GDBusMessage *m, guint32 serial)
 	}
 }
 
+/* `method` of the bus itself, without arguments, answered. */
+static void
+raw_call_bus(GIOStream *stream, const char *method, guint32 serial)
+{
+	g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(
+		"org.freedesktop.DBus", "/org/freedesktop/DBus",
+		"org.freedesktop.DBus", method);
+	g_autoptr(GDBusMessage) answer = raw_call(stream, call, serial);
+
+	g_assert_nonnull(answer);
+	g_assert_cmpint(g_dbus_message_get_message_type(answer), ==,
+			G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
+}
+
 /* A ...Fd twin called over a connection that did not agree to take
  * descriptors (as clients over TCP, or libraries without descriptor
  * passing, connect): the bus cannot deliver the answer, and the caller
@@ -957,7 +971,7 @@ test_fd_twin_without_descriptors(void)
 		g_dbus_address_get_stream_sync(h.address, NULL, NULL, &error);
 	g_autofree char *uid = g_strdup_printf("%u", (guint)getuid());
 	g_autoptr(GString) auth = g_string_new(NULL);
-	g_autoptr(GDBusMessage) hello = NULL, call = NULL, answer = NULL;
+	g_autoptr(GDBusMessage) call = NULL, answer = NULL;
 	g_autoptr(GVariant) rows = NULL;
 	GSocket *socket;
 	char line[256];
@@ -988,14 +1002,7 @@ test_fd_twin_without_descriptors(void)
 		NULL, &error));
 	g_assert_no_error(error);
 
-	hello = g_dbus_message_new_method_call("org.freedesktop.DBus",
-					       "/org/freedesktop/DBus",
-					       "org.freedesktop.DBus", "Hello");
-	answer = raw_call(stream, hello, 1);
-	g_assert_nonnull(answer);
-	g_assert_cmpint(g_dbus_message_get_message_type(answer), ==,
-			G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
-	g_clear_object(&answer);
+	raw_call_bus(stream, "Hello", 1);
 
 	call = g_dbus_message_new_method_call("org.slotd.Slotd1",
 					      "/org/slotd/Slotd1",
@@ -1018,15 +1025,7 @@ test_fd_twin_without_descriptors(void)
 
 	/* The connection still works, and a descriptor-taking caller
 	 * still gets its descriptor. */
-	g_clear_object(&answer);
-	g_clear_object(&hello);
-	hello = g_dbus_message_new_method_call("org.freedesktop.DBus",
-					       "/org/freedesktop/DBus",
-					       "org.freedesktop.DBus", "GetId");
-	answer = raw_call(stream, hello, 3);
-	g_assert_nonnull(answer);
-	g_assert_cmpint(g_dbus_message_get_message_type(answer), ==,
-			G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
+	raw_call_bus(stream, "GetId", 3);
 	rows = harness_call_rows_fd(
 		&h, "CapacityReportFd",
 		g_variant_new("(sxx@a{sv})", SNA, DEC(7, 0, 0), DEC(14, 0, 0),
