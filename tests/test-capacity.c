@@ -733,10 +733,12 @@ test_id_text(void)
 	static const gint64 ends[] = { 0, 1, 9, 10, 99, 100, -1, -10,
 				       G_MAXINT64, G_MININT64,
 				       G_MAXINT64 - 1, G_MININT64 + 1 };
-	guint32 seed = g_random_int();
+	const char *env = g_getenv("SLOTD_SEED");
+	guint32 seed = env ? (guint32)g_ascii_strtoull(env, NULL, 10)
+			   : g_random_int();
 	GRand *rand = g_rand_new_with_seed(seed);
 
-	g_test_message("seed %u", seed);
+	g_test_message("seed %u (SLOTD_SEED=%u repeats it)", seed, seed);
 	for (guint i = 0; i < G_N_ELEMENTS(ends) + 5000; i++) {
 		gint64 id = i < G_N_ELEMENTS(ends)
 				    ? ends[i]

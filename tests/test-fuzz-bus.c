@@ -20,7 +20,7 @@
  * tables before and after); after every accepted change the invariants
  * are read from the SQLite file: no slot over capacity, every slot's
  * booked and held equal to the seats behind them, seats exactly for live
- * bookings and holds, PRAGMA quick_check ok. At the end at least a third
+ * bookings and holds, PRAGMA quick_check ok. At the end at least a quarter
  * of all calls must have reached a plugin's admission rule: a Book,
  * BookSeries, Hold, HoldFor, Reschedule, FindSlots or FindSeries on a
  * plugin's service answered with success (a non-empty one for the
@@ -2119,9 +2119,12 @@ test_fuzz_every_method(void)
 	print_counts("errors:", f.error_names);
 	g_assert_cmpuint(f.errors, >, n / 4);
 	g_assert_cmpuint(f.errors, <, n);
-	/* A share needs calls enough (tests/valgrind.sh runs 400). */
+	/* A share needs calls enough (tests/valgrind.sh runs 400). Runs
+	 * give 38.5 % on average, 1.6 points either way (48 runs): a third
+	 * failed about one run in 1,600, by chance and the machine's speed
+	 * (slotd's clock runs); a quarter is eight spreads below. */
 	if (n >= 1000)
-		g_assert_cmpuint(f.reached_plugin * 3, >=, f.calls);
+		g_assert_cmpuint(f.reached_plugin * 4, >=, f.calls);
 	g_clear_object(&f.conn);
 	g_subprocess_force_exit(f.sqlite);
 	g_object_unref(f.sqlite_out);
