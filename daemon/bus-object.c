@@ -897,24 +897,13 @@ bus_call_refuse_unencodable(BusCall *call)
 			"Internal error: the reply could not be encoded");
 }
 
-/* Sends `message` unless the caller wants no reply; its serial, or 0
- * when none was sent. */
-static dbus_uint32_t
-send_reply(BusCall *call, DBusMessage *message)
-{
-	dbus_uint32_t serial = 0;
-
-	if (!dbus_message_get_no_reply(call->message) &&
-	    !dbus_connection_send(call->connection, message, &serial))
-		g_error("out of memory");
-	observe(call->interface, call->method, NULL, call->received);
-	return serial;
-}
-
 void
 bus_call_send(BusCall *call, DBusMessage *message)
 {
-	send_reply(call, message);
+	if (!dbus_message_get_no_reply(call->message) &&
+	    !dbus_connection_send(call->connection, message, NULL))
+		g_error("out of memory");
+	observe(call->interface, call->method, NULL, call->received);
 	bus_call_drop(call);
 }
 
@@ -1196,7 +1185,6 @@ bus_call_return_fd(BusCall *call, int fd)
 {
 	g_autoptr(DBusMessage) message = NULL;
 	const char *expected = call->method->out_signature;
-	dbus_uint32_t serial;
 	dbus_bool_t ok;
 
 	g_return_if_fail(call != NULL && fd >= 0);
@@ -1219,10 +1207,7 @@ bus_call_return_fd(BusCall *call, int fd)
 				"later");
 		return;
 	}
-	serial = send_reply(call, message);
-	if (serial != 0 && call->bus)
-		bus_fd_reply_sent(call->bus, serial, call->message);
-	bus_call_drop(call);
+	bus_call_send(call, message);
 }
 
 void

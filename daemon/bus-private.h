@@ -35,9 +35,6 @@ struct _Bus {
 	GHashTable *credentials; /* unique name -> BusCredentials */
 	GHashTable *lookups;	 /* unique name -> BusLookup in flight */
 	GPtrArray *large_replies; /* BusLargeReply being built */
-	GHashTable *fd_replies;	 /* serial of a reply with a descriptor
-				  * -> BusFdReply, until the bus would
-				  * have refused it */
 	char *name;
 	char *role_groups[BUS_N_ROLES]; /* by bit of BusRole, for messages */
 	gboolean disconnected;
@@ -133,11 +130,6 @@ gboolean bus_call_check_reply(BusCall *call, GVariant *reply);
 void bus_call_refuse_unencodable(BusCall *call);
 /* Sends the reply (unless the caller wants none) and frees the call. */
 void bus_call_send(BusCall *call, DBusMessage *message);
-/* bus.c: `reply` (serial `serial`) to `call` carries a file descriptor.
- * If the bus refuses to deliver it (the caller's connection takes no
- * descriptors), the caller is answered NotSupported instead of
- * nothing. */
-void bus_fd_reply_sent(Bus *bus, dbus_uint32_t serial, DBusMessage *call);
 /* Appends one GVariant value to a libdbus body, `depth` containers
  * deep; FALSE for a value D-Bus cannot carry. */
 gboolean bus_append_value(DBusMessageIter *iter, GVariant *value,

@@ -561,87 +561,41 @@ on_disconnected(Bus *bus)
 		g_warning("Lost the connection to the D-Bus bus");
 }
 
-/* ---- replies that carry a file descriptor ----------------------------- */
+/* ---- replies the bus would not deliver ---------------------------------- */
 
-/* The bus refuses a message with a descriptor to a connection that did
- * not agree to take them (a client over TCP, or a library without
- * descriptor passing) and tells the sender, at once, with an error
- * whose reply serial is the refused reply's. Until then each such
- * reply keeps its call here, so the caller can be told instead of
- * waiting for its timeout. Kept a minute at most (the bus answers at
- * once; callers give up after 25 s), and never more than FD_REPLY_MAX:
- * past that a refused reply is only logged. */
-#define FD_REPLY_KEEP_US (60 * G_USEC_PER_SEC)
-#define FD_REPLY_MAX 1024
-
-typedef struct {
-	DBusMessage *call;
-	gint64 sent;		/* monotonic */
-} BusFdReply;
-
-static void
-fd_reply_free(gpointer data)
-{
-	BusFdReply *kept = data;
-
-	dbus_message_unref(kept->call);
-	g_free(kept);
-}
-
-void
-bus_fd_reply_sent(Bus *bus, dbus_uint32_t serial, DBusMessage *call)
-{
-	gint64 now = g_get_monotonic_time();
-	GHashTableIter iter;
-	BusFdReply *kept;
-
-	g_hash_table_iter_init(&iter, bus->fd_replies);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&kept))
-		if (now - kept->sent > FD_REPLY_KEEP_US)
-			g_hash_table_iter_remove(&iter);
-	if (g_hash_table_size(bus->fd_replies) >= FD_REPLY_MAX)
-		return;
-	kept = g_new(BusFdReply, 1);
-	kept->call = dbus_message_ref(call);
-	kept->sent = now;
-	g_hash_table_insert(bus->fd_replies, GUINT_TO_POINTER(serial), kept);
-}
-
-/* An error from the bus about one of our replies with a descriptor:
- * the caller is answered NotSupported, naming the method without one.
- * TRUE when `message` was such an error. */
+/* The bus refuses a message with a file descriptor (a Planner1 ...Fd
+ * twin's answer) to a connection that did not agree to take them, and
+ * says so to us, not to the caller: the caller waits for its timeout.
+ * On the system bus slotd cannot answer it instead (the policy lets
+ * through only replies a caller asked for, and the bus counts this one
+ * as given), so the log says what happened and what the caller should
+ * call, once a minute at most. TRUE when `message` was such an
+ * error. */
 static gboolean
-on_fd_reply_refused(Bus *bus, DBusMessage *message)
+on_reply_refused(DBusMessage *message)
 {
-	dbus_uint32_t serial = dbus_message_get_reply_serial(message);
-	g_autoptr(DBusMessage) answer = NULL;
-	g_autofree char *text = NULL, *plain = NULL;
-	const char *method;
-	BusFdReply *kept;
+	const char *text = NULL;
+	static gint64 last_said;
+	gint64 now = g_get_monotonic_time();
 
-	if (!dbus_message_has_sender(message, DBUS_SERVICE_DBUS))
+	if (!dbus_message_has_sender(message, DBUS_SERVICE_DBUS) ||
+	    !dbus_message_is_error(message, DBUS_ERROR_NOT_SUPPORTED))
 		return FALSE;
-	kept = g_hash_table_lookup(bus->fd_replies, GUINT_TO_POINTER(serial));
-	if (kept == NULL)
-		return FALSE;
-	method = dbus_message_get_member(kept->call);
-	plain = g_str_has_suffix(method, "Fd")
-			? g_strndup(method, strlen(method) - 2)
-			: g_strdup(method);
-	text = g_strdup_printf("%s answers with a file descriptor, which "
-			       "your bus connection does not take (the bus "
-			       "said: %s); call %s instead, which answers "
-			       "with the rows themselves",
-			       method,
-			       dbus_message_get_error_name(message), plain);
-	g_debug("%s: the reply's descriptor was refused by the bus (%s)",
-		method, dbus_message_get_error_name(message));
-	answer = dbus_message_new_error(kept->call, DBUS_ERROR_NOT_SUPPORTED,
-					text);
-	if (answer == NULL ||
-	    !dbus_connection_send(bus->connection, answer, NULL))
-		g_error("out of memory");
-	g_hash_table_remove(bus->fd_replies, GUINT_TO_POINTER(serial));
+	if (!dbus_message_get_args(message, NULL, DBUS_TYPE_STRING, &text,
+				   DBUS_TYPE_INVALID))
+		text = "";
+	/* Once a minute at most: a caller retrying is no news. */
+	if (last_said != 0 && now - last_said < 60 * G_USEC_PER_SEC) {
+		g_debug("the bus did not deliver a reply (serial %u): %s",
+			dbus_message_get_reply_serial(message), text);
+		return TRUE;
+	}
+	last_said = now;
+	g_message("the bus did not deliver a reply (serial %u): %s; a "
+		  "caller whose connection takes no file descriptors gets "
+		  "no answer from a ...Fd method and should call the plain "
+		  "one (CapacityReport for CapacityReportFd)",
+		  dbus_message_get_reply_serial(message), text);
 	return TRUE;
 }
 
@@ -666,7 +620,7 @@ bus_filter(DBusConnection *connection, DBusMessage *message, void *data)
 		return DBUS_HANDLER_RESULT_HANDLED;
 	}
 	if (dbus_message_get_type(message) == DBUS_MESSAGE_TYPE_ERROR &&
-	    on_fd_reply_refused(bus, message))
+	    on_reply_refused(message))
 		return DBUS_HANDLER_RESULT_HANDLED;
 	return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
@@ -781,8 +735,6 @@ bus_new(BusType type, const char *address, const char *name, GError **error)
 	bus->lookups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					     lookup_free);
 	bus->large_replies = g_ptr_array_new();
-	bus->fd_replies = g_hash_table_new_full(NULL, NULL, NULL,
-						fd_reply_free);
 	bus_attach(bus);
 	if (name && !bus_request_name(bus, name, error)) {
 		bus_free(bus);
@@ -852,7 +804,6 @@ bus_free(Bus *bus)
 	dbus_connection_unref(bus->connection);
 
 	g_hash_table_destroy(bus->calls);
-	g_hash_table_destroy(bus->fd_replies);
 	g_hash_table_destroy(bus->credentials);
 	g_hash_table_destroy(bus->objects);
 	g_hash_table_destroy(bus->watches);

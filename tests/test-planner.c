@@ -908,15 +908,17 @@ raw_read(GInputStream *in)
 					      needed - sizeof(head), &got,
 					      NULL, &error));
 	g_assert_no_error(error);
-	return g_dbus_message_new_from_blob(blob, needed,
-					    G_DBUS_CAPABILITY_FLAGS_NONE,
-					    &error);
+	{
+		GDBusMessage *m = g_dbus_message_new_from_blob(
+			blob, needed, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+
+		g_assert_no_error(error);
+		return m;
+	}
 }
 
-/* Sends `m` with `serial` and reads until the answer to it; NULL when
- * none comes before the socket's timeout. */
-static GDBusMessage *
-raw_call(GIOStream *stream, GDBusMessage *m, guint32 serial)
+static void
+raw_send(GIOStream *stream, GDBusMessage *m, guint32 serial)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree guchar *blob = NULL;
@@ -930,6 +932,14 @@ raw_call(GIOStream *stream, GDBusMessage *m, guint32 serial)
 		g_io_stream_get_output_stream(stream), blob, size, NULL, NULL,
 		&error));
 	g_assert_no_error(error);
+}
+
+/* Sends `m` with `serial` and reads until the answer to it; NULL when
+ * none comes before the socket's timeout. */
+static GDBusMessage *
+raw_call(GIOStream *stream, GDBusMessage *m, guint32 serial)
+{
+	raw_send(stream, m, serial);
 	for (;;) {
 		GDBusMessage *answer =
 			raw_read(g_io_stream_get_input_stream(stream));
@@ -956,13 +966,13 @@ raw_call_bus(GIOStream *stream, const char *method, guint32 serial)
 }
 
 /* A ...Fd twin called over a connection that did not agree to take
- * descriptors (as clients over TCP, or libraries without descriptor
- * passing, connect): the bus cannot deliver the answer, and the caller
- * gets NotSupported naming the plain method, at once, instead of
- * nothing until its timeout. The connection is made by hand: EXTERNAL
- * authentication without NEGOTIATE_UNIX_FD, the messages marshalled by
- * GLib's GDBusMessage. The same call over the harness's connection,
- * which takes descriptors, gets its descriptor. */
+ * descriptors (as libraries without descriptor passing connect): the
+ * bus refuses to deliver the answer and tells slotd, which cannot
+ * answer instead on the system bus (docs/operations.md); its log says
+ * what happened and which method to call. The connection is made by
+ * hand: EXTERNAL authentication without NEGOTIATE_UNIX_FD, the
+ * messages marshalled by GLib's GDBusMessage. It still works after, and
+ * a descriptor-taking caller still gets its descriptor. */
 static void
 test_fd_twin_without_descriptors(void)
 {
@@ -971,16 +981,15 @@ test_fd_twin_without_descriptors(void)
 		g_dbus_address_get_stream_sync(h.address, NULL, NULL, &error);
 	g_autofree char *uid = g_strdup_printf("%u", (guint)getuid());
 	g_autoptr(GString) auth = g_string_new(NULL);
-	g_autoptr(GDBusMessage) call = NULL, answer = NULL;
+	g_autoptr(GDBusMessage) call = NULL;
 	g_autoptr(GVariant) rows = NULL;
 	GSocket *socket;
 	char line[256];
 	gsize got = 0;
-	const char *text;
 
 	g_assert_no_error(error);
 	socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
-	g_socket_set_timeout(socket, 10);
+	g_socket_set_timeout(socket, 60);
 	g_string_append_c(auth, '\0');
 	g_string_append(auth, "AUTH EXTERNAL ");
 	for (const char *c = uid; *c; c++)
@@ -1001,7 +1010,6 @@ test_fd_twin_without_descriptors(void)
 		g_io_stream_get_output_stream(stream), "BEGIN\r\n", 7, &got,
 		NULL, &error));
 	g_assert_no_error(error);
-
 	raw_call_bus(stream, "Hello", 1);
 
 	call = g_dbus_message_new_method_call("org.slotd.Slotd1",
@@ -1013,18 +1021,10 @@ test_fd_twin_without_descriptors(void)
 						    DEC(14, 0, 0),
 						    g_variant_new_parsed(
 							    "@a{sv} {}")));
-	answer = raw_call(stream, call, 2);
-	if (answer == NULL)
-		g_error("no answer to CapacityReportFd in 10 s");
-	g_assert_cmpint(g_dbus_message_get_message_type(answer), ==,
-			G_DBUS_MESSAGE_TYPE_ERROR);
-	g_assert_cmpstr(g_dbus_message_get_error_name(answer), ==,
-			"org.freedesktop.DBus.Error.NotSupported");
-	g_variant_get(g_dbus_message_get_body(answer), "(&s)", &text);
-	g_assert_nonnull(strstr(text, "call CapacityReport instead"));
+	raw_send(stream, call, 2);
+	harness_wait_log(&h, "should call the plain one (CapacityReport for "
+			 "CapacityReportFd)", 10);
 
-	/* The connection still works, and a descriptor-taking caller
-	 * still gets its descriptor. */
 	raw_call_bus(stream, "GetId", 3);
 	rows = harness_call_rows_fd(
 		&h, "CapacityReportFd",
