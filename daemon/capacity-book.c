@@ -1124,6 +1124,16 @@ check_movable(const StoreBooking *b, const SlotdOffering *new_off,
 	return TRUE;
 }
 
+/* Places left by moves before this are in no feed any more (a day
+ * more than cancelled-feed-days, which feeds count from midnight). */
+static gint64
+feed_keep_since(Capacity *capacity)
+{
+	return capacity_now(capacity) -
+	       (gint64)(capacity->region->daemon.cancelled_feed_days + 1) *
+		       86400;
+}
+
 static gboolean
 move_to(Capacity *capacity, MoveCall *m, const Admission *adm,
 	GError **error)
@@ -1146,7 +1156,8 @@ move_to(Capacity *capacity, MoveCall *m, const Admission *adm,
 
 	return take_run(capacity, m->booking_id, adm, error) &&
 	       store_forget_resources(capacity->store, m->booking_id,
-				      capacity_now(capacity), error) &&
+				      capacity_now(capacity),
+				      feed_keep_since(capacity), error) &&
 	       capacity_take_resources(capacity, adm, m->booking_id, 0,
 				       error) &&
 	       store_move_booking(capacity->store, m->booking_id, &move,

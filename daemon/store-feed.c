@@ -61,7 +61,8 @@ const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 	 * unit's. No client_ref: '' in its place.
 	 *
 	 * And the bookings moved away from the practitioner since ?3
-	 * (resource_left), as cancelled at the time they had with it:
+	 * (resource_left), as cancelled at the time and place they had
+	 * with it:
 	 * the latest move away of each wins, and one that has the
 	 * practitioner again shows as itself, once. */
 	[Q_FEED_PRACTITIONER - Q_FEED_FIRST] =
@@ -78,7 +79,7 @@ const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 		" GROUP BY b.id"
 		" UNION ALL"
 		" SELECT b.id, l.offering, l.unit, b.service, l.start,"
-		" l.\"end\", '', 'cancelled', b.municipality, b.modality,"
+		" l.\"end\", '', 'cancelled', l.municipality, l.modality,"
 		" b.sequence, b.created, b.modified, b.language, b.urgency,"
 		" b.series_index, b.series_length, l.use_start, l.use_end"
 		" FROM resource_left l JOIN booking b ON b.id = l.booking"

@@ -31,15 +31,19 @@ const char *const store_resource_sql[Q_RES_LAST - Q_RES_FIRST + 1] = {
 		"INSERT INTO resource_use (resource, unit, booking, hold, slot,"
 		" start, \"end\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	/* The places a move gives up, one row a resource, with the
-	 * booking's times before the move (run before the booking row
+	 * booking as it was before the move (run before the booking row
 	 * changes). */
 	[Q_RES_LEAVE - Q_RES_FIRST] =
 		"INSERT INTO resource_left (resource, booking, offering, unit,"
-		" start, \"end\", use_start, use_end, left_at)"
+		" start, \"end\", use_start, use_end, municipality, modality,"
+		" left_at)"
 		" SELECT u.resource, b.id, b.offering, b.unit, b.start,"
-		" b.\"end\", min(u.start), max(u.\"end\"), ?2"
+		" b.\"end\", min(u.start), max(u.\"end\"), b.municipality,"
+		" b.modality, ?2"
 		" FROM resource_use u JOIN booking b ON b.id = u.booking"
 		" WHERE u.booking = ?1 GROUP BY u.resource ORDER BY min(u.rowid)",
+	[Q_RES_LEFT_EXPIRE - Q_RES_FIRST] =
+		"DELETE FROM resource_left WHERE left_at < ?1",
 	[Q_RES_FORGET - Q_RES_FIRST] =
 		"DELETE FROM resource_use WHERE booking = ?1",
 	[Q_RES_OF_BOOKING - Q_RES_FIRST] =
@@ -161,11 +165,17 @@ store_use_resource(Store *store, const StoreResourceUse *use, GError **error)
 
 gboolean
 store_forget_resources(Store *store, gint64 booking, gint64 now,
-		       GError **error)
+		       gint64 keep_since, GError **error)
 {
-	g_auto(Query) leave = store_query(store, Q_RES_LEAVE, error);
-	g_auto(Query) forget = NULL;
+	g_auto(Query) expire = store_query(store, Q_RES_LEFT_EXPIRE, error);
+	g_auto(Query) leave = NULL, forget = NULL;
 
+	if (expire == NULL)
+		return FALSE;
+	sqlite3_bind_int64(expire, 1, keep_since);
+	if (!store_run(store, expire, error))
+		return FALSE;
+	leave = store_query(store, Q_RES_LEAVE, error);
 	if (leave == NULL)
 		return FALSE;
 	sqlite3_bind_int64(leave, 1, booking);

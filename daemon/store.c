@@ -251,10 +251,11 @@ static const char schema_v8[] =
 
 /* Version 9: where a booking's practitioners, rooms and cars were
  * before it moved. resource_use keeps only a booking's present places;
- * a move writes the ones it gives up here (store_forget_resources), so
- * that a practitioner's feed can show a visit moved to someone else as
- * cancelled at its old time, as a unit's feed shows a booking moved to
- * another unit. Only added to, like the audit. */
+ * a move writes the ones it gives up here (store_forget_resources),
+ * with the booking as it was there, so that a practitioner's feed can
+ * show a visit moved to someone else as cancelled at its old time and
+ * place, as a unit's feed shows a booking moved to another unit. Rows
+ * go once the feeds no longer show them (cancelled-feed-days). */
 static const char schema_v9[] =
 	"CREATE TABLE resource_left ("
 	" id INTEGER PRIMARY KEY,"
@@ -266,10 +267,13 @@ static const char schema_v9[] =
 	" \"end\" INTEGER NOT NULL,"
 	" use_start INTEGER NOT NULL,"
 	" use_end INTEGER NOT NULL,"
+	" municipality TEXT,"
+	" modality TEXT,"
 	" left_at INTEGER NOT NULL);"
 	"CREATE INDEX resource_left_by_resource ON resource_left"
 	" (resource, start);"
-	"CREATE INDEX resource_left_by_booking ON resource_left (booking);";
+	"CREATE INDEX resource_left_by_booking ON resource_left (booking);"
+	"CREATE INDEX resource_left_by_time ON resource_left (left_at);";
 
 static const char *const migrations[] = {
 	schema_v1,

@@ -388,10 +388,11 @@ gboolean store_slot_resources(Store *store, gint64 slot, gint64 except,
 gboolean store_use_resource(Store *store, const StoreResourceUse *use,
 			    GError **error);
 /* Drops a booking's rows (it is moved and takes others), writing
- * the places it leaves, with its times before the move, to
- * resource_left at `now`: call it before the booking row moves. */
+ * the places it leaves, with the booking as it was, to resource_left
+ * at `now`: call it before the booking row moves. Rows left before
+ * `keep_since` (no feed shows them any more) go. */
 gboolean store_forget_resources(Store *store, gint64 booking, gint64 now,
-				GError **error);
+				gint64 keep_since, GError **error);
 /* Resource ids of a booking (or, with `hold`, of a hold), in the
  * order they were taken. */
 gboolean store_booking_resources(Store *store, gint64 booking, gint64 hold,

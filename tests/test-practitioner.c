@@ -961,68 +961,102 @@ sequence_of(const char *booking)
 	return sequence;
 }
 
-/* A visit moved to a time its nurse is busy goes to another nurse: the
- * first nurse's feed shows it cancelled at its old time (as a unit's
- * feed shows a booking moved to another unit), with a higher SEQUENCE
- * than the event the nurse's calendar had; the new nurse's shows it at
- * the new time. Moved back to the first time, whoever takes it shows it
- * there, and every nurse who had it before and has it no longer shows
- * it cancelled at the time it last had with them. Who had it when is
- * read from the database after each move, not from the feed. */
+/* Where a moving visit has been: its practitioner and local start
+ * ("YYYY-MM-DDTHH:MM") after each step, read from the database. */
+typedef struct {
+	char *practitioner;
+	const char *start;
+} Stint;
+
 static void
-test_moved_to_another(void)
+stint_clear(gpointer data)
 {
-	gint64 nine = harness_local(2026, 12, 10, 9, 0);
-	gint64 eleven = harness_local(2026, 12, 10, 11, 0);
-	g_autofree char *visit = book_visit(nine, "pf-client-moving", NULL);
-	g_autofree char *first = practitioner_of(visit);
-	g_autofree char *blocker = book_visit(eleven, "pf-client-blocking",
-					      first);
-	g_autofree char *to_eleven = slot_at(HH, "Lohja", eleven, NULL);
-	g_autofree char *to_nine = slot_at(HH, "Lohja", nine, NULL);
-	g_autofree char *second = NULL, *third = NULL;
-	gint64 before = sequence_of(visit);
-	const char *had[2];
+	g_free(((Stint *)data)->practitioner);
+}
 
-	assert_event(first, visit, "CONFIRMED", "2026-12-10T09:00", before);
-	reschedule(visit, to_eleven);
-	second = practitioner_of(visit);
-	/* The first nurse has the blocking visit at eleven. */
-	g_assert_cmpstr(second, !=, first);
-	g_assert_cmpint(sequence_of(visit), >, before);
-	assert_event(first, visit, "CANCELLED", "2026-12-10T09:00",
-		     before + 1);
-	assert_event(second, visit, "CONFIRMED", "2026-12-10T11:00",
-		     before + 1);
-	assert_event(first, blocker, "CONFIRMED", "2026-12-10T11:00", 0);
+/* What every practitioner's feed must show of `visit` after `stints`:
+ * the one it has now, live at its start; every other one that had it,
+ * cancelled at the start of its last stint with the visit (the latest
+ * move away wins); one event of the visit in each feed. */
+static void
+assert_stints(const char *visit, GArray *stints, gint64 sequence)
+{
+	const Stint *now = &g_array_index(stints, Stint, stints->len - 1);
+	g_autoptr(GHashTable) checked =
+		g_hash_table_new(g_str_hash, g_str_equal);
 
-	reschedule(visit, to_nine);
-	third = practitioner_of(visit);
-	assert_event(third, visit, "CONFIRMED", "2026-12-10T09:00",
-		     before + 2);
-	had[0] = first;
-	had[1] = second;
-	for (guint i = 0; i < G_N_ELEMENTS(had); i++) {
-		if (g_str_equal(had[i], third))
-			continue;
-		assert_event(had[i], visit, "CANCELLED",
-			     i == 0 ? "2026-12-10T09:00" : "2026-12-10T11:00",
-			     before + 2);
-	}
-	{
-		/* One event of the visit in each feed, never two. */
-		g_autoptr(GPtrArray) records = feed_of(third);
-		g_autofree char *uid = practitioner_uid(visit, third);
+	assert_event(now->practitioner, visit, "CONFIRMED", now->start,
+		     sequence);
+	g_hash_table_add(checked, now->practitioner);
+	for (guint i = stints->len - 1; i-- > 0;) {
+		const Stint *was = &g_array_index(stints, Stint, i);
+		g_autoptr(GPtrArray) records = NULL;
+		g_autofree char *uid = NULL;
 		guint n = 0;
 
-		for (guint i = 0; i < records->len; i++) {
-			char **rec = records->pdata[i];
+		if (!g_hash_table_add(checked, was->practitioner))
+			continue; /* a later stint of theirs counts */
+		assert_event(was->practitioner, visit, "CANCELLED", was->start,
+			     sequence);
+		records = feed_of(was->practitioner);
+		uid = practitioner_uid(visit, was->practitioner);
+		for (guint j = 0; j < records->len; j++) {
+			char **rec = records->pdata[j];
 
 			n += g_str_equal(rec[0], "EVENT") &&
 			     g_str_equal(rec[1], uid);
 		}
 		g_assert_cmpuint(n, ==, 1);
 	}
+}
+
+/* A visit moved to a time its nurse is busy goes to another nurse: the
+ * first nurse's feed shows it cancelled at its old time (as a unit's
+ * feed shows a booking moved to another unit), with a higher SEQUENCE
+ * than the event the nurse's calendar had; the new nurse's shows it at
+ * the new time. Moved on twice more (13:00, where anyone may take it,
+ * the first nurse again most likely, then 11:00 again), every nurse
+ * who had it shows it once, cancelled at the start of their last stint
+ * with it, and the one who has it, live. Who had it when is read from
+ * the database after each move, not from the feeds. */
+static void
+test_moved_to_another(void)
+{
+	static const char *const starts[] = { "2026-12-10T09:00",
+					       "2026-12-10T11:00",
+					       "2026-12-10T13:00",
+					       "2026-12-10T11:00" };
+	static const int hours[] = { 9, 11, 13, 11 };
+	g_autofree char *visit = book_visit(harness_local(2026, 12, 10, 9, 0),
+					    "pf-client-moving", NULL);
+	g_autofree char *first = practitioner_of(visit);
+	g_autofree char *blocker = book_visit(
+		harness_local(2026, 12, 10, 11, 0), "pf-client-blocking",
+		first);
+	g_autoptr(GArray) stints = g_array_new(FALSE, TRUE, sizeof(Stint));
+	gint64 before = sequence_of(visit);
+	Stint stint = { g_strdup(first), starts[0] };
+
+	g_array_set_clear_func(stints, stint_clear);
+	g_array_append_val(stints, stint);
+	assert_event(first, visit, "CONFIRMED", starts[0], before);
+	for (guint i = 1; i < G_N_ELEMENTS(starts); i++) {
+		g_autofree char *slot = slot_at(
+			HH, "Lohja", harness_local(2026, 12, 10, hours[i], 0),
+			NULL);
+
+		reschedule(visit, slot);
+		stint.practitioner = practitioner_of(visit);
+		stint.start = starts[i];
+		g_array_append_val(stints, stint);
+		g_test_message("%s: %s", stint.start, stint.practitioner);
+		/* The first nurse has the blocking visit at eleven. */
+		if (hours[i] == 11)
+			g_assert_cmpstr(stint.practitioner, !=, first);
+		g_assert_cmpint(sequence_of(visit), ==, before + i);
+		assert_stints(visit, stints, before + i);
+	}
+	assert_event(first, blocker, "CONFIRMED", "2026-12-10T11:00", 0);
 }
 
 int

@@ -761,6 +761,91 @@ test_seed(void)
 	return env ? (guint32)g_ascii_strtoull(env, NULL, 10) : g_random_int();
 }
 
+/* Takes `resource` for booking `id` from slot `slot`, [start, +1 h). */
+static void
+use_resource(Fixture *f, gint64 id, gint64 slot, const char *resource,
+	     gint64 start)
+{
+	g_autoptr(GError) error = NULL;
+	StoreResourceUse use = { resource, "lohja-hs", id, 0, slot, start,
+				 start + HOUR };
+
+	g_assert_true(store_use_resource(f->store, &use, &error));
+	g_assert_no_error(error);
+}
+
+/* `resource`'s feed rows: "status@start" joined by spaces. */
+static char *
+practitioner_rows(Fixture *f, const char *resource, gint64 cancelled_since)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_feed_booking_free);
+	GString *out = g_string_new(NULL);
+
+	g_assert_true(store_feed_practitioner_bookings(
+		f->store, resource, T0 - 24 * HOUR, cancelled_since, rows,
+		&error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < rows->len; i++) {
+		const StoreFeedBooking *b = rows->pdata[i];
+
+		g_string_append_printf(out, "%s%s@%" G_GINT64_FORMAT,
+				       i ? " " : "", b->status,
+				       (b->start - T0) / HOUR);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* A move writes the places it gives up to resource_left, with the
+ * booking's old time; the old practitioner's feed rows show the
+ * booking cancelled there, the new one's live, until the rows are
+ * older than the window the feeds show (cancelled_since), and a later
+ * move deletes those older than keep_since. */
+static void
+test_left_places(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 slot = add_slot(f, "lohja-hs.walk-in", T0, 2);
+	gint64 later = add_slot(f, "lohja-hs.walk-in", T0 + 2 * HOUR, 2);
+	gint64 id = book(f, slot, "left-1", "client-a");
+	g_autofree char *a = NULL, *b = NULL, *gone = NULL;
+	StoreMove move = { .slot = later, .offering = "lohja-hs.walk-in",
+			   .unit = "lohja-hs", .start = T0 + 2 * HOUR,
+			   .end = T0 + 3 * HOUR, .seats = 1 };
+
+	g_assert_true(store_begin(f->store, &error));
+	use_resource(f, id, slot, "nurse-a", T0);
+	g_assert_true(store_commit(f->store, &error));
+	g_assert_true(store_begin(f->store, &error));
+	g_assert_true(store_forget_resources(f->store, id, T0 - HOUR,
+					     T0 - 30 * 24 * HOUR, &error));
+	use_resource(f, id, later, "nurse-b", T0 + 2 * HOUR);
+	g_assert_true(store_move_booking(f->store, id, &move, T0 - HOUR,
+					 &error));
+	g_assert_true(store_commit(f->store, &error));
+	g_assert_no_error(error);
+	a = practitioner_rows(f, "nurse-a", T0 - 2 * HOUR);
+	b = practitioner_rows(f, "nurse-b", T0 - 2 * HOUR);
+	g_assert_cmpstr(a, ==, "cancelled@0");
+	g_assert_cmpstr(b, ==, "booked@2");
+	/* Left before the window the feed shows: not in it. */
+	gone = practitioner_rows(f, "nurse-a", T0);
+	g_assert_cmpstr(gone, ==, "");
+	g_assert_cmpint(count_rows(f, "resource_left"), ==, 1);
+	/* The next move, a day on, keeps only what is newer than
+	 * keep_since: nurse-a's row goes, nurse-b's comes. */
+	g_assert_true(store_begin(f->store, &error));
+	g_assert_true(store_forget_resources(f->store, id, T0 + 24 * HOUR,
+					     T0, &error));
+	g_assert_true(store_commit(f->store, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(count_rows(f, "resource_left"), ==, 1);
+	g_clear_pointer(&a, g_free);
+	a = practitioner_rows(f, "nurse-a", T0 - 2 * HOUR);
+	g_assert_cmpstr(a, ==, "");
+}
+
 /* For generated upserts in autocommit, committed and rolled-back
  * transactions and rolled-back savepoints: every offering's span is the
  * longest slot of all the committed writes (a model kept here), as the
@@ -2354,6 +2439,7 @@ main(int argc, char **argv)
 	TEST("/store/generation/older-database-gets-it",
 	     test_generation_of_older_database);
 	TEST("/store/span/follows-commits", test_span_follows_commits);
+	TEST("/store/resources/left-by-moves", test_left_places);
 	TEST("/store/span/older-database-learns-it",
 	     test_span_of_older_database);
 	TEST("/store/schema/not-a-database-is-refused",
