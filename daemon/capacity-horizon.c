@@ -210,6 +210,28 @@ static void notify_rebook(Capacity *capacity, GArray *ids);
 static gboolean withdraw_removed(Capacity *capacity, Region *region,
 				 GArray *rebook, GError **error);
 
+/* The bookings `ids` from `first` on were just flagged needs_rebooking
+ * because the configuration took their slots away: each gets an audit
+ * row in the same transaction, by the daemon itself (as an absence's
+ * flags get one by whoever marked it), saying why. */
+static gboolean
+audit_flagged(Capacity *capacity, GArray *ids, guint first,
+	      const char *offering, const char *why, GError **error)
+{
+	g_autofree char *detail = NULL;
+
+	if (ids == NULL || ids->len <= first)
+		return TRUE;
+	detail = g_strdup_printf("slots of %s withdrawn (%s)", offering, why);
+	for (guint i = first; i < ids->len; i++)
+		if (!store_audit(capacity->store, capacity_now(capacity), 0,
+				 "internal", "needs-rebooking",
+				 g_array_index(ids, gint64, i), detail,
+				 error))
+			return FALSE;
+	return TRUE;
+}
+
 typedef struct {
 	GArray *rebook;
 } Orphans;
@@ -281,11 +303,14 @@ finish_job(Capacity *capacity, JobStep *step, GError **error)
 	 * range runs to the end of time, so slots of a longer horizon
 	 * from before are withdrawn too. */
 	if (job->reshape &&
-	    !store_withdraw_unseen(capacity->store, job->offering,
-				   MAX(capacity_now(capacity),
-				       date_start_utc(&job->from)),
-				   G_MAXINT64, job->generation, step->rebook,
-				   error))
+	    (!store_withdraw_unseen(capacity->store, job->offering,
+				    MAX(capacity_now(capacity),
+					date_start_utc(&job->from)),
+				    G_MAXINT64, job->generation,
+				    capacity_now(capacity), step->rebook,
+				    error) ||
+	     !audit_flagged(capacity, step->rebook, 0, job->offering,
+			    "the configuration changed", error)))
 		return FALSE;
 	step->finished = TRUE;
 	return store_set_horizon(capacity->store, job->offering,
@@ -406,10 +431,15 @@ static gboolean
 withdraw_offering(Capacity *capacity, const char *offering, GArray *rebook,
 		  GError **error)
 {
+	guint first = rebook->len;
+
 	return store_withdraw_unseen(capacity->store, offering,
 				     capacity_now(capacity), G_MAXINT64,
 				     store_next_generation(capacity->store),
-				     rebook, error) &&
+				     capacity_now(capacity), rebook, error) &&
+	       audit_flagged(capacity, rebook, first, offering,
+			     "the offering is no longer configured",
+			     error) &&
 	       store_set_horizon(capacity->store, offering, 0, "", error);
 }
 
@@ -874,8 +904,12 @@ finish_plan(Capacity *capacity, CapacityReshape *r, ReshapePlan *plan,
 	*ret_finished = FALSE;
 	if (to >= plan->until && to >= plan->last_start)
 		to = G_MAXINT64;
+	guint first = r->rebook->len;
+
 	if (!store_flag_withdrawn(capacity->store, plan->offering, from, to,
-				  r->rebook, error))
+				  capacity_now(capacity), r->rebook, error) ||
+	    !audit_flagged(capacity, r->rebook, first, plan->offering,
+			   "reload", error))
 		return FALSE;
 	plan->flagged = to;
 	if (to != G_MAXINT64)

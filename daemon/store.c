@@ -337,17 +337,17 @@ static const char *const core_sql[N_QUERIES] = {
 		" capacity = CASE WHEN excluded.capacity >= booked + held"
 		"  THEN excluded.capacity ELSE capacity END"
 		" RETURNING id, status",
-	[Q_SLOT_FLAG] =
-		"UPDATE booking SET needs_rebooking = 1"
-		" WHERE needs_rebooking = 0 AND " UPCOMING " AND id IN"
-		" (SELECT booking FROM booking_use WHERE slot = ?1)",
 	[Q_SLOT_WITHDRAW] =
 		"UPDATE slot SET status = 'busy-unavailable'"
 		" WHERE offering = ?1 AND start >= ?2 AND start < ?3"
 		" AND generation <> ?4 AND status = 'free'",
+	/* Flagging is a change: SEQUENCE and modified move with it, as
+	 * when an absence flags (Q_RES_FLAG); only the newly flagged. */
 	[Q_SLOT_WITHDRAW_FLAG] =
-		"UPDATE booking SET needs_rebooking = 1"
-		" WHERE " UPCOMING " AND id IN (" IN_WITHDRAWN_SLOTS ")"
+		"UPDATE booking SET needs_rebooking = 1, modified = ?4,"
+		" sequence = sequence + 1"
+		" WHERE needs_rebooking = 0 AND " UPCOMING
+		" AND id IN (" IN_WITHDRAWN_SLOTS ")"
 		" RETURNING id",
 	[Q_SLOT_WITHDRAW_ONE] =
 		"UPDATE slot SET status = 'busy-unavailable'"
@@ -1242,11 +1242,14 @@ op_end(Store *store, gboolean ok, GError **error)
 
 /* ---- slots ---------------------------------------------------------- */
 
-/* Inserts or updates the slot; says whether it cannot keep its seats. */
+/* Inserts or updates the slot. One that cannot keep its seats becomes
+ * busy-unavailable; its bookings are flagged by the range's
+ * store_flag_withdrawn() or store_withdraw_unseen() that follows every
+ * reshape, as a change of their own. */
 static gboolean
 upsert_slot(Store *store, const char *offering, const char *kind,
 	    gint64 start, gint64 end, guint capacity, gint64 generation,
-	    gint64 *ret_slot_id, gboolean *ret_withdrawn, GError **error)
+	    gint64 *ret_slot_id, GError **error)
 {
 	g_auto(Query) q = store_query(store, Q_SLOT_UPSERT, error);
 	int rc;
@@ -1263,8 +1266,6 @@ upsert_slot(Store *store, const char *offering, const char *kind,
 	if (rc != SQLITE_ROW)
 		return store_fail_query(store, rc, q, error);
 	*ret_slot_id = sqlite3_column_int64(q, 0);
-	*ret_withdrawn = g_strcmp0((const char *)sqlite3_column_text(q, 1),
-				   "free") != 0;
 	return TRUE;
 }
 
@@ -1316,15 +1317,13 @@ store_upsert_slot(Store *store, const char *offering, const char *kind,
 		  gint64 *ret_slot_id, GError **error)
 {
 	gint64 slot_id = 0;
-	gboolean withdrawn = FALSE;
 	gboolean ok;
 
 	g_return_val_if_fail(offering != NULL && kind != NULL, FALSE);
 	if (!op_begin(store, error))
 		return FALSE;
 	ok = upsert_slot(store, offering, kind, start, end, capacity,
-			 generation, &slot_id, &withdrawn, error) &&
-	     (!withdrawn || run_id(store, Q_SLOT_FLAG, slot_id, error)) &&
+			 generation, &slot_id, error) &&
 	     keep_generation(store, generation, error) &&
 	     keep_span(store, offering, end - start, error);
 	if (!op_end(store, ok, error))
@@ -1352,7 +1351,7 @@ bind_range(Query q, const char *offering, gint64 from, gint64 to)
 
 static gboolean
 flag_withdrawn(Store *store, const char *offering, gint64 from, gint64 to,
-	       GArray *ret_booking_ids, GError **error)
+	       gint64 now, GArray *ret_booking_ids, GError **error)
 {
 	g_auto(Query) flag = store_query(store, Q_SLOT_WITHDRAW_FLAG, error);
 	guint old_len = ret_booking_ids ? ret_booking_ids->len : 0;
@@ -1360,6 +1359,7 @@ flag_withdrawn(Store *store, const char *offering, gint64 from, gint64 to,
 	if (flag == NULL)
 		return FALSE;
 	bind_range(flag, offering, from, to);
+	sqlite3_bind_int64(flag, 4, now);
 	if (!store_collect_ids(store, flag, ret_booking_ids, error))
 		return FALSE;
 	/* RETURNING has no order; callers and tests like a stable one. */
@@ -1372,7 +1372,8 @@ flag_withdrawn(Store *store, const char *offering, gint64 from, gint64 to,
 
 static gboolean
 withdraw_unseen(Store *store, const char *offering, gint64 from, gint64 to,
-		gint64 generation, GArray *ret_booking_ids, GError **error)
+		gint64 generation, gint64 now, GArray *ret_booking_ids,
+		GError **error)
 {
 	g_auto(Query) withdraw = store_query(store, Q_SLOT_WITHDRAW, error);
 
@@ -1381,14 +1382,14 @@ withdraw_unseen(Store *store, const char *offering, gint64 from, gint64 to,
 	bind_range(withdraw, offering, from, to);
 	sqlite3_bind_int64(withdraw, 4, generation);
 	return store_run(store, withdraw, error) &&
-	       flag_withdrawn(store, offering, from, to, ret_booking_ids,
-			      error);
+	       flag_withdrawn(store, offering, from, to, now,
+			      ret_booking_ids, error);
 }
 
 gboolean
 store_withdraw_unseen(Store *store, const char *offering, gint64 from,
-		      gint64 to, gint64 generation, GArray *ret_booking_ids,
-		      GError **error)
+		      gint64 to, gint64 generation, gint64 now,
+		      GArray *ret_booking_ids, GError **error)
 {
 	guint old_len = ret_booking_ids ? ret_booking_ids->len : 0;
 	gboolean ok;
@@ -1396,7 +1397,7 @@ store_withdraw_unseen(Store *store, const char *offering, gint64 from,
 	g_return_val_if_fail(offering != NULL, FALSE);
 	if (!op_begin(store, error))
 		return FALSE;
-	ok = withdraw_unseen(store, offering, from, to, generation,
+	ok = withdraw_unseen(store, offering, from, to, generation, now,
 			     ret_booking_ids, error);
 	if (op_end(store, ok, error))
 		return TRUE;
@@ -1420,13 +1421,15 @@ store_withdraw_slot(Store *store, gint64 slot_id, gint64 not_before,
 
 gboolean
 store_flag_withdrawn(Store *store, const char *offering, gint64 from,
-		     gint64 to, GArray *ret_booking_ids, GError **error)
+		     gint64 to, gint64 now, GArray *ret_booking_ids,
+		     GError **error)
 {
 	guint old_len = ret_booking_ids ? ret_booking_ids->len : 0;
 
 	g_return_val_if_fail(offering != NULL, FALSE);
 	/* One statement: atomic on its own. */
-	if (flag_withdrawn(store, offering, from, to, ret_booking_ids, error))
+	if (flag_withdrawn(store, offering, from, to, now, ret_booking_ids,
+			   error))
 		return TRUE;
 	if (ret_booking_ids != NULL)
 		g_array_set_size(ret_booking_ids, old_len);

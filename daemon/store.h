@@ -176,9 +176,10 @@ void store_rollback_to(Store *store, const char *name);
 /* ---- slots ---------------------------------------------------------- */
 /* Inserts the slot, or updates the capacity of the existing
  * (offering, start, kind) slot. If the new capacity is below what is
- * booked and held, the slot becomes busy-unavailable (capacity kept)
- * and its bookings still to come (proposed, pending, booked) are
- * flagged needs_rebooking. Marks the slot as seen in `generation`. */
+ * booked and held, the slot becomes busy-unavailable (capacity kept);
+ * its bookings are flagged by the store_withdraw_unseen() or
+ * store_flag_withdrawn() of the range that follows. Marks the slot as
+ * seen in `generation`. */
 gboolean store_upsert_slot(Store *store, const char *offering,
 			   const char *kind, gint64 start, gint64 end,
 			   guint capacity, gint64 generation,
@@ -186,11 +187,14 @@ gboolean store_upsert_slot(Store *store, const char *offering,
 /* Slots of the offering starting in [from, to) not seen in
  * `generation` become busy-unavailable. Bookings still to come that
  * hold seats in any busy-unavailable slot of the range (withdrawn now,
- * earlier, or by a capacity cut in store_upsert_slot) are flagged
- * needs_rebooking and appended to ret_booking_ids in ascending order. */
+ * earlier, or by a capacity cut in store_upsert_slot) and are not
+ * flagged yet are flagged needs_rebooking at `now` (their SEQUENCE
+ * and modified move: a change like any other) and appended to
+ * ret_booking_ids in ascending order. */
 gboolean store_withdraw_unseen(Store *store, const char *offering,
 			       gint64 from, gint64 to, gint64 generation,
-			       GArray *ret_booking_ids, GError **error);
+			       gint64 now, GArray *ret_booking_ids,
+			       GError **error);
 /* One slot, if it is free and starts at or after `not_before`, becomes
  * busy-unavailable; its bookings are not flagged (see
  * store_flag_withdrawn). A Reload withdraws slot by slot, a few
@@ -199,10 +203,10 @@ gboolean store_withdraw_slot(Store *store, gint64 slot_id, gint64 not_before,
 			     GError **error);
 /* The second half of store_withdraw_unseen(): bookings still to come
  * with seats in any busy-unavailable slot of the offering starting in
- * [from, to) are flagged needs_rebooking and appended to
- * ret_booking_ids (may be NULL), in ascending order. */
+ * [from, to), not flagged yet, are flagged needs_rebooking at `now`
+ * and appended to ret_booking_ids (may be NULL), in ascending order. */
 gboolean store_flag_withdrawn(Store *store, const char *offering, gint64 from,
-			      gint64 to, GArray *ret_booking_ids,
+			      gint64 to, gint64 now, GArray *ret_booking_ids,
 			      GError **error);
 gboolean store_get_slot(Store *store, gint64 slot_id, StoreSlot *ret_slot,
 			GError **error);

@@ -464,6 +464,54 @@ remove_group(const char *file, const char *group)
 	install_bytes(path, text, len);
 }
 
+static gint64
+sequence_of(const char *id)
+{
+	g_autoptr(GVariant) b = get_booking(id);
+	gint64 sequence = -1;
+
+	g_assert_true(g_variant_lookup(b, "sequence", "x", &sequence));
+	return sequence;
+}
+
+/* A reload's flag is a change like any other: the booking's SEQUENCE
+ * moved by one from `before`, and its history ends with the flag, by
+ * the daemon itself, saying which offering's slots went and why. */
+static void
+assert_flag_audited(const char *id, gint64 before, const char *offering,
+		    const char *why)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = scheduler("GetBookingHistory",
+					  g_variant_new("(s)", id),
+					  "(aa{sv})", &error);
+	g_autoptr(GVariant) rows = NULL, last = NULL;
+	g_autofree char *want = g_strdup_printf("slots of %s withdrawn (%s)",
+						offering, why);
+	const char *action, *caller, *detail;
+	guint n_flags = 0;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(sequence_of(id), ==, before + 1);
+	rows = g_variant_get_child_value(r, 0);
+	g_assert_cmpuint(g_variant_n_children(rows), >=, 2);
+	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+
+		g_assert_true(g_variant_lookup(row, "action", "&s", &action));
+		n_flags += g_str_equal(action, "needs-rebooking");
+	}
+	g_assert_cmpuint(n_flags, ==, 1);
+	last = g_variant_get_child_value(rows,
+					 g_variant_n_children(rows) - 1);
+	g_assert_true(g_variant_lookup(last, "action", "&s", &action));
+	g_assert_true(g_variant_lookup(last, "caller", "&s", &caller));
+	g_assert_true(g_variant_lookup(last, "detail", "&s", &detail));
+	g_assert_cmpstr(action, ==, "needs-rebooking");
+	g_assert_cmpstr(caller, ==, "internal");
+	g_assert_cmpstr(detail, ==, want);
+}
+
 static gboolean
 listed_as_needing_rebooking(const char *id)
 {
@@ -496,6 +544,8 @@ test_removed_offering_flags_bookings(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL;
 
+	gint64 before = sequence_of(booked);
+
 	g_assert_nonnull(spare);
 	g_assert_false(listed_as_needing_rebooking(booked));
 	remove_group("other-services.conf", "offering W-SNA-KK " SNA);
@@ -503,6 +553,7 @@ test_removed_offering_flags_bookings(void)
 	g_assert_no_error(error);
 	/* Flagged for a person to rebook, never deleted or cancelled. */
 	assert_booking(booked, "booked", TRUE);
+	assert_flag_audited(booked, before, "W-SNA-KK/" SNA, "reload");
 	g_assert_true(listed_as_needing_rebooking(booked));
 	/* Its future slots are gone from search and cannot be held. */
 	g_assert_null(free_slot(SNA, "W-SNA-KK", 8, 0));
@@ -591,6 +642,7 @@ test_reloads_one_at_a_time(void)
 						 "other-services.conf", NULL);
 	GDBusConnection *conns[3];
 	Pending pending[3] = { { 0 } };
+	gint64 before = sequence_of(booked);
 
 	assert_booking(booked, "booked", FALSE);
 	harness_set_key(path, "offering W-SNA-ESP " SNA, "window-morning",
@@ -620,6 +672,8 @@ test_reloads_one_at_a_time(void)
 		g_variant_unref(pending[i].reply);
 		g_object_unref(conns[i]);
 	}
+	/* Three reloads of the same change flag it once. */
+	assert_flag_audited(booked, before, "W-SNA-ESP/" SNA, "reload");
 	/* The old morning is gone from search, the new one is offered. */
 	g_assert_false(offered_at("W-SNA-ESP", booking_start(booked)));
 	g_assert_true(offered_at("W-SNA-ESP",

@@ -1254,7 +1254,7 @@ test_seats_withdrawn(Fixture *f, gconstpointer data)
 
 	g_assert_true(store_withdraw_unseen(f->store, "lohja-hs.walk-in", T0,
 					    T0 + HOUR, f->generation + 1,
-					    NULL, &error));
+					    T0 - HOUR, NULL, &error));
 	b = booking_new(slot, "b1", "lohja-hs", "walk-in", T0, "client-a");
 	insert_booking(f, b);
 	g_assert_false(store_take_seats(f->store, b->id, slot, 1, &error));
@@ -1845,8 +1845,10 @@ test_slots_capacity_cut(Fixture *f, gconstpointer data)
 	g_autoptr(StoreBooking) b = NULL;
 	gint64 slot = add_slot(f, "lohja-hs.walk-in", T0, 2);
 	gint64 id = book(f, slot, "b1", "client-a");
+	g_autoptr(GArray) flagged = g_array_new(FALSE, FALSE, sizeof(gint64));
 	g_auto(StoreSlot) cut = { 0 };
 	g_auto(StoreSlot) restored = { 0 };
+	gint64 sequence;
 
 	book(f, slot, "b2", "client-b");
 	f->generation = store_next_generation(f->store);
@@ -1856,8 +1858,24 @@ test_slots_capacity_cut(Fixture *f, gconstpointer data)
 	g_assert_cmpint(cut.status, ==, SLOT_STATUS_BUSY_UNAVAILABLE);
 	g_assert_cmpuint(cut.capacity, ==, 2);
 	g_assert_cmpuint(cut.booked, ==, 2);
+	/* Its bookings are flagged by the range's flag that follows a
+	 * reshape, as a change: SEQUENCE and modified move, once. */
+	g_assert_true(store_get_booking(f->store, id, &b, &error));
+	g_assert_false(b->needs_rebooking);
+	sequence = b->sequence;
+	g_clear_pointer(&b, store_booking_free);
+	g_assert_true(store_flag_withdrawn(f->store, "lohja-hs.walk-in", T0,
+					   T0 + HOUR, T0 - 60, flagged,
+					   &error));
+	g_assert_cmpuint(flagged->len, ==, 2);
+	g_assert_true(store_flag_withdrawn(f->store, "lohja-hs.walk-in", T0,
+					   T0 + HOUR, T0 - 30, flagged,
+					   &error));
+	g_assert_cmpuint(flagged->len, ==, 2);
 	g_assert_true(store_get_booking(f->store, id, &b, &error));
 	g_assert_true(b->needs_rebooking);
+	g_assert_cmpint(b->sequence, ==, sequence + 1);
+	g_assert_cmpint(b->modified, ==, T0 - 60);
 	g_assert_cmpstr(b->status, ==, "booked");
 	/* Enough capacity again: the slot opens. */
 	add_slot(f, "lohja-hs.walk-in", T0, 3);
@@ -1903,7 +1921,8 @@ test_slots_withdraw_unseen(Fixture *f, gconstpointer data)
 	f->generation = store_next_generation(f->store);
 	add_slot(f, off, T0, 2);
 	g_assert_true(store_withdraw_unseen(f->store, off, T0, T0 + 4 * HOUR,
-					    f->generation, rebook, &error));
+					    f->generation, T0 - HOUR, rebook,
+					    &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(rebook->len, ==, 2);
 	g_assert_cmpint(g_array_index(rebook, gint64, 0), ==, a);
