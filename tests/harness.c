@@ -175,6 +175,23 @@ harness_book(Harness *h, const char *slot, const char *client,
 	return id;
 }
 
+gint64
+harness_sequence(Harness *h, const char *booking)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(h, "org.slotd.Scheduler1",
+					     "GetBooking",
+					     g_variant_new("(s)", booking),
+					     "(a{sv})", &error);
+	g_autoptr(GVariant) b = NULL;
+	gint64 sequence = -1;
+
+	g_assert_no_error(error);
+	b = g_variant_get_child_value(r, 0);
+	g_assert_true(g_variant_lookup(b, "sequence", "x", &sequence));
+	return sequence;
+}
+
 static gboolean
 name_owned(Harness *h)
 {

@@ -49,6 +49,8 @@ GVariant *harness_find(Harness *h, const char *service, GVariant *query);
  * floating taken; NULL: none): the booking id, or NULL and `error`. */
 char *harness_book(Harness *h, const char *slot, const char *client,
 		   GVariant *options, GError **error);
+/* The booking's `sequence` (GetBooking), which every change moves. */
+gint64 harness_sequence(Harness *h, const char *booking);
 
 /* A synchronous call on /org/slotd/Slotd1; NULL and `error` on failure. */
 GVariant *harness_call(Harness *h, const char *interface, const char *method,

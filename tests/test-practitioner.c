@@ -951,16 +951,6 @@ assert_event(const char *resource, const char *booking, const char *status,
 	g_assert_cmpint(g_ascii_strtoll(event[5], NULL, 10), >=, sequence);
 }
 
-static gint64
-sequence_of(const char *booking)
-{
-	g_autoptr(GVariant) b = get_booking(booking);
-	gint64 sequence = -1;
-
-	g_assert_true(g_variant_lookup(b, "sequence", "x", &sequence));
-	return sequence;
-}
-
 /* Where a moving visit has been: its practitioner and local start
  * ("YYYY-MM-DDTHH:MM") after each step, read from the database. */
 typedef struct {
@@ -1034,7 +1024,7 @@ test_moved_to_another(void)
 		harness_local(2026, 12, 10, 11, 0), "pf-client-blocking",
 		first);
 	g_autoptr(GArray) stints = g_array_new(FALSE, TRUE, sizeof(Stint));
-	gint64 before = sequence_of(visit);
+	gint64 before = harness_sequence(&h, visit);
 	Stint stint = { g_strdup(first), starts[0] };
 
 	g_array_set_clear_func(stints, stint_clear);
@@ -1053,7 +1043,7 @@ test_moved_to_another(void)
 		/* The first nurse has the blocking visit at eleven. */
 		if (hours[i] == 11)
 			g_assert_cmpstr(stint.practitioner, !=, first);
-		g_assert_cmpint(sequence_of(visit), ==, before + i);
+		g_assert_cmpint(harness_sequence(&h, visit), ==, before + i);
 		assert_stints(visit, stints, before + i);
 	}
 	assert_event(first, blocker, "CONFIRMED", "2026-12-10T11:00", 0);

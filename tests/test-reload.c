@@ -464,16 +464,6 @@ remove_group(const char *file, const char *group)
 	install_bytes(path, text, len);
 }
 
-static gint64
-sequence_of(const char *id)
-{
-	g_autoptr(GVariant) b = get_booking(id);
-	gint64 sequence = -1;
-
-	g_assert_true(g_variant_lookup(b, "sequence", "x", &sequence));
-	return sequence;
-}
-
 /* A reload's flag is a change like any other: the booking's SEQUENCE
  * moved by one from `before`, and its history ends with the flag, by
  * the daemon itself, saying which offering's slots went and why. */
@@ -492,7 +482,7 @@ assert_flag_audited(const char *id, gint64 before, const char *offering,
 	guint n_flags = 0;
 
 	g_assert_no_error(error);
-	g_assert_cmpint(sequence_of(id), ==, before + 1);
+	g_assert_cmpint(harness_sequence(&h, id), ==, before + 1);
 	rows = g_variant_get_child_value(r, 0);
 	g_assert_cmpuint(g_variant_n_children(rows), >=, 2);
 	for (gsize i = 0; i < g_variant_n_children(rows); i++) {
@@ -544,7 +534,7 @@ test_removed_offering_flags_bookings(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL;
 
-	gint64 before = sequence_of(booked);
+	gint64 before = harness_sequence(&h, booked);
 
 	g_assert_nonnull(spare);
 	g_assert_false(listed_as_needing_rebooking(booked));
@@ -642,7 +632,7 @@ test_reloads_one_at_a_time(void)
 						 "other-services.conf", NULL);
 	GDBusConnection *conns[3];
 	Pending pending[3] = { { 0 } };
-	gint64 before = sequence_of(booked);
+	gint64 before = harness_sequence(&h, booked);
 
 	assert_booking(booked, "booked", FALSE);
 	harness_set_key(path, "offering W-SNA-ESP " SNA, "window-morning",
