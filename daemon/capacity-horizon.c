@@ -161,10 +161,12 @@ shape_range(Capacity *capacity, const SlotdOffering *off, const GDate *from,
 }
 
 static HorizonJob *
-job_new(const SlotdOffering *off, const GDate *from, const GDate *to,
-	gboolean reshape, gint64 generation)
+job_new(Capacity *capacity, const SlotdOffering *off, const GDate *from,
+	const GDate *to, gboolean reshape, gint64 generation)
 {
 	HorizonJob *job = g_new0(HorizonJob, 1);
+
+	job->planned = capacity_now(capacity);
 
 	job->offering = g_strdup(off->id);
 	job->from = *from;
@@ -192,7 +194,7 @@ plan_offering(Capacity *capacity, const SlotdOffering *off, GError **error)
 		return FALSE;
 	if (g_strcmp0(digest, off->config_digest) != 0) {
 		g_queue_push_tail(&capacity->jobs,
-				  job_new(off, &first, &last, TRUE,
+				  job_new(capacity, off, &first, &last, TRUE,
 					  store_next_generation(capacity->store)));
 		return TRUE;
 	}
@@ -201,7 +203,7 @@ plan_offering(Capacity *capacity, const SlotdOffering *off, GError **error)
 		from = first;
 	if (until == 0 || g_date_compare(&from, &last) <= 0)
 		g_queue_push_tail(&capacity->jobs,
-				  job_new(off, &from, &last, FALSE,
+				  job_new(capacity, off, &from, &last, FALSE,
 					  store_next_generation(capacity->store)));
 	return TRUE;
 }
@@ -215,7 +217,7 @@ static gboolean withdraw_removed(Capacity *capacity, Region *region,
  * row in the same transaction, by the daemon itself (as an absence's
  * flags get one by whoever marked it), saying why. */
 static gboolean
-audit_flagged(Capacity *capacity, GArray *ids, guint first,
+audit_flagged(Capacity *capacity, GArray *ids, guint first, gint64 now,
 	      const char *offering, const char *why, GError **error)
 {
 	g_autofree char *detail = NULL;
@@ -224,8 +226,8 @@ audit_flagged(Capacity *capacity, GArray *ids, guint first,
 		return TRUE;
 	detail = g_strdup_printf("slots of %s withdrawn (%s)", offering, why);
 	for (guint i = first; i < ids->len; i++)
-		if (!store_audit(capacity->store, capacity_now(capacity), 0,
-				 "internal", "needs-rebooking",
+		if (!store_audit(capacity->store, now, 0, "internal",
+				 "needs-rebooking",
 				 g_array_index(ids, gint64, i), detail,
 				 error))
 			return FALSE;
@@ -298,18 +300,20 @@ finish_job(Capacity *capacity, JobStep *step, GError **error)
 	GDate after = job->to;
 
 	g_date_add_days(&after, 1);
-	/* Shaping starts yesterday for the night under way, but what has
-	 * already begun is history: it is never withdrawn or flagged. The
-	 * range runs to the end of time, so slots of a longer horizon
-	 * from before are withdrawn too. */
+	gint64 now = capacity_now(capacity);
+
+	/* Shaping starts yesterday for the night under way, but what had
+	 * begun when the job was planned is history: it is never
+	 * withdrawn or flagged. The range runs to the end of time, so
+	 * slots of a longer horizon from before are withdrawn too; the
+	 * bookings of slots the job's steps cut are flagged here. */
 	if (job->reshape &&
 	    (!store_withdraw_unseen(capacity->store, job->offering,
-				    MAX(capacity_now(capacity),
+				    MAX(job->planned,
 					date_start_utc(&job->from)),
-				    G_MAXINT64, job->generation,
-				    capacity_now(capacity), step->rebook,
-				    error) ||
-	     !audit_flagged(capacity, step->rebook, 0, job->offering,
+				    G_MAXINT64, job->generation, now,
+				    step->rebook, error) ||
+	     !audit_flagged(capacity, step->rebook, 0, now, job->offering,
 			    "the configuration changed", error)))
 		return FALSE;
 	step->finished = TRUE;
@@ -432,12 +436,13 @@ withdraw_offering(Capacity *capacity, const char *offering, GArray *rebook,
 		  GError **error)
 {
 	guint first = rebook->len;
+	gint64 now = capacity_now(capacity);
 
-	return store_withdraw_unseen(capacity->store, offering,
-				     capacity_now(capacity), G_MAXINT64,
+	return store_withdraw_unseen(capacity->store, offering, now,
+				     G_MAXINT64,
 				     store_next_generation(capacity->store),
-				     capacity_now(capacity), rebook, error) &&
-	       audit_flagged(capacity, rebook, first, offering,
+				     now, rebook, error) &&
+	       audit_flagged(capacity, rebook, first, now, offering,
 			     "the offering is no longer configured",
 			     error) &&
 	       store_set_horizon(capacity->store, offering, 0, "", error);
@@ -897,19 +902,23 @@ finish_plan(Capacity *capacity, CapacityReshape *r, ReshapePlan *plan,
 	    gboolean *ret_finished, GError **error)
 {
 	LOOP_WORK("reshape flagging", NULL);
-	gint64 from = plan->flagged ? plan->flagged :
-				      MAX(capacity_now(capacity), plan->from);
+	/* From when the reload came, not from now: the bookings of slots
+	 * its ops cut that began meanwhile are flagged too. */
+	gint64 from = plan->flagged ? plan->flagged : MAX(r->now, plan->from);
 	gint64 to = from + FLAG_PIECE_SECONDS;
+	gint64 now = capacity_now(capacity);
+	guint first = r->rebook->len;
 
 	*ret_finished = FALSE;
 	if (to >= plan->until && to >= plan->last_start)
 		to = G_MAXINT64;
-	guint first = r->rebook->len;
-
 	if (!store_flag_withdrawn(capacity->store, plan->offering, from, to,
-				  capacity_now(capacity), r->rebook, error) ||
-	    !audit_flagged(capacity, r->rebook, first, plan->offering,
-			   "reload", error))
+				  now, r->rebook, error) ||
+	    !audit_flagged(capacity, r->rebook, first, now, plan->offering,
+			   plan->digest ? "reload"
+					: "reload: the offering is no longer "
+					  "configured",
+			   error))
 		return FALSE;
 	plan->flagged = to;
 	if (to != G_MAXINT64)
@@ -1043,7 +1052,8 @@ capacity_reshape_step(Capacity *capacity, CapacityReshape *r,
 }
 
 /* The flagged bookings, ascending, each once: each plan's come in
- * order, and a booking spanning two offerings' slots could come twice.
+ * order (a booking is flagged once, so none comes twice now; the sort
+ * keeps them distinct should that change).
  * A reload that reshapes everything flags every booking (a million in
  * the benchmark region): an LSD radix sort, 16 bits a pass and only as
  * many passes as the largest id needs, takes a few milliseconds of the

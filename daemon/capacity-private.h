@@ -11,6 +11,9 @@ typedef struct {
 	gboolean reshape;	/* withdraw slots not seen when done */
 	gint64 generation;
 	char *digest;
+	gint64 planned;		/* when it was planned: bookings of slots
+				 * it cuts that start after this are
+				 * flagged when it is done */
 } HorizonJob;
 
 typedef struct {

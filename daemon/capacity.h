@@ -91,8 +91,8 @@ gboolean capacity_extend(Capacity *capacity, guint max_slots,
 			 gboolean *ret_done, GError **error);
 /* Swaps in a new region snapshot: offerings whose configuration
  * changed are reshaped over the horizon; slots that disappeared become
- * busy-unavailable and their bookings are returned (text ids) for
- * rebooking. Nothing is deleted. */
+ * busy-unavailable and their bookings not flagged before are flagged
+ * and returned (text ids) for rebooking. Nothing is deleted. */
 gboolean capacity_set_region(Capacity *capacity, Region *region,
 			     GPtrArray **ret_rebook, GError **error);
 

@@ -336,7 +336,7 @@ static const char *const core_sql[N_QUERIES] = {
 		"  THEN 'free' ELSE 'busy-unavailable' END,"
 		" capacity = CASE WHEN excluded.capacity >= booked + held"
 		"  THEN excluded.capacity ELSE capacity END"
-		" RETURNING id, status",
+		" RETURNING id",
 	[Q_SLOT_WITHDRAW] =
 		"UPDATE slot SET status = 'busy-unavailable'"
 		" WHERE offering = ?1 AND start >= ?2 AND start < ?3"

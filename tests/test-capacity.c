@@ -3,6 +3,7 @@
  * and reschedules all or nothing, ranking by travel, and reconciliation
  * when the configuration changes. Real SQLite files in temp dirs. */
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -22,6 +23,9 @@ static const char region_conf[] =
 	"[unit LOH]\nmunicipality=Lojo\ntitle-fi=Lohja\ntitle-sv=Lojo\n"
 	"languages=fi;sv\n";
 
+/* ESP counselling's seats; a test may cut them. */
+static const char *esp_seats = "2";
+
 /* `day_window` lets a test change one offering's hours. */
 static char *
 service_conf(const char *day_window)
@@ -29,14 +33,14 @@ service_conf(const char *day_window)
 	return g_strdup_printf(
 		"[service counselling]\nplugin=fixed\ntitle-fi=Ohjaus\n"
 		"title-sv=Handledning\n"
-		"[offering ESP counselling]\nslot-minutes=30\nseats=2\n"
+		"[offering ESP counselling]\nslot-minutes=30\nseats=%s\n"
 		"windows=day\nwindow-day=%s FREQ=DAILY\n"
 		"[offering LOH counselling]\nslot-minutes=30\nseats=1\n"
 		"windows=day\nwindow-day=08:00-16:00 FREQ=DAILY\n"
 		"[service night]\nplugin=fixed\ntitle-fi=Yö\ntitle-sv=Natt\n"
 		"[offering ESP night]\nslot-minutes=30\nseats=3\n"
 		"windows=night\nwindow-night=22:00-07:30 FREQ=DAILY\n",
-		day_window);
+		esp_seats, day_window);
 }
 
 typedef struct {
@@ -413,6 +417,102 @@ test_reconcile_flags_bookings(Fixture *f, gconstpointer data)
 			SLOT_STATUS_FREE);
 }
 
+/* One line of `sql` on the fixture's database file, read with SQLite
+ * directly (not through the store). */
+static char *
+db_line(Fixture *f, const char *sql)
+{
+	g_autofree char *path = g_build_filename(f->dir, "slotd.db", NULL);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	char *out = NULL;
+
+	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+			==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &q, NULL), ==,
+			SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		out = g_strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return out ? out : g_strdup("");
+}
+
+/* Each booking "id:needs_rebooking:sequence:flags in its history". */
+static char *
+flag_state(Fixture *f)
+{
+	return db_line(f, "SELECT group_concat(b.id || ':' ||"
+			  " b.needs_rebooking || ':' || b.sequence || ':' ||"
+			  " (SELECT count(*) FROM audit a WHERE a.booking = b.id"
+			  "  AND a.action = 'needs-rebooking'"
+			  "  AND a.caller = 'internal'"
+			  "  AND a.detail = 'slots of ESP/counselling withdrawn"
+			  " (reload)'), ' ')"
+			  " FROM (SELECT * FROM booking ORDER BY id) b");
+}
+
+/* A reload that cuts a slot's seats below what is booked closes the
+ * slot; its bookings still to come are flagged once, as a change (the
+ * SEQUENCE moves, the history says why, by the daemon), the ones that
+ * had begun when the reload came are not, and a later reload flags
+ * nobody again. Read from the database file, not through the store. */
+static void
+test_reload_cut_flags_once(Fixture *f, gconstpointer data)
+{
+	gint64 later = calendar_local_to_utc(2026, 12, 9, 10, 0);
+	gint64 begun = calendar_local_to_utc(2026, 12, 7, 8, 0);
+	g_autofree char *slot = NULL, *started = NULL, *state = NULL;
+	g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+	g_autoptr(GPtrArray) rebook = NULL;
+	g_autoptr(GError) error = NULL;
+	Region *changed;
+
+	esp_seats = "2";
+	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 7, 0));
+	slot = slot_id_at(f, "ESP/counselling", later);
+	started = slot_id_at(f, "ESP/counselling", begun);
+	a = book(f, slot, "client-a", &error);
+	g_assert_no_error(error);
+	b = book(f, slot, "client-b", &error);
+	g_assert_no_error(error);
+	c = book(f, started, "client-c", &error);
+	g_assert_no_error(error);
+	d = book(f, started, "client-d", &error);
+	g_assert_no_error(error);
+	state = flag_state(f);
+	g_assert_cmpstr(state, ==, "1:0:0:0 2:0:0:0 3:0:0:0 4:0:0:0");
+	f->now = calendar_local_to_utc(2026, 12, 7, 8, 10);
+	esp_seats = "1";
+	changed = load(f, "08:00-16:00");
+	esp_seats = "2";
+	g_assert_true(capacity_set_region(f->capacity, changed, &rebook,
+					  &error));
+	g_assert_no_error(error);
+	region_unref(f->region);
+	f->region = changed;
+	g_assert_cmpuint(rebook->len, ==, 2);
+	g_assert_cmpstr(rebook->pdata[0], ==, a);
+	g_assert_cmpstr(rebook->pdata[1], ==, b);
+	g_clear_pointer(&state, g_free);
+	state = flag_state(f);
+	g_assert_cmpstr(state, ==, "1:1:1:1 2:1:1:1 3:0:0:0 4:0:0:0");
+	/* Another change of the same offering: nobody is flagged again. */
+	g_clear_pointer(&rebook, g_ptr_array_unref);
+	esp_seats = "1";
+	changed = load(f, "08:00-15:00");
+	esp_seats = "2";
+	g_assert_true(capacity_set_region(f->capacity, changed, &rebook,
+					  &error));
+	g_assert_no_error(error);
+	region_unref(f->region);
+	f->region = changed;
+	g_assert_cmpuint(rebook->len, ==, 0);
+	g_clear_pointer(&state, g_free);
+	state = flag_state(f);
+	g_assert_cmpstr(state, ==, "1:1:1:1 2:1:1:1 3:0:0:0 4:0:0:0");
+}
+
 /* The night offering is removed while the daemon is down: at the next
  * start its booking is flagged, and when it comes back it is bookable
  * again over the whole horizon. */
@@ -779,6 +879,8 @@ main(int argc, char **argv)
 	    test_reconcile_flags_bookings);
 	ADD("/capacity/reconcile/removed-while-down-then-back",
 	    test_removed_while_down_then_back);
+	ADD("/capacity/reconcile/capacity-cut-flags-once",
+	    test_reload_cut_flags_once);
 	ADD("/capacity/reshape/ready-is-final", test_reshape_ready_is_final);
 	ADD("/capacity/find/before-the-first-extension-step",
 	    test_find_before_first_extension);

@@ -543,7 +543,8 @@ test_removed_offering_flags_bookings(void)
 	g_assert_no_error(error);
 	/* Flagged for a person to rebook, never deleted or cancelled. */
 	assert_booking(booked, "booked", TRUE);
-	assert_flag_audited(booked, before, "W-SNA-KK/" SNA, "reload");
+	assert_flag_audited(booked, before, "W-SNA-KK/" SNA,
+			    "reload: the offering is no longer configured");
 	g_assert_true(listed_as_needing_rebooking(booked));
 	/* Its future slots are gone from search and cannot be held. */
 	g_assert_null(free_slot(SNA, "W-SNA-KK", 8, 0));
@@ -662,7 +663,10 @@ test_reloads_one_at_a_time(void)
 		g_variant_unref(pending[i].reply);
 		g_object_unref(conns[i]);
 	}
-	/* Three reloads of the same change flag it once. */
+	/* The first reload flags it (the others find nothing changed):
+	 * one flag, one history row. A second flag of the same booking
+	 * changes nothing (tests/test-store.c,
+	 * /store/slots/capacity-cut-keeps-them-range-flags-once). */
 	assert_flag_audited(booked, before, "W-SNA-ESP/" SNA, "reload");
 	/* The old morning is gone from search, the new one is offered. */
 	g_assert_false(offered_at("W-SNA-ESP", booking_start(booked)));

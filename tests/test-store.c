@@ -2502,7 +2502,7 @@ main(int argc, char **argv)
 	     test_audit_append_only);
 	TEST("/store/slots/upsert-updates-in-place",
 	     test_slots_upsert_in_place);
-	TEST("/store/slots/capacity-cut-flags-bookings-and-keeps-them",
+	TEST("/store/slots/capacity-cut-keeps-them-range-flags-once",
 	     test_slots_capacity_cut);
 	TEST("/store/slots/withdraw-unseen-flags-and-deletes-nothing",
 	     test_slots_withdraw_unseen);
