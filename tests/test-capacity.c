@@ -99,6 +99,21 @@ extend_all(Fixture *f)
 	}
 }
 
+/* A reload to `region` (taken): the bookings returned for rebooking. */
+static GPtrArray *
+reload_to(Fixture *f, Region *region)
+{
+	g_autoptr(GError) error = NULL;
+	GPtrArray *rebook = NULL;
+
+	g_assert_true(capacity_set_region(f->capacity, region, &rebook,
+					  &error));
+	g_assert_no_error(error);
+	region_unref(f->region);
+	f->region = region;
+	return rebook;
+}
+
 /* The region and a capacity on a fresh store, nothing built yet. */
 static void
 fixture_open(Fixture *f, gint64 now)
@@ -387,19 +402,13 @@ test_reconcile_flags_bookings(Fixture *f, gconstpointer data)
 	g_autoptr(GArray) slots = NULL;
 	g_autoptr(GVariant) booking = NULL;
 	g_autoptr(GError) error = NULL;
-	Region *changed;
 	gboolean flagged = FALSE;
 
 	fixture_start(f, calendar_local_to_utc(2026, 12, 7, 8, 0));
 	slot = slot_id_at(f, "ESP/counselling", late);
 	id = book(f, slot, "client-late", &error);
 	g_assert_no_error(error);
-	changed = load(f, "07:00-12:00");
-	g_assert_true(capacity_set_region(f->capacity, changed, &rebook,
-					  &error));
-	g_assert_no_error(error);
-	region_unref(f->region);
-	f->region = changed;
+	rebook = reload_to(f, load(f, "07:00-12:00"));
 	g_assert_true(g_ptr_array_find_with_equal_func(rebook, id, g_str_equal,
 						       NULL));
 	slots = slots_between(f, "ESP/counselling", late, late + 1);
@@ -486,11 +495,7 @@ test_reload_cut_flags_once(Fixture *f, gconstpointer data)
 	esp_seats = "1";
 	changed = load(f, "08:00-16:00");
 	esp_seats = "2";
-	g_assert_true(capacity_set_region(f->capacity, changed, &rebook,
-					  &error));
-	g_assert_no_error(error);
-	region_unref(f->region);
-	f->region = changed;
+	rebook = reload_to(f, changed);
 	g_assert_cmpuint(rebook->len, ==, 2);
 	g_assert_cmpstr(rebook->pdata[0], ==, a);
 	g_assert_cmpstr(rebook->pdata[1], ==, b);
@@ -502,11 +507,7 @@ test_reload_cut_flags_once(Fixture *f, gconstpointer data)
 	esp_seats = "1";
 	changed = load(f, "08:00-15:00");
 	esp_seats = "2";
-	g_assert_true(capacity_set_region(f->capacity, changed, &rebook,
-					  &error));
-	g_assert_no_error(error);
-	region_unref(f->region);
-	f->region = changed;
+	rebook = reload_to(f, changed);
 	g_assert_cmpuint(rebook->len, ==, 0);
 	g_clear_pointer(&state, g_free);
 	state = flag_state(f);
@@ -559,15 +560,7 @@ test_removed_while_down_then_back(Fixture *f, gconstpointer data)
 			SLOT_STATUS_BUSY_UNAVAILABLE);
 	g_clear_pointer(&slots, g_array_unref);
 	/* Back as it was: reshaped, free again. */
-	{
-		Region *back = load(f, "08:00-16:00");
-		g_autoptr(GPtrArray) rebook = NULL;
-
-		g_assert_true(capacity_set_region(f->capacity, back, &rebook,
-						  &error));
-		region_unref(f->region);
-		f->region = back;
-	}
+	g_ptr_array_unref(reload_to(f, load(f, "08:00-16:00")));
 	extend_all(f);
 	slots = slots_between(f, "ESP/night",
 			      calendar_local_to_utc(2026, 12, 20, 22, 0),
