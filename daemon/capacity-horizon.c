@@ -167,7 +167,6 @@ job_new(Capacity *capacity, const SlotdOffering *off, const GDate *from,
 	HorizonJob *job = g_new0(HorizonJob, 1);
 
 	job->planned = capacity_now(capacity);
-
 	job->offering = g_strdup(off->id);
 	job->from = *from;
 	job->to = *to;
@@ -298,10 +297,9 @@ finish_job(Capacity *capacity, JobStep *step, GError **error)
 {
 	HorizonJob *job = step->job;
 	GDate after = job->to;
-
-	g_date_add_days(&after, 1);
 	gint64 now = capacity_now(capacity);
 
+	g_date_add_days(&after, 1);
 	/* Shaping starts yesterday for the night under way, but what had
 	 * begun when the job was planned is history: it is never
 	 * withdrawn or flagged. The range runs to the end of time, so

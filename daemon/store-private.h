@@ -20,6 +20,16 @@
 
 /* Every statement the store runs. Those before Q_REPORT_FIRST have
  * their SQL in store.c, the others in store-report.c. */
+/* Flags bookings for rebooking, the one way every path does it (an
+ * absence, a reload's withdrawn slots): only bookings that have not
+ * begun yet and are not flagged already, as a change of the booking
+ * (its SEQUENCE and modified, set to the parameter `now`, move). The
+ * caller adds which bookings: " AND id ...". */
+#define STORE_FLAG_REBOOKING(now) \
+	"UPDATE booking SET needs_rebooking = 1, modified = " now "," \
+	" sequence = sequence + 1 WHERE needs_rebooking = 0" \
+	" AND status IN ('proposed', 'pending', 'booked')"
+
 typedef enum {
 	Q_BEGIN,
 	Q_COMMIT,

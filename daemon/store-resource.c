@@ -67,11 +67,7 @@ const char *const store_resource_sql[Q_RES_LAST - Q_RES_FIRST + 1] = {
 		"SELECT id, resource, start, \"end\", reason, created,"
 		" created_by FROM absence"
 		" WHERE withdrawn IS NULL AND \"end\" > ?1 ORDER BY start, id",
-	[Q_RES_FLAG - Q_RES_FIRST] =
-		"UPDATE booking SET needs_rebooking = 1, modified = ?2,"
-		" sequence = sequence + 1"
-		" WHERE id = ?1 AND needs_rebooking = 0"
-		" AND status IN ('proposed', 'pending', 'booked')",
+	[Q_RES_FLAG - Q_RES_FIRST] = STORE_FLAG_REBOOKING("?2") " AND id = ?1",
 	[Q_RES_UNASSIGNED - Q_RES_FIRST] =
 		"SELECT b.id FROM booking b"
 		" WHERE b.offering = ?1 AND b.start >= ?2"

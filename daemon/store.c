@@ -298,10 +298,6 @@ static const char *const migrations[] = {
 	[Q_RELEASE + n] = "RELEASE unit" #n, \
 	[Q_ROLLBACK_TO + n] = "ROLLBACK TO unit" #n
 
-/* Bookings that have not begun yet: the only ones a withdrawn slot can
- * send to rebooking. */
-#define UPCOMING "status IN ('proposed', 'pending', 'booked')"
-
 /* Bookings with seats in busy-unavailable slots of offering ?1 that
  * start in [?2, ?3). */
 #define IN_WITHDRAWN_SLOTS \
@@ -341,13 +337,8 @@ static const char *const core_sql[N_QUERIES] = {
 		"UPDATE slot SET status = 'busy-unavailable'"
 		" WHERE offering = ?1 AND start >= ?2 AND start < ?3"
 		" AND generation <> ?4 AND status = 'free'",
-	/* Flagging is a change: SEQUENCE and modified move with it, as
-	 * when an absence flags (Q_RES_FLAG); only the newly flagged. */
 	[Q_SLOT_WITHDRAW_FLAG] =
-		"UPDATE booking SET needs_rebooking = 1, modified = ?4,"
-		" sequence = sequence + 1"
-		" WHERE needs_rebooking = 0 AND " UPCOMING
-		" AND id IN (" IN_WITHDRAWN_SLOTS ")"
+		STORE_FLAG_REBOOKING("?4") " AND id IN (" IN_WITHDRAWN_SLOTS ")"
 		" RETURNING id",
 	[Q_SLOT_WITHDRAW_ONE] =
 		"UPDATE slot SET status = 'busy-unavailable'"
