@@ -231,6 +231,8 @@ gboolean store_fail_query(Store *store, int rc, Query q, GError **error);
 gboolean store_not_found(GError **error, SlotdErrorCode code);
 /* Steps a statement whose rows, if any, are not needed. */
 gboolean store_run(Store *store, Query q, GError **error);
+/* Runs statement `id` with `value` bound to ?1. */
+gboolean store_run_id(Store *store, QueryId id, gint64 value, GError **error);
 /* One integer from the first row; `fallback` when there is no row. */
 gboolean store_query_int(Store *store, Query q, gint64 fallback,
 			 gint64 *ret_value, GError **error);

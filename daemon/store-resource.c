@@ -163,26 +163,17 @@ gboolean
 store_forget_resources(Store *store, gint64 booking, gint64 now,
 		       gint64 keep_since, GError **error)
 {
-	g_auto(Query) expire = store_query(store, Q_RES_LEFT_EXPIRE, error);
-	g_auto(Query) leave = NULL, forget = NULL;
+	g_auto(Query) leave = NULL;
 
-	if (expire == NULL)
-		return FALSE;
-	sqlite3_bind_int64(expire, 1, keep_since);
-	if (!store_run(store, expire, error))
+	if (!store_run_id(store, Q_RES_LEFT_EXPIRE, keep_since, error))
 		return FALSE;
 	leave = store_query(store, Q_RES_LEAVE, error);
 	if (leave == NULL)
 		return FALSE;
 	sqlite3_bind_int64(leave, 1, booking);
 	sqlite3_bind_int64(leave, 2, now);
-	if (!store_run(store, leave, error))
-		return FALSE;
-	forget = store_query(store, Q_RES_FORGET, error);
-	if (forget == NULL)
-		return FALSE;
-	sqlite3_bind_int64(forget, 1, booking);
-	return store_run(store, forget, error);
+	return store_run(store, leave, error) &&
+	       store_run_id(store, Q_RES_FORGET, booking, error);
 }
 
 gboolean

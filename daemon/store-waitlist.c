@@ -506,13 +506,9 @@ gboolean
 store_outbox_claim(Store *store, gint64 now, guint max, gint64 lease_until,
 		   GPtrArray *ret_rows, GError **error)
 {
-	g_auto(Query) v = store_query(store, Q_OUTBOX_VOID, error);
 	g_auto(Query) q = NULL;
 
-	if (v == NULL)
-		return FALSE;
-	sqlite3_bind_int64(v, 1, now);
-	if (!store_run(store, v, error))
+	if (!store_run_id(store, Q_OUTBOX_VOID, now, error))
 		return FALSE;
 	q = store_query(store, Q_OUTBOX_CLAIM, error);
 	if (q == NULL)

@@ -592,8 +592,8 @@ store_run(Store *store, Query q, GError **error)
 	return store_fail_query(store, rc, q, error);
 }
 
-static gboolean
-run_id(Store *store, QueryId id, gint64 value, GError **error)
+gboolean
+store_run_id(Store *store, QueryId id, gint64 value, GError **error)
 {
 	g_auto(Query) q = store_query(store, id, error);
 
@@ -818,7 +818,7 @@ compute_generation(Store *store, GError **error)
 	if (sqlite3_db_readonly(store->db, "main") == 1)
 		return TRUE;
 	if (store_begin(store, &local) &&
-	    run_id(store, Q_META_GENERATION, store->generation, &local) &&
+	    store_run_id(store, Q_META_GENERATION, store->generation, &local) &&
 	    store_commit(store, &local)) {
 		store->generation_saved = store->generation;
 		return TRUE;
@@ -1269,7 +1269,7 @@ keep_generation(Store *store, gint64 generation, GError **error)
 	if (generation <= store->generation_saved ||
 	    generation <= store->generation_pending)
 		return TRUE;
-	if (!run_id(store, Q_META_GENERATION, generation, error))
+	if (!store_run_id(store, Q_META_GENERATION, generation, error))
 		return FALSE;
 	store->generation_pending = generation;
 	return TRUE;
@@ -1522,8 +1522,8 @@ store_release_seats(Store *store, gint64 booking_id, GError **error)
 
 	if (!op_begin(store, error))
 		return FALSE;
-	ok = run_id(store, Q_SEATS_RELEASE, booking_id, error) &&
-	     run_id(store, Q_SEATS_FORGET, booking_id, error) &&
+	ok = store_run_id(store, Q_SEATS_RELEASE, booking_id, error) &&
+	     store_run_id(store, Q_SEATS_FORGET, booking_id, error) &&
 	     (sqlite3_changes(store->db) > 0 ||
 	      store_booking_exists(store, booking_id, error));
 	return op_end(store, ok, error);
@@ -1652,9 +1652,9 @@ store_insert_hold(Store *store, const StoreHoldRequest *hold,
 static gboolean
 delete_hold(Store *store, gint64 hold_id, GError **error)
 {
-	if (!run_id(store, Q_HOLD_GIVE_BACK, hold_id, error) ||
-	    !run_id(store, Q_HOLD_FORGET, hold_id, error) ||
-	    !run_id(store, Q_HOLD_DELETE, hold_id, error))
+	if (!store_run_id(store, Q_HOLD_GIVE_BACK, hold_id, error) ||
+	    !store_run_id(store, Q_HOLD_FORGET, hold_id, error) ||
+	    !store_run_id(store, Q_HOLD_DELETE, hold_id, error))
 		return FALSE;
 	return sqlite3_changes(store->db) > 0 ||
 	       store_not_found(error, SLOTD_ERROR_NO_SUCH_HOLD);
@@ -1677,8 +1677,8 @@ expire_holds(Store *store, gint64 now, GArray *ret_slot_ids, GError **error)
 		return FALSE;
 	sqlite3_bind_int64(q, 1, now);
 	return store_collect_ids(store, q, ret_slot_ids, error) &&
-	       run_id(store, Q_HOLDS_FORGET, now, error) &&
-	       run_id(store, Q_HOLDS_EXPIRE, now, error);
+	       store_run_id(store, Q_HOLDS_FORGET, now, error) &&
+	       store_run_id(store, Q_HOLDS_EXPIRE, now, error);
 }
 
 gboolean
