@@ -364,12 +364,15 @@ test_book_cancel_show_reload(void)
 	assert_contains(out, " rajaton ");
 
 	g_assert_cmpint(ctl(&h, "en", &out, &err, "reload", NULL), ==, 0);
-	g_assert_cmpstr(out, ==, "No services, units or offerings changed.\n"
+	g_assert_cmpstr(out, ==, "No services, units or offerings added or "
+				 "removed (changed hours or seats are updated "
+				 "all the same).\n"
 				 "Bookings that need rebooking: 0 (were 0)\n");
 	g_assert_cmpint(ctl(&h, "sv", &out, &err, "reload", NULL), ==, 0);
 	g_assert_cmpstr(out, ==, "Inga tjänster, enheter eller utbud "
-				 "ändrades.\nBokningar som ska bokas om: 0 "
-				 "(var 0)\n");
+				 "lades till eller togs bort (ändrade tider "
+				 "och antal platser uppdateras ändå).\n"
+				 "Bokningar som ska bokas om: 0 (var 0)\n");
 	harness_finish(&h, 0);
 }
 

@@ -587,8 +587,10 @@ gboolean cmd_reload(Ctl *ctl, int argc, char **argv, GError **error)
 			printf(_("offerings: %u (were %u)\n"), after.offerings,
 			       before.offerings);
 		else if (lines == 0)
-			printf("%s\n", _("No services, units or offerings "
-					 "changed."));
+			printf("%s\n",
+			       _("No services, units or offerings added or "
+				 "removed (changed hours or seats are "
+				 "updated all the same)."));
 		printf(_("Bookings that need rebooking: %u (were %u)\n"),
 		       after.rebooking, before.rebooking);
 		if (after.rebooking > 0)
