@@ -507,19 +507,56 @@ clean_reference(const char *ref)
 	return g_strdup(ref);
 }
 
+/* STATUS: what the booking's state means to a calendar. */
+static const char *
+event_status(const char *status)
+{
+	if (g_strcmp0(status, "cancelled") == 0 ||
+	    g_strcmp0(status, "entered-in-error") == 0)
+		return "CANCELLED";
+	if (g_strcmp0(status, "proposed") == 0 ||
+	    g_strcmp0(status, "pending") == 0 ||
+	    g_strcmp0(status, "waitlist") == 0)
+		return "TENTATIVE";
+	return "CONFIRMED";
+}
+
+/* A booking flagged needs-rebooking (its slot withdrawn by a reload,
+ * its practitioner, room or car marked absent) stands until it is
+ * moved or cancelled, but the visit as it is may not happen: staff see
+ * it in the title of the event, where a calendar shows it. */
+static gboolean
+must_move(const StoreFeedBooking *b)
+{
+	return b->needs_rebooking &&
+	       g_strcmp0(event_status(b->status), "CANCELLED") != 0;
+}
+
+/* In the language(s) of the feed's titles. */
+static const char *
+move_mark(const FeedWriter *writer)
+{
+	if (writer->lang == NULL)
+		return writer->swedish_first
+			       ? "Måste flyttas / Siirrettävä: "
+			       : "Siirrettävä / Måste flyttas: ";
+	return writer->swedish_first ? "Måste flyttas: " : "Siirrettävä: ";
+}
+
 static char *
 event_summary(FeedWriter *writer, const StoreFeedBooking *b)
 {
 	const char *title = summary_title(writer, b->service);
+	const char *mark = must_move(b) ? move_mark(writer) : "";
 	g_autofree char *ref = NULL;
 
 	/* A practitioner's feed names no client, not even by reference. */
 	if (writer->practitioner != NULL)
-		return g_strdup(title);
+		return g_strconcat(mark, title, NULL);
 	if (b->client_ref == NULL || *b->client_ref == '\0')
-		return g_strconcat(title, " – anonymous", NULL);
+		return g_strconcat(mark, title, " – anonymous", NULL);
 	ref = clean_reference(b->client_ref);
-	return g_strconcat(title, " – ref ", ref, NULL);
+	return g_strconcat(mark, title, " – ref ", ref, NULL);
 }
 
 /* A practitioner's feed: the booking's unit, or for a home visit
@@ -690,6 +727,11 @@ event_description(FeedWriter *writer, const StoreFeedBooking *b)
 	GString *text = g_string_sized_new(160);
 
 	/* Appended piece by piece: printf was a fifth of an event. */
+	if (must_move(b))
+		g_string_append(text, sv ? "Bokningen måste flyttas till en "
+					   "annan tid eller avbokas.\n"
+					 : "Varaus on siirrettävä toiseen "
+					   "aikaan tai peruttava.\n");
 	g_string_append(text, sv ? "Kontaktsätt: " : "Asiointitapa: ");
 	g_string_append(text, event_category(writer, b));
 	g_string_append(text, sv ? "\nBrådska: " : "\nKiireellisyys: ");
@@ -721,19 +763,6 @@ event_uid(FeedWriter *writer, gint64 id, char *buffer, gsize size)
 			   writer->region->daemon.region_id);
 }
 
-/* STATUS: what the booking's state means to a calendar. */
-static const char *
-event_status(const char *status)
-{
-	if (g_strcmp0(status, "cancelled") == 0 ||
-	    g_strcmp0(status, "entered-in-error") == 0)
-		return "CANCELLED";
-	if (g_strcmp0(status, "proposed") == 0 ||
-	    g_strcmp0(status, "pending") == 0 ||
-	    g_strcmp0(status, "waitlist") == 0)
-		return "TENTATIVE";
-	return "CONFIRMED";
-}
 
 /* The texts of a booking's VEVENT, before escaping and folding. */
 typedef struct {

@@ -10,7 +10,7 @@
 #define FEED_BOOKING_COLUMNS \
 	"id, offering, unit, service, start, \"end\", client_ref, status," \
 	" municipality, modality, sequence, created, modified, language," \
-	" urgency, series_index, series_length"
+	" urgency, series_index, series_length, needs_rebooking"
 
 /* Indexed by QueryId - Q_FEED_FIRST. */
 const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
@@ -42,7 +42,7 @@ const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 		" m.start + (b.\"end\" - b.start), b.client_ref, 'cancelled',"
 		" b.municipality, b.modality, b.sequence, b.created,"
 		" b.modified, b.language, b.urgency, b.series_index,"
-		" b.series_length"
+		" b.series_length, 0"
 		" FROM moved m JOIN booking b ON b.id = m.id"
 		" WHERE m.start >= ?3"
 		" ORDER BY 5, 1",
@@ -69,7 +69,7 @@ const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 		"SELECT b.id, b.offering, b.unit, b.service, b.start, b.\"end\","
 		" '', b.status, b.municipality, b.modality, b.sequence,"
 		" b.created, b.modified, b.language, b.urgency,"
-		" b.series_index, b.series_length,"
+		" b.series_index, b.series_length, b.needs_rebooking,"
 		" min(u.start), max(u.\"end\")"
 		" FROM resource_use u JOIN booking b ON b.id = u.booking"
 		" WHERE u.resource = ?1 AND u.start >= ?2 - 172800"
@@ -81,7 +81,8 @@ const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 		" SELECT b.id, l.offering, l.unit, b.service, l.start,"
 		" l.\"end\", '', 'cancelled', l.municipality, l.modality,"
 		" b.sequence, b.created, b.modified, b.language, b.urgency,"
-		" b.series_index, b.series_length, l.use_start, l.use_end"
+		" b.series_index, b.series_length, 0, l.use_start,"
+		" l.use_end"
 		" FROM resource_left l JOIN booking b ON b.id = l.booking"
 		" WHERE l.resource = ?1 AND l.start >= ?2 AND l.left_at >= ?3"
 		" AND NOT EXISTS (SELECT 1 FROM resource_left n"
@@ -110,6 +111,7 @@ enum {
 	FB_URGENCY,
 	FB_SERIES_INDEX,
 	FB_SERIES_LENGTH,
+	FB_NEEDS_REBOOKING,	/* 0 for a moved-away row */
 	FB_USE_START,		/* practitioner feeds only */
 	FB_USE_END,
 };
@@ -170,6 +172,7 @@ feed_booking_from_row(Query q)
 	b->urgency = column_or_null(q, FB_URGENCY);
 	b->series_index = sqlite3_column_int64(q, FB_SERIES_INDEX);
 	b->series_length = sqlite3_column_int64(q, FB_SERIES_LENGTH);
+	b->needs_rebooking = sqlite3_column_int(q, FB_NEEDS_REBOOKING) != 0;
 	return b;
 }
 

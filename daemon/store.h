@@ -551,6 +551,9 @@ typedef struct {
 	char *urgency;		/* NULL when not given */
 	gint64 series_index;	/* 0-based place in its series */
 	gint64 series_length;	/* 1: not part of a series */
+	/* flagged needs-rebooking and not yet moved (never for the row
+	 * of a move away, which shows cancelled) */
+	gboolean needs_rebooking;
 	/* practitioner feeds: when the practitioner is taken, travel
 	 * included ([start, end) within it); 0 in unit feeds */
 	gint64 use_start;

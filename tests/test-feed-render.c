@@ -748,6 +748,7 @@ random_booking(GRand *rand, const Region *region, GPtrArray *offerings)
 	b->series_length = g_rand_boolean(rand) ? 1
 						: g_rand_int_range(rand, 2, 30);
 	b->series_index = g_rand_int_range(rand, 0, b->series_length);
+	b->needs_rebooking = g_rand_int_range(rand, 0, 4) == 0;
 	if (g_rand_boolean(rand)) {
 		b->use_start = b->start - g_rand_int_range(rand, 0, 90) *
 						  MINUTE;

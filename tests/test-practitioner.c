@@ -1049,6 +1049,128 @@ test_moved_to_another(void)
 	assert_event(first, blocker, "CONFIRMED", "2026-12-10T11:00", 0);
 }
 
+/* ---- a visit that must be moved ------------------------------------ */
+
+/* The SUMMARY and DESCRIPTION python3-icalendar reads for `uid` in a
+ * feed. */
+static void
+event_words(GPtrArray *records, const char *uid, char **ret_summary,
+	    char **ret_description)
+{
+	char **event = find_record(records, "EVENT", uid);
+	char **detail = find_record(records, "DETAIL", uid);
+
+	if (event == NULL || detail == NULL)
+		g_error("no event %s in the feed", uid);
+	*ret_summary = g_strcompress(event[6]);
+	*ret_description = g_strcompress(detail[3]);
+}
+
+/* W-HH-LOH's unit feed, read by python3-icalendar. */
+static GPtrArray *
+unit_feed(void)
+{
+	static char *path;
+	g_auto(Response) r = { 0 };
+
+	if (path == NULL) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) t = harness_call(
+			&h, "org.slotd.Admin1", "IssueFeedToken",
+			g_variant_new("(ss)", "W-HH-LOH", ""), "(ss)",
+			&error);
+
+		g_assert_no_error(error);
+		g_variant_get(t, "(ss)", NULL, &path);
+	}
+	get(path, NULL, &r);
+	g_assert_cmpint(r.status, ==, 200);
+	return python_dump(r.body, r.length);
+}
+
+/* Whether `booking`'s events say it must be moved, in the unit's feed
+ * and in its practitioner's; the two must agree, and the title and the
+ * description too. */
+static gboolean
+shown_as_to_move(const char *booking, const char *practitioner)
+{
+	static const char *const marks[] = { "Siirrettävä", "Måste flyttas" };
+	g_autofree char *uid = g_strconcat(booking, REGION_UID, NULL);
+	g_autofree char *puid = practitioner_uid(booking, practitioner);
+	g_autoptr(GPtrArray) unit = unit_feed();
+	g_autoptr(GPtrArray) own = feed_of(practitioner);
+	gboolean shown[2][2];
+	char *summary, *description;
+
+	for (guint f = 0; f < 2; f++) {
+		event_words(f ? own : unit, f ? puid : uid, &summary,
+			    &description);
+		g_test_message("%s: %s | %s", f ? puid : uid, summary,
+			       description);
+		shown[f][0] = g_str_has_prefix(summary, marks[0]) ||
+			      g_str_has_prefix(summary, marks[1]);
+		shown[f][1] =
+			g_str_has_prefix(description,
+					 "Varaus on siirrettävä") ||
+			g_str_has_prefix(description, "Bokningen måste");
+		g_assert_cmpint(shown[f][0], ==, shown[f][1]);
+		g_free(summary);
+		g_free(description);
+	}
+	g_assert_cmpint(shown[0][0], ==, shown[1][0]);
+	return shown[0][0];
+}
+
+/* needs_rebooking as the database has it. */
+static gboolean
+flagged(const char *booking)
+{
+	g_autofree char *sql = g_strdup_printf(
+		"SELECT needs_rebooking FROM booking WHERE id = %"
+		G_GINT64_FORMAT ";", numeric_id(booking));
+	g_autofree char *line = sql_line(sql);
+
+	return g_str_equal(line, "1");
+}
+
+/* A visit whose nurse is marked absent stands until it is moved, but
+ * the visit as it is will not happen: the unit's feed and the nurse's
+ * both show it as one to move (title and description, with a higher
+ * SEQUENCE so that calendars take the change), while a visit of the
+ * same nurse outside the absence shows as before. Once it is moved the
+ * mark is gone. What the feeds show is checked against the database's
+ * flag after each step. */
+static void
+test_needs_rebooking_shown(void)
+{
+	g_autofree char *visit = book_visit(harness_local(2026, 12, 11, 9, 0),
+					    "pf-client-flag", NULL);
+	g_autofree char *who = practitioner_of(visit);
+	g_autofree char *later = book_visit(harness_local(2026, 12, 11, 13, 0),
+					    "pf-client-stays", who);
+	g_autofree char *slot = NULL, *now_with = NULL;
+	gint64 before = harness_sequence(&h, visit);
+
+	g_assert_false(flagged(visit));
+	g_assert_false(shown_as_to_move(visit, who));
+	mark_absent(who, harness_local(2026, 12, 11, 8, 0),
+		    harness_local(2026, 12, 11, 12, 0));
+	g_assert_true(flagged(visit));
+	g_assert_false(flagged(later));
+	g_assert_true(shown_as_to_move(visit, who));
+	g_assert_false(shown_as_to_move(later, who));
+	g_assert_cmpint(harness_sequence(&h, visit), >, before);
+	assert_event(who, visit, "CONFIRMED", "2026-12-11T09:00",
+		     harness_sequence(&h, visit));
+
+	slot = slot_at(HH, "Lohja", harness_local(2026, 12, 11, 11, 0),
+		       NULL);
+	reschedule(visit, slot);
+	now_with = practitioner_of(visit);
+	g_assert_false(flagged(visit));
+	g_assert_false(shown_as_to_move(visit, now_with));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1082,6 +1204,8 @@ main(int argc, char **argv)
 			test_hold_for_the_same_request);
 	g_test_add_func("/practitioner/feed/moved-to-another",
 			test_moved_to_another);
+	g_test_add_func("/practitioner/feed/needs-rebooking-shown",
+			test_needs_rebooking_shown);
 	status = g_test_run();
 	g_assert_cmpint(harness_stop_slotd(&h, SIGTERM), ==, 0);
 	harness_clear(&h);
