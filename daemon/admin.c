@@ -173,6 +173,9 @@ get_status(BusCall *call, GVariant *args, gpointer user_data)
 	g_variant_dict_insert(&d, "unavailable-offerings", "u", unavailable);
 	g_variant_dict_insert(&d, "pending-calls", "u",
 			      bus_pending_calls(daemon->bus));
+	if (daemon->last_reload)
+		g_variant_dict_insert_value(&d, "last-reload",
+					    daemon->last_reload);
 	insert_health(daemon, &d);
 	bus_call_return(call, g_variant_new("(@a{sv})", g_variant_dict_end(&d)));
 }
@@ -396,7 +399,9 @@ static const BusMethod admin_methods[] = {
 	  "version, region, now, horizon-complete, offerings, "
 	  "unavailable-offerings, pending-calls, and the facts of /healthz: "
 	  "healthy, loop-ok, last-turn-ms, database-writable, "
-	  "plugins-loaded, plugins-refused." },
+	  "plugins-loaded, plugins-refused; after a reload, last-reload "
+	  "(a{sv}: finished, and error, or offerings-reshaped, "
+	  "offerings-withdrawn and needs-rebooking)." },
 	{ "ListPlugins", "", "", "a(sssu)", "plugins", list_plugins,
 	  BUS_ROLE_READ, errors_read,
 	  "Plugins: id, version, summary (or why refused), ABI major." },

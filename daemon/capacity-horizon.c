@@ -7,6 +7,7 @@
  * few milliseconds at a time (capacity_reshape_*, capacity.h). */
 #include "capacity-private.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -795,6 +796,35 @@ capacity_reshape_counts(CapacityReshape *r, guint *ret_offerings,
 {
 	*ret_offerings = r->plans->len;
 	*ret_changes = r->ops->len;
+}
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+GStrv
+capacity_reshape_offerings(CapacityReshape *r, gboolean removed)
+{
+	g_autoptr(GStrvBuilder) ids = g_strv_builder_new();
+	g_autofree gboolean *changed = NULL;
+	GStrv list;
+
+	changed = g_new0(gboolean, r->plans->len);
+	for (guint i = 0; i < r->ops->len; i++)
+		changed[g_array_index(r->ops, ReshapeOp, i).plan] = TRUE;
+	for (guint i = 0; i < r->plans->len; i++) {
+		const ReshapePlan *p = &g_array_index(r->plans, ReshapePlan,
+						      i);
+
+		if (removed ? p->digest == NULL
+			    : p->digest != NULL && changed[i])
+			g_strv_builder_add(ids, p->offering);
+	}
+	list = g_strv_builder_end(ids);
+	qsort(list, g_strv_length(list), sizeof(char *), compare_strings);
+	return list;
 }
 
 /* ---- on the main thread --------------------------------------------- */

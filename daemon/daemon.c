@@ -508,6 +508,40 @@ reload_log(Daemon *daemon, DaemonReload *r, GPtrArray *rebook,
 		log_rebooking(rebook, rebook_count);
 }
 
+/* What GetStatus tells of the reload that just ended: when, and either
+ * why it failed or which offerings' slots it changed or withdrew and
+ * how many bookings it sent to rebooking. A reload that failed after
+ * it began names what it had computed: those offerings are finished
+ * in the background. */
+static void
+remember_reload(Daemon *daemon, DaemonReload *r, guint rebook_count,
+		const GError *error)
+{
+	GVariantDict d;
+
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "finished", "x",
+			      capacity_now(daemon->capacity));
+	if (error)
+		g_variant_dict_insert(&d, "error", "s", error->message);
+	if (r->begun) {
+		g_auto(GStrv) reshaped = capacity_reshape_offerings(r->reshape,
+								   FALSE);
+		g_auto(GStrv) removed = capacity_reshape_offerings(r->reshape,
+								  TRUE);
+
+		g_variant_dict_insert(&d, "offerings-reshaped", "^as",
+				      reshaped);
+		g_variant_dict_insert(&d, "offerings-withdrawn", "^as",
+				      removed);
+		if (!error)
+			g_variant_dict_insert(&d, "needs-rebooking", "u",
+					      rebook_count);
+	}
+	g_clear_pointer(&daemon->last_reload, g_variant_unref);
+	daemon->last_reload = g_variant_ref_sink(g_variant_dict_end(&d));
+}
+
 /* The first reload of the queue is over: its caller is told, the next
  * one starts. A reshape begun and not finished is left to extension. */
 static void
@@ -519,6 +553,7 @@ reload_end(DaemonReload *r, GPtrArray *rebook, guint rebook_count,
 	g_assert(g_queue_peek_head(&daemon->reloads) == r);
 	g_queue_pop_head(&daemon->reloads);
 	destroy_source(&r->step_source);
+	remember_reload(daemon, r, rebook_count, error);
 	g_clear_pointer(&r->reshape, capacity_reshape_free);
 	reload_log(daemon, r, rebook, rebook_count, error);
 	g_clear_pointer(&r->region, region_unref);
@@ -747,6 +782,7 @@ daemon_finish(Daemon *daemon)
 	g_clear_pointer(&daemon->region, region_unref);
 	g_clear_pointer(&daemon->services_region, region_unref);
 	g_clear_pointer(&daemon->services_reply, bus_kept_reply_free);
+	g_clear_pointer(&daemon->last_reload, g_variant_unref);
 	g_clear_pointer(&daemon->extras_bytes, g_hash_table_unref);
 	g_clear_pointer(&daemon->extras_region, region_unref);
 	g_clear_pointer(&daemon->plugins, plugin_host_free);

@@ -58,6 +58,9 @@ typedef struct {
 	Region *extras_region;
 	GHashTable *extras_bytes;
 	ResourceWarming *warming;	/* the resources' duty, built ahead */
+	/* GetStatus' "last-reload": what the last reload that ended did
+	 * (a{sv}); NULL before the first */
+	GVariant *last_reload;
 } Daemon;
 
 gboolean daemon_start(Daemon *daemon, GError **error);

@@ -93,6 +93,37 @@ admin_reload(GError **error)
 	return r != NULL;
 }
 
+/* GetStatus' "last-reload". */
+static GVariant *
+last_reload(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = harness_call(&h, "org.slotd.Admin1",
+					     "GetStatus", NULL, "(a{sv})",
+					     &error);
+	g_autoptr(GVariant) status = NULL;
+	GVariant *last;
+
+	g_assert_no_error(error);
+	status = g_variant_get_child_value(r, 0);
+	last = g_variant_lookup_value(status, "last-reload",
+				      G_VARIANT_TYPE_VARDICT);
+	g_assert_nonnull(last);
+	return last;
+}
+
+/* The last reload's list `key`, joined with ", "; NULL when absent. */
+static char *
+last_reload_list(const char *key)
+{
+	g_autoptr(GVariant) last = last_reload();
+	g_autofree const char **ids = NULL;
+
+	if (!g_variant_lookup(last, key, "^a&s", &ids))
+		return NULL;
+	return g_strjoinv(", ", (char **)ids);
+}
+
 static GVariant *
 list_services(void)
 {
@@ -330,6 +361,16 @@ test_broken_config_changes_nothing(void)
 			1);
 	g_assert_nonnull(strstr(err, "org.slotd.Error.InvalidConfig"));
 	g_assert_nonnull(strstr(err, "max-visits-per-weak"));
+	/* GetStatus tells the refusal, and no offering as changed. */
+	{
+		g_autoptr(GVariant) last = last_reload();
+		const char *why = NULL;
+
+		g_assert_true(g_variant_lookup(last, "error", "&s", &why));
+		g_assert_nonnull(strstr(why, "max-visits-per-weak"));
+		g_assert_false(g_variant_lookup(last, "offerings-reshaped",
+						"as", NULL));
+	}
 	after = list_services();
 	g_assert_true(g_variant_equal(before, after));
 	id = book_first("nurse-consultation-example", "W-NURSE-LOH",
@@ -531,6 +572,7 @@ test_removed_offering_flags_bookings(void)
 	g_autofree char *booked = book_first(SNA, "W-SNA-KK",
 					     "client-reload-6");
 	g_autofree char *spare = free_slot(SNA, "W-SNA-KK", 9, 0);
+	g_autofree char *out = NULL, *withdrawn = NULL, *reshaped = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = NULL;
 
@@ -539,8 +581,26 @@ test_removed_offering_flags_bookings(void)
 	g_assert_nonnull(spare);
 	g_assert_false(listed_as_needing_rebooking(booked));
 	remove_group("other-services.conf", "offering W-SNA-KK " SNA);
-	g_assert_true(admin_reload(&error));
-	g_assert_no_error(error);
+	/* slotctl names the offering withdrawn, and GetStatus too. */
+	g_assert_cmpint(harness_slotctl(&h, &out, NULL, "reload", NULL), ==,
+			0);
+	g_test_message("%s", out);
+	g_assert_nonnull(strstr(out, "\nslots withdrawn (offerings no longer "
+				     "configured): W-SNA-KK/" SNA "\n"));
+	g_assert_null(strstr(out, "slots changed"));
+	withdrawn = last_reload_list("offerings-withdrawn");
+	reshaped = last_reload_list("offerings-reshaped");
+	g_assert_cmpstr(withdrawn, ==, "W-SNA-KK/" SNA);
+	g_assert_cmpstr(reshaped, ==, "");
+	{
+		g_autoptr(GVariant) last = last_reload();
+		guint32 flagged = 0;
+
+		g_assert_true(g_variant_lookup(last, "needs-rebooking", "u",
+					       &flagged));
+		g_assert_cmpuint(flagged, >=, 1);
+		g_assert_false(g_variant_lookup(last, "error", "s", NULL));
+	}
 	/* Flagged for a person to rebook, never deleted or cancelled. */
 	assert_booking(booked, "booked", TRUE);
 	assert_flag_audited(booked, before, "W-SNA-KK/" SNA,
@@ -668,10 +728,44 @@ test_reloads_one_at_a_time(void)
 	 * changes nothing (tests/test-store.c,
 	 * /store/slots/capacity-cut-keeps-them-range-flags-once). */
 	assert_flag_audited(booked, before, "W-SNA-ESP/" SNA, "reload");
+	/* GetStatus tells of the last one: nothing left to change. */
+	{
+		g_autofree char *reshaped =
+			last_reload_list("offerings-reshaped");
+
+		g_assert_cmpstr(reshaped, ==, "");
+	}
 	/* The old morning is gone from search, the new one is offered. */
 	g_assert_false(offered_at("W-SNA-ESP", booking_start(booked)));
 	g_assert_true(offered_at("W-SNA-ESP",
 				 harness_local(2026, 12, 8, 8, 40)));
+	assert_nothing_lost();
+}
+
+/* A window moved back: slotctl's reload names the offering whose slots
+ * changed, as GetStatus does, and a reload after it nothing. */
+static void
+test_slotctl_names_reshaped(void)
+{
+	g_autofree char *path = g_build_filename(services_dir,
+						 "other-services.conf", NULL);
+	g_autofree char *out = NULL, *again = NULL, *reshaped = NULL;
+
+	harness_set_key(path, "offering W-SNA-ESP " SNA, "window-morning",
+			"08:00-10:00 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+	g_assert_cmpint(harness_slotctl(&h, &out, NULL, "reload", NULL), ==,
+			0);
+	g_test_message("%s", out);
+	g_assert_true(g_str_has_prefix(out, "slots changed (new offerings, "
+					    "hours, seats or kinds): "
+					    "W-SNA-ESP/" SNA "\n"));
+	reshaped = last_reload_list("offerings-reshaped");
+	g_assert_cmpstr(reshaped, ==, "W-SNA-ESP/" SNA);
+	g_assert_cmpint(harness_slotctl(&h, &again, NULL, "reload", NULL), ==,
+			0);
+	g_assert_true(g_str_has_prefix(again, "No services, units or "
+					      "offerings added or removed, "
+					      "and no slots changed.\n"));
 	assert_nothing_lost();
 }
 
@@ -807,6 +901,8 @@ main(int argc, char **argv)
 			test_removed_offering_flags_bookings);
 	g_test_add_func("/reload/admin/one-at-a-time",
 			test_reloads_one_at_a_time);
+	g_test_add_func("/reload/slotctl/names-reshaped-offerings",
+			test_slotctl_names_reshaped);
 	g_test_add_func("/reload/missing-plugin/service-unavailable",
 			test_missing_plugin_shows_unavailable);
 	g_test_add_func("/reload/hold/survived-every-reload",

@@ -365,13 +365,12 @@ test_book_cancel_show_reload(void)
 
 	g_assert_cmpint(ctl(&h, "en", &out, &err, "reload", NULL), ==, 0);
 	g_assert_cmpstr(out, ==, "No services, units or offerings added or "
-				 "removed (changed hours or seats are updated "
-				 "all the same).\n"
+				 "removed, and no slots changed.\n"
 				 "Bookings that need rebooking: 0 (were 0)\n");
 	g_assert_cmpint(ctl(&h, "sv", &out, &err, "reload", NULL), ==, 0);
 	g_assert_cmpstr(out, ==, "Inga tjänster, enheter eller utbud "
-				 "lades till eller togs bort (ändrade tider "
-				 "och antal platser uppdateras ändå).\n"
+				 "lades till eller togs bort, och inga tider "
+				 "ändrades.\n"
 				 "Bokningar som ska bokas om: 0 (var 0)\n");
 	harness_finish(&h, 0);
 }

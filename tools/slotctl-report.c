@@ -459,12 +459,14 @@ typedef struct {
 	GHashTable *units;	/* id → title */
 	guint32 offerings;
 	guint32 rebooking;	/* bookings that need rebooking */
+	GVariant *last_reload;	/* GetStatus' a{sv}; NULL: none told */
 } RegionFacts;
 
 static void region_facts_clear(RegionFacts *f)
 {
 	g_clear_pointer(&f->services, g_hash_table_unref);
 	g_clear_pointer(&f->units, g_hash_table_unref);
+	g_clear_pointer(&f->last_reload, g_variant_unref);
 }
 
 static GHashTable *id_table(Ctl *ctl, const char *method, const char *type,
@@ -507,6 +509,8 @@ static gboolean region_facts(Ctl *ctl, RegionFacts *f, GError **error)
 		return FALSE;
 	rows = g_variant_get_child_value(status, 0);
 	g_variant_lookup(rows, "offerings", "u", &f->offerings);
+	f->last_reload = g_variant_lookup_value(rows, "last-reload",
+						G_VARIANT_TYPE_VARDICT);
 	g_clear_pointer(&rows, g_variant_unref);
 	list = client_call(ctl, CTL_IFACE_SCHEDULER, "ListBookings",
 			   g_variant_new_parsed("({'needs-rebooking': <true>, "
@@ -566,6 +570,20 @@ static guint print_changes(const char *what, GHashTable *before,
 	return lines;
 }
 
+/* A "label: a, b" line of the reload's list `key`; whether printed. */
+static gboolean print_offerings(GVariant *reload, const char *key,
+				const char *label)
+{
+	g_autofree const char **ids = NULL;
+	g_autofree char *names = NULL;
+
+	if (!g_variant_lookup(reload, key, "^a&s", &ids) || !ids[0])
+		return FALSE;
+	names = g_strjoinv(", ", (char **) ids);
+	printf("%s: %s\n", label, names);
+	return TRUE;
+}
+
 /* reload: what changed, and how many bookings now need rebooking. */
 gboolean cmd_reload(Ctl *ctl, int argc, char **argv, GError **error)
 {
@@ -583,14 +601,31 @@ gboolean cmd_reload(Ctl *ctl, int argc, char **argv, GError **error)
 			      print_changes(N_("units"), before.units,
 					    after.units);
 
-		if (before.offerings != after.offerings)
+		if (before.offerings != after.offerings) {
 			printf(_("offerings: %u (were %u)\n"), after.offerings,
 			       before.offerings);
-		else if (lines == 0)
+			lines++;
+		}
+		if (after.last_reload) {
+			lines += print_offerings(after.last_reload,
+						 "offerings-reshaped",
+						 _("slots changed (new "
+						   "offerings, hours, seats or "
+						   "kinds)"));
+			lines += print_offerings(after.last_reload,
+						 "offerings-withdrawn",
+						 _("slots withdrawn (offerings "
+						   "no longer configured)"));
+			if (lines == 0)
+				printf("%s\n", _("No services, units or "
+						 "offerings added or removed, "
+						 "and no slots changed."));
+		} else if (lines == 0) {
 			printf("%s\n",
 			       _("No services, units or offerings added or "
 				 "removed (changed hours or seats are "
 				 "updated all the same)."));
+		}
 		printf(_("Bookings that need rebooking: %u (were %u)\n"),
 		       after.rebooking, before.rebooking);
 		if (after.rebooking > 0)
