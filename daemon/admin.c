@@ -72,7 +72,7 @@ reload_done(Daemon *daemon, guint rebook_count, const GError *error,
 static void
 reload(BusCall *call, GVariant *args, gpointer user_data)
 {
-	daemon_reload(user_data, reload_done, call);
+	daemon_reload(user_data, bus_call_sender(call), reload_done, call);
 }
 
 /* One row for every backup written or tried past the path checks. */
@@ -400,8 +400,8 @@ static const BusMethod admin_methods[] = {
 	  "unavailable-offerings, pending-calls, and the facts of /healthz: "
 	  "healthy, loop-ok, last-turn-ms, database-writable, "
 	  "plugins-loaded, plugins-refused; after a reload, last-reload "
-	  "(a{sv}: finished, and error, or offerings-reshaped, "
-	  "offerings-withdrawn and needs-rebooking)." },
+	  "(a{sv}: finished, by, and error or needs-rebooking, and when "
+	  "it began offerings-reshaped and offerings-withdrawn)." },
 	{ "ListPlugins", "", "", "a(sssu)", "plugins", list_plugins,
 	  BUS_ROLE_READ, errors_read,
 	  "Plugins: id, version, summary (or why refused), ABI major." },

@@ -452,6 +452,7 @@ destroy_source(GSource **source)
 
 typedef struct {
 	Daemon *daemon;
+	char *by;		/* the caller's unique bus name, or "SIGHUP" */
 	DaemonReloadDone done;
 	gpointer user_data;
 	Region *region;		/* the new one */
@@ -522,6 +523,7 @@ remember_reload(Daemon *daemon, DaemonReload *r, guint rebook_count,
 	g_variant_dict_init(&d, NULL);
 	g_variant_dict_insert(&d, "finished", "x",
 			      capacity_now(daemon->capacity));
+	g_variant_dict_insert(&d, "by", "s", r->by);
 	if (error)
 		g_variant_dict_insert(&d, "error", "s", error->message);
 	if (r->begun) {
@@ -562,6 +564,7 @@ reload_end(DaemonReload *r, GPtrArray *rebook, guint rebook_count,
 	notify_reloaded(daemon);
 	if (r->done)
 		r->done(daemon, rebook_count, error, r->user_data);
+	g_free(r->by);
 	g_free(r);
 	reload_next(daemon);
 }
@@ -689,11 +692,13 @@ reload_next(Daemon *daemon)
 }
 
 void
-daemon_reload(Daemon *daemon, DaemonReloadDone done, gpointer user_data)
+daemon_reload(Daemon *daemon, const char *by, DaemonReloadDone done,
+	      gpointer user_data)
 {
 	DaemonReload *r = g_new0(DaemonReload, 1);
 
 	r->daemon = daemon;
+	r->by = g_strdup(by);
 	r->done = done;
 	r->user_data = user_data;
 	g_queue_push_tail(&daemon->reloads, r);

@@ -78,8 +78,9 @@ typedef void (*DaemonReloadDone)(Daemon *daemon, guint rebook_count,
  * that is refused changes nothing and the error says why. Should the
  * database fail after the first changes are committed, the new
  * configuration stays in use, the rest of its slots are made in the
- * background (as after a start), and the error says so. */
-void daemon_reload(Daemon *daemon, DaemonReloadDone done,
+ * background (as after a start), and the error says so. `by` names
+ * who asked (a unique bus name, "SIGHUP") in GetStatus' last-reload. */
+void daemon_reload(Daemon *daemon, const char *by, DaemonReloadDone done,
 		   gpointer user_data);
 /* Stops taking work, answers the calls already received (for at most
  * a few seconds), then quits the loop; daemon_finish() closes. */

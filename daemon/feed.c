@@ -524,12 +524,16 @@ event_status(const char *status)
 /* A booking flagged needs-rebooking (its slot withdrawn by a reload,
  * its practitioner, room or car marked absent) stands until it is
  * moved or cancelled, but the visit as it is may not happen: staff see
- * it in the title of the event, where a calendar shows it. */
+ * it in the title of the event, where a calendar shows it. Only while
+ * it is still to come (the statuses a flag is set in): once the client
+ * has arrived, been seen or not come, the flag tells nothing more. */
 static gboolean
 must_move(const StoreFeedBooking *b)
 {
 	return b->needs_rebooking &&
-	       g_strcmp0(event_status(b->status), "CANCELLED") != 0;
+	       (g_strcmp0(b->status, "booked") == 0 ||
+		g_strcmp0(b->status, "pending") == 0 ||
+		g_strcmp0(b->status, "proposed") == 0);
 }
 
 /* In the language(s) of the feed's titles. */

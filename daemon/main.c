@@ -48,7 +48,7 @@ on_reload(gpointer user_data)
 	g_message("reloading on SIGHUP");
 	/* Logged by daemon_reload, with the bookings that need rebooking;
 	 * on an error the old state stays. */
-	daemon_reload(daemon, NULL, NULL);
+	daemon_reload(daemon, "SIGHUP", NULL, NULL);
 	return G_SOURCE_CONTINUE;
 }
 

@@ -323,6 +323,28 @@ test_sighup_adds_service(void)
 			g_usleep(50000);
 	}
 	g_assert_cmpstr(title, ==, "Sairaanhoitajan vastaanotto, Porvoo");
+	/* The new offering's slots are made before the reload ends;
+	 * GetStatus names it, and who asked. */
+	for (int i = 0; i < 400; i++) {
+		g_autoptr(GVariant) last = last_reload();
+		const char *by = "";
+
+		g_variant_lookup(last, "by", "&s", &by);
+		if (g_str_equal(by, "SIGHUP"))
+			break;
+		g_usleep(50000);
+	}
+	{
+		g_autoptr(GVariant) last = last_reload();
+		g_autofree char *reshaped =
+			last_reload_list("offerings-reshaped");
+		const char *by = NULL;
+
+		g_assert_true(g_variant_lookup(last, "by", "&s", &by));
+		g_assert_cmpstr(by, ==, "SIGHUP");
+		g_assert_nonnull(strstr(reshaped,
+					"E-SO-POR/nurse-consultation-east"));
+	}
 	id = book_first("nurse-consultation-east", "E-SO-POR",
 			"client-reload-3");
 	assert_booking(id, "booked", FALSE);
@@ -353,6 +375,14 @@ test_broken_config_changes_nothing(void)
 	install_config("zz-typo.conf", typo_service);
 	g_assert_false(admin_reload(&error));
 	harness_assert_dbus_error(error, "org.slotd.Error.InvalidConfig");
+	{
+		g_autoptr(GVariant) last = last_reload();
+		const char *by = NULL;
+
+		g_assert_true(g_variant_lookup(last, "by", "&s", &by));
+		g_assert_cmpstr(by, ==,
+				g_dbus_connection_get_unique_name(h.conn));
+	}
 	g_assert_nonnull(strstr(error->message,
 				"services.d/zz-typo.conf: [offering E-SO-LOV "
 				"nurse-consultation-typo] "

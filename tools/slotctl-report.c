@@ -4,6 +4,7 @@
  * no new client. Admin1: plugins, reload, feed tokens, backup. */
 #include "slotctl.h"
 
+#include <dbus/dbus.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -584,6 +585,20 @@ static gboolean print_offerings(GVariant *reload, const char *key,
 	return TRUE;
 }
 
+/* GetStatus' last-reload when it is the reload this slotctl asked for
+ * (another may have ended between its answer and GetStatus); else
+ * NULL. */
+static GVariant *own_reload(Ctl *ctl, const RegionFacts *after)
+{
+	const char *by = NULL;
+
+	if (!after->last_reload ||
+	    !g_variant_lookup(after->last_reload, "by", "&s", &by) ||
+	    g_strcmp0(by, dbus_bus_get_unique_name(ctl->connection)) != 0)
+		return NULL;
+	return after->last_reload;
+}
+
 /* reload: what changed, and how many bookings now need rebooking. */
 gboolean cmd_reload(Ctl *ctl, int argc, char **argv, GError **error)
 {
@@ -600,20 +615,19 @@ gboolean cmd_reload(Ctl *ctl, int argc, char **argv, GError **error)
 					    after.services) +
 			      print_changes(N_("units"), before.units,
 					    after.units);
+		GVariant *own = own_reload(ctl, &after);
 
 		if (before.offerings != after.offerings) {
 			printf(_("offerings: %u (were %u)\n"), after.offerings,
 			       before.offerings);
 			lines++;
 		}
-		if (after.last_reload) {
-			lines += print_offerings(after.last_reload,
-						 "offerings-reshaped",
+		if (own) {
+			lines += print_offerings(own, "offerings-reshaped",
 						 _("slots changed (new "
 						   "offerings, hours, seats or "
 						   "kinds)"));
-			lines += print_offerings(after.last_reload,
-						 "offerings-withdrawn",
+			lines += print_offerings(own, "offerings-withdrawn",
 						 _("slots withdrawn (offerings "
 						   "no longer configured)"));
 			if (lines == 0)
