@@ -592,36 +592,73 @@ do_absence(Capacity *capacity, gpointer data, GError **error)
 	return TRUE;
 }
 
-static gint
-proposal_rank(const FoundSlot *f, const StoreBooking *b)
+/* How far before the booking's start proposals are looked for: a
+ * visit moves to a colleague's time near its own, not to the first
+ * free slot after midnight. */
+#define PROPOSALS_BEFORE (4 * 3600)
+/* Slots looked at for the three proposals. */
+#define PROPOSALS_LOOKED_AT 60
+
+typedef struct {
+	const FoundSlot *slot;
+	gint rank;		/* same unit, then same day */
+	gint days;		/* days away */
+	gint64 apart;		/* seconds from the booking's time of day */
+} Proposal;
+
+static void
+proposal_place(Proposal *p, const StoreBooking *b)
 {
 	GDate day, other;
+	gint64 f_day_start = calendar_local_day_start(p->slot->start);
+	gint64 b_day_start = calendar_local_day_start(b->start);
 
 	calendar_local_date(b->start, &day);
-	calendar_local_date(f->start, &other);
-	/* Same unit, then same day, then the earliest. */
-	return (g_strcmp0(f->unit, b->unit) != 0) +
-	       2 * (g_date_compare(&day, &other) != 0);
+	calendar_local_date(p->slot->start, &other);
+	p->days = ABS(g_date_days_between(&day, &other));
+	p->rank = (g_strcmp0(p->slot->unit, b->unit) != 0) +
+		  2 * (p->days != 0);
+	p->apart = ABS((p->slot->start - f_day_start) -
+		       (b->start - b_day_start));
+}
+
+static gint
+compare_proposals(gconstpointer a, gconstpointer b)
+{
+	const Proposal *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->days != y->days)
+		return x->days < y->days ? -1 : 1;
+	if (x->apart != y->apart)
+		return x->apart < y->apart ? -1 : 1;
+	if (x->slot->start != y->slot->start)
+		return x->slot->start < y->slot->start ? -1 : 1;
+	return g_strcmp0(x->slot->slot_id, y->slot->slot_id);
 }
 
 /* Up to three slots the booking could move to, as Reschedule would
- * see them: the same request, the same unit and language and day
- * first. Nothing is moved. */
+ * see them: the same request; the same unit, then the same day, then
+ * the nearest day first, and of those the nearest to the booking's own
+ * time of day. Nothing is moved. */
 static GVariant *
 proposals(Capacity *capacity, const StoreBooking *b)
 {
 	g_autoptr(GPtrArray) found = NULL;
+	g_autoptr(GArray) order = g_array_new(FALSE, FALSE, sizeof(Proposal));
 	g_autoptr(GError) error = NULL;
 	GVariantBuilder rows;
 	GVariantDict q;
 	gint64 now = capacity_now(capacity);
-	gint64 from = MAX(now, calendar_local_day_start(b->start));
+	gint64 from = MAX(now, MAX(calendar_local_day_start(b->start),
+				   b->start - PROPOSALS_BEFORE));
 	g_autoptr(GVariant) query = NULL;
 
 	g_variant_dict_init(&q, NULL);
 	g_variant_dict_insert(&q, "from", "x", from);
 	g_variant_dict_insert(&q, "to", "x", from + 7 * 86400);
-	g_variant_dict_insert(&q, "limit", "u", 40);
+	g_variant_dict_insert(&q, "limit", "u", PROPOSALS_LOOKED_AT);
 	if (b->language)
 		g_variant_dict_insert(&q, "language", "s", b->language);
 	if (b->municipality)
@@ -638,25 +675,29 @@ proposals(Capacity *capacity, const StoreBooking *b)
 			error->message);
 		return g_variant_builder_end(&rows);
 	}
-	for (gint rank = 0, n = 0; rank < 4 && n < 3; rank++)
-		for (guint i = 0; i < found->len && n < 3; i++) {
-			const FoundSlot *f = found->pdata[i];
-			GVariantDict d;
+	for (guint i = 0; i < found->len; i++) {
+		Proposal p = { found->pdata[i], 0, 0, 0 };
 
-			if (proposal_rank(f, b) != rank || f->bookable_from)
-				continue;
-			g_variant_dict_init(&d, NULL);
-			g_variant_dict_insert(&d, "slot", "s", f->slot_id);
-			g_variant_dict_insert(&d, "unit", "s", f->unit);
-			g_variant_dict_insert(&d, "start", "x", f->start);
-			g_variant_dict_insert(&d, "end", "x", f->end);
-			if (f->practitioner)
-				g_variant_dict_insert(&d, "practitioner", "s",
-						      f->practitioner);
-			g_variant_builder_add_value(&rows,
-						    g_variant_dict_end(&d));
-			n++;
-		}
+		if (p.slot->bookable_from)
+			continue; /* not bookable yet */
+		proposal_place(&p, b);
+		g_array_append_val(order, p);
+	}
+	g_array_sort(order, compare_proposals);
+	for (guint i = 0; i < order->len && i < 3; i++) {
+		const FoundSlot *f = g_array_index(order, Proposal, i).slot;
+		GVariantDict d;
+
+		g_variant_dict_init(&d, NULL);
+		g_variant_dict_insert(&d, "slot", "s", f->slot_id);
+		g_variant_dict_insert(&d, "unit", "s", f->unit);
+		g_variant_dict_insert(&d, "start", "x", f->start);
+		g_variant_dict_insert(&d, "end", "x", f->end);
+		if (f->practitioner)
+			g_variant_dict_insert(&d, "practitioner", "s",
+					      f->practitioner);
+		g_variant_builder_add_value(&rows, g_variant_dict_end(&d));
+	}
 	return g_variant_builder_end(&rows);
 }
 

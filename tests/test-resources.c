@@ -533,6 +533,26 @@ test_absence(void)
 		g_assert_true(g_variant_lookup(first, "practitioner", "s",
 					       &alt_practitioner));
 		g_assert_cmpstr(alt_practitioner, !=, "hh-esp-d2a");
+		/* Near the visit's own time (the day's other nurses have
+		 * free time around it), not the first free slot after
+		 * midnight; the same day's ones nearest first. */
+		g_assert_cmpint(ABS(alt_start - start), <=, 2 * 3600);
+		for (gsize j = 0, prev = 0; j < g_variant_n_children(alts);
+		     j++) {
+			g_autoptr(GVariant) alt =
+				g_variant_get_child_value(alts, j);
+			gint64 at = 0;
+
+			g_assert_true(g_variant_lookup(alt, "start", "x",
+						       &at));
+			g_test_message("%s at %" G_GINT64_FORMAT
+				       ": alternative at %" G_GINT64_FORMAT,
+				       id, start, at);
+			if (at >= harness_local(2026, 12, 9, 0, 0))
+				continue;
+			g_assert_cmpint(ABS(at - start), >=, prev);
+			prev = ABS(at - start);
+		}
 	}
 	g_assert_true(g_hash_table_contains(seen, b1));
 	g_assert_true(g_hash_table_contains(seen, b2));
