@@ -142,9 +142,12 @@ if [ -n "$test_time" ]; then
 fi
 
 slotctl="$PWD/$build/tools/slotctl --address $address"
+# slotctl's Finnish and Swedish catalogues, from the build tree.
+localedir="$PWD/$build/po"
 cat >"$run/env.tmp" <<EOT
 export SLOTD_BUS='$address'
 export SLOTCTL="$slotctl"
+export SLOTCTL_LOCALEDIR="$localedir"
 export PKG_CONFIG_PATH="$pkg_config_path\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}"
 EOT
 mv "$run/env.tmp" "$run/env"
@@ -161,8 +164,10 @@ slotd is running with the example Western and Eastern Uusimaa region.
 In another terminal, set these (or: . $run/env):
   export SLOTD_BUS='$address'
   export SLOTCTL="$slotctl"
+  export SLOTCTL_LOCALEDIR="$localedir"
   export PKG_CONFIG_PATH="$pkg_config_path"
-and follow "A short tour" in README.md; it starts with
+and follow "A short tour" in README.md (LANGUAGE=fi or sv for slotctl
+in Finnish or Swedish); it starts with
   \$SLOTCTL services
   \$SLOTCTL units
   busctl --address="\$SLOTD_BUS" call org.slotd.Slotd1 /org/slotd/Slotd1 \\

@@ -375,6 +375,47 @@ test_book_cancel_show_reload(void)
 	harness_finish(&h, 0);
 }
 
+/* A shell without LANG (a fresh container, cron) is in the C locale,
+ * where gettext would ignore LANGUAGE: slotctl speaks the language
+ * asked for all the same, in UTF-8; without LANGUAGE, English. */
+static void
+test_language_without_locale(void)
+{
+	g_autofree char *localedir = g_build_filename(harness_build_root(),
+						      "po", NULL);
+	g_autofree char *slotctl = g_build_filename(harness_build_root(),
+						    "tools", "slotctl", NULL);
+	g_autofree char *dir = g_strconcat("SLOTCTL_LOCALEDIR=", localedir,
+					   NULL);
+	static const struct {
+		const char *language;
+		const char *usage;
+	} cases[] = {
+		{ "LANGUAGE=fi", "Käyttö:" },
+		{ "LANGUAGE=sv", "Användning:" },
+		{ NULL, "Usage:" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const char *argv[] = { "env", "-u", "LANG", "-u", "LC_ALL",
+				       "-u", "LC_MESSAGES", "-u", "LC_CTYPE",
+				       "-u", "LANGUAGE", dir,
+				       cases[i].language ? cases[i].language
+							 : "LC_ALL=C",
+				       slotctl, "--help", NULL };
+		g_autofree char *out = NULL;
+		g_autoptr(GError) error = NULL;
+		int status = 0;
+
+		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH,
+			     NULL, NULL, &out, NULL, &status, &error);
+		g_assert_no_error(error);
+		g_assert_true(g_spawn_check_wait_status(status, NULL));
+		if (!g_str_has_prefix(out, cases[i].usage))
+			g_error("%s: %s", cases[i].usage, out);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -385,5 +426,7 @@ main(int argc, char **argv)
 			test_find_flags_and_reasons);
 	g_test_add_func("/slotctl/book-cancel-show-reload",
 			test_book_cancel_show_reload);
+	g_test_add_func("/slotctl/language/without-a-locale",
+			test_language_without_locale);
 	return g_test_run();
 }

@@ -1569,7 +1569,17 @@ int main(int argc, char **argv)
 	int index, status;
 
 	setlocale(LC_ALL, "");
-	/* SLOTCTL_LOCALEDIR: the build tree's catalogues, for the tests. */
+	/* gettext ignores LANGUAGE in the C locale, the one a shell
+	 * without LANG has (a fresh container, a cron job), and GLib
+	 * writes its text in ASCII there: asked for by name, the language
+	 * is given all the same, in UTF-8. */
+	if (g_getenv("LANGUAGE") && *g_getenv("LANGUAGE") &&
+	    (g_str_equal(setlocale(LC_MESSAGES, NULL), "C") ||
+	     g_str_equal(setlocale(LC_MESSAGES, NULL), "POSIX")) &&
+	    setlocale(LC_MESSAGES, "C.UTF-8"))
+		setlocale(LC_CTYPE, "C.UTF-8");
+	/* SLOTCTL_LOCALEDIR: the build tree's catalogues (the tests,
+	 * run.sh). */
 	bindtextdomain(GETTEXT_PACKAGE, g_getenv("SLOTCTL_LOCALEDIR")
 						? g_getenv("SLOTCTL_LOCALEDIR")
 						: LOCALEDIR);
