@@ -52,7 +52,7 @@ if [ ! -f "$build/build.ninja" ]; then
 	mkdir -p build
 	meson setup "$build" --buildtype=debugoptimized >/dev/null
 fi
-ninja -C "$build" daemon/slotd tools/slotctl service-plugins >/dev/null
+ninja -C "$build" daemon/slotd tools/slotctl slotctl-gmo service-plugins >/dev/null
 
 run=$PWD/build/run
 mkdir -p "$run"
