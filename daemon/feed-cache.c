@@ -29,6 +29,10 @@ typedef struct {
 	gsize length;
 } EventText;
 
+/* About what one event's VEVENT text takes (the body is sized for it
+ * at the start of a render). */
+#define EVENT_TEXT_GUESS 600
+
 /* What one kept event costs besides its text: the record, its key and
  * its share of the hash table's arrays (keys, values, hashes). */
 #define EVENT_BYTES \
@@ -153,13 +157,18 @@ entry_evict(Entry *entry)
 	entry_account(entry);
 }
 
+/* Drops the least recently asked for until what is kept, and
+ * `reserve` bytes more, fit the budget: a render about to write a body
+ * of about `reserve` bytes makes room for it first, so that the budget
+ * bounds what the cache holds while it renders too, not only after. */
 static void
-enforce_budget(FeedCache *cache)
+enforce_budget(FeedCache *cache, gsize reserve)
 {
 	gsize budget =
 		capacity_region(cache->capacity)->daemon.feed_cache_bytes;
 	GList *l = cache->lru.head;
 
+	budget -= MIN(reserve, budget);
 	while (cache->bytes > budget && l) {
 		Entry *entry = l->data;
 
@@ -325,7 +334,7 @@ entry_store(Entry *entry, GBytes *body, const char *digest, gint64 day)
 		(g_get_monotonic_time() - entry->render_began) / 1000);
 	waiters_answer(&entry->waiters, &entry->document, NULL);
 	render_for_later(entry);
-	enforce_budget(entry->cache);
+	enforce_budget(entry->cache, 0);
 }
 
 static void
@@ -507,8 +516,14 @@ write_staff(Entry *entry, GPtrArray *bookings)
 	}
 	entry->bookings = bookings;
 	entry->writer = feed_writer_new_staff(&scope,
-					      entry->bookings->len * 512);
+					      entry->bookings->len *
+						      EVENT_TEXT_GUESS);
 	entry->new_events = new_event_table();
+	/* Room for the new text before it is written (this entry, now
+	 * rendering, keeps its old one: unchanged events are copied from
+	 * it). */
+	enforce_budget(entry->cache,
+		       entry->bookings->len * (EVENT_TEXT_GUESS + EVENT_BYTES));
 	entry->next = 0;
 	entry->render_day = calendar_local_day_start(entry->render_now);
 	/* Most feeds are done in the first step, before this returns. */

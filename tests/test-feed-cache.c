@@ -1,6 +1,7 @@
 /* The feed cache within its budget (issue 17): more staff feeds are
  * rendered than feed-cache-bytes holds; by the cache's own count the
- * kept feeds stay within it, the least recently asked for go first, and
+ * kept feeds stay within it, also while a render writes (room is made
+ * first), the least recently asked for go first, and
  * a dropped feed renders again to the same bytes and ETag. A render
  * after a change, which reuses the kept event texts from the body, is
  * byte for byte a cold render. Bookings read on a planner worker (as
@@ -38,6 +39,8 @@ typedef struct {
 	gboolean done;
 	GBytes *body;
 	char *etag;
+	FeedCache *cache;	/* get_feed's */
+	gsize bytes_at_ready;	/* what the cache held as it answered */
 } Result;
 
 static gint64
@@ -140,6 +143,7 @@ on_ready(const FeedDocument *document, const GError *error,
 	g_assert_no_error((GError *)error);
 	r->body = g_bytes_ref(document->body);
 	r->etag = g_strdup(document->etag);
+	r->bytes_at_ready = r->cache ? feed_cache_bytes(r->cache) : 0;
 	r->done = TRUE;
 }
 
@@ -156,6 +160,7 @@ static void
 get_feed(Fixture *f, FeedCache *cache, guint i, Result *r)
 {
 	result_clear(r);
+	r->cache = cache;
 	feed_cache_get(cache, FEED_KIND_STAFF, f->offerings[i]->unit->id,
 		       NULL, on_ready, r, NULL);
 	while (!r->done)
@@ -184,6 +189,11 @@ test_budget(Fixture *f, gconstpointer data)
 	for (guint i = 1; i < FEEDS; i++) {
 		get_feed(f, cache, i, &r);
 		g_assert_cmpuint(feed_cache_bytes(cache), <=, budget);
+		/* Room was made before the text was written, not only
+		 * after: as the new feed is answered, the cache holds it
+		 * and at most what fits beside it (dropping only after
+		 * would have held two old feeds and the new one). */
+		g_assert_cmpuint(r.bytes_at_ready, <=, budget + one / 4);
 	}
 	g_assert_cmpuint(feed_cache_evictions(cache), ==, FEEDS - 2);
 	/* The latest is kept: no render. */
