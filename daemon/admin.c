@@ -435,8 +435,9 @@ static const BusMethod admin_methods[] = {
 	  "Marks a practitioner, room or vehicle absent for [start, end) "
 	  "(UTC seconds): its capacity is withdrawn, the upcoming bookings "
 	  "that take it are flagged needs-rebooking and returned with up "
-	  "to three alternatives each (same unit, same day first, nearest "
-	  "the visit's time of day); nothing is moved. Audited." },
+	  "to three alternatives each, as Reschedule takes them (same "
+	  "unit, same day first, nearest the visit's time of day); nothing "
+	  "is moved. Audited." },
 	{ "ListResources", "s", "unit", "aa{sv}", "resources",
 	  list_resources, BUS_ROLE_READ, errors_read,
 	  "Practitioners, rooms and vehicles (of one unit, or \"\" for "

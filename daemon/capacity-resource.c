@@ -603,23 +603,32 @@ typedef struct {
 	const FoundSlot *slot;
 	gint rank;		/* same unit, then same day */
 	gint days;		/* days away */
-	gint64 apart;		/* seconds from the booking's time of day */
+	gint apart;		/* minutes from the booking's time of day */
 } Proposal;
+
+/* Minutes since local midnight on the clock: 10:00 is 600 on a day of
+ * 23 or 25 hours too. */
+static gint
+clock_minutes(gint64 utc)
+{
+	int year, month, day, hour, minute, weekday;
+
+	calendar_utc_to_local(utc, &year, &month, &day, &hour, &minute,
+			      &weekday);
+	return hour * 60 + minute;
+}
 
 static void
 proposal_place(Proposal *p, const StoreBooking *b)
 {
 	GDate day, other;
-	gint64 f_day_start = calendar_local_day_start(p->slot->start);
-	gint64 b_day_start = calendar_local_day_start(b->start);
 
 	calendar_local_date(b->start, &day);
 	calendar_local_date(p->slot->start, &other);
 	p->days = ABS(g_date_days_between(&day, &other));
 	p->rank = (g_strcmp0(p->slot->unit, b->unit) != 0) +
 		  2 * (p->days != 0);
-	p->apart = ABS((p->slot->start - f_day_start) -
-		       (b->start - b_day_start));
+	p->apart = ABS(clock_minutes(p->slot->start) - clock_minutes(b->start));
 }
 
 static gint
@@ -638,10 +647,43 @@ compare_proposals(gconstpointer a, gconstpointer b)
 	return g_strcmp0(x->slot->slot_id, y->slot->slot_id);
 }
 
+/* The booking's kept request options that FindSlots takes (its
+ * plugin's own, the practitioner asked for, the age, a late reason):
+ * Reschedule asks the rule again with them, so proposals must too. */
+static void
+kept_find_options(Capacity *capacity, const StoreBooking *b, GVariantDict *q)
+{
+	static const char *const core[] = { "practitioner", "age",
+					    "deadline-exceeded-reason",
+					    NULL };
+	const SlotdOffering *off = region_find_offering(capacity->region,
+							b->offering);
+	const SlotdKindOps *ops = off ? capacity_kind(capacity, off) : NULL;
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	if (b->extras == NULL)
+		return;
+	g_variant_iter_init(&iter, b->extras);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		gboolean take = g_strv_contains(core, key);
+
+		for (const SlotdOptionSpec *spec = ops ? ops->options : NULL;
+		     !take && spec && spec->name; spec++)
+			take = g_str_equal(spec->name, key) &&
+			       g_variant_is_of_type(value,
+						    G_VARIANT_TYPE(spec->type));
+		if (take)
+			g_variant_dict_insert_value(q, key, value);
+	}
+}
+
 /* Up to three slots the booking could move to, as Reschedule would
- * see them: the same request; the same unit, then the same day, then
- * the nearest day first, and of those the nearest to the booking's own
- * time of day. Nothing is moved. */
+ * see them: the same request (a visit asked of one practitioner stays
+ * hers); the same unit, then the same day, then the nearest day first,
+ * and of those the nearest to the booking's own time of day. Nothing
+ * is moved. */
 static GVariant *
 proposals(Capacity *capacity, const StoreBooking *b)
 {
@@ -656,6 +698,7 @@ proposals(Capacity *capacity, const StoreBooking *b)
 	g_autoptr(GVariant) query = NULL;
 
 	g_variant_dict_init(&q, NULL);
+	kept_find_options(capacity, b, &q);
 	g_variant_dict_insert(&q, "from", "x", from);
 	g_variant_dict_insert(&q, "to", "x", from + 7 * 86400);
 	g_variant_dict_insert(&q, "limit", "u", PROPOSALS_LOOKED_AT);

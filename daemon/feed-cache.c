@@ -52,6 +52,7 @@ typedef struct {
 	GHashTable *events;	/* booking id -> EventText, in the body */
 	GList lru;		/* in FeedCache.lru while it has a body */
 	gsize cost;		/* bytes counted in FeedCache.bytes */
+	gsize reserved;		/* promised to the text it is writing */
 	GQueue waiters;		/* for the render running, or at once */
 	GQueue later;		/* came after a change the running render
 				 * does not show: for the next one */
@@ -78,6 +79,7 @@ struct _FeedCache {
 	 * A dropped entry keeps its ETag and Last-Modified. */
 	GQueue lru;
 	gsize bytes;
+	gsize reserved;		/* promised to the texts being written */
 	guint evictions;
 	PlannerPool *reader;	/* borrowed; NULL: read on the loop */
 };
@@ -157,18 +159,19 @@ entry_evict(Entry *entry)
 	entry_account(entry);
 }
 
-/* Drops the least recently asked for until what is kept, and
- * `reserve` bytes more, fit the budget: a render about to write a body
- * of about `reserve` bytes makes room for it first, so that the budget
- * bounds what the cache holds while it renders too, not only after. */
+/* Drops the least recently asked for until what is kept, and what
+ * the renders under way have reserved for the texts they write, fit
+ * the budget: a render makes room for its text before writing it, so
+ * that the budget bounds what the cache holds while feeds render too,
+ * not only after. */
 static void
-enforce_budget(FeedCache *cache, gsize reserve)
+enforce_budget(FeedCache *cache)
 {
 	gsize budget =
 		capacity_region(cache->capacity)->daemon.feed_cache_bytes;
 	GList *l = cache->lru.head;
 
-	budget -= MIN(reserve, budget);
+	budget -= MIN(cache->reserved, budget);
 	while (cache->bytes > budget && l) {
 		Entry *entry = l->data;
 
@@ -221,6 +224,8 @@ render_clear(Entry *entry)
 	g_clear_pointer(&entry->bookings, g_ptr_array_unref);
 	g_clear_pointer(&entry->new_events, g_hash_table_unref);
 	g_clear_pointer(&entry->render_region, region_unref);
+	entry->cache->reserved -= entry->reserved;
+	entry->reserved = 0;
 }
 
 static void
@@ -334,7 +339,7 @@ entry_store(Entry *entry, GBytes *body, const char *digest, gint64 day)
 		(g_get_monotonic_time() - entry->render_began) / 1000);
 	waiters_answer(&entry->waiters, &entry->document, NULL);
 	render_for_later(entry);
-	enforce_budget(entry->cache, 0);
+	enforce_budget(entry->cache);
 }
 
 static void
@@ -516,14 +521,16 @@ write_staff(Entry *entry, GPtrArray *bookings)
 	}
 	entry->bookings = bookings;
 	entry->writer = feed_writer_new_staff(&scope,
-					      entry->bookings->len *
+					      (gsize)entry->bookings->len *
 						      EVENT_TEXT_GUESS);
 	entry->new_events = new_event_table();
 	/* Room for the new text before it is written (this entry, now
 	 * rendering, keeps its old one: unchanged events are copied from
 	 * it). */
-	enforce_budget(entry->cache,
-		       entry->bookings->len * (EVENT_TEXT_GUESS + EVENT_BYTES));
+	entry->reserved = (gsize)entry->bookings->len *
+			  (EVENT_TEXT_GUESS + EVENT_BYTES);
+	entry->cache->reserved += entry->reserved;
+	enforce_budget(entry->cache);
 	entry->next = 0;
 	entry->render_day = calendar_local_day_start(entry->render_now);
 	/* Most feeds are done in the first step, before this returns. */

@@ -377,7 +377,8 @@ test_book_cancel_show_reload(void)
 
 /* A shell without LANG (a fresh container, cron) is in the C locale,
  * where gettext would ignore LANGUAGE: slotctl speaks the language
- * asked for all the same, in UTF-8; without LANGUAGE, English. */
+ * asked for all the same, in UTF-8; without LANGUAGE, or with an
+ * explicit LC_ALL=C, English. */
 static void
 test_language_without_locale(void)
 {
@@ -388,20 +389,24 @@ test_language_without_locale(void)
 	g_autofree char *dir = g_strconcat("SLOTCTL_LOCALEDIR=", localedir,
 					   NULL);
 	static const struct {
-		const char *language;
+		const char *set;
+		const char *also;
 		const char *usage;
 	} cases[] = {
-		{ "LANGUAGE=fi", "Käyttö:" },
-		{ "LANGUAGE=sv", "Användning:" },
-		{ NULL, "Usage:" },
+		{ "LANGUAGE=fi", NULL, "Käyttö:" },
+		{ "LANGUAGE=sv", NULL, "Användning:" },
+		{ "LC_ALL=C", NULL, "Usage:" },
+		/* LC_ALL=C asks for the untranslated messages, whatever
+		 * LANGUAGE a desktop session exports. */
+		{ "LC_ALL=C", "LANGUAGE=fi", "Usage:" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		const char *argv[] = { "env", "-u", "LANG", "-u", "LC_ALL",
 				       "-u", "LC_MESSAGES", "-u", "LC_CTYPE",
-				       "-u", "LANGUAGE", dir,
-				       cases[i].language ? cases[i].language
-							 : "LC_ALL=C",
+				       "-u", "LANGUAGE", dir, cases[i].set,
+				       cases[i].also ? cases[i].also
+						     : "SLOTCTL_TEST=1",
 				       slotctl, "--help", NULL };
 		g_autofree char *out = NULL;
 		g_autoptr(GError) error = NULL;

@@ -1562,6 +1562,14 @@ static int run_command(Ctl *ctl, int argc, char **argv, int index)
 	return report_error(ctl, error);
 }
 
+/* An environment variable not set, or set empty. */
+static gboolean unset(const char *name)
+{
+	const char *value = g_getenv(name);
+
+	return value == NULL || *value == '\0';
+}
+
 int main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
@@ -1572,11 +1580,10 @@ int main(int argc, char **argv)
 	/* gettext ignores LANGUAGE in the C locale, the one a shell
 	 * without LANG has (a fresh container, a cron job), and GLib
 	 * writes its text in ASCII there: asked for by name, the language
-	 * is given all the same, in UTF-8. */
-	if (g_getenv("LANGUAGE") && *g_getenv("LANGUAGE") &&
-	    (g_str_equal(setlocale(LC_MESSAGES, NULL), "C") ||
-	     g_str_equal(setlocale(LC_MESSAGES, NULL), "POSIX")) &&
-	    setlocale(LC_MESSAGES, "C.UTF-8"))
+	 * is given all the same, in UTF-8. Only where no locale is set at
+	 * all: LC_ALL=C still means the untranslated messages. */
+	if (unset("LC_ALL") && unset("LC_MESSAGES") && unset("LANG") &&
+	    !unset("LANGUAGE") && setlocale(LC_MESSAGES, "C.UTF-8"))
 		setlocale(LC_CTYPE, "C.UTF-8");
 	/* SLOTCTL_LOCALEDIR: the build tree's catalogues (the tests,
 	 * run.sh). */
