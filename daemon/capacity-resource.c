@@ -596,7 +596,7 @@ do_absence(Capacity *capacity, gpointer data, GError **error)
  * visit moves to a colleague's time near its own, not to the first
  * free slot after midnight. */
 #define PROPOSALS_BEFORE (4 * 3600)
-/* Slots looked at for the three proposals. */
+/* Slots each of the two searches looks at for the three proposals. */
 #define PROPOSALS_LOOKED_AT 60
 
 typedef struct {
@@ -679,28 +679,24 @@ kept_find_options(Capacity *capacity, const StoreBooking *b, GVariantDict *q)
 	}
 }
 
-/* Up to three slots the booking could move to, as Reschedule would
- * see them: the same request (a visit asked of one practitioner stays
- * hers); the same unit, then the same day, then the nearest day first,
- * and of those the nearest to the booking's own time of day. Nothing
- * is moved. */
-static GVariant *
-proposals(Capacity *capacity, const StoreBooking *b)
+/* Candidates starting in [from, to), at most PROPOSALS_LOOKED_AT,
+ * asked as Reschedule would ask: appended to `order`; their slots are
+ * kept in `keep`. */
+static void
+propose_from(Capacity *capacity, const StoreBooking *b, gint64 from,
+	     gint64 to, GPtrArray *keep, GArray *order)
 {
 	g_autoptr(GPtrArray) found = NULL;
-	g_autoptr(GArray) order = g_array_new(FALSE, FALSE, sizeof(Proposal));
 	g_autoptr(GError) error = NULL;
-	GVariantBuilder rows;
-	GVariantDict q;
-	gint64 now = capacity_now(capacity);
-	gint64 from = MAX(now, MAX(calendar_local_day_start(b->start),
-				   b->start - PROPOSALS_BEFORE));
 	g_autoptr(GVariant) query = NULL;
+	GVariantDict q;
 
+	if (to <= from)
+		return;
 	g_variant_dict_init(&q, NULL);
 	kept_find_options(capacity, b, &q);
 	g_variant_dict_insert(&q, "from", "x", from);
-	g_variant_dict_insert(&q, "to", "x", from + 7 * 86400);
+	g_variant_dict_insert(&q, "to", "x", to);
 	g_variant_dict_insert(&q, "limit", "u", PROPOSALS_LOOKED_AT);
 	if (b->language)
 		g_variant_dict_insert(&q, "language", "s", b->language);
@@ -712,11 +708,10 @@ proposals(Capacity *capacity, const StoreBooking *b)
 	if (b->urgency)
 		g_variant_dict_insert(&q, "urgency", "s", b->urgency);
 	query = g_variant_ref_sink(g_variant_dict_end(&q));
-	g_variant_builder_init(&rows, G_VARIANT_TYPE("aa{sv}"));
 	if (!capacity_find(capacity, b->service, query, &found, &error)) {
 		g_debug("no proposals for b-%" G_GINT64_FORMAT ": %s", b->id,
 			error->message);
-		return g_variant_builder_end(&rows);
+		return;
 	}
 	for (guint i = 0; i < found->len; i++) {
 		Proposal p = { found->pdata[i], 0, 0, 0 };
@@ -726,6 +721,31 @@ proposals(Capacity *capacity, const StoreBooking *b)
 		proposal_place(&p, b);
 		g_array_append_val(order, p);
 	}
+	g_ptr_array_add(keep, g_steal_pointer(&found));
+}
+
+/* Up to three slots the booking could move to, as Reschedule would
+ * see them: the same request (a visit asked of one practitioner stays
+ * hers); the same unit, then the same day, then the nearest day first,
+ * and of those the nearest to the booking's own time of day. Two
+ * searches, so that many units' slots before the visit's time cannot
+ * crowd out those at and after it: the hours before it, and from it on
+ * for a week. Nothing is moved. */
+static GVariant *
+proposals(Capacity *capacity, const StoreBooking *b)
+{
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_ptr_array_unref);
+	g_autoptr(GArray) order = g_array_new(FALSE, FALSE, sizeof(Proposal));
+	GVariantBuilder rows;
+	gint64 now = capacity_now(capacity);
+	gint64 at = MAX(now, b->start);
+	gint64 before = MAX(now, MAX(calendar_local_day_start(b->start),
+				     b->start - PROPOSALS_BEFORE));
+
+	g_variant_builder_init(&rows, G_VARIANT_TYPE("aa{sv}"));
+	propose_from(capacity, b, before, at, keep, order);
+	propose_from(capacity, b, at, at + 7 * 86400, keep, order);
 	g_array_sort(order, compare_proposals);
 	for (guint i = 0; i < order->len && i < 3; i++) {
 		const FoundSlot *f = g_array_index(order, Proposal, i).slot;
