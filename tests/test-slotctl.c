@@ -4,6 +4,7 @@
  * named; why nothing was found; what book, cancel and reload say; the
  * nearest-first order; and the same in Finnish and Swedish. slotd runs
  * on a private bus with its clock set by SLOTD_TEST_TIME. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -421,6 +422,81 @@ test_language_without_locale(void)
 	}
 }
 
+/* Runs argv; its standard error (msgfmt's statistics), or fails. */
+static char *
+run_tool(const char *const *argv)
+{
+	g_autoptr(GError) error = NULL;
+	char *err = NULL;
+	int status = 0;
+
+	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
+		     NULL, NULL, &err, &status, &error);
+	g_assert_no_error(error);
+	if (!g_spawn_check_wait_status(status, NULL))
+		g_error("%s failed: %s", argv[0], err);
+	return err;
+}
+
+/* Every message slotctl can print has its Finnish and Swedish text:
+ * the sources' messages (xgettext, the keywords the build uses) merged
+ * into each catalogue leave nothing untranslated or fuzzy. A new
+ * message without its translations fails here, not in front of a
+ * Swedish-speaking nurse. */
+static void
+test_catalogues_complete(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("slotctl-po-XXXXXX", NULL);
+	g_autofree char *pot = g_build_filename(tmp, "all.pot", NULL);
+	g_autofree char *potfiles = g_build_filename(harness_source_root(),
+						     "po", "POTFILES", NULL);
+	g_autofree char *list = NULL;
+	g_auto(GStrv) sources = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	static const char *const langs[] = { "fi", "sv" };
+
+	g_assert_nonnull(tmp);
+	g_file_get_contents(potfiles, &list, NULL, &error);
+	g_assert_no_error(error);
+	sources = g_strsplit(g_strstrip(list), "\n", -1);
+	g_ptr_array_add(argv, g_strdup("xgettext"));
+	g_ptr_array_add(argv, g_strdup("--from-code=UTF-8"));
+	g_ptr_array_add(argv, g_strdup("--keyword=_"));
+	g_ptr_array_add(argv, g_strdup("--keyword=N_"));
+	g_ptr_array_add(argv, g_strdup("--keyword=C_:1c,2"));
+	g_ptr_array_add(argv, g_strdup("--keyword=NC_:1c,2"));
+	g_ptr_array_add(argv, g_strdup("-o"));
+	g_ptr_array_add(argv, g_strdup(pot));
+	for (guint i = 0; sources[i]; i++)
+		if (*sources[i])
+			g_ptr_array_add(argv, g_build_filename(
+				harness_source_root(), sources[i], NULL));
+	g_ptr_array_add(argv, NULL);
+	g_free(run_tool((const char *const *)argv->pdata));
+	for (guint i = 0; i < G_N_ELEMENTS(langs); i++) {
+		g_autofree char *po = g_strdup_printf(
+			"%s/po/%s.po", harness_source_root(), langs[i]);
+		g_autofree char *merged = g_strdup_printf("%s/%s.po", tmp,
+							  langs[i]);
+		const char *merge[] = { "msgmerge", "-q", "-o", merged, po,
+					pot, NULL };
+		const char *stats[] = { "msgfmt", "--statistics", "-o",
+					"/dev/null", merged, NULL };
+		g_autofree char *out = NULL;
+
+		g_free(run_tool(merge));
+		out = run_tool(stats);
+		g_test_message("%s: %s", langs[i], out);
+		if (strstr(out, "untranslated") || strstr(out, "fuzzy"))
+			g_error("po/%s.po lacks messages of the sources (%s); "
+				"see %s", langs[i], g_strstrip(out), merged);
+		g_unlink(merged);
+	}
+	g_unlink(pot);
+	g_rmdir(tmp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -433,5 +509,7 @@ main(int argc, char **argv)
 			test_book_cancel_show_reload);
 	g_test_add_func("/slotctl/language/without-a-locale",
 			test_language_without_locale);
+	g_test_add_func("/slotctl/language/catalogues-complete",
+			test_catalogues_complete);
 	return g_test_run();
 }
