@@ -1079,9 +1079,31 @@ typedef struct {
 	const Caller *caller;
 	gint64 booking_id;
 	gint64 new_slot_id;
+	const char *practitioner; /* NULL: as booked; "": any */
 	StoreBooking *before;
 	StoreBooking *after;
 } MoveCall;
+
+/* What a reschedule may change of the request. */
+static const SlotdOptionSpec reschedule_keys[] = {
+	{ "practitioner", "s", "the visit's practitioner from now on (a "
+	  "staff id), or \"\" for whoever the rule finds" },
+	{ NULL }
+};
+
+/* The booking's kept request with its practitioner replaced (or
+ * dropped, for ""). */
+static GVariant *
+with_practitioner(GVariant *kept, const char *practitioner)
+{
+	GVariantDict d;
+
+	g_variant_dict_init(&d, kept);
+	g_variant_dict_remove(&d, "practitioner");
+	if (*practitioner)
+		g_variant_dict_insert(&d, "practitioner", "s", practitioner);
+	return g_variant_ref_sink(g_variant_dict_end(&d));
+}
 
 /* The request the booking was made with, for the new slot's checks. */
 static void
@@ -1148,11 +1170,25 @@ move_to(Capacity *capacity, MoveCall *m, const Admission *adm,
 		.modality = adm->modality,
 		.extras = adm->extras,
 	};
-	g_autofree char *detail = g_strdup_printf(
-		"slot s-%" G_GINT64_FORMAT " -> s-%" G_GINT64_FORMAT
-		" seats %u slots %u",
-		m->before->slot, adm->slot->id, adm->cost.seats,
-		adm->run.slots->len);
+	g_autofree char *asked = NULL;
+	g_autofree char *detail = NULL;
+
+	if (m->practitioner) {
+		const char *was = NULL;
+
+		g_variant_lookup(m->before->extras, "practitioner", "&s",
+				 &was);
+		asked = g_strdup_printf(" practitioner asked %s -> %s",
+					was ? was : "any",
+					*m->practitioner ? m->practitioner
+							 : "any");
+	}
+	detail = g_strdup_printf("slot s-%" G_GINT64_FORMAT
+				 " -> s-%" G_GINT64_FORMAT
+				 " seats %u slots %u%s",
+				 m->before->slot, adm->slot->id,
+				 adm->cost.seats, adm->run.slots->len,
+				 asked ? asked : "");
 
 	return take_run(capacity, m->booking_id, adm, error) &&
 	       store_forget_resources(capacity->store, m->booking_id,
@@ -1177,6 +1213,7 @@ do_move(Capacity *capacity, gpointer data, GError **error)
 	const SlotdOffering *off;
 	const SlotdKindOps *ops;
 	g_auto(StoreSlot) slot = { 0 };
+	g_autoptr(GVariant) asked = NULL;
 	Admission adm;
 	BookArgs a;
 	gboolean ok;
@@ -1189,6 +1226,9 @@ do_move(Capacity *capacity, gpointer data, GError **error)
 				   error))
 		return FALSE;
 	args_from_booking(m->before, m->caller, &a);
+	if (m->practitioner)
+		a.options = asked = with_practitioner(m->before->extras,
+						      m->practitioner);
 	/* The old places go first, so that the rule and the counters see
 	 * the client without this booking (it is also left out of the
 	 * client's counts); all in one transaction. */
@@ -1205,9 +1245,9 @@ do_move(Capacity *capacity, gpointer data, GError **error)
 gboolean
 capacity_reschedule(Capacity *capacity, const Caller *caller,
 		    const char *booking_id, const char *new_slot_id,
-		    char **ret_booking_id, GError **error)
+		    GVariant *options, char **ret_booking_id, GError **error)
 {
-	MoveCall m = { caller, 0, 0, NULL, NULL };
+	MoveCall m = { caller, 0, 0, NULL, NULL, NULL };
 	gboolean ok;
 
 	if (!capacity_parse_id(booking_id, 'b', &m.booking_id,
@@ -1215,6 +1255,16 @@ capacity_reschedule(Capacity *capacity, const Caller *caller,
 	    !capacity_parse_id(new_slot_id, 's', &m.new_slot_id,
 			       SLOTD_ERROR_NO_SUCH_SLOT, error))
 		return FALSE;
+	if (options) {
+		if (!options_check(options, reschedule_keys, NULL, "options",
+				   error))
+			return FALSE;
+		m.practitioner = options_string(options, "practitioner",
+						NULL);
+		if (m.practitioner && *m.practitioner &&
+		    !capacity_check_practitioner(capacity, options, error))
+			return FALSE;
+	}
 	ok = capacity_transaction(capacity, do_move, &m, error);
 	if (ok) {
 		capacity_notify_booking(capacity, m.after);

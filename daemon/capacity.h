@@ -187,10 +187,15 @@ gboolean capacity_book_series(Capacity *capacity, const Caller *caller,
 gboolean capacity_cancel(Capacity *capacity, const Caller *caller,
 			 const char *booking_id, const char *reason,
 			 GError **error);
-/* Moves the booking; the id stays the same (its calendar UID too). */
+/* Moves the booking; the id stays the same (its calendar UID too). The
+ * new slot is put to the rule with the request the booking was made
+ * with; `options` (a{sv}, may be NULL) changes what may change of it:
+ * "practitioner", the visit's practitioner from now on (a staff id,
+ * or "" for whoever the rule finds). */
 gboolean capacity_reschedule(Capacity *capacity, const Caller *caller,
 			     const char *booking_id, const char *new_slot_id,
-			     char **ret_booking_id, GError **error);
+			     GVariant *options, char **ret_booking_id,
+			     GError **error);
 gboolean capacity_set_status(Capacity *capacity, const Caller *caller,
 			     const char *booking_id, const char *status,
 			     GError **error);

@@ -394,11 +394,16 @@ run_reschedule(Daemon *daemon, const Caller *caller, GVariant *args,
 	       GVariant **ret_reply, GError **error)
 {
 	g_autofree char *moved = NULL;
+	g_autoptr(GVariant) options = NULL;
 	const char *booking, *slot;
 
-	g_variant_get(args, "(&s&s)", &booking, &slot);
+	/* Reschedule (ss), RescheduleWith (ssa{sv}) */
+	g_variant_get_child(args, 0, "&s", &booking);
+	g_variant_get_child(args, 1, "&s", &slot);
+	if (g_variant_n_children(args) > 2)
+		options = g_variant_get_child_value(args, 2);
 	if (!capacity_reschedule(daemon->capacity, caller, booking, slot,
-				 &moved, error))
+				 options, &moved, error))
 		return FALSE;
 	*ret_reply = g_variant_new("(s)", moved);
 	return TRUE;
@@ -556,7 +561,9 @@ static const struct {
 	{ "ReleaseHold", run_release_hold },
 	{ "Book", run_book },
 	{ "BookSeries", run_book_series }, { "Cancel", run_cancel },
-	{ "Reschedule", run_reschedule }, { "SetStatus", run_set_status },
+	{ "Reschedule", run_reschedule },
+	{ "RescheduleWith", run_reschedule },
+	{ "SetStatus", run_set_status },
 	{ "CancelSeries", run_cancel_series },
 	{ "PlanCampaign", run_plan_campaign },
 	{ "BookCampaign", run_book_campaign },
@@ -802,6 +809,11 @@ static const BusMethod scheduler_methods[] = {
 	  defer_change,
 	  BUS_ROLE_BOOK, errors_reschedule,
 	  "Moves a booking atomically; the id stays the same." },
+	{ "RescheduleWith", "ssa{sv}", "booking,new_slot,options", "s",
+	  "booking", defer_change, BUS_ROLE_BOOK, errors_reschedule,
+	  "Reschedule, changing what the booking asked for: options "
+	  "practitioner (a staff id, or \"\" for whoever the rule finds); "
+	  "the rest of the request stays as booked. Audited." },
 	{ "SetStatus", "ss", "booking,status", "", "", defer_change,
 	  BUS_ROLE_BOOK, errors_booking,
 	  "arrived, checked-in, fulfilled, noshow or entered-in-error." },

@@ -333,7 +333,7 @@ test_reschedule_failure_keeps_booking(Fixture *f, gconstpointer data)
 	blocker = book(f, b, "client-blocker", &error);
 	g_assert_no_error(error);
 	g_assert_false(capacity_reschedule(f->capacity, &caller, moving, b,
-					   &moved, &error));
+					   NULL, &moved, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_SLOT_FULL);
 	g_clear_error(&error);
 	g_assert_true(capacity_get_booking(f->capacity, moving, &booking,

@@ -662,6 +662,115 @@ test_absence(void)
 	(void)b4;
 }
 
+/* b2 of /resources/absence was asked of hh-esp-d2a, who is away all
+ * Tuesday: plain Reschedule keeps what was asked, so a colleague's
+ * Tuesday slot is refused; RescheduleWith {'practitioner': ''} gives
+ * the visit to whoever the rule finds, in one step, audited with what
+ * changed. Bad options change nothing. */
+static void
+test_reschedule_to_colleague(void)
+{
+	g_autofree char *visit = sql("SELECT 'b-' || id FROM booking WHERE"
+				     " client_ref = 'c-abs-2'");
+	g_autofree char *before = sql("SELECT slot || ':' || sequence FROM"
+				      " booking WHERE client_ref = 'c-abs-2'");
+	g_autofree char *slot = NULL, *now_with = NULL, *history = NULL;
+	g_autoptr(GVariant) found = NULL, r = NULL;
+	g_autoptr(GError) error = NULL;
+	GVariantDict q;
+
+	g_assert_true(g_str_has_prefix(visit, "b-"));
+	/* A colleague's Tuesday afternoon slot, as FindSlots offers it
+	 * without a practitioner asked for. */
+	g_variant_dict_init(&q, NULL);
+	g_variant_dict_insert(&q, "municipality", "s", "Espoo");
+	g_variant_dict_insert(&q, "episode", "s", "lab");
+	g_variant_dict_insert(&q, "from", "x",
+			      harness_local(2026, 12, 8, 12, 0));
+	g_variant_dict_insert(&q, "to", "x",
+			      harness_local(2026, 12, 8, 18, 0));
+	found = harness_find(&h, HHW, g_variant_dict_end(&q));
+	for (gsize i = 0; i < g_variant_n_children(found) && !slot; i++) {
+		g_autoptr(GVariant) extras = NULL;
+		const char *id, *who = NULL;
+
+		g_variant_get_child(found, i, "(&s&sxxu@a{sv})", &id, NULL,
+				    NULL, NULL, NULL, &extras);
+		g_variant_lookup(extras, "practitioner", "&s", &who);
+		if (who && !g_str_equal(who, "hh-esp-d2a"))
+			slot = g_strdup(id);
+	}
+	g_assert_nonnull(slot);
+
+	r = harness_call(&h, SCHED, "Reschedule",
+			 g_variant_new("(ss)", visit, slot), "(s)", &error);
+	g_assert_null(r);
+	harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
+	g_clear_error(&error);
+	/* Bad options: named errors, nothing changed. */
+	r = harness_call(&h, SCHED, "RescheduleWith",
+			 g_variant_new_parsed("(%s, %s, {'nurse': <''>})",
+					      visit, slot),
+			 "(s)", &error);
+	g_assert_null(r);
+	harness_assert_dbus_error(error,
+				  "org.freedesktop.DBus.Error.InvalidArgs");
+	g_clear_error(&error);
+	r = harness_call(&h, SCHED, "RescheduleWith",
+			 g_variant_new_parsed("(%s, %s, {'practitioner': "
+					      "<'hh-esp-nobody'>})",
+					      visit, slot),
+			 "(s)", &error);
+	g_assert_null(r);
+	harness_assert_dbus_error(error,
+				  "org.freedesktop.DBus.Error.InvalidArgs");
+	g_clear_error(&error);
+	{
+		g_autofree char *still = sql("SELECT slot || ':' || sequence"
+					     " FROM booking WHERE client_ref"
+					     " = 'c-abs-2'");
+
+		g_assert_cmpstr(still, ==, before);
+	}
+
+	r = harness_call(&h, SCHED, "RescheduleWith",
+			 g_variant_new_parsed("(%s, %s, {'practitioner': "
+					      "<''>})", visit, slot),
+			 "(s)", &error);
+	g_assert_no_error(error);
+	now_with = practitioner_of(visit);
+	g_assert_cmpstr(now_with, !=, "hh-esp-d2a");
+	{
+		g_autofree char *flag = sql("SELECT needs_rebooking FROM"
+					    " booking WHERE client_ref ="
+					    " 'c-abs-2'");
+
+		g_assert_cmpstr(flag, ==, "0");
+	}
+	history = sql("SELECT detail FROM audit WHERE action = 'reschedule'"
+		      " ORDER BY id DESC LIMIT 1");
+	g_assert_nonnull(strstr(history, "practitioner asked hh-esp-d2a -> "
+					 "any"));
+	/* slotctl: the same; back to her while she is away is refused,
+	 * the two options together are a usage error. */
+	{
+		g_autofree char *out = NULL, *err = NULL;
+
+		g_assert_cmpint(harness_slotctl(&h, &out, &err, "reschedule",
+						visit, slot, "--practitioner",
+						"hh-esp-d2a", NULL), ==, 1);
+		g_assert_nonnull(strstr(err, "SlotFull"));
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		g_assert_cmpint(harness_slotctl(&h, &out, &err, "reschedule",
+						visit, slot, "--practitioner",
+						"hh-esp-d3a",
+						"--any-practitioner", NULL),
+				==, 2);
+		g_assert_nonnull(strstr(err, "exclude each other"));
+	}
+}
+
 /* ---- a database of the previous release ------------------------------- */
 
 static char *
@@ -744,6 +853,8 @@ main(int argc, char **argv)
 			test_course_keeps_therapist);
 	g_test_add_func("/resources/group-session", test_group_session);
 	g_test_add_func("/resources/absence", test_absence);
+	g_test_add_func("/resources/absence-then-a-colleague",
+			test_reschedule_to_colleague);
 	g_test_add_func("/resources/upgrade-keeps-bookings",
 			test_upgrade_keeps_bookings);
 	status = g_test_run();

@@ -1071,11 +1071,36 @@ static gboolean cmd_cancel_series(Ctl *ctl, int argc, char **argv,
 static gboolean cmd_reschedule(Ctl *ctl, int argc, char **argv,
 			       GError **error)
 {
-	if (!ctl_parse(ctl, NULL, CTL_PARSE_PLAIN, &argc, &argv, 2, 2, error))
+	g_autofree char *practitioner = NULL;
+	gboolean any = FALSE;
+	const GOptionEntry entries[] = {
+		{ "practitioner", 0, 0, G_OPTION_ARG_FILENAME, &practitioner,
+		  "The visit's practitioner from now on", "ID" },
+		{ "any-practitioner", 0, 0, G_OPTION_ARG_NONE, &any,
+		  "Whoever can take it (drops the one it was booked with)",
+		  NULL },
+		{ NULL },
+	};
+	GVariantDict d;
+
+	if (!ctl_parse(ctl, entries, CTL_PARSE_PLAIN, &argc, &argv, 2, 2,
+		       error))
 		return FALSE;
-	return id_call(ctl, "Reschedule",
-		       g_variant_new("(ss)", argv[1], argv[2]), "booking",
-		       error);
+	if (practitioner && any)
+		return ctl_usage_error(error, "--practitioner and "
+				       "--any-practitioner exclude each "
+				       "other");
+	if (!practitioner && !any)
+		return id_call(ctl, "Reschedule",
+			       g_variant_new("(ss)", argv[1], argv[2]),
+			       "booking", error);
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert(&d, "practitioner", "s",
+			      practitioner ? practitioner : "");
+	return id_call(ctl, "RescheduleWith",
+		       g_variant_new("(ss@a{sv})", argv[1], argv[2],
+				     g_variant_dict_end(&d)),
+		       "booking", error);
 }
 
 static gboolean cmd_show(Ctl *ctl, int argc, char **argv, GError **error)

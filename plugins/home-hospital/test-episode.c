@@ -374,7 +374,7 @@ test_rescheduled_visit_keeps_place(HhFixture *f, gconstpointer data)
 	visit5 = bookings->pdata[4];
 	slot = hh_slot_at(f, "W-HH-LOH", hh_local(2026, 3, 3, 16, 0));
 	g_assert_true(capacity_reschedule(f->capacity, &test_caller, visit5,
-					  slot, &id, &error));
+					  slot, NULL, &id, &error));
 	g_assert_no_error(error);
 	moved = hh_get_booking(f, visit5);
 	g_assert_cmpint(booking_int64(moved, "start"), ==,
@@ -385,7 +385,7 @@ test_rescheduled_visit_keeps_place(HhFixture *f, gconstpointer data)
 	late = hh_slot_at(f, "W-HH-LOH", hh_local(2026, 3, 3, 20, 30));
 	g_clear_pointer(&id, g_free);
 	g_assert_false(capacity_reschedule(f->capacity, &test_caller, visit5,
-					   late, &id, &error));
+					   late, NULL, &id, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION);
 	g_assert_nonnull(strstr(error->message,
 				"visit 5 of the iv-q8h episode starts 13 h "

@@ -264,14 +264,14 @@ test_reschedule(TcFixture *f, gconstpointer data)
 	p_before = string_of(before, "practitioner");
 	thursday = tc_slot_at(f, "E-TEL", tc_local(2026, 12, 17, 9, 0));
 	g_assert_false(capacity_reschedule(f->capacity, &caller,
-					   ids->pdata[2], thursday, &moved,
-					   &error));
+					   ids->pdata[2], thursday, NULL,
+					   &moved, &error));
 	g_assert_error(error, SLOTD_ERROR, SLOTD_ERROR_POLICY_VIOLATION);
 	g_assert_nonnull(strstr(error->message, "session 3 of 5"));
 	g_clear_error(&error);
 	later = tc_slot_at(f, "E-TEL", tc_local(2026, 12, 15, 10, 0));
 	g_assert_true(capacity_reschedule(f->capacity, &caller,
-					  ids->pdata[2], later, &moved,
+					  ids->pdata[2], later, NULL, &moved,
 					  &error));
 	g_assert_no_error(error);
 	after = get(f, ids->pdata[2]);
