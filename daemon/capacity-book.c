@@ -1091,8 +1091,10 @@ static const SlotdOptionSpec reschedule_keys[] = {
 	{ NULL }
 };
 
-/* The booking's kept request with its practitioner replaced (or
- * dropped, for ""). */
+/* The booking's kept request with its practitioner replaced, or for
+ * "" none asked for: then a visit of a series that keeps its
+ * practitioner may change too (as FindSlots, asked without one, offers
+ * any practitioner's slots). */
 static GVariant *
 with_practitioner(GVariant *kept, const char *practitioner)
 {
@@ -1102,6 +1104,9 @@ with_practitioner(GVariant *kept, const char *practitioner)
 	g_variant_dict_remove(&d, "practitioner");
 	if (*practitioner)
 		g_variant_dict_insert(&d, "practitioner", "s", practitioner);
+	else
+		g_variant_dict_insert(&d, "allow-practitioner-change", "b",
+				      TRUE);
 	return g_variant_ref_sink(g_variant_dict_end(&d));
 }
 
@@ -1174,14 +1179,15 @@ move_to(Capacity *capacity, MoveCall *m, const Admission *adm,
 	g_autofree char *detail = NULL;
 
 	if (m->practitioner) {
-		const char *was = NULL;
+		const char *was = "";
 
 		g_variant_lookup(m->before->extras, "practitioner", "&s",
 				 &was);
-		asked = g_strdup_printf(" practitioner asked %s -> %s",
-					was ? was : "any",
-					*m->practitioner ? m->practitioner
-							 : "any");
+		if (!g_str_equal(was, m->practitioner))
+			asked = g_strdup_printf(
+				" practitioner asked %s -> %s",
+				*was ? was : "any",
+				*m->practitioner ? m->practitioner : "any");
 	}
 	detail = g_strdup_printf("slot s-%" G_GINT64_FORMAT
 				 " -> s-%" G_GINT64_FORMAT

@@ -895,9 +895,11 @@ typedef struct {
 	guint left;
 } Backfill;
 
+/* Bookings that asked for one practitioner go first (`pinned`), so
+ * that one that would take anybody does not take her first. */
 static gboolean
 assign_one(Capacity *capacity, const SlotdOffering *off, gint64 id,
-	   Backfill *f, GError **error)
+	   gboolean pinned, Backfill *f, GError **error)
 {
 	g_autoptr(StoreBooking) b = NULL;
 	g_auto(StoreSlot) slot = { 0 };
@@ -905,8 +907,11 @@ assign_one(Capacity *capacity, const SlotdOffering *off, gint64 id,
 	g_autoptr(GError) refusal = NULL;
 	gboolean ok;
 
-	if (!store_get_booking(capacity->store, id, &b, error) ||
-	    !store_get_slot(capacity->store, b->slot, &slot, error))
+	if (!store_get_booking(capacity->store, id, &b, error))
+		return FALSE;
+	if (pinned != g_variant_lookup(b->extras, "practitioner", "&s", NULL))
+		return TRUE; /* its turn is in the other pass */
+	if (!store_get_slot(capacity->store, b->slot, &slot, error))
 		return FALSE;
 	a.slot = &slot;
 	a.end = b->end;
@@ -947,11 +952,12 @@ do_backfill(Capacity *capacity, gpointer data, GError **error)
 					       capacity_now(capacity), ids,
 					       error))
 			return FALSE;
-		for (guint i = 0; i < ids->len; i++)
-			if (!assign_one(capacity, off,
-					g_array_index(ids, gint64, i), f,
-					error))
-				return FALSE;
+		for (int pass = 0; pass < 2; pass++)
+			for (guint i = 0; i < ids->len; i++)
+				if (!assign_one(capacity, off,
+						g_array_index(ids, gint64, i),
+						pass == 0, f, error))
+					return FALSE;
 	}
 	return TRUE;
 }

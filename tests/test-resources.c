@@ -423,6 +423,33 @@ test_course_keeps_therapist(void)
 		other = practitioner_of(moved);
 		g_assert_cmpstr(other, ==, therapist);
 	}
+	/* With the course's therapist busy at 11 on the Tuesday, visit 2
+	 * goes there to the other one only when no practitioner is asked
+	 * for any more (RescheduleWith, practitioner ""): the course's
+	 * own keeping of its therapist gives way too. */
+	{
+		g_autofree char *w2d = slot_at(off, 22, 11, 0);
+		g_autofree char *busy = NULL, *now_with = NULL;
+
+		g_clear_pointer(&opts, g_free);
+		opts = g_strdup_printf("{'practitioner': <'%s'>}", therapist);
+		busy = book(w2d, "c-seventh", opts, &error);
+		g_assert_no_error(error);
+		g_clear_pointer(&r, g_variant_unref);
+		g_assert_null(harness_call(&h, SCHED, "Reschedule",
+					   g_variant_new("(ss)", ids[1], w2d),
+					   "(s)", &error));
+		harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
+		g_clear_error(&error);
+		r = harness_call(&h, SCHED, "RescheduleWith",
+				 g_variant_new_parsed(
+					 "(%s, %s, {'practitioner': <''>})",
+					 ids[1], w2d),
+				 "(s)", &error);
+		g_assert_no_error(error);
+		now_with = practitioner_of(ids[1]);
+		g_assert_cmpstr(now_with, !=, therapist);
+	}
 }
 
 /* ---- a group shares its therapist and its room ------------------------ */
@@ -662,23 +689,33 @@ test_absence(void)
 	(void)b4;
 }
 
-/* b2 of /resources/absence was asked of hh-esp-d2a, who is away all
- * Tuesday: plain Reschedule keeps what was asked, so a colleague's
- * Tuesday slot is refused; RescheduleWith {'practitioner': ''} gives
- * the visit to whoever the rule finds, in one step, audited with what
- * changed. Bad options change nothing. */
+/* A visit asked of hh-esp-d2a, who is then away all Thursday: plain
+ * Reschedule keeps what was asked, so a colleague's Thursday slot is
+ * refused; RescheduleWith {'practitioner': ''} gives the visit to
+ * whoever the rule finds, in one step, audited with what changed, and
+ * the booking asks for no one any more. Bad options change nothing. */
 static void
 test_reschedule_to_colleague(void)
 {
-	g_autofree char *visit = sql("SELECT 'b-' || id FROM booking WHERE"
-				     " client_ref = 'c-abs-2'");
-	g_autofree char *before = sql("SELECT slot || ':' || sequence FROM"
-				      " booking WHERE client_ref = 'c-abs-2'");
+	g_autofree char *thu10 = slot_at("W-HH-ESP/" HHW, 10, 10, 0);
+	g_autofree char *visit = NULL, *before = NULL, *kept = NULL;
 	g_autofree char *slot = NULL, *now_with = NULL, *history = NULL;
 	g_autoptr(GVariant) found = NULL, r = NULL;
 	g_autoptr(GError) error = NULL;
 	GVariantDict q;
 
+	visit = book(thu10, "c-col-1", ESP_OPTIONS("hh-esp-d2a"), &error);
+	g_assert_no_error(error);
+	r = harness_call(&h, ADMIN, "MarkAbsent",
+			 g_variant_new("(sxxs)", "hh-esp-d2a",
+				       harness_local(2026, 12, 10, 0, 0),
+				       harness_local(2026, 12, 11, 0, 0),
+				       "sick leave"),
+			 "(saa{sv})", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&r, g_variant_unref);
+	before = sql("SELECT slot || ':' || sequence FROM booking WHERE"
+		     " client_ref = 'c-col-1'");
 	g_assert_true(g_str_has_prefix(visit, "b-"));
 	/* A colleague's Tuesday afternoon slot, as FindSlots offers it
 	 * without a practitioner asked for. */
@@ -686,9 +723,9 @@ test_reschedule_to_colleague(void)
 	g_variant_dict_insert(&q, "municipality", "s", "Espoo");
 	g_variant_dict_insert(&q, "episode", "s", "lab");
 	g_variant_dict_insert(&q, "from", "x",
-			      harness_local(2026, 12, 8, 12, 0));
+			      harness_local(2026, 12, 10, 12, 0));
 	g_variant_dict_insert(&q, "to", "x",
-			      harness_local(2026, 12, 8, 18, 0));
+			      harness_local(2026, 12, 10, 18, 0));
 	found = harness_find(&h, HHW, g_variant_dict_end(&q));
 	for (gsize i = 0; i < g_variant_n_children(found) && !slot; i++) {
 		g_autoptr(GVariant) extras = NULL;
@@ -728,7 +765,7 @@ test_reschedule_to_colleague(void)
 	{
 		g_autofree char *still = sql("SELECT slot || ':' || sequence"
 					     " FROM booking WHERE client_ref"
-					     " = 'c-abs-2'");
+					     " = 'c-col-1'");
 
 		g_assert_cmpstr(still, ==, before);
 	}
@@ -743,10 +780,14 @@ test_reschedule_to_colleague(void)
 	{
 		g_autofree char *flag = sql("SELECT needs_rebooking FROM"
 					    " booking WHERE client_ref ="
-					    " 'c-abs-2'");
+					    " 'c-col-1'");
 
 		g_assert_cmpstr(flag, ==, "0");
 	}
+	/* The request kept with it asks for no one: a later plain
+	 * Reschedule does not pin her again. */
+	kept = sql("SELECT extras FROM booking WHERE client_ref = 'c-col-1'");
+	g_assert_null(strstr(kept, "'practitioner'"));
 	history = sql("SELECT detail FROM audit WHERE action = 'reschedule'"
 		      " ORDER BY id DESC LIMIT 1");
 	g_assert_nonnull(strstr(history, "practitioner asked hh-esp-d2a -> "

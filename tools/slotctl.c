@@ -1087,9 +1087,10 @@ static gboolean cmd_reschedule(Ctl *ctl, int argc, char **argv,
 		       error))
 		return FALSE;
 	if (practitioner && any)
-		return ctl_usage_error(error, "--practitioner and "
-				       "--any-practitioner exclude each "
-				       "other");
+		return ctl_usage_error(error, "%s",
+				       _("--practitioner and "
+					 "--any-practitioner exclude each "
+					 "other"));
 	if (!practitioner && !any)
 		return id_call(ctl, "Reschedule",
 			       g_variant_new("(ss)", argv[1], argv[2]),
