@@ -89,8 +89,21 @@ bench_pinger_report(BenchPinger *p, const char *name, GError **error)
 	g_autofree char *max = g_strdup_printf("stall-%s-max-ms", name);
 	g_autoptr(GArray) samples = NULL;
 
-	/* The ping under way when the call ended closes the gap. */
+	/* The ping under way when the call ended closes the gap; on a
+	 * busy machine the pinger may not have run yet: wait for one
+	 * round trip since the mark (at most 5 s), so that a short call
+	 * still gets its figure. */
 	g_usleep(2 * PING_US);
+	for (guint waited = 0;; waited++) {
+		gboolean some;
+
+		g_mutex_lock(&p->lock);
+		some = p->samples->len > 0 || p->error != NULL;
+		g_mutex_unlock(&p->lock);
+		if (some || waited >= 500)
+			break;
+		g_usleep(PING_US);
+	}
 	g_mutex_lock(&p->lock);
 	samples = g_array_copy(p->samples);
 	if (p->error && error)
