@@ -494,6 +494,25 @@ test_group_session(void)
 
 /* ---- an absence flags exactly the bookings it touches ----------------- */
 
+/* `who` marked absent ("sick leave") all of December `day`; the reply
+ * (absence id, affected bookings). */
+static GVariant *
+mark_away_day(const char *who, int day)
+{
+	g_autoptr(GError) error = NULL;
+	GVariant *r = harness_call(&h, ADMIN, "MarkAbsent",
+				   g_variant_new("(sxxs)", who,
+						 harness_local(2026, 12, day,
+							       0, 0),
+						 harness_local(2026, 12,
+							       day + 1, 0, 0),
+						 "sick leave"),
+				   "(saa{sv})", &error);
+
+	g_assert_no_error(error);
+	return r;
+}
+
 /* How far `at` is from `start` for a person choosing another time:
  * days apart (local dates), then minutes apart on the clock; as one
  * number that orders them so. */
@@ -548,13 +567,7 @@ test_absence(void)
 	b4 = book(s_wed10, "c-abs-4", o_d2, &error);
 	g_assert_no_error(error);
 
-	r = harness_call(&h, ADMIN, "MarkAbsent",
-			 g_variant_new("(sxxs)", "hh-esp-d2a",
-				       harness_local(2026, 12, 8, 0, 0),
-				       harness_local(2026, 12, 9, 0, 0),
-				       "sick leave"),
-			 "(saa{sv})", &error);
-	g_assert_no_error(error);
+	r = mark_away_day("hh-esp-d2a", 8);
 	g_variant_get(r, "(&s@aa{sv})", &absence, &rows);
 	g_assert_true(g_str_has_prefix(absence, "a-"));
 	g_assert_cmpuint(g_variant_n_children(rows), ==, 2);
@@ -706,14 +719,7 @@ test_reschedule_to_colleague(void)
 
 	visit = book(thu10, "c-col-1", ESP_OPTIONS("hh-esp-d2a"), &error);
 	g_assert_no_error(error);
-	r = harness_call(&h, ADMIN, "MarkAbsent",
-			 g_variant_new("(sxxs)", "hh-esp-d2a",
-				       harness_local(2026, 12, 10, 0, 0),
-				       harness_local(2026, 12, 11, 0, 0),
-				       "sick leave"),
-			 "(saa{sv})", &error);
-	g_assert_no_error(error);
-	g_clear_pointer(&r, g_variant_unref);
+	g_variant_unref(mark_away_day("hh-esp-d2a", 10));
 	before = sql("SELECT slot || ':' || sequence FROM booking WHERE"
 		     " client_ref = 'c-col-1'");
 	g_assert_true(g_str_has_prefix(visit, "b-"));
@@ -745,23 +751,25 @@ test_reschedule_to_colleague(void)
 	harness_assert_dbus_error(error, "org.slotd.Error.SlotFull");
 	g_clear_error(&error);
 	/* Bad options: named errors, nothing changed. */
-	r = harness_call(&h, SCHED, "RescheduleWith",
-			 g_variant_new_parsed("(%s, %s, {'nurse': <''>})",
-					      visit, slot),
-			 "(s)", &error);
-	g_assert_null(r);
-	harness_assert_dbus_error(error,
-				  "org.freedesktop.DBus.Error.InvalidArgs");
-	g_clear_error(&error);
-	r = harness_call(&h, SCHED, "RescheduleWith",
-			 g_variant_new_parsed("(%s, %s, {'practitioner': "
-					      "<'hh-esp-nobody'>})",
-					      visit, slot),
-			 "(s)", &error);
-	g_assert_null(r);
-	harness_assert_dbus_error(error,
-				  "org.freedesktop.DBus.Error.InvalidArgs");
-	g_clear_error(&error);
+	{
+		static const char *const bad[] = {
+			"{'nurse': <''>}",
+			"{'practitioner': <'hh-esp-nobody'>}",
+		};
+
+		for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+			g_autofree char *args = g_strdup_printf(
+				"('%s', '%s', %s)", visit, slot, bad[i]);
+
+			r = harness_call(&h, SCHED, "RescheduleWith",
+					 g_variant_new_parsed(args), "(s)",
+					 &error);
+			g_assert_null(r);
+			harness_assert_dbus_error(
+				error, "org.freedesktop.DBus.Error.InvalidArgs");
+			g_clear_error(&error);
+		}
+	}
 	{
 		g_autofree char *still = sql("SELECT slot || ':' || sequence"
 					     " FROM booking WHERE client_ref"
