@@ -507,36 +507,12 @@ clean_reference(const char *ref)
 	return g_strdup(ref);
 }
 
-/* STATUS: what the booking's state means to a calendar. */
-static const char *
-event_status(const char *status)
-{
-	if (g_strcmp0(status, "cancelled") == 0 ||
-	    g_strcmp0(status, "entered-in-error") == 0)
-		return "CANCELLED";
-	if (g_strcmp0(status, "proposed") == 0 ||
-	    g_strcmp0(status, "pending") == 0 ||
-	    g_strcmp0(status, "waitlist") == 0)
-		return "TENTATIVE";
-	return "CONFIRMED";
-}
-
 /* A booking flagged needs-rebooking (its slot withdrawn by a reload,
  * its practitioner, room or car marked absent) stands until it is
- * moved or cancelled, but the visit as it is may not happen: staff see
- * it in the title of the event, where a calendar shows it. Only while
- * it is still to come (the statuses a flag is set in): once the client
- * has arrived, been seen or not come, the flag tells nothing more. */
-static gboolean
-must_move(const StoreFeedBooking *b)
-{
-	return b->needs_rebooking &&
-	       (g_strcmp0(b->status, "booked") == 0 ||
-		g_strcmp0(b->status, "pending") == 0 ||
-		g_strcmp0(b->status, "proposed") == 0);
-}
-
-/* In the language(s) of the feed's titles. */
+ * moved or cancelled, but the visit as it is may not happen: while it
+ * is still to come (the store says so: needs_rebooking), staff see it
+ * in the title of the event, where a calendar shows it, in the
+ * language(s) of the feed's titles. */
 static const char *
 move_mark(const FeedWriter *writer)
 {
@@ -551,7 +527,7 @@ static char *
 event_summary(FeedWriter *writer, const StoreFeedBooking *b)
 {
 	const char *title = summary_title(writer, b->service);
-	const char *mark = must_move(b) ? move_mark(writer) : "";
+	const char *mark = b->needs_rebooking ? move_mark(writer) : "";
 	g_autofree char *ref = NULL;
 
 	/* A practitioner's feed names no client, not even by reference. */
@@ -731,7 +707,7 @@ event_description(FeedWriter *writer, const StoreFeedBooking *b)
 	GString *text = g_string_sized_new(160);
 
 	/* Appended piece by piece: printf was a fifth of an event. */
-	if (must_move(b))
+	if (b->needs_rebooking)
 		g_string_append(text, sv ? "Bokningen måste flyttas till en "
 					   "annan tid eller avbokas.\n"
 					 : "Varaus on siirrettävä toiseen "
@@ -767,6 +743,19 @@ event_uid(FeedWriter *writer, gint64 id, char *buffer, gsize size)
 			   writer->region->daemon.region_id);
 }
 
+/* STATUS: what the booking's state means to a calendar. */
+static const char *
+event_status(const char *status)
+{
+	if (g_strcmp0(status, "cancelled") == 0 ||
+	    g_strcmp0(status, "entered-in-error") == 0)
+		return "CANCELLED";
+	if (g_strcmp0(status, "proposed") == 0 ||
+	    g_strcmp0(status, "pending") == 0 ||
+	    g_strcmp0(status, "waitlist") == 0)
+		return "TENTATIVE";
+	return "CONFIRMED";
+}
 
 /* The texts of a booking's VEVENT, before escaping and folding. */
 typedef struct {

@@ -10,7 +10,8 @@
 #define FEED_BOOKING_COLUMNS \
 	"id, offering, unit, service, start, \"end\", client_ref, status," \
 	" municipality, modality, sequence, created, modified, language," \
-	" urgency, series_index, series_length, needs_rebooking"
+	" urgency, series_index, series_length," \
+	" needs_rebooking = 1 AND " STORE_TO_COME("")
 
 /* Indexed by QueryId - Q_FEED_FIRST. */
 const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
@@ -69,7 +70,8 @@ const char *const store_feed_sql[Q_FEED_LAST - Q_FEED_FIRST + 1] = {
 		"SELECT b.id, b.offering, b.unit, b.service, b.start, b.\"end\","
 		" '', b.status, b.municipality, b.modality, b.sequence,"
 		" b.created, b.modified, b.language, b.urgency,"
-		" b.series_index, b.series_length, b.needs_rebooking,"
+		" b.series_index, b.series_length,"
+		" b.needs_rebooking = 1 AND " STORE_TO_COME("b.") ","
 		" min(u.start), max(u.\"end\")"
 		" FROM resource_use u JOIN booking b ON b.id = u.booking"
 		" WHERE u.resource = ?1 AND u.start >= ?2 - 172800"

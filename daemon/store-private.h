@@ -28,7 +28,11 @@
 #define STORE_FLAG_REBOOKING(now) \
 	"UPDATE booking SET needs_rebooking = 1, modified = " now "," \
 	" sequence = sequence + 1 WHERE needs_rebooking = 0" \
-	" AND status IN ('proposed', 'pending', 'booked')"
+	" AND " STORE_TO_COME("")
+/* A booking still to come: the statuses a needs-rebooking flag is set
+ * in, and shown in (feeds); `table` is "" or an alias and a dot. */
+#define STORE_TO_COME(table) \
+	table "status IN ('proposed', 'pending', 'booked')"
 
 typedef enum {
 	Q_BEGIN,

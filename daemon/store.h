@@ -551,8 +551,8 @@ typedef struct {
 	char *urgency;		/* NULL when not given */
 	gint64 series_index;	/* 0-based place in its series */
 	gint64 series_length;	/* 1: not part of a series */
-	/* flagged needs-rebooking and not yet moved (never for the row
-	 * of a move away, which shows cancelled) */
+	/* flagged needs-rebooking and still to come (STORE_TO_COME);
+	 * never for the row of a move away, which shows cancelled */
 	gboolean needs_rebooking;
 	/* practitioner feeds: when the practitioner is taken, travel
 	 * included ([start, end) within it); 0 in unit feeds */

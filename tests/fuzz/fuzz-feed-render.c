@@ -63,10 +63,8 @@ booking_from(char **fields, guint i, const guint8 *data, size_t size)
 	b->start = 1796619600 + (gint64)k * 5400;
 	b->end = b->start + (k & 8 ? -60 : 5400);
 	b->client_ref = field(fields, i);
-	/* Flagged ones to move, some of them in a status that shows it. */
-	b->needs_rebooking = (k & 2) != 0;
-	b->status = b->needs_rebooking && (k & 1) ? g_strdup("booked")
-						  : field(fields, i + 1);
+	b->status = field(fields, i + 1);
+	b->needs_rebooking = (k & 2) != 0; /* to be moved */
 	b->municipality = k & 16 ? field(fields, i + 2) : NULL;
 	b->modality = k & 32 ? g_strdup("home") : field(fields, i + 3);
 	b->sequence = k & 64 ? G_MAXINT64 : k;
