@@ -297,8 +297,8 @@ names_the_call(const char *key)
 	       g_str_equal(key, "idempotency-key");
 }
 
-static int
-compare_lines(gconstpointer a, gconstpointer b)
+gint
+capacity_compare_strings(gconstpointer a, gconstpointer b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -331,7 +331,7 @@ request_text(const char *client_ref, GVariant *options)
 			g_variant_unref(value);
 		}
 	}
-	g_ptr_array_sort(lines, compare_lines);
+	g_ptr_array_sort(lines, capacity_compare_strings);
 	for (guint i = 0; i < lines->len; i++)
 		g_string_append_printf(text, "%s\n",
 				       (const char *)lines->pdata[i]);
@@ -364,7 +364,7 @@ request_difference(const char *held, const char *asked)
 	add_missing_keys(keys, a, b);
 	add_missing_keys(keys, b, a);
 	names = g_hash_table_get_keys_as_array(keys, &n);
-	qsort(names, n, sizeof(gpointer), compare_lines);
+	qsort(names, n, sizeof(gpointer), capacity_compare_strings);
 	for (guint i = 0; i < n; i++)
 		g_string_append_printf(out, "%s%s", i ? ", " : "",
 				       (const char *)names[i]);

@@ -72,6 +72,24 @@ typedef struct {
 	gboolean nearest;	/* order=nearest */
 } FindQuery;
 
+static gboolean
+spec_takes(const SlotdOptionSpec *specs, const char *key, GVariant *value)
+{
+	for (const SlotdOptionSpec *s = specs; s && s->name; s++)
+		if (g_str_equal(s->name, key))
+			return g_variant_is_of_type(value,
+						    G_VARIANT_TYPE(s->type));
+	return FALSE;
+}
+
+gboolean
+capacity_find_takes(const SlotdKindOps *ops, const char *key,
+		    GVariant *value)
+{
+	return spec_takes(find_keys, key, value) ||
+	       (ops && spec_takes(ops->options, key, value));
+}
+
 static void
 find_query_clear(FindQuery *q)
 {

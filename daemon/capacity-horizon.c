@@ -798,12 +798,6 @@ capacity_reshape_counts(CapacityReshape *r, guint *ret_offerings,
 	*ret_changes = r->ops->len;
 }
 
-static gint
-compare_strings(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 GStrv
 capacity_reshape_offerings(CapacityReshape *r, gboolean removed)
 {
@@ -823,7 +817,8 @@ capacity_reshape_offerings(CapacityReshape *r, gboolean removed)
 			g_strv_builder_add(ids, p->offering);
 	}
 	list = g_strv_builder_end(ids);
-	qsort(list, g_strv_length(list), sizeof(char *), compare_strings);
+	qsort(list, g_strv_length(list), sizeof(char *),
+	      capacity_compare_strings);
 	return list;
 }
 

@@ -272,3 +272,10 @@ gboolean capacity_waitlist_pending(Capacity *capacity);
 
 /* `ids` (positive gint64s) ascending, each once: a new array. */
 GArray *capacity_sorted_distinct_ids(const GArray *ids);
+/* For qsort and g_ptr_array_sort over strings (char **). */
+gint capacity_compare_strings(gconstpointer a, gconstpointer b);
+/* Whether FindSlots takes `key` with this value (its own keys, or the
+ * kind's plugin's): a booking's kept request, asked again by a search
+ * as Reschedule asks it again. */
+gboolean capacity_find_takes(const SlotdKindOps *ops, const char *key,
+			     GVariant *value);

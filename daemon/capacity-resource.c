@@ -647,15 +647,13 @@ compare_proposals(gconstpointer a, gconstpointer b)
 	return g_strcmp0(x->slot->slot_id, y->slot->slot_id);
 }
 
-/* The booking's kept request options that FindSlots takes (its
- * plugin's own, the practitioner asked for, the age, a late reason):
- * Reschedule asks the rule again with them, so proposals must too. */
+/* The booking's kept request, as far as FindSlots takes it (the
+ * plugin's options, the practitioner asked for, a change of
+ * practitioner allowed, the age, a late reason): Reschedule asks the
+ * rule again with it, so proposals must too. */
 static void
 kept_find_options(Capacity *capacity, const StoreBooking *b, GVariantDict *q)
 {
-	static const char *const core[] = { "practitioner", "age",
-					    "deadline-exceeded-reason",
-					    NULL };
 	const SlotdOffering *off = region_find_offering(capacity->region,
 							b->offering);
 	const SlotdKindOps *ops = off ? capacity_kind(capacity, off) : NULL;
@@ -666,17 +664,9 @@ kept_find_options(Capacity *capacity, const StoreBooking *b, GVariantDict *q)
 	if (b->extras == NULL)
 		return;
 	g_variant_iter_init(&iter, b->extras);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
-		gboolean take = g_strv_contains(core, key);
-
-		for (const SlotdOptionSpec *spec = ops ? ops->options : NULL;
-		     !take && spec && spec->name; spec++)
-			take = g_str_equal(spec->name, key) &&
-			       g_variant_is_of_type(value,
-						    G_VARIANT_TYPE(spec->type));
-		if (take)
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value))
+		if (capacity_find_takes(ops, key, value))
 			g_variant_dict_insert_value(q, key, value);
-	}
 }
 
 /* Candidates starting in [from, to), at most PROPOSALS_LOOKED_AT,
