@@ -798,28 +798,32 @@ capacity_reshape_counts(CapacityReshape *r, guint *ret_offerings,
 	*ret_changes = r->ops->len;
 }
 
-GStrv
-capacity_reshape_offerings(CapacityReshape *r, gboolean removed)
+void
+capacity_reshape_offerings(CapacityReshape *r, GStrv *ret_reshaped,
+			   GStrv *ret_withdrawn)
 {
-	g_autoptr(GStrvBuilder) ids = g_strv_builder_new();
-	g_autofree gboolean *changed = NULL;
-	GStrv list;
+	g_autoptr(GStrvBuilder) reshaped = g_strv_builder_new();
+	g_autoptr(GStrvBuilder) withdrawn = g_strv_builder_new();
+	g_autofree gboolean *changed = g_new0(gboolean, r->plans->len);
 
-	changed = g_new0(gboolean, r->plans->len);
+	/* One pass over the ops (a million in a reload of everything). */
 	for (guint i = 0; i < r->ops->len; i++)
 		changed[g_array_index(r->ops, ReshapeOp, i).plan] = TRUE;
 	for (guint i = 0; i < r->plans->len; i++) {
 		const ReshapePlan *p = &g_array_index(r->plans, ReshapePlan,
 						      i);
 
-		if (removed ? p->digest == NULL
-			    : p->digest != NULL && changed[i])
-			g_strv_builder_add(ids, p->offering);
+		if (p->digest == NULL)
+			g_strv_builder_add(withdrawn, p->offering);
+		else if (changed[i])
+			g_strv_builder_add(reshaped, p->offering);
 	}
-	list = g_strv_builder_end(ids);
-	qsort(list, g_strv_length(list), sizeof(char *),
+	*ret_reshaped = g_strv_builder_end(reshaped);
+	*ret_withdrawn = g_strv_builder_end(withdrawn);
+	qsort(*ret_reshaped, g_strv_length(*ret_reshaped), sizeof(char *),
 	      capacity_compare_strings);
-	return list;
+	qsort(*ret_withdrawn, g_strv_length(*ret_withdrawn), sizeof(char *),
+	      capacity_compare_strings);
 }
 
 /* ---- on the main thread --------------------------------------------- */

@@ -141,12 +141,13 @@ guint capacity_reshape_rebook_first(CapacityReshape *reshape, guint max_ids,
 /* Slots added or changed, and withdrawn (after compute). */
 void capacity_reshape_counts(CapacityReshape *reshape, guint *ret_offerings,
 			     guint *ret_changes);
-/* The offerings whose slots the reload changed (`removed` FALSE: new
+/* The offerings whose slots the reload changed (*ret_reshaped: new
  * ones, and those whose hours, seats or kinds changed, at least one
- * slot added, changed or withdrawn) or that it withdrew because they
- * are no longer configured (`removed` TRUE); sorted by id, empty
+ * slot added, changed or withdrawn) and those it withdrew because they
+ * are no longer configured (*ret_withdrawn); each sorted by id, empty
  * before compute. */
-GStrv capacity_reshape_offerings(CapacityReshape *reshape, gboolean removed);
+void capacity_reshape_offerings(CapacityReshape *reshape, GStrv *ret_reshaped,
+				GStrv *ret_withdrawn);
 void capacity_reshape_free(CapacityReshape *reshape);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CapacityReshape, capacity_reshape_free)
 

@@ -527,10 +527,10 @@ remember_reload(Daemon *daemon, DaemonReload *r, guint rebook_count,
 	if (error)
 		g_variant_dict_insert(&d, "error", "s", error->message);
 	if (r->begun) {
-		g_auto(GStrv) reshaped = capacity_reshape_offerings(r->reshape,
-								   FALSE);
-		g_auto(GStrv) removed = capacity_reshape_offerings(r->reshape,
-								  TRUE);
+		g_auto(GStrv) reshaped = NULL;
+		g_auto(GStrv) removed = NULL;
+
+		capacity_reshape_offerings(r->reshape, &reshaped, &removed);
 
 		g_variant_dict_insert(&d, "offerings-reshaped", "^as",
 				      reshaped);
